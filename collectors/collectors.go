@@ -1,0 +1,206 @@
+// Package collectors gathers one inventory category each, in GLPI's native
+// inventory format.
+//
+// Every collector registers itself in init() from the file of the operating
+// system it supports (bios_linux.go, bios_windows.go, …), so the set of
+// categories on a platform is exactly the set of collectors built for it.
+// Collectors read the host through an Env, never through global state, so the
+// same code inventories the machine, a container's host (--host-root) or a
+// fixture tree under testdata/.
+package collectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+)
+
+// ErrNoData reports that a category has nothing to say on this host: no DMI
+// tables, no package manager, not root. It is logged at debug level and the
+// section is omitted; it is not a failure.
+var ErrNoData = errors.New("no data")
+
+// NoData wraps ErrNoData with the reason, for the debug log.
+func NoData(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrNoData, fmt.Sprintf(format, args...))
+}
+
+// Func collects one category. It returns the value stored under the
+// category's content key: a struct pointer for object sections (bios,
+// hardware), a slice for array sections (cpus, softwares).
+type Func func(ctx context.Context, env *Env) (any, error)
+
+// Info describes a registered collector.
+type Info struct {
+	// Name is the category, as the official agent names it (no-category).
+	Name string
+	// Key is the key of content in GLPI's inventory format ("cpus").
+	Key string
+	// Default is false for categories off unless asked for (privacy).
+	Default bool
+	// Collect gathers the category.
+	Collect Func
+}
+
+var registry = map[string]Info{}
+
+// Register adds a collector for category name, stored under content key key.
+// It is called from init() and panics on a duplicate, like database/sql.
+func Register(name, key string, enabled bool, f Func) {
+	if f == nil {
+		panic("collectors: Register of nil func for " + name)
+	}
+	if _, dup := registry[name]; dup {
+		panic("collectors: Register called twice for " + name)
+	}
+	registry[name] = Info{Name: name, Key: key, Default: enabled, Collect: f}
+}
+
+// Lookup returns the collector of category name.
+func Lookup(name string) (Info, bool) {
+	info, ok := registry[name]
+	return info, ok
+}
+
+// All returns every collector built for this platform, sorted by name.
+func All() []Info {
+	infos := make([]Info, 0, len(registry))
+	for _, info := range registry {
+		infos = append(infos, info)
+	}
+	sort.Slice(infos, func(i, j int) bool { return infos[i].Name < infos[j].Name })
+	return infos
+}
+
+// Select returns the collectors to run: the default ones, plus those named in
+// enable, less those named in disable. A name that is no category is an error,
+// so a typo in no_category does not pass silently.
+func Select(enable, disable []string) ([]Info, error) {
+	for _, n := range slices.Concat(enable, disable) {
+		if _, ok := registry[n]; !ok && !knownElsewhere(n) {
+			return nil, fmt.Errorf("unknown inventory category %q", n)
+		}
+	}
+	var out []Info
+	for _, info := range All() {
+		on := info.Default || slices.Contains(enable, info.Name)
+		if on && !slices.Contains(disable, info.Name) {
+			out = append(out, info)
+		}
+	}
+	return out, nil
+}
+
+// Categories lists every category name any platform may have, so that a
+// configuration shared across a fleet of several OSes is valid on each.
+var Categories = []string{
+	"antivirus", "battery", "bios", "controller", "cpu", "drive", "environment",
+	"firewall", "hardware", "local_group", "local_user", "memory", "monitor",
+	"network", "os", "printer", "process", "remote_mgmt", "software", "sound",
+	"storage", "usb", "user", "video", "virtualmachine",
+}
+
+func knownElsewhere(name string) bool { return slices.Contains(Categories, name) }
+
+// Result is what one collector did in one run.
+type Result struct {
+	Name     string        `json:"name"`
+	Key      string        `json:"key"`
+	Duration time.Duration `json:"duration_ns"`
+	// Items is the number of entries of an array section, 1 for an object.
+	Items int `json:"items"`
+	// Err is nil on success; it wraps ErrNoData when the section is absent.
+	Err error `json:"-"`
+}
+
+// Failed reports whether the collector failed, as opposed to having nothing
+// to report.
+func (r Result) Failed() bool { return r.Err != nil && !errors.Is(r.Err, ErrNoData) }
+
+// Run runs the given collectors concurrently, each bounded by timeout, and
+// returns the content sections keyed by content key, and one Result per
+// collector in the order given. A collector that fails, times out or has no
+// data leaves its section out; the others are unaffected. progress, when
+// not nil, is called as each collector finishes, from one goroutine at a time.
+func Run(ctx context.Context, env *Env, infos []Info, timeout time.Duration, progress func(Result)) (map[string]any, []Result) {
+	content := make(map[string]any, len(infos))
+	results := make([]Result, len(infos))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for i, info := range infos {
+		wg.Go(func() {
+			start := time.Now()
+			v, err := collectOne(ctx, env, info, timeout)
+			r := Result{Name: info.Name, Key: info.Key, Duration: time.Since(start), Err: err}
+			if err == nil {
+				r.Items = count(v)
+				if r.Items == 0 {
+					r.Err = NoData("empty")
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if r.Err == nil {
+				content[info.Key] = v
+			}
+			results[i] = r
+			if progress != nil {
+				progress(r)
+			}
+		})
+	}
+	wg.Wait()
+	return content, results
+}
+
+// collectOne runs one collector with its timeout. A collector that ignores
+// its context is abandoned when the timeout passes: its goroutine finishes on
+// its own later and its result is dropped.
+func collectOne(ctx context.Context, env *Env, info Info, timeout time.Duration) (v any, err error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	type out struct {
+		v   any
+		err error
+	}
+	done := make(chan out, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- out{nil, fmt.Errorf("collector %s panicked: %v", info.Name, p)}
+			}
+		}()
+		cv, cerr := info.Collect(ctx, env.with(slog.String("collector", info.Name)))
+		done <- out{cv, cerr}
+	}()
+	select {
+	case o := <-done:
+		return o.v, o.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("collector %s: %w after %s", info.Name, ctx.Err(), timeout)
+	}
+}
+
+// count is the number of items a section holds: its length for a slice, 1
+// for a non-nil object.
+func count(v any) int {
+	if v == nil {
+		return 0
+	}
+	rv := reflect.ValueOf(v)
+	switch rv.Kind() {
+	case reflect.Slice, reflect.Map:
+		return rv.Len()
+	case reflect.Pointer, reflect.Interface:
+		if rv.IsNil() {
+			return 0
+		}
+	}
+	return 1
+}

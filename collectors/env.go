@@ -1,0 +1,204 @@
+package collectors
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jaypipes/ghw"
+	"github.com/jaypipes/pcidb"
+	"github.com/shirou/gopsutil/v4/common"
+)
+
+// Options are the collector settings taken from the agent's configuration.
+type Options struct {
+	// ScanHomedirs lets collectors look into users' home directories.
+	ScanHomedirs bool
+}
+
+// Env is the host a collector reads: a root directory that is "/" for the
+// machine itself, or another tree (a container's view of its host, a fixture
+// under testdata/). It carries no global state, so several Envs can be used
+// at once.
+type Env struct {
+	// Root is the host's root directory; "" means "/".
+	Root string
+	// Logger receives debug details; nil discards them.
+	Logger *slog.Logger
+	// Options are the collector settings.
+	Options Options
+	// Now is the clock, for tests; nil means time.Now.
+	Now func() time.Time
+	// Exec runs a program and returns its standard output. It is the only
+	// way collectors run programs, used only where no file or API has the
+	// data (rpm's database). Nil means os/exec; tests substitute a fake.
+	Exec func(ctx context.Context, name string, args ...string) ([]byte, error)
+
+	parent  *Env // the Env a per-collector copy was made from
+	pciOnce sync.Once
+	pci     *pcidb.PCIDB
+}
+
+// root returns the host root, never empty.
+func (e *Env) root() string {
+	if e.Root == "" {
+		return "/"
+	}
+	return e.Root
+}
+
+// Live reports whether Env is this machine itself, where live APIs (syscalls,
+// netlink, utmp, WMI) describe the same host as the files.
+func (e *Env) Live() bool { return filepath.Clean(e.root()) == "/" }
+
+// Path joins elements onto the host root: Path("/proc/meminfo").
+func (e *Env) Path(elem ...string) string {
+	return filepath.Join(append([]string{e.root()}, elem...)...)
+}
+
+// ReadFile reads a file of the host.
+func (e *Env) ReadFile(name string) ([]byte, error) { return os.ReadFile(e.Path(name)) }
+
+// ReadString reads a small file of the host and returns its content with
+// surrounding white space and NULs trimmed, or "" if it cannot be read.
+func (e *Env) ReadString(name string) string {
+	b, err := e.ReadFile(name)
+	if err != nil {
+		return ""
+	}
+	return strings.Trim(string(b), " \t\r\n\x00")
+}
+
+// Glob lists host paths matching pattern, returned relative to the host root
+// (with a leading slash) so they can be passed back to ReadFile.
+func (e *Env) Glob(pattern string) []string {
+	matches, _ := filepath.Glob(e.Path(pattern))
+	root := filepath.Clean(e.root())
+	for i, m := range matches {
+		rel, err := filepath.Rel(root, m)
+		if err == nil {
+			matches[i] = "/" + rel
+		}
+	}
+	return matches
+}
+
+// ReadLines calls fn for each line of a host file.
+func (e *Env) ReadLines(name string, fn func(line string)) error {
+	f, err := os.Open(e.Path(name))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return scanLines(f, fn)
+}
+
+func scanLines(r io.Reader, fn func(string)) error {
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
+	for sc.Scan() {
+		fn(sc.Text())
+	}
+	return sc.Err()
+}
+
+// Log returns the logger, never nil.
+func (e *Env) Log() *slog.Logger {
+	if e.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return e.Logger
+}
+
+// Time returns the current time from the Env's clock.
+func (e *Env) Time() time.Time {
+	if e.Now != nil {
+		return e.Now()
+	}
+	return time.Now()
+}
+
+// Run runs a program of the host and returns its standard output.
+func (e *Env) Run(ctx context.Context, name string, args ...string) ([]byte, error) {
+	if e.Exec != nil {
+		return e.Exec(ctx, name, args...)
+	}
+	var stdout bytes.Buffer
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stdout = &stdout
+	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	err := cmd.Run()
+	return stdout.Bytes(), err
+}
+
+// Context returns ctx carrying the host root for gopsutil, which then reads
+// the host's /proc, /sys, /etc, /var, /run and /dev under Root.
+func (e *Env) Context(ctx context.Context) context.Context {
+	if e.Live() {
+		return ctx
+	}
+	return context.WithValue(ctx, common.EnvKey, common.EnvMap{
+		common.HostProcEnvKey: e.Path("proc"),
+		common.HostSysEnvKey:  e.Path("sys"),
+		common.HostEtcEnvKey:  e.Path("etc"),
+		common.HostVarEnvKey:  e.Path("var"),
+		common.HostRunEnvKey:  e.Path("run"),
+		common.HostDevEnvKey:  e.Path("dev"),
+		common.HostRootEnvKey: e.root(),
+	})
+}
+
+// GHW returns the options for a ghw call: the host root, our logger, the
+// shared PCI database, and no external tools.
+func (e *Env) GHW() []any {
+	opts := []any{
+		ghw.WithChroot(e.root()),
+		ghw.WithDisableTools(),
+		ghw.WithLogger(e.Log()),
+	}
+	if db := e.PCIDB(); db != nil {
+		opts = append(opts, ghw.WithPCIDB(db))
+	}
+	return opts
+}
+
+// PCIDB returns the pci.ids database, loaded once per Env: from the host
+// root, else from this machine. It is nil when neither has one; PCI devices
+// then keep their numeric ids.
+func (e *Env) PCIDB() *pcidb.PCIDB {
+	if e.parent != nil {
+		return e.parent.PCIDB()
+	}
+	e.pciOnce.Do(func() {
+		for _, root := range []string{e.root(), "/"} {
+			db, err := pcidb.New(pcidb.WithChroot(root))
+			if err == nil {
+				e.pci = db
+				return
+			}
+			e.Log().Debug("no pci.ids database", "root", root, "err", err)
+		}
+	})
+	return e.pci
+}
+
+// with returns a copy of e whose logger carries attrs; the copy asks e for
+// the PCI database, so it is still loaded once, and only when needed.
+func (e *Env) with(attrs ...any) *Env {
+	return &Env{
+		Root:    e.Root,
+		Logger:  e.Log().With(attrs...),
+		Options: e.Options,
+		Now:     e.Now,
+		Exec:    e.Exec,
+		parent:  e,
+	}
+}
