@@ -1,0 +1,380 @@
+// Package agent is the daemon: it schedules runs, collects the inventory,
+// sends it (to GLPI directly, to glpi-enrolld, or to a local file) and
+// remembers what it did.
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/agent/config"
+	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
+	"github.com/glpi-agentd/glpi-agentd/agent/state"
+	"github.com/glpi-agentd/glpi-agentd/collectors"
+)
+
+// Version is the agent's version, set at build time with
+// -ldflags "-X github.com/glpi-agentd/glpi-agentd/agent.Version=…".
+var Version = "0.1.0-dev"
+
+// Name is the product name, as GLPI shows it.
+const Name = "glpi-agentd"
+
+// Agent runs inventories for one configuration.
+type Agent struct {
+	cfg   *config.Config
+	env   *collectors.Env
+	state *state.Dir
+	log   *slog.Logger
+
+	runMu   sync.Mutex // one run at a time
+	running atomic.Bool
+	trigger chan Request
+}
+
+// New returns an agent for cfg reading the host through env.
+func New(cfg *config.Config, env *collectors.Env, log *slog.Logger) (*Agent, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if _, err := collectors.Select(cfg.EnableCategory, cfg.NoCategory); err != nil {
+		return nil, err
+	}
+	st, err := state.Open(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	return &Agent{cfg: cfg, env: env, state: st, log: log, trigger: make(chan Request, 1)}, nil
+}
+
+// State returns the agent's state directory.
+func (a *Agent) State() *state.Dir { return a.state }
+
+// Request asks for a run.
+type Request struct {
+	// Full forces a full inventory.
+	Full bool
+	// Categories, when set, limits the run to these categories and sends
+	// them as a partial inventory.
+	Categories []string
+	// Force sends the inventory even if the server did not ask for one.
+	Force bool
+	// Progress, when set, receives each step as it happens.
+	Progress func(Event)
+}
+
+// Event is one step of a run, for progress displays.
+type Event struct {
+	// Collector is set when a collector finished.
+	Collector *collectors.Result `json:"collector,omitempty"`
+	// Step names other steps: "contact", "send", "done".
+	Step string `json:"step,omitempty"`
+	// Message describes the step's outcome.
+	Message string `json:"message,omitempty"`
+}
+
+// Report is the outcome of a run.
+type Report struct {
+	Inventory *glpi.Inventory     `json:"-"`
+	Results   []collectors.Result `json:"-"`
+	// Partial tells a partial inventory from a full one.
+	Partial bool `json:"partial"`
+	// Sections counts the content sections sent.
+	Sections int `json:"sections"`
+	// Changed lists the sections that changed since the last run.
+	Changed []string `json:"changed,omitempty"`
+	// Answer is the server's message.
+	Answer string `json:"answer,omitempty"`
+	// Delay is the server's delay before the next run.
+	Delay time.Duration `json:"delay_ns,omitempty"`
+	// Written is the file a local run wrote.
+	Written string `json:"written,omitempty"`
+	// Elapsed is the time the run took.
+	Elapsed time.Duration `json:"elapsed_ns"`
+}
+
+// Status is what the local listener reports: "waiting" or "running task
+// inventory", as the official agent says it.
+func (a *Agent) Status() string {
+	if a.running.Load() {
+		return "running task inventory"
+	}
+	return "waiting"
+}
+
+// Hostname is the host's short name, as GLPI names the computer and the
+// deviceid starts.
+func (a *Agent) Hostname() string {
+	name := a.env.ReadString("/proc/sys/kernel/hostname")
+	if name == "" {
+		name = a.env.ReadString("/etc/hostname")
+	}
+	if name == "" && a.env.Live() {
+		name, _ = os.Hostname()
+	}
+	name, _, _ = strings.Cut(name, ".")
+	return name
+}
+
+// Identity returns the agent's GLPI identity, created at first use.
+func (a *Agent) Identity() (*state.Identity, error) {
+	return a.state.Identity(a.Hostname(), a.env.Time())
+}
+
+// Collect gathers the inventory: every enabled category, or only those
+// named, less those the server asked not to collect.
+func (a *Agent) Collect(ctx context.Context, categories, serverNoCategory []string, progress func(Event)) (*glpi.Inventory, []collectors.Result, error) {
+	id, err := a.Identity()
+	if err != nil {
+		return nil, nil, err
+	}
+	disable := slices.Concat(a.cfg.NoCategory, serverNoCategory)
+	var infos []collectors.Info
+	if len(categories) > 0 {
+		infos, err = collectors.Select(categories, disable)
+		if err == nil {
+			infos = slices.DeleteFunc(infos, func(i collectors.Info) bool { return !slices.Contains(categories, i.Name) })
+		}
+	} else {
+		infos, err = collectors.Select(a.cfg.EnableCategory, disable)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	start := time.Now()
+	report := func(r collectors.Result) {
+		if r.Failed() {
+			a.log.Warn("collector failed", "collector", r.Name, "err", r.Err)
+		} else if r.Err != nil {
+			a.log.Debug("collector has no data", "collector", r.Name, "reason", r.Err)
+		}
+		if progress != nil {
+			progress(Event{Collector: &r})
+		}
+	}
+	content, results := collectors.Run(ctx, a.env, infos, config.Seconds(a.cfg.BackendCollectTimeout), report)
+	content["versionclient"] = Name + "_v" + Version
+	content["versionprovider"] = map[string]any{
+		"name":    Name,
+		"version": Version,
+		"program": Name,
+		"etime":   int(time.Since(start).Round(time.Second).Seconds()),
+	}
+	inv := &glpi.Inventory{
+		Action:   "inventory",
+		DeviceID: id.DeviceID,
+		ItemType: "Computer",
+		Tag:      a.cfg.Tag,
+		Content:  content,
+	}
+	return inv, results, nil
+}
+
+// RunLocal collects a full inventory and writes it to path: a file, a
+// directory (where it writes <deviceid>.json), or "-" for w.
+func (a *Agent) RunLocal(ctx context.Context, path string, req Request) (*Report, error) {
+	start := time.Now()
+	inv, results, err := a.Collect(ctx, req.Categories, nil, req.Progress)
+	if err != nil {
+		return nil, err
+	}
+	b, err := json.MarshalIndent(inv, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode inventory: %w", err)
+	}
+	b = append(b, '\n')
+	rep := &Report{Inventory: inv, Results: results, Sections: len(inv.Content), Partial: len(req.Categories) > 0}
+	switch fi, statErr := os.Stat(path); {
+	case path == "-":
+		if _, err := os.Stdout.Write(b); err != nil {
+			return nil, fmt.Errorf("write inventory: %w", err)
+		}
+		rep.Written = "-"
+	case statErr == nil && fi.IsDir():
+		path = filepath.Join(path, inv.DeviceID+".json")
+		fallthrough
+	default:
+		if err := state.WriteFileAtomic(path, b, 0o600); err != nil {
+			return nil, err
+		}
+		rep.Written = path
+	}
+	rep.Elapsed = time.Since(start)
+	return rep, nil
+}
+
+// RunDirect runs once against a GLPI server with its native protocol:
+// CONTACT, then the inventory if the server wants one (or req.Force), a
+// partial one when only some sections changed.
+func (a *Agent) RunDirect(ctx context.Context, req Request) (*Report, error) {
+	a.runMu.Lock()
+	defer a.runMu.Unlock()
+	a.running.Store(true)
+	defer a.running.Store(false)
+
+	start := time.Now()
+	run, err := a.state.Run()
+	if err != nil {
+		a.log.Warn("run state unreadable, starting afresh", "err", err)
+	}
+	id, err := a.Identity()
+	if err != nil {
+		return nil, err
+	}
+	client, err := a.glpiClient(id.AgentID)
+	if err != nil {
+		return nil, err
+	}
+	progress := func(e Event) {
+		if req.Progress != nil {
+			req.Progress(e)
+		}
+	}
+
+	ans, err := client.Contact(ctx, a.contact(id))
+	if err != nil {
+		return nil, fmt.Errorf("contact %s: %w", a.cfg.Server, err)
+	}
+	rep := &Report{Answer: ans.Message}
+	if d, ok := ans.Delay(); ok {
+		rep.Delay = d
+	}
+	progress(Event{Step: "contact", Message: "server answered " + ans.Status})
+	if ans.Status != glpi.StatusOK {
+		return rep, fmt.Errorf("contact %s: server answered %q: %s", a.cfg.Server, ans.Status, ans.Message)
+	}
+	task, wanted := ans.Tasks["inventory"]
+	if slices.Contains(ans.Disabled, "inventory") {
+		wanted = false
+	}
+	if !wanted && !req.Force {
+		a.log.Info("server asked for no inventory", "server", a.cfg.Server, "message", ans.Message)
+		rep.Elapsed = time.Since(start)
+		return rep, nil
+	}
+
+	inv, results, err := a.Collect(ctx, req.Categories, config.SplitList(task.NoCategory), req.Progress)
+	if err != nil {
+		return nil, err
+	}
+	rep.Results = results
+	cur := digests(inv.Content)
+	full := req.Full || run.Target != a.cfg.Server
+	send, partial := inv.Content, len(req.Categories) > 0
+	if !partial {
+		send, partial = plan(inv.Content, cur, run.Sections, run.SincePartial, a.cfg.FullInventoryPostpone, full)
+	}
+	rep.Changed = changed(cur, run.Sections)
+	inv.Content, inv.Partial = send, partial
+	rep.Inventory, rep.Partial, rep.Sections = inv, partial, len(send)
+
+	progress(Event{Step: "send", Message: fmt.Sprintf("sending %s inventory (%d sections)", kind(partial), len(send))})
+	ans, err = client.SendInventory(ctx, inv)
+	if err != nil {
+		return rep, fmt.Errorf("send inventory to %s: %w", a.cfg.Server, err)
+	}
+	rep.Answer = ans.Message
+	if d, ok := ans.Delay(); ok {
+		rep.Delay = d
+	}
+
+	// Remember what GLPI now has. A partial run of some categories leaves
+	// the other digests as they were.
+	if len(req.Categories) > 0 {
+		for k, v := range cur {
+			run.Sections = mapSet(run.Sections, k, v)
+		}
+	} else {
+		run.Sections = cur
+	}
+	if partial && len(req.Categories) == 0 {
+		run.SincePartial++
+	} else if !partial {
+		run.SincePartial = 0
+	}
+	run.Target, run.LastKind = a.cfg.Server, kind(partial)
+	if err := a.state.SaveRun(run); err != nil {
+		a.log.Warn("run state not saved", "err", err)
+	}
+	rep.Elapsed = time.Since(start)
+	progress(Event{Step: "done", Message: "server answered " + ans.Status})
+	return rep, nil
+}
+
+func mapSet(m map[string]string, k, v string) map[string]string {
+	if m == nil {
+		m = map[string]string{}
+	}
+	m[k] = v
+	return m
+}
+
+func kind(partial bool) string {
+	if partial {
+		return "partial"
+	}
+	return "full"
+}
+
+// contact builds the CONTACT message.
+func (a *Agent) contact(id *state.Identity) *glpi.Contact {
+	c := &glpi.Contact{
+		Action:         "contact",
+		DeviceID:       id.DeviceID,
+		Name:           "GLPI-Agent",
+		Version:        Version,
+		InstalledTasks: []string{"inventory"},
+		EnabledTasks:   []string{"inventory"},
+		Tag:            a.cfg.Tag,
+	}
+	if !a.cfg.NoHTTPD {
+		c.HTTPDPort = a.cfg.HTTPDPort
+		c.HTTPDPlugins = map[string]any{}
+	}
+	return c
+}
+
+// glpiClient builds the GLPI protocol client from the configuration.
+func (a *Agent) glpiClient(agentID string) (*glpi.Client, error) {
+	if a.cfg.Server == "" {
+		return nil, errors.New("no server configured: set server in the configuration or use --server URL")
+	}
+	compression := "zlib"
+	if a.cfg.NoCompression {
+		compression = "none"
+	}
+	var pins []string
+	if a.cfg.SSLFingerprint != "" {
+		pins = config.SplitList(a.cfg.SSLFingerprint)
+	}
+	return glpi.New(glpi.Config{
+		URL:                a.cfg.Server,
+		AgentID:            agentID,
+		UserAgent:          UserAgent(),
+		Compression:        compression,
+		Username:           a.cfg.User,
+		Password:           a.cfg.Password,
+		OAuthClientID:      a.cfg.OAuthClientID,
+		OAuthClientSecret:  a.cfg.OAuthClientSecret,
+		Proxy:              a.cfg.Proxy,
+		CAFile:             a.cfg.CACertFile,
+		PinSHA256:          pins,
+		InsecureSkipVerify: a.cfg.NoSSLCheck,
+		Timeout:            config.Seconds(a.cfg.Timeout),
+		Logger:             a.log,
+	})
+}
+
+// UserAgent is the HTTP User-Agent. It starts with "GLPI-Agent" because
+// single-sign-on front ends in the field let agents through by that prefix.
+func UserAgent() string { return "GLPI-Agent_v1.11 (" + Name + "/" + Version + ")" }

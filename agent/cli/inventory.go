@@ -1,0 +1,184 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/agent"
+	"github.com/glpi-agentd/glpi-agentd/collectors"
+)
+
+func cmdInventory(g *globals, args []string) error {
+	fs := g.flags("inventory", "")
+	local := fs.String("local", "", "write the inventory to `path` (a file, a directory, or - for standard output) instead of sending it")
+	server := fs.String("server", "", "send to this server `URL` (overrides the configuration)")
+	tag := fs.String("tag", "", "inventory `tag` (overrides the configuration)")
+	categories := fs.String("category", "", "collect only these categories (comma-separated `list`), as a partial inventory")
+	full := fs.Bool("full", false, "send a full inventory even if a partial one would do")
+	asJSON := fs.Bool("json", false, "print the run's summary as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	a, cfg, _, closeFn, err := g.setup()
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	if *server != "" {
+		cfg.Server, cfg.Local = *server, ""
+	}
+	if *local != "" {
+		cfg.Local = *local
+	}
+	if *tag != "" {
+		cfg.Tag = *tag
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if cfg.Local == "" && cfg.Server == "" {
+		return errors.New("nowhere to send the inventory: give --local PATH or --server URL, or set server in the configuration")
+	}
+
+	ctx, cancel := signalContext()
+	defer cancel()
+	req := agent.Request{Full: *full, Force: true, Categories: splitFlag(*categories)}
+	out := g.stdout
+	if cfg.Local == "-" {
+		out = g.stderr // standard output carries the inventory
+	}
+	if isTerminal(g.stderr) && !*asJSON {
+		req.Progress = progressPrinter(g.stderr)
+	}
+	rep, err := a.RunOnce(ctx, req)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return printJSONSummary(out, rep)
+	}
+	printSummary(out, rep)
+	return nil
+}
+
+// progressPrinter shows each step as it happens.
+func progressPrinter(w io.Writer) func(agent.Event) {
+	var mu sync.Mutex
+	return func(e agent.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r := e.Collector; r != nil {
+			status := fmt.Sprintf("%d", r.Items)
+			if r.Failed() {
+				status = "failed"
+			} else if r.Err != nil {
+				status = "-"
+			}
+			fmt.Fprintf(w, "  %-16s %8s %6s\n", r.Name, fmtDuration(r.Duration), status)
+			return
+		}
+		fmt.Fprintf(w, "%s\n", e.Message)
+	}
+}
+
+func fmtDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond))
+	case d < time.Second:
+		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+	}
+	return d.Round(10 * time.Millisecond).String()
+}
+
+// printSummary prints a readable account of the run: sections, counts,
+// timings, and what the server said.
+func printSummary(w io.Writer, rep *agent.Report) {
+	if rep.Inventory != nil {
+		fmt.Fprintf(w, "Inventory %s: %s, %d sections, %s\n", rep.Inventory.DeviceID, kindOf(rep.Partial), rep.Sections, fmtDuration(rep.Elapsed))
+	}
+	if len(rep.Results) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  CATEGORY\tSECTION\tITEMS\tTIME\tNOTE")
+		for _, r := range rep.Results {
+			items, note := fmt.Sprint(r.Items), ""
+			if r.Err != nil {
+				items, note = "-", r.Err.Error()
+				if r.Failed() {
+					note = "FAILED: " + note
+				}
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", r.Name, r.Key, items, fmtDuration(r.Duration), note)
+		}
+		tw.Flush()
+	}
+	if len(rep.Changed) > 0 && rep.Partial {
+		fmt.Fprintf(w, "Changed since last run: %v\n", rep.Changed)
+	}
+	if rep.Written != "" && rep.Written != "-" {
+		fmt.Fprintf(w, "Written to %s\n", rep.Written)
+	}
+	if rep.Answer != "" {
+		fmt.Fprintf(w, "Server says: %s\n", rep.Answer)
+	}
+	if rep.Delay > 0 {
+		fmt.Fprintf(w, "Next contact requested in %s\n", rep.Delay)
+	}
+}
+
+func kindOf(partial bool) string {
+	if partial {
+		return "partial"
+	}
+	return "full"
+}
+
+// summary is the --json form of a run.
+type summary struct {
+	DeviceID   string          `json:"deviceid,omitempty"`
+	Kind       string          `json:"kind"`
+	Sections   int             `json:"sections"`
+	ElapsedMS  float64         `json:"elapsed_ms"`
+	Collectors []collectorJSON `json:"collectors,omitempty"`
+	Changed    []string        `json:"changed,omitempty"`
+	Written    string          `json:"written,omitempty"`
+	Answer     string          `json:"answer,omitempty"`
+	DelayS     float64         `json:"next_contact_s,omitempty"`
+}
+
+type collectorJSON struct {
+	Name   string  `json:"name"`
+	Key    string  `json:"key"`
+	Items  int     `json:"items"`
+	TimeMS float64 `json:"time_ms"`
+	Error  string  `json:"error,omitempty"`
+	NoData bool    `json:"no_data,omitempty"`
+}
+
+func printJSONSummary(w io.Writer, rep *agent.Report) error {
+	s := summary{Kind: kindOf(rep.Partial), Sections: rep.Sections, ElapsedMS: ms(rep.Elapsed),
+		Changed: rep.Changed, Written: rep.Written, Answer: rep.Answer, DelayS: rep.Delay.Seconds()}
+	if rep.Inventory != nil {
+		s.DeviceID = rep.Inventory.DeviceID
+	}
+	for _, r := range rep.Results {
+		c := collectorJSON{Name: r.Name, Key: r.Key, Items: r.Items, TimeMS: ms(r.Duration)}
+		if r.Err != nil {
+			c.Error, c.NoData = r.Err.Error(), errors.Is(r.Err, collectors.ErrNoData)
+		}
+		s.Collectors = append(s.Collectors, c)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

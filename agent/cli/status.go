@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"encoding/json"
+	"fmt"
+	"github.com/glpi-agentd/glpi-agentd/agent"
+	"text/tabwriter"
+	"time"
+)
+
+func cmdStatus(g *globals, args []string) error {
+	fs := g.flags("status", "")
+	asJSON := fs.Bool("json", false, "print as JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	a, cfg, _, closeFn, err := g.setup()
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	id, err := a.Identity()
+	if err != nil {
+		return err
+	}
+	run, err := a.State().Run()
+	if err != nil {
+		return err
+	}
+	target := cfg.Server
+	if cfg.Local != "" {
+		target = "local: " + cfg.Local
+	}
+	st := map[string]any{
+		"deviceid":    id.DeviceID,
+		"agent_id":    id.AgentID,
+		"target":      target,
+		"state_dir":   cfg.StateDir,
+		"last_run":    run.LastRun,
+		"last_result": run.LastResult,
+		"last_kind":   run.LastKind,
+		"next_run":    run.NextRun,
+		"version":     agent.Version,
+	}
+	if *asJSON {
+		enc := json.NewEncoder(g.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(st)
+	}
+	tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
+	row("Version", agent.Name+" "+agent.Version)
+	row("Device ID", id.DeviceID)
+	row("Agent ID", id.AgentID)
+	row("Target", orNone(target))
+	row("State dir", cfg.StateDir)
+	row("Last run", when(run.LastRun))
+	row("Last result", orNone(run.LastResult))
+	if run.LastAnswer != "" {
+		row("Server said", run.LastAnswer)
+	}
+	row("Next run", when(run.NextRun))
+	return tw.Flush()
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := time.Until(t).Round(time.Second)
+	rel := fmt.Sprintf("in %s", d)
+	if d < 0 {
+		rel = fmt.Sprintf("%s ago", -d)
+	}
+	return t.Local().Format("2006-01-02 15:04:05") + " (" + rel + ")"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}

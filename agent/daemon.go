@@ -1,0 +1,136 @@
+package agent
+
+import (
+	"context"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/agent/config"
+	"github.com/glpi-agentd/glpi-agentd/agent/state"
+)
+
+// RunOnce runs one inventory to wherever the configuration says: a local
+// file or directory, or the server.
+func (a *Agent) RunOnce(ctx context.Context, req Request) (*Report, error) {
+	if a.cfg.Local != "" {
+		return a.RunLocal(ctx, a.cfg.Local, req)
+	}
+	return a.RunDirect(ctx, req)
+}
+
+// Trigger asks the daemon to run now. Requests made while one is already
+// pending are merged into it (a full request wins), so a burst of clicks
+// makes one run.
+func (a *Agent) Trigger(req Request) {
+	for {
+		select {
+		case a.trigger <- req:
+			return
+		default:
+		}
+		select {
+		case pending := <-a.trigger:
+			req = merge(pending, req)
+		default:
+		}
+	}
+}
+
+// merge combines two pending requests into one run: a category run is
+// widened to an ordinary run when the other request is one.
+func merge(a, b Request) Request {
+	out := Request{Full: a.Full || b.Full, Force: a.Force || b.Force}
+	if len(a.Categories) > 0 && len(b.Categories) > 0 {
+		out.Categories = slices.Compact(slices.Sorted(slices.Values(slices.Concat(a.Categories, b.Categories))))
+	}
+	return out
+}
+
+// Run is the daemon loop: a first run soon after start (or when the last
+// schedule says), then runs as the server asks, with a backoff after
+// errors, and a run at once whenever Trigger is called. It returns when ctx
+// is done, after the run in progress, if any, has stopped.
+func (a *Agent) Run(ctx context.Context) error {
+	return a.loop(ctx, a.RunOnce, rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())))
+}
+
+type runFunc func(context.Context, Request) (*Report, error)
+
+func (a *Agent) loop(ctx context.Context, run runFunc, r *rand.Rand) error {
+	st, err := a.state.Run()
+	if err != nil {
+		a.log.Warn("run state unreadable, starting afresh", "err", err)
+	}
+	delaytime := config.Seconds(a.cfg.Delaytime)
+	wait := firstDelay(delaytime, r)
+	if now := time.Now(); st.NextRun.After(now) {
+		wait = min(st.NextRun.Sub(now), maxDelayOf(st))
+	}
+	a.log.Info("agent started", "version", Version, "target", a.target(), "first_run_in", wait.Round(time.Second).String())
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		var req Request
+		select {
+		case <-ctx.Done():
+			a.log.Info("agent stopping")
+			return nil
+		case <-timer.C:
+		case req = <-a.trigger:
+		}
+		wait = a.scheduled(ctx, run, req, st, delaytime, r)
+		if ctx.Err() != nil {
+			continue
+		}
+		timer.Reset(wait)
+	}
+}
+
+// scheduled makes one run, records its outcome in st, and returns the wait
+// before the next one.
+func (a *Agent) scheduled(ctx context.Context, run runFunc, req Request, st *state.Run, delaytime time.Duration, r *rand.Rand) time.Duration {
+	rep, err := run(ctx, req)
+	if fresh, ferr := a.state.Run(); ferr == nil {
+		*st = *fresh // the run updated digests and counters
+	}
+	now := time.Now()
+	st.LastRun = now
+	var wait time.Duration
+	if err != nil {
+		st.Failures++
+		st.LastResult = err.Error()
+		wait = backoff(st.Failures, min(maxDelayOf(st), delaytime), r)
+		a.log.Error("inventory failed", "err", err, "failures", st.Failures, "retry_in", wait.Round(time.Second).String())
+	} else {
+		st.Failures = 0
+		st.LastResult = "ok"
+		st.LastAnswer = rep.Answer
+		if rep.Delay > 0 {
+			st.MaxDelay = int64(rep.Delay / time.Second)
+		}
+		wait = nextDelay(maxDelayOf(st), r)
+		a.log.Info("inventory done", "kind", kind(rep.Partial), "sections", rep.Sections,
+			"elapsed", rep.Elapsed.Round(time.Millisecond).String(), "next_in", wait.Round(time.Second).String())
+	}
+	st.NextRun = now.Add(wait)
+	st.Target = a.target()
+	if err := a.state.SaveRun(st); err != nil {
+		a.log.Warn("run state not saved", "err", err)
+	}
+	return wait
+}
+
+func maxDelayOf(st *state.Run) time.Duration {
+	if st.MaxDelay > 0 {
+		return time.Duration(st.MaxDelay) * time.Second
+	}
+	return defaultMaxDelay
+}
+
+func (a *Agent) target() string {
+	if a.cfg.Local != "" {
+		return a.cfg.Local
+	}
+	return a.cfg.Server
+}

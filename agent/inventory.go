@@ -1,0 +1,67 @@
+package agent
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"maps"
+	"slices"
+)
+
+// Sections a partial inventory always carries, so that GLPI's import rules
+// can still find the computer (GLPI-PROTOCOL.md §1.6).
+var alwaysSent = []string{"hardware", "bios", "operatingsystem"}
+
+// Sections that describe the sender, not the host: never compared.
+var selfSections = []string{"versionclient", "versionprovider"}
+
+// digests returns the SHA-256 of each section's JSON.
+func digests(content map[string]any) map[string]string {
+	out := make(map[string]string, len(content))
+	for k, v := range content {
+		if slices.Contains(selfSections, k) {
+			continue
+		}
+		b, err := json.Marshal(v)
+		if err != nil {
+			continue
+		}
+		sum := sha256.Sum256(b)
+		out[k] = hex.EncodeToString(sum[:16])
+	}
+	return out
+}
+
+// plan decides what to send: the whole content (a full inventory), or the
+// sections that changed since prev plus those GLPI needs to match the
+// computer (a partial one). A full inventory is sent when asked, when there
+// is nothing to compare with, every postpone+1 runs, and whenever a section
+// has vanished, since only a full inventory makes GLPI forget it.
+func plan(content map[string]any, cur, prev map[string]string, sincePartial, postpone int, full bool) (send map[string]any, partial bool) {
+	if full || len(prev) == 0 || postpone <= 0 || sincePartial >= postpone {
+		return content, false
+	}
+	for k := range prev {
+		if _, ok := cur[k]; !ok {
+			return content, false
+		}
+	}
+	send = make(map[string]any, len(content))
+	for k, v := range content {
+		if prev[k] != cur[k] || slices.Contains(alwaysSent, k) || slices.Contains(selfSections, k) {
+			send[k] = v
+		}
+	}
+	return send, true
+}
+
+// changed lists the sections whose digest differs between two runs.
+func changed(cur, prev map[string]string) []string {
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(cur)) {
+		if prev[k] != cur[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}

@@ -1,0 +1,59 @@
+package agent
+
+import (
+	"maps"
+	"slices"
+	"testing"
+)
+
+func TestPlan(t *testing.T) {
+	content := map[string]any{
+		"hardware": map[string]any{"name": "pc"}, "bios": map[string]any{"ssn": "1"},
+		"operatingsystem": map[string]any{"name": "Debian"},
+		"softwares":       []any{map[string]any{"name": "a"}},
+		"cpus":            []any{map[string]any{"name": "x"}},
+		"versionclient":   "v",
+	}
+	cur := digests(content)
+	if _, ok := cur["versionclient"]; ok {
+		t.Fatal("digests include versionclient, which changes with the agent, not the host")
+	}
+	changedSoft := maps.Clone(cur)
+	changedSoft["softwares"] = "old"
+	extra := maps.Clone(cur)
+	extra["monitors"] = "gone"
+
+	tests := []struct {
+		name         string
+		prev         map[string]string
+		since, post  int
+		full         bool
+		wantPartial  bool
+		wantSections []string
+	}{
+		{"first run is full", nil, 0, 14, false, false, nil},
+		{"asked for full", cur, 0, 14, true, false, nil},
+		{"postpone 0 means always full", cur, 0, 0, false, false, nil},
+		{"every postpone+1 runs full", cur, 14, 14, false, false, nil},
+		{"vanished section forces full", extra, 0, 14, false, false, nil},
+		{"nothing changed", cur, 0, 14, false, true, []string{"bios", "hardware", "operatingsystem", "versionclient"}},
+		{"software changed", changedSoft, 3, 14, false, true, []string{"bios", "hardware", "operatingsystem", "softwares", "versionclient"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			send, partial := plan(content, cur, tt.prev, tt.since, tt.post, tt.full)
+			if partial != tt.wantPartial {
+				t.Fatalf("plan partial = %v, want %v", partial, tt.wantPartial)
+			}
+			if !partial {
+				if len(send) != len(content) {
+					t.Errorf("full plan sends %d sections, want all %d", len(send), len(content))
+				}
+				return
+			}
+			if got := slices.Sorted(maps.Keys(send)); !slices.Equal(got, tt.wantSections) {
+				t.Errorf("plan sends %v, want %v", got, tt.wantSections)
+			}
+		})
+	}
+}
