@@ -40,6 +40,7 @@ type Agent struct {
 	runMu   sync.Mutex // one run at a time
 	running atomic.Bool
 	trigger chan Request
+	regKey  string // registration key given on the command line
 }
 
 // New returns an agent for cfg reading the host through env.
@@ -240,7 +241,6 @@ func (a *Agent) RunDirect(ctx context.Context, req Request) (*Report, error) {
 			req.Progress(e)
 		}
 	}
-
 	ans, err := client.Contact(ctx, a.contact(id))
 	if err != nil {
 		return nil, fmt.Errorf("contact %s: %w", a.cfg.Server, err)
@@ -263,22 +263,13 @@ func (a *Agent) RunDirect(ctx context.Context, req Request) (*Report, error) {
 		return rep, nil
 	}
 
-	inv, results, err := a.Collect(ctx, req.Categories, config.SplitList(task.NoCategory), req.Progress)
+	p, err := a.prepare(ctx, req, run, a.cfg.Server, config.SplitList(task.NoCategory))
 	if err != nil {
 		return nil, err
 	}
-	rep.Results = results
-	cur := digests(inv.Content)
-	full := req.Full || run.Target != a.cfg.Server
-	send, partial := inv.Content, len(req.Categories) > 0
-	if !partial {
-		send, partial = plan(inv.Content, cur, run.Sections, run.SincePartial, a.cfg.FullInventoryPostpone, full)
-	}
-	rep.Changed = changed(cur, run.Sections)
-	inv.Content, inv.Partial = send, partial
-	rep.Inventory, rep.Partial, rep.Sections = inv, partial, len(send)
-
-	progress(Event{Step: "send", Message: fmt.Sprintf("sending %s inventory (%d sections)", kind(partial), len(send))})
+	p.rep.Answer, p.rep.Delay = rep.Answer, rep.Delay
+	rep, inv := p.rep, p.inv
+	progress(Event{Step: "send", Message: fmt.Sprintf("sending %s inventory (%d sections)", kind(rep.Partial), rep.Sections)})
 	ans, err = client.SendInventory(ctx, inv)
 	if err != nil {
 		return rep, fmt.Errorf("send inventory to %s: %w", a.cfg.Server, err)
@@ -288,27 +279,61 @@ func (a *Agent) RunDirect(ctx context.Context, req Request) (*Report, error) {
 		rep.Delay = d
 	}
 
-	// Remember what GLPI now has. A partial run of some categories leaves
-	// the other digests as they were.
-	if len(req.Categories) > 0 {
-		for k, v := range cur {
-			run.Sections = mapSet(run.Sections, k, v)
-		}
-	} else {
-		run.Sections = cur
-	}
-	if partial && len(req.Categories) == 0 {
-		run.SincePartial++
-	} else if !partial {
-		run.SincePartial = 0
-	}
-	run.Target, run.LastKind = a.cfg.Server, kind(partial)
-	if err := a.state.SaveRun(run); err != nil {
-		a.log.Warn("run state not saved", "err", err)
-	}
+	a.remember(run, p, req, a.cfg.Server)
 	rep.Elapsed = time.Since(start)
 	progress(Event{Step: "done", Message: "server answered " + ans.Status})
 	return rep, nil
+}
+
+// prepared is an inventory ready to send, with what the run learnt.
+type prepared struct {
+	inv      *glpi.Inventory
+	rep      *Report
+	cur      map[string]string
+	progress func(Event)
+}
+
+// prepare collects the inventory and reduces it to a partial one when the
+// last run to the same target allows.
+func (a *Agent) prepare(ctx context.Context, req Request, run *state.Run, target string, serverNoCategory []string) (*prepared, error) {
+	inv, results, err := a.Collect(ctx, req.Categories, serverNoCategory, req.Progress)
+	if err != nil {
+		return nil, err
+	}
+	cur := digests(inv.Content)
+	send, partial := inv.Content, len(req.Categories) > 0
+	if !partial {
+		send, partial = plan(inv.Content, cur, run.Sections, run.SincePartial, a.cfg.FullInventoryPostpone, req.Full || run.Target != target)
+	}
+	inv.Content, inv.Partial = send, partial
+	rep := &Report{Inventory: inv, Results: results, Partial: partial, Sections: len(send), Changed: changed(cur, run.Sections)}
+	progress := func(e Event) {
+		if req.Progress != nil {
+			req.Progress(e)
+		}
+	}
+	return &prepared{inv: inv, rep: rep, cur: cur, progress: progress}, nil
+}
+
+// remember stores what the target now has, once it has accepted it. A run
+// of some categories leaves the other digests as they were.
+func (a *Agent) remember(run *state.Run, p *prepared, req Request, target string) {
+	if len(req.Categories) > 0 {
+		for k, v := range p.cur {
+			run.Sections = mapSet(run.Sections, k, v)
+		}
+	} else {
+		run.Sections = p.cur
+		if p.rep.Partial {
+			run.SincePartial++
+		} else {
+			run.SincePartial = 0
+		}
+	}
+	run.Target, run.LastKind = target, kind(p.rep.Partial)
+	if err := a.state.SaveRun(run); err != nil {
+		a.log.Warn("run state not saved", "err", err)
+	}
 }
 
 func mapSet(m map[string]string, k, v string) map[string]string {

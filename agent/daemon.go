@@ -13,8 +13,11 @@ import (
 // RunOnce runs one inventory to wherever the configuration says: a local
 // file or directory, or the server.
 func (a *Agent) RunOnce(ctx context.Context, req Request) (*Report, error) {
-	if a.cfg.Local != "" {
+	switch {
+	case a.cfg.Local != "":
 		return a.RunLocal(ctx, a.cfg.Local, req)
+	case a.Enrolled():
+		return a.RunEnrolled(ctx, req)
 	}
 	return a.RunDirect(ctx, req)
 }
@@ -54,6 +57,9 @@ func merge(a, b Request) Request {
 func (a *Agent) Run(ctx context.Context) error {
 	return a.loop(ctx, a.RunOnce, rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())))
 }
+
+// keyErrorBackoff is the wait after a refused key or a revoked device.
+const keyErrorBackoff = 4 * time.Hour
 
 type runFunc func(context.Context, Request) (*Report, error)
 
@@ -101,6 +107,10 @@ func (a *Agent) scheduled(ctx context.Context, run runFunc, req Request, st *sta
 		st.Failures++
 		st.LastResult = err.Error()
 		wait = backoff(st.Failures, min(maxDelayOf(st), delaytime), r)
+		if isKeyError(err) {
+			// Only an administrator can fix this: ask again in hours.
+			wait = max(wait, keyErrorBackoff-jitter(keyErrorBackoff/4, r))
+		}
 		a.log.Error("inventory failed", "err", err, "failures", st.Failures, "retry_in", wait.Round(time.Second).String())
 	} else {
 		st.Failures = 0

@@ -29,6 +29,7 @@ type command struct {
 
 var commands = []command{
 	{"inventory", "collect once; write it locally (--local) or send it to the server", cmdInventory},
+	{"enroll", "enroll with glpi-enrolld using the registration key", cmdEnroll},
 	{"run", "run the daemon in the foreground (what the service runs)", cmdRun},
 	{"status", "show identity, target, last run and next run", cmdStatus},
 	{"categories", "list the inventory categories of this platform", cmdCategories},
@@ -220,6 +221,9 @@ func cmdRun(g *globals, args []string) error {
 		return err
 	}
 	defer closeFn()
+	if err := g.applyKey(a, ""); err != nil {
+		return err
+	}
 	ctx, cancel := signalContext()
 	defer cancel()
 	return a.Run(ctx)

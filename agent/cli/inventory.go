@@ -21,6 +21,7 @@ func cmdInventory(g *globals, args []string) error {
 	categories := fs.String("category", "", "collect only these categories (comma-separated `list`), as a partial inventory")
 	full := fs.Bool("full", false, "send a full inventory even if a partial one would do")
 	asJSON := fs.Bool("json", false, "print the run's summary as JSON")
+	keyFile := fs.String("key-file", "", "registration key `file` for glpi-enrolld (- for standard input)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -42,6 +43,9 @@ func cmdInventory(g *globals, args []string) error {
 		cfg.Tag = *tag
 	}
 	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if err := g.applyKey(a, *keyFile); err != nil {
 		return err
 	}
 	if cfg.Local == "" && cfg.Server == "" {

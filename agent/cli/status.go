@@ -42,6 +42,16 @@ func cmdStatus(g *globals, args []string) error {
 		"next_run":    run.NextRun,
 		"version":     agent.Version,
 	}
+	e, err := a.Enrollment()
+	if err != nil {
+		return err
+	}
+	if e != nil {
+		st["enrollment"] = map[string]any{
+			"device_id": e.DeviceID, "server": e.Server, "tag": e.Tag, "enrolled_at": e.EnrolledAt,
+			"token_expires_at": e.Credential.AccessExpiresAt, "revoked": e.Revoked,
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(g.stdout)
 		enc.SetIndent("", "  ")
@@ -60,6 +70,15 @@ func cmdStatus(g *globals, args []string) error {
 		row("Server said", run.LastAnswer)
 	}
 	row("Next run", when(run.NextRun))
+	switch {
+	case e == nil:
+		row("Enrollment", "not enrolled (direct mode)")
+	case e.Revoked:
+		row("Enrollment", "REVOKED by the enrollment service at "+e.RevokedAt.Local().Format("2006-01-02 15:04:05")+": nothing is sent")
+	default:
+		row("Enrollment", "device "+e.DeviceID+" on "+e.Server+" since "+e.EnrolledAt.Local().Format("2006-01-02 15:04:05"))
+		row("Token expires", when(e.Credential.AccessExpiresAt))
+	}
 	return tw.Flush()
 }
 

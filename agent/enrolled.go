@@ -1,0 +1,323 @@
+package agent
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/agent/config"
+	"github.com/glpi-agentd/glpi-agentd/agent/state"
+	"github.com/glpi-agentd/glpi-agentd/enroll"
+)
+
+// Enrollment is what the agent keeps from glpi-enrolld: its device
+// identity and credential. It is stored owner-only and never logged.
+type Enrollment struct {
+	Server        string             `json:"server"`
+	DeviceID      string             `json:"device_id"`
+	GLPIDeviceID  string             `json:"glpi_deviceid"`
+	AgentID       string             `json:"agent_id"`
+	Tag           string             `json:"tag,omitempty"`
+	Credential    enroll.Credential  `json:"credential"`
+	ReplaceSecret string             `json:"replace_secret,omitempty"`
+	Fingerprint   enroll.Fingerprint `json:"fingerprint"`
+	EnrolledAt    time.Time          `json:"enrolled_at"`
+	// Revoked is set when the server said device_revoked: the agent then
+	// sends nothing and never enrolls again on its own.
+	Revoked   bool      `json:"revoked,omitempty"`
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+}
+
+const enrollmentFile = "enrollment.json"
+
+// ErrRevoked reports that glpi-enrolld revoked this device.
+var ErrRevoked = errors.New("this device was revoked on the enrollment service: it sends nothing until an administrator re-enrolls it (glpi-agentd enroll --force with a valid key)")
+
+// refreshMargin is how long before its expiry the access token is renewed.
+const refreshMargin = 5 * time.Minute
+
+// Enrollment returns the stored enrollment, or nil when there is none.
+func (a *Agent) Enrollment() (*Enrollment, error) {
+	var e Enrollment
+	err := state.ReadJSON(a.state.File(enrollmentFile), &e)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &e, nil
+}
+
+func (a *Agent) saveEnrollment(e *Enrollment) error {
+	return state.WriteJSON(a.state.File(enrollmentFile), e)
+}
+
+// SetRegistrationKey gives the agent a registration key (or bundle) read by
+// the command line from a file, standard input or the environment. It takes
+// precedence over registration_key_file.
+func (a *Agent) SetRegistrationKey(k string) { a.regKey = strings.TrimSpace(k) }
+
+// registrationKey returns the key to enroll with, and the bundle's server
+// URL and pin when the key came as a bundle. An absent key is "", nil.
+func (a *Agent) registrationKey() (key string, bundle *enroll.Bundle, err error) {
+	k := a.regKey
+	if k == "" && a.cfg.RegistrationKeyFile != "" {
+		b, err := os.ReadFile(a.cfg.RegistrationKeyFile)
+		if errors.Is(err, os.ErrNotExist) {
+			return "", nil, nil
+		}
+		if err != nil {
+			return "", nil, fmt.Errorf("read registration key: %w", err)
+		}
+		k = strings.TrimSpace(string(b))
+	}
+	if k == "" {
+		return "", nil, nil
+	}
+	if strings.HasPrefix(k, enroll.BundlePrefix) {
+		b, err := enroll.ParseBundle(k)
+		if err != nil {
+			return "", nil, err
+		}
+		return b.Key, &b, nil
+	}
+	if _, err := enroll.ParseKey(k); err != nil {
+		return "", nil, err
+	}
+	return k, nil, nil
+}
+
+// Enrolled reports whether runs go to glpi-enrolld: the agent has an
+// enrollment or a registration key to get one.
+func (a *Agent) Enrolled() bool {
+	if e, _ := a.Enrollment(); e != nil {
+		return true
+	}
+	k, _, err := a.registrationKey()
+	return k != "" || err != nil
+}
+
+// enrollClient builds the client for the enrollment service.
+func (a *Agent) enrollClient(server, pin string) (*enroll.Client, error) {
+	if server == "" {
+		return nil, errors.New("no server configured: set server (the glpi-enrolld URL) or use a key bundle")
+	}
+	if pin == "" {
+		pin = a.cfg.SSLFingerprint
+	}
+	return enroll.NewClient(enroll.ClientConfig{
+		URL:          server,
+		CAFile:       a.cfg.CACertFile,
+		PinSHA256:    pin,
+		InsecureHTTP: a.cfg.InsecureHTTP,
+		Timeout:      config.Seconds(a.cfg.Timeout),
+		UserAgent:    UserAgent(),
+		Logger:       a.log,
+	})
+}
+
+// serverAndPin resolves the enrollment service's URL and pin: the
+// configuration first, then the key bundle.
+func (a *Agent) serverAndPin(bundle *enroll.Bundle) (string, string) {
+	server, pin := a.cfg.Server, ""
+	if bundle != nil {
+		if server == "" {
+			server = bundle.URL
+		}
+		pin = bundle.Pin
+	}
+	return server, pin
+}
+
+// Enroll enrolls now with the registration key, even if already enrolled
+// when force is set, and stores the result.
+func (a *Agent) Enroll(ctx context.Context, force bool) (*Enrollment, error) {
+	if old, err := a.Enrollment(); err != nil {
+		return nil, err
+	} else if old != nil && !old.Revoked && !force {
+		return old, nil
+	}
+	key, bundle, err := a.registrationKey()
+	if err != nil {
+		return nil, err
+	}
+	if key == "" {
+		return nil, errors.New("no registration key: give --key-file FILE, set GLPI_AGENTD_REGISTRATION_KEY, or registration_key_file in the configuration")
+	}
+	server, pin := a.serverAndPin(bundle)
+	client, err := a.enrollClient(server, pin)
+	if err != nil {
+		return nil, err
+	}
+	install, err := installID(a.state)
+	if err != nil {
+		return nil, err
+	}
+	fp := fingerprint(a.env, install)
+	req := &enroll.EnrollRequest{
+		Hostname:     a.Hostname(),
+		AgentVersion: Version,
+		OS:           runtime.GOOS,
+		Arch:         runtime.GOARCH,
+		InstallID:    install,
+		Fingerprint:  fp,
+	}
+	resp, err := client.Enroll(ctx, key, req)
+	if err != nil {
+		return nil, err
+	}
+	e := &Enrollment{
+		Server:        server,
+		DeviceID:      resp.DeviceID,
+		GLPIDeviceID:  resp.GLPIDeviceID,
+		AgentID:       resp.AgentID,
+		Tag:           resp.Tag,
+		Credential:    resp.Credential,
+		ReplaceSecret: resp.ReplaceSecret,
+		Fingerprint:   fp,
+		EnrolledAt:    time.Now().UTC(),
+	}
+	if err := a.saveEnrollment(e); err != nil {
+		return nil, err
+	}
+	if err := a.state.SetIdentity(&state.Identity{DeviceID: e.GLPIDeviceID, AgentID: e.AgentID, CreatedAt: e.EnrolledAt}); err != nil {
+		return nil, err
+	}
+	a.log.Info("enrolled", "device_id", e.DeviceID, "glpi_deviceid", e.GLPIDeviceID, "server", server)
+	if a.cfg.ForgetRegistrationKey && a.cfg.RegistrationKeyFile != "" && a.regKey == "" {
+		if err := os.Remove(a.cfg.RegistrationKeyFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+			a.log.Warn("registration key file not removed", "err", err)
+		}
+	}
+	return e, nil
+}
+
+// refresh renews the credential and stores it before using it, so a crash
+// never leaves the agent with a spent secret only.
+func (a *Agent) refresh(ctx context.Context, client *enroll.Client, e *Enrollment) error {
+	cred, err := client.Refresh(ctx, &enroll.RefreshRequest{
+		DeviceID:      e.DeviceID,
+		RefreshSecret: e.Credential.RefreshSecret,
+		Generation:    e.Credential.Generation,
+		Fingerprint:   &e.Fingerprint,
+	})
+	if err != nil {
+		return err
+	}
+	e.Credential = *cred
+	return a.saveEnrollment(e)
+}
+
+// RunEnrolled runs once against glpi-enrolld: enroll if needed, renew the
+// token when due, send the inventory with it.
+func (a *Agent) RunEnrolled(ctx context.Context, req Request) (*Report, error) {
+	a.runMu.Lock()
+	defer a.runMu.Unlock()
+	a.running.Store(true)
+	defer a.running.Store(false)
+	start := time.Now()
+
+	e, err := a.Enroll(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	if e.Revoked {
+		return nil, ErrRevoked
+	}
+	client, err := a.enrollClient(e.Server, a.bundlePin())
+	if err != nil {
+		return nil, err
+	}
+	if time.Until(e.Credential.AccessExpiresAt) < refreshMargin {
+		if err := a.refresh(ctx, client, e); err != nil {
+			return nil, a.rejected(e, err)
+		}
+	}
+	run, err := a.state.Run()
+	if err != nil {
+		a.log.Warn("run state unreadable, starting afresh", "err", err)
+	}
+	p, err := a.prepare(ctx, req, run, e.Server, nil)
+	if err != nil {
+		return nil, err
+	}
+	p.inv.DeviceID = e.GLPIDeviceID
+	p.inv.Tag = "" // the service sets the key's tag
+	body, err := json.Marshal(p.inv)
+	if err != nil {
+		return nil, fmt.Errorf("encode inventory: %w", err)
+	}
+	p.progress(Event{Step: "send", Message: fmt.Sprintf("sending %s inventory (%d sections, %d bytes)", kind(p.rep.Partial), p.rep.Sections, len(body))})
+	resp, err := client.SendInventory(ctx, e.Credential.AccessToken, body)
+	if re, ok := errors.AsType[*enroll.RejectError](err); ok && (re.Reason == enroll.ReasonTokenExpired || re.Reason == enroll.ReasonTokenInvalid) {
+		// The token lapsed (a clock jump, a long sleep): renew and retry once.
+		if err = a.refresh(ctx, client, e); err == nil {
+			resp, err = client.SendInventory(ctx, e.Credential.AccessToken, body)
+		}
+	}
+	if re, ok := errors.AsType[*enroll.RejectError](err); ok && re.Reason == enroll.ReasonDeviceUnknown {
+		// The service has forgotten this device: enroll again, once.
+		a.log.Warn("enrollment service does not know this device: enrolling again", "device_id", e.DeviceID)
+		if e, err = a.Enroll(ctx, true); err == nil {
+			p.inv.DeviceID = e.GLPIDeviceID
+			if body, err = json.Marshal(p.inv); err == nil {
+				resp, err = client.SendInventory(ctx, e.Credential.AccessToken, body)
+			}
+		}
+	}
+	if err != nil {
+		return p.rep, a.rejected(e, err)
+	}
+	p.rep.Answer = fmt.Sprintf("accepted by the enrollment service (inventory %d)", resp.ID)
+	a.remember(run, p, req, e.Server)
+	p.rep.Elapsed = time.Since(start)
+	p.progress(Event{Step: "done", Message: p.rep.Answer})
+	return p.rep, nil
+}
+
+// bundlePin is the server pin carried by the key bundle, if any.
+func (a *Agent) bundlePin() string {
+	_, bundle, _ := a.registrationKey()
+	_, pin := a.serverAndPin(bundle)
+	return pin
+}
+
+// rejected records a device_revoked answer, so that the agent stops for
+// good, and passes every error on.
+func (a *Agent) rejected(e *Enrollment, err error) error {
+	re, ok := errors.AsType[*enroll.RejectError](err)
+	if !ok || re.Reason != enroll.ReasonDeviceRevoked {
+		return err
+	}
+	e.Revoked, e.RevokedAt = true, time.Now().UTC()
+	if serr := a.saveEnrollment(e); serr != nil {
+		a.log.Warn("enrollment state not saved", "err", serr)
+	}
+	a.log.Error("device revoked by the enrollment service", "device_id", e.DeviceID)
+	return ErrRevoked
+}
+
+// isKeyError reports an error that only an administrator can fix: a
+// refused registration key or a revoked device. The daemon then retries
+// after hours, not seconds.
+func isKeyError(err error) bool {
+	if errors.Is(err, ErrRevoked) {
+		return true
+	}
+	re, ok := errors.AsType[*enroll.RejectError](err)
+	if !ok {
+		return false
+	}
+	switch re.Reason {
+	case enroll.ReasonKeyInvalid, enroll.ReasonKeyExpired, enroll.ReasonKeyExhausted, enroll.ReasonKeyRevoked,
+		enroll.ReasonNetworkNotAllowed, enroll.ReasonHostnameNotAllowed:
+		return true
+	}
+	return false
+}
