@@ -243,7 +243,7 @@ func (a *Agent) RunDirect(ctx context.Context, req Request) (*Report, error) {
 	}
 	ans, err := client.Contact(ctx, a.contact(id))
 	if err != nil {
-		return nil, fmt.Errorf("contact %s: %w", a.cfg.Server, err)
+		return nil, err
 	}
 	rep := &Report{Answer: ans.Message}
 	if d, ok := ans.Delay(); ok {
@@ -272,7 +272,7 @@ func (a *Agent) RunDirect(ctx context.Context, req Request) (*Report, error) {
 	progress(Event{Step: "send", Message: fmt.Sprintf("sending %s inventory (%d sections)", kind(rep.Partial), rep.Sections)})
 	ans, err = client.SendInventory(ctx, inv)
 	if err != nil {
-		return rep, fmt.Errorf("send inventory to %s: %w", a.cfg.Server, err)
+		return rep, err
 	}
 	rep.Answer = ans.Message
 	if d, ok := ans.Delay(); ok {

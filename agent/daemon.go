@@ -12,14 +12,42 @@ import (
 
 // RunOnce runs one inventory to wherever the configuration says: a local
 // file or directory, or the server.
+// The outcome is recorded for `status`.
 func (a *Agent) RunOnce(ctx context.Context, req Request) (*Report, error) {
+	var rep *Report
+	var err error
 	switch {
 	case a.cfg.Local != "":
-		return a.RunLocal(ctx, a.cfg.Local, req)
+		rep, err = a.RunLocal(ctx, a.cfg.Local, req)
 	case a.Enrolled():
-		return a.RunEnrolled(ctx, req)
+		rep, err = a.RunEnrolled(ctx, req)
+	default:
+		rep, err = a.RunDirect(ctx, req)
 	}
-	return a.RunDirect(ctx, req)
+	a.record(rep, err)
+	return rep, err
+}
+
+// record stores a run's outcome.
+func (a *Agent) record(rep *Report, err error) {
+	st, rerr := a.state.Run()
+	if rerr != nil {
+		a.log.Warn("run state unreadable, starting afresh", "err", rerr)
+	}
+	st.LastRun = time.Now()
+	st.LastResult, st.LastAnswer = "ok", ""
+	if rep != nil {
+		st.LastAnswer = rep.Answer
+	}
+	if err != nil {
+		st.LastResult = err.Error()
+	}
+	if t := a.target(); t != "" {
+		st.Target = t
+	}
+	if err := a.state.SaveRun(st); err != nil {
+		a.log.Warn("run state not saved", "err", err)
+	}
 }
 
 // Trigger asks the daemon to run now. Requests made while one is already
@@ -97,15 +125,16 @@ func (a *Agent) loop(ctx context.Context, run runFunc, r *rand.Rand) error {
 // before the next one.
 func (a *Agent) scheduled(ctx context.Context, run runFunc, req Request, st *state.Run, delaytime time.Duration, r *rand.Rand) time.Duration {
 	rep, err := run(ctx, req)
+	if ctx.Err() != nil {
+		return 0 // stopping: the interrupted run is no failure
+	}
 	if fresh, ferr := a.state.Run(); ferr == nil {
 		*st = *fresh // the run updated digests and counters
 	}
 	now := time.Now()
-	st.LastRun = now
 	var wait time.Duration
 	if err != nil {
 		st.Failures++
-		st.LastResult = err.Error()
 		wait = backoff(st.Failures, min(maxDelayOf(st), delaytime), r)
 		if isKeyError(err) {
 			// Only an administrator can fix this: ask again in hours.
@@ -114,8 +143,6 @@ func (a *Agent) scheduled(ctx context.Context, run runFunc, req Request, st *sta
 		a.log.Error("inventory failed", "err", err, "failures", st.Failures, "retry_in", wait.Round(time.Second).String())
 	} else {
 		st.Failures = 0
-		st.LastResult = "ok"
-		st.LastAnswer = rep.Answer
 		if rep.Delay > 0 {
 			st.MaxDelay = int64(rep.Delay / time.Second)
 		}
@@ -124,7 +151,6 @@ func (a *Agent) scheduled(ctx context.Context, run runFunc, req Request, st *sta
 			"elapsed", rep.Elapsed.Round(time.Millisecond).String(), "next_in", wait.Round(time.Second).String())
 	}
 	st.NextRun = now.Add(wait)
-	st.Target = a.target()
 	if err := a.state.SaveRun(st); err != nil {
 		a.log.Warn("run state not saved", "err", err)
 	}

@@ -31,6 +31,9 @@ func cmdStatus(g *globals, args []string) error {
 	if cfg.Local != "" {
 		target = "local: " + cfg.Local
 	}
+	if target == "" {
+		target = run.Target // where the last run went
+	}
 	st := map[string]any{
 		"deviceid":    id.DeviceID,
 		"agent_id":    id.AgentID,

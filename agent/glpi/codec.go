@@ -1,0 +1,178 @@
+package glpi
+
+import (
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"strings"
+)
+
+// Compression names, as accepted by Encode and returned by CompressionOf.
+const (
+	CompressionZlib    = "zlib"
+	CompressionGzip    = "gzip"
+	CompressionDeflate = "deflate"
+	CompressionNone    = "none"
+)
+
+// Content types the agent sends and a GLPI server mirrors in its answers.
+const (
+	ContentTypeZlib    = "application/x-compress-zlib"
+	ContentTypeGzip    = "application/x-compress-gzip"
+	ContentTypeDeflate = "application/x-compress-deflate"
+	ContentTypeJSON    = "application/json"
+)
+
+// DefaultMaxBytes is the decompressed size Decode allows when given no limit.
+// GLPI budgets 1 GiB of memory for a 20 MB switch inventory; computers are
+// far smaller.
+const DefaultMaxBytes = 64 << 20
+
+var (
+	// ErrTooLarge reports a body whose decompressed size exceeds the limit.
+	ErrTooLarge = errors.New("body too large")
+	// ErrCorrupt reports compressed data that cannot be decompressed.
+	ErrCorrupt = errors.New("corrupt compressed data")
+	// ErrUnsupportedEncoding reports a compression this package does not
+	// implement (brotli); a server answers it with 415.
+	ErrUnsupportedEncoding = errors.New("unsupported compression")
+)
+
+// contentTypes maps every request Content-Type GLPI recognises to its
+// compression; any other type means an uncompressed body.
+var contentTypes = map[string]string{
+	"application/x-zlib":             CompressionZlib,
+	"application/x-compress-zlib":    CompressionZlib,
+	"application/x-gzip":             CompressionGzip,
+	"application/x-compress-gzip":    CompressionGzip,
+	"application/x-deflate":          CompressionDeflate,
+	"application/x-compress-deflate": CompressionDeflate,
+	"application/x-br":               "br",
+	"application/x-compress-br":      "br",
+}
+
+// CompressionOf returns the compression a Content-Type announces: zlib, gzip,
+// deflate, or none for JSON, XML, text and unknown types, as GLPI does. It
+// returns ErrUnsupportedEncoding for brotli.
+func CompressionOf(contentType string) (string, error) {
+	mt, _, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		mt = strings.ToLower(strings.TrimSpace(contentType))
+	}
+	c, ok := contentTypes[mt]
+	switch {
+	case !ok:
+		return CompressionNone, nil
+	case c == "br":
+		return "", fmt.Errorf("content type %q: brotli: %w", contentType, ErrUnsupportedEncoding)
+	}
+	return c, nil
+}
+
+// Encode compresses a JSON body and returns it with its Content-Type.
+// compression is zlib (the default when empty), gzip, deflate or none.
+func Encode(body []byte, compression string) (encoded []byte, contentType string, err error) {
+	var (
+		buf bytes.Buffer
+		w   io.WriteCloser
+	)
+	switch compression {
+	case "", CompressionZlib:
+		w, contentType = zlib.NewWriter(&buf), ContentTypeZlib
+	case CompressionGzip:
+		w, contentType = gzip.NewWriter(&buf), ContentTypeGzip
+	case CompressionDeflate:
+		fw, _ := flate.NewWriter(&buf, flate.DefaultCompression) // fails only on a bad level
+		w, contentType = fw, ContentTypeDeflate
+	case CompressionNone:
+		return body, ContentTypeJSON, nil
+	default:
+		return nil, "", fmt.Errorf("encode body: compression %q: %w", compression, ErrUnsupportedEncoding)
+	}
+	if _, err := w.Write(body); err != nil {
+		return nil, "", fmt.Errorf("encode body: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return nil, "", fmt.Errorf("encode body: %w", err)
+	}
+	return buf.Bytes(), contentType, nil
+}
+
+// Decode reads a body framed as contentType says and returns it
+// decompressed. It reads at most maxBytes decompressed bytes
+// (DefaultMaxBytes when maxBytes <= 0) and fails with an error wrapping
+// ErrTooLarge beyond, ErrCorrupt for damaged compressed data and
+// ErrUnsupportedEncoding for brotli. Content types are matched
+// case-insensitively; unknown ones are read as they are.
+func Decode(contentType string, r io.Reader, maxBytes int64) ([]byte, error) {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	compression, err := CompressionOf(contentType)
+	if err != nil {
+		return nil, fmt.Errorf("decode body: %w", err)
+	}
+	src := &readErr{r: r}
+	var dec io.Reader
+	switch compression {
+	case CompressionZlib:
+		zr, err := zlib.NewReader(src)
+		if err != nil {
+			return nil, decodeError(compression, src, err)
+		}
+		defer zr.Close()
+		dec = zr
+	case CompressionGzip:
+		gr, err := gzip.NewReader(src)
+		if err != nil {
+			return nil, decodeError(compression, src, err)
+		}
+		defer gr.Close()
+		dec = gr
+	case CompressionDeflate:
+		fr := flate.NewReader(src)
+		defer fr.Close()
+		dec = fr
+	default:
+		dec = src
+	}
+	b, err := io.ReadAll(io.LimitReader(dec, maxBytes+1))
+	if err != nil {
+		return nil, decodeError(compression, src, err)
+	}
+	if int64(len(b)) > maxBytes {
+		return nil, fmt.Errorf("decode %s body: %w: more than %d bytes", compression, ErrTooLarge, maxBytes)
+	}
+	return b, nil
+}
+
+// decodeError tells a failure to read the underlying stream apart from
+// corrupt compressed data.
+func decodeError(compression string, src *readErr, err error) error {
+	if src.err != nil {
+		return fmt.Errorf("read %s body: %w", compression, src.err)
+	}
+	if compression == CompressionNone {
+		return fmt.Errorf("read body: %w", err)
+	}
+	return fmt.Errorf("decode %s body: %w: %w", compression, ErrCorrupt, err)
+}
+
+// readErr remembers the first error other than io.EOF its reader returned.
+type readErr struct {
+	r   io.Reader
+	err error
+}
+
+func (e *readErr) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}

@@ -1,0 +1,166 @@
+package glpi
+
+import (
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+const sample = `{"action":"contact","deviceid":"pc42-2024-10-18-16-44-47","name":"GLPI-Agent"}`
+
+func TestEncodeDecodeRoundTrip(t *testing.T) {
+	tests := []struct {
+		compression string
+		contentType string
+	}{
+		{"", ContentTypeZlib},
+		{CompressionZlib, ContentTypeZlib},
+		{CompressionGzip, ContentTypeGzip},
+		{CompressionDeflate, ContentTypeDeflate},
+		{CompressionNone, ContentTypeJSON},
+	}
+	for _, tt := range tests {
+		t.Run(tt.compression, func(t *testing.T) {
+			enc, ct, err := Encode([]byte(sample), tt.compression)
+			if err != nil {
+				t.Fatalf("Encode(%q) error: %v", tt.compression, err)
+			}
+			if ct != tt.contentType {
+				t.Errorf("Encode(%q) content type = %q, want %q", tt.compression, ct, tt.contentType)
+			}
+			if tt.compression != CompressionNone && bytes.Equal(enc, []byte(sample)) {
+				t.Errorf("Encode(%q) left the body as it was", tt.compression)
+			}
+			got, err := Decode(ct, bytes.NewReader(enc), 0)
+			if err != nil {
+				t.Fatalf("Decode(%q) error: %v", ct, err)
+			}
+			if string(got) != sample {
+				t.Errorf("Decode(Encode(x)) = %q, want %q", got, sample)
+			}
+		})
+	}
+}
+
+func TestEncodeUnknownCompression(t *testing.T) {
+	if _, _, err := Encode([]byte(sample), "br"); !errors.Is(err, ErrUnsupportedEncoding) {
+		t.Errorf("Encode(br) error = %v, want ErrUnsupportedEncoding", err)
+	}
+}
+
+func compress(t *testing.T, kind string, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	var w io.WriteCloser
+	switch kind {
+	case "zlib":
+		w = zlib.NewWriter(&buf)
+	case "gzip":
+		w = gzip.NewWriter(&buf)
+	case "deflate":
+		w, _ = flate.NewWriter(&buf, flate.BestCompression)
+	}
+	w.Write(b)
+	w.Close()
+	return buf.Bytes()
+}
+
+func TestDecodeContentTypes(t *testing.T) {
+	tests := []struct {
+		contentType string
+		body        []byte
+	}{
+		{"application/x-zlib", compress(t, "zlib", []byte(sample))},
+		{"application/x-compress-zlib", compress(t, "zlib", []byte(sample))},
+		{"Application/X-Compress-Zlib", compress(t, "zlib", []byte(sample))},
+		{"application/x-compress-zlib; charset=binary", compress(t, "zlib", []byte(sample))},
+		{"application/x-gzip", compress(t, "gzip", []byte(sample))},
+		{"application/x-compress-gzip", compress(t, "gzip", []byte(sample))},
+		{"application/x-deflate", compress(t, "deflate", []byte(sample))},
+		{"application/x-compress-deflate", compress(t, "deflate", []byte(sample))},
+		{"application/json", []byte(sample)},
+		{"application/json; charset=utf-8", []byte(sample)},
+		{"text/plain", []byte(sample)},
+		{"Application/x-compress", []byte(sample)},
+		{"", []byte(sample)},
+		{";;garbage", []byte(sample)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.contentType, func(t *testing.T) {
+			got, err := Decode(tt.contentType, bytes.NewReader(tt.body), 1<<20)
+			if err != nil {
+				t.Fatalf("Decode(%q) error: %v", tt.contentType, err)
+			}
+			if string(got) != sample {
+				t.Errorf("Decode(%q) = %q, want %q", tt.contentType, got, sample)
+			}
+		})
+	}
+}
+
+func TestDecodeErrors(t *testing.T) {
+	bomb := compress(t, "zlib", make([]byte, 8<<20))
+	gzBomb := compress(t, "gzip", make([]byte, 8<<20))
+	truncated := compress(t, "zlib", []byte(strings.Repeat(sample, 100)))
+	truncated = truncated[:len(truncated)/2]
+	tests := []struct {
+		name        string
+		contentType string
+		r           io.Reader
+		want        error
+	}{
+		{"zlib bomb", ContentTypeZlib, bytes.NewReader(bomb), ErrTooLarge},
+		{"gzip bomb", ContentTypeGzip, bytes.NewReader(gzBomb), ErrTooLarge},
+		{"plain too large", ContentTypeJSON, bytes.NewReader(make([]byte, 1<<20+1)), ErrTooLarge},
+		{"zlib header", ContentTypeZlib, strings.NewReader(sample), ErrCorrupt},
+		{"gzip header", ContentTypeGzip, strings.NewReader(sample), ErrCorrupt},
+		{"deflate garbage", ContentTypeDeflate, strings.NewReader("\xff\xff\xff\xff"), ErrCorrupt},
+		{"truncated zlib", ContentTypeZlib, bytes.NewReader(truncated), ErrCorrupt},
+		{"empty zlib", ContentTypeZlib, strings.NewReader(""), ErrCorrupt},
+		{"brotli", "application/x-br", strings.NewReader(sample), ErrUnsupportedEncoding},
+		{"brotli compress", "application/X-Compress-Br", strings.NewReader(sample), ErrUnsupportedEncoding},
+		{"read error", ContentTypeZlib, iotest.ErrReader(iotest.ErrTimeout), iotest.ErrTimeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Decode(tt.contentType, tt.r, 1<<20)
+			if !errors.Is(err, tt.want) {
+				t.Errorf("Decode(%q) error = %v, want %v", tt.contentType, err, tt.want)
+			}
+			if tt.want == iotest.ErrTimeout && errors.Is(err, ErrCorrupt) {
+				t.Errorf("Decode(%q) error = %v, a read error is not corrupt data", tt.contentType, err)
+			}
+		})
+	}
+}
+
+func TestDecodeExactLimit(t *testing.T) {
+	b := bytes.Repeat([]byte("a"), 1000)
+	got, err := Decode(ContentTypeZlib, bytes.NewReader(compress(t, "zlib", b)), 1000)
+	if err != nil || len(got) != 1000 {
+		t.Errorf("Decode(1000 bytes, max 1000) = %d bytes, %v; want 1000 bytes, nil", len(got), err)
+	}
+}
+
+func TestCompressionOf(t *testing.T) {
+	tests := map[string]string{
+		"application/x-compress-zlib": CompressionZlib,
+		"APPLICATION/X-ZLIB":          CompressionZlib,
+		"application/x-gzip":          CompressionGzip,
+		"application/x-deflate":       CompressionDeflate,
+		"application/json":            CompressionNone,
+		"application/xml":             CompressionNone,
+		"":                            CompressionNone,
+	}
+	for ct, want := range tests {
+		if got, err := CompressionOf(ct); got != want || err != nil {
+			t.Errorf("CompressionOf(%q) = %q, %v; want %q, nil", ct, got, err, want)
+		}
+	}
+}

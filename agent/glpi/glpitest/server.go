@@ -1,0 +1,572 @@
+// Package glpitest provides a stand-in GLPI server for tests. It speaks the
+// native inventory protocol the way a stock GLPI 10 or 11 does, errors
+// included: it checks Basic or OAuth credentials before anything else,
+// decodes bodies by Content-Type, answers CONTACT, validates every inventory
+// against the official schema, and answers in the request's encoding. It
+// records what it receives so tests can assert on it.
+//
+// The legacy XML protocol is not implemented: an XML body gets GLPI's
+// "XML not well formed!" error.
+package glpitest
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
+	"github.com/glpi-agentd/glpi-agentd/collectors/schematest"
+)
+
+// Messages GLPI sends, word for word.
+const (
+	MsgAuthRequired     = "Authorization header required to send an inventory"
+	MsgBasicDenied      = "Access denied. Wrong login or password for basic authentication."
+	MsgScopeDenied      = `Access denied. Agent must authenticate using client credentials and have the "inventory" OAuth scope`
+	MsgNotWellFormed    = "JSON not well formed!"
+	MsgXMLNotWellFormed = "XML not well formed!"
+	MsgDoesNotValidate  = "JSON does not validate. Violations: "
+	MsgDisabled         = "Inventory is disabled"
+)
+
+// errorExpiration is the constant expiration of GLPI's error answers.
+const errorExpiration = 24
+
+// rootKeys are the root keys the inventory schema allows.
+var rootKeys = []string{"action", "content", "deviceid", "itemtype", "jobid", "partial", "tag"}
+
+// Received is one message the server accepted.
+type Received struct {
+	AgentID     string // GLPI-Agent-ID header
+	UserAgent   string
+	ContentType string
+	Action      string
+	DeviceID    string
+	ItemType    string
+	Tag         string
+	Partial     bool
+	JSON        []byte // the decoded message
+	Header      http.Header
+}
+
+// Agent is the server's record of one agent, as GLPI's agents table keeps
+// it: one row per deviceid, updated by every message.
+type Agent struct {
+	AgentID     string
+	Tag         string
+	Port        int // httpd-port of the last CONTACT
+	UserAgent   string
+	Contacts    int
+	Inventories int
+}
+
+// Server is a stand-in GLPI server on an httptest server.
+type Server struct {
+	// URL is the GLPI root URL.
+	URL string
+
+	version      string
+	basicUser    string
+	basicPass    string
+	oauthID      string
+	oauthSecret  string
+	tokenLife    int
+	disabled     int
+	expiration   any
+	failuresLeft int
+	failStatus   int
+	schema       *schematest.Schema
+
+	mu            sync.Mutex
+	changed       chan struct{} // closed and replaced when a message is recorded
+	requests      int
+	tokenRequests int
+	tokens        map[string]token
+	inventories   []Received
+	contacts      []Received
+	agents        map[string]Agent
+}
+
+type token struct {
+	expiry    time.Time
+	inventory bool // has the inventory scope
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithBasicAuth requires Basic credentials, as GLPI's "Authorization
+// header: Basic" setting does.
+func WithBasicAuth(user, pass string) Option {
+	return func(s *Server) { s.basicUser, s.basicPass = user, pass }
+}
+
+// WithOAuth requires a bearer token from GLPI 11's client credentials
+// flow, served at /api.php/token, for one OAuth client.
+func WithOAuth(clientID, secret string) Option {
+	return func(s *Server) { s.oauthID, s.oauthSecret = clientID, secret }
+}
+
+// WithTokenLifetime sets the expires_in of issued tokens (default 3600 s).
+func WithTokenLifetime(seconds int) Option {
+	return func(s *Server) { s.tokenLife = seconds }
+}
+
+// WithInventoryDisabled switches inventory off as GLPI major version 10
+// (a plain-text answer) or 11 (a 403 page) does.
+func WithInventoryDisabled(major int) Option {
+	return func(s *Server) { s.disabled = major }
+}
+
+// WithExpiration sets the expiration of successful answers (default 24).
+func WithExpiration(v any) Option {
+	return func(s *Server) { s.expiration = v }
+}
+
+// WithVersion sets the GLPI version announced in CONTACT answers (default
+// 11.0.1).
+func WithVersion(v string) Option {
+	return func(s *Server) { s.version = v }
+}
+
+// WithFailures makes the first n requests fail with status, as a reverse
+// proxy would; 429 and 503 carry "Retry-After: 0".
+func WithFailures(n, status int) Option {
+	return func(s *Server) { s.failuresLeft, s.failStatus = n, status }
+}
+
+// New starts a stand-in GLPI server, closed when the test ends. It skips
+// the test when the inventory schema is not available.
+func New(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	s := &Server{
+		version:    "11.0.1",
+		tokenLife:  3600,
+		expiration: 24,
+		schema:     schematest.Get(t),
+		changed:    make(chan struct{}),
+		tokens:     map[string]token{},
+		agents:     map[string]Agent{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	hs := httptest.NewServer(s)
+	t.Cleanup(hs.Close)
+	s.URL = hs.URL + "/"
+	return s
+}
+
+// ServeHTTP implements the GLPI endpoints.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.requests++
+	fail := s.failuresLeft > 0
+	if fail {
+		s.failuresLeft--
+	}
+	s.mu.Unlock()
+	if fail {
+		if s.failStatus == http.StatusTooManyRequests || s.failStatus == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", "0")
+		}
+		http.Error(w, http.StatusText(s.failStatus), s.failStatus)
+		return
+	}
+	switch r.URL.Path {
+	case "/api.php/token":
+		if s.oauthID != "" {
+			s.serveToken(w, r)
+			return
+		}
+	case "/", "/front/inventory.php", "/Inventory":
+		s.serveInventory(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+	w.WriteHeader(http.StatusNotFound)
+	fmt.Fprint(w, "<!DOCTYPE html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>")
+}
+
+// loginPage is what GLPI's root shows to a request that is not an agent's.
+const loginPage = `<!DOCTYPE html><html lang="en"><head><title>Authentication - GLPI</title></head>` +
+	`<body><form action="/front/login.php" method="post"></form></body></html>`
+
+func (s *Server) serveInventory(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.Method == http.MethodGet && r.URL.Path == "/":
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		fmt.Fprint(w, loginPage)
+		return
+	case r.Method == http.MethodGet && r.URL.Query().Get("action") == "":
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	case r.Method == http.MethodGet:
+		writeError(w, "", r.Header, http.StatusBadRequest, "Protocol not supported")
+		return
+	case r.Method != http.MethodPost:
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		return
+	}
+	if !s.authorized(w, r) {
+		return
+	}
+	if s.disabled != 0 {
+		s.writeDisabled(w)
+		return
+	}
+	ct := r.Header.Get("Content-Type")
+	body, err := glpi.Decode(ct, r.Body, glpi.DefaultMaxBytes)
+	switch {
+	case errors.Is(err, glpi.ErrUnsupportedEncoding):
+		msg := "Unsupported compression"
+		if strings.HasPrefix(s.version, "10.") {
+			msg = "Brotli PHP extension is missing!"
+		}
+		writeError(w, "", r.Header, http.StatusUnsupportedMediaType, msg)
+		return
+	case errors.Is(err, glpi.ErrTooLarge):
+		writeError(w, ct, r.Header, http.StatusRequestEntityTooLarge, "Request too large")
+		return
+	case err != nil:
+		writeError(w, ct, r.Header, http.StatusBadRequest, MsgNotWellFormed)
+		return
+	}
+	if len(bytes.TrimSpace(body)) == 0 && r.URL.Path == "/" {
+		// GLPI's root routes only non-empty POSTs to the inventory.
+		w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+		fmt.Fprint(w, loginPage)
+		return
+	}
+	if !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")) {
+		writeError(w, ct, r.Header, http.StatusBadRequest, MsgXMLNotWellFormed)
+		return
+	}
+	var msg map[string]json.RawMessage
+	if err := json.Unmarshal(body, &msg); err != nil {
+		writeError(w, ct, r.Header, http.StatusBadRequest, MsgNotWellFormed)
+		return
+	}
+	action := stringField(msg, "action")
+	if action == "" {
+		action = stringField(msg, "query")
+	}
+	action = strings.ToLower(action)
+	if action == "" {
+		action = "inventory"
+	}
+	if r.Header.Get("GLPI-Agent-ID") == "" {
+		// Without the header GLPI answers in its legacy XML dialect.
+		writeAnswer(w, ct, r.Header, http.StatusOK, "application/xml",
+			[]byte("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<REPLY><RESPONSE>SEND</RESPONSE></REPLY>"))
+		return
+	}
+	rec := Received{
+		AgentID:     r.Header.Get("GLPI-Agent-ID"),
+		UserAgent:   r.UserAgent(),
+		ContentType: ct,
+		Action:      action,
+		DeviceID:    stringField(msg, "deviceid"),
+		ItemType:    stringField(msg, "itemtype"),
+		Tag:         stringField(msg, "tag"),
+		JSON:        body,
+		Header:      r.Header.Clone(),
+	}
+	_ = json.Unmarshal(msg["partial"], &rec.Partial)
+	switch action {
+	case "prolog":
+		s.writeOK(w, ct, r.Header, map[string]any{"status": glpi.StatusOK, "expiration": s.expiration})
+	case "contact":
+		s.contact(w, ct, r.Header, rec)
+	case "inventory":
+		s.inventory(w, ct, r.Header, msg, rec)
+	default:
+		writeError(w, ct, r.Header, http.StatusNotImplemented, fmt.Sprintf("Query '%s' is not supported.", action))
+	}
+}
+
+func (s *Server) contact(w http.ResponseWriter, ct string, h http.Header, rec Received) {
+	var c glpi.Contact
+	if err := json.Unmarshal(rec.JSON, &c); err != nil {
+		writeError(w, ct, h, http.StatusBadRequest, MsgNotWellFormed)
+		return
+	}
+	if c.DeviceID == "" {
+		writeError(w, ct, h, http.StatusBadRequest, "Device ID is missing")
+		return
+	}
+	s.record(rec, func(a *Agent) {
+		a.Contacts++
+		a.Tag = c.Tag
+		a.Port = c.HTTPDPort
+	}, &s.contacts)
+	answer := map[string]any{"status": glpi.StatusOK, "expiration": s.expiration}
+	var unsupported []string
+	for _, task := range c.EnabledTasks {
+		if task == "inventory" {
+			answer["tasks"] = map[string]glpi.Task{"inventory": {Server: "glpi", Version: s.version}}
+			continue
+		}
+		unsupported = append(unsupported, task)
+	}
+	if len(unsupported) > 0 {
+		msgs := make([]string, len(unsupported))
+		for i, task := range unsupported {
+			msgs[i] = task + " task not supported"
+		}
+		answer["message"] = strings.Join(msgs, ";")
+		answer["disabled"] = unsupported
+	}
+	s.writeOK(w, ct, h, answer)
+}
+
+func (s *Server) inventory(w http.ResponseWriter, ct string, h http.Header, msg map[string]json.RawMessage, rec Received) {
+	var unknown []string
+	for k := range msg {
+		if !slices.Contains(rootKeys, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		writeError(w, ct, h, http.StatusInternalServerError,
+			MsgDoesNotValidate+"additional properties not allowed at root: "+strings.Join(unknown, ", "))
+		return
+	}
+	if err := s.schema.Validate(rec.JSON); err != nil {
+		writeError(w, ct, h, http.StatusInternalServerError, MsgDoesNotValidate+strings.Join(strings.Fields(err.Error()), " "))
+		return
+	}
+	s.record(rec, func(a *Agent) {
+		a.Inventories++
+		a.Tag = rec.Tag
+	}, &s.inventories)
+	s.writeOK(w, ct, h, map[string]any{"status": glpi.StatusOK, "expiration": s.expiration})
+}
+
+// record stores rec and updates its agent's row.
+func (s *Server) record(rec Received, update func(*Agent), list *[]Received) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.agents[rec.DeviceID]
+	a.AgentID = rec.AgentID
+	a.UserAgent = rec.UserAgent
+	update(&a)
+	s.agents[rec.DeviceID] = a
+	*list = append(*list, rec)
+	close(s.changed)
+	s.changed = make(chan struct{})
+}
+
+// authorized checks credentials the way GLPI does, before reading the body.
+func (s *Server) authorized(w http.ResponseWriter, r *http.Request) bool {
+	authz := r.Header.Get("Authorization")
+	switch {
+	case s.basicUser != "":
+		user, pass, ok := r.BasicAuth()
+		switch {
+		case authz == "":
+			w.Header().Set("WWW-Authenticate", `Basic realm="basic"`)
+			writeError(w, "", r.Header, http.StatusUnauthorized, MsgAuthRequired)
+			return false
+		case !ok || user != s.basicUser || pass != s.basicPass:
+			w.Header().Set("WWW-Authenticate", `Basic realm="basic"`)
+			writeError(w, "", r.Header, http.StatusUnauthorized, MsgBasicDenied)
+			return false
+		}
+	case s.oauthID != "":
+		bearer, ok := strings.CutPrefix(authz, "Bearer ")
+		s.mu.Lock()
+		tok, known := s.tokens[bearer]
+		s.mu.Unlock()
+		switch {
+		case !ok || !known || time.Now().After(tok.expiry):
+			writeError(w, "", r.Header, http.StatusUnauthorized, MsgAuthRequired)
+			return false
+		case !tok.inventory:
+			writeError(w, "", r.Header, http.StatusUnauthorized, MsgScopeDenied)
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) writeDisabled(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/html; charset=UTF-8")
+	if s.disabled == 10 {
+		fmt.Fprint(w, MsgDisabled)
+		return
+	}
+	w.WriteHeader(http.StatusForbidden)
+	fmt.Fprintf(w, "<!DOCTYPE html><html><head><title>Access denied</title></head><body><p>%s</p></body></html>", MsgDisabled)
+}
+
+// serveToken is GLPI 11's OAuth token endpoint, for client credentials.
+func (s *Server) serveToken(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	s.tokenRequests++
+	s.mu.Unlock()
+	var req struct {
+		GrantType    string `json:"grant_type"`
+		ClientID     string `json:"client_id"`
+		ClientSecret string `json:"client_secret"`
+		Scope        string `json:"scope"`
+	}
+	oauthError := func(status int, code, desc string) {
+		w.Header().Set("Content-Type", glpi.ContentTypeJSON)
+		w.WriteHeader(status)
+		json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": desc, "message": desc})
+	}
+	if r.Method != http.MethodPost {
+		oauthError(http.StatusMethodNotAllowed, "invalid_request", "The request method must be POST")
+		return
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		oauthError(http.StatusBadRequest, "invalid_request", "The request is missing a required parameter")
+		return
+	}
+	switch {
+	case req.GrantType != "client_credentials":
+		oauthError(http.StatusBadRequest, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server.")
+		return
+	case req.ClientID != s.oauthID || req.ClientSecret != s.oauthSecret:
+		oauthError(http.StatusUnauthorized, "invalid_client", "Client authentication failed")
+		return
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	tok := hex.EncodeToString(b)
+	s.mu.Lock()
+	s.tokens[tok] = token{
+		expiry:    time.Now().Add(time.Duration(s.tokenLife) * time.Second),
+		inventory: slices.Contains(strings.Fields(req.Scope), "inventory"),
+	}
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", glpi.ContentTypeJSON)
+	json.NewEncoder(w).Encode(map[string]any{"token_type": "Bearer", "expires_in": s.tokenLife, "access_token": tok})
+}
+
+// RevokeTokens forgets every issued token, as a GLPI whose OAuth keys
+// changed would.
+func (s *Server) RevokeTokens() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	clear(s.tokens)
+}
+
+// writeOK writes a successful JSON answer.
+func (s *Server) writeOK(w http.ResponseWriter, ct string, h http.Header, v any) {
+	b, _ := json.Marshal(v)
+	writeAnswer(w, ct, h, http.StatusOK, glpi.ContentTypeJSON, b)
+}
+
+// writeError writes GLPI's JSON error. An empty request content type means
+// an error raised before the body was decoded, sent uncompressed.
+func writeError(w http.ResponseWriter, ct string, h http.Header, status int, msg string) {
+	if len(msg) > 250 {
+		msg = msg[:250]
+	}
+	b, _ := json.Marshal(map[string]any{"status": glpi.StatusError, "message": msg, "expiration": errorExpiration})
+	writeAnswer(w, ct, h, status, glpi.ContentTypeJSON, b)
+}
+
+// writeAnswer encodes body the way the request was and sets GLPI's
+// protocol headers. plain is the body's type when it is not compressed.
+func writeAnswer(w http.ResponseWriter, ct string, h http.Header, status int, plain string, body []byte) {
+	compression, err := glpi.CompressionOf(ct)
+	if err != nil {
+		compression = glpi.CompressionNone
+	}
+	encoded, contentType, err := glpi.Encode(body, compression)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	if compression == glpi.CompressionNone {
+		contentType = plain
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.Header().Set("Cache-Control", "no-cache,no-store")
+	w.Header().Set("Pragma", "no-cache")
+	if id := h.Get("GLPI-Agent-ID"); id != "" {
+		w.Header().Set("GLPI-Agent-ID", id)
+	}
+	w.WriteHeader(status)
+	w.Write(encoded)
+}
+
+func stringField(msg map[string]json.RawMessage, key string) string {
+	var s string
+	_ = json.Unmarshal(msg[key], &s)
+	return s
+}
+
+// Inventories returns the inventories accepted so far.
+func (s *Server) Inventories() []Received {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.inventories)
+}
+
+// Contacts returns the CONTACT messages received so far.
+func (s *Server) Contacts() []Received {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.contacts)
+}
+
+// Agents returns the agents table, keyed by deviceid.
+func (s *Server) Agents() map[string]Agent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.agents)
+}
+
+// Requests returns how many HTTP requests the server received, failed
+// ones and token requests included.
+func (s *Server) Requests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.requests
+}
+
+// TokenRequests returns how many OAuth token requests the server received.
+func (s *Server) TokenRequests() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokenRequests
+}
+
+// WaitInventories waits until n inventories have been accepted and returns
+// them; it fails the test after timeout.
+func (s *Server) WaitInventories(t testing.TB, n int, timeout time.Duration) []Received {
+	t.Helper()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		s.mu.Lock()
+		got, changed := len(s.inventories), s.changed
+		if got >= n {
+			defer s.mu.Unlock()
+			return slices.Clone(s.inventories)
+		}
+		s.mu.Unlock()
+		select {
+		case <-changed:
+		case <-deadline.C:
+			t.Fatalf("WaitInventories(%d): got %d inventories after %v", n, got, timeout)
+			return nil
+		}
+	}
+}

@@ -1,0 +1,293 @@
+package main
+
+// End-to-end tests of the real glpi-agentd binary: built once, run as a
+// process against fixture host roots and a GLPI stand-in on 127.0.0.1.
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
+	"github.com/glpi-agentd/glpi-agentd/collectors/schematest"
+)
+
+var agentBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "glpi-agentd-e2e")
+	if err != nil {
+		panic(err)
+	}
+	agentBin = filepath.Join(dir, "glpi-agentd")
+	build := exec.Command("go", "build", "-o", agentBin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// agent runs the binary with a fresh state dir unless args give one, and
+// returns stdout, stderr and the exit code.
+func agent(t *testing.T, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(agentBin, args...)
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run glpi-agentd: %v", err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+func fixtures(t *testing.T) []string {
+	t.Helper()
+	cases, _ := filepath.Glob("../../collectors/testdata/*")
+	var roots []string
+	for _, c := range cases {
+		if fi, err := os.Stat(filepath.Join(c, "etc")); err == nil && fi.IsDir() {
+			roots = append(roots, c)
+		}
+	}
+	if len(roots) == 0 {
+		t.Fatal("no fixture host roots under collectors/testdata")
+	}
+	return roots
+}
+
+func TestInventoryLocalFixtures(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("fixture roots are Linux hosts")
+	}
+	for _, root := range fixtures(t) {
+		t.Run(filepath.Base(root), func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "inv")
+			os.Mkdir(out, 0o755)
+			_, stderr, code := agent(t, nil, "--host-root", root, "--state-dir", t.TempDir(), "inventory", "--local", out)
+			if code != 0 {
+				t.Fatalf("inventory --local exit %d: %s", code, stderr)
+			}
+			files, _ := filepath.Glob(filepath.Join(out, "*.json"))
+			if len(files) != 1 {
+				t.Fatalf("inventory --local DIR wrote %v, want one <deviceid>.json", files)
+			}
+			b, _ := os.ReadFile(files[0])
+			schematest.Validate(t, b)
+			var msg struct {
+				Action, DeviceID, ItemType string
+				Content                    map[string]json.RawMessage
+			}
+			json.Unmarshal(b, &msg)
+			if msg.Action != "inventory" || msg.ItemType != "Computer" || !strings.HasSuffix(files[0], msg.DeviceID+".json") {
+				t.Errorf("message action %q itemtype %q deviceid %q in %s", msg.Action, msg.ItemType, msg.DeviceID, files[0])
+			}
+			for _, k := range []string{"hardware", "operatingsystem", "versionclient", "versionprovider"} {
+				if _, ok := msg.Content[k]; !ok {
+					t.Errorf("content has no %q", k)
+				}
+			}
+		})
+	}
+}
+
+func TestInventoryLocalStdout(t *testing.T) {
+	stdout, stderr, code := agent(t, nil, "--state-dir", t.TempDir(), "inventory", "--local", "-", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	schematest.Validate(t, []byte(stdout))
+	var summary struct {
+		Collectors []struct{ Name string }
+	}
+	if err := json.Unmarshal([]byte(stderr), &summary); err != nil || len(summary.Collectors) == 0 {
+		t.Errorf("--json summary on stderr = %q (%v), want collectors", stderr, err)
+	}
+}
+
+func TestInventoryServer(t *testing.T) {
+	glpi := glpitest.New(t)
+	state := t.TempDir()
+	stdout, stderr, code := agent(t, nil, "--state-dir", state, "inventory", "--server", glpi.URL, "--tag", "site-a")
+	if code != 0 {
+		t.Fatalf("inventory --server exit %d: %s", code, stderr)
+	}
+	if len(glpi.Contacts()) != 1 {
+		t.Errorf("GLPI got %d CONTACTs, want 1", len(glpi.Contacts()))
+	}
+	invs := glpi.Inventories()
+	if len(invs) != 1 {
+		t.Fatalf("GLPI got %d inventories, want 1", len(invs))
+	}
+	first := invs[0]
+	if first.Tag != "site-a" || first.Partial || first.ContentType != "application/x-compress-zlib" || first.AgentID == "" {
+		t.Errorf("inventory tag %q partial %v content-type %q agent id %q", first.Tag, first.Partial, first.ContentType, first.AgentID)
+	}
+	if !strings.Contains(stdout, "Inventory "+first.DeviceID) {
+		t.Errorf("stdout does not name the deviceid %s:\n%s", first.DeviceID, stdout)
+	}
+
+	// Nothing changed: the second run is partial, with the sections GLPI
+	// needs to find the computer, under the same identity.
+	_, stderr, code = agent(t, nil, "--state-dir", state, "inventory", "--server", glpi.URL, "--tag", "site-a")
+	if code != 0 {
+		t.Fatalf("second run exit %d: %s", code, stderr)
+	}
+	second := glpi.Inventories()[1]
+	if !second.Partial || second.DeviceID != first.DeviceID || second.AgentID != first.AgentID {
+		t.Errorf("second inventory partial %v deviceid %q agent %q, want partial under %q/%q", second.Partial, second.DeviceID, second.AgentID, first.DeviceID, first.AgentID)
+	}
+	var msg struct{ Content map[string]json.RawMessage }
+	json.Unmarshal(second.JSON, &msg)
+	for _, k := range []string{"hardware", "bios", "operatingsystem"} {
+		if _, ok := msg.Content[k]; !ok && k != "bios" {
+			t.Errorf("partial inventory lacks %q", k)
+		}
+	}
+	if _, ok := msg.Content["softwares"]; ok {
+		t.Error("partial inventory of an unchanged host resends softwares")
+	}
+	if len(glpi.Agents()) != 1 {
+		t.Errorf("GLPI agents table has %d rows, want 1", len(glpi.Agents()))
+	}
+
+	// --full forces a full one.
+	agent(t, nil, "--state-dir", state, "inventory", "--server", glpi.URL, "--full")
+	if third := glpi.Inventories()[2]; third.Partial {
+		t.Error("inventory --full sent a partial inventory")
+	}
+
+	stdout, _, _ = agent(t, nil, "--state-dir", state, "status")
+	for _, want := range []string{first.DeviceID, first.AgentID, glpi.URL, "Last result:  ok"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("status lacks %q:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestInventoryServerErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		opts []glpitest.Option
+		env  []string
+		want string
+		ok   bool
+	}{
+		{"inventory disabled 11", []glpitest.Option{glpitest.WithInventoryDisabled(11)}, nil, "disabled", false},
+		{"inventory disabled 10", []glpitest.Option{glpitest.WithInventoryDisabled(10)}, nil, "disabled", false},
+		{"basic auth missing", []glpitest.Option{glpitest.WithBasicAuth("agent", "s3cret")}, nil, "user", false},
+		{"basic auth wrong", []glpitest.Option{glpitest.WithBasicAuth("agent", "s3cret")}, []string{"GLPI_AGENTD_USER=agent", "GLPI_AGENTD_PASSWORD=nope"}, "401", false},
+		{"basic auth ok", []glpitest.Option{glpitest.WithBasicAuth("agent", "s3cret")}, []string{"GLPI_AGENTD_USER=agent", "GLPI_AGENTD_PASSWORD=s3cret"}, "", true},
+		{"oauth ok", []glpitest.Option{glpitest.WithOAuth("cid", "csecret")}, []string{"GLPI_AGENTD_OAUTH_CLIENT_ID=cid", "GLPI_AGENTD_OAUTH_CLIENT_SECRET=csecret"}, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			glpi := glpitest.New(t, tt.opts...)
+			_, stderr, code := agent(t, tt.env, "--state-dir", t.TempDir(), "inventory", "--server", glpi.URL)
+			if tt.ok {
+				if code != 0 || len(glpi.Inventories()) != 1 {
+					t.Fatalf("exit %d, %d inventories: %s", code, len(glpi.Inventories()), stderr)
+				}
+				return
+			}
+			if code == 0 {
+				t.Fatalf("exit 0, want a failure mentioning %q", tt.want)
+			}
+			if !strings.Contains(strings.ToLower(stderr), tt.want) {
+				t.Errorf("stderr = %q, want it to mention %q", stderr, tt.want)
+			}
+			for _, secret := range []string{"s3cret", "nope", "csecret"} {
+				if strings.Contains(stderr, secret) {
+					t.Errorf("stderr shows the secret %q", secret)
+				}
+			}
+		})
+	}
+}
+
+func TestWrongURL(t *testing.T) {
+	_, stderr, code := agent(t, nil, "--state-dir", t.TempDir(), "inventory", "--server", "http://127.0.0.1:1/")
+	if code == 0 || !strings.Contains(stderr, "127.0.0.1:1") {
+		t.Errorf("unreachable server: exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	cfg := filepath.Join(t.TempDir(), "agent.toml")
+	os.WriteFile(cfg, []byte("server = \"http://x/\"\nno_categroy = [\"software\"]\n"), 0o600)
+	_, stderr, code := agent(t, nil, "--config", cfg, "status")
+	if code == 0 || !strings.Contains(stderr, "no_categroy") {
+		t.Errorf("unknown config key: exit %d, stderr %q", code, stderr)
+	}
+	_, stderr, code = agent(t, []string{"GLPI_AGENTD_NO_CATEGORY=sofware"}, "--state-dir", t.TempDir(), "inventory", "--local", "-")
+	if code == 0 || !strings.Contains(stderr, `"sofware"`) {
+		t.Errorf("unknown category: exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestDaemon(t *testing.T) {
+	glpi := glpitest.New(t, glpitest.WithExpiration("1h"))
+	cmd := exec.Command(agentBin, "--state-dir", t.TempDir(), "run")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "GLPI_AGENTD_SERVER=" + glpi.URL, "GLPI_AGENTD_DELAYTIME=1", "GLPI_AGENTD_NO_HTTPD=1"}
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	glpi.WaitInventories(t, 1, 30*time.Second)
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), "inventory done"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("daemon log lacks the run's line:\n%s", stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("daemon exit: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("daemon did not stop on SIGTERM")
+	}
+	if !strings.Contains(stderr.String(), "agent stopping") {
+		t.Errorf("daemon log lacks the stop:\n%s", stderr.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a process writing while a test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
