@@ -226,7 +226,7 @@ func cmdRun(g *globals, args []string) error {
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
-	return a.Run(ctx)
+	return a.Serve(ctx)
 }
 
 // isTerminal reports whether w is a terminal.

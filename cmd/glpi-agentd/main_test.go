@@ -6,10 +6,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -244,7 +248,9 @@ func TestConfigErrors(t *testing.T) {
 func TestDaemon(t *testing.T) {
 	glpi := glpitest.New(t, glpitest.WithExpiration("1h"))
 	cmd := exec.Command(agentBin, "--state-dir", t.TempDir(), "run")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "GLPI_AGENTD_SERVER=" + glpi.URL, "GLPI_AGENTD_DELAYTIME=1", "GLPI_AGENTD_NO_HTTPD=1"}
+	port := freePort(t)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "GLPI_AGENTD_SERVER=" + glpi.URL, "GLPI_AGENTD_DELAYTIME=1",
+		"GLPI_AGENTD_HTTPD_IP=127.0.0.1", "GLPI_AGENTD_HTTPD_PORT=" + port}
 	var stderr syncBuffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -257,6 +263,20 @@ func TestDaemon(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// GLPI's buttons: status, then "Request inventory".
+	base := "http://127.0.0.1:" + port
+	if body := httpGet(t, base+"/status"); body != "status: waiting" {
+		t.Errorf("GET /status = %q, want %q", body, "status: waiting")
+	}
+	httpGet(t, base+"/now")
+	glpi.WaitInventories(t, 2, 30*time.Second)
+	if n := len(glpi.Contacts()); n != 2 {
+		t.Errorf("GLPI got %d CONTACTs, want 2 (start, then /now)", n)
+	}
+	if port, _ := strconv.Atoi(port); glpi.Agents()[glpi.Inventories()[0].DeviceID].Port != port {
+		t.Errorf("CONTACT httpd-port = %d, want %d", glpi.Agents()[glpi.Inventories()[0].DeviceID].Port, port)
+	}
+
 	cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -272,6 +292,37 @@ func TestDaemon(t *testing.T) {
 	if !strings.Contains(stderr.String(), "agent stopping") {
 		t.Errorf("daemon log lacks the stop:\n%s", stderr.String())
 	}
+}
+
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+func httpGet(t *testing.T, url string) string {
+	t.Helper()
+	var resp *http.Response
+	var err error
+	for range 50 { // the listener may still be starting
+		if resp, err = http.Get(url); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s = %d %s", url, resp.StatusCode, b)
+	}
+	return string(b)
 }
 
 // syncBuffer is a bytes.Buffer safe for a process writing while a test reads.

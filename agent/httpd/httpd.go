@@ -1,0 +1,341 @@
+// Package httpd is the agent's small local HTTP listener, which GLPI's
+// "Request inventory" and "Status" buttons call (port 62354 by default):
+// GET /status for anyone, GET /now for trusted clients only. It serves no
+// files and keeps hostile or slow clients cheap: short timeouts, small
+// header limits, a cap on connections.
+package httpd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Limits that keep the listener cheap whatever clients do.
+const (
+	maxConns          = 16
+	maxHeaderBytes    = 8 << 10
+	readHeaderTimeout = 5 * time.Second
+	ioTimeout         = 10 * time.Second
+	idleTimeout       = 30 * time.Second
+	resolveCacheTTL   = 60 * time.Second
+)
+
+// Config configures the listener.
+type Config struct {
+	// Addr is the address to listen on, e.g. ":62354".
+	Addr string
+	// Trust lists clients allowed to call /now besides 127.0.0.1 and ::1:
+	// IP addresses, CIDR prefixes and host names (resolved, cached a minute).
+	Trust []string
+	// ServerHosts are the hosts of the configured servers; their addresses
+	// are always trusted, as GLPI calls from there.
+	ServerHosts []string
+	// Status returns the agent's state: "waiting" or "running task inventory".
+	Status func() string
+	// Trigger schedules a run: a full one, or a partial one of categories.
+	Trigger func(full bool, categories []string)
+	// Version is shown on the index page.
+	Version string
+	// Logger receives one line per accepted /now; nil discards.
+	Logger *slog.Logger
+	// Resolver resolves host names; nil means net.DefaultResolver.
+	Resolver interface {
+		LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+	}
+}
+
+// Server is the listener.
+type Server struct {
+	cfg   Config
+	trust *trustList
+	srv   *http.Server
+	ln    net.Listener
+}
+
+// New checks cfg and returns a server; Listen starts it.
+func New(cfg Config) (*Server, error) {
+	if cfg.Status == nil || cfg.Trigger == nil {
+		return nil, errors.New("httpd: Status and Trigger are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Resolver == nil {
+		cfg.Resolver = net.DefaultResolver
+	}
+	tl, err := parseTrust(append(append([]string{}, cfg.Trust...), cfg.ServerHosts...), cfg.Resolver)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, trust: tl}
+	s.srv = &http.Server{
+		Handler:           s,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       ioTimeout,
+		WriteTimeout:      ioTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(cfg.Logger.Handler(), slog.LevelDebug),
+	}
+	return s, nil
+}
+
+// Listen opens the listening socket.
+func (s *Server) Listen() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = limitListener(ln, maxConns)
+	return nil
+}
+
+// Addr returns the listening address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Serve serves until ctx is done.
+func (s *Server) Serve(ctx context.Context) error {
+	go func() {
+		<-ctx.Done()
+		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		s.srv.Shutdown(shut)
+	}()
+	if err := s.srv.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// ServeHTTP answers GLPI's calls.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cache-Control", "no-store")
+	r.Body = http.MaxBytesReader(w, r.Body, 0)
+	path := r.URL.Path
+	switch {
+	case path == "/status":
+		if !methodOK(w, r) {
+			return
+		}
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		fmt.Fprintf(w, "status: %s", s.cfg.Status())
+	case path == "/now" || strings.HasPrefix(path, "/now/"):
+		s.serveNow(w, r)
+	case path == "/":
+		if !methodOK(w, r) {
+			return
+		}
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, "<!DOCTYPE html><html><head><title>glpi-agentd</title></head><body><h1>glpi-agentd %s</h1><p>status: %s</p></body></html>\n",
+			html.EscapeString(s.cfg.Version), html.EscapeString(s.cfg.Status()))
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func methodOK(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		return true
+	}
+	w.Header().Set("Allow", "GET, HEAD")
+	http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	return false
+}
+
+func (s *Server) serveNow(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodOptions {
+		// CORS preflight from GLPI's page: only for a trusted origin.
+		if o := r.Header.Get("Origin"); o != "" && s.trustedOrigin(r.Context(), o) {
+			w.Header().Set("Access-Control-Allow-Origin", o)
+			w.Header().Set("Access-Control-Allow-Methods", "GET")
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		http.Error(w, "Access denied", http.StatusForbidden)
+		return
+	}
+	if !methodOK(w, r) {
+		return
+	}
+	client, ok := clientAddr(r)
+	if !ok || !s.trust.allows(r.Context(), client) {
+		s.cfg.Logger.Debug("refused /now", "client", r.RemoteAddr)
+		http.Error(w, "Access denied", http.StatusForbidden)
+		return
+	}
+	q := r.URL.Query()
+	var cats []string
+	if strings.EqualFold(q.Get("partial"), "yes") {
+		for c := range strings.SplitSeq(q.Get("category"), ",") {
+			if c = strings.TrimSpace(c); c != "" && len(cats) < 64 {
+				cats = append(cats, c)
+			}
+		}
+	}
+	s.cfg.Trigger(len(cats) == 0, cats)
+	s.cfg.Logger.Info("inventory requested", "client", client.String(), "categories", strings.Join(cats, ","))
+	if o := r.Header.Get("Origin"); o != "" && s.trustedOrigin(r.Context(), o) {
+		w.Header().Set("Access-Control-Allow-Origin", o)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprint(w, "<!DOCTYPE html><html><body><p>Done.</p></body></html>\n")
+}
+
+// trustedOrigin reports whether a CORS Origin names a trusted host.
+func (s *Server) trustedOrigin(ctx context.Context, origin string) bool {
+	_, hostport, ok := strings.Cut(origin, "://")
+	if !ok {
+		return false
+	}
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		return s.trust.allows(ctx, a)
+	}
+	for _, h := range s.cfg.ServerHosts {
+		if strings.EqualFold(h, host) {
+			return true
+		}
+	}
+	return false
+}
+
+func clientAddr(r *http.Request) (netip.Addr, bool) {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return ap.Addr().Unmap(), true
+}
+
+// trustList decides who may call /now.
+type trustList struct {
+	prefixes []netip.Prefix
+	hosts    []string
+	resolver interface {
+		LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+	}
+
+	mu       sync.Mutex
+	resolved map[string]cached
+}
+
+type cached struct {
+	addrs []netip.Addr
+	at    time.Time
+}
+
+// loopbackTrusted are always trusted: exactly the local host's own
+// addresses, not the whole loopback range.
+var loopbackTrusted = []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}
+
+func parseTrust(entries []string, resolver interface {
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+}) (*trustList, error) {
+	tl := &trustList{resolver: resolver, resolved: map[string]cached{}}
+	for _, e := range entries {
+		e = strings.TrimSpace(e)
+		switch {
+		case e == "":
+		case strings.Contains(e, "/"):
+			p, err := netip.ParsePrefix(e)
+			if err != nil {
+				return nil, fmt.Errorf("httpd_trust %q: %w", e, err)
+			}
+			tl.prefixes = append(tl.prefixes, p.Masked())
+		default:
+			if a, err := netip.ParseAddr(strings.Trim(e, "[]")); err == nil {
+				tl.prefixes = append(tl.prefixes, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+			} else {
+				tl.hosts = append(tl.hosts, e)
+			}
+		}
+	}
+	return tl, nil
+}
+
+func (tl *trustList) allows(ctx context.Context, a netip.Addr) bool {
+	a = a.Unmap()
+	for _, l := range loopbackTrusted {
+		if a == l {
+			return true
+		}
+	}
+	for _, p := range tl.prefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	for _, h := range tl.hosts {
+		for _, ha := range tl.lookup(ctx, h) {
+			if ha.Unmap() == a {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// lookup resolves a host name, cached for a minute; a failed lookup is
+// cached too, so a hostile client cannot make the agent resolve in a loop.
+func (tl *trustList) lookup(ctx context.Context, host string) []netip.Addr {
+	tl.mu.Lock()
+	c, ok := tl.resolved[host]
+	tl.mu.Unlock()
+	if ok && time.Since(c.at) < resolveCacheTTL {
+		return c.addrs
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	addrs, _ := tl.resolver.LookupNetIP(ctx, "ip", host)
+	tl.mu.Lock()
+	tl.resolved[host] = cached{addrs, time.Now()}
+	tl.mu.Unlock()
+	return addrs
+}
+
+// limitListener accepts at most n connections at once; further ones wait
+// in the kernel's backlog.
+func limitListener(l net.Listener, n int) net.Listener {
+	return &limited{Listener: l, sem: make(chan struct{}, n)}
+}
+
+type limited struct {
+	net.Listener
+	sem chan struct{}
+}
+
+func (l *limited) Accept() (net.Conn, error) {
+	l.sem <- struct{}{}
+	c, err := l.Listener.Accept()
+	if err != nil {
+		<-l.sem
+		return nil, err
+	}
+	return &limitedConn{Conn: c, release: func() { <-l.sem }}, nil
+}
+
+type limitedConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+}
+
+func (c *limitedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(c.release)
+	return err
+}

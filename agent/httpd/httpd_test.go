@@ -1,0 +1,198 @@
+package httpd
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type fakeResolver map[string][]netip.Addr
+
+func (f fakeResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	return f[host], nil
+}
+
+type triggers struct {
+	mu   sync.Mutex
+	runs [][]string
+	full []bool
+}
+
+func (tr *triggers) trigger(full bool, cats []string) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.full = append(tr.full, full)
+	tr.runs = append(tr.runs, cats)
+}
+
+func (tr *triggers) count() int {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return len(tr.runs)
+}
+
+func start(t *testing.T, trust []string, hosts []string, res fakeResolver) (*Server, *triggers) {
+	t.Helper()
+	tr := &triggers{}
+	s, err := New(Config{
+		Addr:        "127.0.0.1:0",
+		Trust:       trust,
+		ServerHosts: hosts,
+		Status:      func() string { return "waiting" },
+		Trigger:     tr.trigger,
+		Version:     "test",
+		Resolver:    res,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.srv.ReadHeaderTimeout = 300 * time.Millisecond
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Serve(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return s, tr
+}
+
+// get calls the server from the given local address (other loopback
+// addresses such as 127.0.0.2 play untrusted clients).
+func get(t *testing.T, s *Server, from, path string) (int, string) {
+	t.Helper()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	c := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}, Timeout: 5 * time.Second}
+	resp, err := c.Get("http://" + s.Addr().String() + path)
+	if err != nil {
+		t.Fatalf("GET %s from %s: %v", path, from, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestStatus(t *testing.T) {
+	s, _ := start(t, nil, nil, nil)
+	for _, from := range []string{"127.0.0.1", "127.0.0.2"} {
+		code, body := get(t, s, from, "/status")
+		if code != 200 || body != "status: waiting" {
+			t.Errorf("GET /status from %s = %d %q, want 200 %q", from, code, body, "status: waiting")
+		}
+	}
+}
+
+func TestNowTrust(t *testing.T) {
+	res := fakeResolver{"glpi.example.com": {netip.MustParseAddr("127.0.0.5")}, "helpdesk.example.com": {netip.MustParseAddr("127.0.0.6")}}
+	s, tr := start(t, []string{"127.0.1.0/24", "127.0.0.4", "helpdesk.example.com"}, []string{"glpi.example.com"}, res)
+	tests := []struct {
+		from string
+		want int
+	}{
+		{"127.0.0.1", 200}, // the host itself
+		{"127.0.0.2", 403}, // another address: untrusted
+		{"127.0.1.9", 200}, // httpd_trust CIDR
+		{"127.0.0.4", 200}, // httpd_trust IP
+		{"127.0.0.5", 200}, // the GLPI server's address
+		{"127.0.0.6", 200}, // httpd_trust host name
+		{"127.0.0.7", 403}, // nobody
+	}
+	want := 0
+	for _, tt := range tests {
+		code, _ := get(t, s, tt.from, "/now")
+		if code != tt.want {
+			t.Errorf("GET /now from %s = %d, want %d", tt.from, code, tt.want)
+		}
+		if tt.want == 200 {
+			want++
+		}
+	}
+	if tr.count() != want {
+		t.Errorf("%d runs triggered, want %d (one per trusted call, none for refused ones)", tr.count(), want)
+	}
+}
+
+func TestNowPartial(t *testing.T) {
+	s, tr := start(t, nil, nil, nil)
+	code, _ := get(t, s, "127.0.0.1", "/now?partial=yes&category=software,cpu")
+	if code != 200 || tr.count() != 1 {
+		t.Fatalf("GET /now?partial = %d, %d runs", code, tr.count())
+	}
+	if tr.full[0] || !slices.Equal(tr.runs[0], []string{"software", "cpu"}) {
+		t.Errorf("partial /now triggered full=%v categories %v, want partial software,cpu", tr.full[0], tr.runs[0])
+	}
+	get(t, s, "127.0.0.1", "/now")
+	if !tr.full[1] || tr.runs[1] != nil {
+		t.Errorf("plain /now triggered full=%v categories %v, want a full run", tr.full[1], tr.runs[1])
+	}
+}
+
+func TestNoFileServing(t *testing.T) {
+	s, tr := start(t, nil, nil, nil)
+	for _, p := range []string{"/etc/passwd", "/../../etc/passwd", "/deploy/getFile/x", "/status/../now"} {
+		if code, _ := get(t, s, "127.0.0.2", p); code != 404 && code != 403 {
+			t.Errorf("GET %s = %d, want 404", p, code)
+		}
+	}
+	if tr.count() != 0 {
+		t.Errorf("untrusted paths triggered %d runs", tr.count())
+	}
+}
+
+func TestSlowAndOversizedClients(t *testing.T) {
+	s, _ := start(t, nil, nil, nil)
+	// Slowloris: headers never finish; the server hangs up.
+	c, err := net.Dial("tcp", s.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /status HTTP/1.1\r\nHost: x\r\n")
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	io.ReadAll(c) // returns when the server closes
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("slow client held for %v, want cut at the header timeout", d)
+	}
+
+	// Oversized headers: refused with 431.
+	c2, _ := net.Dial("tcp", s.Addr().String())
+	defer c2.Close()
+	io.WriteString(c2, "GET /status HTTP/1.1\r\nHost: x\r\nX-Big: "+strings.Repeat("a", 64<<10)+"\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c2), nil)
+	if err != nil || resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("oversized header: %v %v, want 431", resp, err)
+	}
+
+	// The listener still answers.
+	if code, _ := get(t, s, "127.0.0.1", "/status"); code != 200 {
+		t.Errorf("after hostile clients GET /status = %d", code)
+	}
+}
+
+func TestMethods(t *testing.T) {
+	s, tr := start(t, nil, nil, nil)
+	resp, err := http.Post("http://"+s.Addr().String()+"/now", "text/plain", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed || tr.count() != 0 {
+		t.Errorf("POST /now = %d with %d runs, want 405 and none", resp.StatusCode, tr.count())
+	}
+}
+
+func TestBadTrust(t *testing.T) {
+	_, err := New(Config{Trust: []string{"10.0.0.0/33"}, Status: func() string { return "" }, Trigger: func(bool, []string) {}})
+	if err == nil || !strings.Contains(err.Error(), "10.0.0.0/33") {
+		t.Errorf("New with a bad CIDR: %v", err)
+	}
+}

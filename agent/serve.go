@@ -1,0 +1,58 @@
+package agent
+
+import (
+	"context"
+	"net"
+	"net/url"
+	"strconv"
+	"sync"
+
+	"github.com/glpi-agentd/glpi-agentd/agent/httpd"
+)
+
+// Serve runs the daemon: the schedule, and the local listener that GLPI's
+// "Request inventory" button calls, until ctx is done.
+func (a *Agent) Serve(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	if !a.cfg.NoHTTPD {
+		if srv, err := a.listener(); err != nil {
+			a.log.Error("local listener not started", "err", err)
+		} else {
+			wg.Go(func() {
+				if err := srv.Serve(ctx); err != nil {
+					a.log.Error("local listener stopped", "err", err)
+				}
+			})
+		}
+	}
+	return a.Run(ctx)
+}
+
+func (a *Agent) listener() (*httpd.Server, error) {
+	var hosts []string
+	if u, err := url.Parse(a.cfg.Server); err == nil && u.Hostname() != "" {
+		hosts = append(hosts, u.Hostname())
+	}
+	srv, err := httpd.New(httpd.Config{
+		Addr:        net.JoinHostPort(a.cfg.HTTPDIP, strconv.Itoa(a.cfg.HTTPDPort)),
+		Trust:       a.cfg.HTTPDTrust,
+		ServerHosts: hosts,
+		Status:      a.Status,
+		Trigger: func(full bool, categories []string) {
+			a.Trigger(Request{Full: full, Categories: categories, Force: true})
+		},
+		Version: Version,
+		Logger:  a.log.With("component", "httpd"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := srv.Listen(); err != nil {
+		return nil, err
+	}
+	a.log.Info("local listener ready", "addr", srv.Addr().String())
+	return srv, nil
+}
