@@ -41,6 +41,9 @@ type Agent struct {
 	running atomic.Bool
 	trigger chan Request
 	regKey  string // registration key given on the command line
+
+	waitMu  sync.Mutex
+	waiters []*waiter // control clients following the next run
 }
 
 // New returns an agent for cfg reading the host through env.

@@ -86,6 +86,27 @@ func (a *Agent) Run(ctx context.Context) error {
 	return a.loop(ctx, a.RunOnce, rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())))
 }
 
+// triggerWindow is how long a triggered run waits for more requests, so
+// that requests made at the same moment (a double click, two technicians)
+// make one run.
+const triggerWindow = 250 * time.Millisecond
+
+// gather merges into req the requests that arrive within triggerWindow.
+func (a *Agent) gather(ctx context.Context, req Request) Request {
+	t := time.NewTimer(triggerWindow)
+	defer t.Stop()
+	for {
+		select {
+		case more := <-a.trigger:
+			req = merge(req, more)
+		case <-t.C:
+			return req
+		case <-ctx.Done():
+			return req
+		}
+	}
+}
+
 // keyErrorBackoff is the wait after a refused key or a revoked device.
 const keyErrorBackoff = 4 * time.Hour
 
@@ -112,6 +133,7 @@ func (a *Agent) loop(ctx context.Context, run runFunc, r *rand.Rand) error {
 			return nil
 		case <-timer.C:
 		case req = <-a.trigger:
+			req = a.gather(ctx, req)
 		}
 		wait = a.scheduled(ctx, run, req, st, delaytime, r)
 		if ctx.Err() != nil {
@@ -124,7 +146,9 @@ func (a *Agent) loop(ctx context.Context, run runFunc, r *rand.Rand) error {
 // scheduled makes one run, records its outcome in st, and returns the wait
 // before the next one.
 func (a *Agent) scheduled(ctx context.Context, run runFunc, req Request, st *state.Run, delaytime time.Duration, r *rand.Rand) time.Duration {
+	req, waiters := a.takeWaiters(req)
 	rep, err := run(ctx, req)
+	finish(waiters, rep, err)
 	if ctx.Err() != nil {
 		return 0 // stopping: the interrupted run is no failure
 	}

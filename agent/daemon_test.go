@@ -93,6 +93,7 @@ func TestLoopSchedule(t *testing.T) {
 		// A trigger runs at once, whatever the schedule.
 		before := len(f.times())
 		a.Trigger(Request{Full: true})
+		time.Sleep(time.Second) // past the window that gathers simultaneous requests
 		synctest.Wait()
 		if got := f.times(); len(got) != before+1 || !f.reqs[before].Full {
 			t.Errorf("after Trigger: %d runs (want %d), request %+v", len(got), before+1, f.reqs[len(f.reqs)-1])
@@ -128,6 +129,31 @@ func TestLoopResumesSchedule(t *testing.T) {
 			t.Errorf("restarted daemon ran %d times at the stored next run, want 1", n)
 		}
 		cancel()
+	})
+}
+
+func TestSimultaneousTriggersMakeOneRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a := newTestAgent(t)
+		f := &fakeRuns{start: time.Now()}
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		st, _ := a.state.Run()
+		st.NextRun, st.MaxDelay = time.Now().Add(time.Hour), 3600
+		a.state.SaveRun(st)
+		go a.loop(ctx, f.run, rand.New(rand.NewPCG(1, 1)))
+		synctest.Wait()
+		a.Trigger(Request{Categories: []string{"software"}})
+		time.Sleep(100 * time.Millisecond)
+		a.Trigger(Request{Categories: []string{"cpu"}})
+		time.Sleep(time.Second)
+		synctest.Wait()
+		if n := len(f.times()); n != 1 {
+			t.Fatalf("two requests 100 ms apart made %d runs, want 1", n)
+		}
+		if got := f.reqs[0].Categories; len(got) != 2 {
+			t.Errorf("merged run categories = %v, want cpu and software", got)
+		}
 	})
 }
 

@@ -28,6 +28,11 @@ func (a *Agent) Serve(ctx context.Context) error {
 			})
 		}
 	}
+	wg.Go(func() {
+		if err := a.serveControl(ctx); err != nil {
+			a.log.Error("control socket not available", "err", err)
+		}
+	})
 	return a.Run(ctx)
 }
 

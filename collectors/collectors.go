@@ -11,12 +11,14 @@ package collectors
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -110,13 +112,13 @@ func knownElsewhere(name string) bool { return slices.Contains(Categories, name)
 
 // Result is what one collector did in one run.
 type Result struct {
-	Name     string        `json:"name"`
-	Key      string        `json:"key"`
-	Duration time.Duration `json:"duration_ns"`
+	Name     string
+	Key      string
+	Duration time.Duration
 	// Items is the number of entries of an array section, 1 for an object.
-	Items int `json:"items"`
+	Items int
 	// Err is nil on success; it wraps ErrNoData when the section is absent.
-	Err error `json:"-"`
+	Err error
 }
 
 // Failed reports whether the collector failed, as opposed to having nothing
@@ -203,4 +205,40 @@ func count(v any) int {
 		}
 	}
 	return 1
+}
+
+// resultJSON is Result on the wire: the error as text, and whether it only
+// meant "no data".
+type resultJSON struct {
+	Name     string        `json:"name"`
+	Key      string        `json:"key"`
+	Duration time.Duration `json:"duration_ns"`
+	Items    int           `json:"items"`
+	Error    string        `json:"error,omitempty"`
+	NoData   bool          `json:"no_data,omitempty"`
+}
+
+// MarshalJSON keeps the error's text.
+func (r Result) MarshalJSON() ([]byte, error) {
+	j := resultJSON{Name: r.Name, Key: r.Key, Duration: r.Duration, Items: r.Items}
+	if r.Err != nil {
+		j.Error, j.NoData = r.Err.Error(), errors.Is(r.Err, ErrNoData)
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON restores the error, wrapping ErrNoData when it meant that.
+func (r *Result) UnmarshalJSON(b []byte) error {
+	var j resultJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*r = Result{Name: j.Name, Key: j.Key, Duration: j.Duration, Items: j.Items}
+	switch {
+	case j.NoData:
+		r.Err = fmt.Errorf("%w: %s", ErrNoData, strings.TrimPrefix(j.Error, ErrNoData.Error()+": "))
+	case j.Error != "":
+		r.Err = errors.New(j.Error)
+	}
+	return nil
 }

@@ -31,6 +31,7 @@ var commands = []command{
 	{"inventory", "collect once; write it locally (--local) or send it to the server", cmdInventory},
 	{"enroll", "enroll with glpi-enrolld using the registration key", cmdEnroll},
 	{"run", "run the daemon in the foreground (what the service runs)", cmdRun},
+	{"now", "ask the running daemon to run an inventory now (or run it here)", cmdNow},
 	{"status", "show identity, target, last run and next run", cmdStatus},
 	{"categories", "list the inventory categories of this platform", cmdCategories},
 	{"version", "print the version", cmdVersion},

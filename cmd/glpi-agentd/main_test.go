@@ -342,3 +342,76 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// startDaemon runs `glpi-agentd run` until the test ends.
+func startDaemon(t *testing.T, state string, env ...string) *syncBuffer {
+	t.Helper()
+	cmd := exec.Command(agentBin, "--state-dir", state, "run")
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "GLPI_AGENTD_NO_HTTPD=1"}, env...)
+	var stderr syncBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	})
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if _, err := os.Stat(filepath.Join(state, "control.sock")); err == nil {
+			return &stderr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("daemon did not open its control socket:\n%s", stderr.String())
+		}
+	}
+}
+
+func TestNowWithDaemon(t *testing.T) {
+	glpi := glpitest.New(t)
+	state := t.TempDir()
+	// The first scheduled run is an hour away: every inventory below is asked for.
+	startDaemon(t, state, "GLPI_AGENTD_SERVER="+glpi.URL, "GLPI_AGENTD_DELAYTIME=3600")
+	os.WriteFile(filepath.Join(state, "run.json"), []byte(`{"next_run":"2099-01-01T00:00:00Z"}`), 0o600)
+
+	stdout, stderr, code := agent(t, nil, "--state-dir", state, "now", "--wait")
+	if code != 0 {
+		t.Fatalf("now --wait exit %d: %s\n%s", code, stderr, stdout)
+	}
+	for _, want := range []string{"daemon is starting", "software", "sending full inventory"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("now --wait output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if n := len(glpi.Inventories()); n != 1 {
+		t.Fatalf("GLPI got %d inventories after now --wait, want 1", n)
+	}
+
+	// Two technicians at once: one run, both told its result.
+	var wg sync.WaitGroup
+	codes := make([]int, 2)
+	for i := range 2 {
+		wg.Go(func() { _, _, codes[i] = agent(t, nil, "--state-dir", state, "now", "--wait", "--category", "software") })
+	}
+	wg.Wait()
+	if codes[0] != 0 || codes[1] != 0 {
+		t.Errorf("simultaneous now --wait exit codes %v", codes)
+	}
+	if n := len(glpi.Inventories()); n != 2 {
+		t.Errorf("GLPI got %d inventories after two simultaneous requests, want 2 (one more)", n)
+	}
+	if last := glpi.Inventories()[len(glpi.Inventories())-1]; !last.Partial {
+		t.Error("now --category sent a full inventory, want a partial one")
+	}
+}
+
+func TestNowWithoutDaemon(t *testing.T) {
+	glpi := glpitest.New(t)
+	stdout, stderr, code := agent(t, []string{"GLPI_AGENTD_SERVER=" + glpi.URL}, "--state-dir", t.TempDir(), "now")
+	if code != 0 {
+		t.Fatalf("now without daemon exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "no running daemon") || len(glpi.Inventories()) != 1 {
+		t.Errorf("now without daemon: %d inventories, output:\n%s", len(glpi.Inventories()), stdout)
+	}
+}

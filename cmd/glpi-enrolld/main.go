@@ -1,0 +1,262 @@
+// Command glpi-enrolld exchanges registration keys for per-device
+// credentials, accepts inventories from enrolled glpi-agentd agents and
+// relays them to GLPI. The same binary administers keys and devices.
+//
+//	glpi-enrolld serve --listen :8443 --data-dir /var/lib/glpi-enrolld --glpi-url https://glpi.example.org/
+//	glpi-enrolld key create --tag SITE-A --expires 30d --max-uses 50
+//	glpi-enrolld key list | key revoke ID
+//	glpi-enrolld device list | device show ID | device revoke ID
+//	glpi-enrolld audit --since 1h
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
+	"github.com/glpi-agentd/glpi-agentd/enroll/server"
+)
+
+const usage = `usage: glpi-enrolld COMMAND [flags]
+
+commands:
+  serve                       run the enrollment service
+  key create --tag TAG        create a registration key (printed once)
+  key list                    list keys and their state
+  key revoke ID               revoke a key
+  device list                 list enrolled devices
+  device show ID              show a device and its last inventory
+  device revoke ID            revoke a device
+  audit [--since 1h]          show audit events
+
+Every command takes --data-dir DIR (SQLite) or --database URL (PostgreSQL,
+also read from GLPI_ENROLLD_DATABASE). Run "glpi-enrolld COMMAND -h" for flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout)
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(2)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "glpi-enrolld:", err)
+		os.Exit(1)
+	}
+}
+
+// storeFlags are the flags every command takes to reach the state.
+type storeFlags struct {
+	dataDir, database, secretFile string
+	json                          bool
+}
+
+func newFlagSet(name string, sf *storeFlags) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.StringVar(&sf.dataDir, "data-dir", "/var/lib/glpi-enrolld", "directory of the SQLite database and the server secret")
+	fs.StringVar(&sf.database, "database", os.Getenv("GLPI_ENROLLD_DATABASE"), "PostgreSQL URL (postgres://…); overrides --data-dir")
+	fs.StringVar(&sf.secretFile, "secret-file", "", "server secret file (default DATA_DIR/secret; with --database, the secret is kept in the database unless this is set)")
+	return fs
+}
+
+func run(ctx context.Context, args []string, out io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage)
+		return flag.ErrHelp
+	}
+	cmd, args := args[0], args[1:]
+	if cmd == "serve" {
+		return serve(ctx, args)
+	}
+	sub := ""
+	if cmd == "key" || cmd == "device" {
+		if len(args) == 0 {
+			fmt.Fprint(os.Stderr, usage)
+			return flag.ErrHelp
+		}
+		sub, args = args[0], args[1:]
+	}
+	var sf storeFlags
+	fs := newFlagSet(strings.TrimSpace(cmd+" "+sub), &sf)
+	fs.BoolVar(&sf.json, "json", false, "print JSON instead of tables")
+	var (
+		opts     server.KeyOptions
+		expires  string
+		output   string
+		since    string
+		needsArg bool
+	)
+	switch cmd + " " + sub {
+	case "key create":
+		fs.StringVar(&opts.Tag, "tag", "", "GLPI tag given to devices enrolled with the key (required)")
+		fs.StringVar(&expires, "expires", "30d", "lifetime, e.g. 12h, 30d; 0 for none")
+		fs.Int64Var(&opts.MaxUses, "max-uses", 0, "number of devices the key may enroll; 0 for unlimited")
+		fs.Func("allow-cidr", "source network allowed to enroll (repeatable)", func(s string) error {
+			opts.AllowCIDRs = append(opts.AllowCIDRs, s)
+			return nil
+		})
+		fs.StringVar(&opts.HostnamePattern, "hostname-pattern", "", "glob the device hostname must match, e.g. 'pc-*'")
+		fs.StringVar(&opts.Description, "description", "", "free text shown by key list")
+		fs.StringVar(&output, "output", "", "write the key to this file (mode 0600) instead of printing it")
+	case "key revoke", "device show", "device revoke":
+		needsArg = true
+	case "key list", "device list":
+	case "audit ":
+		fs.StringVar(&since, "since", "24h", "how far back to show, e.g. 1h, 7d")
+	default:
+		fmt.Fprint(os.Stderr, usage)
+		return fmt.Errorf("unknown command %q", strings.TrimSpace(cmd+" "+sub))
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if needsArg != (fs.NArg() == 1) || !needsArg && fs.NArg() != 0 {
+		return fmt.Errorf("%s: unexpected arguments %q", fs.Name(), fs.Args())
+	}
+	st, secret, err := server.OpenStore(ctx, sf.dataDir, sf.database, sf.secretFile)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	a := &server.Admin{Store: st, Secret: secret, Out: out, JSON: sf.json}
+	switch cmd + " " + sub {
+	case "key create":
+		if opts.TTL, err = parseDuration(expires); err != nil {
+			return fmt.Errorf("key create: --expires: %w", err)
+		}
+		return a.KeyCreate(ctx, opts, output)
+	case "key list":
+		return a.KeyList(ctx)
+	case "key revoke":
+		return a.KeyRevoke(ctx, fs.Arg(0))
+	case "device list":
+		return a.DeviceList(ctx)
+	case "device show":
+		return a.DeviceShow(ctx, fs.Arg(0))
+	case "device revoke":
+		return a.DeviceRevoke(ctx, fs.Arg(0))
+	default: // audit
+		d, err := parseDuration(since)
+		if err != nil {
+			return fmt.Errorf("audit: --since: %w", err)
+		}
+		return a.Audit(ctx, d)
+	}
+}
+
+func serve(ctx context.Context, args []string) error {
+	var (
+		sf                                  storeFlags
+		listen, tlsCert, tlsKey             string
+		glpiURL, glpiUser, glpiPasswordFile string
+		oauthID, oauthSecretFile, glpiCA    string
+		logFormat, logLevel                 string
+		concurrency                         int
+	)
+	fs := newFlagSet("serve", &sf)
+	fs.StringVar(&listen, "listen", ":8443", "address to listen on")
+	fs.StringVar(&tlsCert, "tls-cert", "", "TLS certificate file (PEM); without it the service speaks plain HTTP")
+	fs.StringVar(&tlsKey, "tls-key", "", "TLS private key file (PEM)")
+	fs.StringVar(&glpiURL, "glpi-url", "", "GLPI URL to relay inventories to; without it inventories are only kept locally")
+	fs.StringVar(&glpiUser, "glpi-user", "", "GLPI inventory basic-auth user")
+	fs.StringVar(&glpiPasswordFile, "glpi-password-file", "", "file holding the GLPI basic-auth password")
+	fs.StringVar(&oauthID, "glpi-oauth-client-id", "", "GLPI 11 OAuth client id")
+	fs.StringVar(&oauthSecretFile, "glpi-oauth-secret-file", "", "file holding the GLPI 11 OAuth client secret")
+	fs.StringVar(&glpiCA, "glpi-ca-file", "", "CA bundle (PEM) to trust for GLPI")
+	fs.IntVar(&concurrency, "relay-concurrency", 4, "maximum concurrent posts to GLPI")
+	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if (tlsCert == "") != (tlsKey == "") {
+		return errors.New("serve: --tls-cert and --tls-key go together")
+	}
+	logger, err := newLogger(logFormat, logLevel)
+	if err != nil {
+		return err
+	}
+	st, secret, err := server.OpenStore(ctx, sf.dataDir, sf.database, sf.secretFile)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	cfg := server.Config{Store: st, Secret: secret, Logger: logger, RelayConcurrency: concurrency}
+	if glpiURL != "" {
+		gc := glpi.Config{URL: glpiURL, Username: glpiUser, OAuthClientID: oauthID, CAFile: glpiCA,
+			Retries: -1, Logger: logger.With("component", "glpi"), UserAgent: "glpi-enrolld"}
+		if gc.Password, err = readSecret(glpiPasswordFile); err != nil {
+			return err
+		}
+		if gc.OAuthClientSecret, err = readSecret(oauthSecretFile); err != nil {
+			return err
+		}
+		if cfg.Relay, err = glpi.New(gc); err != nil {
+			return err
+		}
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	logger.Info("glpi-enrolld serving", "addr", ln.Addr().String(), "tls", tlsCert != "", "postgres", sf.database != "", "relay", glpiURL != "")
+	return srv.Serve(ctx, ln, tlsCert, tlsKey)
+}
+
+func readSecret(file string) (string, error) {
+	if file == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", fmt.Errorf("read secret file: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func newLogger(format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// parseDuration parses a Go duration, a number of days such as "30d", or 0.
+func parseDuration(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		if err != nil || n < 0 {
+			return 0, fmt.Errorf("invalid duration %q", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("invalid duration %q", s)
+	}
+	return d, nil
+}
