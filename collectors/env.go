@@ -10,11 +10,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/jaypipes/ghw"
-	"github.com/jaypipes/pcidb"
 	"github.com/shirou/gopsutil/v4/common"
 )
 
@@ -41,10 +39,6 @@ type Env struct {
 	// way collectors run programs, used only where no file or API has the
 	// data (rpm's database). Nil means os/exec; tests substitute a fake.
 	Exec func(ctx context.Context, name string, args ...string) ([]byte, error)
-
-	parent  *Env // the Env a per-collector copy was made from
-	pciOnce sync.Once
-	pci     *pcidb.PCIDB
 }
 
 // root returns the host root, never empty.
@@ -156,42 +150,17 @@ func (e *Env) Context(ctx context.Context) context.Context {
 	})
 }
 
-// GHW returns the options for a ghw call: the host root, our logger, the
-// shared PCI database, and no external tools.
+// GHW returns the options for a ghw call: the host root, our logger, and
+// no external tools.
 func (e *Env) GHW() []any {
-	opts := []any{
+	return []any{
 		ghw.WithChroot(e.root()),
 		ghw.WithDisableTools(),
 		ghw.WithLogger(e.Log()),
 	}
-	if db := e.PCIDB(); db != nil {
-		opts = append(opts, ghw.WithPCIDB(db))
-	}
-	return opts
 }
 
-// PCIDB returns the pci.ids database, loaded once per Env: from the host
-// root, else from this machine. It is nil when neither has one; PCI devices
-// then keep their numeric ids.
-func (e *Env) PCIDB() *pcidb.PCIDB {
-	if e.parent != nil {
-		return e.parent.PCIDB()
-	}
-	e.pciOnce.Do(func() {
-		for _, root := range []string{e.root(), "/"} {
-			db, err := pcidb.New(pcidb.WithChroot(root))
-			if err == nil {
-				e.pci = db
-				return
-			}
-			e.Log().Debug("no pci.ids database", "root", root, "err", err)
-		}
-	})
-	return e.pci
-}
-
-// with returns a copy of e whose logger carries attrs; the copy asks e for
-// the PCI database, so it is still loaded once, and only when needed.
+// with returns a copy of e whose logger carries attrs.
 func (e *Env) with(attrs ...any) *Env {
 	return &Env{
 		Root:    e.Root,
@@ -199,6 +168,5 @@ func (e *Env) with(attrs ...any) *Env {
 		Options: e.Options,
 		Now:     e.Now,
 		Exec:    e.Exec,
-		parent:  e,
 	}
 }

@@ -204,7 +204,7 @@ func TestAnswers(t *testing.T) {
 			wantIs: ErrNotGLPI, wantCode: 302, wantText: []string{"redirects to https://glpi.example/: set the server URL"}},
 		{name: "407", status: 407, body: `Proxy Authentication Required`, wantCode: 407, wantText: []string{"proxy requires authentication"}},
 		{name: "415", status: 415, contentType: ContentTypeJSON, body: jsonError("Unsupported compression"),
-			wantCode: 415, wantText: []string{"set compression to zlib or none"}},
+			wantCode: 415, wantText: []string{"no_compression = true"}},
 		{name: "500 violations", status: 500, contentType: ContentTypeZlib, body: jsonError("JSON does not validate. Violations:\nRequired property missing: deviceid"),
 			wantCode: 500, wantText: []string{"HTTP 500: JSON does not validate. Violations: Required property missing: deviceid"}},
 		{name: "500 corrupt zlib", status: 500, contentType: ContentTypeZlib, body: "not zlib", wantCode: 500, wantText: []string{"HTTP 500: Internal Server Error"}},

@@ -74,8 +74,8 @@ func (e *Error) Unwrap() error { return e.Err }
 const (
 	hintDisabled      = "inventory is disabled on the GLPI server: enable it in Administration > Inventory"
 	hintNotGLPI       = "the server URL does not look like a GLPI inventory endpoint; use the GLPI root URL or .../front/inventory.php"
-	hintTLS           = "set ca_cert_file to the CA that signed the server certificate, or pin its public key with pin_sha256"
-	hintBrotli        = "set compression to zlib or none"
+	hintTLS           = "set ca_cert_file to the CA that signed the server certificate, or pin its public key with ssl_fingerprint"
+	hintBrotli        = "send zlib (the default) or plain JSON (no_compression = true)"
 	hintProxyAuth     = "the proxy requires authentication: put its credentials in the proxy URL"
 	hintAuthNone      = "the server requires authentication: set user and password (basic), or oauth_client_id and oauth_client_secret (GLPI 11)"
 	hintAuthNoneBasic = "the server requires basic authentication: set user and password"

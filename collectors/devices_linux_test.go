@@ -1,0 +1,199 @@
+package collectors
+
+import (
+	"encoding/base64"
+	"reflect"
+	"testing"
+)
+
+func TestCPUFixtures(t *testing.T) {
+	tests := []struct {
+		fixture string
+		want    []CPU
+	}{
+		{"laptop", []CPU{{Arch: "x86_64", Core: 4, Thread: 8, FamilyNumber: "6", Model: "140", Stepping: 1,
+			Manufacturer: "Intel", Name: "11th Gen Intel(R) Core(TM) i7-1165G7 @ 2.80GHz", Speed: 2800}}},
+		{"server", []CPU{
+			{Arch: "x86_64", Core: 2, Thread: 4, FamilyNumber: "6", Model: "85", Stepping: 7,
+				Manufacturer: "Intel", Name: "Intel(R) Xeon(R) Gold 6230 CPU @ 2.10GHz", Speed: 2100},
+			{Arch: "x86_64", Core: 2, Thread: 4, FamilyNumber: "6", Model: "85", Stepping: 7,
+				Manufacturer: "Intel", Name: "Intel(R) Xeon(R) Gold 6230 CPU @ 2.10GHz", Speed: 2100},
+		}},
+		{"vm", []CPU{
+			{Arch: "x86_64", Core: 1, Thread: 1, FamilyNumber: "6", Model: "85", Stepping: 6,
+				Manufacturer: "Intel", Name: "Intel Xeon Processor (Cascadelake)", Speed: 2295},
+			{Arch: "x86_64", Core: 1, Thread: 1, FamilyNumber: "6", Model: "85", Stepping: 6,
+				Manufacturer: "Intel", Name: "Intel Xeon Processor (Cascadelake)", Speed: 2295},
+		}},
+		{"container", []CPU{{Arch: "x86_64", Core: 2, Thread: 2, FamilyNumber: "25", Model: "1", Stepping: 1,
+			Manufacturer: "AMD", Name: "AMD EPYC 7R13 Processor", Speed: 2650}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture, func(t *testing.T) {
+			got, _ := collectFixture(t, "cpu", tt.fixture).([]CPU)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("cpus(%s) = %+v, want %+v", tt.fixture, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMemoryFixtures(t *testing.T) {
+	tests := []struct {
+		fixture string
+		want    []Memory
+	}{
+		{"laptop", []Memory{
+			{Capacity: 8192, Caption: "Controller0-ChannelA-DIMM0", Description: "Row Of Chips", Manufacturer: "Samsung",
+				MemoryCorrection: "None", NumSlots: 1, Model: "K4UBE3D4AA-MGCL", Speed: "4267", Type: "LPDDR4"},
+			{Capacity: 8192, Caption: "Controller1-ChannelA-DIMM0", Description: "Row Of Chips", Manufacturer: "Samsung",
+				MemoryCorrection: "None", NumSlots: 2, Model: "K4UBE3D4AA-MGCL", Speed: "4267", Type: "LPDDR4"},
+		}},
+		{"server", []Memory{
+			{Capacity: 32768, Caption: "A1", Description: "DIMM", Manufacturer: "00AD00B300AD", SerialNumber: "2A3B4C5D",
+				MemoryCorrection: "Multi-bit ECC", NumSlots: 1, Model: "HMA84GR7CJR4N-WM", Speed: "2933", Type: "DDR4"},
+			{Capacity: 65536, Caption: "B1", Description: "DIMM", Manufacturer: "Micron Technology", SerialNumber: "1F2E3D4C",
+				MemoryCorrection: "Multi-bit ECC", NumSlots: 3, Model: "72ASS8G72LZ-2G9", Speed: "2933", Type: "DDR4"},
+		}},
+		{"vm", []Memory{{Capacity: 4096, Caption: "DIMM 0", Description: "DIMM", Manufacturer: "QEMU",
+			MemoryCorrection: "Multi-bit ECC", NumSlots: 1, Type: "RAM"}}},
+		{"container", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture, func(t *testing.T) {
+			got, _ := collectFixture(t, "memory", tt.fixture).([]Memory)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("memories(%s) = %+v, want %+v", tt.fixture, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStorageFixtures(t *testing.T) {
+	tests := []struct {
+		fixture string
+		want    []Storage
+	}{
+		{"laptop", []Storage{{Name: "nvme0n1", Model: "SAMSUNG MZVL2512HCJQ-00BL7", Serial: "S64KNF0R123456",
+			Firmware: "4L2QEXA7", Manufacturer: "Samsung", DiskSize: 512110, Interface: "NVME", Description: "PCI",
+			Type: "disk", WWN: "0x002538b111b2c3d4"}}},
+		{"server", []Storage{
+			{Name: "sda", Model: "Samsung SSD 860", Serial: "S3Z9NB0K123456A", Firmware: "4B6Q", Manufacturer: "Samsung",
+				DiskSize: 480103, Interface: "SATA", Description: "SATA", Type: "disk", WWN: "0x5002538e40a1b2c3"},
+			{Name: "sdb", Model: "Cruzer Blade", Serial: "4C530001230915115412", Firmware: "1.00", Manufacturer: "SanDisk",
+				DiskSize: 15376, Interface: "USB", Description: "USB", Type: "disk"},
+			{Name: "sr0", Model: "DVD+-RW DU-8A5LH", Firmware: "6D1M", Manufacturer: "PLDS",
+				DiskSize: 1073, Interface: "SATA", Description: "SATA", Type: "cdrom"},
+		}},
+		{"vm", []Storage{
+			{Name: "sr0", Model: "QEMU DVD-ROM", Firmware: "2.5+", Manufacturer: "QEMU",
+				DiskSize: 1073, Interface: "SATA", Description: "SATA", Type: "cdrom"},
+			{Name: "vda", Serial: "disk-web01", DiskSize: 42949, Interface: "VIRTIO", Description: "PCI", Type: "disk"},
+		}},
+		{"container", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture, func(t *testing.T) {
+			got, _ := collectFixture(t, "storage", tt.fixture).([]Storage)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("storages(%s) =\n%+v, want\n%+v", tt.fixture, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPCIFixtures(t *testing.T) {
+	controllers, _ := collectFixture(t, "controller", "laptop").([]Controller)
+	wantGPU := Controller{Caption: "TigerLake-LP GT2 [Iris Xe Graphics]", Driver: "i915", Manufacturer: "Intel Corporation",
+		Name: "TigerLake-LP GT2 [Iris Xe Graphics]", PCISubsystemID: "17aa:22d8", PCIClass: "0300", PCISlot: "00:02.0",
+		ProductID: "9a49", Rev: "01", Type: "VGA compatible controller", VendorID: "8086"}
+	if len(controllers) != 6 || !reflect.DeepEqual(controllers[1], wantGPU) {
+		t.Errorf("controllers(laptop) = %+v, want 6 with [1] = %+v", controllers, wantGPU)
+	}
+
+	// Without pci.ids, devices keep their ids.
+	vmControllers, _ := collectFixture(t, "controller", "vm").([]Controller)
+	if len(vmControllers) != 5 || vmControllers[4].Name != "1041" || vmControllers[4].Manufacturer != "1af4" || vmControllers[4].Type != "" {
+		t.Errorf("controllers(vm) = %+v, want 5 named by id", vmControllers)
+	}
+
+	videos := []struct {
+		fixture string
+		want    []Video
+	}{
+		{"laptop", []Video{{Name: "Intel Corporation TigerLake-LP GT2 [Iris Xe Graphics]", Chipset: "TigerLake-LP GT2 [Iris Xe Graphics]",
+			Resolution: "2560x1440", PCISlot: "00:02.0"}}},
+		{"server", []Video{{Name: "Matrox Electronics Systems Ltd. Integrated Matrox G200eW3 Graphics Controller",
+			Chipset: "Integrated Matrox G200eW3 Graphics Controller", PCISlot: "03:00.0"}}},
+		{"vm", []Video{{Name: "1b36 0100", Chipset: "0100", Resolution: "1024x768", PCISlot: "00:01.0"}}},
+		{"container", nil},
+	}
+	for _, tt := range videos {
+		got, _ := collectFixture(t, "video", tt.fixture).([]Video)
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("videos(%s) = %+v, want %+v", tt.fixture, got, tt.want)
+		}
+	}
+
+	sounds, _ := collectFixture(t, "sound", "laptop").([]Sound)
+	wantSound := []Sound{{Name: "Multimedia audio controller", Caption: "Tiger Lake-LP Smart Sound Technology Audio Controller",
+		Manufacturer: "Intel Corporation Tiger Lake-LP Smart Sound Technology Audio Controller", Description: "rev 20"}}
+	if !reflect.DeepEqual(sounds, wantSound) {
+		t.Errorf("sounds(laptop) = %+v, want %+v", sounds, wantSound)
+	}
+	if got := collectFixture(t, "sound", "server"); count(got) != 0 {
+		t.Errorf("sounds(server) = %+v, want none", got)
+	}
+}
+
+func TestUSBFixtures(t *testing.T) {
+	got, _ := collectFixture(t, "usb", "laptop").([]USBDevice)
+	want := []USBDevice{
+		{Caption: "USB 10/100/1000 LAN", Name: "USB 10/100/1000 LAN", Manufacturer: "Realtek", VendorID: "0bda",
+			ProductID: "8153", Serial: "000001000000", Class: "255", SubClass: "255"},
+		{Caption: "AX201 Bluetooth", Name: "AX201 Bluetooth", Manufacturer: "Intel Corp.", VendorID: "8087",
+			ProductID: "0026", Class: "224", SubClass: "1"},
+		{Caption: "Integrated Camera", Name: "Integrated Camera", Manufacturer: "Chicony Electronics Co.,Ltd.",
+			VendorID: "04f2", ProductID: "b6ea", Serial: "0001", Class: "239", SubClass: "2"},
+		{Caption: "Prometheus MIS Touch Fingerprint Reader", Name: "Prometheus MIS Touch Fingerprint Reader",
+			Manufacturer: "Synaptics, Inc.", VendorID: "06cb", ProductID: "00bd", Serial: "a1b2c3d4e5f6", Class: "255", SubClass: "16"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("usbdevices(laptop) =\n%+v, want\n%+v", got, want)
+	}
+	if got := collectFixture(t, "usb", "container"); count(got) != 0 {
+		t.Errorf("usbdevices(container) = %+v, want none", got)
+	}
+}
+
+func TestMonitorFixtures(t *testing.T) {
+	got, _ := collectFixture(t, "monitor", "laptop").([]Monitor)
+	if len(got) != 2 {
+		t.Fatalf("monitors(laptop) = %+v, want 2 connected", got)
+	}
+	raw, err := base64.StdEncoding.DecodeString(got[0].Base64)
+	if err != nil || len(raw) != 128 {
+		t.Errorf("monitors(laptop)[0].Base64 decodes to %d bytes (%v), want 128", len(raw), err)
+	}
+	got[0].Base64, got[1].Base64 = "", ""
+	want := []Monitor{
+		{Caption: "DELL U2720Q", Name: "DELL U2720Q", Manufacturer: "Dell", Serial: "8R3YP23",
+			AltSerial: "1278750787", Description: "45/2020", Port: "DP-1"},
+		{Manufacturer: "LG Display", Description: "12/2021", Port: "eDP-1"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("monitors(laptop) = %+v, want %+v", got, want)
+	}
+}
+
+func TestBatteryFixtures(t *testing.T) {
+	got, _ := collectFixture(t, "battery", "laptop").([]Battery)
+	want := []Battery{{Name: "5B10W13975", Manufacturer: "SMP", Serial: "123", Chemistry: "Li-poly",
+		Capacity: 57000, RealCapacity: 51320, Voltage: 15440}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("batteries(laptop) = %+v, want %+v", got, want)
+	}
+	if got := collectFixture(t, "battery", "server"); count(got) != 0 {
+		t.Errorf("batteries(server) = %+v, want none", got)
+	}
+}

@@ -1,0 +1,71 @@
+package collectors
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+func init() { Register("drive", "drives", true, collectDrives) }
+
+func collectDrives(_ context.Context, env *Env) (any, error) {
+	// PID 1's table is the host's even when the agent runs in a container
+	// with the host's /proc; /proc/self/mounts is the fallback.
+	mounts := env.ReadString("/proc/1/mounts")
+	if mounts == "" {
+		mounts = env.ReadString("/proc/self/mounts")
+	}
+	if mounts == "" {
+		return nil, NoData("no mount table")
+	}
+	drives := parseMounts(mounts)
+	uuids := diskLinks(env, "/dev/disk/by-uuid")
+	labels := diskLinks(env, "/dev/disk/by-label")
+	for i := range drives {
+		d := &drives[i]
+		if dev := deviceName(env, d.Volumn); dev != "" {
+			d.Serial = uuids[dev]
+			d.Label = unescapeUdev(labels[dev])
+		}
+		if env.Live() {
+			var st unix.Statfs_t
+			if err := unix.Statfs(d.Type, &st); err == nil {
+				bs := int64(st.Bsize)
+				d.Total = int64(st.Blocks) * bs >> 20
+				d.Free = int64(st.Bavail) * bs >> 20
+			}
+		}
+	}
+	return drives, nil
+}
+
+// diskLinks maps kernel device names ("sda1", "dm-0") to the names of the
+// udev links to them in dir.
+func diskLinks(env *Env, dir string) map[string]string {
+	m := make(map[string]string)
+	entries, err := os.ReadDir(env.Path(dir))
+	if err != nil {
+		return m
+	}
+	for _, e := range entries {
+		if target, err := os.Readlink(env.Path(dir, e.Name())); err == nil {
+			m[filepath.Base(target)] = e.Name()
+		}
+	}
+	return m
+}
+
+// deviceName returns the kernel name of a mounted device path, following
+// /dev/mapper and /dev/disk links: "/dev/mapper/vg-root" gives "dm-0".
+func deviceName(env *Env, dev string) string {
+	if !strings.HasPrefix(dev, "/dev/") {
+		return ""
+	}
+	if target, err := os.Readlink(env.Path(dev)); err == nil {
+		return filepath.Base(target)
+	}
+	return filepath.Base(dev)
+}

@@ -1,0 +1,118 @@
+package collectors
+
+import (
+	"context"
+	"io"
+	"os"
+	"strings"
+)
+
+func init() { Register("hardware", "hardware", true, collectHardware) }
+
+func collectHardware(ctx context.Context, env *Env) (any, error) {
+	h := &Hardware{
+		Name:        hostname(env),
+		UUID:        cleanUUID(env.ReadString(dmiID + "product_uuid")),
+		ChassisType: chassisName(env.ReadString(dmiID + "chassis_type")),
+		VMSystem:    vmSystem(gatherVMEvidence(env)),
+	}
+	mem, err := meminfo(env)
+	if err != nil {
+		env.Log().Debug("no memory totals", "err", err)
+	}
+	h.Memory, h.Swap = kbToMB(mem["MemTotal"]), kbToMB(mem["SwapTotal"])
+
+	b, _ := env.ReadFile("/etc/resolv.conf")
+	rc := parseResolvConf(string(b))
+	h.DNS = strings.Join(rc.nameservers, "/")
+	if _, domain, ok := strings.Cut(env.ReadString("/proc/sys/kernel/hostname"), "."); ok {
+		h.Workgroup = domain
+	} else {
+		h.Workgroup = rc.domain
+	}
+	route, _ := env.ReadFile("/proc/net/route")
+	h.DefaultGateway = defaultGateway(string(route))
+	return h, nil
+}
+
+// hostname returns the short host name: the kernel's, else /etc/hostname's.
+func hostname(env *Env) string {
+	if name := shortHostname(env.ReadString("/proc/sys/kernel/hostname")); name != "" {
+		return name
+	}
+	return shortHostname(env.ReadString("/etc/hostname"))
+}
+
+// meminfo reads /proc/meminfo into kibibytes by field name.
+func meminfo(env *Env) (map[string]uint64, error) {
+	b, err := env.ReadFile("/proc/meminfo")
+	if err != nil {
+		return nil, err
+	}
+	return parseMeminfo(string(b)), nil
+}
+
+// gatherVMEvidence reads the files vmSystem decides from. Each is optional:
+// PID 1's environment, for one, is unreadable to non-root users.
+func gatherVMEvidence(env *Env) vmEvidence {
+	exists := func(name string) bool {
+		_, err := os.Stat(env.Path(name))
+		return err == nil
+	}
+	environ, _ := env.ReadFile("/proc/1/environ")
+	mountinfo, err := env.ReadFile("/proc/1/mountinfo")
+	if err != nil {
+		mountinfo, _ = env.ReadFile("/proc/self/mountinfo")
+	}
+	modules, _ := env.ReadFile("/proc/modules")
+	return vmEvidence{
+		initContainer:  initEnv(environ, "container"),
+		containerEnv:   exists("/run/.containerenv"),
+		dockerEnv:      exists("/.dockerenv") || exists("/.dockerinit"),
+		overlayRoot:    rootMountIsOverlay(string(mountinfo)),
+		initCgroup:     env.ReadString("/proc/1/cgroup"),
+		wsl:            exists("/proc/sys/fs/binfmt_misc/WSLInterop") || strings.Contains(strings.ToLower(env.ReadString("/proc/sys/kernel/osrelease")), "microsoft"),
+		sysVendor:      env.ReadString(dmiID + "sys_vendor"),
+		product:        env.ReadString(dmiID + "product_name"),
+		biosVendor:     env.ReadString(dmiID + "bios_vendor"),
+		biosVersion:    env.ReadString(dmiID + "bios_version"),
+		boardName:      env.ReadString(dmiID + "board_name"),
+		hypervisorType: env.ReadString("/sys/hypervisor/type"),
+		xenDom0:        strings.Contains(env.ReadString("/proc/xen/capabilities"), "control_d"),
+		acpiOEM:        acpiOEMID(env),
+		clocksource:    env.ReadString("/sys/devices/system/clocksource/clocksource0/available_clocksource"),
+		modules:        string(modules),
+		cpuHypervisor:  cpuHasFlag(env, "hypervisor"),
+	}
+}
+
+// acpiOEMID returns the OEM ID of the ACPI DSDT: six bytes at offset 10 of
+// the table header.
+func acpiOEMID(env *Env) string {
+	f, err := os.Open(env.Path("/sys/firmware/acpi/tables/DSDT"))
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	var hdr [16]byte
+	if _, err := io.ReadFull(f, hdr[:]); err != nil {
+		return ""
+	}
+	return strings.TrimSpace(strings.Trim(string(hdr[10:16]), "\x00"))
+}
+
+// cpuHasFlag reports whether the first processor of /proc/cpuinfo has flag.
+func cpuHasFlag(env *Env, flag string) bool {
+	found, done := false, false
+	env.ReadLines("/proc/cpuinfo", func(line string) {
+		k, v, ok := strings.Cut(line, ":")
+		if done || !ok || strings.TrimSpace(k) != "flags" {
+			return
+		}
+		done = true
+		for f := range strings.FieldsSeq(v) {
+			found = found || f == flag
+		}
+	})
+	return found
+}

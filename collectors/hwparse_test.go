@@ -1,0 +1,451 @@
+package collectors
+
+import (
+	"encoding/binary"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestClean(t *testing.T) {
+	tests := map[string]string{
+		"  Dell Inc. ": "Dell Inc.", "To Be Filled By O.E.M.": "", "Default string": "",
+		"Not Specified": "", "0123456789": "", "0000000": "", "FFFFFFFF": "", "  ": "",
+		"System Serial Number": "", "unknown": "", "PF3ABCDE": "PF3ABCDE", "0x1af4": "0x1af4",
+	}
+	for in, want := range tests {
+		if got := clean(in); got != want {
+			t.Errorf("clean(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestCleanUUID(t *testing.T) {
+	tests := map[string]string{
+		"4c4c4544-0058-5910-8035-b7c04f313233": "4C4C4544-0058-5910-8035-B7C04F313233",
+		"03000200-0400-0500-0006-000700080009": "",
+		"ffffffff-ffff-ffff-ffff-ffffffffffff": "",
+		"not-a-uuid":                           "",
+	}
+	for in, want := range tests {
+		if got := cleanUUID(in); got != want {
+			t.Errorf("cleanUUID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestBIOSDate(t *testing.T) {
+	tests := map[string]string{
+		"05/24/2023": "2023-05-24", "1/2/2020": "2020-01-02", "04/01/14": "1914-04-01",
+		"2023-05-24": "", "13/01/2020": "", "": "",
+	}
+	for in, want := range tests {
+		if got := biosDate(in); got != want {
+			t.Errorf("biosDate(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestSecureBootState(t *testing.T) {
+	tests := []struct {
+		in   []byte
+		want string
+	}{
+		{[]byte{6, 0, 0, 0, 1}, "enabled"},
+		{[]byte{6, 0, 0, 0, 0}, "disabled"},
+		{[]byte{6, 0}, ""},
+	}
+	for _, tt := range tests {
+		if got := secureBootState(tt.in); got != tt.want {
+			t.Errorf("secureBootState(%v) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestChassisName(t *testing.T) {
+	tests := map[string]string{"10": "Notebook", "23": "Rack Mount Chassis", "137": "Laptop", "2": "", "99": "", "": ""}
+	for in, want := range tests {
+		if got := chassisName(in); got != want {
+			t.Errorf("chassisName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestParseResolvConf(t *testing.T) {
+	got := parseResolvConf("# c\nnameserver 10.0.0.1\ndomain a.example\nsearch b.example c.example\nnameserver 10.0.0.2\n")
+	want := resolvConf{nameservers: []string{"10.0.0.1", "10.0.0.2"}, domain: "b.example"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("parseResolvConf() = %+v, want %+v", got, want)
+	}
+}
+
+func TestDefaultGateway(t *testing.T) {
+	const head = "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\n"
+	tests := []struct {
+		name, route, want string
+	}{
+		{"one", head + "eth0\t00000000\t0101A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n", "192.168.1.1"},
+		{"lowest metric", head + "a\t00000000\t0100000A\t0003\t0\t0\t300\t00000000\t0\t0\t0\nb\t00000000\t0100A8C0\t0003\t0\t0\t100\t00000000\t0\t0\t0\n", "192.168.0.1"},
+		{"down route", head + "eth0\t00000000\t0101A8C0\t0002\t0\t0\t0\t00000000\t0\t0\t0\n", ""},
+		{"no default", head + "eth0\t0001A8C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := defaultGateway(tt.route); got != tt.want {
+				t.Errorf("defaultGateway() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestVMSystem(t *testing.T) {
+	tests := []struct {
+		name string
+		e    vmEvidence
+		want string
+	}{
+		{"physical", vmEvidence{sysVendor: "Dell Inc.", product: "PowerEdge R740"}, "Physical"},
+		{"qemu dmi", vmEvidence{sysVendor: "QEMU", cpuHypervisor: true}, "QEMU"},
+		{"kvm product", vmEvidence{sysVendor: "Red Hat", product: "KVM"}, "QEMU"},
+		{"hyper-v", vmEvidence{sysVendor: "Microsoft Corporation", product: "Virtual Machine"}, "Hyper-V"},
+		{"surface is physical", vmEvidence{sysVendor: "Microsoft Corporation", product: "Surface Laptop 4"}, "Physical"},
+		{"vmware", vmEvidence{sysVendor: "VMware, Inc.", product: "VMware7,1"}, "VMware"},
+		{"virtualbox", vmEvidence{sysVendor: "innotek GmbH", biosVendor: "innotek GmbH", product: "VirtualBox"}, "VirtualBox"},
+		{"xen hvm", vmEvidence{sysVendor: "Xen", product: "HVM domU"}, "Xen"},
+		{"xen pv", vmEvidence{hypervisorType: "xen"}, "Xen"},
+		{"xen dom0", vmEvidence{hypervisorType: "xen", xenDom0: true}, "Physical"},
+		{"parallels", vmEvidence{sysVendor: "Parallels Software International Inc."}, "Parallels"},
+		{"bhyve", vmEvidence{sysVendor: "FreeBSD", product: "BHYVE"}, "BHYVE"},
+		{"firecracker", vmEvidence{acpiOEM: "FIRECK", clocksource: "kvm-clock tsc", cpuHypervisor: true}, "Firecracker"},
+		{"kvm clock", vmEvidence{clocksource: "kvm-clock tsc acpi_pm", cpuHypervisor: true}, "QEMU"},
+		{"vmware module", vmEvidence{modules: "vmxnet 16384 0 - Live 0x0\n"}, "VMware"},
+		{"unknown hypervisor", vmEvidence{cpuHypervisor: true}, "Virtual Machine"},
+		{"docker in a vm", vmEvidence{dockerEnv: true, overlayRoot: true, sysVendor: "QEMU"}, "Docker"},
+		{"stray dockerenv", vmEvidence{dockerEnv: true, acpiOEM: "FIRECK"}, "Firecracker"},
+		{"lxc", vmEvidence{initContainer: "lxc"}, "lxc"},
+		{"podman", vmEvidence{containerEnv: true}, "podman"},
+		{"docker cgroup v1", vmEvidence{initCgroup: "12:pids:/docker/3f2a9c1b7d4e0a1b\n"}, "Docker"},
+		{"kubernetes containerd", vmEvidence{initCgroup: "0::/kubepods.slice/cri-containerd-ab12.scope"}, "containerd"},
+		{"wsl", vmEvidence{wsl: true, cpuHypervisor: true}, "WSL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := vmSystem(tt.e); got != tt.want {
+				t.Errorf("vmSystem(%+v) = %q, want %q", tt.e, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestRootMountIsOverlay(t *testing.T) {
+	tests := []struct {
+		name, mountinfo string
+		want            bool
+	}{
+		{"ext4", "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n", false},
+		{"overlay", "1163 1051 0:137 / / rw - overlay overlay rw,lowerdir=/x\n", true},
+		{"btrfs subvolume", "30 1 0:40 /var/lib/docker/btrfs/subvolumes/ab / rw - btrfs /dev/sda2 rw\n", true},
+		{"stacked", "1 0 0:1 / / rw - rootfs rootfs rw\n27 1 254:0 / / rw - ext4 /dev/vda rw\n", false},
+		{"empty", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := rootMountIsOverlay(tt.mountinfo); got != tt.want {
+				t.Errorf("rootMountIsOverlay() = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestInitEnv(t *testing.T) {
+	env := []byte("PATH=/bin\x00container=lxc\x00HOME=/\x00")
+	if got := initEnv(env, "container"); got != "lxc" {
+		t.Errorf("initEnv(container) = %q, want %q", got, "lxc")
+	}
+	if got := initEnv(env, "missing"); got != "" {
+		t.Errorf("initEnv(missing) = %q, want \"\"", got)
+	}
+}
+
+const arm64CPUInfo = `processor	: 0
+BogoMIPS	: 243.75
+Features	: fp asimd evtstrm aes pmull sha1 sha2 crc32 atomics fphp asimdhp cpuid
+CPU implementer	: 0x41
+CPU architecture: 8
+CPU variant	: 0x3
+CPU part	: 0xd0c
+CPU revision	: 1
+
+processor	: 1
+BogoMIPS	: 243.75
+CPU implementer	: 0x41
+CPU architecture: 8
+CPU variant	: 0x3
+CPU part	: 0xd0c
+CPU revision	: 1
+
+`
+
+func TestBuildCPUs(t *testing.T) {
+	tests := []struct {
+		name    string
+		cpuinfo string
+		topo    map[string]cpuTopology
+		baseMHz int
+		want    []CPU
+	}{
+		{"arm64 neoverse", arm64CPUInfo, nil, 0, []CPU{{Arch: "aarch64", Manufacturer: "ARM", Name: "ARM Neoverse-N1",
+			FamilyNumber: "8", Stepping: 1, Core: 2, Thread: 2}}},
+		{"sysfs topology wins", "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 1\nmodel name\t: AMD EPYC 7543 32-Core Processor\nstepping\t: 1\ncpu MHz\t\t: 1500.000\nflags\t\t: fpu lm\n\nprocessor\t: 1\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7543 32-Core Processor\n\n",
+			map[string]cpuTopology{"0": {"0", "0"}, "1": {"0", "0"}}, 2800,
+			[]CPU{{Arch: "x86_64", Manufacturer: "AMD", Name: "AMD EPYC 7543 32-Core Processor", FamilyNumber: "25",
+				Model: "1", Stepping: 1, Speed: 2800, Core: 1, Thread: 2}}},
+		{"32-bit x86", "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel name\t: Intel(R) Atom(TM) CPU N270   @ 1.60GHz\nflags\t\t: fpu\n\n",
+			nil, 0, []CPU{{Arch: "i686", Manufacturer: "Intel", Name: "Intel(R) Atom(TM) CPU N270   @ 1.60GHz",
+				FamilyNumber: "6", Speed: 1600, Core: 1, Thread: 1}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := buildCPUs(parseCPUInfo(tt.cpuinfo), tt.topo, tt.baseMHz)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("buildCPUs() = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+}
+
+// smbiosStructure builds one SMBIOS structure: its formatted area after the
+// four-byte header, then its strings.
+func smbiosStructure(typ byte, handle uint16, body []byte, strs ...string) []byte {
+	b := []byte{typ, byte(4 + len(body)), 0, 0}
+	binary.LittleEndian.PutUint16(b[2:], handle)
+	b = append(b, body...)
+	if len(strs) == 0 {
+		return append(b, 0, 0)
+	}
+	for _, s := range strs {
+		b = append(append(b, s...), 0)
+	}
+	return append(b, 0)
+}
+
+// memoryDevice builds the body of a type 17 structure of SMBIOS 2.7.
+func memoryDevice(array, size uint16, ext uint32, formFactor, memType byte, speed uint16) []byte {
+	b := make([]byte, 0x22-4)
+	le := binary.LittleEndian
+	le.PutUint16(b[0x04-4:], array)
+	le.PutUint16(b[0x0C-4:], size)
+	b[0x0E-4], b[0x10-4], b[0x11-4], b[0x12-4] = formFactor, 1, 2, memType
+	le.PutUint16(b[0x15-4:], speed)
+	b[0x17-4], b[0x18-4], b[0x1A-4] = 3, 4, 5
+	le.PutUint32(b[0x1C-4:], ext)
+	return b
+}
+
+func TestMemoriesFromSMBIOS(t *testing.T) {
+	array := smbiosStructure(smbiosMemoryArray, 0x10, []byte{3, 3, 5, 0, 0, 0, 0, 0xFE, 0xFF, 2, 0})
+	table := append(array, smbiosStructure(smbiosMemoryDevice, 0x11, memoryDevice(0x10, 16384, 0, 13, 34, 4800),
+		"DIMM A", "BANK 0", "802C", "E1F2A3B4", "CT16G48C40S5.M8A1")...)
+	table = append(table, smbiosStructure(smbiosMemoryDevice, 0x12, memoryDevice(0x10, 0, 0, 13, 2, 0), "DIMM B", "BANK 1")...)
+	table = append(table, smbiosStructure(smbiosMemoryDevice, 0x13, memoryDevice(0x10, 0x8000|512, 0, 9, 7, 0), "DIMM C", "BANK 2")...)
+	table = append(table, smbiosStructure(smbiosEndOfTable, 0xFFFF, nil)...)
+	structs, err := parseSMBIOS(table)
+	if err != nil {
+		t.Fatalf("parseSMBIOS() error: %v", err)
+	}
+	got := memoriesFromSMBIOS(structs)
+	want := []Memory{
+		{Capacity: 16384, Caption: "DIMM A", Description: "SODIMM", Manufacturer: "Micron", SerialNumber: "E1F2A3B4",
+			Model: "CT16G48C40S5.M8A1", MemoryCorrection: "Single-bit ECC", NumSlots: 1, Speed: "4800", Type: "DDR5"},
+	}
+	// The 512 KB module of slot 3 rounds down to 0 MB and is left out.
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("memoriesFromSMBIOS() = %+v, want %+v", got, want)
+	}
+}
+
+func TestParseSMBIOSErrors(t *testing.T) {
+	tests := map[string][]byte{
+		"empty":        nil,
+		"short length": {17, 2, 0, 0, 0, 0},
+		"overrun":      {17, 40, 0, 0, 0, 0},
+		"unterminated": {0, 4, 0, 0, 'a', 'b'},
+	}
+	for name, b := range tests {
+		if _, err := parseSMBIOS(b); err == nil {
+			t.Errorf("parseSMBIOS(%s) = nil error, want one", name)
+		}
+	}
+}
+
+func TestDiskHelpers(t *testing.T) {
+	ifaces := []struct{ name, devpath, bus, want string }{
+		{"sda", "../devices/pci0000:00/0000:00:17.0/ata1/host0/target0:0:0/0:0:0:0/block/sda", "", "SATA"},
+		{"sdb", "../devices/pci0000:00/0000:00:14.0/usb1/1-5/1-5:1.0/host6/block/sdb", "", "USB"},
+		{"sdc", "../devices/pci0000:00/0000:00:01.0/0000:01:00.0/host2/target2:0:0/2:0:0:0/block/sdc", "", "SCSI"},
+		{"nvme0n1", "", "", "NVME"},
+		{"vda", "", "", "VIRTIO"},
+		{"mmcblk0", "", "", "MMC"},
+		{"sdd", "", "usb", "USB"},
+	}
+	for _, tt := range ifaces {
+		if got := diskInterface(tt.name, tt.devpath, tt.bus); got != tt.want {
+			t.Errorf("diskInterface(%q, %q, %q) = %q, want %q", tt.name, tt.devpath, tt.bus, got, tt.want)
+		}
+	}
+	makers := []struct{ vendor, model, want string }{
+		{"ATA", "WDC WD10EZEX-08WN4A0", "Western Digital"},
+		{"ATA", "ST2000DM008-2FR102", "Seagate"},
+		{"", "PM951 NVMe SAMSUNG 256GB", "Samsung"},
+		{"HGST", "HUS726T4TALA6L4", "HGST"},
+		{"0x1af4", "", ""},
+	}
+	for _, tt := range makers {
+		if got := diskManufacturer(tt.vendor, tt.model); got != tt.want {
+			t.Errorf("diskManufacturer(%q, %q) = %q, want %q", tt.vendor, tt.model, got, tt.want)
+		}
+	}
+	if got := scsiSerial([]byte("\x00\x80\x00\x0a  ZA1B2C3D")); got != "ZA1B2C3D" {
+		t.Errorf("scsiSerial() = %q, want %q", got, "ZA1B2C3D")
+	}
+	if got := diskWWN("t10.ATA     Samsung"); got != "" {
+		t.Errorf("diskWWN(t10) = %q, want \"\"", got)
+	}
+}
+
+func TestParsePCIIDs(t *testing.T) {
+	const db = "# comment\n8086  Intel Corporation\n\t1234  Thing\n\t\t8086 0001  Sub thing\n10de  NVIDIA Corporation\n\t1234  Other thing\nC 03  Display controller\n\t00  VGA compatible controller\n\t\t00  VGA controller\n"
+	devs := []pciDevice{{Vendor: "10de", Device: "1234", Class: "030000"}, {Vendor: "abcd", Device: "0001", Class: "ff0000"}}
+	ids, err := parsePCIIDs(strings.NewReader(db), devs)
+	if err != nil {
+		t.Fatalf("parsePCIIDs() error: %v", err)
+	}
+	tests := []struct {
+		dev  pciDevice
+		want pciNames
+	}{
+		{devs[0], pciNames{vendor: "NVIDIA Corporation", product: "Other thing", class: "Display controller", subclass: "VGA compatible controller"}},
+		{devs[1], pciNames{vendor: "abcd", product: "0001"}},
+	}
+	for _, tt := range tests {
+		if got := ids.names(tt.dev); got != tt.want {
+			t.Errorf("names(%+v) = %+v, want %+v", tt.dev, got, tt.want)
+		}
+	}
+	if _, ok := ids["d80861234"]; ok {
+		t.Errorf("parsePCIIDs kept Intel's 1234, which no device asked for")
+	}
+}
+
+func TestParseUSBIDs(t *testing.T) {
+	const db = "046d  Logitech, Inc.\n\tc52b  Unifying Receiver\n\t\t0000  an interface\n1d6b  Linux Foundation\n\t0002  2.0 root hub\nC 09  Hub\n\t00  Unused\n"
+	got, err := parseUSBIDs(strings.NewReader(db), map[string]bool{"046d": true})
+	want := usbIDs{"046d": "Logitech, Inc.", "046d:c52b": "Unifying Receiver"}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("parseUSBIDs() = %v, %v, want %v", got, err, want)
+	}
+}
+
+// testEDID builds a valid EDID base block with the given identity and
+// display descriptors (tag, text), with its checksum.
+func testEDID(vendor string, serial uint32, week, year int, descs ...any) []byte {
+	b := make([]byte, 128)
+	copy(b, edidHeader)
+	m := uint16(vendor[0]-'A'+1)<<10 | uint16(vendor[1]-'A'+1)<<5 | uint16(vendor[2]-'A'+1)
+	binary.BigEndian.PutUint16(b[8:], m)
+	binary.LittleEndian.PutUint32(b[12:], serial)
+	b[16], b[17], b[18], b[19] = byte(week), byte(year-1990), 1, 4
+	b[54], b[55] = 0x01, 0x1d // a detailed timing
+	for i := 0; i+1 < len(descs) && i/2 < 3; i += 2 {
+		d := b[72+18*(i/2):]
+		d[3] = descs[i].(byte)
+		text := descs[i+1].(string) + "\n"
+		copy(d[5:18], text+strings.Repeat(" ", 13))
+	}
+	var sum byte
+	for _, c := range b[:127] {
+		sum += c
+	}
+	b[127] = -sum
+	return b
+}
+
+func TestParseEDID(t *testing.T) {
+	tests := []struct {
+		name string
+		edid []byte
+		want Monitor
+	}{
+		{"named with serial string", testEDID("DEL", 0x4c383043, 45, 2020, byte(0xFC), "DELL U2720Q", byte(0xFF), "8R3YP23"),
+			Monitor{Caption: "DELL U2720Q", Name: "DELL U2720Q", Manufacturer: "Dell", Serial: "8R3YP23", AltSerial: "1278750787", Description: "45/2020"}},
+		{"numeric serial only", testEDID("SAM", 1129600048, 0, 2019),
+			Monitor{Manufacturer: "Samsung", Serial: "1129600048", Description: "2019"}},
+		{"unknown maker", testEDID("ZZZ", 0, 10, 2012, byte(0xFC), "Panel"),
+			Monitor{Caption: "Panel", Name: "Panel", Manufacturer: "ZZZ", Description: "10/2012"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := parseEDID(tt.edid)
+			if err != nil {
+				t.Fatalf("parseEDID() error: %v", err)
+			}
+			if got := monitorFromEDID(e); got != tt.want {
+				t.Errorf("monitorFromEDID(parseEDID()) = %+v, want %+v", got, tt.want)
+			}
+		})
+	}
+	bad := testEDID("DEL", 1, 1, 2020)
+	bad[127]++
+	if _, err := parseEDID(bad); err == nil {
+		t.Errorf("parseEDID(bad checksum) = nil error, want one")
+	}
+	if _, err := parseEDID(bad[:64]); err == nil {
+		t.Errorf("parseEDID(64 bytes) = nil error, want one")
+	}
+}
+
+func TestPowerSupplyMWh(t *testing.T) {
+	tests := []struct {
+		energy, charge, volt int64
+		want                 int
+	}{
+		{57000000, 0, 15440000, 57000},
+		{0, 4400000, 11100000, 48840},
+		{0, 0, 11100000, 0},
+	}
+	for _, tt := range tests {
+		if got := powerSupplyMWh(tt.energy, tt.charge, tt.volt); got != tt.want {
+			t.Errorf("powerSupplyMWh(%d, %d, %d) = %d, want %d", tt.energy, tt.charge, tt.volt, got, tt.want)
+		}
+	}
+	if got := batteryDate(2019, 7, 6); got != "2019-07-06" {
+		t.Errorf("batteryDate(2019, 7, 6) = %q, want 2019-07-06", got)
+	}
+}
+
+func TestUSBClass(t *testing.T) {
+	tests := map[string]string{"09": "9", "ef": "239", "ff": "255", "": "", "zz": ""}
+	for in, want := range tests {
+		if got := usbClass(in); got != want {
+			t.Errorf("usbClass(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func FuzzParseSMBIOS(f *testing.F) {
+	f.Add(smbiosStructure(smbiosMemoryDevice, 1, memoryDevice(1, 1024, 0, 9, 26, 2400), "A", "B", "C", "D", "E"))
+	f.Add([]byte{17, 4, 0, 0, 0, 0})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		structs, _ := parseSMBIOS(b)
+		memoriesFromSMBIOS(structs)
+	})
+}
+
+func FuzzParseEDID(f *testing.F) {
+	f.Add(testEDID("DEL", 1, 1, 2020, byte(0xFC), "X"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if e, err := parseEDID(b); err == nil {
+			monitorFromEDID(e)
+		}
+	})
+}

@@ -1,0 +1,152 @@
+package collectors
+
+import (
+	"context"
+	"os"
+	"path"
+	"strings"
+)
+
+func init() {
+	Register("controller", "controllers", true, collectControllers)
+	Register("video", "videos", true, collectVideos)
+	Register("sound", "sounds", true, collectSounds)
+}
+
+// readPCIDevices lists the PCI functions of the host from sysfs.
+func readPCIDevices(env *Env) []pciDevice {
+	var devs []pciDevice
+	for _, dir := range env.Glob("/sys/bus/pci/devices/*") {
+		class := strings.TrimPrefix(env.ReadString(dir+"/class"), "0x")
+		d := pciDevice{
+			Address:   path.Base(dir),
+			Vendor:    hexID(env.ReadString(dir + "/vendor")),
+			Device:    hexID(env.ReadString(dir + "/device")),
+			SubVendor: hexID(env.ReadString(dir + "/subsystem_vendor")),
+			SubDevice: hexID(env.ReadString(dir + "/subsystem_device")),
+			Class:     strings.ToLower(class),
+			Revision:  strings.TrimPrefix(env.ReadString(dir+"/revision"), "0x"),
+		}
+		if target, err := os.Readlink(env.Path(dir, "driver")); err == nil {
+			d.Driver = path.Base(target)
+		}
+		if d.Vendor != "" {
+			devs = append(devs, d)
+		}
+	}
+	return devs
+}
+
+func collectControllers(ctx context.Context, env *Env) (any, error) {
+	devs := readPCIDevices(env)
+	if len(devs) == 0 {
+		return nil, NoData("no PCI devices")
+	}
+	ids := loadPCIIDs(env, devs)
+	out := make([]Controller, 0, len(devs))
+	for _, d := range devs {
+		out = append(out, controllerFrom(d, ids.names(d)))
+	}
+	return out, nil
+}
+
+func collectVideos(ctx context.Context, env *Env) (any, error) {
+	devs := pciClass(readPCIDevices(env), pciClassDisplay)
+	if len(devs) == 0 {
+		return nil, nil
+	}
+	var out []Video
+	modes := drmModes(env)
+	ids := loadPCIIDs(env, devs)
+	for _, d := range devs {
+		v := videoFrom(d, ids.names(d))
+		v.Resolution = modes[d.Address]
+		if vram := atoi(env.ReadString("/sys/bus/pci/devices/" + d.Address + "/mem_info_vram_total")); vram > 0 {
+			v.Memory = vram >> 20
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func collectSounds(ctx context.Context, env *Env) (any, error) {
+	// Subclasses 01 (audio) and 03 (HD audio); 00 is video capture.
+	all := readPCIDevices(env)
+	devs := append(pciClass(all, pciClassMultimedia+"01"), pciClass(all, pciClassMultimedia+"03")...)
+	if len(devs) == 0 {
+		return nil, nil
+	}
+	ids := loadPCIIDs(env, devs)
+	out := make([]Sound, 0, len(devs))
+	for _, d := range devs {
+		out = append(out, soundFrom(d, ids.names(d)))
+	}
+	return out, nil
+}
+
+// pciIDsPaths are where distributions install pci.ids.
+var pciIDsPaths = []string{
+	"/usr/share/hwdata/pci.ids", "/usr/share/misc/pci.ids",
+	"/usr/share/pci.ids", "/var/lib/pciutils/pci.ids",
+}
+
+// loadPCIIDs reads the names of devs from the host's pci.ids; without one,
+// devices keep their numeric ids.
+func loadPCIIDs(env *Env, devs []pciDevice) pciIDs {
+	for _, p := range pciIDsPaths {
+		f, err := os.Open(env.Path(p))
+		if err != nil {
+			continue
+		}
+		defer f.Close()
+		ids, err := parsePCIIDs(f, devs)
+		if err != nil {
+			env.Log().Debug("read pci.ids", "path", p, "err", err)
+		}
+		return ids
+	}
+	return nil
+}
+
+// pciClass returns the devices whose class code starts with prefix.
+func pciClass(devs []pciDevice, prefix string) []pciDevice {
+	var out []pciDevice
+	for _, d := range devs {
+		if strings.HasPrefix(d.Class, prefix) {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// drmModes returns the preferred mode of the first connected output of each
+// graphics card, by the card's PCI address.
+func drmModes(env *Env) map[string]string {
+	modes := map[string]string{}
+	for _, conn := range env.Glob("/sys/class/drm/card*-*") {
+		if env.ReadString(conn+"/status") != "connected" {
+			continue
+		}
+		card, _, _ := strings.Cut(path.Base(conn), "-")
+		addr := ueventValue(env, "/sys/class/drm/"+card+"/device/uevent", "PCI_SLOT_NAME")
+		if _, seen := modes[addr]; seen || addr == "" {
+			continue
+		}
+		b, _ := env.ReadFile(conn + "/modes")
+		if m := parseDRMMode(string(b)); m != "" {
+			modes[addr] = m
+		}
+	}
+	return modes
+}
+
+// ueventValue returns the value of key in a sysfs uevent file.
+func ueventValue(env *Env, file, key string) string {
+	var val string
+	env.ReadLines(file, func(line string) {
+		if v, ok := strings.CutPrefix(line, key+"="); ok {
+			val = v
+		}
+	})
+	return val
+}
