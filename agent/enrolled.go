@@ -35,6 +35,12 @@ type Enrollment struct {
 
 const enrollmentFile = "enrollment.json"
 
+// replaceFile keeps the device id and replace secret of the first
+// enrollment apart from the credential, so that an install that lost its
+// credential (a reinstall over kept state, a damaged file) takes back the
+// same device instead of creating another.
+const replaceFile = "replace.json"
+
 // ErrRevoked reports that glpi-enrolld revoked this device.
 var ErrRevoked = errors.New("this device was revoked on the enrollment service: it sends nothing until an administrator re-enrolls it (glpi-agentd enroll --force with a valid key)")
 
@@ -138,10 +144,20 @@ func (a *Agent) serverAndPin(bundle *enroll.Bundle) (string, string) {
 // Enroll enrolls now with the registration key, even if already enrolled
 // when force is set, and stores the result.
 func (a *Agent) Enroll(ctx context.Context, force bool) (*Enrollment, error) {
-	if old, err := a.Enrollment(); err != nil {
+	old, err := a.Enrollment()
+	if err != nil {
 		return nil, err
-	} else if old != nil && !old.Revoked && !force {
+	}
+	if old, err = a.checkClone(old); err != nil {
+		return nil, err
+	}
+	if old != nil && !old.Revoked && !force {
 		return old, nil
+	}
+	if !force {
+		if err := a.firstBootReached(); err != nil {
+			return nil, err
+		}
 	}
 	key, bundle, err := a.registrationKey()
 	if err != nil {
@@ -168,6 +184,10 @@ func (a *Agent) Enroll(ctx context.Context, force bool) (*Enrollment, error) {
 		InstallID:    install,
 		Fingerprint:  fp,
 	}
+	var rep enroll.Replace
+	if err := state.ReadJSON(a.state.File(replaceFile), &rep); err == nil && rep.DeviceID != "" {
+		req.Replace = &rep
+	}
 	resp, err := client.Enroll(ctx, key, req)
 	if err != nil {
 		return nil, err
@@ -185,6 +205,11 @@ func (a *Agent) Enroll(ctx context.Context, force bool) (*Enrollment, error) {
 	}
 	if err := a.saveEnrollment(e); err != nil {
 		return nil, err
+	}
+	if e.ReplaceSecret != "" {
+		if err := state.WriteJSON(a.state.File(replaceFile), enroll.Replace{DeviceID: e.DeviceID, ReplaceSecret: e.ReplaceSecret}); err != nil {
+			return nil, err
+		}
 	}
 	if err := a.state.SetIdentity(&state.Identity{DeviceID: e.GLPIDeviceID, AgentID: e.AgentID, CreatedAt: e.EnrolledAt}); err != nil {
 		return nil, err

@@ -32,6 +32,7 @@ var commands = []command{
 	{"enroll", "enroll with glpi-enrolld using the registration key", cmdEnroll},
 	{"run", "run the daemon in the foreground (what the service runs)", cmdRun},
 	{"now", "ask the running daemon to run an inventory now (or run it here)", cmdNow},
+	{"prepare-image", "wipe this installation's identity for a golden image, keep key and config", cmdPrepareImage},
 	{"status", "show identity, target, last run and next run", cmdStatus},
 	{"categories", "list the inventory categories of this platform", cmdCategories},
 	{"version", "print the version", cmdVersion},

@@ -1,0 +1,152 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/glpi-agentd/glpi-agentd/agent/state"
+	"github.com/glpi-agentd/glpi-agentd/enroll"
+	"github.com/shirou/gopsutil/v4/host"
+)
+
+// cloneOf compares the fingerprint stored at enrollment with the host's.
+// Strong signals (machine-id or MachineGuid, SMBIOS UUID) identify a
+// machine: one that was known and now differs means this disk was copied to
+// another machine. Weak ones (serial, MACs) flap on real hardware (a NIC
+// added, a board serial misread) and never make a clone on their own.
+func cloneOf(stored, now enroll.Fingerprint) (clone bool, why string) {
+	for _, s := range []struct{ name, was, is string }{
+		{"machine id", stored.MachineID, now.MachineID},
+		{"SMBIOS UUID", stored.SMBIOSUUID, now.SMBIOSUUID},
+	} {
+		if s.was != "" && s.is != "" && s.was != s.is {
+			return true, s.name + " changed"
+		}
+	}
+	return false, ""
+}
+
+// identityFiles are the files that make this installation a device: what a
+// clone must not keep and an image must not carry. The registration key and
+// the configuration are not among them.
+var identityFiles = []string{enrollmentFile, replaceFile, "identity.json", "install_id", "run.json", firstBootFile}
+
+// forgetIdentity removes the device identity from the state directory.
+func (a *Agent) forgetIdentity() error {
+	var errs []error
+	for _, f := range identityFiles {
+		if err := os.Remove(a.state.File(f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkClone runs before every enrollment use: when the host is not the one
+// that enrolled, the copied identity is dropped (the original machine keeps
+// its records untouched on the server) and this host enrolls as a new device
+// if it has a key.
+func (a *Agent) checkClone(e *Enrollment) (*Enrollment, error) {
+	if e == nil {
+		return nil, nil
+	}
+	install, err := installID(a.state)
+	if err != nil {
+		return nil, err
+	}
+	clone, why := cloneOf(e.Fingerprint, fingerprint(a.env, install))
+	if !clone {
+		return e, nil
+	}
+	a.log.Warn("this host is a copy of another enrolled machine: dropping the copied identity", "reason", why, "copied_device_id", e.DeviceID)
+	if err := a.forgetIdentity(); err != nil {
+		return nil, fmt.Errorf("drop copied identity: %w", err)
+	}
+	if k, _, _ := a.registrationKey(); k == "" {
+		return nil, fmt.Errorf("this host is a copy of device %s (%s) and has no registration key to enroll as itself: put a key in registration_key_file or run `glpi-agentd enroll --key-file FILE`", e.DeviceID, why)
+	}
+	return nil, nil
+}
+
+// firstBootFile marks a state directory prepared for an image: enrollment
+// waits for a boot other than the recorded one.
+const firstBootFile = "enroll-after-boot"
+
+// bootTime returns when the host last booted, which tells a real first boot
+// from the boot the image was built in.
+func (a *Agent) bootTime() (uint64, error) {
+	return host.BootTimeWithContext(a.env.Context(context.Background()))
+}
+
+// armFirstBoot records the current boot: enrollment will wait for another.
+func (a *Agent) armFirstBoot() error {
+	bt, err := a.bootTime()
+	if err != nil {
+		return fmt.Errorf("read boot time: %w", err)
+	}
+	return state.WriteFileAtomic(a.state.File(firstBootFile), []byte(strconv.FormatUint(bt, 10)+"\n"), 0o600)
+}
+
+// ErrWaitFirstBoot reports that enrollment waits for the image's first boot.
+var ErrWaitFirstBoot = errors.New("enrollment waits for the first boot of this image (delay_enroll)")
+
+// firstBootReached reports whether enrollment may go ahead: no marker, or a
+// boot other than the one recorded. With delay_enroll and no marker yet, the
+// current boot is recorded and enrollment waits for the next one.
+func (a *Agent) firstBootReached() error {
+	b, err := os.ReadFile(a.state.File(firstBootFile))
+	if errors.Is(err, os.ErrNotExist) {
+		if !a.cfg.DelayEnroll {
+			return nil
+		}
+		if err := a.armFirstBoot(); err != nil {
+			return err
+		}
+		return ErrWaitFirstBoot
+	}
+	if err != nil {
+		return err
+	}
+	recorded, _ := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	bt, err := a.bootTime()
+	if err != nil {
+		return fmt.Errorf("read boot time: %w", err)
+	}
+	// Boot times read twice in one boot can differ by a second.
+	if diff := int64(bt) - int64(recorded); diff >= -2 && diff <= 2 {
+		return ErrWaitFirstBoot
+	}
+	os.Remove(a.state.File(firstBootFile))
+	return nil
+}
+
+// PrepareImage readies this installation for a golden image: it wipes the
+// device identity (credential, install id, deviceid, agent UUID,
+// fingerprint, partial-inventory digests), keeps the registration key and
+// the configuration, and makes the next enrollment wait for a boot other
+// than this one. It returns advice on what else the image needs.
+func (a *Agent) PrepareImage() ([]string, error) {
+	if err := a.forgetIdentity(); err != nil {
+		return nil, err
+	}
+	if err := a.armFirstBoot(); err != nil {
+		return nil, err
+	}
+	advice := []string{"device identity removed from " + a.state.Path}
+	if k, _, _ := a.registrationKey(); k == "" {
+		advice = append(advice, "no registration key is installed: clones will not enroll on their own (set registration_key_file)")
+	} else {
+		advice = append(advice, "registration key kept: each clone enrolls as its own device at first boot")
+	}
+	if a.env.Live() {
+		if mid := a.env.ReadString("/etc/machine-id"); mid != "" {
+			advice = append(advice, "empty /etc/machine-id before capturing (truncate -s 0 /etc/machine-id), so each clone gets its own")
+		}
+	}
+	advice = append(advice, "on Windows, generalize the image with sysprep /generalize so each clone gets its own MachineGuid")
+	return advice, nil
+}
