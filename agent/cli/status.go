@@ -91,7 +91,10 @@ func when(t time.Time) string {
 	}
 	d := time.Until(t).Round(time.Second)
 	rel := fmt.Sprintf("in %s", d)
-	if d < 0 {
+	switch {
+	case d == 0:
+		rel = "just now"
+	case d < 0:
 		rel = fmt.Sprintf("%s ago", -d)
 	}
 	return t.Local().Format("2006-01-02 15:04:05") + " (" + rel + ")"

@@ -1,0 +1,276 @@
+package enroll
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+)
+
+// ClientConfig configures a Client.
+type ClientConfig struct {
+	// URL is the base URL of glpi-enrolld, e.g. https://enroll.example.org.
+	URL string
+	// CAFile is a PEM bundle of CAs to trust instead of the system roots.
+	CAFile string
+	// PinSHA256 is an optional SPKI pin ("sha256/<base64>" or hex). When set
+	// without CAFile, the pinned certificate in the server's chain becomes the
+	// trust anchor, so a private CA needs no file on the device.
+	PinSHA256 string
+	// InsecureHTTP allows a plain http:// URL to a non-loopback host.
+	InsecureHTTP bool
+	// Timeout bounds each HTTP attempt; zero means 60 s.
+	Timeout time.Duration
+	// UserAgent is sent with every request; empty means "glpi-enroll-client".
+	UserAgent string
+	// Retries is the number of retries after a network error, a 5xx or a
+	// 429; zero means 4, negative means none.
+	Retries int
+	// Logger receives retry messages; nil discards them.
+	Logger *slog.Logger
+}
+
+// Client talks to glpi-enrolld.
+type Client struct {
+	base      *url.URL
+	http      *retryablehttp.Client
+	userAgent string
+}
+
+// NewClient checks cfg and returns a Client. It refuses to send secrets over
+// plain HTTP to a non-loopback host unless cfg.InsecureHTTP is set.
+func NewClient(cfg ClientConfig) (*Client, error) {
+	base, err := url.Parse(strings.TrimRight(cfg.URL, "/"))
+	if err != nil || base.Host == "" {
+		return nil, fmt.Errorf("parse server url %q: not an absolute URL", cfg.URL)
+	}
+	switch base.Scheme {
+	case "https":
+	case "http":
+		if !cfg.InsecureHTTP && !isLoopback(base.Hostname()) {
+			return nil, fmt.Errorf("refuse plain http to %s: secrets travel only over https", base.Host)
+		}
+	default:
+		return nil, fmt.Errorf("parse server url %q: scheme must be https", cfg.URL)
+	}
+	tlsConf, err := tlsConfig(cfg.CAFile, cfg.PinSHA256)
+	if err != nil {
+		return nil, err
+	}
+	timeout := cfg.Timeout
+	if timeout == 0 {
+		timeout = 60 * time.Second
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.TLSClientConfig = tlsConf
+	transport.Proxy = http.ProxyFromEnvironment
+
+	rc := retryablehttp.NewClient()
+	rc.HTTPClient = &http.Client{Transport: transport, Timeout: timeout}
+	rc.RetryMax = 4
+	if cfg.Retries != 0 {
+		rc.RetryMax = max(cfg.Retries, 0)
+	}
+	rc.RetryWaitMin = 500 * time.Millisecond
+	rc.RetryWaitMax = 30 * time.Second
+	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	rc.Logger = nil
+	if cfg.Logger != nil {
+		rc.Logger = cfg.Logger
+	}
+	ua := cfg.UserAgent
+	if ua == "" {
+		ua = "glpi-enroll-client"
+	}
+	return &Client{base: base, http: rc, userAgent: ua}, nil
+}
+
+// Enroll exchanges a registration key and the device description for a
+// device identity and its first credential.
+func (c *Client) Enroll(ctx context.Context, key string, req *EnrollRequest) (*EnrollResponse, error) {
+	if _, err := ParseKey(key); err != nil {
+		return nil, fmt.Errorf("enroll: %w", err)
+	}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encode enroll request: %w", err)
+	}
+	var resp EnrollResponse
+	if err := c.post(ctx, PathEnroll, key, "application/json", body, http.StatusCreated, &resp); err != nil {
+		return nil, fmt.Errorf("enroll: %w", err)
+	}
+	return &resp, nil
+}
+
+// Refresh exchanges the current refresh secret for a new credential. The
+// returned credential replaces the old one, whose refresh secret is then spent.
+func (c *Client) Refresh(ctx context.Context, req *RefreshRequest) (*Credential, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encode refresh request: %w", err)
+	}
+	var cred Credential
+	if err := c.post(ctx, PathToken, "", "application/json", body, http.StatusOK, &cred); err != nil {
+		return nil, fmt.Errorf("refresh credential: %w", err)
+	}
+	return &cred, nil
+}
+
+// SendInventory sends a GLPI inventory message, compressed with zlib.
+func (c *Client) SendInventory(ctx context.Context, accessToken string, body []byte) (*InventoryResponse, error) {
+	var buf bytes.Buffer
+	zw := zlib.NewWriter(&buf)
+	if _, err := zw.Write(body); err != nil {
+		return nil, fmt.Errorf("compress inventory: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("compress inventory: %w", err)
+	}
+	var resp InventoryResponse
+	if err := c.post(ctx, PathInventory, accessToken, "application/x-compress-zlib", buf.Bytes(), http.StatusAccepted, &resp); err != nil {
+		return nil, fmt.Errorf("send inventory: %w", err)
+	}
+	return &resp, nil
+}
+
+// post sends body to path and decodes a want-status answer into out, or
+// turns any other answer into a *RejectError.
+func (c *Client) post(ctx context.Context, path, bearer, contentType string, body []byte, want int, out any) error {
+	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, c.base.JoinPath(path).String(), body)
+	if err != nil {
+		return fmt.Errorf("build request: %w", err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return fmt.Errorf("read answer: %w", err)
+	}
+	if resp.StatusCode != want {
+		return rejectFrom(resp, data)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("decode answer: %w", err)
+	}
+	return nil
+}
+
+func rejectFrom(resp *http.Response, data []byte) *RejectError {
+	e := &RejectError{Status: resp.StatusCode}
+	var body ErrorBody
+	if json.Unmarshal(data, &body) == nil && body.Reason != "" {
+		e.Reason, e.Message = body.Reason, body.Message
+	} else {
+		e.Message = strings.TrimSpace(string(data[:min(len(data), 200)]))
+	}
+	if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
+		e.RetryAfter = time.Duration(s) * time.Second
+	}
+	return e
+}
+
+// tlsConfig returns the TLS settings for caFile and pin. Verification is
+// always on; a pin adds a check that the verified chain contains the pinned key.
+func tlsConfig(caFile, pin string) (*tls.Config, error) {
+	conf := &tls.Config{MinVersion: tls.VersionTLS12}
+	var roots *x509.CertPool
+	if caFile != "" {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("read ca file: %w", err)
+		}
+		roots = x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("read ca file %q: no PEM certificate found", caFile)
+		}
+		conf.RootCAs = roots
+	}
+	if pin == "" {
+		return conf, nil
+	}
+	want, err := ParsePin(pin)
+	if err != nil {
+		return nil, err
+	}
+	// Standard verification is replaced by VerifyConnection, which performs
+	// the same chain and hostname checks against roots (or the pinned
+	// certificate when no CA file is given) and then checks the pin.
+	conf.InsecureSkipVerify = true
+	conf.VerifyConnection = func(cs tls.ConnectionState) error {
+		return verifyPinned(cs, roots, want)
+	}
+	return conf, nil
+}
+
+func verifyPinned(cs tls.ConnectionState, roots *x509.CertPool, pin []byte) error {
+	if len(cs.PeerCertificates) == 0 {
+		return errors.New("verify server: no certificate")
+	}
+	pinned := func(c *x509.Certificate) bool {
+		return bytes.Equal(spkiSum(c), pin)
+	}
+	if roots == nil {
+		roots = x509.NewCertPool()
+		for _, c := range cs.PeerCertificates {
+			if pinned(c) {
+				roots.AddCert(c)
+			}
+		}
+	}
+	inter := x509.NewCertPool()
+	for _, c := range cs.PeerCertificates[1:] {
+		inter.AddCert(c)
+	}
+	chains, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
+		DNSName: cs.ServerName, Roots: roots, Intermediates: inter,
+	})
+	if err != nil {
+		return fmt.Errorf("verify server certificate: %w", err)
+	}
+	for _, chain := range chains {
+		for _, c := range chain {
+			if pinned(c) {
+				return nil
+			}
+		}
+	}
+	return errors.New("verify server certificate: no certificate in the chain matches the pin")
+}
+
+func spkiSum(c *x509.Certificate) []byte {
+	sum := sha256.Sum256(c.RawSubjectPublicKeyInfo)
+	return sum[:]
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -1,0 +1,114 @@
+package enroll
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func TestNewClientURLPolicy(t *testing.T) {
+	tests := []struct {
+		url      string
+		insecure bool
+		ok       bool
+	}{
+		{"https://enroll.example.org", false, true},
+		{"http://127.0.0.1:8080", false, true},
+		{"http://localhost:8080", false, true},
+		{"http://[::1]:8080", false, true},
+		{"http://enroll.example.org", false, false},
+		{"http://enroll.example.org", true, true},
+		{"ftp://enroll.example.org", false, false},
+		{"enroll.example.org", false, false},
+	}
+	for _, tt := range tests {
+		_, err := NewClient(ClientConfig{URL: tt.url, InsecureHTTP: tt.insecure})
+		if (err == nil) != tt.ok {
+			t.Errorf("NewClient(%q, insecure=%v) = %v, want ok %v", tt.url, tt.insecure, err, tt.ok)
+		}
+	}
+}
+
+func TestClientTLSAndPin(t *testing.T) {
+	ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusOK)
+		json.NewEncoder(w).Encode(Credential{Generation: 7})
+	}))
+	defer ts.Close()
+	goodPin := PinOf(ts.Certificate())
+	otherPin := "sha256/" + strings.Repeat("A", 43) + "="
+	tests := []struct {
+		name string
+		pin  string
+		ok   bool
+	}{
+		{"untrusted without pin", "", false},
+		{"pinned self-signed", goodPin, true},
+		{"wrong pin", otherPin, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := NewClient(ClientConfig{URL: ts.URL, PinSHA256: tt.pin, Retries: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			cred, err := c.Refresh(t.Context(), &RefreshRequest{DeviceID: "d", RefreshSecret: "r"})
+			if (err == nil) != tt.ok {
+				t.Fatalf("Refresh = %v, want ok %v", err, tt.ok)
+			}
+			if tt.ok && cred.Generation != 7 {
+				t.Errorf("Generation = %d, want 7", cred.Generation)
+			}
+		})
+	}
+}
+
+func TestClientRejectAndRetry(t *testing.T) {
+	var calls atomic.Int32
+	var gotAuth, gotCT string
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		gotAuth, gotCT = r.Header.Get("Authorization"), r.Header.Get("Content-Type")
+		switch {
+		case r.URL.Path == PathEnroll && n == 1:
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusServiceUnavailable)
+		case r.URL.Path == PathEnroll:
+			w.Header().Set("Retry-After", "30")
+			w.WriteHeader(http.StatusForbidden)
+			json.NewEncoder(w).Encode(ErrorBody{Reason: ReasonKeyExhausted, Message: "no uses left"})
+		default:
+			w.WriteHeader(http.StatusAccepted)
+			json.NewEncoder(w).Encode(InventoryResponse{Status: "accepted", ID: 3})
+		}
+	}))
+	defer ts.Close()
+	c, err := NewClient(ClientConfig{URL: ts.URL, Retries: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	key := NewKey().String()
+	_, err = c.Enroll(ctx, key, &EnrollRequest{Hostname: "h", InstallID: "i"})
+	var rej *RejectError
+	if !errors.As(err, &rej) || rej.Status != 403 || rej.Reason != ReasonKeyExhausted || rej.RetryAfter != 30*time.Second {
+		t.Fatalf("Enroll = %v, want RejectError 403 key_exhausted retry 30s", err)
+	}
+	if calls.Load() != 2 {
+		t.Errorf("calls = %d, want 2 (one retry after 503)", calls.Load())
+	}
+	if gotAuth != "Bearer "+key {
+		t.Errorf("Authorization = %q, want the key as bearer", gotAuth)
+	}
+	resp, err := c.SendInventory(ctx, "glpia_x", []byte(`{"deviceid":"d"}`))
+	if err != nil || resp.ID != 3 || gotCT != "application/x-compress-zlib" {
+		t.Errorf("SendInventory = %+v, %v, content type %q", resp, err, gotCT)
+	}
+}

@@ -1,0 +1,164 @@
+// Package enroll defines the enrollment protocol spoken between glpi-agentd
+// and glpi-enrolld: the wire types, the registration key and bundle formats,
+// and a client. It stays free of database drivers so the agent can import it.
+package enroll
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// API paths served by glpi-enrolld, relative to its base URL.
+const (
+	PathEnroll    = "/api/v1/enroll"
+	PathToken     = "/api/v1/token"
+	PathInventory = "/api/v1/inventory"
+)
+
+// Reason is a machine-readable rejection reason carried in error bodies.
+type Reason string
+
+// Rejection reasons. An agent re-enrolls only on ReasonDeviceUnknown and
+// stops for good on ReasonDeviceRevoked.
+const (
+	ReasonKeyInvalid          Reason = "key_invalid"
+	ReasonKeyExpired          Reason = "key_expired"
+	ReasonKeyExhausted        Reason = "key_exhausted"
+	ReasonKeyRevoked          Reason = "key_revoked"
+	ReasonNetworkNotAllowed   Reason = "network_not_allowed"
+	ReasonHostnameNotAllowed  Reason = "hostname_not_allowed"
+	ReasonDeviceRevoked       Reason = "device_revoked"
+	ReasonDeviceUnknown       Reason = "device_unknown"
+	ReasonRateLimited         Reason = "rate_limited"
+	ReasonBadRequest          Reason = "bad_request"
+	ReasonTokenExpired        Reason = "token_expired"
+	ReasonTokenInvalid        Reason = "token_invalid"
+	ReasonTooLarge            Reason = "too_large"
+	ReasonUnsupportedEncoding Reason = "unsupported_encoding"
+	ReasonInternal            Reason = "internal"
+)
+
+// Token prefixes. Access and refresh tokens are opaque random strings; the
+// prefixes make them recognisable to secret scanners.
+const (
+	AccessTokenPrefix   = "glpia_"
+	RefreshSecretPrefix = "glpir_"
+	ReplaceSecretPrefix = "glpix_"
+)
+
+// Fingerprint identifies the hardware and installation of a device. Every
+// field except InstallID is already HMAC-hashed by the agent and hex encoded,
+// so the server never sees raw hardware identifiers.
+type Fingerprint struct {
+	InstallID  string   `json:"install_id"`
+	MachineID  string   `json:"machine_id,omitempty"`
+	SMBIOSUUID string   `json:"smbios_uuid,omitempty"`
+	Serial     string   `json:"serial,omitempty"`
+	MACs       []string `json:"macs,omitempty"`
+}
+
+// Replace asks the server to give a new credential to an existing device,
+// for example after a reinstall that lost the credential.
+type Replace struct {
+	DeviceID      string `json:"device_id"`
+	ReplaceSecret string `json:"replace_secret"`
+}
+
+// EnrollRequest is the body of POST /api/v1/enroll. The registration key
+// travels in the Authorization header, never in the body or the URL.
+type EnrollRequest struct {
+	Hostname     string      `json:"hostname"`
+	AgentVersion string      `json:"agent_version"`
+	OS           string      `json:"os"`
+	Arch         string      `json:"arch"`
+	InstallID    string      `json:"install_id"`
+	Fingerprint  Fingerprint `json:"fingerprint"`
+	Replace      *Replace    `json:"replace,omitempty"`
+}
+
+// Validate reports the first missing or malformed field of r.
+func (r *EnrollRequest) Validate() error {
+	switch {
+	case r.Hostname == "" || len(r.Hostname) > 255:
+		return errors.New("hostname must have 1 to 255 characters")
+	case r.InstallID == "" || len(r.InstallID) > 128:
+		return errors.New("install_id must have 1 to 128 characters")
+	case r.Fingerprint.InstallID != "" && r.Fingerprint.InstallID != r.InstallID:
+		return errors.New("fingerprint.install_id differs from install_id")
+	case len(r.Fingerprint.MACs) > 64:
+		return errors.New("fingerprint.macs has more than 64 entries")
+	case r.Replace != nil && (r.Replace.DeviceID == "" || r.Replace.ReplaceSecret == ""):
+		return errors.New("replace needs device_id and replace_secret")
+	}
+	for name, v := range map[string]string{
+		"agent_version": r.AgentVersion, "os": r.OS, "arch": r.Arch,
+		"fingerprint.machine_id": r.Fingerprint.MachineID, "fingerprint.smbios_uuid": r.Fingerprint.SMBIOSUUID,
+		"fingerprint.serial": r.Fingerprint.Serial,
+	} {
+		if len(v) > 255 {
+			return fmt.Errorf("%s is longer than 255 characters", name)
+		}
+	}
+	return nil
+}
+
+// Credential is the per-device credential: a short-lived access token for
+// inventories and a refresh secret exchanged for the next credential.
+type Credential struct {
+	AccessToken     string    `json:"access_token"`
+	AccessExpiresAt time.Time `json:"access_expires_at"`
+	RefreshSecret   string    `json:"refresh_secret"`
+	Generation      int64     `json:"generation"`
+}
+
+// EnrollResponse is the 201 answer to a successful enrollment.
+type EnrollResponse struct {
+	DeviceID string `json:"device_id"`
+	// GLPIDeviceID is the GLPI deviceid the agent must use in its
+	// inventories, "<hostname>-YYYY-MM-DD-HH-MM-SS", fixed at first enrollment.
+	GLPIDeviceID string `json:"glpi_deviceid"`
+	// AgentID is the UUID for the GLPI-Agent-ID header.
+	AgentID       string     `json:"agent_id"`
+	Tag           string     `json:"tag"`
+	Credential    Credential `json:"credential"`
+	ReplaceSecret string     `json:"replace_secret"`
+	ServerTime    time.Time  `json:"server_time"`
+}
+
+// RefreshRequest is the body of POST /api/v1/token.
+type RefreshRequest struct {
+	DeviceID      string       `json:"device_id"`
+	RefreshSecret string       `json:"refresh_secret"`
+	Generation    int64        `json:"generation"`
+	Fingerprint   *Fingerprint `json:"fingerprint,omitempty"`
+}
+
+// InventoryResponse is the 202 answer to an accepted inventory.
+type InventoryResponse struct {
+	Status string `json:"status"`
+	ID     int64  `json:"id"`
+}
+
+// ErrorBody is the JSON body of every error answer.
+type ErrorBody struct {
+	Reason  Reason `json:"reason"`
+	Message string `json:"message"`
+}
+
+// RejectError is a refusal from the server, decoded from an error answer.
+type RejectError struct {
+	Status     int
+	Reason     Reason
+	Message    string
+	RetryAfter time.Duration
+}
+
+// Error implements error.
+func (e *RejectError) Error() string {
+	msg := fmt.Sprintf("server refused request: %d %s", e.Status, e.Reason)
+	if e.Message != "" {
+		msg += ": " + e.Message
+	}
+	return msg
+}

@@ -1,0 +1,335 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/enroll/store"
+)
+
+// OpenStore opens the state of glpi-enrolld and its server secret: SQLite
+// in dataDir with the secret in dataDir/secret, or PostgreSQL at
+// databaseURL with the secret in secretFile when given, else in the
+// database so that replicas share it.
+func OpenStore(ctx context.Context, dataDir, databaseURL, secretFile string) (store.Store, []byte, error) {
+	var (
+		st  store.Store
+		err error
+	)
+	if databaseURL != "" {
+		st, err = store.OpenPostgres(ctx, databaseURL)
+	} else {
+		if dataDir == "" {
+			return nil, nil, errors.New("open store: --data-dir or --database is required")
+		}
+		if err := os.MkdirAll(dataDir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("create data dir: %w", err)
+		}
+		st, err = store.OpenSQLite(ctx, dataDir)
+		if secretFile == "" {
+			secretFile = filepath.Join(dataDir, SecretFile)
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var secret []byte
+	if secretFile != "" {
+		secret, err = LoadSecretFile(secretFile)
+	} else {
+		secret, err = LoadSecretDB(ctx, st)
+	}
+	if err != nil {
+		st.Close()
+		return nil, nil, err
+	}
+	return st, secret, nil
+}
+
+// Admin runs the administration commands against a store.
+type Admin struct {
+	Store  store.Store
+	Secret []byte
+	Out    io.Writer
+	JSON   bool
+	Now    func() time.Time
+}
+
+func (a *Admin) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
+}
+
+func (a *Admin) printJSON(v any) error {
+	enc := json.NewEncoder(a.Out)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (a *Admin) table(header string, rows [][]string) error {
+	tw := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, header)
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	return tw.Flush()
+}
+
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04")
+}
+
+// KeyCreate creates a key and prints it once. With outputFile set, the key
+// goes to that file (mode 0600) instead of the output.
+func (a *Admin) KeyCreate(ctx context.Context, opts KeyOptions, outputFile string) error {
+	k, rec, err := CreateKey(ctx, a.Store, a.Secret, opts, a.now())
+	if err != nil {
+		return err
+	}
+	if err := a.Store.AddEvent(ctx, store.Event{At: a.now(), Event: "key_created", KeyID: k.ID, Detail: "tag " + rec.Tag}); err != nil {
+		return err
+	}
+	secret := k.String()
+	if outputFile != "" {
+		if err := writeSecretFile(outputFile, secret+"\n"); err != nil {
+			return err
+		}
+		secret = ""
+	}
+	if a.JSON {
+		out := struct {
+			ID         string    `json:"id"`
+			Key        string    `json:"key,omitempty"`
+			KeyFile    string    `json:"key_file,omitempty"`
+			Tag        string    `json:"tag"`
+			ExpiresAt  time.Time `json:"expires_at,omitzero"`
+			MaxUses    int64     `json:"max_uses"`
+			AllowCIDRs []string  `json:"allow_cidrs,omitempty"`
+		}{rec.ID, secret, outputFile, rec.Tag, rec.ExpiresAt, rec.MaxUses, rec.AllowCIDRs}
+		return a.printJSON(out)
+	}
+	if secret != "" {
+		fmt.Fprintf(a.Out, "Key %s created for tag %s. It is shown only once:\n\n  %s\n", rec.ID, rec.Tag, secret)
+		return nil
+	}
+	fmt.Fprintf(a.Out, "Key %s created for tag %s and written to %s\n", rec.ID, rec.Tag, outputFile)
+	return nil
+}
+
+// writeSecretFile writes data to a new file only its owner can read.
+func writeSecretFile(file, data string) error {
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("write key file: %w", err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return fmt.Errorf("write key file: %w", err)
+	}
+	_, werr := f.WriteString(data)
+	if err := errors.Join(werr, f.Close()); err != nil {
+		return fmt.Errorf("write key file %s: %w", file, err)
+	}
+	return nil
+}
+
+// KeyList prints every key with its state.
+func (a *Admin) KeyList(ctx context.Context) error {
+	keys, err := a.Store.Keys(ctx)
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	if a.JSON {
+		type row struct {
+			store.Key
+			State store.KeyState `json:"state"`
+		}
+		out := make([]row, len(keys))
+		for i, k := range keys {
+			out[i] = row{k, k.State(now)}
+		}
+		return a.printJSON(out)
+	}
+	rows := make([][]string, len(keys))
+	for i, k := range keys {
+		maxUses := "∞"
+		if k.MaxUses > 0 {
+			maxUses = fmt.Sprint(k.MaxUses)
+		}
+		rows[i] = []string{k.ID, k.Tag, fmt.Sprintf("%d/%s", k.Uses, maxUses), when(k.ExpiresAt), string(k.State(now)), k.Description}
+	}
+	return a.table("ID\tTAG\tUSES\tEXPIRES\tSTATE\tDESCRIPTION", rows)
+}
+
+// KeyRevoke revokes a key; devices already enrolled with it stay enrolled.
+func (a *Admin) KeyRevoke(ctx context.Context, id string) error {
+	if err := a.Store.RevokeKey(ctx, id, a.now()); err != nil {
+		return err
+	}
+	if err := a.Store.AddEvent(ctx, store.Event{At: a.now(), Event: "key_revoked", KeyID: id}); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.Out, "Key %s revoked\n", id)
+	return nil
+}
+
+// DeviceList prints every device.
+func (a *Admin) DeviceList(ctx context.Context) error {
+	devs, err := a.Store.Devices(ctx)
+	if err != nil {
+		return err
+	}
+	if a.JSON {
+		return a.printJSON(devs)
+	}
+	rows := make([][]string, len(devs))
+	for i, d := range devs {
+		state := "active"
+		if !d.RevokedAt.IsZero() {
+			state = "revoked"
+		}
+		relay := d.RelayStatus
+		if relay == "" {
+			relay = "-"
+		}
+		rows[i] = []string{d.ID, d.Hostname, d.Tag, d.KeyID, when(d.LastSeenAt), state, relay}
+	}
+	return a.table("ID\tHOSTNAME\tTAG\tKEY\tLAST SEEN\tSTATE\tRELAY", rows)
+}
+
+// DeviceShow prints one device: identity, fingerprint, key, inventory
+// summary and GLPI relay status.
+func (a *Admin) DeviceShow(ctx context.Context, id string) error {
+	d, err := a.Store.Device(ctx, id)
+	if err != nil {
+		return err
+	}
+	inv, err := a.Store.Inventory(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	hist, err := a.Store.History(ctx, id)
+	if err != nil {
+		return err
+	}
+	if a.JSON {
+		out := struct {
+			*store.Device
+			Inventory *inventorySummary    `json:"inventory,omitempty"`
+			History   []store.HistoryEntry `json:"history"`
+		}{d, summarize(inv), hist}
+		return a.printJSON(out)
+	}
+	w := a.Out
+	fmt.Fprintf(w, "Device        %s\nHostname      %s\nGLPI deviceid %s\nAgent id      %s\n", d.ID, d.Hostname, d.GLPIDeviceID, d.AgentID)
+	fmt.Fprintf(w, "Platform      %s/%s, agent %s\nTag           %s (key %s)\n", d.OS, d.Arch, d.AgentVersion, d.Tag, d.KeyID)
+	fmt.Fprintf(w, "Enrolled      %s from %s\nLast seen     %s\nGeneration    %d\n", when(d.CreatedAt), d.SourceIP, when(d.LastSeenAt), d.Generation)
+	if !d.RevokedAt.IsZero() {
+		fmt.Fprintf(w, "Revoked       %s\n", when(d.RevokedAt))
+	}
+	fp := d.Fingerprint
+	fmt.Fprintf(w, "Fingerprint   install %s, machine %s, smbios %s, serial %s, %d MACs\n",
+		short(fp.InstallID), short(fp.MachineID), short(fp.SMBIOSUUID), short(fp.Serial), len(fp.MACs))
+	if d.RelayStatus != "" {
+		fmt.Fprintf(w, "GLPI relay    %s at %s %s\n", d.RelayStatus, when(d.RelayAt), d.RelayMessage)
+	}
+	s := summarize(inv)
+	if s == nil {
+		fmt.Fprintln(w, "Inventory     none yet")
+		return nil
+	}
+	fmt.Fprintf(w, "Inventory     %s, %d bytes, %d received in history\n\n", when(s.ReceivedAt), s.Size, len(hist))
+	rows := make([][]string, len(s.Sections))
+	for i, sec := range s.Sections {
+		rows[i] = []string{sec.Name, fmt.Sprint(sec.Items)}
+	}
+	return a.table("SECTION\tITEMS", rows)
+}
+
+// short abbreviates a hashed identifier for display.
+func short(s string) string {
+	if s == "" {
+		return "-"
+	}
+	if len(s) > 12 {
+		return s[:12] + "…"
+	}
+	return s
+}
+
+type inventorySummary struct {
+	ReceivedAt time.Time        `json:"received_at"`
+	Size       int64            `json:"size"`
+	Sections   []sectionSummary `json:"sections"`
+}
+
+type sectionSummary struct {
+	Name  string `json:"name"`
+	Items int    `json:"items"`
+}
+
+func summarize(inv *store.Inventory) *inventorySummary {
+	if inv == nil {
+		return nil
+	}
+	s := &inventorySummary{ReceivedAt: inv.ReceivedAt, Size: inv.Size}
+	for name, sec := range inv.Sections {
+		s.Sections = append(s.Sections, sectionSummary{name, sec.Items})
+	}
+	slices.SortFunc(s.Sections, func(a, b sectionSummary) int { return strings.Compare(a.Name, b.Name) })
+	return s
+}
+
+// DeviceRevoke revokes a device: its refreshes and inventories are refused
+// with device_revoked from then on.
+func (a *Admin) DeviceRevoke(ctx context.Context, id string) error {
+	if err := a.Store.RevokeDevice(ctx, id, a.now()); err != nil {
+		return err
+	}
+	if err := a.Store.AddEvent(ctx, store.Event{At: a.now(), Event: "device_revoked", DeviceID: id}); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.Out, "Device %s revoked\n", id)
+	return nil
+}
+
+// Audit prints the audit events of the last since.
+func (a *Admin) Audit(ctx context.Context, since time.Duration) error {
+	evs, err := a.Store.Events(ctx, a.now().Add(-since))
+	if err != nil {
+		return err
+	}
+	if a.JSON {
+		if evs == nil {
+			evs = []store.Event{}
+		}
+		return a.printJSON(evs)
+	}
+	rows := make([][]string, len(evs))
+	for i, ev := range evs {
+		rows[i] = []string{ev.At.Local().Format(time.DateTime), ev.Event, dash(ev.KeyID), dash(ev.DeviceID), dash(ev.SourceIP), dash(ev.Reason), ev.Detail}
+	}
+	return a.table("TIME\tEVENT\tKEY\tDEVICE\tSOURCE\tREASON\tDETAIL", rows)
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,148 @@
+package server
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+
+	"github.com/glpi-agentd/glpi-agentd/enroll"
+	"github.com/glpi-agentd/glpi-agentd/enroll/store"
+)
+
+// rootKeys are the root keys GLPI's inventory schema allows.
+var rootKeys = []string{"action", "content", "deviceid", "itemtype", "jobid", "partial", "tag"}
+
+// itemtypes matches the schema's itemtype pattern, plus GLPI 11 custom
+// asset classes.
+var itemtypes = regexp.MustCompile(`^(Unmanaged|Computer|Phone|NetworkEquipment|Printer|Glpi\\CustomAsset\\[A-Za-z0-9_]+)$`)
+
+// inventoryMsg is a validated GLPI inventory message.
+type inventoryMsg struct {
+	root     map[string]json.RawMessage
+	sections map[string]store.Section
+}
+
+// decodeEnroll decodes and validates an enroll request body.
+func decodeEnroll(data []byte) (*enroll.EnrollRequest, error) {
+	var req enroll.EnrollRequest
+	if err := json.Unmarshal(data, &req); err != nil {
+		return nil, fmt.Errorf("decode enroll request: %w", err)
+	}
+	if err := req.Validate(); err != nil {
+		return nil, fmt.Errorf("decode enroll request: %w", err)
+	}
+	return &req, nil
+}
+
+// decodeInventory parses and validates a GLPI inventory message: a JSON
+// object with only schema root keys, a deviceid, a content object with a
+// versionclient, and a known itemtype when one is given.
+func decodeInventory(data []byte) (*inventoryMsg, error) {
+	var root map[string]json.RawMessage
+	if err := json.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("decode inventory: %w", err)
+	}
+	if root == nil {
+		return nil, errors.New("decode inventory: not a JSON object")
+	}
+	for k := range root {
+		if !slices.Contains(rootKeys, k) {
+			return nil, fmt.Errorf("decode inventory: root key %q is not allowed", k)
+		}
+	}
+	var deviceID string
+	if err := json.Unmarshal(root["deviceid"], &deviceID); err != nil || deviceID == "" {
+		return nil, errors.New("decode inventory: deviceid must be a non-empty string")
+	}
+	if raw, ok := root["itemtype"]; ok {
+		var it string
+		if err := json.Unmarshal(raw, &it); err != nil || !itemtypes.MatchString(it) {
+			return nil, fmt.Errorf("decode inventory: itemtype %s is not allowed", raw)
+		}
+	}
+	if raw, ok := root["action"]; ok {
+		var action string
+		if err := json.Unmarshal(raw, &action); err != nil || action != "inventory" {
+			return nil, fmt.Errorf("decode inventory: action %s is not inventory", raw)
+		}
+	}
+	if raw, ok := root["partial"]; ok {
+		var partial bool
+		if err := json.Unmarshal(raw, &partial); err != nil {
+			return nil, errors.New("decode inventory: partial must be a boolean")
+		}
+	}
+	var content map[string]json.RawMessage
+	if err := json.Unmarshal(root["content"], &content); err != nil || content == nil {
+		return nil, errors.New("decode inventory: content must be an object")
+	}
+	var version string
+	if err := json.Unmarshal(content["versionclient"], &version); err != nil || version == "" {
+		return nil, errors.New("decode inventory: content.versionclient must be a non-empty string")
+	}
+	msg := &inventoryMsg{root: root, sections: make(map[string]store.Section, len(content))}
+	for name, raw := range content {
+		if name == "versionclient" {
+			continue
+		}
+		sum := sha256.Sum256(raw)
+		msg.sections[name] = store.Section{Hash: hex.EncodeToString(sum[:12]), Items: countItems(raw)}
+	}
+	return msg, nil
+}
+
+// countItems returns the length of a JSON array, or 1 for any other value.
+func countItems(raw json.RawMessage) int {
+	if raw = bytes.TrimSpace(raw); len(raw) == 0 || raw[0] != '[' {
+		return 1
+	}
+	var items []json.RawMessage
+	if json.Unmarshal(raw, &items) != nil {
+		return 1
+	}
+	return len(items)
+}
+
+// rewrite returns the message with the device's GLPI deviceid and the key's
+// tag, which the server owns whatever the agent sent.
+func (m *inventoryMsg) rewrite(deviceID, tag string) []byte {
+	root := make(map[string]json.RawMessage, len(m.root)+1)
+	for k, v := range m.root {
+		root[k] = v
+	}
+	id, _ := json.Marshal(deviceID)
+	root["deviceid"] = id
+	if tag != "" {
+		t, _ := json.Marshal(tag)
+		root["tag"] = t
+	}
+	if _, ok := root["action"]; !ok {
+		root["action"] = json.RawMessage(`"inventory"`)
+	}
+	// The values came out of json.Unmarshal and are valid JSON: splice them
+	// rather than let json.Marshal scan the whole inventory twice more.
+	keys := make([]string, 0, len(root))
+	for k := range root {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var buf bytes.Buffer
+	buf.Grow(len(root["content"]) + 256)
+	buf.WriteByte('{')
+	for i, k := range keys {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.WriteString(strconv.Quote(k))
+		buf.WriteByte(':')
+		buf.Write(root[k])
+	}
+	buf.WriteByte('}')
+	return buf.Bytes()
+}

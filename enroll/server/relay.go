@@ -1,0 +1,130 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
+	"github.com/glpi-agentd/glpi-agentd/enroll/store"
+)
+
+// relayLease is how long a claimed outbox item stays reserved to one
+// worker; an item whose worker died is sent again after it.
+const relayLease = 5 * time.Minute
+
+// RunRelay sends queued inventories to GLPI until ctx is done, at most
+// RelayConcurrency at a time and one at a time per device. It returns at
+// once when the server has no relay.
+func (s *Server) RunRelay(ctx context.Context) {
+	if s.cfg.Relay == nil {
+		return
+	}
+	var (
+		wg    sync.WaitGroup
+		slots = make(chan struct{}, s.cfg.RelayConcurrency)
+		done  = make(chan struct{}, s.cfg.RelayConcurrency)
+	)
+	defer wg.Wait()
+	poll := time.NewTicker(s.cfg.RelayPoll)
+	defer poll.Stop()
+	for {
+		if free := cap(slots) - len(slots); free > 0 {
+			items, err := s.st.ClaimOutbox(ctx, free, s.now(), relayLease)
+			if err != nil && ctx.Err() == nil {
+				s.log.Error("claim outbox", "err", err)
+			}
+			for _, it := range items {
+				slots <- struct{}{}
+				wg.Go(func() {
+					defer func() { <-slots; done <- struct{}{} }()
+					s.relayOne(ctx, &it)
+				})
+			}
+			if len(items) == free {
+				continue // there may be more work waiting
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+		case <-done:
+		case <-poll.C:
+		}
+	}
+}
+
+// relayOne posts one outbox item and records the outcome.
+func (s *Server) relayOne(ctx context.Context, it *store.OutboxItem) {
+	log := s.log.With("device_id", it.DeviceID, "outbox_id", it.ID)
+	body, err := decompress(it.Body)
+	if err != nil {
+		log.Error("relay inventory: drop unreadable outbox item", "err", err)
+		s.finish(ctx, it, "rejected", err.Error())
+		return
+	}
+	start := time.Now()
+	answer, err := s.cfg.Relay.PostJSON(ctx, it.AgentID, body)
+	elapsed := time.Since(start)
+	if ctx.Err() != nil {
+		return // shutting down: the lease expires and the item is sent later
+	}
+	if err == nil {
+		s.metrics.relay("ok", elapsed)
+		log.Debug("inventory relayed", "duration", elapsed)
+		s.finish(ctx, it, "ok", answer.Message)
+		return
+	}
+	if permanent(err) {
+		s.metrics.relay("rejected", elapsed)
+		log.Warn("GLPI refused inventory", "err", err)
+		s.finish(ctx, it, "rejected", err.Error())
+		return
+	}
+	s.metrics.relay("retry", elapsed)
+	delay := s.backoff(it.Attempts)
+	log.Info("relay inventory failed, will retry", "err", err, "attempt", it.Attempts+1, "retry_in", delay.Round(time.Millisecond))
+	if err := s.st.RetryOutbox(ctx, it, s.now().Add(delay), err.Error(), s.now()); err != nil {
+		log.Error("reschedule outbox item", "err", err)
+	}
+}
+
+func (s *Server) finish(ctx context.Context, it *store.OutboxItem, status, message string) {
+	if err := s.st.CompleteOutbox(ctx, it, status, message, s.now()); err != nil {
+		s.log.Error("complete outbox item", "outbox_id", it.ID, "err", err)
+	}
+}
+
+// backoff returns the delay before retry number attempts+1: exponential
+// from RelayBackoff up to RelayMaxBackoff, with jitter in [d/2, d).
+func (s *Server) backoff(attempts int) time.Duration {
+	d := s.cfg.RelayBackoff
+	for range min(attempts, 30) {
+		d *= 2
+		if d >= s.cfg.RelayMaxBackoff {
+			d = s.cfg.RelayMaxBackoff
+			break
+		}
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// permanent reports whether GLPI refused the message itself, so that
+// sending it again cannot succeed: it is dropped rather than blocking the
+// device's queue.
+func permanent(err error) bool {
+	var ge *glpi.Error
+	if !errors.As(err, &ge) {
+		return false
+	}
+	switch ge.StatusCode {
+	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType,
+		http.StatusUnprocessableEntity, http.StatusNotImplemented:
+		return true
+	}
+	return false
+}

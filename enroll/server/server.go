@@ -1,0 +1,564 @@
+// Package server implements glpi-enrolld: the HTTP endpoints that exchange
+// registration keys for device credentials and accept inventories, and the
+// worker that relays those inventories to GLPI.
+package server
+
+import (
+	"bytes"
+	"compress/zlib"
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
+	"github.com/glpi-agentd/glpi-agentd/enroll"
+	"github.com/glpi-agentd/glpi-agentd/enroll/store"
+)
+
+// Body limits.
+const (
+	maxEnrollBody         = 64 << 10
+	maxTokenBody          = 16 << 10
+	maxInventoryBody      = 8 << 20  // as sent, usually compressed
+	maxInventoryDecoded   = 32 << 20 // decompressed
+	inventoryHistoryDepth = 20
+)
+
+// Relay posts an inventory to GLPI; *glpi.Client implements it.
+type Relay interface {
+	PostJSON(ctx context.Context, agentID string, body []byte) (*glpi.Answer, error)
+}
+
+// Config configures a Server.
+type Config struct {
+	Store store.Store
+	// Secret keys the HMAC of registration keys.
+	Secret []byte
+	// Relay sends inventories to GLPI; nil keeps them only locally.
+	Relay Relay
+	// RelayConcurrency caps concurrent posts to GLPI; zero means 4.
+	RelayConcurrency int
+	// RelayBackoff is the first retry delay after a failed relay, doubled
+	// on each failure up to RelayMaxBackoff; zero means 5 s and 10 min.
+	RelayBackoff, RelayMaxBackoff time.Duration
+	// RelayPoll is how often the outbox is polled for work queued by other
+	// replicas or due for retry; zero means 2 s.
+	RelayPoll time.Duration
+	// AccessTTL is the lifetime of access tokens; zero means 1 h.
+	AccessTTL time.Duration
+	// RefreshGrace is how long a rotated refresh secret stays accepted;
+	// zero means 2 min.
+	RefreshGrace time.Duration
+	// FailureBurst failures per source IP or key id are allowed, then one
+	// per FailureEvery; zeros mean 10 and 6 s.
+	FailureBurst int
+	FailureEvery time.Duration
+	// Logger receives the server's logs; nil discards them.
+	Logger *slog.Logger
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server serves the enrollment API.
+type Server struct {
+	cfg     Config
+	st      store.Store
+	log     *slog.Logger
+	now     func() time.Time
+	byIP    *limiter
+	byKey   *limiter
+	metrics *metrics
+	wake    chan struct{}
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || len(cfg.Secret) < 16 {
+		return nil, errors.New("new server: a store and a secret of at least 16 bytes are required")
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&cfg.RelayBackoff, 5*time.Second)
+	def(&cfg.RelayMaxBackoff, 10*time.Minute)
+	def(&cfg.RelayPoll, 2*time.Second)
+	def(&cfg.AccessTTL, time.Hour)
+	def(&cfg.RefreshGrace, 2*time.Minute)
+	def(&cfg.FailureEvery, 6*time.Second)
+	if cfg.RelayConcurrency <= 0 {
+		cfg.RelayConcurrency = 4
+	}
+	if cfg.FailureBurst <= 0 {
+		cfg.FailureBurst = 10
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Server{
+		cfg: cfg, st: cfg.Store, log: cfg.Logger, now: cfg.Now,
+		byIP:    newLimiter(cfg.FailureBurst, cfg.FailureEvery),
+		byKey:   newLimiter(cfg.FailureBurst, cfg.FailureEvery),
+		metrics: newMetrics(),
+		wake:    make(chan struct{}, 1),
+	}, nil
+}
+
+// Handler returns the HTTP handler of every endpoint.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST "+enroll.PathEnroll, s.handleEnroll)
+	mux.HandleFunc("POST "+enroll.PathToken, s.handleToken)
+	mux.HandleFunc("POST "+enroll.PathInventory, s.handleInventory)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.st.Ping(r.Context()); err != nil {
+			http.Error(w, "database unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		s.metrics.write(r.Context(), w, s.st.OutboxDepth)
+	})
+	return mux
+}
+
+// Serve serves the API on ln (over TLS when certFile and keyFile are set)
+// and runs the relay worker, until ctx is done.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile string) error {
+	hs := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      2 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	relayDone := make(chan struct{})
+	go func() {
+		defer close(relayDone)
+		s.RunRelay(ctx)
+	}()
+	errc := make(chan error, 1)
+	go func() {
+		if certFile != "" {
+			errc <- hs.ServeTLS(ln, certFile, keyFile)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	var err error
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err = hs.Shutdown(shutCtx)
+		cancel()
+	}
+	<-relayDone
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// reject writes an error answer.
+func (s *Server) reject(w http.ResponseWriter, status int, reason enroll.Reason, message string, retryAfter time.Duration) {
+	if retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(retryAfter.Seconds()+0.999)))
+	}
+	writeJSON(w, status, enroll.ErrorBody{Reason: reason, Message: message})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+// audit records an event, logging (not failing) when the store refuses.
+func (s *Server) audit(ctx context.Context, ev store.Event) {
+	if ev.At.IsZero() {
+		ev.At = s.now()
+	}
+	if err := s.st.AddEvent(ctx, ev); err != nil {
+		s.log.Error("record audit event", "event", ev.Event, "err", err)
+	}
+}
+
+func sourceIP(r *http.Request) netip.Addr {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return netip.Addr{}
+	}
+	return ap.Addr().Unmap()
+}
+
+func bearer(r *http.Request) string {
+	v := r.Header.Get("Authorization")
+	if len(v) > 7 && strings.EqualFold(v[:7], "bearer ") {
+		return strings.TrimSpace(v[7:])
+	}
+	return ""
+}
+
+// readBody reads at most limit bytes of the request body.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+}
+
+// issue makes a fresh credential and the hashes to store.
+func (s *Server) issue(now time.Time, withReplace bool) (enroll.Credential, string, store.Secrets) {
+	cred := enroll.Credential{
+		AccessToken:     enroll.NewToken(enroll.AccessTokenPrefix),
+		AccessExpiresAt: now.Add(s.cfg.AccessTTL).UTC().Truncate(time.Second),
+		RefreshSecret:   enroll.NewToken(enroll.RefreshSecretPrefix),
+	}
+	sec := store.Secrets{
+		AccessHash: enroll.HashToken(cred.AccessToken), AccessExpiresAt: cred.AccessExpiresAt,
+		RefreshHash: enroll.HashToken(cred.RefreshSecret),
+	}
+	var replace string
+	if withReplace {
+		replace = enroll.NewToken(enroll.ReplaceSecretPrefix)
+		sec.ReplaceHash = enroll.HashToken(replace)
+	}
+	return cred, replace, sec
+}
+
+// enrollRejection is a refused enrollment, audited and answered.
+type enrollRejection struct {
+	status     int
+	reason     enroll.Reason
+	message    string
+	retryAfter time.Duration
+	// failure counts against the rate limits (a wrong key, not a policy).
+	failure bool
+}
+
+func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
+	ctx, now, ip := r.Context(), s.now(), sourceIP(r)
+	ev := store.Event{At: now, Event: "enroll_rejected", SourceIP: ip.String()}
+	resp, rej := s.enroll(ctx, r, w, now, ip, &ev)
+	if rej != nil {
+		if rej.failure {
+			s.byIP.fail(ip.String(), now)
+			if ev.KeyID != "" {
+				s.byKey.fail(ev.KeyID, now)
+			}
+		}
+		ev.Reason = string(rej.reason)
+		s.audit(ctx, ev)
+		s.metrics.enrollment(string(rej.reason))
+		s.log.Info("enrollment rejected", "key_id", ev.KeyID, "source_ip", ev.SourceIP, "reason", rej.reason)
+		s.reject(w, rej.status, rej.reason, rej.message, rej.retryAfter)
+		return
+	}
+	s.metrics.enrollment("ok")
+	s.log.Debug("device enrolled", "event", ev.Event, "key_id", ev.KeyID, "device_id", resp.DeviceID, "source_ip", ev.SourceIP)
+	writeJSON(w, http.StatusCreated, resp)
+}
+
+// enroll decides an enrollment. On success the audit event ev has been
+// recorded with the device; on rejection the caller records it.
+func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWriter, now time.Time, ip netip.Addr, ev *store.Event) (*enroll.EnrollResponse, *enrollRejection) {
+	if wait, ok := s.byIP.blocked(ip.String(), now); ok {
+		return nil, &enrollRejection{status: http.StatusTooManyRequests, reason: enroll.ReasonRateLimited, message: "too many failed attempts from this address", retryAfter: wait}
+	}
+	key, err := enroll.ParseKey(bearer(r))
+	if err != nil {
+		return nil, &enrollRejection{status: http.StatusUnauthorized, reason: enroll.ReasonKeyInvalid, message: err.Error(), failure: true}
+	}
+	ev.KeyID = key.ID
+	if wait, ok := s.byKey.blocked(key.ID, now); ok {
+		return nil, &enrollRejection{status: http.StatusTooManyRequests, reason: enroll.ReasonRateLimited, message: "too many failed attempts with this key", retryAfter: wait}
+	}
+	body, err := readBody(w, r, maxEnrollBody)
+	if err != nil {
+		return nil, &enrollRejection{status: http.StatusRequestEntityTooLarge, reason: enroll.ReasonBadRequest, message: "request body too large"}
+	}
+	req, err := decodeEnroll(body)
+	if err != nil {
+		return nil, &enrollRejection{status: http.StatusBadRequest, reason: enroll.ReasonBadRequest, message: err.Error()}
+	}
+	rec, err := s.st.Key(ctx, key.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, s.internal(err)
+	}
+	if err != nil || !hmac.Equal([]byte(rec.Hash), []byte(keyHash(s.cfg.Secret, key))) {
+		return nil, &enrollRejection{status: http.StatusUnauthorized, reason: enroll.ReasonKeyInvalid, message: "unknown registration key", failure: true}
+	}
+	switch rec.State(now) {
+	case store.KeyRevoked:
+		return nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonKeyRevoked, message: "registration key revoked"}
+	case store.KeyExpired:
+		return nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonKeyExpired, message: "registration key expired"}
+	}
+	if !networkAllowed(rec, ip) {
+		return nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonNetworkNotAllowed, message: "source address not allowed for this key"}
+	}
+	if !hostnameAllowed(rec, req.Hostname) {
+		return nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonHostnameNotAllowed, message: "hostname not allowed for this key"}
+	}
+
+	cred, replace, sec := s.issue(now, true)
+	resp := &enroll.EnrollResponse{Tag: rec.Tag, Credential: cred, ReplaceSecret: replace, ServerTime: now.UTC()}
+	reissue := func(d *store.Device, event string) *enrollRejection {
+		ev.Event, ev.DeviceID = event, d.ID
+		gen, err := s.st.Reissue(ctx, d.ID, sec, now, *ev)
+		if errors.Is(err, store.ErrNotFound) {
+			return &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonDeviceRevoked, message: "device revoked"}
+		}
+		if err != nil {
+			return s.internal(err)
+		}
+		resp.DeviceID, resp.GLPIDeviceID, resp.AgentID, resp.Tag = d.ID, d.GLPIDeviceID, d.AgentID, d.Tag
+		resp.Credential.Generation = gen
+		return nil
+	}
+
+	if req.Replace != nil {
+		d, err := s.st.Device(ctx, req.Replace.DeviceID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil, &enrollRejection{status: http.StatusUnauthorized, reason: enroll.ReasonDeviceUnknown, message: "unknown device"}
+		case err != nil:
+			return nil, s.internal(err)
+		case !d.RevokedAt.IsZero():
+			return nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonDeviceRevoked, message: "device revoked"}
+		case d.ReplaceHash == "" || !hmac.Equal([]byte(d.ReplaceHash), []byte(enroll.HashToken(req.Replace.ReplaceSecret))):
+			return nil, &enrollRejection{status: http.StatusUnauthorized, reason: enroll.ReasonTokenInvalid, message: "wrong replace secret", failure: true}
+		}
+		if rej := reissue(d, "device_replaced"); rej != nil {
+			return nil, rej
+		}
+		return resp, nil
+	}
+
+	// The same installation retrying after a lost answer gets its device
+	// back, with a new credential; it takes no further use of the key.
+	if d, err := s.st.DeviceByInstall(ctx, rec.ID, req.InstallID); err == nil && sameHardware(d.Fingerprint, req.Fingerprint) {
+		if rej := reissue(d, "enroll_repeated"); rej != nil {
+			return nil, rej
+		}
+		return resp, nil
+	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, s.internal(err)
+	}
+
+	if rec.State(now) == store.KeyExhausted {
+		return nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonKeyExhausted, message: "registration key has no uses left"}
+	}
+	fp := req.Fingerprint
+	fp.InstallID = req.InstallID
+	d := &store.Device{
+		ID: newDeviceID(), KeyID: rec.ID, Tag: rec.Tag, Hostname: req.Hostname,
+		GLPIDeviceID: req.Hostname + now.UTC().Format("-2006-01-02-15-04-05"),
+		AgentID:      uuid.NewString(), OS: req.OS, Arch: req.Arch, AgentVersion: req.AgentVersion,
+		InstallID: req.InstallID, Fingerprint: fp, SourceIP: ip.String(), CreatedAt: now, LastSeenAt: now,
+	}
+	ev.Event, ev.DeviceID = "enroll_succeeded", d.ID
+	err = s.st.Enroll(ctx, d, sec, now, *ev)
+	if errors.Is(err, store.ErrKeyUnavailable) {
+		// Lost a race with a revocation or the last use: say which.
+		reason, msg := enroll.ReasonKeyExhausted, "registration key has no uses left"
+		if cur, err := s.st.Key(ctx, rec.ID); err == nil {
+			switch cur.State(now) {
+			case store.KeyRevoked:
+				reason, msg = enroll.ReasonKeyRevoked, "registration key revoked"
+			case store.KeyExpired:
+				reason, msg = enroll.ReasonKeyExpired, "registration key expired"
+			}
+		}
+		ev.Event, ev.DeviceID = "enroll_rejected", ""
+		return nil, &enrollRejection{status: http.StatusForbidden, reason: reason, message: msg}
+	}
+	if err != nil {
+		return nil, s.internal(err)
+	}
+	resp.DeviceID, resp.GLPIDeviceID, resp.AgentID = d.ID, d.GLPIDeviceID, d.AgentID
+	resp.Credential.Generation = d.Generation
+	return resp, nil
+}
+
+func (s *Server) internal(err error) *enrollRejection {
+	s.log.Error("enrollment failed", "err", err)
+	return &enrollRejection{status: http.StatusInternalServerError, reason: enroll.ReasonInternal, message: "internal error", retryAfter: 5 * time.Second}
+}
+
+// sameHardware reports whether two fingerprints name the same machine: the
+// strong identifiers must match where both sides have them.
+func sameHardware(a, b enroll.Fingerprint) bool {
+	same := func(x, y string) bool { return x == "" || y == "" || x == y }
+	return same(a.MachineID, b.MachineID) && same(a.SMBIOSUUID, b.SMBIOSUUID) && same(a.Serial, b.Serial)
+}
+
+func newDeviceID() string {
+	return strings.ToLower(rand.Text()[:16])
+}
+
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	ctx, now, ip := r.Context(), s.now(), sourceIP(r)
+	if wait, ok := s.byIP.blocked(ip.String(), now); ok {
+		s.metrics.refresh(string(enroll.ReasonRateLimited))
+		s.reject(w, http.StatusTooManyRequests, enroll.ReasonRateLimited, "too many failed attempts from this address", wait)
+		return
+	}
+	body, err := readBody(w, r, maxTokenBody)
+	var req enroll.RefreshRequest
+	if err == nil {
+		err = json.Unmarshal(body, &req)
+	}
+	if err != nil || req.DeviceID == "" || req.RefreshSecret == "" {
+		s.metrics.refresh(string(enroll.ReasonBadRequest))
+		s.reject(w, http.StatusBadRequest, enroll.ReasonBadRequest, "want device_id and refresh_secret", 0)
+		return
+	}
+	ev := store.Event{At: now, DeviceID: req.DeviceID, SourceIP: ip.String(), Detail: "presented generation " + strconv.FormatInt(req.Generation, 10)}
+	cred, _, sec := s.issue(now, false)
+	outcome, gen, err := s.st.Refresh(ctx, req.DeviceID, enroll.HashToken(req.RefreshSecret), sec, now, s.cfg.RefreshGrace)
+	fail := func(status int, event string, reason enroll.Reason, msg string) {
+		ev.Event, ev.Reason = event, string(reason)
+		s.audit(ctx, ev)
+		s.metrics.refresh(string(reason))
+		if reason == enroll.ReasonTokenInvalid || reason == enroll.ReasonDeviceUnknown {
+			s.byIP.fail(ip.String(), now)
+		}
+		s.reject(w, status, reason, msg, 0)
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		fail(http.StatusUnauthorized, "refresh_rejected", enroll.ReasonDeviceUnknown, "unknown device")
+	case err != nil:
+		s.log.Error("refresh credential", "device_id", req.DeviceID, "err", err)
+		s.reject(w, http.StatusInternalServerError, enroll.ReasonInternal, "internal error", 5*time.Second)
+	case outcome == store.DeviceRevoked:
+		fail(http.StatusForbidden, "refresh_rejected", enroll.ReasonDeviceRevoked, "device revoked")
+	case outcome == store.Replayed || outcome == store.BadSecret && req.Generation > 0 && req.Generation < gen:
+		// An old generation: a lost answer beyond the grace window, or a
+		// copied credential. Recorded for clone detection.
+		fail(http.StatusUnauthorized, "refresh_replayed", enroll.ReasonTokenInvalid, "refresh secret already used")
+	case outcome == store.BadSecret:
+		fail(http.StatusUnauthorized, "refresh_rejected", enroll.ReasonTokenInvalid, "wrong refresh secret")
+	default:
+		ev.Event = "credential_rotated"
+		if outcome == store.ReplayedInGrace {
+			ev.Event, ev.Detail = "refresh_replayed", ev.Detail+", within grace: new credential issued"
+		}
+		s.audit(ctx, ev)
+		s.metrics.refresh("ok")
+		cred.Generation = gen
+		writeJSON(w, http.StatusOK, cred)
+	}
+}
+
+func (s *Server) handleInventory(w http.ResponseWriter, r *http.Request) {
+	ctx, now := r.Context(), s.now()
+	token := bearer(r)
+	if !strings.HasPrefix(token, enroll.AccessTokenPrefix) {
+		s.reject(w, http.StatusUnauthorized, enroll.ReasonTokenInvalid, "missing access token", 0)
+		return
+	}
+	d, expires, err := s.st.Authenticate(ctx, enroll.HashToken(token))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.reject(w, http.StatusUnauthorized, enroll.ReasonTokenInvalid, "unknown access token", 0)
+		return
+	case err != nil:
+		s.log.Error("authenticate inventory", "err", err)
+		s.reject(w, http.StatusInternalServerError, enroll.ReasonInternal, "internal error", 5*time.Second)
+		return
+	case !d.RevokedAt.IsZero():
+		s.reject(w, http.StatusForbidden, enroll.ReasonDeviceRevoked, "device revoked", 0)
+		return
+	case !now.Before(expires):
+		s.reject(w, http.StatusUnauthorized, enroll.ReasonTokenExpired, "access token expired", 0)
+		return
+	}
+	data, err := glpi.Decode(r.Header.Get("Content-Type"), http.MaxBytesReader(w, r.Body, maxInventoryBody), maxInventoryDecoded)
+	var maxErr *http.MaxBytesError
+	switch {
+	case errors.Is(err, glpi.ErrTooLarge) || errors.As(err, &maxErr):
+		s.reject(w, http.StatusRequestEntityTooLarge, enroll.ReasonTooLarge, "inventory too large", 0)
+		return
+	case errors.Is(err, glpi.ErrUnsupportedEncoding):
+		s.reject(w, http.StatusUnsupportedMediaType, enroll.ReasonUnsupportedEncoding, "use zlib, gzip or plain JSON", 0)
+		return
+	case err != nil:
+		s.reject(w, http.StatusBadRequest, enroll.ReasonBadRequest, err.Error(), 0)
+		return
+	}
+	msg, err := decodeInventory(data)
+	if err != nil {
+		s.reject(w, http.StatusBadRequest, enroll.ReasonBadRequest, err.Error(), 0)
+		return
+	}
+	out := msg.rewrite(d.GLPIDeviceID, d.Tag)
+	packed, err := compress(out)
+	if err != nil {
+		s.log.Error("compress inventory", "err", err)
+		s.reject(w, http.StatusInternalServerError, enroll.ReasonInternal, "internal error", 5*time.Second)
+		return
+	}
+	inv := &store.Inventory{DeviceID: d.ID, ReceivedAt: now, Size: int64(len(out)), Body: packed, Sections: msg.sections}
+	h, err := s.st.SaveInventory(ctx, inv, s.cfg.Relay != nil, d.AgentID, inventoryHistoryDepth)
+	if err != nil {
+		s.log.Error("store inventory", "device_id", d.ID, "err", err)
+		s.reject(w, http.StatusServiceUnavailable, enroll.ReasonInternal, "try again later", 30*time.Second)
+		return
+	}
+	s.metrics.inventory()
+	if s.cfg.Relay != nil {
+		select {
+		case s.wake <- struct{}{}:
+		default:
+		}
+	}
+	s.log.Debug("inventory accepted", "device_id", d.ID, "size", len(out), "changed", h.Changed)
+	writeJSON(w, http.StatusAccepted, enroll.InventoryResponse{Status: "accepted", ID: h.ID})
+}
+
+func compress(b []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&buf, zlib.BestSpeed) // fails only on a bad level
+	if _, err := zw.Write(b); err != nil {
+		return nil, fmt.Errorf("compress: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("compress: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func decompress(b []byte) ([]byte, error) {
+	zr, err := zlib.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("decompress: %w", err)
+	}
+	defer zr.Close()
+	out, err := io.ReadAll(zr)
+	if err != nil {
+		return nil, fmt.Errorf("decompress: %w", err)
+	}
+	return out, nil
+}

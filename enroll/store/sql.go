@@ -1,0 +1,637 @@
+package store
+
+import (
+	"context"
+	"crypto/subtle"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// sqlStore implements Store on database/sql. SQLite and PostgreSQL share the
+// same queries, written with "?" placeholders and portable SQL; the few
+// differences (placeholders, row locks, SKIP LOCKED) are in the dialect.
+type sqlStore struct {
+	w, r     *sql.DB // writer and reader pools; the same pool for PostgreSQL
+	postgres bool
+}
+
+// q adapts a query to the dialect: "?" placeholders become "$n" on
+// PostgreSQL. No query of this package has a "?" inside a literal.
+func (s *sqlStore) q(query string) string {
+	if !s.postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(query); i++ {
+		if query[i] == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(query[i])
+	}
+	return b.String()
+}
+
+// forUpdate locks selected rows on PostgreSQL; SQLite transactions already
+// hold the database write lock (BEGIN IMMEDIATE).
+func (s *sqlStore) forUpdate() string {
+	if s.postgres {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+func (s *sqlStore) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit transaction: %w", err)
+	}
+	return nil
+}
+
+func (s *sqlStore) Ping(ctx context.Context) error {
+	var one int
+	if err := s.r.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("ping database: %w", err)
+	}
+	return nil
+}
+
+func (s *sqlStore) Close() error {
+	err := s.w.Close()
+	if s.r != s.w {
+		err = errors.Join(err, s.r.Close())
+	}
+	return err
+}
+
+func (s *sqlStore) Setting(ctx context.Context, name, value string) (string, error) {
+	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO settings (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`), name, value)
+	if err != nil {
+		return "", fmt.Errorf("store setting %s: %w", name, err)
+	}
+	var v string
+	if err := s.w.QueryRowContext(ctx, s.q(`SELECT value FROM settings WHERE name = ?`), name).Scan(&v); err != nil {
+		return "", fmt.Errorf("read setting %s: %w", name, err)
+	}
+	return v, nil
+}
+
+// Times are stored as Unix microseconds; 0 stands for the zero time.
+func ts(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromTS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(v).UTC()
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+const keyColumns = `id, hash, tag, description, created_at, expires_at, max_uses, uses, allow_cidrs, hostname_pattern, revoked_at`
+
+func scanKey(row interface{ Scan(...any) error }) (*Key, error) {
+	var (
+		k                        Key
+		created, expires, revoke int64
+		cidrs                    string
+	)
+	err := row.Scan(&k.ID, &k.Hash, &k.Tag, &k.Description, &created, &expires, &k.MaxUses, &k.Uses, &cidrs, &k.HostnamePattern, &revoke)
+	if err != nil {
+		return nil, err
+	}
+	k.CreatedAt, k.ExpiresAt, k.RevokedAt = fromTS(created), fromTS(expires), fromTS(revoke)
+	k.AllowCIDRs = splitList(cidrs)
+	return &k, nil
+}
+
+func (s *sqlStore) CreateKey(ctx context.Context, k *Key) error {
+	if _, err := s.Key(ctx, k.ID); err == nil {
+		return fmt.Errorf("create key %s: %w", k.ID, ErrExists)
+	}
+	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		k.ID, k.Hash, k.Tag, k.Description, ts(k.CreatedAt), ts(k.ExpiresAt), k.MaxUses, k.Uses,
+		strings.Join(k.AllowCIDRs, ","), k.HostnamePattern, ts(k.RevokedAt))
+	if err != nil {
+		return fmt.Errorf("create key %s: %w", k.ID, err)
+	}
+	return nil
+}
+
+func (s *sqlStore) Key(ctx context.Context, id string) (*Key, error) {
+	k, err := scanKey(s.r.QueryRowContext(ctx, s.q(`SELECT `+keyColumns+` FROM keys WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("read key %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read key %s: %w", id, err)
+	}
+	return k, nil
+}
+
+func (s *sqlStore) Keys(ctx context.Context) ([]Key, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+keyColumns+` FROM keys ORDER BY created_at DESC, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list keys: %w", err)
+	}
+	defer rows.Close()
+	var keys []Key
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list keys: %w", err)
+		}
+		keys = append(keys, *k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list keys: %w", err)
+	}
+	return keys, nil
+}
+
+func (s *sqlStore) RevokeKey(ctx context.Context, id string, at time.Time) error {
+	return s.mark(ctx, "keys", id, at)
+}
+
+func (s *sqlStore) RevokeDevice(ctx context.Context, id string, at time.Time) error {
+	return s.mark(ctx, "devices", id, at)
+}
+
+// mark sets revoked_at on a row of table (a constant of this package),
+// keeping the first revocation time.
+func (s *sqlStore) mark(ctx context.Context, table, id string, at time.Time) error {
+	res, err := s.w.ExecContext(ctx, s.q(`UPDATE `+table+` SET revoked_at = CASE WHEN revoked_at = 0 THEN ? ELSE revoked_at END WHERE id = ?`), ts(at), id)
+	if err != nil {
+		return fmt.Errorf("revoke %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("revoke %s: %w", id, ErrNotFound)
+	}
+	return nil
+}
+
+const deviceColumns = `id, key_id, tag, hostname, glpi_deviceid, agent_id, os, arch, agent_version, install_id,
+	fp_machine_id, fp_smbios_uuid, fp_serial, fp_macs, source_ip, replace_hash, generation,
+	created_at, last_seen_at, revoked_at, relay_status, relay_message, relay_at`
+
+func scanDevice(row interface{ Scan(...any) error }, extra ...any) (*Device, error) {
+	var (
+		d                               Device
+		macs                            string
+		created, seen, revoked, relayed int64
+	)
+	dest := []any{&d.ID, &d.KeyID, &d.Tag, &d.Hostname, &d.GLPIDeviceID, &d.AgentID, &d.OS, &d.Arch, &d.AgentVersion, &d.InstallID,
+		&d.Fingerprint.MachineID, &d.Fingerprint.SMBIOSUUID, &d.Fingerprint.Serial, &macs, &d.SourceIP, &d.ReplaceHash, &d.Generation,
+		&created, &seen, &revoked, &d.RelayStatus, &d.RelayMessage, &relayed}
+	if err := row.Scan(append(dest, extra...)...); err != nil {
+		return nil, err
+	}
+	d.Fingerprint.InstallID = d.InstallID
+	d.Fingerprint.MACs = splitList(macs)
+	d.CreatedAt, d.LastSeenAt, d.RevokedAt, d.RelayAt = fromTS(created), fromTS(seen), fromTS(revoked), fromTS(relayed)
+	return &d, nil
+}
+
+func (s *sqlStore) Enroll(ctx context.Context, d *Device, sec Secrets, now time.Time, ev Event) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE keys SET uses = uses + 1
+			WHERE id = ? AND revoked_at = 0 AND (expires_at = 0 OR expires_at > ?) AND (max_uses = 0 OR uses < max_uses)`),
+			d.KeyID, ts(now))
+		if err != nil {
+			return fmt.Errorf("take key use: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrKeyUnavailable
+		}
+		d.Generation = 1
+		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO devices (id, key_id, tag, hostname, glpi_deviceid, agent_id, os, arch,
+			agent_version, install_id, fp_machine_id, fp_smbios_uuid, fp_serial, fp_macs, source_ip, replace_hash,
+			refresh_hash, generation, created_at, last_seen_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			d.ID, d.KeyID, d.Tag, d.Hostname, d.GLPIDeviceID, d.AgentID, d.OS, d.Arch, d.AgentVersion, d.InstallID,
+			d.Fingerprint.MachineID, d.Fingerprint.SMBIOSUUID, d.Fingerprint.Serial, strings.Join(d.Fingerprint.MACs, ","),
+			d.SourceIP, sec.ReplaceHash, sec.RefreshHash, d.Generation, ts(d.CreatedAt), ts(d.LastSeenAt))
+		if err != nil {
+			return fmt.Errorf("create device: %w", err)
+		}
+		if err := s.addToken(ctx, tx, d.ID, sec, now); err != nil {
+			return err
+		}
+		return s.addEvent(ctx, tx, ev)
+	})
+}
+
+// addToken stores a new access token and drops the device's expired ones.
+func (s *sqlStore) addToken(ctx context.Context, tx *sql.Tx, deviceID string, sec Secrets, now time.Time) error {
+	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM access_tokens WHERE device_id = ? AND expires_at <= ?`), deviceID, ts(now)); err != nil {
+		return fmt.Errorf("drop expired tokens: %w", err)
+	}
+	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO access_tokens (hash, device_id, expires_at) VALUES (?, ?, ?)`),
+		sec.AccessHash, deviceID, ts(sec.AccessExpiresAt))
+	if err != nil {
+		return fmt.Errorf("store access token: %w", err)
+	}
+	return nil
+}
+
+func (s *sqlStore) DeviceByInstall(ctx context.Context, keyID, installID string) (*Device, error) {
+	d, err := scanDevice(s.r.QueryRowContext(ctx, s.q(`SELECT `+deviceColumns+` FROM devices
+		WHERE key_id = ? AND install_id = ? AND revoked_at = 0 ORDER BY created_at DESC LIMIT 1`), keyID, installID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("find device by install id: %w", ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("find device by install id: %w", err)
+	}
+	return d, nil
+}
+
+func (s *sqlStore) Device(ctx context.Context, id string) (*Device, error) {
+	d, err := scanDevice(s.r.QueryRowContext(ctx, s.q(`SELECT `+deviceColumns+` FROM devices WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("read device %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read device %s: %w", id, err)
+	}
+	return d, nil
+}
+
+func (s *sqlStore) Devices(ctx context.Context) ([]Device, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+deviceColumns+` FROM devices ORDER BY created_at DESC, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list devices: %w", err)
+	}
+	defer rows.Close()
+	var out []Device
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list devices: %w", err)
+		}
+		out = append(out, *d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list devices: %w", err)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) Reissue(ctx context.Context, deviceID string, sec Secrets, now time.Time, ev Event) (int64, error) {
+	var gen int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, s.q(`UPDATE devices SET refresh_hash = ?, generation = generation + 1,
+			prev_refresh_hash = '', prev_generation = 0, prev_valid_until = 0, last_seen_at = ?,
+			replace_hash = CASE WHEN ? = '' THEN replace_hash ELSE ? END
+			WHERE id = ? AND revoked_at = 0 RETURNING generation`),
+			sec.RefreshHash, ts(now), sec.ReplaceHash, sec.ReplaceHash, deviceID).Scan(&gen)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("reissue credential: %w", ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("reissue credential: %w", err)
+		}
+		if err := s.addToken(ctx, tx, deviceID, sec, now); err != nil {
+			return err
+		}
+		return s.addEvent(ctx, tx, ev)
+	})
+	return gen, err
+}
+
+func (s *sqlStore) Refresh(ctx context.Context, deviceID, presented string, sec Secrets, now time.Time, grace time.Duration) (RefreshOutcome, int64, error) {
+	var (
+		outcome RefreshOutcome
+		gen     int64
+	)
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var (
+			cur, prev          string
+			prevGen            int64
+			prevUntil, revoked int64
+		)
+		err := tx.QueryRowContext(ctx, s.q(`SELECT refresh_hash, generation, prev_refresh_hash, prev_generation, prev_valid_until, revoked_at
+			FROM devices WHERE id = ?`+s.forUpdate()), deviceID).Scan(&cur, &gen, &prev, &prevGen, &prevUntil, &revoked)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("refresh credential: %w", ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("refresh credential: %w", err)
+		}
+		var (
+			update string
+			args   []any
+		)
+		switch {
+		case revoked != 0:
+			outcome = DeviceRevoked
+			return nil
+		case equal(presented, cur):
+			outcome = Rotated
+			update = `UPDATE devices SET prev_refresh_hash = refresh_hash, prev_generation = generation, prev_valid_until = ?,
+				refresh_hash = ?, generation = generation + 1, last_seen_at = ? WHERE id = ?`
+			args = []any{ts(now.Add(grace)), sec.RefreshHash, ts(now), deviceID}
+		case prev != "" && equal(presented, prev) && now.Before(fromTS(prevUntil)):
+			// A lost answer: the previous secret stays usable until the end
+			// of its original grace window, so the agent may retry again.
+			outcome = ReplayedInGrace
+			update = `UPDATE devices SET refresh_hash = ?, generation = generation + 1, last_seen_at = ? WHERE id = ?`
+			args = []any{sec.RefreshHash, ts(now), deviceID}
+		case prev != "" && equal(presented, prev):
+			outcome, gen = Replayed, prevGen
+			return nil
+		default:
+			outcome = BadSecret
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, s.q(update), args...); err != nil {
+			return fmt.Errorf("rotate refresh secret: %w", err)
+		}
+		gen++
+		return s.addToken(ctx, tx, deviceID, sec, now)
+	})
+	return outcome, gen, err
+}
+
+func equal(a, b string) bool {
+	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
+}
+
+func (s *sqlStore) Authenticate(ctx context.Context, accessHash string) (*Device, time.Time, error) {
+	var expires int64
+	d, err := scanDevice(s.r.QueryRowContext(ctx, s.q(`SELECT `+prefixed("d.", deviceColumns)+`, t.expires_at
+		FROM access_tokens t JOIN devices d ON d.id = t.device_id WHERE t.hash = ?`), accessHash), &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, time.Time{}, fmt.Errorf("authenticate token: %w", ErrNotFound)
+	}
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("authenticate token: %w", err)
+	}
+	return d, fromTS(expires), nil
+}
+
+func prefixed(p, columns string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		cols[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
+}
+
+func (s *sqlStore) SaveInventory(ctx context.Context, inv *Inventory, relay bool, agentID string, keep int) (*HistoryEntry, error) {
+	sections, err := json.Marshal(inv.Sections)
+	if err != nil {
+		return nil, fmt.Errorf("encode sections: %w", err)
+	}
+	h := &HistoryEntry{ReceivedAt: inv.ReceivedAt, Size: inv.Size}
+	err = s.tx(ctx, func(tx *sql.Tx) error {
+		var prevJSON string
+		err := tx.QueryRowContext(ctx, s.q(`SELECT sections FROM inventories WHERE device_id = ?`), inv.DeviceID).Scan(&prevJSON)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("read previous inventory: %w", err)
+		}
+		var prev map[string]Section
+		if prevJSON != "" {
+			if err := json.Unmarshal([]byte(prevJSON), &prev); err != nil {
+				return fmt.Errorf("decode previous sections: %w", err)
+			}
+		}
+		h.Changed = changedSections(prev, inv.Sections)
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO inventories (device_id, received_at, size, body, sections)
+			VALUES (?, ?, ?, ?, ?) ON CONFLICT (device_id) DO UPDATE SET
+			received_at = excluded.received_at, size = excluded.size, body = excluded.body, sections = excluded.sections`),
+			inv.DeviceID, ts(inv.ReceivedAt), inv.Size, inv.Body, string(sections)); err != nil {
+			return fmt.Errorf("store inventory: %w", err)
+		}
+		changed, _ := json.Marshal(h.Changed)
+		if err := tx.QueryRowContext(ctx, s.q(`INSERT INTO inventory_history (device_id, received_at, size, changed)
+			VALUES (?, ?, ?, ?) RETURNING id`), inv.DeviceID, ts(inv.ReceivedAt), inv.Size, string(changed)).Scan(&h.ID); err != nil {
+			return fmt.Errorf("store inventory history: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM inventory_history WHERE device_id = ? AND id <=
+			(SELECT id FROM inventory_history WHERE device_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?)`),
+			inv.DeviceID, inv.DeviceID, keep); err != nil {
+			return fmt.Errorf("trim inventory history: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE devices SET last_seen_at = ? WHERE id = ?`), ts(inv.ReceivedAt), inv.DeviceID); err != nil {
+			return fmt.Errorf("update device: %w", err)
+		}
+		if relay {
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO outbox (device_id, agent_id, body, created_at, next_attempt_at)
+				VALUES (?, ?, ?, ?, ?)`), inv.DeviceID, agentID, inv.Body, ts(inv.ReceivedAt), ts(inv.ReceivedAt)); err != nil {
+				return fmt.Errorf("queue inventory: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// changedSections lists, sorted, the sections added, removed or modified
+// between two inventories.
+func changedSections(prev, cur map[string]Section) []string {
+	changed := []string{}
+	for name, sec := range cur {
+		if p, ok := prev[name]; !ok || p.Hash != sec.Hash {
+			changed = append(changed, name)
+		}
+	}
+	for name := range prev {
+		if _, ok := cur[name]; !ok {
+			changed = append(changed, name)
+		}
+	}
+	slices.Sort(changed)
+	return changed
+}
+
+func (s *sqlStore) Inventory(ctx context.Context, deviceID string) (*Inventory, error) {
+	var (
+		inv      = Inventory{DeviceID: deviceID}
+		received int64
+		sections string
+	)
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT received_at, size, body, sections FROM inventories WHERE device_id = ?`), deviceID).
+		Scan(&received, &inv.Size, &inv.Body, &sections)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("read inventory of %s: %w", deviceID, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read inventory of %s: %w", deviceID, err)
+	}
+	inv.ReceivedAt = fromTS(received)
+	if err := json.Unmarshal([]byte(sections), &inv.Sections); err != nil {
+		return nil, fmt.Errorf("decode sections of %s: %w", deviceID, err)
+	}
+	return &inv, nil
+}
+
+func (s *sqlStore) History(ctx context.Context, deviceID string) ([]HistoryEntry, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, received_at, size, changed FROM inventory_history
+		WHERE device_id = ? ORDER BY id DESC`), deviceID)
+	if err != nil {
+		return nil, fmt.Errorf("read history of %s: %w", deviceID, err)
+	}
+	defer rows.Close()
+	var out []HistoryEntry
+	for rows.Next() {
+		var (
+			h        HistoryEntry
+			received int64
+			changed  string
+		)
+		if err := rows.Scan(&h.ID, &received, &h.Size, &changed); err != nil {
+			return nil, fmt.Errorf("read history of %s: %w", deviceID, err)
+		}
+		h.ReceivedAt = fromTS(received)
+		if err := json.Unmarshal([]byte(changed), &h.Changed); err != nil {
+			return nil, fmt.Errorf("decode history of %s: %w", deviceID, err)
+		}
+		out = append(out, h)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read history of %s: %w", deviceID, err)
+	}
+	return out, nil
+}
+
+func (s *sqlStore) ClaimOutbox(ctx context.Context, n int, now time.Time, lease time.Duration) ([]OutboxItem, error) {
+	skipLocked := ""
+	if s.postgres {
+		// Replicas claim disjoint rows without waiting on each other.
+		skipLocked = " FOR UPDATE SKIP LOCKED"
+	}
+	var items []OutboxItem
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, s.q(`UPDATE outbox SET locked_until = ? WHERE id IN (
+			SELECT o.id FROM outbox o WHERE o.next_attempt_at <= ? AND o.locked_until <= ?
+			AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.device_id = o.device_id AND p.id < o.id)
+			ORDER BY o.id LIMIT ?`+skipLocked+`)
+			RETURNING id, device_id, agent_id, body, created_at, attempts`),
+			ts(now.Add(lease)), ts(now), ts(now), n)
+		if err != nil {
+			return fmt.Errorf("claim outbox: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				it      OutboxItem
+				created int64
+			)
+			if err := rows.Scan(&it.ID, &it.DeviceID, &it.AgentID, &it.Body, &created, &it.Attempts); err != nil {
+				return fmt.Errorf("claim outbox: %w", err)
+			}
+			it.CreatedAt = fromTS(created)
+			items = append(items, it)
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(items, func(a, b OutboxItem) int { return int(a.ID - b.ID) })
+	return items, nil
+}
+
+func (s *sqlStore) CompleteOutbox(ctx context.Context, it *OutboxItem, status, message string, now time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM outbox WHERE id = ?`), it.ID); err != nil {
+			return fmt.Errorf("complete outbox item %d: %w", it.ID, err)
+		}
+		return s.setRelay(ctx, tx, it.DeviceID, status, message, now)
+	})
+}
+
+func (s *sqlStore) RetryOutbox(ctx context.Context, it *OutboxItem, next time.Time, message string, now time.Time) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, locked_until = 0 WHERE id = ?`),
+			ts(next), it.ID); err != nil {
+			return fmt.Errorf("reschedule outbox item %d: %w", it.ID, err)
+		}
+		return s.setRelay(ctx, tx, it.DeviceID, "retrying", message, now)
+	})
+}
+
+func (s *sqlStore) setRelay(ctx context.Context, tx *sql.Tx, deviceID, status, message string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, s.q(`UPDATE devices SET relay_status = ?, relay_message = ?, relay_at = ? WHERE id = ?`),
+		status, message, ts(now), deviceID)
+	if err != nil {
+		return fmt.Errorf("record relay status of %s: %w", deviceID, err)
+	}
+	return nil
+}
+
+func (s *sqlStore) OutboxDepth(ctx context.Context) (int64, error) {
+	var n int64
+	if err := s.r.QueryRowContext(ctx, `SELECT COUNT(*) FROM outbox`).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count outbox: %w", err)
+	}
+	return n, nil
+}
+
+func (s *sqlStore) AddEvent(ctx context.Context, ev Event) error {
+	return s.tx(ctx, func(tx *sql.Tx) error { return s.addEvent(ctx, tx, ev) })
+}
+
+func (s *sqlStore) addEvent(ctx context.Context, tx *sql.Tx, ev Event) error {
+	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO audit (at, event, key_id, device_id, source_ip, reason, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`), ts(ev.At), ev.Event, ev.KeyID, ev.DeviceID, ev.SourceIP, ev.Reason, ev.Detail)
+	if err != nil {
+		return fmt.Errorf("record audit event %s: %w", ev.Event, err)
+	}
+	return nil
+}
+
+func (s *sqlStore) Events(ctx context.Context, since time.Time) ([]Event, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, at, event, key_id, device_id, source_ip, reason, detail
+		FROM audit WHERE at >= ? ORDER BY id`), ts(since))
+	if err != nil {
+		return nil, fmt.Errorf("read audit: %w", err)
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var (
+			ev Event
+			at int64
+		)
+		if err := rows.Scan(&ev.ID, &at, &ev.Event, &ev.KeyID, &ev.DeviceID, &ev.SourceIP, &ev.Reason, &ev.Detail); err != nil {
+			return nil, fmt.Errorf("read audit: %w", err)
+		}
+		ev.At = fromTS(at)
+		out = append(out, ev)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read audit: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,425 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/enroll"
+)
+
+// PostgresEnv names the variable holding a PostgreSQL URL for the tests.
+const PostgresEnv = "GLPI_ENROLLD_TEST_DATABASE"
+
+// backends returns an opener per available back end; each call gives an
+// empty database.
+func backends(t *testing.T) map[string]func(t *testing.T) Store {
+	b := map[string]func(t *testing.T) Store{
+		"sqlite": func(t *testing.T) Store {
+			s, err := OpenSQLite(t.Context(), t.TempDir())
+			if err != nil {
+				t.Fatalf("OpenSQLite: %v", err)
+			}
+			t.Cleanup(func() { s.Close() })
+			return s
+		},
+	}
+	if dsn := os.Getenv(PostgresEnv); dsn != "" {
+		b["postgres"] = func(t *testing.T) Store { return openTestPostgres(t, dsn) }
+	} else {
+		t.Logf("%s not set: PostgreSQL store tests skipped", PostgresEnv)
+	}
+	return b
+}
+
+// openTestPostgres opens a Store in a fresh schema of the database at dsn,
+// dropped when the test ends.
+func openTestPostgres(t *testing.T, dsn string) Store {
+	t.Helper()
+	schema := fmt.Sprintf("test_%x", randomBytes(6))
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() { admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`) })
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("parse %s: %v", PostgresEnv, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	s, err := OpenPostgres(t.Context(), u.String())
+	if err != nil {
+		t.Fatalf("OpenPostgres: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+
+func newKey(id string, maxUses int64) *Key {
+	return &Key{ID: id, Hash: "h-" + id, Tag: "SITE-" + id, CreatedAt: t0, MaxUses: maxUses,
+		AllowCIDRs: []string{"10.0.0.0/8", "192.0.2.0/24"}, HostnamePattern: "pc-*"}
+}
+
+func newDevice(id, keyID string) *Device {
+	return &Device{ID: id, KeyID: keyID, Tag: "SITE", Hostname: "pc-" + id, GLPIDeviceID: "pc-" + id + "-2026-03-01-10-00-00",
+		AgentID: "agent-" + id, OS: "linux", Arch: "amd64", AgentVersion: "1.0", InstallID: "inst-" + id,
+		Fingerprint: enroll.Fingerprint{InstallID: "inst-" + id, MachineID: "m", SMBIOSUUID: "u", Serial: "s", MACs: []string{"a1", "b2"}},
+		SourceIP:    "10.1.2.3", CreatedAt: t0, LastSeenAt: t0}
+}
+
+func secrets(n int) Secrets {
+	return Secrets{AccessHash: fmt.Sprintf("access-%d", n), AccessExpiresAt: t0.Add(time.Hour),
+		RefreshHash: fmt.Sprintf("refresh-%d", n), ReplaceHash: fmt.Sprintf("replace-%d", n)}
+}
+
+func TestStore(t *testing.T) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Run("Keys", func(t *testing.T) { testKeys(t, open(t)) })
+			t.Run("EnrollUses", func(t *testing.T) { testEnrollUses(t, open(t)) })
+			t.Run("ConcurrentUses", func(t *testing.T) { testConcurrentUses(t, open(t)) })
+			t.Run("Refresh", func(t *testing.T) { testRefresh(t, open(t)) })
+			t.Run("Inventory", func(t *testing.T) { testInventory(t, open(t)) })
+			t.Run("Outbox", func(t *testing.T) { testOutbox(t, open(t)) })
+			t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
+			t.Run("Setting", func(t *testing.T) { testSetting(t, open(t)) })
+		})
+	}
+}
+
+func testKeys(t *testing.T, s Store) {
+	ctx := t.Context()
+	k := newKey("k1", 5)
+	k.ExpiresAt = t0.Add(24 * time.Hour)
+	if err := s.CreateKey(ctx, k); err != nil {
+		t.Fatalf("CreateKey: %v", err)
+	}
+	if err := s.CreateKey(ctx, k); !errors.Is(err, ErrExists) {
+		t.Errorf("CreateKey(duplicate) = %v, want ErrExists", err)
+	}
+	got, err := s.Key(ctx, "k1")
+	if err != nil {
+		t.Fatalf("Key: %v", err)
+	}
+	if got.Hash != k.Hash || got.Tag != k.Tag || !got.ExpiresAt.Equal(k.ExpiresAt) || !slices.Equal(got.AllowCIDRs, k.AllowCIDRs) || got.HostnamePattern != "pc-*" {
+		t.Errorf("Key(k1) = %+v, want %+v", got, k)
+	}
+	if _, err := s.Key(ctx, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Key(nope) = %v, want ErrNotFound", err)
+	}
+	if err := s.RevokeKey(ctx, "k1", t0.Add(time.Minute)); err != nil {
+		t.Fatalf("RevokeKey: %v", err)
+	}
+	keys, err := s.Keys(ctx)
+	if err != nil || len(keys) != 1 || keys[0].State(t0) != KeyRevoked {
+		t.Errorf("Keys() = %+v, %v; want one revoked key", keys, err)
+	}
+	if err := s.RevokeKey(ctx, "nope", t0); !errors.Is(err, ErrNotFound) {
+		t.Errorf("RevokeKey(nope) = %v, want ErrNotFound", err)
+	}
+}
+
+func testEnrollUses(t *testing.T, s Store) {
+	ctx := t.Context()
+	if err := s.CreateKey(ctx, newKey("k1", 2)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		d := newDevice(fmt.Sprint("d", i), "k1")
+		err := s.Enroll(ctx, d, secrets(i), t0, Event{At: t0, Event: "enroll_succeeded", KeyID: "k1"})
+		if want := i >= 2; errors.Is(err, ErrKeyUnavailable) != want {
+			t.Fatalf("Enroll #%d = %v, want unavailable %v", i, err, want)
+		}
+	}
+	k, _ := s.Key(ctx, "k1")
+	if k.Uses != 2 || k.State(t0) != KeyExhausted {
+		t.Errorf("key uses = %d, state %s; want 2, exhausted", k.Uses, k.State(t0))
+	}
+	d, err := s.DeviceByInstall(ctx, "k1", "inst-d1")
+	if err != nil {
+		t.Fatalf("DeviceByInstall: %v", err)
+	}
+	want := newDevice("d1", "k1")
+	want.Generation, want.ReplaceHash = 1, "replace-1"
+	if d.ID != want.ID || d.GLPIDeviceID != want.GLPIDeviceID || d.Generation != 1 || d.ReplaceHash != want.ReplaceHash ||
+		!slices.Equal(d.Fingerprint.MACs, want.Fingerprint.MACs) || d.Fingerprint.InstallID != "inst-d1" || !d.CreatedAt.Equal(t0) {
+		t.Errorf("DeviceByInstall = %+v, want %+v", d, want)
+	}
+	got, exp, err := s.Authenticate(ctx, "access-1")
+	if err != nil || got.ID != "d1" || !exp.Equal(t0.Add(time.Hour)) {
+		t.Errorf("Authenticate(access-1) = %v, %v, %v; want d1", got, exp, err)
+	}
+	if _, _, err := s.Authenticate(ctx, "access-9"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Authenticate(unknown) = %v, want ErrNotFound", err)
+	}
+	gen, err := s.Reissue(ctx, "d1", Secrets{AccessHash: "access-r", AccessExpiresAt: t0.Add(time.Hour), RefreshHash: "refresh-r"}, t0, Event{At: t0, Event: "reissued"})
+	if err != nil || gen != 2 {
+		t.Errorf("Reissue = %d, %v; want 2", gen, err)
+	}
+	if d, _ := s.Device(ctx, "d1"); d.ReplaceHash != "replace-1" {
+		t.Errorf("Reissue without replace hash changed it to %q", d.ReplaceHash)
+	}
+	if err := s.RevokeDevice(ctx, "d1", t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DeviceByInstall(ctx, "k1", "inst-d1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("DeviceByInstall(revoked) = %v, want ErrNotFound", err)
+	}
+	if _, err := s.Reissue(ctx, "d1", secrets(7), t0, Event{At: t0, Event: "x"}); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Reissue(revoked) = %v, want ErrNotFound", err)
+	}
+	devs, err := s.Devices(ctx)
+	if err != nil || len(devs) != 2 {
+		t.Errorf("Devices() = %d devices, %v; want 2", len(devs), err)
+	}
+}
+
+func testConcurrentUses(t *testing.T, s Store) {
+	ctx := t.Context()
+	const maxUses, tries = 5, 30
+	if err := s.CreateKey(ctx, newKey("k1", maxUses)); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		wg sync.WaitGroup
+		mu sync.Mutex
+		ok int
+	)
+	for i := range tries {
+		wg.Go(func() {
+			err := s.Enroll(ctx, newDevice(fmt.Sprint("d", i), "k1"), secrets(i), t0, Event{At: t0, Event: "e"})
+			if err != nil && !errors.Is(err, ErrKeyUnavailable) {
+				t.Errorf("Enroll: %v", err)
+			}
+			if err == nil {
+				mu.Lock()
+				ok++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	k, _ := s.Key(ctx, "k1")
+	if ok != maxUses || k.Uses != maxUses {
+		t.Errorf("%d concurrent enrollments on a %d-use key: %d succeeded, uses %d", tries, maxUses, ok, k.Uses)
+	}
+}
+
+func testRefresh(t *testing.T, s Store) {
+	ctx := t.Context()
+	s.CreateKey(ctx, newKey("k1", 0))
+	if err := s.Enroll(ctx, newDevice("d1", "k1"), secrets(1), t0, Event{At: t0, Event: "e"}); err != nil {
+		t.Fatal(err)
+	}
+	grace := 2 * time.Minute
+	steps := []struct {
+		name      string
+		presented string
+		at        time.Duration
+		want      RefreshOutcome
+		wantGen   int64
+	}{
+		{"current secret rotates", "refresh-1", time.Minute, Rotated, 2},
+		{"previous secret within grace", "refresh-1", 2 * time.Minute, ReplayedInGrace, 3},
+		{"unknown secret", "bogus", 2 * time.Minute, BadSecret, 3},
+		{"current secret rotates again", "refresh-3", 5 * time.Minute, Rotated, 4},
+		{"previous secret after grace", "refresh-3", 8 * time.Minute, Replayed, 3},
+		{"older secret", "refresh-1", 8 * time.Minute, BadSecret, 4},
+	}
+	for i, st := range steps {
+		next := secrets(i + 2)
+		next.RefreshHash = fmt.Sprintf("refresh-%d", st.wantGen)
+		got, gen, err := s.Refresh(ctx, "d1", st.presented, next, t0.Add(st.at), grace)
+		if err != nil || got != st.want || gen != st.wantGen {
+			t.Errorf("%s: Refresh(%s) = %v, %d, %v; want %v, %d", st.name, st.presented, got, gen, err, st.want, st.wantGen)
+		}
+	}
+	if _, _, err := s.Refresh(ctx, "nope", "x", secrets(9), t0, grace); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Refresh(unknown device) = %v, want ErrNotFound", err)
+	}
+	s.RevokeDevice(ctx, "d1", t0)
+	if got, _, err := s.Refresh(ctx, "d1", "refresh-4", secrets(10), t0.Add(9*time.Minute), grace); got != DeviceRevoked || err != nil {
+		t.Errorf("Refresh(revoked) = %v, %v; want DeviceRevoked", got, err)
+	}
+}
+
+func testInventory(t *testing.T, s Store) {
+	ctx := t.Context()
+	s.CreateKey(ctx, newKey("k1", 0))
+	s.Enroll(ctx, newDevice("d1", "k1"), secrets(1), t0, Event{At: t0, Event: "e"})
+	if _, err := s.Inventory(ctx, "d1"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Inventory(before any) = %v, want ErrNotFound", err)
+	}
+	versions := []map[string]Section{
+		{"hardware": {"h1", 1}, "softwares": {"s1", 900}},
+		{"hardware": {"h1", 1}, "softwares": {"s2", 901}},
+		{"hardware": {"h1", 1}, "cpus": {"c1", 2}},
+	}
+	wantChanged := [][]string{{"hardware", "softwares"}, {"softwares"}, {"cpus", "softwares"}}
+	for i := range 25 {
+		v := i % len(versions)
+		if i >= len(versions) {
+			v = len(versions) - 1
+		}
+		inv := &Inventory{DeviceID: "d1", ReceivedAt: t0.Add(time.Duration(i) * time.Minute), Size: int64(100 + i), Body: []byte{byte(i)}, Sections: versions[v]}
+		h, err := s.SaveInventory(ctx, inv, false, "", 20)
+		if err != nil {
+			t.Fatalf("SaveInventory #%d: %v", i, err)
+		}
+		want := []string{}
+		if i < len(wantChanged) {
+			want = wantChanged[i]
+		}
+		if !slices.Equal(h.Changed, want) {
+			t.Errorf("SaveInventory #%d changed = %v, want %v", i, h.Changed, want)
+		}
+	}
+	inv, err := s.Inventory(ctx, "d1")
+	if err != nil || inv.Size != 124 || inv.Body[0] != 24 || inv.Sections["cpus"].Items != 2 {
+		t.Errorf("Inventory = %+v, %v; want the 25th", inv, err)
+	}
+	hist, err := s.History(ctx, "d1")
+	if err != nil || len(hist) != 20 || hist[0].Size != 124 || hist[19].Size != 105 {
+		t.Errorf("History = %d entries, %v; want the last 20, newest first", len(hist), err)
+	}
+	if n, _ := s.OutboxDepth(ctx); n != 0 {
+		t.Errorf("OutboxDepth without relay = %d, want 0", n)
+	}
+}
+
+func testOutbox(t *testing.T, s Store) {
+	ctx := t.Context()
+	s.CreateKey(ctx, newKey("k1", 0))
+	for _, id := range []string{"d1", "d2"} {
+		s.Enroll(ctx, newDevice(id, "k1"), Secrets{AccessHash: "a" + id, RefreshHash: "r" + id}, t0, Event{At: t0, Event: "e"})
+	}
+	save := func(dev string, b byte) {
+		t.Helper()
+		inv := &Inventory{DeviceID: dev, ReceivedAt: t0, Size: 1, Body: []byte{b}, Sections: map[string]Section{}}
+		if _, err := s.SaveInventory(ctx, inv, true, "agent-"+dev, 20); err != nil {
+			t.Fatal(err)
+		}
+	}
+	save("d1", 1)
+	save("d1", 2)
+	save("d2", 3)
+	if n, err := s.OutboxDepth(ctx); n != 3 || err != nil {
+		t.Errorf("OutboxDepth = %d, %v; want 3", n, err)
+	}
+	lease := time.Minute
+	items, err := s.ClaimOutbox(ctx, 10, t0, lease)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bodies := func(items []OutboxItem) []byte {
+		var b []byte
+		for _, it := range items {
+			b = append(b, it.Body...)
+		}
+		return b
+	}
+	if got := bodies(items); !slices.Equal(got, []byte{1, 3}) {
+		t.Fatalf("first claim bodies = %v, want [1 3] (oldest per device)", got)
+	}
+	if items[0].AgentID != "agent-d1" {
+		t.Errorf("AgentID = %q, want agent-d1", items[0].AgentID)
+	}
+	if again, _ := s.ClaimOutbox(ctx, 10, t0.Add(time.Second), lease); len(again) != 0 {
+		t.Errorf("claim while leased = %v, want nothing", bodies(again))
+	}
+	if err := s.RetryOutbox(ctx, &items[0], t0.Add(10*time.Second), "GLPI down", t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CompleteOutbox(ctx, &items[1], "ok", "", t0); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := s.Device(ctx, "d1"); d.RelayStatus != "retrying" || d.RelayMessage != "GLPI down" {
+		t.Errorf("d1 relay = %q %q, want retrying, GLPI down", d.RelayStatus, d.RelayMessage)
+	}
+	if d, _ := s.Device(ctx, "d2"); d.RelayStatus != "ok" {
+		t.Errorf("d2 relay = %q, want ok", d.RelayStatus)
+	}
+	if early, _ := s.ClaimOutbox(ctx, 10, t0.Add(5*time.Second), lease); len(early) != 0 {
+		t.Errorf("claim before retry time = %v, want nothing", bodies(early))
+	}
+	items, _ = s.ClaimOutbox(ctx, 10, t0.Add(11*time.Second), lease)
+	if got := bodies(items); !slices.Equal(got, []byte{1}) || items[0].Attempts != 1 {
+		t.Fatalf("claim after retry time = %v (attempts %d), want [1] with 1 attempt", got, items[0].Attempts)
+	}
+	s.CompleteOutbox(ctx, &items[0], "ok", "", t0)
+	items, _ = s.ClaimOutbox(ctx, 10, t0.Add(12*time.Second), lease)
+	if got := bodies(items); !slices.Equal(got, []byte{2}) {
+		t.Errorf("claim after first relayed = %v, want [2]", got)
+	}
+	// An expired lease (a crashed worker) makes the item claimable again.
+	items, _ = s.ClaimOutbox(ctx, 10, t0.Add(2*time.Minute), lease)
+	if got := bodies(items); !slices.Equal(got, []byte{2}) {
+		t.Errorf("claim after lease expiry = %v, want [2]", got)
+	}
+}
+
+func testAudit(t *testing.T, s Store) {
+	ctx := t.Context()
+	for i, name := range []string{"a", "b", "c"} {
+		if err := s.AddEvent(ctx, Event{At: t0.Add(time.Duration(i) * time.Hour), Event: name, KeyID: "k", SourceIP: "192.0.2.1", Reason: "r"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	evs, err := s.Events(ctx, t0.Add(time.Hour))
+	if err != nil || len(evs) != 2 || evs[0].Event != "b" || evs[1].Event != "c" || evs[0].SourceIP != "192.0.2.1" {
+		t.Errorf("Events(since 1h) = %+v, %v; want b, c", evs, err)
+	}
+}
+
+func testSetting(t *testing.T, s Store) {
+	ctx := t.Context()
+	v, err := s.Setting(ctx, "secret", "first")
+	if err != nil || v != "first" {
+		t.Errorf("Setting(new) = %q, %v; want first", v, err)
+	}
+	if v, _ := s.Setting(ctx, "secret", "second"); v != "first" {
+		t.Errorf("Setting(existing) = %q, want first", v)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Errorf("Ping: %v", err)
+	}
+}
+
+// TestMigrateIdempotent reopens a database and checks migrations are not
+// applied twice.
+func TestMigrateIdempotent(t *testing.T) {
+	dir := t.TempDir()
+	for range 2 {
+		s, err := OpenSQLite(context.Background(), dir)
+		if err != nil {
+			t.Fatalf("OpenSQLite: %v", err)
+		}
+		var n int
+		if err := s.(*sqlStore).r.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != 1 {
+			t.Errorf("schema_migrations rows = %d, %v; want 1", n, err)
+		}
+		s.Close()
+	}
+}
