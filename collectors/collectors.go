@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"reflect"
 	"slices"
@@ -139,6 +140,11 @@ func Run(ctx context.Context, env *Env, infos []Info, timeout time.Duration, pro
 		wg.Go(func() {
 			start := time.Now()
 			v, err := collectOne(ctx, env, info, timeout)
+			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+				// A file the host does not have, or that only root may
+				// read: missing data, not a failure.
+				err = fmt.Errorf("%w: %w", ErrNoData, err)
+			}
 			r := Result{Name: info.Name, Key: info.Key, Duration: time.Since(start), Err: err}
 			if err == nil {
 				r.Items = count(v)

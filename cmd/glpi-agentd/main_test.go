@@ -391,7 +391,9 @@ func TestNowWithDaemon(t *testing.T) {
 	var wg sync.WaitGroup
 	codes := make([]int, 2)
 	for i := range 2 {
-		wg.Go(func() { _, _, codes[i] = agent(t, nil, "--state-dir", state, "now", "--wait", "--category", "software") })
+		wg.Go(func() {
+			_, _, codes[i] = agent(t, nil, "--state-dir", state, "now", "--wait", "--category", "software")
+		})
 	}
 	wg.Wait()
 	if codes[0] != 0 || codes[1] != 0 {
