@@ -44,6 +44,9 @@ type Agent struct {
 
 	waitMu  sync.Mutex
 	waiters []*waiter // control clients following the next run
+
+	credMu  sync.Mutex    // serialises credential renewals
+	reports actionReports // outcomes of the service's actions, for the next check-in
 }
 
 // New returns an agent for cfg reading the host through env.
@@ -58,7 +61,9 @@ func New(cfg *config.Config, env *collectors.Env, log *slog.Logger) (*Agent, err
 	if err != nil {
 		return nil, err
 	}
-	return &Agent{cfg: cfg, env: env, state: st, log: log, trigger: make(chan Request, 1)}, nil
+	a := &Agent{cfg: cfg, env: env, state: st, log: log, trigger: make(chan Request, 1)}
+	a.reports.ready = make(chan struct{}, 1)
+	return a, nil
 }
 
 // State returns the agent's state directory.
@@ -73,6 +78,8 @@ type Request struct {
 	Categories []string
 	// Force sends the inventory even if the server did not ask for one.
 	Force bool
+	// Actions are the enrollment service's requests this run answers.
+	Actions []string
 	// Progress, when set, receives each step as it happens.
 	Progress func(Event)
 }

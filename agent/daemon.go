@@ -71,7 +71,7 @@ func (a *Agent) Trigger(req Request) {
 // merge combines two pending requests into one run: a category run is
 // widened to an ordinary run when the other request is one.
 func merge(a, b Request) Request {
-	out := Request{Full: a.Full || b.Full, Force: a.Force || b.Force}
+	out := Request{Full: a.Full || b.Full, Force: a.Force || b.Force, Actions: slices.Concat(a.Actions, b.Actions)}
 	if len(a.Categories) > 0 && len(b.Categories) > 0 {
 		out.Categories = slices.Compact(slices.Sorted(slices.Values(slices.Concat(a.Categories, b.Categories))))
 	}

@@ -241,12 +241,18 @@ func (a *Agent) refresh(ctx context.Context, client *enroll.Client, e *Enrollmen
 
 // RunEnrolled runs once against glpi-enrolld: enroll if needed, renew the
 // token when due, send the inventory with it.
-func (a *Agent) RunEnrolled(ctx context.Context, req Request) (*Report, error) {
+func (a *Agent) RunEnrolled(ctx context.Context, req Request) (rep *Report, err error) {
 	a.runMu.Lock()
 	defer a.runMu.Unlock()
 	a.running.Store(true)
 	defer a.running.Store(false)
 	start := time.Now()
+	a.reports.add(req.Actions, "running", "", 0)
+	defer func() {
+		if err != nil {
+			a.reports.add(req.Actions, "failed", err.Error(), 0)
+		}
+	}()
 
 	e, err := a.Enroll(ctx, false)
 	if err != nil {
@@ -259,9 +265,14 @@ func (a *Agent) RunEnrolled(ctx context.Context, req Request) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	if time.Until(e.Credential.AccessExpiresAt) < refreshMargin {
-		if err := a.refresh(ctx, client, e); err != nil {
+	if e, err = a.freshCredential(ctx, client, e); err != nil {
+		if !isDeviceUnknown(err) {
 			return nil, a.rejected(e, err)
+		}
+		// The service no longer knows this credential (a forked clone, a
+		// deleted device): enroll again, once.
+		if e, err = a.reenroll(ctx, e); err != nil {
+			return nil, err
 		}
 	}
 	run, err := a.state.Run()
@@ -282,14 +293,14 @@ func (a *Agent) RunEnrolled(ctx context.Context, req Request) (*Report, error) {
 	resp, err := client.SendInventory(ctx, e.Credential.AccessToken, body)
 	if re, ok := errors.AsType[*enroll.RejectError](err); ok && (re.Reason == enroll.ReasonTokenExpired || re.Reason == enroll.ReasonTokenInvalid) {
 		// The token lapsed (a clock jump, a long sleep): renew and retry once.
-		if err = a.refresh(ctx, client, e); err == nil {
+		e.Credential.AccessExpiresAt = time.Time{}
+		if e, err = a.freshCredential(ctx, client, e); err == nil {
 			resp, err = client.SendInventory(ctx, e.Credential.AccessToken, body)
 		}
 	}
-	if re, ok := errors.AsType[*enroll.RejectError](err); ok && re.Reason == enroll.ReasonDeviceUnknown {
+	if isDeviceUnknown(err) {
 		// The service has forgotten this device: enroll again, once.
-		a.log.Warn("enrollment service does not know this device: enrolling again", "device_id", e.DeviceID)
-		if e, err = a.Enroll(ctx, true); err == nil {
+		if e, err = a.reenroll(ctx, e); err == nil {
 			p.inv.DeviceID = e.GLPIDeviceID
 			if body, err = json.Marshal(p.inv); err == nil {
 				resp, err = client.SendInventory(ctx, e.Credential.AccessToken, body)
@@ -300,6 +311,7 @@ func (a *Agent) RunEnrolled(ctx context.Context, req Request) (*Report, error) {
 		return p.rep, a.rejected(e, err)
 	}
 	p.rep.Answer = fmt.Sprintf("accepted by the enrollment service (inventory %d)", resp.ID)
+	a.reports.add(req.Actions, "sent", p.rep.Answer, resp.ID)
 	a.remember(run, p, req, e.Server)
 	p.rep.Elapsed = time.Since(start)
 	p.progress(Event{Step: "done", Message: p.rep.Answer})
@@ -341,8 +353,26 @@ func isKeyError(err error) bool {
 	}
 	switch re.Reason {
 	case enroll.ReasonKeyInvalid, enroll.ReasonKeyExpired, enroll.ReasonKeyExhausted, enroll.ReasonKeyRevoked,
-		enroll.ReasonNetworkNotAllowed, enroll.ReasonHostnameNotAllowed:
+		enroll.ReasonNetworkNotAllowed, enroll.ReasonHostnameNotAllowed,
+		enroll.ReasonCloneQuarantined, enroll.ReasonCloneRejected:
 		return true
 	}
 	return false
+}
+
+func isDeviceUnknown(err error) bool {
+	re, ok := errors.AsType[*enroll.RejectError](err)
+	return ok && re.Reason == enroll.ReasonDeviceUnknown
+}
+
+// reenroll enrolls as a new device after the service said device_unknown.
+// The whole identity goes: the credential and replace secret mean nothing
+// to the service any more, and on a clone the service forked they, the
+// install id and the GLPI deviceid belong to the original machine.
+func (a *Agent) reenroll(ctx context.Context, old *Enrollment) (*Enrollment, error) {
+	a.log.Warn("enrollment service does not know this device: enrolling again as a new device", "device_id", old.DeviceID)
+	if err := a.forgetIdentity(); err != nil {
+		return nil, err
+	}
+	return a.Enroll(ctx, true)
 }

@@ -28,6 +28,9 @@ func (a *Agent) Serve(ctx context.Context) error {
 			})
 		}
 	}
+	if a.Enrolled() {
+		wg.Go(func() { a.checkinLoop(ctx) })
+	}
 	wg.Go(func() {
 		if err := a.serveControl(ctx); err != nil {
 			a.log.Error("control socket not available", "err", err)

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/kardianos/service"
+
 	"github.com/glpi-agentd/glpi-agentd/agent"
 	"github.com/glpi-agentd/glpi-agentd/agent/config"
 	"github.com/glpi-agentd/glpi-agentd/collectors"
@@ -31,6 +33,7 @@ var commands = []command{
 	{"inventory", "collect once; write it locally (--local) or send it to the server", cmdInventory},
 	{"enroll", "enroll with glpi-enrolld using the registration key", cmdEnroll},
 	{"run", "run the daemon in the foreground (what the service runs)", cmdRun},
+	{"service", "install, uninstall, start, stop or show the system service", cmdService},
 	{"now", "ask the running daemon to run an inventory now (or run it here)", cmdNow},
 	{"prepare-image", "wipe this installation's identity for a golden image, keep key and config", cmdPrepareImage},
 	{"status", "show identity, target, last run and next run", cmdStatus},
@@ -217,6 +220,9 @@ func cmdRun(g *globals, args []string) error {
 	fs := g.flags("run", "")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if !service.Interactive() {
+		return g.runService()
 	}
 	a, _, _, closeFn, err := g.setup()
 	if err != nil {

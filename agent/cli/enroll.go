@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/glpi-agentd/glpi-agentd/agent"
+	"github.com/glpi-agentd/glpi-agentd/agent/config"
 )
 
 // readKeyFile reads a registration key from a file, or standard input for
@@ -31,7 +32,7 @@ func readKeyFile(name string, stdin io.Reader) (string, error) {
 }
 
 // applyKey gives the agent the key from --key-file, else from the
-// environment.
+// environment, else the one the MSI stored in the registry (Windows).
 func (g *globals) applyKey(a *agent.Agent, keyFile string) error {
 	if keyFile != "" {
 		k, err := readKeyFile(keyFile, os.Stdin)
@@ -44,7 +45,11 @@ func (g *globals) applyKey(a *agent.Agent, keyFile string) error {
 	for _, kv := range g.environ {
 		if v, ok := strings.CutPrefix(kv, "GLPI_AGENTD_REGISTRATION_KEY="); ok && v != "" {
 			a.SetRegistrationKey(v)
+			return nil
 		}
+	}
+	if k := config.RegistryRegistrationKey(); k != "" {
+		a.SetRegistrationKey(k)
 	}
 	return nil
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/glpi-agentd/glpi-agentd/agent"
+	"github.com/glpi-agentd/glpi-agentd/agent/state"
+	"github.com/glpi-agentd/glpi-agentd/enroll"
 	"text/tabwriter"
 	"time"
 )
@@ -55,6 +57,10 @@ func cmdStatus(g *globals, args []string) error {
 			"token_expires_at": e.Credential.AccessExpiresAt, "revoked": e.Revoked,
 		}
 	}
+	var relay enroll.RelayStatus
+	if err := state.ReadJSON(a.State().File("relay.json"), &relay); err == nil && relay.Status != "" {
+		st["relay"] = relay
+	}
 	if *asJSON {
 		enc := json.NewEncoder(g.stdout)
 		enc.SetIndent("", "  ")
@@ -81,6 +87,13 @@ func cmdStatus(g *globals, args []string) error {
 	default:
 		row("Enrollment", "device "+e.DeviceID+" on "+e.Server+" since "+e.EnrolledAt.Local().Format("2006-01-02 15:04:05"))
 		row("Token expires", when(e.Credential.AccessExpiresAt))
+		if relay.Status != "" {
+			msg := relay.Status
+			if relay.Message != "" {
+				msg += ": " + relay.Message
+			}
+			row("Relay to GLPI", fmt.Sprintf("%s (inventory %d, %s)", msg, relay.InventoryID, when(relay.At)))
+		}
 	}
 	return tw.Flush()
 }

@@ -145,6 +145,9 @@ func Load(file string, required bool, environ []string) (*Config, error) {
 			return nil, err
 		}
 	}
+	if err := c.loadRegistry(); err != nil {
+		return nil, err
+	}
 	if err := c.loadEnv(environ); err != nil {
 		return nil, err
 	}

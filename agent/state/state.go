@@ -81,6 +81,9 @@ func Open(path string) (*Dir, error) {
 	if err := os.MkdirAll(path, 0o700); err != nil {
 		return nil, fmt.Errorf("create state dir %q: %w", path, err)
 	}
+	if err := restrictDir(path); err != nil {
+		return nil, fmt.Errorf("create state dir %q: %w", path, err)
+	}
 	return &Dir{Path: path}, nil
 }
 

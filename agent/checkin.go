@@ -1,0 +1,223 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/agent/state"
+	"github.com/glpi-agentd/glpi-agentd/enroll"
+)
+
+// checkinWait is how long a check-in may be held by the service: the
+// longest a "run now" from the service waits before it reaches the agent is
+// the time to answer it, not this.
+const checkinWait = 55
+
+// Backoff of the check-in loop after errors.
+const (
+	checkinBackoffMin = 5 * time.Second
+	checkinBackoffMax = 5 * time.Minute
+)
+
+// relayFile keeps the last relay status the service reported, for status.
+const relayFile = "relay.json"
+
+// actionReports queues the outcome of actions for the next check-in.
+type actionReports struct {
+	mu      sync.Mutex
+	pending []enroll.ActionResult
+	ready   chan struct{} // signalled when a result is queued
+}
+
+func (r *actionReports) add(ids []string, state, message string, inventoryID int64) {
+	if len(ids) == 0 {
+		return
+	}
+	r.mu.Lock()
+	for _, id := range ids {
+		r.pending = append(r.pending, enroll.ActionResult{ID: id, State: state, Message: message, InventoryID: inventoryID, At: time.Now().UTC()})
+	}
+	r.mu.Unlock()
+	select {
+	case r.ready <- struct{}{}:
+	default:
+	}
+}
+
+func (r *actionReports) take() []enroll.ActionResult {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.pending
+	r.pending = nil
+	return p
+}
+
+// giveBack requeues results a failed check-in could not deliver.
+func (r *actionReports) giveBack(p []enroll.ActionResult) {
+	r.mu.Lock()
+	r.pending = append(p, r.pending...)
+	r.mu.Unlock()
+}
+
+// checkinLoop keeps a long-polled check-in with glpi-enrolld, which carries
+// the service's actions ("run now" from the helpdesk, token refresh, config
+// changes) to agents behind NAT and VPNs, and reports their progress.
+func (a *Agent) checkinLoop(ctx context.Context) {
+	delay := time.Duration(0)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+		next, err := a.checkin(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, ErrRevoked):
+			a.log.Error("check-in stopped: device revoked")
+			return
+		case errors.Is(err, errNotEnrolled):
+			delay = 10 * time.Second
+		case err != nil:
+			delay = min(max(2*delay, checkinBackoffMin), checkinBackoffMax)
+			a.log.Debug("check-in failed", "err", err, "retry_in", delay.String())
+		default:
+			delay = next
+		}
+	}
+}
+
+// errNotEnrolled makes the loop wait for the first enrollment.
+var errNotEnrolled = errors.New("not enrolled yet")
+
+// checkin makes one check-in and acts on its answer. It returns the wait
+// before the next.
+func (a *Agent) checkin(ctx context.Context) (time.Duration, error) {
+	e, err := a.Enrollment()
+	if err != nil {
+		return 0, err
+	}
+	if e == nil {
+		return 0, errNotEnrolled
+	}
+	if e.Revoked {
+		return 0, ErrRevoked
+	}
+	client, err := a.enrollClient(e.Server, a.bundlePin())
+	if err != nil {
+		return 0, err
+	}
+	if e, err = a.freshCredential(ctx, client, e); err != nil {
+		return 0, a.rejected(e, err)
+	}
+	results := a.reports.take()
+	req := &enroll.CheckInRequest{Wait: checkinWait, Status: "idle", Results: results}
+	if a.running.Load() {
+		req.Status = "running"
+	}
+	if len(results) > 0 {
+		req.Wait = 0 // deliver progress now
+	}
+	// A result queued while the poll is held ends the poll early, so that
+	// "running" and "sent" reach the helpdesk at once.
+	pollCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-a.reports.ready:
+			cancel()
+		case <-pollCtx.Done():
+		}
+	}()
+	resp, err := client.CheckIn(pollCtx, e.Credential.AccessToken, req)
+	if err != nil {
+		a.reports.giveBack(results)
+		if pollCtx.Err() != nil && ctx.Err() == nil {
+			return 0, nil // interrupted to deliver results
+		}
+		if re, ok := errors.AsType[*enroll.RejectError](err); ok && (re.Reason == enroll.ReasonTokenExpired || re.Reason == enroll.ReasonTokenInvalid) {
+			e.Credential.AccessExpiresAt = time.Time{} // renew at the next check-in
+			a.saveEnrollment(e)
+		}
+		return 0, a.rejected(e, err)
+	}
+	if resp.Relay != nil {
+		if err := state.WriteJSON(a.state.File(relayFile), resp.Relay); err != nil {
+			a.log.Debug("relay status not saved", "err", err)
+		}
+	}
+	for _, act := range resp.Actions {
+		a.act(ctx, client, act)
+	}
+	return time.Duration(resp.Poll) * time.Second, nil
+}
+
+// act carries out one action of the service.
+func (a *Agent) act(ctx context.Context, client *enroll.Client, act enroll.Action) {
+	switch act.Type {
+	case "run_inventory":
+		a.log.Info("inventory requested by the enrollment service", "action", act.ID, "categories", act.Categories)
+		a.Trigger(Request{Full: act.Full || len(act.Categories) == 0, Categories: act.Categories, Force: true, Actions: []string{act.ID}})
+	case "refresh_token":
+		e, err := a.Enrollment()
+		if err == nil && e != nil {
+			e.Credential.AccessExpiresAt = time.Time{}
+			_, err = a.freshCredential(ctx, client, e)
+		}
+		if err != nil {
+			a.reports.add([]string{act.ID}, "failed", err.Error(), 0)
+			return
+		}
+		a.reports.add([]string{act.ID}, "sent", "token refreshed", 0)
+	case "config":
+		if refused := a.applyConfig(act.Config); refused != "" {
+			a.reports.add([]string{act.ID}, "failed", refused, 0)
+			return
+		}
+		a.reports.add([]string{act.ID}, "sent", "settings applied", 0)
+	default:
+		a.reports.add([]string{act.ID}, "failed", "unknown action "+act.Type, 0)
+	}
+}
+
+// remoteKeys are the settings the service may change at run time.
+var remoteKeys = []string{"delaytime", "no_category", "enable_category", "full_inventory_postpone", "backend_collect_timeout", "tag"}
+
+// applyConfig applies the settings the service sent, in memory until the
+// next start, and returns "" or what was refused.
+func (a *Agent) applyConfig(kv map[string]string) string {
+	var refused []string
+	for k, v := range kv {
+		if !slices.Contains(remoteKeys, k) {
+			refused = append(refused, k)
+			continue
+		}
+		if err := a.cfg.Set(k, v); err != nil {
+			refused = append(refused, k)
+		}
+	}
+	if len(refused) > 0 {
+		return "refused settings: " + strings.Join(refused, ", ")
+	}
+	return ""
+}
+
+// freshCredential renews the access token when it is due. Renewals are
+// serialised and re-read the stored credential first, so the check-in loop
+// and a run never both spend the same refresh secret.
+func (a *Agent) freshCredential(ctx context.Context, client *enroll.Client, e *Enrollment) (*Enrollment, error) {
+	a.credMu.Lock()
+	defer a.credMu.Unlock()
+	if cur, err := a.Enrollment(); err == nil && cur != nil && cur.DeviceID == e.DeviceID {
+		e = cur
+	}
+	if time.Until(e.Credential.AccessExpiresAt) >= refreshMargin {
+		return e, nil
+	}
+	return e, a.refresh(ctx, client, e)
+}
