@@ -112,6 +112,9 @@ type Report struct {
 	Written string `json:"written,omitempty"`
 	// Elapsed is the time the run took.
 	Elapsed time.Duration `json:"elapsed_ns"`
+	// FromSpool, when set, is when the inventory sent was collected: an
+	// earlier run kept it while the server was unreachable.
+	FromSpool time.Time `json:"from_spool,omitzero"`
 }
 
 // Status is what the local listener reports: "waiting" or "running task
@@ -253,6 +256,7 @@ func (a *Agent) RunDirect(ctx context.Context, req Request) (*Report, error) {
 	}
 	ans, err := client.Contact(ctx, a.contact(id))
 	if err != nil {
+		a.spoolOnFailure(ctx, req, run, a.cfg.Server, err)
 		return nil, err
 	}
 	rep := &Report{Answer: ans.Message}
@@ -282,6 +286,9 @@ func (a *Agent) RunDirect(ctx context.Context, req Request) (*Report, error) {
 	progress(Event{Step: "send", Message: fmt.Sprintf("sending %s inventory (%d sections)", kind(rep.Partial), rep.Sections)})
 	ans, err = client.SendInventory(ctx, inv)
 	if err != nil {
+		if retryable(err) {
+			a.spool(p, a.cfg.Server)
+		}
 		return rep, err
 	}
 	rep.Answer = ans.Message
@@ -306,6 +313,19 @@ type prepared struct {
 // prepare collects the inventory and reduces it to a partial one when the
 // last run to the same target allows.
 func (a *Agent) prepare(ctx context.Context, req Request, run *state.Run, target string, serverNoCategory []string) (*prepared, error) {
+	progress := func(e Event) {
+		if req.Progress != nil {
+			req.Progress(e)
+		}
+	}
+	if len(req.Categories) == 0 && !req.Full {
+		if s := a.takeSpool(target); s != nil {
+			a.log.Info("sending the inventory kept from an earlier run", "collected_at", s.At.Format(time.RFC3339))
+			rep := &Report{Inventory: s.Inventory, Partial: s.Partial, Sections: len(s.Inventory.Content), Changed: changed(s.Digests, run.Sections), FromSpool: s.At}
+			progress(Event{Step: "spool", Message: "sending the inventory collected at " + s.At.Local().Format("15:04:05") + ", kept while the server was unreachable"})
+			return &prepared{inv: s.Inventory, rep: rep, cur: s.Digests, progress: progress}, nil
+		}
+	}
 	inv, results, err := a.Collect(ctx, req.Categories, serverNoCategory, req.Progress)
 	if err != nil {
 		return nil, err
@@ -317,11 +337,6 @@ func (a *Agent) prepare(ctx context.Context, req Request, run *state.Run, target
 	}
 	inv.Content, inv.Partial = send, partial
 	rep := &Report{Inventory: inv, Results: results, Partial: partial, Sections: len(send), Changed: changed(cur, run.Sections)}
-	progress := func(e Event) {
-		if req.Progress != nil {
-			req.Progress(e)
-		}
-	}
 	return &prepared{inv: inv, rep: rep, cur: cur, progress: progress}, nil
 }
 
@@ -341,6 +356,7 @@ func (a *Agent) remember(run *state.Run, p *prepared, req Request, target string
 		}
 	}
 	run.Target, run.LastKind = target, kind(p.rep.Partial)
+	a.unspool()
 	if err := a.state.SaveRun(run); err != nil {
 		a.log.Warn("run state not saved", "err", err)
 	}

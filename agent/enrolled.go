@@ -265,8 +265,13 @@ func (a *Agent) RunEnrolled(ctx context.Context, req Request) (rep *Report, err 
 	if err != nil {
 		return nil, err
 	}
+	run, err := a.state.Run()
+	if err != nil {
+		a.log.Warn("run state unreadable, starting afresh", "err", err)
+	}
 	if e, err = a.freshCredential(ctx, client, e); err != nil {
 		if !isDeviceUnknown(err) {
+			a.spoolOnFailure(ctx, req, run, e.Server, err)
 			return nil, a.rejected(e, err)
 		}
 		// The service no longer knows this credential (a forked clone, a
@@ -274,10 +279,6 @@ func (a *Agent) RunEnrolled(ctx context.Context, req Request) (rep *Report, err 
 		if e, err = a.reenroll(ctx, e); err != nil {
 			return nil, err
 		}
-	}
-	run, err := a.state.Run()
-	if err != nil {
-		a.log.Warn("run state unreadable, starting afresh", "err", err)
 	}
 	p, err := a.prepare(ctx, req, run, e.Server, nil)
 	if err != nil {
@@ -308,6 +309,9 @@ func (a *Agent) RunEnrolled(ctx context.Context, req Request) (rep *Report, err 
 		}
 	}
 	if err != nil {
+		if retryable(err) {
+			a.spool(p, e.Server)
+		}
 		return p.rep, a.rejected(e, err)
 	}
 	p.rep.Answer = fmt.Sprintf("accepted by the enrollment service (inventory %d)", resp.ID)
