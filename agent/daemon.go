@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"math/rand/v2"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -149,6 +150,9 @@ func (a *Agent) scheduled(ctx context.Context, run runFunc, req Request, st *sta
 	req, waiters := a.takeWaiters(req)
 	rep, err := run(ctx, req)
 	finish(waiters, rep, err)
+	// The inventory's memory is garbage now; give it back to the OS at
+	// once rather than over minutes, so an idle agent stays small.
+	debug.FreeOSMemory()
 	if ctx.Err() != nil {
 		return 0 // stopping: the interrupted run is no failure
 	}

@@ -15,6 +15,8 @@ type Antivirus struct {
 	Uptodate     *bool  `json:"uptodate,omitempty"`
 	BaseVersion  string `json:"base_version,omitempty"`
 	BaseCreation string `json:"base_creation,omitempty"`
+	GUID         string `json:"guid,omitempty"`
+	Expiration   string `json:"expiration,omitempty"`
 }
 
 // clamDBMaxAge is how old ClamAV's newest signatures may be while the

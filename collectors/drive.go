@@ -4,13 +4,20 @@ import "strings"
 
 // Drive is one entry of the drives section: a mounted file system.
 type Drive struct {
-	Volumn     string `json:"volumn,omitempty"`
-	Type       string `json:"type,omitempty"`
-	Filesystem string `json:"filesystem,omitempty"`
-	Total      int64  `json:"total,omitempty"`
-	Free       int64  `json:"free,omitempty"`
-	Serial     string `json:"serial,omitempty"`
-	Label      string `json:"label,omitempty"`
+	Volumn        string `json:"volumn,omitempty"`
+	Type          string `json:"type,omitempty"`
+	Filesystem    string `json:"filesystem,omitempty"`
+	Total         int64  `json:"total,omitempty"`
+	Free          int64  `json:"free,omitempty"`
+	Serial        string `json:"serial,omitempty"`
+	Label         string `json:"label,omitempty"`
+	Letter        string `json:"letter,omitempty"`
+	SystemDrive   bool   `json:"systemdrive,omitempty"`
+	Description   string `json:"description,omitempty"`
+	EncryptName   string `json:"encrypt_name,omitempty"`
+	EncryptAlgo   string `json:"encrypt_algo,omitempty"`
+	EncryptStatus string `json:"encrypt_status,omitempty"`
+	EncryptType   string `json:"encrypt_type,omitempty"`
 }
 
 // pseudoFilesystems are the kernel's virtual file systems, which hold no

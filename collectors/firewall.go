@@ -4,7 +4,11 @@ import "strings"
 
 // Firewall is one entry of the firewalls section.
 type Firewall struct {
-	Status string `json:"status"`
+	Status      string `json:"status"`
+	Profile     string `json:"profile,omitempty"`
+	Description string `json:"description,omitempty"`
+	IPAddress   string `json:"ipaddress,omitempty"`
+	IPAddress6  string `json:"ipaddress6,omitempty"`
 }
 
 // Firewall statuses, as the official agent reports them.

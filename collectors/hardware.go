@@ -13,15 +13,22 @@ import (
 // Hardware is the hardware section: the computer's name, identity, memory
 // and network basics, and what it runs on.
 type Hardware struct {
-	ChassisType    string `json:"chassis_type,omitempty"`
-	DefaultGateway string `json:"defaultgateway,omitempty"`
-	DNS            string `json:"dns,omitempty"`
-	Memory         int    `json:"memory,omitempty"`
-	Name           string `json:"name,omitempty"`
-	Swap           int    `json:"swap,omitempty"`
-	UUID           string `json:"uuid,omitempty"`
-	VMSystem       string `json:"vmsystem,omitempty"`
-	Workgroup      string `json:"workgroup,omitempty"`
+	ChassisType        string `json:"chassis_type,omitempty"`
+	DefaultGateway     string `json:"defaultgateway,omitempty"`
+	DNS                string `json:"dns,omitempty"`
+	Memory             int    `json:"memory,omitempty"`
+	Name               string `json:"name,omitempty"`
+	Swap               int    `json:"swap,omitempty"`
+	UUID               string `json:"uuid,omitempty"`
+	VMSystem           string `json:"vmsystem,omitempty"`
+	Workgroup          string `json:"workgroup,omitempty"`
+	Description        string `json:"description,omitempty"`
+	LastLoggedUser     string `json:"lastloggeduser,omitempty"`
+	DateLastLoggedUser string `json:"datelastloggeduser,omitempty"`
+	WinProdID          string `json:"winprodid,omitempty"`
+	WinOwner           string `json:"winowner,omitempty"`
+	WinCompany         string `json:"wincompany,omitempty"`
+	WinLang            string `json:"winlang,omitempty"`
 }
 
 // chassisTypes names SMBIOS chassis types (SMBIOS 3.x table 7.4.1) as

@@ -17,6 +17,7 @@ type Memory struct {
 	Model            string `json:"model,omitempty"`
 	Speed            string `json:"speed,omitempty"`
 	Type             string `json:"type,omitempty"`
+	FormFactor       string `json:"formfactor,omitempty"`
 }
 
 // memoryFormFactors names SMBIOS memory device form factors.

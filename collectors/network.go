@@ -12,24 +12,27 @@ import (
 // Network is one entry of the networks section: an interface, repeated
 // once per address it holds, as GLPI expects.
 type Network struct {
-	Description string `json:"description"`
-	Type        string `json:"type,omitempty"`
-	Status      string `json:"status,omitempty"`
-	MAC         string `json:"mac,omitempty"`
-	Speed       string `json:"speed,omitempty"`
-	MTU         int    `json:"mtu,omitempty"`
-	VirtualDev  bool   `json:"virtualdev"`
-	Driver      string `json:"driver,omitempty"`
-	PCIID       string `json:"pciid,omitempty"`
-	PCISlot     string `json:"pcislot,omitempty"`
-	Slaves      string `json:"slaves,omitempty"`
-	IPAddress   string `json:"ipaddress,omitempty"`
-	IPMask      string `json:"ipmask,omitempty"`
-	IPSubnet    string `json:"ipsubnet,omitempty"`
-	IPGateway   string `json:"ipgateway,omitempty"`
-	IPAddress6  string `json:"ipaddress6,omitempty"`
-	IPMask6     string `json:"ipmask6,omitempty"`
-	IPSubnet6   string `json:"ipsubnet6,omitempty"`
+	Description  string `json:"description"`
+	Type         string `json:"type,omitempty"`
+	Status       string `json:"status,omitempty"`
+	MAC          string `json:"mac,omitempty"`
+	Speed        string `json:"speed,omitempty"`
+	MTU          int    `json:"mtu,omitempty"`
+	VirtualDev   bool   `json:"virtualdev"`
+	Driver       string `json:"driver,omitempty"`
+	PCIID        string `json:"pciid,omitempty"`
+	PCISlot      string `json:"pcislot,omitempty"`
+	Slaves       string `json:"slaves,omitempty"`
+	IPAddress    string `json:"ipaddress,omitempty"`
+	IPMask       string `json:"ipmask,omitempty"`
+	IPSubnet     string `json:"ipsubnet,omitempty"`
+	IPGateway    string `json:"ipgateway,omitempty"`
+	IPAddress6   string `json:"ipaddress6,omitempty"`
+	IPMask6      string `json:"ipmask6,omitempty"`
+	IPSubnet6    string `json:"ipsubnet6,omitempty"`
+	IPDHCP       string `json:"ipdhcp,omitempty"`
+	PNPDeviceID  string `json:"pnpdeviceid,omitempty"`
+	Manufacturer string `json:"manufacturer,omitempty"`
 }
 
 // Linux ARPHRD_* interface types (include/uapi/linux/if_arp.h).

@@ -1,0 +1,110 @@
+package collectors
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/collectors/schematest"
+)
+
+// macCases are the macOS fixtures under testdata/macos: a MacBook Pro M2
+// Pro on macOS 14, an Intel iMac on macOS 13, a Mac mini M1 server on
+// macOS 15.
+var macCases = []string{"laptop", "desktop", "server"}
+
+// macFixtureNow is the clock of the macOS fixture runs.
+var macFixtureNow = time.Date(2024, 6, 12, 10, 30, 0, 0, time.UTC)
+
+// macFixture returns the Env and macHost of a macOS fixture. Its
+// system_profiler prints the fixture's reports and counts its runs by
+// arguments.
+func macFixture(t *testing.T, name string) (*Env, *macHost, map[string]int) {
+	t.Helper()
+	dir := filepath.Join("testdata", "macos", name)
+	runs := map[string]int{}
+	env := &Env{
+		Root: dir,
+		Now:  func() time.Time { return macFixtureNow },
+		Exec: func(_ context.Context, prog string, args ...string) ([]byte, error) {
+			if prog != systemProfiler || len(args) < 4 || !slices.Equal(args[:3], []string{"-json", "-detailLevel", "basic"}) {
+				return nil, fmt.Errorf("fake exec: unexpected %s %q", prog, args)
+			}
+			key := strings.Join(args[3:], " ")
+			runs[key]++
+			switch key {
+			case "SPApplicationsDataType":
+				return os.ReadFile(filepath.Join(dir, "applications.json"))
+			case strings.Join(profilerDataTypes(macVersion(&Env{Root: dir}).major()), " "):
+				return os.ReadFile(filepath.Join(dir, "system_profiler.json"))
+			}
+			return nil, fmt.Errorf("fake exec: unexpected data types %q", key)
+		},
+	}
+	sysctl, err := os.ReadFile(filepath.Join(dir, "sysctl.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := parseSysctlText(string(sysctl))
+	h := &macHost{
+		sysctl:     func(name string) string { return values[name] },
+		consoleUID: func() (int, bool) { return 501, true },
+	}
+	return env, h, runs
+}
+
+// TestMacGolden runs every macOS collector on each fixture, validates the
+// inventory against the schema and compares it with the golden file.
+func TestMacGolden(t *testing.T) {
+	for _, name := range macCases {
+		t.Run(name, func(t *testing.T) {
+			env, h, runs := macFixture(t, name)
+			content := map[string]any{"versionclient": "test"}
+			for _, c := range macCollectors {
+				v, err := c.collect(t.Context(), env, h)
+				if errors.Is(err, ErrNoData) {
+					continue
+				}
+				if err != nil {
+					t.Fatalf("%s: %v", c.name, err)
+				}
+				if count(v) > 0 {
+					content[c.key] = v
+				}
+			}
+			for args, n := range runs {
+				if n != 1 {
+					t.Errorf("system_profiler %s ran %d times, want 1", args, n)
+				}
+			}
+			doc := map[string]any{"action": "inventory", "deviceid": "mac-2024-06-12-10-30-00", "content": content}
+			schematest.Validate(t, doc)
+			got, err := json.MarshalIndent(doc, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			golden := filepath.Join("testdata", "macos", name, "inventory.golden.json")
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("read golden file (run with -update to create it): %v", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("inventory of %s differs from %s; run go test ./collectors/ -run TestMacGolden -update and review the diff", name, golden)
+			}
+		})
+	}
+}

@@ -1,0 +1,563 @@
+package collectors
+
+import (
+	"cmp"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// appleInc is how Apple names itself in system_profiler and firmware.
+const appleInc = "Apple Inc."
+
+// macChassis maps the machine names of system_profiler ("MacBook Pro") and
+// the prefixes of model identifiers ("MacBookPro18,3") to SMBIOS chassis
+// names. Apple silicon identifiers ("Mac14,9") name no family.
+var macChassis = []struct{ prefix, chassis string }{
+	{"MacBook", "Laptop"},
+	{"iMac", "All In One"},
+	{"Mac mini", "Mini PC"},
+	{"Macmini", "Mini PC"},
+	{"Mac Studio", "Desktop"},
+	{"Mac Pro", "Tower"},
+	{"MacPro", "Tower"},
+	{"Xserve", "Rack Mount Chassis"},
+}
+
+// macChassisType returns the chassis of a Mac from its machine name, else
+// its model identifier.
+func macChassisType(name, model string) string {
+	for _, s := range []string{name, model} {
+		for _, c := range macChassis {
+			if strings.HasPrefix(s, c.prefix) {
+				return c.chassis
+			}
+		}
+	}
+	return ""
+}
+
+// macVMSystem names the hypervisor of a virtual Mac from its model
+// identifier, "Physical" on real hardware. vmmPresent is kern.hv_vmm_present.
+func macVMSystem(model, vmmPresent string) string {
+	switch {
+	case strings.HasPrefix(model, "VirtualMac"):
+		return "Apple Virtualization"
+	case strings.HasPrefix(model, "VMware"):
+		return "VMware"
+	case strings.HasPrefix(model, "Parallels"):
+		return "Parallels"
+	case strings.HasPrefix(model, "VirtualBox"):
+		return "VirtualBox"
+	case vmmPresent == "1":
+		return "Virtual Machine"
+	}
+	return "Physical"
+}
+
+func macHardware(ctx context.Context, env *Env, h *macHost) (any, error) {
+	r, err := h.profile(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	hw := r.hardware()
+	out := &Hardware{
+		Name:        shortHostname(cmp.Or(h.sysctlValue("kern.hostname"), r.software().LocalHostName)),
+		UUID:        macPlatformUUID(r),
+		ChassisType: macChassisType(hw.MachineName, hw.MachineModel),
+		VMSystem:    macVMSystem(cmp.Or(hw.MachineModel, h.sysctlValue("hw.model")), h.sysctlValue("kern.hv_vmm_present")),
+	}
+	if n, err := strconv.ParseUint(h.sysctlValue("hw.memsize"), 10, 64); err == nil {
+		out.Memory = int(n >> 20)
+	} else {
+		out.Memory = int(parseSizeBytes(hw.PhysicalMemory, true) >> 20)
+	}
+	if s, ok := primaryService(r.Network); ok {
+		out.DefaultGateway = s.IPv4.Router
+		out.DNS = strings.Join(s.DNS.ServerAddresses, "/")
+	}
+	return out, nil
+}
+
+func macBIOS(ctx context.Context, env *Env, h *macHost) (any, error) {
+	r, err := h.profile(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	hw := r.hardware()
+	if hw.MachineModel == "" && hw.SerialNumber == "" {
+		return nil, NoData("no hardware overview")
+	}
+	return &BIOS{
+		BManufacturer: appleInc,
+		BVersion:      clean(hw.BootROMVersion),
+		SManufacturer: appleInc,
+		SModel:        hw.MachineModel,
+		SKUNumber:     clean(hw.ModelNumber),
+		SSN:           macSerial(r),
+		MManufacturer: appleInc,
+		MModel:        hw.MachineModel,
+	}, nil
+}
+
+func macCPUs(ctx context.Context, env *Env, h *macHost) (any, error) {
+	r, err := h.profile(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	hw := r.hardware()
+	pc := parseNumberProcessors(hw.NumberProcessors)
+	c := CPU{
+		Name:   cmp.Or(h.sysctlValue("machdep.cpu.brand_string"), hw.ChipType, hw.CPUType),
+		Arch:   cmp.Or(h.sysctlValue("hw.machine"), macArch(hw)),
+		Core:   cmp.Or(atoi(h.sysctlValue("hw.physicalcpu")), pc.total),
+		Thread: cmp.Or(atoi(h.sysctlValue("hw.logicalcpu")), pc.total),
+		Speed:  parseSpeedMHz(hw.CurrentSpeed),
+	}
+	if c.Name == "" {
+		return nil, NoData("no processor")
+	}
+	switch {
+	case strings.HasPrefix(c.Name, "Apple"):
+		c.Manufacturer = "Apple"
+	case strings.Contains(c.Name, "Intel"):
+		c.Manufacturer = "Intel"
+		c.FamilyNumber = h.sysctlValue("machdep.cpu.family")
+		c.Model = h.sysctlValue("machdep.cpu.model")
+		c.Stepping = atoi(h.sysctlValue("machdep.cpu.stepping"))
+	}
+	if pc.performance > 0 {
+		c.Description = fmt.Sprintf("%d performance and %d efficiency cores", pc.performance, pc.efficiency)
+	}
+	// A Mac Pro may hold two Xeons; their cores and threads are shared.
+	n := max(hw.Packages, 1)
+	c.Core, c.Thread = c.Core/n, c.Thread/n
+	cpus := make([]CPU, n)
+	for i := range cpus {
+		cpus[i] = c
+	}
+	return cpus, nil
+}
+
+// macArch guesses the architecture from the hardware overview when sysctl
+// is absent: Apple silicon has a chip type, Intel Macs a CPU type.
+func macArch(hw spHardware) string {
+	switch {
+	case hw.ChipType != "":
+		return "arm64"
+	case hw.CPUType != "":
+		return "x86_64"
+	}
+	return ""
+}
+
+// spMemory is an SPMemoryDataType entry: on Apple silicon the unified
+// memory itself, on Intel Macs the list of slots.
+type spMemory struct {
+	Size         string     `json:"SPMemoryDataType"`
+	Manufacturer string     `json:"dimm_manufacturer"`
+	Type         string     `json:"dimm_type"`
+	Slots        []spMemory `json:"_items"`
+	Name         string     `json:"_name"`
+	PartNumber   string     `json:"dimm_part_number"`
+	Serial       string     `json:"dimm_serial_number"`
+	DIMMSize     string     `json:"dimm_size"`
+	Speed        string     `json:"dimm_speed"`
+	ECC          string     `json:"global_ecc_state"`
+}
+
+func macMemories(ctx context.Context, env *Env, h *macHost) (any, error) {
+	r, err := h.profile(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	return memoriesFromProfile(r.Memory), nil
+}
+
+// memoriesFromProfile lists the memory modules, numbering slots in order
+// with the empty ones; Apple silicon's unified memory is one module.
+func memoriesFromProfile(entries []spMemory) []Memory {
+	var out []Memory
+	for _, e := range entries {
+		if e.Size != "" {
+			out = append(out, Memory{
+				Capacity:     int(parseSizeBytes(e.Size, true) >> 20),
+				Caption:      "Unified memory",
+				Description:  "Unified memory",
+				Manufacturer: clean(e.Manufacturer),
+				Type:         clean(e.Type),
+				NumSlots:     1,
+			})
+			continue
+		}
+		correction := ""
+		if e.ECC == "ecc_enabled" {
+			correction = "Single-bit ECC"
+		}
+		for i, s := range e.Slots {
+			size := int(parseSizeBytes(s.DIMMSize, true) >> 20)
+			if size == 0 {
+				continue
+			}
+			m := Memory{
+				Capacity:         size,
+				Caption:          s.Name,
+				Description:      "DIMM",
+				Manufacturer:     memoryManufacturer(strings.TrimPrefix(clean(s.Manufacturer), "0x")),
+				Model:            hexText(clean(s.PartNumber)),
+				SerialNumber:     strings.TrimPrefix(clean(s.Serial), "0x"),
+				Type:             clean(s.Type),
+				MemoryCorrection: correction,
+				NumSlots:         i + 1,
+			}
+			if mhz := parseSpeedMHz(s.Speed); mhz > 0 {
+				m.Speed = strconv.Itoa(mhz)
+			}
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// hexText decodes the part numbers Intel Macs print as hexadecimal ASCII
+// ("0x4D34373141..."); other strings are returned as they are.
+func hexText(s string) string {
+	h, ok := strings.CutPrefix(s, "0x")
+	if !ok {
+		return s
+	}
+	b, err := hex.DecodeString(h)
+	if err != nil {
+		return s
+	}
+	t := strings.TrimSpace(strings.Trim(string(b), "\x00"))
+	if t == "" || strings.ContainsFunc(t, func(r rune) bool { return r > unicode.MaxASCII || !unicode.IsPrint(r) }) {
+		return s
+	}
+	return t
+}
+
+// spDiskBus is a controller of SPNVMeDataType or SPSerialATADataType with
+// its drives.
+type spDiskBus struct {
+	Name  string   `json:"_name"`
+	Items []spDisk `json:"_items"`
+}
+
+// spDisk is a drive of an NVMe or SATA controller.
+type spDisk struct {
+	Name        string `json:"_name"`
+	BSDName     string `json:"bsd_name"`
+	Model       string `json:"device_model"`
+	Revision    string `json:"device_revision"`
+	Serial      string `json:"device_serial"`
+	SizeInBytes uint64 `json:"size_in_bytes"`
+	Size        string `json:"size"`
+	MediumType  string `json:"spsata_medium_type"`
+}
+
+func macStorages(ctx context.Context, env *Env, h *macHost) (any, error) {
+	r, err := h.profile(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	var out []Storage
+	for _, bus := range []struct {
+		iface string
+		ctrls []spDiskBus
+	}{{"NVME", r.NVMe}, {"SATA", r.SATA}} {
+		for _, ctrl := range bus.ctrls {
+			for _, d := range ctrl.Items {
+				out = append(out, storageFromDisk(d, bus.iface))
+			}
+		}
+	}
+	return out, nil
+}
+
+// storageFromDisk describes a drive attached to iface ("NVME", "SATA").
+func storageFromDisk(d spDisk, iface string) Storage {
+	model := cmp.Or(clean(d.Model), clean(d.Name))
+	size := d.SizeInBytes
+	if size == 0 {
+		size = parseSizeBytes(d.Size, false)
+	}
+	s := Storage{
+		Name:         d.BSDName,
+		Model:        model,
+		Serial:       clean(d.Serial),
+		Firmware:     strings.TrimRight(clean(d.Revision), "."),
+		DiskSize:     int(size / 1_000_000),
+		Interface:    iface,
+		Description:  diskDescription(iface),
+		Manufacturer: diskManufacturer("", model),
+		Type:         "disk",
+	}
+	if strings.HasPrefix(strings.ToUpper(model), "APPLE") {
+		s.Manufacturer = appleInc
+	}
+	return s
+}
+
+// spGPU is an SPDisplaysDataType entry: a graphics processor and the
+// displays attached to it.
+type spGPU struct {
+	Name     string      `json:"_name"`
+	Model    string      `json:"sppci_model"`
+	VRAM     string      `json:"spdisplays_vram"`
+	VRAMDyn  string      `json:"spdisplays_vram_shared"`
+	Vendor   string      `json:"spdisplays_vendor"`
+	Cores    string      `json:"sppci_cores"`
+	Displays []spDisplay `json:"spdisplays_ndrvs"`
+}
+
+// spDisplay is a display attached to a graphics processor.
+type spDisplay struct {
+	Name       string `json:"_name"`
+	ProductID  string `json:"_spdisplays_display-product-id"`
+	Serial     string `json:"_spdisplays_display-serial-number"`
+	VendorID   string `json:"_spdisplays_display-vendor-id"`
+	Week       string `json:"_spdisplays_display-week"`
+	Year       string `json:"_spdisplays_display-year"`
+	Pixels     string `json:"_spdisplays_pixels"`
+	Resolution string `json:"_spdisplays_resolution"`
+	Connection string `json:"spdisplays_connection_type"`
+	Main       string `json:"spdisplays_main"`
+}
+
+func macVideos(ctx context.Context, env *Env, h *macHost) (any, error) {
+	r, err := h.profile(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	var out []Video
+	for _, g := range r.Displays {
+		v := Video{
+			Name:    cmp.Or(g.Model, g.Name),
+			Chipset: cmp.Or(g.Model, g.Name),
+			Memory:  int(parseSizeBytes(cmp.Or(g.VRAM, g.VRAMDyn), true) >> 20),
+		}
+		for _, d := range g.Displays {
+			if res := pixelResolution(d.Pixels); res != "" && (v.Resolution == "" || d.Main == "spdisplays_yes") {
+				v.Resolution = res
+			}
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// pixelResolution turns "3024 x 1964" into "3024x1964".
+func pixelResolution(s string) string {
+	w, h, ok := strings.Cut(s, " x ")
+	if !ok || atoi(w) == 0 || atoi(h) == 0 {
+		return ""
+	}
+	return strings.TrimSpace(w) + "x" + strings.TrimSpace(h)
+}
+
+func macMonitors(ctx context.Context, env *Env, h *macHost) (any, error) {
+	r, err := h.profile(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	var out []Monitor
+	for _, g := range r.Displays {
+		for _, d := range g.Displays {
+			out = append(out, monitorFromDisplay(d))
+		}
+	}
+	return out, nil
+}
+
+// monitorFromDisplay describes a display: its maker from the PNP id packed
+// in its EDID vendor id, its port from the connection type.
+func monitorFromDisplay(d spDisplay) Monitor {
+	m := Monitor{Name: d.Name, Caption: d.Name, Serial: clean(strings.TrimPrefix(d.Serial, "0x"))}
+	if pnp := pnpFromVendorID(d.VendorID); pnp != "" {
+		m.Manufacturer = cmp.Or(pnpVendors[pnp], pnp)
+	}
+	if year := atoi(d.Year); year > 0 {
+		if week := atoi(d.Week); week > 0 {
+			m.Description = fmt.Sprintf("%d/%d", week, year)
+		} else {
+			m.Description = strconv.Itoa(year)
+		}
+	}
+	if d.Connection == "spdisplays_internal" {
+		m.Port = "Internal"
+	}
+	return m
+}
+
+// pnpFromVendorID decodes the three-letter PNP id packed in an EDID vendor
+// id, five bits a letter ("610" is "APP").
+func pnpFromVendorID(s string) string {
+	n, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 16)
+	if err != nil || n == 0 {
+		return ""
+	}
+	var b [3]byte
+	for i := range b {
+		c := n >> (10 - 5*i) & 0x1f
+		if c < 1 || c > 26 {
+			return ""
+		}
+		b[i] = byte('A' + c - 1)
+	}
+	return string(b[:])
+}
+
+// spAudioGroup is the SPAudioDataType entry listing audio devices.
+type spAudioGroup struct {
+	Items []spAudioDevice `json:"_items"`
+}
+
+// spAudioDevice is a Core Audio device.
+type spAudioDevice struct {
+	Name         string `json:"_name"`
+	Manufacturer string `json:"coreaudio_device_manufacturer"`
+	Transport    string `json:"coreaudio_device_transport"`
+	Inputs       int    `json:"coreaudio_device_input"`
+	Outputs      int    `json:"coreaudio_device_output"`
+}
+
+func macSounds(ctx context.Context, env *Env, h *macHost) (any, error) {
+	r, err := h.profile(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	var out []Sound
+	for _, g := range r.Audio {
+		for _, d := range g.Items {
+			s := Sound{Name: d.Name, Caption: d.Name, Manufacturer: clean(d.Manufacturer)}
+			switch {
+			case d.Inputs > 0 && d.Outputs > 0:
+				s.Description = "input and output"
+			case d.Inputs > 0:
+				s.Description = "input"
+			case d.Outputs > 0:
+				s.Description = "output"
+			}
+			if t, ok := strings.CutPrefix(d.Transport, "coreaudio_device_type_"); ok && s.Description != "" {
+				s.Description += ", " + t
+			}
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// spUSBNode is a node of the USB tree: a bus, hub or device. macOS 26
+// names the keys of SPUSBHostDataType differently from SPUSBDataType's.
+type spUSBNode struct {
+	Name         string      `json:"_name"`
+	VendorID     string      `json:"vendor_id"`
+	ProductID    string      `json:"product_id"`
+	Serial       string      `json:"serial_num"`
+	Manufacturer string      `json:"manufacturer"`
+	HostVendorID string      `json:"USBDeviceKeyVendorID"`
+	HostProduct  string      `json:"USBDeviceKeyProductID"`
+	HostSerial   string      `json:"USBDeviceKeySerialNumber"`
+	HostVendor   string      `json:"USBDeviceKeyVendorName"`
+	Items        []spUSBNode `json:"_items"`
+}
+
+func macUSB(ctx context.Context, env *Env, h *macHost) (any, error) {
+	r, err := h.profile(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	var out []USBDevice
+	var walk func([]spUSBNode)
+	walk = func(nodes []spUSBNode) {
+		for _, n := range nodes {
+			if d, ok := usbFromNode(n); ok {
+				out = append(out, d)
+			}
+			walk(n.Items)
+		}
+	}
+	walk(r.USB)
+	walk(r.USBHost)
+	return out, nil
+}
+
+// usbFromNode describes a USB device; buses have no vendor id and are no
+// device.
+func usbFromNode(n spUSBNode) (USBDevice, bool) {
+	vendor := usbVendorID(cmp.Or(n.VendorID, n.HostVendorID))
+	if vendor == "" {
+		return USBDevice{}, false
+	}
+	d := USBDevice{
+		Name:         n.Name,
+		Caption:      n.Name,
+		VendorID:     vendor,
+		ProductID:    hexID(firstField(cmp.Or(n.ProductID, n.HostProduct))),
+		Serial:       clean(cmp.Or(n.Serial, n.HostSerial)),
+		Manufacturer: clean(cmp.Or(n.Manufacturer, n.HostVendor)),
+	}
+	if d.Manufacturer == "" && vendor == "05ac" {
+		d.Manufacturer = appleInc
+	}
+	return d, true
+}
+
+// usbVendorID reads a vendor id as system_profiler prints it: "0x046d",
+// "0x046d  (Logitech Inc.)", or "apple_vendor_id" for Apple's.
+func usbVendorID(s string) string {
+	if strings.HasPrefix(s, "apple_vendor_id") {
+		return "05ac"
+	}
+	return hexID(firstField(s))
+}
+
+// firstField returns the first word of s.
+func firstField(s string) string {
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return ""
+	}
+	return f[0]
+}
+
+// spPower is an SPPowerDataType entry; the battery's carries its model
+// and health.
+type spPower struct {
+	Name  string `json:"_name"`
+	Model struct {
+		DeviceName   string `json:"sppower_battery_device_name"`
+		Manufacturer string `json:"sppower_battery_manufacturer"`
+		Serial       string `json:"sppower_battery_serial_number"`
+	} `json:"sppower_battery_model_info"`
+	Health struct {
+		CycleCount  int    `json:"sppower_battery_cycle_count"`
+		Condition   string `json:"sppower_battery_health"`
+		MaxCapacity string `json:"sppower_battery_health_maximum_capacity"`
+	} `json:"sppower_battery_health_info"`
+}
+
+func macBatteries(ctx context.Context, env *Env, h *macHost) (any, error) {
+	r, err := h.profile(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	var out []Battery
+	for _, p := range r.Power {
+		if p.Name != "spbattery_information" {
+			continue
+		}
+		// Macs report a battery's health in percent, not in mWh: the
+		// schema has no field for it.
+		out = append(out, Battery{
+			Name:         clean(p.Model.DeviceName),
+			Manufacturer: clean(p.Model.Manufacturer),
+			Serial:       clean(p.Model.Serial),
+		})
+	}
+	return out, nil
+}

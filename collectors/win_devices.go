@@ -1,0 +1,526 @@
+package collectors
+
+import (
+	"cmp"
+	"encoding/base64"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+type win32Processor struct {
+	Name, Manufacturer, Description, ProcessorId, SerialNumber string
+	NumberOfCores, NumberOfEnabledCore                         uint32
+	NumberOfLogicalProcessors, MaxClockSpeed, ExtClock         uint32
+	Architecture                                               uint16
+}
+
+// processorArchs maps Win32_Processor.Architecture to the schema's names.
+var processorArchs = map[uint16]string{0: "i686", 5: "arm", 9: "x86_64", 12: "aarch64"}
+
+var cpuDescription = regexp.MustCompile(`Family (\d+) Model (\d+) Stepping (\d+)`)
+
+// cpuID formats a ProcessorId ("BFEBFBFF000906A3", the CPUID signature
+// and feature flags) as dmidecode prints it: bytes in memory order.
+func cpuID(s string) string {
+	n, err := strconv.ParseUint(strings.TrimSpace(s), 16, 64)
+	if err != nil || n == 0 {
+		return ""
+	}
+	b := make([]string, 8)
+	for i := range b {
+		b[i] = fmt.Sprintf("%02X", byte(n>>(8*i)))
+	}
+	return strings.Join(b, " ")
+}
+
+// winCPUs builds the cpus section, one entry per socket.
+func winCPUs(h winHost) ([]CPU, error) {
+	procs, err := queryWMI[win32Processor](h.wmi, "Win32_Processor", "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]CPU, 0, len(procs))
+	for _, p := range procs {
+		c := CPU{
+			Name:          strings.TrimSpace(p.Name),
+			Manufacturer:  cmp.Or(cpuVendors[p.Manufacturer], clean(p.Manufacturer)),
+			Description:   p.Description,
+			Arch:          processorArchs[p.Architecture],
+			Core:          int(cmp.Or(p.NumberOfEnabledCore, p.NumberOfCores)),
+			CoreCount:     int(p.NumberOfCores),
+			Thread:        int(p.NumberOfLogicalProcessors),
+			Speed:         int(p.MaxClockSpeed),
+			ExternalClock: int(p.ExtClock),
+			ID:            cpuID(p.ProcessorId),
+			Serial:        clean(p.SerialNumber),
+		}
+		if m := cpuDescription.FindStringSubmatch(p.Description); m != nil {
+			c.FamilyNumber, c.Model, c.Stepping = m[1], m[2], atoi(m[3])
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+type win32PhysicalMemory struct {
+	Capacity                                                         uint64
+	DeviceLocator, BankLabel, Manufacturer, SerialNumber, PartNumber string
+	Speed, ConfiguredClockSpeed, SMBIOSMemoryType                    uint32
+	FormFactor, MemoryType                                           uint16
+}
+
+// wmiMemoryFormFactors names Win32_PhysicalMemory.FormFactor, a CIM
+// enumeration that differs from SMBIOS's.
+var wmiMemoryFormFactors = [...]string{
+	1: "Other", 2: "SIP", 3: "DIP", 4: "ZIP", 5: "SOJ", 6: "Proprietary", 7: "SIMM",
+	8: "DIMM", 9: "TSOP", 10: "PGA", 11: "RIMM", 12: "SODIMM", 13: "SRIMM", 14: "SMD",
+	15: "SSMP", 16: "QFP", 17: "TQFP", 18: "SOIC", 19: "LCC", 20: "PLCC", 21: "BGA",
+	22: "FPBGA", 23: "LGA",
+}
+
+// wmiMemoryTypes names Win32_PhysicalMemory.MemoryType, used before
+// Windows 10 gave SMBIOSMemoryType.
+var wmiMemoryTypes = [...]string{
+	1: "Other", 3: "DRAM", 4: "Synchronous DRAM", 5: "Cache DRAM", 6: "EDO",
+	7: "EDRAM", 8: "VRAM", 9: "SRAM", 10: "RAM", 11: "ROM", 12: "Flash",
+	13: "EEPROM", 14: "FEPROM", 15: "EPROM", 16: "CDRAM", 17: "3DRAM",
+	18: "SDRAM", 19: "SGRAM", 20: "RDRAM", 21: "DDR", 22: "DDR2",
+	23: "DDR2 FB-DIMM", 24: "DDR3", 25: "FBD2",
+}
+
+// tableName returns names[n], "" when out of range.
+func tableName(names []string, n uint32) string {
+	if int(n) >= len(names) {
+		return ""
+	}
+	return names[n]
+}
+
+// winMemoryMaker names a module maker. Windows passes the SPD's JEDEC
+// code through, often doubled ("80AD000080AD"), when it has no name.
+func winMemoryMaker(s string) string {
+	s = clean(s)
+	if len(s) == 12 && strings.Trim(strings.ToUpper(s), "0123456789ABCDEF") == "" {
+		s = s[:4]
+	}
+	return memoryManufacturer(s)
+}
+
+// winMemories builds the memories section.
+func winMemories(h winHost) ([]Memory, error) {
+	mods, err := queryWMI[win32PhysicalMemory](h.wmi, "Win32_PhysicalMemory", "")
+	if err != nil {
+		return nil, err
+	}
+	type array struct{ MemoryErrorCorrection uint16 }
+	arr := queryFirst[array](h.wmi, "Win32_PhysicalMemoryArray")
+	out := make([]Memory, 0, len(mods))
+	for i, m := range mods {
+		mem := Memory{
+			Capacity:         int(m.Capacity >> 20),
+			Caption:          clean(m.DeviceLocator),
+			Description:      tableName(wmiMemoryFormFactors[:], uint32(m.FormFactor)),
+			FormFactor:       tableName(wmiMemoryFormFactors[:], uint32(m.FormFactor)),
+			Manufacturer:     winMemoryMaker(m.Manufacturer),
+			SerialNumber:     clean(m.SerialNumber),
+			Model:            clean(m.PartNumber),
+			NumSlots:         i + 1,
+			MemoryCorrection: enumName(memoryCorrections[:], byte(arr.MemoryErrorCorrection)),
+			Type:             cmp.Or(enumName(memoryTypes[:], byte(m.SMBIOSMemoryType)), tableName(wmiMemoryTypes[:], uint32(m.MemoryType))),
+		}
+		if s := cmp.Or(m.ConfiguredClockSpeed, m.Speed); s > 0 {
+			mem.Speed = strconv.Itoa(int(s))
+		}
+		out = append(out, mem)
+	}
+	return out, nil
+}
+
+type win32DiskDrive struct {
+	Model, SerialNumber, InterfaceType, MediaType, FirmwareRevision string
+	Manufacturer, Name, PNPDeviceID, Description                    string
+	Size                                                            uint64
+}
+
+// winDiskInterface tells a disk's bus: WMI says SCSI for NVMe disks, whose
+// device id names the bus.
+func winDiskInterface(d win32DiskDrive) string {
+	id := strings.ToUpper(d.PNPDeviceID)
+	switch {
+	case strings.Contains(id, "NVME"):
+		return "NVME"
+	case strings.HasPrefix(id, "USBSTOR"):
+		return "USB"
+	}
+	return strings.ToUpper(d.InterfaceType)
+}
+
+// winStorages builds the storages section from the disk drives.
+func winStorages(h winHost) ([]Storage, error) {
+	disks, err := queryWMI[win32DiskDrive](h.wmi, "Win32_DiskDrive", "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Storage, 0, len(disks))
+	for _, d := range disks {
+		maker := d.Manufacturer
+		if strings.HasPrefix(maker, "(") {
+			maker = "" // "(Standard disk drives)"
+		}
+		s := Storage{
+			Name:         d.Name,
+			Model:        clean(d.Model),
+			Description:  d.Description,
+			Serial:       clean(strings.TrimSuffix(strings.TrimSpace(d.SerialNumber), ".")),
+			Firmware:     clean(d.FirmwareRevision),
+			Interface:    winDiskInterface(d),
+			Manufacturer: diskManufacturer(maker, d.Model),
+			DiskSize:     int(d.Size / 1_000_000),
+			Type:         "disk",
+		}
+		if strings.Contains(strings.ToLower(d.MediaType), "removable") {
+			s.Type = "removable"
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+type win32LogicalDisk struct {
+	DeviceID, VolumeName, FileSystem, VolumeSerialNumber, Description, ProviderName string
+	Size, FreeSpace                                                                 uint64
+	DriveType                                                                       uint32
+}
+
+type win32EncryptableVolume struct {
+	DriveLetter                                          string
+	ProtectionStatus, ConversionStatus, EncryptionMethod uint32
+}
+
+// bitlockerMethods names Win32_EncryptableVolume.EncryptionMethod.
+var bitlockerMethods = [...]string{
+	1: "AES_128_WITH_DIFFUSER", 2: "AES_256_WITH_DIFFUSER", 3: "AES_128", 4: "AES_256",
+	5: "HARDWARE_ENCRYPTION", 6: "XTS_AES_128", 7: "XTS_AES_256",
+}
+
+// bitlockerState fills a drive's encryption fields from its BitLocker
+// volume: "Yes" when fully encrypted, "Partially" while converting.
+func bitlockerState(d *Drive, v win32EncryptableVolume) {
+	d.EncryptName = "BitLocker"
+	switch v.ConversionStatus {
+	case 0:
+		d.EncryptStatus = "No"
+		return
+	case 1:
+		d.EncryptStatus = "Yes"
+	default:
+		d.EncryptStatus = "Partially"
+	}
+	d.EncryptAlgo = tableName(bitlockerMethods[:], v.EncryptionMethod)
+	d.EncryptType = "software"
+	if v.EncryptionMethod == 5 {
+		d.EncryptType = "hardware"
+	}
+}
+
+// winDrives builds the drives section from the lettered volumes.
+func winDrives(h winHost) ([]Drive, error) {
+	disks, err := queryWMI[win32LogicalDisk](h.wmi, "Win32_LogicalDisk", "")
+	if err != nil {
+		return nil, err
+	}
+	osys := queryFirst[win32OperatingSystem](h.wmi, "Win32_OperatingSystem")
+	// BitLocker is absent from Home editions and servers without the
+	// feature; its namespace then does not exist.
+	vols, _ := queryWMI[win32EncryptableVolume](h.wmi, `root\CIMV2\Security\MicrosoftVolumeEncryption:Win32_EncryptableVolume`, "")
+	out := make([]Drive, 0, len(disks))
+	for _, l := range disks {
+		d := Drive{
+			Letter:      l.DeviceID,
+			Label:       l.VolumeName,
+			Filesystem:  l.FileSystem,
+			Serial:      l.VolumeSerialNumber,
+			Description: l.Description,
+			Volumn:      l.ProviderName,
+			Total:       int64(l.Size >> 20),
+			Free:        int64(l.FreeSpace >> 20),
+			SystemDrive: l.DeviceID != "" && strings.EqualFold(l.DeviceID, osys.SystemDrive),
+		}
+		for _, v := range vols {
+			if strings.EqualFold(v.DriveLetter, l.DeviceID) {
+				bitlockerState(&d, v)
+			}
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+type win32VideoController struct {
+	Name, VideoProcessor, PNPDeviceID                                  string
+	AdapterRAM, CurrentHorizontalResolution, CurrentVerticalResolution uint32
+}
+
+// winVideos builds the videos section.
+func winVideos(h winHost) ([]Video, error) {
+	vcs, err := queryWMI[win32VideoController](h.wmi, "Win32_VideoController", "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Video, 0, len(vcs))
+	for _, v := range vcs {
+		vid := Video{Name: v.Name, Chipset: clean(v.VideoProcessor), Memory: int(v.AdapterRAM >> 20)}
+		if v.CurrentHorizontalResolution > 0 && v.CurrentVerticalResolution > 0 {
+			vid.Resolution = fmt.Sprintf("%dx%d", v.CurrentHorizontalResolution, v.CurrentVerticalResolution)
+		}
+		out = append(out, vid)
+	}
+	return out, nil
+}
+
+// winSounds builds the sounds section.
+func winSounds(h winHost) ([]Sound, error) {
+	type device struct{ Name, Manufacturer, Caption, Description string }
+	devs, err := queryWMI[device](h.wmi, "Win32_SoundDevice", "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Sound, 0, len(devs))
+	for _, d := range devs {
+		out = append(out, Sound{Name: d.Name, Manufacturer: d.Manufacturer, Caption: d.Caption, Description: d.Description})
+	}
+	return out, nil
+}
+
+type win32PnPEntity struct {
+	Name, Caption, Manufacturer, PNPDeviceID, PNPClass, Service string
+}
+
+// pnpID is what a PnP device instance id tells: "USB\VID_046D&PID_C52B\5&2B…"
+// or "PCI\VEN_8086&DEV_A0E8&SUBSYS_0A9F1028&REV_20\3&…".
+type pnpID struct {
+	bus      string
+	fields   map[string]string // VID, PID, VEN, DEV, SUBSYS, REV, MI
+	instance string
+}
+
+// parsePnPID splits a device instance id.
+func parsePnPID(s string) pnpID {
+	parts := strings.SplitN(s, `\`, 3)
+	id := pnpID{bus: strings.ToUpper(parts[0]), fields: map[string]string{}}
+	if len(parts) > 1 {
+		for f := range strings.SplitSeq(parts[1], "&") {
+			if k, v, ok := strings.Cut(f, "_"); ok {
+				id.fields[strings.ToUpper(k)] = v
+			}
+		}
+	}
+	if len(parts) > 2 {
+		id.instance = parts[2]
+	}
+	return id
+}
+
+// makerName drops Windows' generic "(Standard …)" makers.
+func makerName(s string) string {
+	if strings.HasPrefix(s, "(") {
+		return ""
+	}
+	return clean(s)
+}
+
+// pnpEntities lists the present PnP devices.
+func pnpEntities(h winHost) ([]win32PnPEntity, error) {
+	return queryWMI[win32PnPEntity](h.wmi, "Win32_PnPEntity", "")
+}
+
+// winUSB builds the usbdevices section: USB devices, without hubs' root
+// entries and the interfaces (MI_) of composite devices.
+func winUSB(h winHost) ([]USBDevice, error) {
+	ents, err := pnpEntities(h)
+	if err != nil {
+		return nil, err
+	}
+	var out []USBDevice
+	for _, e := range ents {
+		id := parsePnPID(e.PNPDeviceID)
+		vid, pid := id.fields["VID"], id.fields["PID"]
+		if id.bus != "USB" || vid == "" || pid == "" || id.fields["MI"] != "" {
+			continue
+		}
+		u := USBDevice{
+			Name:         e.Name,
+			Caption:      e.Caption,
+			Manufacturer: makerName(e.Manufacturer),
+			VendorID:     strings.ToLower(vid),
+			ProductID:    strings.ToLower(pid),
+		}
+		// Windows makes up an instance id with '&' for devices without
+		// serial number.
+		if !strings.Contains(id.instance, "&") {
+			u.Serial = clean(id.instance)
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// winControllers builds the controllers section from the PCI devices.
+func winControllers(h winHost) ([]Controller, error) {
+	ents, err := pnpEntities(h)
+	if err != nil {
+		return nil, err
+	}
+	var out []Controller
+	for _, e := range ents {
+		id := parsePnPID(e.PNPDeviceID)
+		if id.bus != "PCI" || id.fields["VEN"] == "" {
+			continue
+		}
+		c := Controller{
+			Name:         e.Name,
+			Caption:      e.Caption,
+			Manufacturer: makerName(e.Manufacturer),
+			Driver:       e.Service,
+			Type:         e.PNPClass,
+			VendorID:     strings.ToLower(id.fields["VEN"]),
+			ProductID:    strings.ToLower(id.fields["DEV"]),
+			Rev:          strings.ToLower(id.fields["REV"]),
+		}
+		// SUBSYS is the subsystem device id, then its vendor id.
+		if ss := strings.ToLower(id.fields["SUBSYS"]); len(ss) == 8 && ss != "00000000" {
+			c.PCISubsystemID = ss[4:] + ":" + ss[:4]
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// winMonitors builds the monitors section from the EDID Windows keeps for
+// each present display.
+func winMonitors(h winHost) ([]Monitor, error) {
+	mons, err := queryWMI[win32PnPEntity](h.wmi, "Win32_PnPEntity", "PNPClass = 'Monitor'")
+	if err != nil {
+		return nil, err
+	}
+	var out []Monitor
+	for _, m := range mons {
+		v := openValues(h.reg, hklm, `SYSTEM\CurrentControlSet\Enum\`+m.PNPDeviceID+`\Device Parameters`, view64)
+		raw := v.bin("EDID")
+		v.close()
+		e, err := parseEDID(raw)
+		if err != nil {
+			continue
+		}
+		mon := monitorFromEDID(e)
+		mon.Base64 = base64.StdEncoding.EncodeToString(raw)
+		mon.Caption = cmp.Or(mon.Caption, m.Name)
+		out = append(out, mon)
+	}
+	return out, nil
+}
+
+// Printer is one entry of the printers section.
+type Printer struct {
+	Name           string `json:"name"`
+	Description    string `json:"description,omitempty"`
+	Driver         string `json:"driver,omitempty"`
+	Port           string `json:"port,omitempty"`
+	PrintProcessor string `json:"printprocessor,omitempty"`
+	Resolution     string `json:"resolution,omitempty"`
+	Network        bool   `json:"network,omitempty"`
+	Shared         bool   `json:"shared,omitempty"`
+	ShareName      string `json:"sharename,omitempty"`
+	ServerName     string `json:"servername,omitempty"`
+	Status         string `json:"status,omitempty"`
+	Comment        string `json:"comment,omitempty"`
+}
+
+// printerStatuses names Win32_Printer.PrinterStatus.
+var printerStatuses = [...]string{1: "Other", 3: "Idle", 4: "Printing", 5: "Warmup", 6: "Stopped Printing", 7: "Offline"}
+
+// winPrinters builds the printers section.
+func winPrinters(h winHost) ([]Printer, error) {
+	type printer struct {
+		Name, DriverName, PortName, PrintProcessor, ShareName, ServerName, Comment, Location string
+		Network, Shared                                                                      bool
+		HorizontalResolution, VerticalResolution                                             uint32
+		PrinterStatus                                                                        uint16
+	}
+	ps, err := queryWMI[printer](h.wmi, "Win32_Printer", "")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Printer, 0, len(ps))
+	for _, p := range ps {
+		pr := Printer{
+			Name:           p.Name,
+			Description:    p.Location,
+			Driver:         p.DriverName,
+			Port:           p.PortName,
+			PrintProcessor: p.PrintProcessor,
+			Network:        p.Network,
+			Shared:         p.Shared,
+			ShareName:      p.ShareName,
+			ServerName:     p.ServerName,
+			Comment:        p.Comment,
+			Status:         tableName(printerStatuses[:], uint32(p.PrinterStatus)),
+		}
+		if p.HorizontalResolution > 0 && p.VerticalResolution > 0 {
+			pr.Resolution = fmt.Sprintf("%dx%d", p.HorizontalResolution, p.VerticalResolution)
+		}
+		out = append(out, pr)
+	}
+	return out, nil
+}
+
+// batteryChemistries names Win32_Battery.Chemistry.
+var batteryChemistries = [...]string{
+	1: "Other", 3: "Lead Acid", 4: "Nickel Cadmium", 5: "Nickel Metal Hydride",
+	6: "Lithium-ion", 7: "Zinc air", 8: "Lithium Polymer",
+}
+
+// winBatteries builds the batteries section: Win32_Battery, completed by
+// the battery driver's static data in root\WMI.
+func winBatteries(h winHost) ([]Battery, error) {
+	type battery struct {
+		Name, DeviceID                                    string
+		DesignCapacity, FullChargeCapacity, DesignVoltage uint64
+		Chemistry                                         uint16
+	}
+	type static struct {
+		DeviceName, ManufactureName, SerialNumber string
+		DesignedCapacity                          uint32
+	}
+	type full struct{ FullChargedCapacity uint32 }
+	bats, err := queryWMI[battery](h.wmi, "Win32_Battery", "")
+	if err != nil {
+		return nil, err
+	}
+	statics, _ := queryWMI[static](h.wmi, `root\WMI:BatteryStaticData`, "")
+	fulls, _ := queryWMI[full](h.wmi, `root\WMI:BatteryFullChargedCapacity`, "")
+	out := make([]Battery, 0, len(bats))
+	for i, b := range bats {
+		bat := Battery{
+			Name:         cmp.Or(clean(b.Name), clean(b.DeviceID)),
+			Chemistry:    tableName(batteryChemistries[:], uint32(b.Chemistry)),
+			Capacity:     int(b.DesignCapacity),
+			RealCapacity: int(b.FullChargeCapacity),
+			Voltage:      int(b.DesignVoltage),
+		}
+		if i < len(statics) {
+			s := statics[i]
+			bat.Name = cmp.Or(clean(s.DeviceName), bat.Name)
+			bat.Manufacturer = clean(s.ManufactureName)
+			bat.Serial = clean(s.SerialNumber)
+			bat.Capacity = cmp.Or(bat.Capacity, int(s.DesignedCapacity))
+		}
+		if i < len(fulls) {
+			bat.RealCapacity = cmp.Or(bat.RealCapacity, int(fulls[i].FullChargedCapacity))
+		}
+		out = append(out, bat)
+	}
+	return out, nil
+}

@@ -1,0 +1,497 @@
+package collectors
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"unicode/utf16"
+)
+
+// Fixture sources: a Windows machine described by files, to run the Windows
+// collectors anywhere. A case directory holds registry.reg, a regedit
+// export, and wmi/<Class>.json, the instances of each class as JSON arrays
+// of objects with WMI's property names.
+
+// winFixture loads the fixture machine in dir.
+func winFixture(dir string) (winHost, error) {
+	reg := &regFile{}
+	b, err := os.ReadFile(filepath.Join(dir, "registry.reg"))
+	switch {
+	case err == nil:
+		if reg, err = parseRegFile(b); err != nil {
+			return winHost{}, fmt.Errorf("load %s: %w", dir, err)
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return winHost{}, err
+	}
+	return winHost{wmi: wmiFixture{dir: filepath.Join(dir, "wmi")}, reg: reg}, nil
+}
+
+// wmiFixture answers queries from wmi/<Class>.json files; a class without a
+// file has no instances.
+type wmiFixture struct{ dir string }
+
+// Query implements wmiSource.
+func (f wmiFixture) Query(class, where string, dst any) error {
+	if _, c, ok := strings.Cut(class, ":"); ok {
+		class = c
+	}
+	conds, err := parseWQLWhere(where)
+	if err != nil {
+		return err
+	}
+	var objs []map[string]any
+	b, err := os.ReadFile(filepath.Join(f.dir, class+".json"))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return err
+	default:
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.UseNumber()
+		if err := d.Decode(&objs); err != nil {
+			return fmt.Errorf("parse %s.json: %w", class, err)
+		}
+	}
+	out := reflect.ValueOf(dst).Elem()
+	out.Set(reflect.MakeSlice(out.Type(), 0, len(objs)))
+	for _, o := range objs {
+		if !conds.match(o) {
+			continue
+		}
+		ev := reflect.New(out.Type().Elem()).Elem()
+		if err := fillWMIStruct(ev, o); err != nil {
+			return fmt.Errorf("load %s: %w", class, err)
+		}
+		out.Set(reflect.Append(out, ev))
+	}
+	return nil
+}
+
+// fillWMIStruct sets the fields of v from the properties of o, matched by
+// name without regard to case, converting as the WMI client does (numbers
+// from numeric strings, as WMI passes 64-bit integers as strings). Absent
+// and null properties leave fields zero.
+func fillWMIStruct(v reflect.Value, o map[string]any) error {
+	props := make(map[string]any, len(o))
+	for k, val := range o {
+		props[strings.ToLower(k)] = val
+	}
+	for i := range v.NumField() {
+		name := v.Type().Field(i).Name
+		val, ok := props[strings.ToLower(name)]
+		if !ok || val == nil {
+			continue
+		}
+		if err := setWMIValue(v.Field(i), val); err != nil {
+			return fmt.Errorf("property %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func setWMIValue(f reflect.Value, val any) error {
+	switch f.Kind() {
+	case reflect.String:
+		s, ok := val.(string)
+		if !ok {
+			return fmt.Errorf("%v is not a string", val)
+		}
+		f.SetString(s)
+	case reflect.Bool:
+		b, ok := val.(bool)
+		if !ok {
+			return fmt.Errorf("%v is not a boolean", val)
+		}
+		f.SetBool(b)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, err := strconv.ParseInt(fmt.Sprint(val), 10, 64)
+		if err != nil || f.OverflowInt(n) {
+			return fmt.Errorf("%v is not a %s", val, f.Type())
+		}
+		f.SetInt(n)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, err := strconv.ParseUint(fmt.Sprint(val), 10, 64)
+		if err != nil || f.OverflowUint(n) {
+			return fmt.Errorf("%v is not a %s", val, f.Type())
+		}
+		f.SetUint(n)
+	case reflect.Float32, reflect.Float64:
+		n, err := strconv.ParseFloat(fmt.Sprint(val), 64)
+		if err != nil {
+			return fmt.Errorf("%v is not a number", val)
+		}
+		f.SetFloat(n)
+	case reflect.Slice:
+		arr, ok := val.([]any)
+		if !ok {
+			return fmt.Errorf("%v is not an array", val)
+		}
+		s := reflect.MakeSlice(f.Type(), len(arr), len(arr))
+		for i, e := range arr {
+			if err := setWMIValue(s.Index(i), e); err != nil {
+				return err
+			}
+		}
+		f.Set(s)
+	default:
+		return fmt.Errorf("unsupported field type %s", f.Type())
+	}
+	return nil
+}
+
+// wqlCond is one "Property = literal" (or <>) condition of a WHERE clause.
+type wqlCond struct {
+	prop  string
+	not   bool
+	value any // string, bool or float64
+}
+
+type wqlConds []wqlCond
+
+// parseWQLWhere parses the conjunctions of equalities the collectors use:
+// `LocalAccount = TRUE AND Name <> 'x'`.
+func parseWQLWhere(where string) (wqlConds, error) {
+	var conds wqlConds
+	if strings.TrimSpace(where) == "" {
+		return nil, nil
+	}
+	for part := range strings.SplitSeq(where, " AND ") {
+		op, not := "=", false
+		if strings.Contains(part, "<>") {
+			op, not = "<>", true
+		}
+		prop, lit, ok := strings.Cut(part, op)
+		if !ok {
+			return nil, fmt.Errorf("unsupported WQL condition %q", part)
+		}
+		c := wqlCond{prop: strings.ToLower(strings.TrimSpace(prop)), not: not}
+		lit = strings.TrimSpace(lit)
+		switch {
+		case strings.EqualFold(lit, "TRUE"), strings.EqualFold(lit, "FALSE"):
+			c.value = strings.EqualFold(lit, "TRUE")
+		case len(lit) >= 2 && (lit[0] == '\'' || lit[0] == '"') && lit[len(lit)-1] == lit[0]:
+			c.value = lit[1 : len(lit)-1]
+		default:
+			n, err := strconv.ParseFloat(lit, 64)
+			if err != nil {
+				return nil, fmt.Errorf("unsupported WQL literal %q", lit)
+			}
+			c.value = n
+		}
+		conds = append(conds, c)
+	}
+	return conds, nil
+}
+
+// match reports whether an instance meets every condition.
+func (cs wqlConds) match(o map[string]any) bool {
+	for _, c := range cs {
+		var got any
+		for k, v := range o {
+			if strings.ToLower(k) == c.prop {
+				got = v
+			}
+		}
+		eq := false
+		switch want := c.value.(type) {
+		case bool:
+			b, ok := got.(bool)
+			eq = ok && b == want
+		case string:
+			s, ok := got.(string)
+			eq = ok && strings.EqualFold(s, want)
+		case float64:
+			n, err := strconv.ParseFloat(fmt.Sprint(got), 64)
+			eq = err == nil && math.Abs(n-want) < 1e-9
+		}
+		if eq == c.not {
+			return false
+		}
+	}
+	return true
+}
+
+// regFile is a registry loaded from a regedit export.
+type regFile struct {
+	keys map[string]*regFileKey // by upper-case full path
+}
+
+// regFileKey is one key of a regFile.
+type regFileKey struct {
+	subkeys []string
+	values  map[string]regFileValue // by lower-case name
+}
+
+// regFileValue is a typed registry value.
+type regFileValue struct {
+	kind int // one of the regType constants
+	str  string
+	strs []string
+	num  uint64
+	bin  []byte
+}
+
+// Registry value types, as numbered in winnt.h.
+const (
+	regSZ       = 1
+	regExpandSZ = 2
+	regBinary   = 3
+	regDword    = 4
+	regMultiSZ  = 7
+	regQword    = 11
+)
+
+// parseRegFile parses a "Windows Registry Editor Version 5.00" export, in
+// UTF-16LE with its byte order mark as regedit writes it, or in UTF-8.
+func parseRegFile(b []byte) (*regFile, error) {
+	text, err := decodeRegText(b)
+	if err != nil {
+		return nil, err
+	}
+	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
+	if len(lines) == 0 || (strings.TrimSpace(lines[0]) != "Windows Registry Editor Version 5.00" && strings.TrimSpace(lines[0]) != "REGEDIT4") {
+		return nil, errors.New("parse registry file: no regedit header")
+	}
+	r := &regFile{keys: map[string]*regFileKey{}}
+	var cur *regFileKey
+	for i := 1; i < len(lines); i++ {
+		line := strings.TrimSpace(lines[i])
+		// Hexadecimal data continues on the next line after a backslash.
+		for strings.HasSuffix(line, `\`) && !strings.HasPrefix(line, "[") && i+1 < len(lines) {
+			i++
+			line = line[:len(line)-1] + strings.TrimSpace(lines[i])
+		}
+		switch {
+		case line == "" || line[0] == ';':
+		case line[0] == '[':
+			path := strings.TrimSuffix(line[1:], "]")
+			if strings.HasPrefix(path, "-") {
+				cur = nil // a deletion, not a key
+				continue
+			}
+			cur = r.key(path)
+		case cur == nil:
+		default:
+			name, val, err := parseRegValue(line)
+			if err != nil {
+				return nil, fmt.Errorf("parse registry file line %d: %w", i+1, err)
+			}
+			if val != nil {
+				cur.values[strings.ToLower(name)] = *val
+			}
+		}
+	}
+	return r, nil
+}
+
+// decodeRegText decodes a .reg file's bytes to text.
+func decodeRegText(b []byte) (string, error) {
+	if bytes.HasPrefix(b, []byte{0xFF, 0xFE}) {
+		b = b[2:]
+		if len(b)%2 != 0 {
+			return "", errors.New("parse registry file: odd UTF-16 length")
+		}
+		u := make([]uint16, len(b)/2)
+		for i := range u {
+			u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
+		}
+		return string(utf16.Decode(u)), nil
+	}
+	return string(bytes.TrimPrefix(b, []byte{0xEF, 0xBB, 0xBF})), nil
+}
+
+// key returns the key at path, creating it and its parents.
+func (r *regFile) key(path string) *regFileKey {
+	id := strings.ToUpper(path)
+	if k, ok := r.keys[id]; ok {
+		return k
+	}
+	k := &regFileKey{values: map[string]regFileValue{}}
+	r.keys[id] = k
+	if i := strings.LastIndexByte(path, '\\'); i > 0 {
+		parent := r.key(path[:i])
+		parent.subkeys = append(parent.subkeys, path[i+1:])
+	}
+	return k
+}
+
+// parseRegValue parses `"name"=data` or `@=data`. A nil value is a
+// deletion ("name"=-).
+func parseRegValue(line string) (string, *regFileValue, error) {
+	var name, rest string
+	if strings.HasPrefix(line, "@=") {
+		rest = line[2:]
+	} else {
+		n, r, err := regQuoted(line)
+		if err != nil {
+			return "", nil, err
+		}
+		if !strings.HasPrefix(r, "=") {
+			return "", nil, fmt.Errorf("value %q: no '='", n)
+		}
+		name, rest = n, r[1:]
+	}
+	rest = strings.TrimSpace(rest)
+	switch {
+	case rest == "-":
+		return name, nil, nil
+	case strings.HasPrefix(rest, `"`):
+		s, _, err := regQuoted(rest)
+		return name, &regFileValue{kind: regSZ, str: s}, err
+	case strings.HasPrefix(rest, "dword:"):
+		n, err := strconv.ParseUint(rest[6:], 16, 32)
+		return name, &regFileValue{kind: regDword, num: n}, err
+	}
+	kind := regBinary
+	data := ""
+	switch {
+	case strings.HasPrefix(rest, "hex:"):
+		data = rest[4:]
+	case strings.HasPrefix(rest, "hex("):
+		t, d, ok := strings.Cut(rest[4:], "):")
+		if !ok {
+			return "", nil, fmt.Errorf("value %q: bad hex type", name)
+		}
+		k, err := strconv.ParseUint(t, 16, 32)
+		if err != nil {
+			return "", nil, fmt.Errorf("value %q: bad hex type: %w", name, err)
+		}
+		kind, data = int(k), d
+	default:
+		return "", nil, fmt.Errorf("value %q: unknown data %q", name, rest)
+	}
+	raw, err := hex.DecodeString(strings.ReplaceAll(strings.ReplaceAll(data, ",", ""), " ", ""))
+	if err != nil {
+		return "", nil, fmt.Errorf("value %q: %w", name, err)
+	}
+	v := &regFileValue{kind: kind, bin: raw}
+	switch kind {
+	case regSZ, regExpandSZ:
+		v.str = strings.TrimRight(utf16LE(raw), "\x00")
+	case regMultiSZ:
+		for s := range strings.SplitSeq(strings.TrimRight(utf16LE(raw), "\x00"), "\x00") {
+			v.strs = append(v.strs, s)
+		}
+	case regDword, regQword:
+		for i := len(raw) - 1; i >= 0; i-- {
+			v.num = v.num<<8 | uint64(raw[i])
+		}
+	}
+	return name, v, nil
+}
+
+// regQuoted reads a quoted string with regedit's \\ and \" escapes at the
+// start of s and returns it and what follows.
+func regQuoted(s string) (string, string, error) {
+	if !strings.HasPrefix(s, `"`) {
+		return "", "", fmt.Errorf("expected a quoted string in %q", s)
+	}
+	var b strings.Builder
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' && i+1 < len(s):
+			i++
+			b.WriteByte(s[i])
+		case c == '"':
+			return b.String(), s[i+1:], nil
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return "", "", fmt.Errorf("unterminated string %q", s)
+}
+
+// utf16LE decodes little-endian UTF-16.
+func utf16LE(b []byte) string {
+	u := make([]uint16, len(b)/2)
+	for i := range u {
+		u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
+	}
+	return string(utf16.Decode(u))
+}
+
+// hiveNames are the root keys as regedit writes them.
+var hiveNames = map[regHive]string{hklm: "HKEY_LOCAL_MACHINE", hku: "HKEY_USERS"}
+
+// OpenKey implements registrySource. The 32-bit view of HKLM\SOFTWARE is
+// its WOW6432Node subkey, as Windows redirects it for 32-bit programs.
+func (r *regFile) OpenKey(hive regHive, path string, view regView) (regKey, error) {
+	path = strings.Trim(path, `\`)
+	if view == view32 && hive == hklm {
+		if rest, ok := cutPrefixFold(path, `SOFTWARE`); ok && !hasPrefixFold(rest, `\WOW6432Node`) {
+			path = `SOFTWARE\WOW6432Node` + rest
+		}
+	}
+	full := hiveNames[hive]
+	if path != "" {
+		full += `\` + path
+	}
+	k, ok := r.keys[strings.ToUpper(full)]
+	if !ok {
+		return nil, fmt.Errorf("open %s: %w", full, errKeyNotFound)
+	}
+	return k, nil
+}
+
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if !hasPrefixFold(s, prefix) || (len(s) > len(prefix) && s[len(prefix)] != '\\') {
+		return s, false
+	}
+	return s[len(prefix):], true
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+// SubKeys implements regKey.
+func (k *regFileKey) SubKeys() ([]string, error) { return k.subkeys, nil }
+
+// String implements regKey.
+func (k *regFileKey) String(name string) (string, bool) {
+	v, ok := k.values[strings.ToLower(name)]
+	if !ok || (v.kind != regSZ && v.kind != regExpandSZ) {
+		return "", false
+	}
+	return v.str, true
+}
+
+// Strings implements regKey.
+func (k *regFileKey) Strings(name string) ([]string, bool) {
+	v, ok := k.values[strings.ToLower(name)]
+	if !ok || v.kind != regMultiSZ {
+		return nil, false
+	}
+	return v.strs, true
+}
+
+// Integer implements regKey.
+func (k *regFileKey) Integer(name string) (uint64, bool) {
+	v, ok := k.values[strings.ToLower(name)]
+	if !ok || (v.kind != regDword && v.kind != regQword) {
+		return 0, false
+	}
+	return v.num, true
+}
+
+// Binary implements regKey.
+func (k *regFileKey) Binary(name string) ([]byte, bool) {
+	v, ok := k.values[strings.ToLower(name)]
+	if !ok || v.kind != regBinary {
+		return nil, false
+	}
+	return v.bin, true
+}
+
+// Close implements regKey.
+func (k *regFileKey) Close() error { return nil }

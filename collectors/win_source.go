@@ -1,0 +1,232 @@
+package collectors
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// The Windows collectors read the host through two narrow seams, WMI and the
+// registry, so that their logic compiles and is tested on every OS against
+// fixtures (win_fixture.go) and runs on Windows against the live sources
+// (win_source_windows.go).
+
+// wmiSource runs WQL queries.
+type wmiSource interface {
+	// Query fills dst, a pointer to a slice of structs whose field names are
+	// WMI property names, with the instances of class matching where (WQL
+	// without the WHERE keyword; "" for all). class is a class of
+	// root\CIMV2 ("Win32_BIOS") or a class path "namespace:class"
+	// (`root\SecurityCenter2:AntiVirusProduct`).
+	Query(class, where string, dst any) error
+}
+
+// registrySource opens registry keys.
+type registrySource interface {
+	// OpenKey opens path under hive in the given view. It returns an error
+	// wrapping errKeyNotFound when the key does not exist.
+	OpenKey(hive regHive, path string, view regView) (regKey, error)
+}
+
+// regKey is an open registry key. Value getters return false when the value
+// is absent or of another type.
+type regKey interface {
+	// SubKeys lists the names of the key's subkeys.
+	SubKeys() ([]string, error)
+	// String reads a REG_SZ or REG_EXPAND_SZ value, unexpanded.
+	String(name string) (string, bool)
+	// Strings reads a REG_MULTI_SZ value.
+	Strings(name string) ([]string, bool)
+	// Integer reads a REG_DWORD or REG_QWORD value.
+	Integer(name string) (uint64, bool)
+	// Binary reads a REG_BINARY value.
+	Binary(name string) ([]byte, bool)
+	// Close releases the key.
+	Close() error
+}
+
+// regHive is a registry root key.
+type regHive int
+
+// Registry roots the collectors read.
+const (
+	hklm regHive = iota // HKEY_LOCAL_MACHINE
+	hku                 // HKEY_USERS
+)
+
+// regView selects the 64-bit or the 32-bit (WOW64) view of the registry.
+type regView int
+
+// Registry views.
+const (
+	view64 regView = iota
+	view32
+)
+
+// errKeyNotFound reports a registry key that does not exist.
+var errKeyNotFound = errors.New("registry key not found")
+
+// winHost is the Windows machine the collectors read.
+type winHost struct {
+	wmi wmiSource
+	reg registrySource
+}
+
+// regValues reads the values of one key at once; a missing key yields
+// nothing.
+type regValues struct{ k regKey }
+
+// openValues opens path for reading values; the result is empty when the
+// key is missing. Callers close it.
+func openValues(reg registrySource, hive regHive, path string, view regView) regValues {
+	k, err := reg.OpenKey(hive, path, view)
+	if err != nil {
+		return regValues{}
+	}
+	return regValues{k}
+}
+
+func (v regValues) str(name string) string {
+	if v.k == nil {
+		return ""
+	}
+	s, _ := v.k.String(name)
+	return strings.TrimRight(s, "\x00")
+}
+
+func (v regValues) num(name string) (uint64, bool) {
+	if v.k == nil {
+		return 0, false
+	}
+	return v.k.Integer(name)
+}
+
+func (v regValues) bin(name string) []byte {
+	if v.k == nil {
+		return nil
+	}
+	b, _ := v.k.Binary(name)
+	return b
+}
+
+func (v regValues) ok() bool { return v.k != nil }
+
+func (v regValues) close() {
+	if v.k != nil {
+		v.k.Close()
+	}
+}
+
+// regSubKeys lists the subkeys of path, none when it is missing.
+func regSubKeys(reg registrySource, hive regHive, path string, view regView) []string {
+	k, err := reg.OpenKey(hive, path, view)
+	if err != nil {
+		return nil
+	}
+	defer k.Close()
+	names, _ := k.SubKeys()
+	return names
+}
+
+// regString reads one string value, "" when absent.
+func regString(reg registrySource, hive regHive, path, name string) string {
+	v := openValues(reg, hive, path, view64)
+	defer v.close()
+	return v.str(name)
+}
+
+// queryWMI runs a query into a fresh slice of T.
+func queryWMI[T any](w wmiSource, class, where string) ([]T, error) {
+	var out []T
+	if err := w.Query(class, where, &out); err != nil {
+		return nil, fmt.Errorf("query %s: %w", class, err)
+	}
+	return out, nil
+}
+
+// parseCIMDateTime parses a CIM_DATETIME ("20230915083012.500000+120": local
+// time and its offset from UTC in minutes). Fields WMI leaves unknown are
+// asterisks; a date without time of day still parses.
+func parseCIMDateTime(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	if len(s) < 8 {
+		return time.Time{}, false
+	}
+	layout, value := "20060102", s[:8]
+	if len(s) >= 14 && !strings.Contains(s[8:14], "*") {
+		layout, value = "20060102150405", s[:14]
+	}
+	loc := time.UTC
+	if len(s) == 25 && (s[21] == '+' || s[21] == '-') {
+		if m := atoi(s[22:]); s[22:] != "***" {
+			if s[21] == '-' {
+				m = -m
+			}
+			loc = time.FixedZone("", m*60)
+		}
+	}
+	t, err := time.ParseInLocation(layout, value, loc)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// cimDate formats a CIM_DATETIME as the schema's date, "" when unparsable.
+func cimDate(s string) string {
+	t, ok := parseCIMDateTime(s)
+	if !ok {
+		return ""
+	}
+	return t.Format(dateLayout)
+}
+
+// cimDateTime formats a CIM_DATETIME as the schema's datetime in its own
+// local time, "" when unparsable.
+func cimDateTime(s string) string {
+	t, ok := parseCIMDateTime(s)
+	if !ok {
+		return ""
+	}
+	return t.Format(dateTimeLayout)
+}
+
+// regDate converts an Uninstall InstallDate ("20230915") to the schema's
+// date. Installers also write "2023915", "9/15/2023" and "15.09.2023";
+// ambiguous or malformed dates are dropped.
+func regDate(s string) string {
+	s = strings.TrimSpace(s)
+	try := func(layouts ...string) string {
+		for _, l := range layouts {
+			if t, err := time.Parse(l, s); err == nil && t.Year() >= 1990 {
+				return t.Format(dateLayout)
+			}
+		}
+		return ""
+	}
+	switch {
+	case len(s) == 8 && strings.Trim(s, "0123456789") == "":
+		return try("20060102")
+	case len(s) == 7 && strings.Trim(s, "0123456789") == "":
+		// One-digit month, as some installers write it: YYYYMDD.
+		s = s[:4] + "0" + s[4:]
+		return try("20060102")
+	case strings.Contains(s, "/"):
+		return try("1/2/2006")
+	case strings.Contains(s, "."):
+		return try("2.1.2006")
+	case strings.Contains(s, "-"):
+		return try(dateLayout)
+	}
+	return ""
+}
+
+// unixDateTime formats seconds since the epoch as the schema's datetime in
+// UTC, "" for zero.
+func unixDateTime(sec uint64) string {
+	if sec == 0 {
+		return ""
+	}
+	return time.Unix(int64(sec), 0).UTC().Format(dateTimeLayout)
+}

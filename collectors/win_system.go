@@ -1,0 +1,237 @@
+package collectors
+
+import (
+	"cmp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Registry keys read for the machine's identity and OS.
+const (
+	regCurrentVersion = `SOFTWARE\Microsoft\Windows NT\CurrentVersion`
+	regCryptography   = `SOFTWARE\Microsoft\Cryptography`
+	regTimeZone       = `SYSTEM\CurrentControlSet\Control\TimeZoneInformation`
+	regTcpip          = `SYSTEM\CurrentControlSet\Services\Tcpip\Parameters`
+	regSecureBoot     = `SYSTEM\CurrentControlSet\Control\SecureBoot\State`
+	regLogonUI        = `SOFTWARE\Microsoft\Windows\CurrentVersion\Authentication\LogonUI`
+)
+
+type win32ComputerSystem struct {
+	Name, Domain, Workgroup, Model, Manufacturer, UserName, SystemSKUNumber string
+	PartOfDomain                                                            bool
+	TotalPhysicalMemory                                                     uint64
+}
+
+type win32ComputerSystemProduct struct {
+	UUID, IdentifyingNumber, Name, Vendor, Version string
+}
+
+type win32BIOS struct {
+	SerialNumber, Manufacturer, SMBIOSBIOSVersion, ReleaseDate string
+}
+
+type win32BaseBoard struct {
+	Manufacturer, Product, SerialNumber string
+}
+
+type win32SystemEnclosure struct {
+	ChassisTypes                 []uint16
+	SMBIOSAssetTag, SerialNumber string
+}
+
+type win32OperatingSystem struct {
+	Caption, Version, BuildNumber, OSArchitecture, CSDVersion string
+	InstallDate, LastBootUpTime                               string
+	SerialNumber, Organization, RegisteredUser, Description   string
+	SystemDrive                                               string
+	OSLanguage                                                uint32
+	SizeStoredInPagingFiles                                   uint64
+}
+
+// first returns the first element of s, or the zero value.
+func first[T any](s []T) T {
+	var zero T
+	if len(s) == 0 {
+		return zero
+	}
+	return s[0]
+}
+
+// queryFirst returns the first instance of a class; a failed query yields
+// the zero value, as every property is optional.
+func queryFirst[T any](w wmiSource, class string) T {
+	s, _ := queryWMI[T](w, class, "")
+	return first(s)
+}
+
+// windowsMachineGUID returns the MachineGuid Windows generates at setup,
+// which identifies the installation; "" when absent.
+func windowsMachineGUID(reg registrySource) string {
+	return strings.ToLower(strings.Trim(regString(reg, hklm, regCryptography, "MachineGuid"), "{} "))
+}
+
+// winBIOS builds the bios section.
+func winBIOS(h winHost) (*BIOS, error) {
+	bios, err := queryWMI[win32BIOS](h.wmi, "Win32_BIOS", "")
+	if err != nil {
+		return nil, err
+	}
+	cs := queryFirst[win32ComputerSystem](h.wmi, "Win32_ComputerSystem")
+	csp := queryFirst[win32ComputerSystemProduct](h.wmi, "Win32_ComputerSystemProduct")
+	bb := queryFirst[win32BaseBoard](h.wmi, "Win32_BaseBoard")
+	enc := queryFirst[win32SystemEnclosure](h.wmi, "Win32_SystemEnclosure")
+	fw := first(bios)
+	b := &BIOS{
+		AssetTag:        clean(enc.SMBIOSAssetTag),
+		BDate:           cimDate(fw.ReleaseDate),
+		BManufacturer:   clean(fw.Manufacturer),
+		BVersion:        clean(fw.SMBIOSBIOSVersion),
+		MManufacturer:   clean(bb.Manufacturer),
+		MModel:          clean(bb.Product),
+		MSN:             clean(strings.Trim(bb.SerialNumber, "/ ")),
+		SKUNumber:       clean(cs.SystemSKUNumber),
+		SManufacturer:   clean(cmp.Or(cs.Manufacturer, csp.Vendor)),
+		SModel:          clean(cmp.Or(cs.Model, csp.Name)),
+		SSN:             clean(cmp.Or(clean(csp.IdentifyingNumber), fw.SerialNumber)),
+		BIOSSerial:      clean(fw.SerialNumber),
+		EnclosureSerial: clean(enc.SerialNumber),
+	}
+	fixLenovoModel(b, clean(csp.Version))
+	sb := openValues(h.reg, hklm, regSecureBoot, view64)
+	defer sb.close()
+	if on, ok := sb.num("UEFISecureBootEnabled"); ok {
+		b.SecureBoot = "disabled"
+		if on == 1 {
+			b.SecureBoot = "enabled"
+		}
+	}
+	return b, nil
+}
+
+// winHardware builds the hardware section.
+func winHardware(h winHost) (*Hardware, error) {
+	css, err := queryWMI[win32ComputerSystem](h.wmi, "Win32_ComputerSystem", "")
+	if err != nil {
+		return nil, err
+	}
+	if len(css) == 0 {
+		return nil, NoData("no Win32_ComputerSystem")
+	}
+	cs := css[0]
+	csp := queryFirst[win32ComputerSystemProduct](h.wmi, "Win32_ComputerSystemProduct")
+	bios := queryFirst[win32BIOS](h.wmi, "Win32_BIOS")
+	enc := queryFirst[win32SystemEnclosure](h.wmi, "Win32_SystemEnclosure")
+	osys := queryFirst[win32OperatingSystem](h.wmi, "Win32_OperatingSystem")
+	cv := openValues(h.reg, hklm, regCurrentVersion, view64)
+	defer cv.close()
+
+	hw := &Hardware{
+		Name:        cs.Name,
+		UUID:        cleanUUID(csp.UUID),
+		Memory:      int(cs.TotalPhysicalMemory >> 20),
+		Swap:        int(osys.SizeStoredInPagingFiles >> 10),
+		Workgroup:   cs.Workgroup,
+		Description: osys.Description,
+		WinProdID:   cmp.Or(cv.str("ProductId"), osys.SerialNumber),
+		WinOwner:    clean(osys.RegisteredUser),
+		WinCompany:  clean(osys.Organization),
+		VMSystem: cmp.Or(dmiVM(vmEvidence{
+			sysVendor: cs.Manufacturer, product: cs.Model,
+			biosVendor: bios.Manufacturer, biosVersion: bios.SMBIOSBIOSVersion,
+		}), "Physical"),
+	}
+	if cs.PartOfDomain {
+		hw.Workgroup = cs.Domain
+	}
+	if osys.OSLanguage != 0 {
+		hw.WinLang = strconv.FormatUint(uint64(osys.OSLanguage), 10)
+	}
+	if t := first(enc.ChassisTypes); t != 0 {
+		hw.ChassisType = chassisName(strconv.Itoa(int(t)))
+	}
+	hw.LastLoggedUser = lastLoggedUser(h.reg, cs.UserName)
+
+	confs, _ := queryWMI[win32NetworkAdapterConfiguration](h.wmi, "Win32_NetworkAdapterConfiguration", "IPEnabled = TRUE")
+	var dns []string
+	for _, c := range confs {
+		for _, s := range c.DNSServerSearchOrder {
+			if !slices.Contains(dns, s) {
+				dns = append(dns, s)
+			}
+		}
+		if hw.DefaultGateway == "" {
+			hw.DefaultGateway = firstIPv4(c.DefaultIPGateway)
+		}
+	}
+	hw.DNS = strings.Join(dns, "/")
+	return hw, nil
+}
+
+// lastLoggedUser returns the last user to log on interactively, without
+// domain: LogonUI's record, else the user WMI sees logged on now.
+func lastLoggedUser(reg registrySource, current string) string {
+	u := cmp.Or(regString(reg, hklm, regLogonUI, "LastLoggedOnUser"), current)
+	if _, name, ok := strings.Cut(u, `\`); ok {
+		return name
+	}
+	return u
+}
+
+// winOS builds the operatingsystem section.
+func winOS(h winHost) (*OperatingSystem, error) {
+	oss, err := queryWMI[win32OperatingSystem](h.wmi, "Win32_OperatingSystem", "")
+	if err != nil {
+		return nil, err
+	}
+	if len(oss) == 0 {
+		return nil, NoData("no Win32_OperatingSystem")
+	}
+	o := oss[0]
+	cv := openValues(h.reg, hklm, regCurrentVersion, view64)
+	defer cv.close()
+	tcp := openValues(h.reg, hklm, regTcpip, view64)
+	defer tcp.close()
+
+	os := &OperatingSystem{
+		Name:          "Windows",
+		FullName:      cmp.Or(strings.TrimSpace(o.Caption), cv.str("ProductName")),
+		Version:       cmp.Or(cv.str("DisplayVersion"), cv.str("ReleaseId")),
+		KernelName:    "MSWin32",
+		KernelVersion: o.Version,
+		Arch:          o.OSArchitecture,
+		ServicePack:   o.CSDVersion,
+		BootTime:      cimDateTime(o.LastBootUpTime),
+		InstallDate:   cimDateTime(o.InstallDate),
+		DNSDomain:     tcp.str("Domain"),
+		Timezone:      winTimezone(h.reg),
+	}
+	if ubr, ok := cv.num("UBR"); ok && o.Version != "" {
+		os.KernelVersion = o.Version + "." + strconv.FormatUint(ubr, 10)
+	}
+	if os.InstallDate == "" {
+		if sec, ok := cv.num("InstallDate"); ok {
+			os.InstallDate = unixDateTime(sec)
+		}
+	}
+	if host := tcp.str("Hostname"); host != "" {
+		os.FQDN = host
+		if os.DNSDomain != "" {
+			os.FQDN += "." + os.DNSDomain
+		}
+	}
+	return os, nil
+}
+
+// winTimezone reads the time zone: its Windows name and the current offset
+// from UTC (ActiveTimeBias is UTC minus local time, in minutes).
+func winTimezone(reg registrySource) *Timezone {
+	tz := openValues(reg, hklm, regTimeZone, view64)
+	defer tz.close()
+	name := tz.str("TimeZoneKeyName")
+	bias, ok := tz.num("ActiveTimeBias")
+	if name == "" || !ok {
+		return nil
+	}
+	return &Timezone{Name: name, Offset: formatOffset(-int(int32(uint32(bias))) * 60)}
+}
