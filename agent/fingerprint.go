@@ -1,12 +1,12 @@
 package agent
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"os"
-	"path"
 	"slices"
 	"strings"
 
@@ -28,23 +28,6 @@ func hashSignal(s string) string {
 	return hex.EncodeToString(m.Sum(nil))
 }
 
-// placeholderUUIDs are SMBIOS UUIDs that firmware fills in when it has none.
-var placeholderUUIDs = []string{
-	"00000000-0000-0000-0000-000000000000",
-	"FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF",
-	"03000200-0400-0500-0006-000700080009",
-	"00020003-0004-0005-0006-000700080009",
-}
-
-// normalizeUUID uppercases an SMBIOS UUID and drops placeholders.
-func normalizeUUID(u string) string {
-	u = strings.ToUpper(strings.TrimSpace(u))
-	if len(u) != 36 || slices.Contains(placeholderUUIDs, u) {
-		return ""
-	}
-	return u
-}
-
 // installID returns the random id of this installation, created at first
 // use. It is copied with the disk, which is why it is one signal among others.
 func installID(st *state.Dir) (string, error) {
@@ -58,49 +41,19 @@ func installID(st *state.Dir) (string, error) {
 	return id, state.WriteFileAtomic(p, []byte(id+"\n"), 0o600)
 }
 
-// fingerprint gathers the hashed identity signals of the host.
+// fingerprint gathers the host's identity signals, each hashed: the
+// service compares them, it never sees them.
 func fingerprint(env *collectors.Env, install string) enroll.Fingerprint {
+	s := collectors.HostSignals(context.Background(), env)
 	fp := enroll.Fingerprint{
 		InstallID:  install,
-		MachineID:  hashSignal(env.ReadString("/etc/machine-id")),
-		SMBIOSUUID: hashSignal(normalizeUUID(env.ReadString("/sys/class/dmi/id/product_uuid"))),
-		Serial:     hashSignal(cleanSerial(env.ReadString("/sys/class/dmi/id/product_serial"))),
+		MachineID:  hashSignal(s.MachineID),
+		SMBIOSUUID: hashSignal(s.SMBIOSUUID),
+		Serial:     hashSignal(s.Serial),
 	}
-	for _, mac := range permanentMACs(env) {
+	for _, mac := range s.MACs {
 		fp.MACs = append(fp.MACs, hashSignal(mac))
 	}
 	slices.Sort(fp.MACs)
 	return fp
-}
-
-func cleanSerial(s string) string {
-	switch strings.ToLower(s) {
-	case "", "0", "none", "n/a", "not specified", "to be filled by o.e.m.", "system serial number", "default string", "0123456789":
-		return ""
-	}
-	return s
-}
-
-// permanentMACs lists the burnt-in MAC addresses of physical interfaces:
-// virtual interfaces and locally administered addresses are left out, as
-// they change with configuration, not with hardware.
-func permanentMACs(env *collectors.Env) []string {
-	var out []string
-	for _, dir := range env.Glob("/sys/class/net/*") {
-		if _, err := os.Stat(env.Path(dir, "device")); err != nil {
-			continue // no device: virtual
-		}
-		if t := env.ReadString(path.Join(dir, "addr_assign_type")); t != "" && t != "0" {
-			continue // random, stolen or set: not burnt in
-		}
-		mac := strings.ToLower(env.ReadString(path.Join(dir, "address")))
-		if len(mac) != 17 || mac == "00:00:00:00:00:00" {
-			continue
-		}
-		if b, err := hex.DecodeString(mac[:2]); err == nil && b[0]&0x02 != 0 {
-			continue // locally administered
-		}
-		out = append(out, mac)
-	}
-	return out
 }

@@ -1,0 +1,5 @@
+package collectors
+
+import "context"
+
+func hostSignals(_ context.Context, env *Env) Signals { return linuxSignals(env) }

@@ -1,0 +1,7 @@
+//go:build !linux && !windows && !darwin
+
+package collectors
+
+import "context"
+
+func hostSignals(_ context.Context, env *Env) Signals { return linuxSignals(env) }

@@ -1,0 +1,62 @@
+package collectors
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestLinuxSignals(t *testing.T) {
+	root := t.TempDir()
+	write := func(p, v string) {
+		p = filepath.Join(root, p)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(v+"\n"), 0o644)
+	}
+	write("etc/machine-id", "0123456789abcdef0123456789abcdef")
+	write("sys/class/dmi/id/product_uuid", "4c4c4544-0042-3510-8052-b4c04f4e4b32")
+	write("sys/class/dmi/id/product_serial", "To Be Filled By O.E.M.")
+	write("sys/class/net/eth0/address", "3c:7c:3f:11:22:33")
+	write("sys/class/net/eth0/addr_assign_type", "0")
+	os.MkdirAll(filepath.Join(root, "sys/class/net/eth0/device"), 0o755)
+	write("sys/class/net/docker0/address", "02:42:ac:11:00:01") // virtual, no device
+	write("sys/class/net/wlan0/address", "da:a1:19:00:00:01")   // randomised
+	write("sys/class/net/wlan0/addr_assign_type", "3")
+	os.MkdirAll(filepath.Join(root, "sys/class/net/wlan0/device"), 0o755)
+
+	s := linuxSignals(&Env{Root: root})
+	if s.MachineID != "0123456789abcdef0123456789abcdef" || s.SMBIOSUUID != "4C4C4544-0042-3510-8052-B4C04F4E4B32" {
+		t.Errorf("linuxSignals = %+v", s)
+	}
+	if s.Serial != "" {
+		t.Errorf("placeholder serial kept: %q", s.Serial)
+	}
+	if len(s.MACs) != 1 || s.MACs[0] != "3c:7c:3f:11:22:33" {
+		t.Errorf("MACs = %v, want only the burnt-in eth0", s.MACs)
+	}
+}
+
+func TestSignalUUID(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"4c4c4544-0042-3510-8052-b4c04f4e4b32", "4C4C4544-0042-3510-8052-B4C04F4E4B32"},
+		{"03000200-0400-0500-0006-000700080009", ""},
+		{"FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF", ""},
+		{"not-a-uuid", ""},
+	}
+	for _, tt := range tests {
+		if got := signalUUID(tt.in); got != tt.want {
+			t.Errorf("signalUUID(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestWindowsSignals(t *testing.T) {
+	h, err := winFixture("testdata/windows/laptop")
+	if err != nil {
+		t.Skipf("windows fixture: %v", err)
+	}
+	s := winSignals(h)
+	if s.MachineID == "" || s.SMBIOSUUID == "" {
+		t.Errorf("winSignals(laptop) = %+v, want MachineGuid and SMBIOS UUID", s)
+	}
+}

@@ -1,0 +1,25 @@
+package collectors
+
+import "net"
+
+// winSignals reads the identity signals through the Windows sources.
+func winSignals(h winHost) Signals {
+	s := Signals{MachineID: windowsMachineGUID(h.reg)}
+	csp := queryFirst[win32ComputerSystemProduct](h.wmi, "Win32_ComputerSystemProduct")
+	s.SMBIOSUUID = signalUUID(csp.UUID)
+	s.Serial = clean(csp.IdentifyingNumber)
+	var nics []struct {
+		MACAddress      string
+		PhysicalAdapter bool
+	}
+	if h.wmi.Query("Win32_NetworkAdapter", "PhysicalAdapter = TRUE", &nics) == nil {
+		for _, n := range nics {
+			if hw, err := net.ParseMAC(n.MACAddress); err == nil && n.PhysicalAdapter {
+				if mac := permanentMAC(hw.String()); mac != "" {
+					s.MACs = append(s.MACs, mac)
+				}
+			}
+		}
+	}
+	return s
+}
