@@ -9,7 +9,7 @@ BIN       := bin
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 export CGO_ENABLED=0
 
-.PHONY: all build test test-cross vet lint check demo bench cross fuzz clean
+.PHONY: all build test test-cross vet lint check demo bench cross fuzz clean package msi-smoke
 
 all: build
 
@@ -17,9 +17,11 @@ all: build
 build:
 	$(GO) build $(GOFLAGS) -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/glpi-agentd ./cmd/glpi-enrolld
 
-## test: vet, unit and end-to-end tests, and the Windows and macOS test builds
+## test: vet, unit and end-to-end tests, every fuzz target briefly, and the
+## Windows and macOS test builds
 test: vet
 	$(GO) test -count=1 ./...
+	scripts/fuzz.sh $(CI_FUZZTIME)
 	$(MAKE) test-cross
 
 ## test-cross: compile every test for Windows and macOS without running it
@@ -57,10 +59,16 @@ cross:
 			GOOS=$$os GOARCH=$$arch $(GO) build $(GOFLAGS) -ldflags "$(LDFLAGS)" -o dist/$$os-$$arch/$$cmd$$ext ./cmd/$$cmd || exit 1; \
 		done; echo "built dist/$$os-$$arch"; done; done
 
-## fuzz: run every fuzz target for FUZZTIME each
+## fuzz: run every fuzz target for FUZZTIME each (make test runs them for CI_FUZZTIME)
 FUZZTIME ?= 10s
+CI_FUZZTIME ?= 3s
 fuzz:
 	@scripts/fuzz.sh $(FUZZTIME)
+
+## package: deb, rpm and x64 MSI into dist/; SERVER=URL REGISTRATION_KEY_FILE=FILE [TAG=T] embed them
+package:
+	VERSION="$(VERSION)" SERVER="$(SERVER)" REGISTRATION_KEY_FILE="$(REGISTRATION_KEY_FILE)" TAG="$(TAG)" \
+		SIGN_CERT="$(SIGN_CERT)" SIGN_KEY="$(SIGN_KEY)" GO="$(GO)" scripts/package.sh dist
 
 clean:
 	rm -rf $(BIN) dist

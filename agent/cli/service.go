@@ -72,6 +72,7 @@ func (g *globals) serviceArgs() ([]string, error) {
 // journal (systemd) or launchd's log file.
 func (g *globals) runService() error {
 	p := &svc.Program{}
+	// Running needs only the service's name: the executable matters to install.
 	s, err := service.New(p, svc.Config(""))
 	if err != nil {
 		return fmt.Errorf("set up service: %w", err)

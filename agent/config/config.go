@@ -136,8 +136,9 @@ func DefaultFile() string {
 	return "/etc/glpi-agentd/agent.toml"
 }
 
-// Load returns the defaults overlaid with file (when not empty) and the
-// environment. A missing file is an error only when required is true.
+// Load returns the defaults overlaid with file (when not empty), the
+// settings the MSI stored in the Windows registry, and the environment. A
+// missing file is an error only when required is true.
 func Load(file string, required bool, environ []string) (*Config, error) {
 	c := Default()
 	if file != "" {

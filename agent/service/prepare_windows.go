@@ -11,6 +11,10 @@ import (
 	"golang.org/x/sys/windows/svc/mgr"
 )
 
+// recoveryDelays are the waits before each restart after a failure: the
+// third applies to every later one.
+var recoveryDelays = []time.Duration{15 * time.Second, 60 * time.Second, 5 * time.Minute}
+
 // restrictedSDDL grants SYSTEM and Administrators full control, inherited,
 // and nothing to anyone else (P: inherited entries are dropped).
 const restrictedSDDL = "D:P(A;OICI;GA;;;SY)(A;OICI;GA;;;BA)"

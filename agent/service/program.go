@@ -11,12 +11,9 @@ import (
 	"github.com/kardianos/service"
 )
 
-// Recovery policy of the Windows service: restart after 15 s, 60 s, then
-// 5 min, forgetting failures after a day without one.
-var (
-	recoveryDelays = []time.Duration{15 * time.Second, 60 * time.Second, 5 * time.Minute}
-	recoveryReset  = 24 * time.Hour
-)
+// recoveryReset is how long the Windows service manager remembers a
+// failure before restarting from the first recovery action.
+const recoveryReset = 24 * time.Hour
 
 // DefaultStopTimeout is how long Stop waits for the agent to finish.
 const DefaultStopTimeout = 20 * time.Second

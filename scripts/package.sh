@@ -1,0 +1,153 @@
+#!/bin/sh
+# package.sh builds the glpi-agentd deb, rpm and x64 MSI into OUT (default
+# dist/), as `make package` does.
+#
+# Environment:
+#   VERSION                version (default: git describe)
+#   SERVER                 server URL to embed (optional)
+#   REGISTRATION_KEY_FILE  file holding the registration key to embed (optional)
+#   TAG                    inventory tag to embed (optional)
+#   FORMATS                what to build (default "deb rpm msi")
+#   ARCH                   Linux architecture (default amd64; the MSI is x64)
+#   SIGN_CERT, SIGN_KEY    Authenticode certificate and key (PEM): sign the
+#                          exe and the MSI with osslsigncode
+#   SOURCE_DATE_EPOCH      time stamped on packaged files (default: last commit)
+#
+# Without SERVER and REGISTRATION_KEY_FILE it builds base packages, which
+# take their settings at installation time. An embedded key is readable by
+# whoever holds the package: see docs/packaging.md.
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-${OUT:-dist}}
+GO=${GO:-go}
+ARCH=${ARCH:-amd64}
+FORMATS=${FORMATS:-deb rpm msi}
+SERVER=${SERVER:-}
+TAG=${TAG:-}
+REGISTRATION_KEY_FILE=${REGISTRATION_KEY_FILE:-}
+
+die() { echo "package.sh: $*" >&2; exit 1; }
+
+cd "$root"
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+
+VERSION=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)}
+# Package version: no leading v; git's "-N-gHASH" suffix becomes "+N.gHASH",
+# which sorts after the tag in dpkg and rpm; a bare hash becomes 0.0.0+HASH.
+pkgver=${VERSION#v}
+case "$pkgver" in
+[0-9]*) pkgver=$(printf '%s' "$pkgver" | sed -e 's/-/+/' -e 's/-/./g') ;;
+*) pkgver=0.0.0+$(printf '%s' "$pkgver" | tr - .) ;;
+esac
+# MSI ProductVersion: the leading numbers only (major.minor.build).
+msiver=$(printf '%s' "$pkgver" | sed -n 's/^\([0-9]*\)\.\([0-9]*\)\.\([0-9]*\).*/\1.\2.\3/p')
+msiver=${msiver:-0.0.0}
+
+if [ -z "${SOURCE_DATE_EPOCH:-}" ]; then
+	SOURCE_DATE_EPOCH=$(git log -1 --format=%ct 2>/dev/null || echo 315532800)
+fi
+export SOURCE_DATE_EPOCH
+
+# check_value NAME VALUE: VALUE goes into TOML and XML strings verbatim.
+check_value() {
+	case "$2" in
+	*[\"\\\<\>\&]* | *'
+'*) die "$1 must not contain quotes, backslashes, <, > or &" ;;
+	esac
+}
+check_value SERVER "$SERVER"
+check_value TAG "$TAG"
+case "$SERVER" in "" | http://* | https://*) ;; *) die "SERVER must be an http:// or https:// URL" ;; esac
+key=
+if [ -n "$REGISTRATION_KEY_FILE" ]; then
+	[ -r "$REGISTRATION_KEY_FILE" ] || die "cannot read REGISTRATION_KEY_FILE $REGISTRATION_KEY_FILE"
+	key=$(tr -d ' \t\r\n' <"$REGISTRATION_KEY_FILE")
+	[ -n "$key" ] || die "REGISTRATION_KEY_FILE $REGISTRATION_KEY_FILE is empty"
+	check_value "the registration key" "$key"
+fi
+
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT INT TERM
+umask 077
+
+ldflags="-s -w -buildid= -X github.com/glpi-agentd/glpi-agentd/agent.Version=$VERSION"
+build() { # build GOOS GOARCH OUTPUT
+	CGO_ENABLED=0 GOOS=$1 GOARCH=$2 "$GO" build -trimpath -ldflags "$ldflags" -o "$3" ./cmd/glpi-agentd
+}
+
+sign() { # sign FILE
+	[ -n "${SIGN_CERT:-}" ] && [ -n "${SIGN_KEY:-}" ] || return 0
+	osslsigncode sign -certs "$SIGN_CERT" -key "$SIGN_KEY" -n "GLPI Agent (glpi-agentd)" \
+		-h sha256 -in "$1" -out "$1.signed" >/dev/null
+	mv -f "$1.signed" "$1"
+}
+
+linux_packages() {
+	build linux "$ARCH" "$stage/glpi-agentd"
+	cp packaging/linux/agent.toml "$stage/agent.toml"
+	cp packaging/nfpm.yaml "$stage/nfpm.yaml"
+	if [ -n "$SERVER$TAG$key" ]; then
+		{
+			echo
+			echo "# Set when the package was built."
+			[ -z "$SERVER" ] || printf 'server = "%s"\n' "$SERVER"
+			[ -z "$TAG" ] || printf 'tag = "%s"\n' "$TAG"
+			[ -z "$key" ] || echo 'registration_key_file = "/etc/glpi-agentd/registration.key"'
+		} >>"$stage/agent.toml"
+	fi
+	if [ -n "$key" ]; then
+		printf '%s\n' "$key" >"$stage/registration.key"
+		cat >>"$stage/nfpm.yaml" <<-'YAML'
+		  - src: ${STAGE}/registration.key
+		    expand: true
+		    dst: /etc/glpi-agentd/registration.key
+		    type: config|noreplace
+		    file_info: {mode: 0600, owner: root, group: root}
+		YAML
+	fi
+	for f in $FORMATS; do
+		case "$f" in deb | rpm) ;; *) continue ;; esac
+		ARCH=$ARCH VERSION=$pkgver STAGE=$stage \
+			"$GO" tool -modfile=packaging/tools/go.mod nfpm package -f "$stage/nfpm.yaml" -p "$f" -t "$out/" >"$stage/nfpm.log" ||
+			{ cat "$stage/nfpm.log" >&2; die "nfpm $f failed"; }
+	done
+}
+
+msi_package() {
+	mkdir "$stage/msi"
+	build windows amd64 "$stage/msi/glpi-agentd.exe"
+	sign "$stage/msi/glpi-agentd.exe"
+	cp packaging/windows/glpi-agentd.wxs "$stage/msi/"
+	{
+		echo '<?xml version="1.0" encoding="utf-8"?>'
+		echo '<Include>'
+		[ -z "$SERVER" ] || printf '  <Property Id="SERVER" Value="%s"/>\n' "$SERVER"
+		[ -z "$TAG" ] || printf '  <Property Id="TAG" Value="%s"/>\n' "$TAG"
+		[ -z "$key" ] || printf '  <Property Id="REGISTRATIONKEY" Value="%s"/>\n' "$key"
+		echo '</Include>'
+	} >"$stage/msi/embedded.wxi"
+	msi=$out/glpi-agentd-$pkgver-x64.msi
+	(cd "$stage/msi" && wixl -a x64 -D Version="$msiver" -o "$msi" glpi-agentd.wxs) 2>"$stage/wixl.log" ||
+		{ cat "$stage/wixl.log" >&2; die "wixl failed"; }
+	# wixl ignores Property/@Secure: public properties must be secure to
+	# reach the server side of a per-machine install.
+	msibuild "$msi" -q "UPDATE \`Property\` SET \`Value\`='SERVER;REGISTRATIONKEY;TAG;PROXY;HTTPD_TRUST;RUNNOW;DELAY_ENROLL;WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED' WHERE \`Property\`='SecureCustomProperties'"
+	# Nor MajorUpgrade/@AllowSameVersionUpgrades: make the upgrade row
+	# include its maximum (migrate features 1 + VersionMaxInclusive 512), so
+	# that builds of one version (dev builds are all 0.0.0) replace each other.
+	# Attributes is part of the key: replace the row.
+	code=$(msiinfo export "$msi" Property | awk -F'\t' '$1 == "UpgradeCode" { print $2 }' | tr -d '\r' | tr a-f A-F)
+	msibuild "$msi" -q "DELETE FROM \`Upgrade\` WHERE \`ActionProperty\`='WIX_UPGRADE_DETECTED'"
+	msibuild "$msi" -q "INSERT INTO \`Upgrade\` (\`UpgradeCode\`, \`VersionMax\`, \`Attributes\`, \`ActionProperty\`) VALUES ('$code', '$msiver', 513, 'WIX_UPGRADE_DETECTED')"
+	sign "$msi"
+}
+
+case " $FORMATS " in *" deb "* | *" rpm "*) linux_packages ;; esac
+case " $FORMATS " in *" msi "*) msi_package ;; esac
+for f in "$out"/glpi-agentd[-_]"$pkgver"[-_]*; do
+	[ -f "$f" ] || continue
+	chmod 0644 "$f"
+	echo "$f"
+done
