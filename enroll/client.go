@@ -50,6 +50,8 @@ type ClientConfig struct {
 type Client struct {
 	base      *url.URL
 	http      *retryablehttp.Client
+	long      *http.Client // check-ins: no retries, deadline per call
+	timeout   time.Duration
 	userAgent string
 }
 
@@ -98,7 +100,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if ua == "" {
 		ua = "glpi-enroll-client"
 	}
-	return &Client{base: base, http: rc, userAgent: ua}, nil
+	return &Client{base: base, http: rc, long: &http.Client{Transport: transport}, timeout: timeout, userAgent: ua}, nil
 }
 
 // Enroll exchanges a registration key and the device description for a
@@ -149,6 +151,43 @@ func (c *Client) SendInventory(ctx context.Context, accessToken string, body []b
 	return &resp, nil
 }
 
+// CheckIn reports action results and long-polls for new actions: the
+// server holds the request up to req.Wait seconds (at most MaxCheckInWait)
+// unless an action is queued. It is never retried, so that long polls do
+// not stack; the call may last the wait plus the client timeout.
+func (c *Client) CheckIn(ctx context.Context, accessToken string, req *CheckInRequest) (*CheckInResponse, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return nil, fmt.Errorf("encode check-in: %w", err)
+	}
+	wait := time.Duration(min(max(req.Wait, 0), MaxCheckInWait)) * time.Second
+	ctx, cancel := context.WithTimeout(ctx, wait+c.timeout)
+	defer cancel()
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base.JoinPath(PathCheckIn).String(), bytes.NewReader(body))
+	if err != nil {
+		return nil, fmt.Errorf("check in: build request: %w", err)
+	}
+	c.setHeaders(hr.Header, accessToken, "application/json")
+	resp, err := c.long.Do(hr)
+	if err != nil {
+		return nil, fmt.Errorf("check in: %w", err)
+	}
+	var out CheckInResponse
+	if err := decodeAnswer(resp, http.StatusOK, &out); err != nil {
+		return nil, fmt.Errorf("check in: %w", err)
+	}
+	return &out, nil
+}
+
+func (c *Client) setHeaders(h http.Header, bearer, contentType string) {
+	h.Set("Content-Type", contentType)
+	h.Set("Accept", "application/json")
+	h.Set("User-Agent", c.userAgent)
+	if bearer != "" {
+		h.Set("Authorization", "Bearer "+bearer)
+	}
+}
+
 // post sends body to path and decodes a want-status answer into out, or
 // turns any other answer into a *RejectError.
 func (c *Client) post(ctx context.Context, path, bearer, contentType string, body []byte, want int, out any) error {
@@ -156,16 +195,17 @@ func (c *Client) post(ctx context.Context, path, bearer, contentType string, bod
 	if err != nil {
 		return fmt.Errorf("build request: %w", err)
 	}
-	req.Header.Set("Content-Type", contentType)
-	req.Header.Set("Accept", "application/json")
-	req.Header.Set("User-Agent", c.userAgent)
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
+	c.setHeaders(req.Header, bearer, contentType)
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return err
 	}
+	return decodeAnswer(resp, want, out)
+}
+
+// decodeAnswer decodes a want-status answer into out, or turns any other
+// answer into a *RejectError. It closes the body.
+func decodeAnswer(resp *http.Response, want int, out any) error {
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	if err != nil {

@@ -112,3 +112,41 @@ func TestClientRejectAndRetry(t *testing.T) {
 		t.Errorf("SendInventory = %+v, %v, content type %q", resp, err, gotCT)
 	}
 }
+
+func TestCheckInLongPollNoRetry(t *testing.T) {
+	var calls atomic.Int32
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := calls.Add(1)
+		var req CheckInRequest
+		json.NewDecoder(r.Body).Decode(&req)
+		if r.URL.Path != PathCheckIn || r.Header.Get("Authorization") != "Bearer glpia_tok" {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		if n == 1 { // held longer than the client timeout, within the wait
+			time.Sleep(400 * time.Millisecond)
+			json.NewEncoder(w).Encode(CheckInResponse{Actions: []Action{{ID: "a1", Type: ActionRunInventory, Full: true}}})
+			return
+		}
+		w.Header().Set("Retry-After", "7")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		json.NewEncoder(w).Encode(ErrorBody{Reason: ReasonInternal})
+	}))
+	defer ts.Close()
+	c, err := NewClient(ClientConfig{URL: ts.URL, Timeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.CheckIn(t.Context(), "glpia_tok", &CheckInRequest{Wait: 1, Status: "idle"})
+	if err != nil || len(resp.Actions) != 1 || resp.Actions[0].ID != "a1" {
+		t.Fatalf("CheckIn(held 400 ms, wait 1 s) = %+v, %v; want action a1", resp, err)
+	}
+	_, err = c.CheckIn(t.Context(), "glpia_tok", &CheckInRequest{})
+	var rej *RejectError
+	if !errors.As(err, &rej) || rej.Status != 503 || rej.RetryAfter != 7*time.Second {
+		t.Errorf("CheckIn(503) = %v, want a RejectError with Retry-After 7s", err)
+	}
+	if n := calls.Load(); n != 2 {
+		t.Errorf("server saw %d check-ins, want 2 (no retries)", n)
+	}
+}

@@ -14,7 +14,11 @@ const (
 	PathEnroll    = "/api/v1/enroll"
 	PathToken     = "/api/v1/token"
 	PathInventory = "/api/v1/inventory"
+	PathCheckIn   = "/api/v1/checkin"
 )
+
+// MaxCheckInWait is the longest the server holds a check-in, in seconds.
+const MaxCheckInWait = 60
 
 // Reason is a machine-readable rejection reason carried in error bodies.
 type Reason string
@@ -37,6 +41,11 @@ const (
 	ReasonTooLarge            Reason = "too_large"
 	ReasonUnsupportedEncoding Reason = "unsupported_encoding"
 	ReasonInternal            Reason = "internal"
+	// ReasonCloneQuarantined refuses a suspected clone until an
+	// administrator approves it; the agent waits and retries later.
+	ReasonCloneQuarantined Reason = "clone_quarantined"
+	// ReasonCloneRejected refuses a suspected clone for good.
+	ReasonCloneRejected Reason = "clone_rejected"
 )
 
 // Token prefixes. Access and refresh tokens are opaque random strings; the
@@ -138,6 +147,79 @@ type RefreshRequest struct {
 type InventoryResponse struct {
 	Status string `json:"status"`
 	ID     int64  `json:"id"`
+}
+
+// Action types carried by a check-in answer.
+const (
+	ActionRunInventory = "run_inventory"
+	ActionRefreshToken = "refresh_token"
+	ActionConfig       = "config"
+)
+
+// Action states. The agent reports ActionRunning, ActionSent and
+// ActionFailed; the server sets the others. An action ends relayed (GLPI
+// answered), stored (kept by the service, which has no GLPI relay) or
+// failed.
+const (
+	ActionQueued    = "queued"
+	ActionDelivered = "delivered"
+	ActionRunning   = "running"
+	ActionSent      = "sent"
+	ActionRelayed   = "relayed"
+	ActionStored    = "stored"
+	ActionFailed    = "failed"
+)
+
+// CheckInRequest is the body of POST /api/v1/checkin, authenticated with
+// the access token.
+type CheckInRequest struct {
+	// Wait is how many seconds the agent lets the server hold the request
+	// while no action is queued; the server caps it at MaxCheckInWait and
+	// answers at once for 0.
+	Wait int `json:"wait"`
+	// Status is "idle" or "running".
+	Status  string         `json:"status"`
+	Results []ActionResult `json:"results,omitempty"`
+}
+
+// ActionResult reports the progress of a delivered action.
+type ActionResult struct {
+	ID string `json:"id"`
+	// State is ActionRunning, ActionSent or ActionFailed.
+	State   string `json:"state"`
+	Message string `json:"message,omitempty"`
+	// InventoryID is the id answered by the inventory endpoint, with
+	// ActionSent.
+	InventoryID int64     `json:"inventory_id,omitempty"`
+	At          time.Time `json:"at"`
+}
+
+// CheckInResponse is the 200 answer to a check-in.
+type CheckInResponse struct {
+	Actions []Action `json:"actions"`
+	// Relay is the outcome of the device's last relay to GLPI, if any.
+	Relay *RelayStatus `json:"relay,omitempty"`
+	// Poll is the number of seconds before the next check-in; 0 means at once.
+	Poll int `json:"poll"`
+}
+
+// Action is a request for the agent, delivered by a check-in.
+type Action struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	// Full asks run_inventory for every category.
+	Full       bool              `json:"full,omitempty"`
+	Categories []string          `json:"categories,omitempty"`
+	Config     map[string]string `json:"config,omitempty"`
+}
+
+// RelayStatus is the outcome of relaying an inventory to GLPI: "ok",
+// "retrying" or "rejected", with GLPI's message.
+type RelayStatus struct {
+	Status      string    `json:"status"`
+	Message     string    `json:"message,omitempty"`
+	At          time.Time `json:"at"`
+	InventoryID int64     `json:"inventory_id,omitempty"`
 }
 
 // ErrorBody is the JSON body of every error answer.

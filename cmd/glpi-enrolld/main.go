@@ -3,9 +3,10 @@
 // relays them to GLPI. The same binary administers keys and devices.
 //
 //	glpi-enrolld serve --listen :8443 --data-dir /var/lib/glpi-enrolld --glpi-url https://glpi.example.org/
-//	glpi-enrolld key create --tag SITE-A --expires 30d --max-uses 50
+//	glpi-enrolld key create --tag SITE-A --expires 30d --max-uses 50 [--clone-policy quarantine] [--ephemeral 8h]
 //	glpi-enrolld key list | key revoke ID
-//	glpi-enrolld device list | device show ID | device revoke ID
+//	glpi-enrolld device list | device show ID | device revoke ID | device approve ID
+//	glpi-enrolld device run-now ID --wait
 //	glpi-enrolld audit --since 1h
 package main
 
@@ -26,6 +27,7 @@ import (
 
 	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
 	"github.com/glpi-agentd/glpi-agentd/enroll/server"
+	"github.com/glpi-agentd/glpi-agentd/enroll/store"
 )
 
 const usage = `usage: glpi-enrolld COMMAND [flags]
@@ -38,6 +40,9 @@ commands:
   device list                 list enrolled devices
   device show ID              show a device and its last inventory
   device revoke ID            revoke a device
+  device approve ID           let the quarantined clones of a device enroll
+  device run-now ID|--hostname NAME [--category LIST] [--wait] [--timeout 2m]
+                              ask the agent for an inventory now
   audit [--since 1h]          show audit events
 
 Every command takes --data-dir DIR (SQLite) or --database URL (PostgreSQL,
@@ -97,6 +102,10 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		output   string
 		since    string
 		needsArg bool
+		policy   string
+		ephem    string
+		runNow   server.RunNowOptions
+		cats     string
 	)
 	switch cmd + " " + sub {
 	case "key create":
@@ -110,8 +119,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fs.StringVar(&opts.HostnamePattern, "hostname-pattern", "", "glob the device hostname must match, e.g. 'pc-*'")
 		fs.StringVar(&opts.Description, "description", "", "free text shown by key list")
 		fs.StringVar(&output, "output", "", "write the key to this file (mode 0600) instead of printing it")
-	case "key revoke", "device show", "device revoke":
+		fs.StringVar(&policy, "clone-policy", "fork", "fate of a suspected clone: fork (enrolls as a new device), quarantine (waits for device approve) or reject")
+		fs.StringVar(&ephem, "ephemeral", "0", "retire devices silent this long (VDI), e.g. 8h; a new device of the same hostname keeps the GLPI record; 0 for never")
+	case "key revoke", "device show", "device revoke", "device approve":
 		needsArg = true
+	case "device run-now":
+		fs.StringVar(&runNow.Hostname, "hostname", "", "name the device by hostname instead of id")
+		fs.StringVar(&cats, "category", "", "comma-separated inventory categories; default a full inventory")
+		fs.BoolVar(&runNow.Wait, "wait", false, "follow the request until GLPI answers")
+		fs.DurationVar(&runNow.Timeout, "timeout", 2*time.Minute, "with --wait, give up after this long")
 	case "key list", "device list":
 	case "audit ":
 		fs.StringVar(&since, "since", "24h", "how far back to show, e.g. 1h, 7d")
@@ -119,11 +135,19 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		fmt.Fprint(os.Stderr, usage)
 		return fmt.Errorf("unknown command %q", strings.TrimSpace(cmd+" "+sub))
 	}
-	if err := fs.Parse(args); err != nil {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
 		return err
 	}
-	if needsArg != (fs.NArg() == 1) || !needsArg && fs.NArg() != 0 {
-		return fmt.Errorf("%s: unexpected arguments %q", fs.Name(), fs.Args())
+	if cmd+" "+sub == "device run-now" {
+		needsArg = runNow.Hostname == ""
+	}
+	if needsArg != (len(pos) == 1) || !needsArg && len(pos) != 0 {
+		return fmt.Errorf("%s: unexpected arguments %q", fs.Name(), pos)
+	}
+	arg := ""
+	if len(pos) == 1 {
+		arg = pos[0]
 	}
 	st, secret, err := server.OpenStore(ctx, sf.dataDir, sf.database, sf.secretFile)
 	if err != nil {
@@ -136,23 +160,53 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if opts.TTL, err = parseDuration(expires); err != nil {
 			return fmt.Errorf("key create: --expires: %w", err)
 		}
+		if opts.Ephemeral, err = parseDuration(ephem); err != nil {
+			return fmt.Errorf("key create: --ephemeral: %w", err)
+		}
+		if opts.ClonePolicy, err = store.ParseClonePolicy(policy); err != nil {
+			return fmt.Errorf("key create: --clone-policy: %w", err)
+		}
 		return a.KeyCreate(ctx, opts, output)
 	case "key list":
 		return a.KeyList(ctx)
 	case "key revoke":
-		return a.KeyRevoke(ctx, fs.Arg(0))
+		return a.KeyRevoke(ctx, arg)
 	case "device list":
 		return a.DeviceList(ctx)
 	case "device show":
-		return a.DeviceShow(ctx, fs.Arg(0))
+		return a.DeviceShow(ctx, arg)
 	case "device revoke":
-		return a.DeviceRevoke(ctx, fs.Arg(0))
+		return a.DeviceRevoke(ctx, arg)
+	case "device approve":
+		return a.DeviceApprove(ctx, arg)
+	case "device run-now":
+		runNow.DeviceID = arg
+		if cats != "" {
+			runNow.Categories = strings.Split(cats, ",")
+		}
+		return a.RunNow(ctx, runNow)
 	default: // audit
 		d, err := parseDuration(since)
 		if err != nil {
 			return fmt.Errorf("audit: --since: %w", err)
 		}
 		return a.Audit(ctx, d)
+	}
+}
+
+// parseInterspersed parses flags placed before and after the positional
+// arguments ("device run-now ID --wait") and returns the positional ones.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos, args = append(pos, args[0]), args[1:]
 	}
 }
 
@@ -163,6 +217,7 @@ func serve(ctx context.Context, args []string) error {
 		glpiURL, glpiUser, glpiPasswordFile string
 		oauthID, oauthSecretFile, glpiCA    string
 		logFormat, logLevel                 string
+		adminTokenFile                      string
 		concurrency                         int
 	)
 	fs := newFlagSet("serve", &sf)
@@ -176,6 +231,7 @@ func serve(ctx context.Context, args []string) error {
 	fs.StringVar(&oauthSecretFile, "glpi-oauth-secret-file", "", "file holding the GLPI 11 OAuth client secret")
 	fs.StringVar(&glpiCA, "glpi-ca-file", "", "CA bundle (PEM) to trust for GLPI")
 	fs.IntVar(&concurrency, "relay-concurrency", 4, "maximum concurrent posts to GLPI")
+	fs.StringVar(&adminTokenFile, "admin-token-file", "", "file holding the bearer token of the admin API (run-now); without it the admin API is off")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -194,6 +250,12 @@ func serve(ctx context.Context, args []string) error {
 	}
 	defer st.Close()
 	cfg := server.Config{Store: st, Secret: secret, Logger: logger, RelayConcurrency: concurrency}
+	if cfg.AdminToken, err = readSecret(adminTokenFile); err != nil {
+		return err
+	}
+	if adminTokenFile != "" && len(cfg.AdminToken) < 32 {
+		return errors.New("serve: the admin token must have at least 32 characters")
+	}
 	if glpiURL != "" {
 		gc := glpi.Config{URL: glpiURL, Username: glpiUser, OAuthClientID: oauthID, CAFile: glpiCA,
 			Retries: -1, Logger: logger.With("component", "glpi"), UserAgent: "glpi-enrolld"}
@@ -215,7 +277,7 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	logger.Info("glpi-enrolld serving", "addr", ln.Addr().String(), "tls", tlsCert != "", "postgres", sf.database != "", "relay", glpiURL != "")
+	logger.Info("glpi-enrolld serving", "addr", ln.Addr().String(), "tls", tlsCert != "", "postgres", sf.database != "", "relay", glpiURL != "", "admin_api", cfg.AdminToken != "")
 	return srv.Serve(ctx, ln, tlsCert, tlsKey)
 }
 

@@ -100,7 +100,11 @@ func (a *Admin) KeyCreate(ctx context.Context, opts KeyOptions, outputFile strin
 	if err != nil {
 		return err
 	}
-	if err := a.Store.AddEvent(ctx, store.Event{At: a.now(), Event: "key_created", KeyID: k.ID, Detail: "tag " + rec.Tag}); err != nil {
+	detail := "tag " + rec.Tag + ", clone policy " + string(rec.ClonePolicy)
+	if rec.Ephemeral > 0 {
+		detail += ", ephemeral " + rec.Ephemeral.String()
+	}
+	if err := a.Store.AddEvent(ctx, store.Event{At: a.now(), Event: "key_created", KeyID: k.ID, Detail: detail}); err != nil {
 		return err
 	}
 	secret := k.String()
@@ -112,14 +116,16 @@ func (a *Admin) KeyCreate(ctx context.Context, opts KeyOptions, outputFile strin
 	}
 	if a.JSON {
 		out := struct {
-			ID         string    `json:"id"`
-			Key        string    `json:"key,omitempty"`
-			KeyFile    string    `json:"key_file,omitempty"`
-			Tag        string    `json:"tag"`
-			ExpiresAt  time.Time `json:"expires_at,omitzero"`
-			MaxUses    int64     `json:"max_uses"`
-			AllowCIDRs []string  `json:"allow_cidrs,omitempty"`
-		}{rec.ID, secret, outputFile, rec.Tag, rec.ExpiresAt, rec.MaxUses, rec.AllowCIDRs}
+			ID          string            `json:"id"`
+			Key         string            `json:"key,omitempty"`
+			KeyFile     string            `json:"key_file,omitempty"`
+			Tag         string            `json:"tag"`
+			ExpiresAt   time.Time         `json:"expires_at,omitzero"`
+			MaxUses     int64             `json:"max_uses"`
+			AllowCIDRs  []string          `json:"allow_cidrs,omitempty"`
+			ClonePolicy store.ClonePolicy `json:"clone_policy"`
+			Ephemeral   string            `json:"ephemeral,omitempty"`
+		}{rec.ID, secret, outputFile, rec.Tag, rec.ExpiresAt, rec.MaxUses, rec.AllowCIDRs, rec.ClonePolicy, ephemeral(rec.Ephemeral)}
 		return a.printJSON(out)
 	}
 	if secret != "" {
@@ -171,9 +177,10 @@ func (a *Admin) KeyList(ctx context.Context) error {
 		if k.MaxUses > 0 {
 			maxUses = fmt.Sprint(k.MaxUses)
 		}
-		rows[i] = []string{k.ID, k.Tag, fmt.Sprintf("%d/%s", k.Uses, maxUses), when(k.ExpiresAt), string(k.State(now)), k.Description}
+		rows[i] = []string{k.ID, k.Tag, fmt.Sprintf("%d/%s", k.Uses, maxUses), when(k.ExpiresAt), string(k.State(now)),
+			string(k.ClonePolicy), dash(ephemeral(k.Ephemeral)), k.Description}
 	}
-	return a.table("ID\tTAG\tUSES\tEXPIRES\tSTATE\tDESCRIPTION", rows)
+	return a.table("ID\tTAG\tUSES\tEXPIRES\tSTATE\tCLONES\tEPHEMERAL\tDESCRIPTION", rows)
 }
 
 // KeyRevoke revokes a key; devices already enrolled with it stay enrolled.
@@ -195,13 +202,21 @@ func (a *Admin) DeviceList(ctx context.Context) error {
 		return err
 	}
 	if a.JSON {
-		return a.printJSON(devs)
+		type row struct {
+			store.Device
+			State string `json:"state"`
+		}
+		out := make([]row, len(devs))
+		for i, d := range devs {
+			out[i] = row{d, d.State()}
+		}
+		return a.printJSON(out)
 	}
 	rows := make([][]string, len(devs))
 	for i, d := range devs {
-		state := "active"
-		if !d.RevokedAt.IsZero() {
-			state = "revoked"
+		state := d.State()
+		if state == store.StateCloneSuspected {
+			state = "⚠ " + state
 		}
 		relay := d.RelayStatus
 		if relay == "" {
@@ -227,20 +242,35 @@ func (a *Admin) DeviceShow(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	clones, err := a.Store.Clones(ctx, id)
+	if err != nil {
+		return err
+	}
+	actions, err := a.Store.DeviceActions(ctx, id, 10)
+	if err != nil {
+		return err
+	}
 	if a.JSON {
 		out := struct {
 			*store.Device
+			State     string               `json:"state"`
 			Inventory *inventorySummary    `json:"inventory,omitempty"`
 			History   []store.HistoryEntry `json:"history"`
-		}{d, summarize(inv), hist}
+			Clones    []store.Clone        `json:"clones"`
+			Requests  []store.Action       `json:"requests"`
+		}{d, d.State(), summarize(inv), hist, orEmpty(clones), orEmpty(actions)}
 		return a.printJSON(out)
 	}
 	w := a.Out
 	fmt.Fprintf(w, "Device        %s\nHostname      %s\nGLPI deviceid %s\nAgent id      %s\n", d.ID, d.Hostname, d.GLPIDeviceID, d.AgentID)
 	fmt.Fprintf(w, "Platform      %s/%s, agent %s\nTag           %s (key %s)\n", d.OS, d.Arch, d.AgentVersion, d.Tag, d.KeyID)
 	fmt.Fprintf(w, "Enrolled      %s from %s\nLast seen     %s\nGeneration    %d\n", when(d.CreatedAt), d.SourceIP, when(d.LastSeenAt), d.Generation)
+	fmt.Fprintf(w, "State         %s\n", d.State())
 	if !d.RevokedAt.IsZero() {
 		fmt.Fprintf(w, "Revoked       %s\n", when(d.RevokedAt))
+	}
+	if !d.RetiredAt.IsZero() {
+		fmt.Fprintf(w, "Retired       %s %s\n", when(d.RetiredAt), d.SupersededBy)
 	}
 	fp := d.Fingerprint
 	fmt.Fprintf(w, "Fingerprint   install %s, machine %s, smbios %s, serial %s, %d MACs\n",
@@ -248,6 +278,8 @@ func (a *Admin) DeviceShow(ctx context.Context, id string) error {
 	if d.RelayStatus != "" {
 		fmt.Fprintf(w, "GLPI relay    %s at %s %s\n", d.RelayStatus, when(d.RelayAt), d.RelayMessage)
 	}
+	a.printClones(clones)
+	a.printRequests(actions)
 	s := summarize(inv)
 	if s == nil {
 		fmt.Fprintln(w, "Inventory     none yet")

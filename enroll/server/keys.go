@@ -91,6 +91,13 @@ type KeyOptions struct {
 	MaxUses         int64         // 0 means unlimited
 	AllowCIDRs      []string
 	HostnamePattern string
+	// ClonePolicy applies to suspected clones of the key's devices; empty
+	// means fork.
+	ClonePolicy store.ClonePolicy
+	// Ephemeral, when set, retires the key's devices after this long
+	// without contact and lets a new device take over the GLPI identity of
+	// an earlier one with the same hostname.
+	Ephemeral time.Duration
 }
 
 // CreateKey makes a registration key, stores its HMAC and returns the key,
@@ -99,8 +106,12 @@ func CreateKey(ctx context.Context, st store.Store, secret []byte, opts KeyOptio
 	if opts.Tag == "" {
 		return enroll.Key{}, nil, errors.New("create key: a tag is required")
 	}
-	if opts.MaxUses < 0 || opts.TTL < 0 {
-		return enroll.Key{}, nil, errors.New("create key: max uses and expiry must not be negative")
+	if opts.MaxUses < 0 || opts.TTL < 0 || opts.Ephemeral < 0 {
+		return enroll.Key{}, nil, errors.New("create key: max uses, expiry and ephemeral window must not be negative")
+	}
+	policy, err := store.ParseClonePolicy(string(opts.ClonePolicy))
+	if err != nil {
+		return enroll.Key{}, nil, fmt.Errorf("create key: %w", err)
 	}
 	for i, c := range opts.AllowCIDRs {
 		p, err := netip.ParsePrefix(c)
@@ -115,7 +126,8 @@ func CreateKey(ctx context.Context, st store.Store, secret []byte, opts KeyOptio
 	for range 5 {
 		k := enroll.NewKey()
 		rec := &store.Key{ID: k.ID, Hash: keyHash(secret, k), Tag: opts.Tag, Description: opts.Description,
-			CreatedAt: now.UTC(), MaxUses: opts.MaxUses, AllowCIDRs: opts.AllowCIDRs, HostnamePattern: opts.HostnamePattern}
+			CreatedAt: now.UTC(), MaxUses: opts.MaxUses, AllowCIDRs: opts.AllowCIDRs, HostnamePattern: opts.HostnamePattern,
+			ClonePolicy: policy, Ephemeral: opts.Ephemeral}
 		if opts.TTL > 0 {
 			rec.ExpiresAt = now.Add(opts.TTL).UTC()
 		}

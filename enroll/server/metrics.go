@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -18,7 +19,10 @@ type metrics struct {
 	refreshes   map[string]uint64 // by result
 	relays      map[string]uint64 // by result
 	inventories uint64
+	checkIns    map[string]uint64 // by outcome: actions or idle
 	relayHist   histogram
+	// held counts the check-ins waiting for an action.
+	held atomic.Int64
 }
 
 var relayBuckets = []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
@@ -34,6 +38,7 @@ func newMetrics() *metrics {
 		enrollments: map[string]uint64{},
 		refreshes:   map[string]uint64{},
 		relays:      map[string]uint64{},
+		checkIns:    map[string]uint64{},
 		relayHist:   histogram{counts: make([]uint64, len(relayBuckets))},
 	}
 }
@@ -45,6 +50,14 @@ func (m *metrics) inc(counter map[string]uint64, label string) {
 	m.mu.Lock()
 	counter[label]++
 	m.mu.Unlock()
+}
+
+func (m *metrics) checkIn(actions int) {
+	outcome := "idle"
+	if actions > 0 {
+		outcome = "actions"
+	}
+	m.inc(m.checkIns, outcome)
 }
 
 func (m *metrics) inventory() {
@@ -65,8 +78,9 @@ func (m *metrics) relay(result string, d time.Duration) {
 	m.relayHist.count++
 }
 
-// write renders every metric; depth reads the outbox depth.
-func (m *metrics) write(ctx context.Context, w io.Writer, depth func(context.Context) (int64, error)) {
+// write renders every metric; depth reads the outbox depth and actions
+// counts actions by state.
+func (m *metrics) write(ctx context.Context, w io.Writer, depth func(context.Context) (int64, error), actions func(context.Context) (map[string]int64, error)) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	counter := func(name, help, label string, values map[string]uint64) {
@@ -83,6 +97,19 @@ func (m *metrics) write(ctx context.Context, w io.Writer, depth func(context.Con
 	counter("glpi_enrolld_enrollments_total", "Enrollment requests by result.", "result", m.enrollments)
 	counter("glpi_enrolld_refreshes_total", "Credential refresh requests by result.", "result", m.refreshes)
 	counter("glpi_enrolld_relays_total", "Inventory relays to GLPI by result.", "result", m.relays)
+	counter("glpi_enrolld_checkins_total", "Check-ins answered, with actions or idle.", "outcome", m.checkIns)
+	fmt.Fprintf(w, "# HELP glpi_enrolld_checkins_held Check-ins held waiting for an action.\n# TYPE glpi_enrolld_checkins_held gauge\nglpi_enrolld_checkins_held %d\n", m.held.Load())
+	if counts, err := actions(ctx); err == nil {
+		fmt.Fprintf(w, "# HELP glpi_enrolld_actions Actions by state.\n# TYPE glpi_enrolld_actions gauge\n")
+		states := make([]string, 0, len(counts))
+		for st := range counts {
+			states = append(states, st)
+		}
+		slices.Sort(states)
+		for _, st := range states {
+			fmt.Fprintf(w, "glpi_enrolld_actions{state=%q} %d\n", st, counts[st])
+		}
+	}
 	fmt.Fprintf(w, "# HELP glpi_enrolld_inventories_accepted_total Inventories accepted.\n# TYPE glpi_enrolld_inventories_accepted_total counter\nglpi_enrolld_inventories_accepted_total %d\n", m.inventories)
 	if n, err := depth(ctx); err == nil {
 		fmt.Fprintf(w, "# HELP glpi_enrolld_outbox_depth Inventories waiting to be relayed.\n# TYPE glpi_enrolld_outbox_depth gauge\nglpi_enrolld_outbox_depth %d\n", n)

@@ -1,6 +1,9 @@
 // Package server implements glpi-enrolld: the HTTP endpoints that exchange
-// registration keys for device credentials and accept inventories, and the
-// worker that relays those inventories to GLPI.
+// registration keys for device credentials, accept inventories and hold
+// the agents' check-ins (long polls answered as soon as an action such as
+// "run inventory now" is queued), the worker that relays inventories to
+// GLPI, clone detection with per-key policies, and the administration
+// commands and API.
 package server
 
 import (
@@ -19,6 +22,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -66,6 +70,12 @@ type Config struct {
 	// per FailureEvery; zeros mean 10 and 6 s.
 	FailureBurst int
 	FailureEvery time.Duration
+	// AdminToken enables the administration API for callers presenting it
+	// as a bearer token; empty disables the API.
+	AdminToken string
+	// SweepEvery is how often ephemeral devices are checked for
+	// retirement; zero means 1 min.
+	SweepEvery time.Duration
 	// Logger receives the server's logs; nil discards them.
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now.
@@ -82,6 +92,9 @@ type Server struct {
 	byKey   *limiter
 	metrics *metrics
 	wake    chan struct{}
+	hub     *hub
+	closing chan struct{} // closed when Serve starts shutting down
+	once    sync.Once
 }
 
 // New returns a Server for cfg.
@@ -100,6 +113,7 @@ func New(cfg Config) (*Server, error) {
 	def(&cfg.AccessTTL, time.Hour)
 	def(&cfg.RefreshGrace, 2*time.Minute)
 	def(&cfg.FailureEvery, 6*time.Second)
+	def(&cfg.SweepEvery, time.Minute)
 	if cfg.RelayConcurrency <= 0 {
 		cfg.RelayConcurrency = 4
 	}
@@ -118,6 +132,8 @@ func New(cfg Config) (*Server, error) {
 		byKey:   newLimiter(cfg.FailureBurst, cfg.FailureEvery),
 		metrics: newMetrics(),
 		wake:    make(chan struct{}, 1),
+		hub:     newHub(),
+		closing: make(chan struct{}),
 	}, nil
 }
 
@@ -127,6 +143,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST "+enroll.PathEnroll, s.handleEnroll)
 	mux.HandleFunc("POST "+enroll.PathToken, s.handleToken)
 	mux.HandleFunc("POST "+enroll.PathInventory, s.handleInventory)
+	mux.HandleFunc("POST "+enroll.PathCheckIn, s.handleCheckIn)
+	if s.cfg.AdminToken != "" {
+		mux.Handle("POST "+PathAdminRunNow, s.admin(s.handleAdminRunNow))
+		mux.Handle("GET "+PathAdminAction, s.admin(s.handleAdminAction))
+	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := s.st.Ping(r.Context()); err != nil {
@@ -137,13 +158,15 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		s.metrics.write(r.Context(), w, s.st.OutboxDepth)
+		s.metrics.write(r.Context(), w, s.st.OutboxDepth, s.st.ActionCounts)
 	})
 	return mux
 }
 
 // Serve serves the API on ln (over TLS when certFile and keyFile are set)
-// and runs the relay worker, until ctx is done.
+// and runs the relay worker, the watch of queued actions and the sweep of
+// ephemeral devices, until ctx is done. Held check-ins are answered at
+// once when it stops.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile string) error {
 	hs := &http.Server{
 		Handler:           s.Handler(),
@@ -153,11 +176,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
-	relayDone := make(chan struct{})
-	go func() {
-		defer close(relayDone)
-		s.RunRelay(ctx)
-	}()
+	var workers sync.WaitGroup
+	workers.Go(func() { s.RunRelay(ctx) })
+	workers.Go(func() { s.RunWatch(ctx) })
+	workers.Go(func() { s.runSweeper(ctx, s.cfg.SweepEvery) })
 	errc := make(chan error, 1)
 	go func() {
 		if certFile != "" {
@@ -170,15 +192,22 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
+		s.Close()
 		shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		err = hs.Shutdown(shutCtx)
 		cancel()
 	}
-	<-relayDone
+	workers.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
 	return err
+}
+
+// Close answers the held check-ins at once and makes new ones return
+// without waiting; Serve calls it when stopping.
+func (s *Server) Close() {
+	s.once.Do(func() { close(s.closing) })
 }
 
 // reject writes an error answer.
@@ -337,6 +366,7 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 		return nil
 	}
 
+	var clone *store.Clone
 	if req.Replace != nil {
 		d, err := s.st.Device(ctx, req.Replace.DeviceID)
 		switch {
@@ -349,21 +379,66 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 		case d.ReplaceHash == "" || !hmac.Equal([]byte(d.ReplaceHash), []byte(enroll.HashToken(req.Replace.ReplaceSecret))):
 			return nil, &enrollRejection{status: http.StatusUnauthorized, reason: enroll.ReasonTokenInvalid, message: "wrong replace secret", failure: true}
 		}
-		if rej := reissue(d, "device_replaced"); rej != nil {
-			return nil, rej
+		// The replace secret travels with a copied disk: on other
+		// hardware it is a clone's, and the original keeps its identity.
+		// A reinstall on the same hardware gets a new machine id, so only
+		// the SMBIOS UUID counts here.
+		changes := hardwareChanges(d.Fingerprint, req.Fingerprint)
+		c, err := s.st.FindClone(ctx, d.ID, fingerprintHash(req.Fingerprint))
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, s.internal(err)
 		}
-		return resp, nil
+		if c == nil && len(changes) == 0 {
+			if rej := reissue(d, "device_replaced"); rej != nil {
+				return nil, rej
+			}
+			return resp, nil
+		}
+		if c == nil {
+			if c, err = s.suspectClone(ctx, d, viaReplaceSecret, req.Fingerprint, changes, ip.String(), ""); err != nil {
+				return nil, s.internal(err)
+			}
+		}
+		if status, reason, msg := cloneRefusal(c); reason != enroll.ReasonDeviceUnknown {
+			ev.DeviceID = d.ID
+			return nil, &enrollRejection{status: status, reason: reason, message: msg}
+		}
+		clone = c
 	}
 
 	// The same installation retrying after a lost answer gets its device
-	// back, with a new credential; it takes no further use of the key.
-	if d, err := s.st.DeviceByInstall(ctx, rec.ID, req.InstallID); err == nil && sameHardware(d.Fingerprint, req.Fingerprint) {
-		if rej := reissue(d, "enroll_repeated"); rej != nil {
-			return nil, rej
-		}
-		return resp, nil
-	} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+	// back, with a new credential; it takes no further use of the key. A
+	// known clone, or other hardware with the same install id (a copied
+	// disk), becomes a new device as the key's clone policy allows.
+	d, err := s.st.DeviceByInstall(ctx, rec.ID, req.InstallID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
 		return nil, s.internal(err)
+	default:
+		changes := strongChanges(d.Fingerprint, req.Fingerprint)
+		c, err := s.st.FindClone(ctx, d.ID, fingerprintHash(req.Fingerprint))
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, s.internal(err)
+		}
+		if c != nil {
+			clone = c
+		}
+		if clone == nil && len(changes) == 0 {
+			if rej := reissue(d, "enroll_repeated"); rej != nil {
+				return nil, rej
+			}
+			return resp, nil
+		}
+		if clone == nil {
+			if clone, err = s.suspectClone(ctx, d, viaInstallID, req.Fingerprint, changes, ip.String(), ""); err != nil {
+				return nil, s.internal(err)
+			}
+		}
+		if status, reason, msg := cloneRefusal(clone); reason != enroll.ReasonDeviceUnknown {
+			ev.DeviceID = d.ID
+			return nil, &enrollRejection{status: status, reason: reason, message: msg}
+		}
 	}
 
 	if rec.State(now) == store.KeyExhausted {
@@ -371,14 +446,20 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 	}
 	fp := req.Fingerprint
 	fp.InstallID = req.InstallID
-	d := &store.Device{
+	d = &store.Device{
 		ID: newDeviceID(), KeyID: rec.ID, Tag: rec.Tag, Hostname: req.Hostname,
 		GLPIDeviceID: req.Hostname + now.UTC().Format("-2006-01-02-15-04-05"),
 		AgentID:      uuid.NewString(), OS: req.OS, Arch: req.Arch, AgentVersion: req.AgentVersion,
 		InstallID: req.InstallID, Fingerprint: fp, SourceIP: ip.String(), CreatedAt: now, LastSeenAt: now,
 	}
 	ev.Event, ev.DeviceID = "enroll_succeeded", d.ID
-	err = s.st.Enroll(ctx, d, sec, now, *ev)
+	reused, err := s.st.Enroll(ctx, d, sec, now, *ev)
+	// Two machines of one hostname enrolled in the same second: GLPI
+	// tells agents apart by deviceid, so the newcomer takes the next second.
+	for i := 1; errors.Is(err, store.ErrExists) && i <= 10; i++ {
+		d.GLPIDeviceID = req.Hostname + now.Add(time.Duration(i)*time.Second).UTC().Format("-2006-01-02-15-04-05")
+		reused, err = s.st.Enroll(ctx, d, sec, now, *ev)
+	}
 	if errors.Is(err, store.ErrKeyUnavailable) {
 		// Lost a race with a revocation or the last use: say which.
 		reason, msg := enroll.ReasonKeyExhausted, "registration key has no uses left"
@@ -396,6 +477,16 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 	if err != nil {
 		return nil, s.internal(err)
 	}
+	if clone != nil {
+		if err := s.st.CloneEnrolled(ctx, clone.ID, d.ID); err != nil {
+			s.log.Error("record clone enrollment", "err", err)
+		}
+		s.audit(ctx, store.Event{At: now, Event: "clone_enrolled", KeyID: rec.ID, DeviceID: d.ID, SourceIP: ip.String(),
+			Reason: clone.Via, Detail: "new device for a clone of " + clone.DeviceID})
+	}
+	if reused != "" {
+		s.log.Info("ephemeral device replaced", "device_id", d.ID, "previous", reused, "hostname", d.Hostname)
+	}
 	resp.DeviceID, resp.GLPIDeviceID, resp.AgentID = d.ID, d.GLPIDeviceID, d.AgentID
 	resp.Credential.Generation = d.Generation
 	return resp, nil
@@ -404,13 +495,6 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 func (s *Server) internal(err error) *enrollRejection {
 	s.log.Error("enrollment failed", "err", err)
 	return &enrollRejection{status: http.StatusInternalServerError, reason: enroll.ReasonInternal, message: "internal error", retryAfter: 5 * time.Second}
-}
-
-// sameHardware reports whether two fingerprints name the same machine: the
-// strong identifiers must match where both sides have them.
-func sameHardware(a, b enroll.Fingerprint) bool {
-	same := func(x, y string) bool { return x == "" || y == "" || x == y }
-	return same(a.MachineID, b.MachineID) && same(a.SMBIOSUUID, b.SMBIOSUUID) && same(a.Serial, b.Serial)
 }
 
 func newDeviceID() string {
@@ -435,29 +519,80 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev := store.Event{At: now, DeviceID: req.DeviceID, SourceIP: ip.String(), Detail: "presented generation " + strconv.FormatInt(req.Generation, 10)}
-	cred, _, sec := s.issue(now, false)
-	outcome, gen, err := s.st.Refresh(ctx, req.DeviceID, enroll.HashToken(req.RefreshSecret), sec, now, s.cfg.RefreshGrace)
 	fail := func(status int, event string, reason enroll.Reason, msg string) {
 		ev.Event, ev.Reason = event, string(reason)
 		s.audit(ctx, ev)
 		s.metrics.refresh(string(reason))
-		if reason == enroll.ReasonTokenInvalid || reason == enroll.ReasonDeviceUnknown {
+		if reason == enroll.ReasonTokenInvalid || reason == enroll.ReasonDeviceUnknown && event == "refresh_rejected" {
 			s.byIP.fail(ip.String(), now)
 		}
 		s.reject(w, status, reason, msg, 0)
 	}
+	internal := func(err error) {
+		s.log.Error("refresh credential", "device_id", req.DeviceID, "err", err)
+		s.reject(w, http.StatusInternalServerError, enroll.ReasonInternal, "internal error", 5*time.Second)
+	}
+	// clone answers a proven copy of the credential without touching the
+	// original's: the newcomer is refused as its key's clone policy says.
+	clone := func(d *store.Device, via string, fp enroll.Fingerprint, changes []store.SignalChange, detail string) {
+		c, err := s.suspectClone(ctx, d, via, fp, changes, ip.String(), detail)
+		if err != nil {
+			internal(err)
+			return
+		}
+		status, reason, msg := cloneRefusal(c)
+		s.metrics.refresh(string(reason))
+		s.reject(w, status, reason, msg, 0)
+	}
+	hash := enroll.HashToken(req.RefreshSecret)
+	d, err := s.st.Device(ctx, req.DeviceID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		fail(http.StatusUnauthorized, "refresh_rejected", enroll.ReasonDeviceUnknown, "unknown device")
+		return
+	case err != nil:
+		internal(err)
+		return
+	case !d.RevokedAt.IsZero():
+		fail(http.StatusForbidden, "refresh_rejected", enroll.ReasonDeviceRevoked, "device revoked")
+		return
+	case !d.RetiredAt.IsZero():
+		fail(http.StatusUnauthorized, "device_retired_refresh", enroll.ReasonDeviceUnknown, "device retired: enroll again")
+		return
+	}
+	if req.Fingerprint != nil {
+		if changes := strongChanges(d.Fingerprint, *req.Fingerprint); len(changes) > 0 {
+			// Only a holder of one of the device's secrets can raise a
+			// clone alarm; anyone else just has a wrong secret.
+			ok, err := s.st.MatchRefresh(ctx, d.ID, hash)
+			switch {
+			case err != nil:
+				internal(err)
+			case !ok:
+				fail(http.StatusUnauthorized, "refresh_rejected", enroll.ReasonTokenInvalid, "wrong refresh secret")
+			default:
+				clone(d, viaFingerprint, *req.Fingerprint, changes, "")
+			}
+			return
+		}
+	}
+	cred, _, sec := s.issue(now, false)
+	outcome, gen, err := s.st.Refresh(ctx, req.DeviceID, hash, sec, now, s.cfg.RefreshGrace)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		fail(http.StatusUnauthorized, "refresh_rejected", enroll.ReasonDeviceUnknown, "unknown device")
 	case err != nil:
-		s.log.Error("refresh credential", "device_id", req.DeviceID, "err", err)
-		s.reject(w, http.StatusInternalServerError, enroll.ReasonInternal, "internal error", 5*time.Second)
+		internal(err)
 	case outcome == store.DeviceRevoked:
 		fail(http.StatusForbidden, "refresh_rejected", enroll.ReasonDeviceRevoked, "device revoked")
-	case outcome == store.Replayed || outcome == store.BadSecret && req.Generation > 0 && req.Generation < gen:
-		// An old generation: a lost answer beyond the grace window, or a
-		// copied credential. Recorded for clone detection.
-		fail(http.StatusUnauthorized, "refresh_replayed", enroll.ReasonTokenInvalid, "refresh secret already used")
+	case outcome == store.Replayed:
+		// A spent secret beyond the grace window: two machines share the
+		// credential. The holder of the newest generation is the original.
+		fp := d.Fingerprint
+		if req.Fingerprint != nil {
+			fp = *req.Fingerprint
+		}
+		clone(d, viaReplay, fp, nil, fmt.Sprintf("spent generation %d replayed, device at %d", gen, d.Generation))
 	case outcome == store.BadSecret:
 		fail(http.StatusUnauthorized, "refresh_rejected", enroll.ReasonTokenInvalid, "wrong refresh secret")
 	default:
@@ -474,25 +609,8 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleInventory(w http.ResponseWriter, r *http.Request) {
 	ctx, now := r.Context(), s.now()
-	token := bearer(r)
-	if !strings.HasPrefix(token, enroll.AccessTokenPrefix) {
-		s.reject(w, http.StatusUnauthorized, enroll.ReasonTokenInvalid, "missing access token", 0)
-		return
-	}
-	d, expires, err := s.st.Authenticate(ctx, enroll.HashToken(token))
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		s.reject(w, http.StatusUnauthorized, enroll.ReasonTokenInvalid, "unknown access token", 0)
-		return
-	case err != nil:
-		s.log.Error("authenticate inventory", "err", err)
-		s.reject(w, http.StatusInternalServerError, enroll.ReasonInternal, "internal error", 5*time.Second)
-		return
-	case !d.RevokedAt.IsZero():
-		s.reject(w, http.StatusForbidden, enroll.ReasonDeviceRevoked, "device revoked", 0)
-		return
-	case !now.Before(expires):
-		s.reject(w, http.StatusUnauthorized, enroll.ReasonTokenExpired, "access token expired", 0)
+	d := s.authenticate(w, r, now)
+	if d == nil {
 		return
 	}
 	data, err := glpi.Decode(r.Header.Get("Content-Type"), http.MaxBytesReader(w, r.Body, maxInventoryBody), maxInventoryDecoded)

@@ -104,7 +104,13 @@ func newEnv(t testing.TB, edit func(*Config)) *env {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); e.srv.RunRelay(ctx) }()
+	go func() {
+		defer close(done)
+		var wg sync.WaitGroup
+		wg.Go(func() { e.srv.RunRelay(ctx) })
+		wg.Go(func() { e.srv.RunWatch(ctx) })
+		wg.Wait()
+	}()
 	t.Cleanup(func() { cancel(); <-done })
 	return e
 }
@@ -376,9 +382,11 @@ func TestRefreshRotation(t *testing.T) {
 
 	e.clock.Advance(2 * time.Minute)
 	_, err = e.client.Refresh(ctx, &enroll.RefreshRequest{DeviceID: resp.DeviceID, RefreshSecret: first.RefreshSecret, Generation: 1})
-	wantReject(t, err, 401, enroll.ReasonTokenInvalid)
-	if evs := e.events("refresh_replayed"); len(evs) != 2 || evs[1].DeviceID != resp.DeviceID {
-		t.Errorf("audit = %+v, want a second refresh_replayed", evs)
+	// Beyond the grace, a spent secret means two machines share the
+	// credential: the replayer is told to enroll again (fork policy).
+	wantReject(t, err, 401, enroll.ReasonDeviceUnknown)
+	if evs := e.events("clone_suspected"); len(evs) != 1 || evs[0].DeviceID != resp.DeviceID || evs[0].Reason != "replay" {
+		t.Errorf("audit = %+v, want one clone_suspected by replay", evs)
 	}
 	if _, err := e.client.Refresh(ctx, &enroll.RefreshRequest{DeviceID: resp.DeviceID, RefreshSecret: third.RefreshSecret, Generation: 3}); err != nil {
 		t.Errorf("Refresh(current) after a replay: %v", err)
@@ -424,8 +432,10 @@ func TestIdempotentReenroll(t *testing.T) {
 	_, err := e.client.Enroll(t.Context(), key, clone)
 	wantReject(t, err, 403, enroll.ReasonKeyExhausted)
 
-	// A reinstall keeps its identity with the replace secret.
+	// A reinstall keeps its identity with the replace secret: a new
+	// machine id, but the same hardware.
 	fresh := enrollReq("pc-reinstalled")
+	fresh.Fingerprint.SMBIOSUUID = "bbpc"
 	fresh.Replace = &enroll.Replace{DeviceID: first.DeviceID, ReplaceSecret: again.ReplaceSecret}
 	replaced := e.enroll(key, fresh)
 	if replaced.DeviceID != first.DeviceID {

@@ -82,7 +82,7 @@ func OpenPostgres(ctx context.Context, dsn string) (Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &sqlStore{w: db, r: db, postgres: true}, nil
+	return &sqlStore{w: db, r: db, postgres: true, dsn: dsn}, nil
 }
 
 // migrate applies, in order and each in its own transaction, the embedded

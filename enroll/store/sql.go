@@ -19,6 +19,7 @@ import (
 type sqlStore struct {
 	w, r     *sql.DB // writer and reader pools; the same pool for PostgreSQL
 	postgres bool
+	dsn      string // PostgreSQL only, for the notification listener
 }
 
 // q adapts a query to the dialect: "?" placeholders become "$n" on
@@ -114,18 +115,22 @@ func splitList(s string) []string {
 	return strings.Split(s, ",")
 }
 
-const keyColumns = `id, hash, tag, description, created_at, expires_at, max_uses, uses, allow_cidrs, hostname_pattern, revoked_at`
+const keyColumns = `id, hash, tag, description, created_at, expires_at, max_uses, uses, allow_cidrs, hostname_pattern, revoked_at,
+	clone_policy, ephemeral_ttl`
 
 func scanKey(row interface{ Scan(...any) error }) (*Key, error) {
 	var (
 		k                        Key
 		created, expires, revoke int64
-		cidrs                    string
+		cidrs, policy            string
+		ephemeral                int64
 	)
-	err := row.Scan(&k.ID, &k.Hash, &k.Tag, &k.Description, &created, &expires, &k.MaxUses, &k.Uses, &cidrs, &k.HostnamePattern, &revoke)
+	err := row.Scan(&k.ID, &k.Hash, &k.Tag, &k.Description, &created, &expires, &k.MaxUses, &k.Uses, &cidrs, &k.HostnamePattern, &revoke,
+		&policy, &ephemeral)
 	if err != nil {
 		return nil, err
 	}
+	k.ClonePolicy, k.Ephemeral = ClonePolicy(policy), time.Duration(ephemeral)*time.Microsecond
 	k.CreatedAt, k.ExpiresAt, k.RevokedAt = fromTS(created), fromTS(expires), fromTS(revoke)
 	k.AllowCIDRs = splitList(cidrs)
 	return &k, nil
@@ -135,9 +140,14 @@ func (s *sqlStore) CreateKey(ctx context.Context, k *Key) error {
 	if _, err := s.Key(ctx, k.ID); err == nil {
 		return fmt.Errorf("create key %s: %w", k.ID, ErrExists)
 	}
-	_, err := s.w.ExecContext(ctx, s.q(`INSERT INTO keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	policy, err := ParseClonePolicy(string(k.ClonePolicy))
+	if err != nil {
+		return fmt.Errorf("create key %s: %w", k.ID, err)
+	}
+	k.ClonePolicy = policy
+	_, err = s.w.ExecContext(ctx, s.q(`INSERT INTO keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		k.ID, k.Hash, k.Tag, k.Description, ts(k.CreatedAt), ts(k.ExpiresAt), k.MaxUses, k.Uses,
-		strings.Join(k.AllowCIDRs, ","), k.HostnamePattern, ts(k.RevokedAt))
+		strings.Join(k.AllowCIDRs, ","), k.HostnamePattern, ts(k.RevokedAt), string(policy), k.Ephemeral.Microseconds())
 	if err != nil {
 		return fmt.Errorf("create key %s: %w", k.ID, err)
 	}
@@ -179,6 +189,13 @@ func (s *sqlStore) RevokeKey(ctx context.Context, id string, at time.Time) error
 	return s.mark(ctx, "keys", id, at)
 }
 
+func (s *sqlStore) SeeDevice(ctx context.Context, id string, now time.Time) error {
+	if _, err := s.w.ExecContext(ctx, s.q(`UPDATE devices SET last_seen_at = ? WHERE id = ? AND last_seen_at < ?`), ts(now), id, ts(now)); err != nil {
+		return fmt.Errorf("record contact of %s: %w", id, err)
+	}
+	return nil
+}
+
 func (s *sqlStore) RevokeDevice(ctx context.Context, id string, at time.Time) error {
 	return s.mark(ctx, "devices", id, at)
 }
@@ -198,36 +215,71 @@ func (s *sqlStore) mark(ctx context.Context, table, id string, at time.Time) err
 
 const deviceColumns = `id, key_id, tag, hostname, glpi_deviceid, agent_id, os, arch, agent_version, install_id,
 	fp_machine_id, fp_smbios_uuid, fp_serial, fp_macs, source_ip, replace_hash, generation,
-	created_at, last_seen_at, revoked_at, relay_status, relay_message, relay_at`
+	created_at, last_seen_at, revoked_at, relay_status, relay_message, relay_at,
+	relay_inventory_id, clone_suspected_at, retired_at, superseded_by`
 
 func scanDevice(row interface{ Scan(...any) error }, extra ...any) (*Device, error) {
 	var (
 		d                               Device
 		macs                            string
 		created, seen, revoked, relayed int64
+		suspected, retired              int64
 	)
 	dest := []any{&d.ID, &d.KeyID, &d.Tag, &d.Hostname, &d.GLPIDeviceID, &d.AgentID, &d.OS, &d.Arch, &d.AgentVersion, &d.InstallID,
 		&d.Fingerprint.MachineID, &d.Fingerprint.SMBIOSUUID, &d.Fingerprint.Serial, &macs, &d.SourceIP, &d.ReplaceHash, &d.Generation,
-		&created, &seen, &revoked, &d.RelayStatus, &d.RelayMessage, &relayed}
+		&created, &seen, &revoked, &d.RelayStatus, &d.RelayMessage, &relayed,
+		&d.RelayInventoryID, &suspected, &retired, &d.SupersededBy}
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
 	d.Fingerprint.InstallID = d.InstallID
 	d.Fingerprint.MACs = splitList(macs)
 	d.CreatedAt, d.LastSeenAt, d.RevokedAt, d.RelayAt = fromTS(created), fromTS(seen), fromTS(revoked), fromTS(relayed)
+	d.CloneSuspectedAt, d.RetiredAt = fromTS(suspected), fromTS(retired)
 	return &d, nil
 }
 
-func (s *sqlStore) Enroll(ctx context.Context, d *Device, sec Secrets, now time.Time, ev Event) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.q(`UPDATE keys SET uses = uses + 1
-			WHERE id = ? AND revoked_at = 0 AND (expires_at = 0 OR expires_at > ?) AND (max_uses = 0 OR uses < max_uses)`),
-			d.KeyID, ts(now))
+func (s *sqlStore) Enroll(ctx context.Context, d *Device, sec Secrets, now time.Time, ev Event) (string, error) {
+	var reused string
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var ephemeral int64
+		err := tx.QueryRowContext(ctx, s.q(`UPDATE keys SET uses = uses + 1
+			WHERE id = ? AND revoked_at = 0 AND (expires_at = 0 OR expires_at > ?) AND (max_uses = 0 OR uses < max_uses)
+			RETURNING ephemeral_ttl`), d.KeyID, ts(now)).Scan(&ephemeral)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrKeyUnavailable
+		}
 		if err != nil {
 			return fmt.Errorf("take key use: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrKeyUnavailable
+		if ephemeral > 0 {
+			// A non-persistent desktop comes back under its hostname: it
+			// takes over the GLPI identity of its predecessor.
+			err := tx.QueryRowContext(ctx, s.q(`SELECT id, glpi_deviceid, agent_id FROM devices
+				WHERE key_id = ? AND hostname = ? AND superseded_by = '' AND revoked_at = 0
+				ORDER BY created_at DESC LIMIT 1`+s.forUpdate()), d.KeyID, d.Hostname).Scan(&reused, &d.GLPIDeviceID, &d.AgentID)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("find previous device: %w", err)
+			}
+			if reused != "" {
+				if _, err := tx.ExecContext(ctx, s.q(`UPDATE devices SET superseded_by = ?,
+					retired_at = CASE WHEN retired_at = 0 THEN ? ELSE retired_at END WHERE id = ?`), d.ID, ts(now), reused); err != nil {
+					return fmt.Errorf("supersede device %s: %w", reused, err)
+				}
+				if err := s.addEvent(ctx, tx, Event{At: now, Event: "device_retired", KeyID: d.KeyID, DeviceID: reused,
+					Reason: "superseded", Detail: "replaced by " + d.ID + " with the same hostname"}); err != nil {
+					return err
+				}
+			}
+		}
+		if reused == "" {
+			var n int
+			if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM devices WHERE glpi_deviceid = ?`), d.GLPIDeviceID).Scan(&n); err != nil {
+				return fmt.Errorf("check GLPI deviceid: %w", err)
+			}
+			if n > 0 {
+				return fmt.Errorf("create device: GLPI deviceid %s: %w", d.GLPIDeviceID, ErrExists)
+			}
 		}
 		d.Generation = 1
 		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO devices (id, key_id, tag, hostname, glpi_deviceid, agent_id, os, arch,
@@ -245,6 +297,53 @@ func (s *sqlStore) Enroll(ctx context.Context, d *Device, sec Secrets, now time.
 		}
 		return s.addEvent(ctx, tx, ev)
 	})
+	if err != nil {
+		return "", err
+	}
+	return reused, nil
+}
+
+func (s *sqlStore) DeviceByHostname(ctx context.Context, hostname string) ([]Device, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+deviceColumns+` FROM devices
+		WHERE hostname = ? AND revoked_at = 0 AND retired_at = 0 ORDER BY created_at DESC`), hostname)
+	if err != nil {
+		return nil, fmt.Errorf("find device by hostname: %w", err)
+	}
+	return collectDevices(rows)
+}
+
+func (s *sqlStore) RetireIdle(ctx context.Context, now time.Time) ([]string, error) {
+	var ids []string
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		ids = ids[:0]
+		rows, err := tx.QueryContext(ctx, s.q(`UPDATE devices SET retired_at = ?
+			WHERE retired_at = 0 AND revoked_at = 0 AND EXISTS (SELECT 1 FROM keys k
+				WHERE k.id = devices.key_id AND k.ephemeral_ttl > 0 AND devices.last_seen_at + k.ephemeral_ttl < ?)
+			RETURNING id, key_id`), ts(now), ts(now))
+		if err != nil {
+			return fmt.Errorf("retire idle devices: %w", err)
+		}
+		var evs []Event
+		for rows.Next() {
+			ev := Event{At: now, Event: "device_retired", Reason: "ephemeral", Detail: "no contact within the key's ephemeral window"}
+			if err := rows.Scan(&ev.DeviceID, &ev.KeyID); err != nil {
+				rows.Close()
+				return fmt.Errorf("retire idle devices: %w", err)
+			}
+			ids, evs = append(ids, ev.DeviceID), append(evs, ev)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("retire idle devices: %w", err)
+		}
+		for _, ev := range evs {
+			if err := s.addEvent(ctx, tx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return ids, err
 }
 
 // addToken stores a new access token and drops the device's expired ones.
@@ -262,7 +361,7 @@ func (s *sqlStore) addToken(ctx context.Context, tx *sql.Tx, deviceID string, se
 
 func (s *sqlStore) DeviceByInstall(ctx context.Context, keyID, installID string) (*Device, error) {
 	d, err := scanDevice(s.r.QueryRowContext(ctx, s.q(`SELECT `+deviceColumns+` FROM devices
-		WHERE key_id = ? AND install_id = ? AND revoked_at = 0 ORDER BY created_at DESC LIMIT 1`), keyID, installID))
+		WHERE key_id = ? AND install_id = ? AND revoked_at = 0 AND retired_at = 0 ORDER BY created_at DESC LIMIT 1`), keyID, installID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("find device by install id: %w", ErrNotFound)
 	}
@@ -288,6 +387,10 @@ func (s *sqlStore) Devices(ctx context.Context) ([]Device, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list devices: %w", err)
 	}
+	return collectDevices(rows)
+}
+
+func collectDevices(rows *sql.Rows) ([]Device, error) {
 	defer rows.Close()
 	var out []Device
 	for rows.Next() {
@@ -306,6 +409,12 @@ func (s *sqlStore) Devices(ctx context.Context) ([]Device, error) {
 func (s *sqlStore) Reissue(ctx context.Context, deviceID string, sec Secrets, now time.Time, ev Event) (int64, error) {
 	var gen int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.spend(ctx, tx, deviceID, "refresh_hash", "generation"); err != nil {
+			return err
+		}
+		if err := s.spend(ctx, tx, deviceID, "prev_refresh_hash", "prev_generation"); err != nil {
+			return err
+		}
 		err := tx.QueryRowContext(ctx, s.q(`UPDATE devices SET refresh_hash = ?, generation = generation + 1,
 			prev_refresh_hash = '', prev_generation = 0, prev_valid_until = 0, last_seen_at = ?,
 			replace_hash = CASE WHEN ? = '' THEN replace_hash ELSE ? END
@@ -354,6 +463,9 @@ func (s *sqlStore) Refresh(ctx context.Context, deviceID, presented string, sec 
 			return nil
 		case equal(presented, cur):
 			outcome = Rotated
+			if err := s.spend(ctx, tx, deviceID, "prev_refresh_hash", "prev_generation"); err != nil {
+				return err
+			}
 			update = `UPDATE devices SET prev_refresh_hash = refresh_hash, prev_generation = generation, prev_valid_until = ?,
 				refresh_hash = ?, generation = generation + 1, last_seen_at = ? WHERE id = ?`
 			args = []any{ts(now.Add(grace)), sec.RefreshHash, ts(now), deviceID}
@@ -367,7 +479,16 @@ func (s *sqlStore) Refresh(ctx context.Context, deviceID, presented string, sec 
 			outcome, gen = Replayed, prevGen
 			return nil
 		default:
-			outcome = BadSecret
+			// Spent secrets are looked up by hash, so a miss reveals nothing.
+			err := tx.QueryRowContext(ctx, s.q(`SELECT generation FROM spent_refresh WHERE device_id = ? AND hash = ?`), deviceID, presented).Scan(&gen)
+			switch {
+			case err == nil:
+				outcome = Replayed
+			case errors.Is(err, sql.ErrNoRows):
+				outcome = BadSecret
+			default:
+				return fmt.Errorf("read spent secrets: %w", err)
+			}
 			return nil
 		}
 		if _, err := tx.ExecContext(ctx, s.q(update), args...); err != nil {
@@ -377,6 +498,44 @@ func (s *sqlStore) Refresh(ctx context.Context, deviceID, presented string, sec 
 		return s.addToken(ctx, tx, deviceID, sec, now)
 	})
 	return outcome, gen, err
+}
+
+// spentKept is how many spent refresh secrets are kept per device for
+// replay detection: with hourly rotation, about a week.
+const spentKept = 200
+
+// spend remembers the device's secret in column hashCol (with its
+// generation in genCol) as spent, and forgets the oldest ones.
+func (s *sqlStore) spend(ctx context.Context, tx *sql.Tx, deviceID, hashCol, genCol string) error {
+	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO spent_refresh (device_id, hash, generation)
+		SELECT id, `+hashCol+`, `+genCol+` FROM devices WHERE id = ? AND `+hashCol+` <> ''
+		ON CONFLICT (device_id, hash) DO NOTHING`), deviceID); err != nil {
+		return fmt.Errorf("remember spent secret: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM spent_refresh WHERE device_id = ? AND generation <
+		(SELECT generation FROM devices WHERE id = ?) - ?`), deviceID, deviceID, spentKept); err != nil {
+		return fmt.Errorf("forget spent secrets: %w", err)
+	}
+	return nil
+}
+
+func (s *sqlStore) MatchRefresh(ctx context.Context, deviceID, presented string) (bool, error) {
+	var cur, prev string
+	err := s.r.QueryRowContext(ctx, s.q(`SELECT refresh_hash, prev_refresh_hash FROM devices WHERE id = ?`), deviceID).Scan(&cur, &prev)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, fmt.Errorf("match refresh secret: %w", ErrNotFound)
+	}
+	if err != nil {
+		return false, fmt.Errorf("match refresh secret: %w", err)
+	}
+	if equal(presented, cur) || prev != "" && equal(presented, prev) {
+		return true, nil
+	}
+	var n int
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM spent_refresh WHERE device_id = ? AND hash = ?`), deviceID, presented).Scan(&n); err != nil {
+		return false, fmt.Errorf("match refresh secret: %w", err)
+	}
+	return n > 0, nil
 }
 
 func equal(a, b string) bool {
@@ -430,8 +589,12 @@ func (s *sqlStore) SaveInventory(ctx context.Context, inv *Inventory, relay bool
 			return fmt.Errorf("store inventory: %w", err)
 		}
 		changed, _ := json.Marshal(h.Changed)
-		if err := tx.QueryRowContext(ctx, s.q(`INSERT INTO inventory_history (device_id, received_at, size, changed)
-			VALUES (?, ?, ?, ?) RETURNING id`), inv.DeviceID, ts(inv.ReceivedAt), inv.Size, string(changed)).Scan(&h.ID); err != nil {
+		relayStatus := RelayNone
+		if relay {
+			relayStatus = RelayQueued
+		}
+		if err := tx.QueryRowContext(ctx, s.q(`INSERT INTO inventory_history (device_id, received_at, size, changed, relay_status)
+			VALUES (?, ?, ?, ?, ?) RETURNING id`), inv.DeviceID, ts(inv.ReceivedAt), inv.Size, string(changed), relayStatus).Scan(&h.ID); err != nil {
 			return fmt.Errorf("store inventory history: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM inventory_history WHERE device_id = ? AND id <=
@@ -443,8 +606,8 @@ func (s *sqlStore) SaveInventory(ctx context.Context, inv *Inventory, relay bool
 			return fmt.Errorf("update device: %w", err)
 		}
 		if relay {
-			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO outbox (device_id, agent_id, body, created_at, next_attempt_at)
-				VALUES (?, ?, ?, ?, ?)`), inv.DeviceID, agentID, inv.Body, ts(inv.ReceivedAt), ts(inv.ReceivedAt)); err != nil {
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO outbox (device_id, agent_id, body, created_at, next_attempt_at, inventory_id)
+				VALUES (?, ?, ?, ?, ?, ?)`), inv.DeviceID, agentID, inv.Body, ts(inv.ReceivedAt), ts(inv.ReceivedAt), h.ID); err != nil {
 				return fmt.Errorf("queue inventory: %w", err)
 			}
 		}
@@ -536,7 +699,7 @@ func (s *sqlStore) ClaimOutbox(ctx context.Context, n int, now time.Time, lease 
 			SELECT o.id FROM outbox o WHERE o.next_attempt_at <= ? AND o.locked_until <= ?
 			AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.device_id = o.device_id AND p.id < o.id)
 			ORDER BY o.id LIMIT ?`+skipLocked+`)
-			RETURNING id, device_id, agent_id, body, created_at, attempts`),
+			RETURNING id, device_id, agent_id, body, created_at, attempts, inventory_id`),
 			ts(now.Add(lease)), ts(now), ts(now), n)
 		if err != nil {
 			return fmt.Errorf("claim outbox: %w", err)
@@ -547,7 +710,7 @@ func (s *sqlStore) ClaimOutbox(ctx context.Context, n int, now time.Time, lease 
 				it      OutboxItem
 				created int64
 			)
-			if err := rows.Scan(&it.ID, &it.DeviceID, &it.AgentID, &it.Body, &created, &it.Attempts); err != nil {
+			if err := rows.Scan(&it.ID, &it.DeviceID, &it.AgentID, &it.Body, &created, &it.Attempts, &it.InventoryID); err != nil {
 				return fmt.Errorf("claim outbox: %w", err)
 			}
 			it.CreatedAt = fromTS(created)
@@ -567,7 +730,10 @@ func (s *sqlStore) CompleteOutbox(ctx context.Context, it *OutboxItem, status, m
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM outbox WHERE id = ?`), it.ID); err != nil {
 			return fmt.Errorf("complete outbox item %d: %w", it.ID, err)
 		}
-		return s.setRelay(ctx, tx, it.DeviceID, status, message, now)
+		if err := s.setRelay(ctx, tx, it, status, message, now); err != nil {
+			return err
+		}
+		return s.relayActions(ctx, tx, it.DeviceID, it.InventoryID, status, message, now)
 	})
 }
 
@@ -577,15 +743,22 @@ func (s *sqlStore) RetryOutbox(ctx context.Context, it *OutboxItem, next time.Ti
 			ts(next), it.ID); err != nil {
 			return fmt.Errorf("reschedule outbox item %d: %w", it.ID, err)
 		}
-		return s.setRelay(ctx, tx, it.DeviceID, "retrying", message, now)
+		return s.setRelay(ctx, tx, it, RelayRetrying, message, now)
 	})
 }
 
-func (s *sqlStore) setRelay(ctx context.Context, tx *sql.Tx, deviceID, status, message string, now time.Time) error {
-	_, err := tx.ExecContext(ctx, s.q(`UPDATE devices SET relay_status = ?, relay_message = ?, relay_at = ? WHERE id = ?`),
-		status, message, ts(now), deviceID)
+// setRelay records the outcome of relaying it on its device and its
+// inventory history entry.
+func (s *sqlStore) setRelay(ctx context.Context, tx *sql.Tx, it *OutboxItem, status, message string, now time.Time) error {
+	_, err := tx.ExecContext(ctx, s.q(`UPDATE devices SET relay_status = ?, relay_message = ?, relay_at = ?, relay_inventory_id = ? WHERE id = ?`),
+		status, message, ts(now), it.InventoryID, it.DeviceID)
 	if err != nil {
-		return fmt.Errorf("record relay status of %s: %w", deviceID, err)
+		return fmt.Errorf("record relay status of %s: %w", it.DeviceID, err)
+	}
+	_, err = tx.ExecContext(ctx, s.q(`UPDATE inventory_history SET relay_status = ?, relay_message = ? WHERE id = ?`),
+		status, message, it.InventoryID)
+	if err != nil {
+		return fmt.Errorf("record relay status of inventory %d: %w", it.InventoryID, err)
 	}
 	return nil
 }

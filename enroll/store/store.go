@@ -8,6 +8,7 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/enroll"
@@ -48,6 +49,40 @@ type Key struct {
 	AllowCIDRs      []string  `json:"allow_cidrs,omitempty"`
 	HostnamePattern string    `json:"hostname_pattern,omitempty"`
 	RevokedAt       time.Time `json:"revoked_at,omitzero"`
+	// ClonePolicy decides the fate of a suspected clone of a device
+	// enrolled with the key: ClonePolicyFork when empty.
+	ClonePolicy ClonePolicy `json:"clone_policy"`
+	// Ephemeral, when set, retires the key's devices after this long
+	// without contact, and a new device enrolling with the hostname of an
+	// earlier one takes over its GLPI identity.
+	Ephemeral time.Duration `json:"ephemeral,omitempty"`
+}
+
+// ClonePolicy is what happens to the newcomer when a device is suspected
+// of having been cloned.
+type ClonePolicy string
+
+// Clone policies.
+const (
+	// ClonePolicyFork answers device_unknown, so the newcomer enrolls again
+	// and becomes a new device.
+	ClonePolicyFork ClonePolicy = "fork"
+	// ClonePolicyQuarantine refuses the newcomer with clone_quarantined
+	// until an administrator approves it; it then becomes a new device.
+	ClonePolicyQuarantine ClonePolicy = "quarantine"
+	// ClonePolicyReject refuses the newcomer with clone_rejected for good.
+	ClonePolicyReject ClonePolicy = "reject"
+)
+
+// ParseClonePolicy checks a policy name; empty means fork.
+func ParseClonePolicy(s string) (ClonePolicy, error) {
+	switch p := ClonePolicy(s); p {
+	case "":
+		return ClonePolicyFork, nil
+	case ClonePolicyFork, ClonePolicyQuarantine, ClonePolicyReject:
+		return p, nil
+	}
+	return "", fmt.Errorf("clone policy %q: want fork, quarantine or reject", s)
 }
 
 // State returns the key's state at now; revocation wins over expiry, which
@@ -85,8 +120,39 @@ type Device struct {
 	RelayStatus  string             `json:"relay_status,omitempty"`
 	RelayMessage string             `json:"relay_message,omitempty"`
 	RelayAt      time.Time          `json:"relay_at,omitzero"`
+	// RelayInventoryID is the inventory whose relay RelayStatus describes.
+	RelayInventoryID int64 `json:"relay_inventory_id,omitempty"`
+	// CloneSuspectedAt is set when another machine presented the device's
+	// credential; the device itself keeps working.
+	CloneSuspectedAt time.Time `json:"clone_suspected_at,omitzero"`
+	// RetiredAt is set when an ephemeral device stayed silent too long or
+	// was replaced by a new device of the same hostname (SupersededBy).
+	RetiredAt    time.Time `json:"retired_at,omitzero"`
+	SupersededBy string    `json:"superseded_by,omitempty"`
 
 	ReplaceHash string `json:"-"`
+}
+
+// Device states, as shown to administrators.
+const (
+	StateActive         = "active"
+	StateCloneSuspected = "clone_suspected"
+	StateRetired        = "retired"
+	StateRevoked        = "revoked"
+)
+
+// State returns the device's state: revoked, retired, clone_suspected or
+// active, in that order of precedence.
+func (d *Device) State() string {
+	switch {
+	case !d.RevokedAt.IsZero():
+		return StateRevoked
+	case !d.RetiredAt.IsZero():
+		return StateRetired
+	case !d.CloneSuspectedAt.IsZero():
+		return StateCloneSuspected
+	}
+	return StateActive
 }
 
 // Secrets holds the hashes of a newly issued credential.
@@ -147,6 +213,16 @@ type Section struct {
 	Items int    `json:"items"`
 }
 
+// Relay states of an inventory, as recorded in its history entry and on
+// the device for the last relay.
+const (
+	RelayNone     = "none" // kept locally: no GLPI relay configured
+	RelayQueued   = "queued"
+	RelayRetrying = "retrying"
+	RelayOK       = "ok"
+	RelayRejected = "rejected"
+)
+
 // HistoryEntry records one received inventory.
 type HistoryEntry struct {
 	ID         int64     `json:"id"`
@@ -163,6 +239,8 @@ type OutboxItem struct {
 	Body      []byte // zlib-compressed inventory message
 	CreatedAt time.Time
 	Attempts  int
+	// InventoryID is the history entry of the inventory.
+	InventoryID int64
 }
 
 // Store is the persistent state of glpi-enrolld. Every method is safe for
@@ -187,10 +265,19 @@ type Store interface {
 
 	// Enroll atomically takes one use of d.KeyID (failing with
 	// ErrKeyUnavailable if the key is revoked, expired or out of uses at
-	// now), creates d with generation 1 and records ev.
-	Enroll(ctx context.Context, d *Device, s Secrets, now time.Time, ev Event) error
-	// DeviceByInstall returns the live device enrolled with key keyID and
-	// install id installID.
+	// now), creates d with generation 1 and records ev. With an ephemeral
+	// key, the newest earlier device of the same hostname not yet
+	// superseded is retired and d takes its GLPI deviceid and agent id; its
+	// id is returned. Otherwise d.GLPIDeviceID must be new (ErrExists).
+	Enroll(ctx context.Context, d *Device, s Secrets, now time.Time, ev Event) (reused string, err error)
+	// DeviceByHostname returns the live devices with that hostname.
+	DeviceByHostname(ctx context.Context, hostname string) ([]Device, error)
+	// RetireIdle retires the devices of ephemeral keys silent for longer
+	// than their key's window, records an audit event for each and returns
+	// their ids.
+	RetireIdle(ctx context.Context, now time.Time) ([]string, error)
+	// DeviceByInstall returns the live (neither revoked nor retired)
+	// device enrolled with key keyID and install id installID.
 	DeviceByInstall(ctx context.Context, keyID, installID string) (*Device, error)
 	// Device returns a device by id.
 	Device(ctx context.Context, id string) (*Device, error)
@@ -199,10 +286,18 @@ type Store interface {
 	// Reissue gives a live device a new credential (generation + 1) and
 	// records ev; it returns the new generation.
 	Reissue(ctx context.Context, deviceID string, s Secrets, now time.Time, ev Event) (int64, error)
+	// MatchRefresh reports whether a presented refresh secret hash is the
+	// device's current, previous or an earlier spent one, without changing
+	// anything.
+	MatchRefresh(ctx context.Context, deviceID, presentedHash string) (bool, error)
 	// Refresh rotates the refresh secret whose hash is presented. The
-	// previous secret stays accepted until grace after its rotation. It
-	// returns the outcome and, when a credential was issued, its generation.
+	// previous secret stays accepted until grace after its rotation; older
+	// spent secrets are remembered and reported as Replayed with their
+	// generation. It returns the outcome and, when a credential was issued,
+	// its generation.
 	Refresh(ctx context.Context, deviceID, presentedHash string, s Secrets, now time.Time, grace time.Duration) (RefreshOutcome, int64, error)
+	// SeeDevice records a contact from the device at now.
+	SeeDevice(ctx context.Context, id string, now time.Time) error
 	// RevokeDevice marks a device revoked.
 	RevokeDevice(ctx context.Context, id string, at time.Time) error
 	// Authenticate returns the device owning an access token hash, and the
@@ -228,6 +323,43 @@ type Store interface {
 	RetryOutbox(ctx context.Context, it *OutboxItem, next time.Time, message string, now time.Time) error
 	// OutboxDepth counts the items waiting in the outbox.
 	OutboxDepth(ctx context.Context) (int64, error)
+
+	// QueueAction stores a new action in state queued and signals it to the
+	// check-ins waiting for the device, in every process.
+	QueueAction(ctx context.Context, a *Action) error
+	// DeliverActions marks delivered, and returns, the device's queued
+	// actions and those delivered before now-redeliver and never reported on.
+	DeliverActions(ctx context.Context, deviceID string, now time.Time, redeliver time.Duration) ([]Action, error)
+	// ReportActions applies an agent's results to its own actions. A sent
+	// action whose inventory was already relayed moves on at once.
+	ReportActions(ctx context.Context, deviceID string, results []enroll.ActionResult, now time.Time) error
+	// Action returns an action with its history.
+	Action(ctx context.Context, id string) (*Action, error)
+	// DeviceActions returns the device's last n actions with their
+	// history, newest first.
+	DeviceActions(ctx context.Context, deviceID string, n int) ([]Action, error)
+	// ActionCounts counts actions by state.
+	ActionCounts(ctx context.Context) (map[string]int64, error)
+	// WatchActions calls fn with the device id of every action queued from
+	// now on by any process sharing the database, until ctx is done (nil)
+	// or the database fails (the error; call it again). fn("") means some
+	// may have been missed and every waiter should look again.
+	WatchActions(ctx context.Context, fn func(deviceID string)) error
+
+	// RecordClone records a suspected clone of c.DeviceID, unless one with
+	// the same fingerprint hash and route is known, marks the device
+	// clone_suspected and records ev. It returns the stored clone.
+	RecordClone(ctx context.Context, c *Clone, ev Event) (*Clone, error)
+	// FindClone returns the newest clone of a device with that fingerprint
+	// hash.
+	FindClone(ctx context.Context, deviceID, fpHash string) (*Clone, error)
+	// Clones lists the clones of a device, newest first.
+	Clones(ctx context.Context, deviceID string) ([]Clone, error)
+	// ApproveClones approves the device's pending clones and clears its
+	// clone_suspected mark; it returns the number approved.
+	ApproveClones(ctx context.Context, deviceID string, now time.Time) (int, error)
+	// CloneEnrolled records the device a clone became.
+	CloneEnrolled(ctx context.Context, cloneID int64, newDeviceID string) error
 
 	// AddEvent records an audit event.
 	AddEvent(ctx context.Context, ev Event) error

@@ -105,6 +105,10 @@ func TestStore(t *testing.T) {
 			t.Run("Outbox", func(t *testing.T) { testOutbox(t, open(t)) })
 			t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
 			t.Run("Setting", func(t *testing.T) { testSetting(t, open(t)) })
+			t.Run("Actions", func(t *testing.T) { testActions(t, open(t)) })
+			t.Run("Watch", func(t *testing.T) { testWatch(t, open(t)) })
+			t.Run("Clones", func(t *testing.T) { testClones(t, open(t)) })
+			t.Run("Ephemeral", func(t *testing.T) { testEphemeral(t, open(t)) })
 		})
 	}
 }
@@ -148,7 +152,7 @@ func testEnrollUses(t *testing.T, s Store) {
 	}
 	for i := range 3 {
 		d := newDevice(fmt.Sprint("d", i), "k1")
-		err := s.Enroll(ctx, d, secrets(i), t0, Event{At: t0, Event: "enroll_succeeded", KeyID: "k1"})
+		_, err := s.Enroll(ctx, d, secrets(i), t0, Event{At: t0, Event: "enroll_succeeded", KeyID: "k1"})
 		if want := i >= 2; errors.Is(err, ErrKeyUnavailable) != want {
 			t.Fatalf("Enroll #%d = %v, want unavailable %v", i, err, want)
 		}
@@ -209,7 +213,7 @@ func testConcurrentUses(t *testing.T, s Store) {
 	)
 	for i := range tries {
 		wg.Go(func() {
-			err := s.Enroll(ctx, newDevice(fmt.Sprint("d", i), "k1"), secrets(i), t0, Event{At: t0, Event: "e"})
+			_, err := s.Enroll(ctx, newDevice(fmt.Sprint("d", i), "k1"), secrets(i), t0, Event{At: t0, Event: "e"})
 			if err != nil && !errors.Is(err, ErrKeyUnavailable) {
 				t.Errorf("Enroll: %v", err)
 			}
@@ -230,7 +234,7 @@ func testConcurrentUses(t *testing.T, s Store) {
 func testRefresh(t *testing.T, s Store) {
 	ctx := t.Context()
 	s.CreateKey(ctx, newKey("k1", 0))
-	if err := s.Enroll(ctx, newDevice("d1", "k1"), secrets(1), t0, Event{At: t0, Event: "e"}); err != nil {
+	if _, err := s.Enroll(ctx, newDevice("d1", "k1"), secrets(1), t0, Event{At: t0, Event: "e"}); err != nil {
 		t.Fatal(err)
 	}
 	grace := 2 * time.Minute
@@ -246,7 +250,7 @@ func testRefresh(t *testing.T, s Store) {
 		{"unknown secret", "bogus", 2 * time.Minute, BadSecret, 3},
 		{"current secret rotates again", "refresh-3", 5 * time.Minute, Rotated, 4},
 		{"previous secret after grace", "refresh-3", 8 * time.Minute, Replayed, 3},
-		{"older secret", "refresh-1", 8 * time.Minute, BadSecret, 4},
+		{"older spent secret", "refresh-1", 8 * time.Minute, Replayed, 1},
 	}
 	for i, st := range steps {
 		next := secrets(i + 2)
@@ -254,6 +258,14 @@ func testRefresh(t *testing.T, s Store) {
 		got, gen, err := s.Refresh(ctx, "d1", st.presented, next, t0.Add(st.at), grace)
 		if err != nil || got != st.want || gen != st.wantGen {
 			t.Errorf("%s: Refresh(%s) = %v, %d, %v; want %v, %d", st.name, st.presented, got, gen, err, st.want, st.wantGen)
+		}
+	}
+	for _, tt := range []struct {
+		presented string
+		want      bool
+	}{{"refresh-4", true}, {"refresh-3", true}, {"refresh-1", true}, {"bogus", false}} {
+		if got, err := s.MatchRefresh(ctx, "d1", tt.presented); got != tt.want || err != nil {
+			t.Errorf("MatchRefresh(%s) = %v, %v; want %v", tt.presented, got, err, tt.want)
 		}
 	}
 	if _, _, err := s.Refresh(ctx, "nope", "x", secrets(9), t0, grace); !errors.Is(err, ErrNotFound) {
@@ -417,8 +429,8 @@ func TestMigrateIdempotent(t *testing.T) {
 			t.Fatalf("OpenSQLite: %v", err)
 		}
 		var n int
-		if err := s.(*sqlStore).r.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != 1 {
-			t.Errorf("schema_migrations rows = %d, %v; want 1", n, err)
+		if err := s.(*sqlStore).r.QueryRow(`SELECT COUNT(*) FROM schema_migrations`).Scan(&n); err != nil || n != 2 {
+			t.Errorf("schema_migrations rows = %d, %v; want 2", n, err)
 		}
 		s.Close()
 	}

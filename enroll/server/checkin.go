@@ -1,0 +1,183 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/enroll"
+	"github.com/glpi-agentd/glpi-agentd/enroll/store"
+)
+
+const (
+	maxCheckInBody = 64 << 10
+	maxResults     = 100
+	// redeliverAfter is how long a delivered action waits for a report
+	// before it is delivered again.
+	redeliverAfter = 3 * time.Minute
+	// seenEvery bounds how often check-ins update last_seen_at.
+	seenEvery = 30 * time.Second
+	// shortPollInterval is the next check-in asked of an agent that does
+	// not long-poll.
+	shortPollInterval = 60
+)
+
+// authenticate checks the access token of r and returns its device, or
+// answers the refusal and returns nil.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, now time.Time) *store.Device {
+	token := bearer(r)
+	if len(token) > 128 || len(token) <= len(enroll.AccessTokenPrefix) || token[:len(enroll.AccessTokenPrefix)] != enroll.AccessTokenPrefix {
+		s.reject(w, http.StatusUnauthorized, enroll.ReasonTokenInvalid, "missing access token", 0)
+		return nil
+	}
+	d, expires, err := s.st.Authenticate(r.Context(), enroll.HashToken(token))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		s.reject(w, http.StatusUnauthorized, enroll.ReasonTokenInvalid, "unknown access token", 0)
+	case err != nil:
+		s.log.Error("authenticate access token", "err", err)
+		s.reject(w, http.StatusInternalServerError, enroll.ReasonInternal, "internal error", 5*time.Second)
+	case !d.RevokedAt.IsZero():
+		s.reject(w, http.StatusForbidden, enroll.ReasonDeviceRevoked, "device revoked", 0)
+	case !d.RetiredAt.IsZero():
+		s.reject(w, http.StatusUnauthorized, enroll.ReasonDeviceUnknown, "device retired: enroll again", 0)
+	case !now.Before(expires):
+		s.reject(w, http.StatusUnauthorized, enroll.ReasonTokenExpired, "access token expired", 0)
+	default:
+		return d
+	}
+	return nil
+}
+
+// handleCheckIn records the agent's action results and answers the
+// device's pending actions, holding the request up to the wait the agent
+// allows while there are none. A held request costs a parked goroutine; it
+// wakes when an action is queued for its device, by this process or (via
+// the store's watch) by any other.
+func (s *Server) handleCheckIn(w http.ResponseWriter, r *http.Request) {
+	ctx, now := r.Context(), s.now()
+	d := s.authenticate(w, r, now)
+	if d == nil {
+		return
+	}
+	body, err := readBody(w, r, maxCheckInBody)
+	var req enroll.CheckInRequest
+	if err == nil {
+		err = json.Unmarshal(body, &req)
+	}
+	if err != nil || len(req.Results) > maxResults {
+		s.reject(w, http.StatusBadRequest, enroll.ReasonBadRequest, "want a check-in with at most 100 results", 0)
+		return
+	}
+	if len(req.Results) > 0 {
+		if err := s.st.ReportActions(ctx, d.ID, req.Results, now); err != nil {
+			s.unavailable(w, "record action results", d.ID, err)
+			return
+		}
+	}
+	if now.Sub(d.LastSeenAt) >= seenEvery {
+		if err := s.st.SeeDevice(ctx, d.ID, now); err != nil {
+			s.log.Warn("record check-in", "device_id", d.ID, "err", err)
+		}
+	}
+	wait := time.Duration(min(max(req.Wait, 0), enroll.MaxCheckInWait)) * time.Second
+	resp := enroll.CheckInResponse{Actions: []enroll.Action{}, Poll: shortPollInterval}
+	if wait > 0 {
+		resp.Poll = 0
+	}
+	if d.RelayStatus != "" {
+		resp.Relay = &enroll.RelayStatus{Status: d.RelayStatus, Message: d.RelayMessage, At: d.RelayAt, InventoryID: d.RelayInventoryID}
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	for {
+		woken, done := s.hub.wait(d.ID)
+		actions, err := s.st.DeliverActions(ctx, d.ID, s.now(), redeliverAfter)
+		if err != nil {
+			done()
+			s.unavailable(w, "deliver actions", d.ID, err)
+			return
+		}
+		if len(actions) > 0 || wait == 0 {
+			done()
+			for _, a := range actions {
+				resp.Actions = append(resp.Actions, enroll.Action{ID: a.ID, Type: a.Type, Full: a.Full, Categories: a.Categories, Config: a.Config})
+			}
+			s.metrics.checkIn(len(actions))
+			writeJSON(w, http.StatusOK, resp)
+			return
+		}
+		s.metrics.held.Add(1)
+		select {
+		case <-woken:
+			s.metrics.held.Add(-1)
+			done()
+			continue
+		case <-timer.C:
+		case <-s.closing:
+			resp.Poll = 5
+		case <-ctx.Done():
+		}
+		s.metrics.held.Add(-1)
+		done()
+		if ctx.Err() == nil {
+			s.metrics.checkIn(0)
+			writeJSON(w, http.StatusOK, resp)
+		}
+		return
+	}
+}
+
+func (s *Server) unavailable(w http.ResponseWriter, what, deviceID string, err error) {
+	s.log.Error(what, "device_id", deviceID, "err", err)
+	s.reject(w, http.StatusServiceUnavailable, enroll.ReasonInternal, "try again later", 5*time.Second)
+}
+
+// RunWatch relays the store's notifications of queued actions to the
+// check-ins held by this process, until ctx is done.
+func (s *Server) RunWatch(ctx context.Context) {
+	for ctx.Err() == nil {
+		err := s.st.WatchActions(ctx, s.hub.notify)
+		if ctx.Err() != nil {
+			return
+		}
+		s.log.Error("watch queued actions", "err", err)
+		// Wake everyone: they look for their actions while the watch
+		// restarts.
+		s.hub.notify("")
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// Sweep retires the devices of ephemeral keys silent past their window.
+func (s *Server) Sweep(ctx context.Context) error {
+	ids, err := s.st.RetireIdle(ctx, s.now())
+	if err != nil {
+		return err
+	}
+	if len(ids) > 0 {
+		s.log.Info("ephemeral devices retired", "count", len(ids))
+	}
+	return nil
+}
+
+// runSweeper sweeps every interval until ctx is done.
+func (s *Server) runSweeper(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("retire idle ephemeral devices", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -1,0 +1,117 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/enroll"
+)
+
+// postgresEnv names the variable holding a PostgreSQL URL for the tests.
+const postgresEnv = "GLPI_ENROLLD_TEST_DATABASE"
+
+// postgresSchema returns the URL of a fresh schema of the test database,
+// dropped at the end of the test, or skips the test.
+func postgresSchema(t *testing.T) string {
+	t.Helper()
+	dsn := os.Getenv(postgresEnv)
+	if dsn == "" {
+		t.Skipf("%s not set", postgresEnv)
+	}
+	schema := "srv_" + strings.ToLower(rand.Text()[:12])
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() { admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`) })
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// replica is one glpi-enrolld process of a PostgreSQL deployment.
+type replica struct {
+	srv *Server
+	url string
+}
+
+func startReplica(t *testing.T, dsn string) replica {
+	t.Helper()
+	st, secret, err := OpenStore(t.Context(), "", dsn, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv, err := New(Config{Store: st, Secret: secret, AdminToken: testAdminToken, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	t.Cleanup(ts.Close)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { srv.RunWatch(ctx) })
+	t.Cleanup(func() { cancel(); wg.Wait() })
+	return replica{srv, ts.URL}
+}
+
+// TestCheckInAcrossReplicas holds a check-in on replica B and queues the
+// run-now on replica A: B must answer at once.
+func TestCheckInAcrossReplicas(t *testing.T) {
+	dsn := postgresSchema(t)
+	a, b := startReplica(t, dsn), startReplica(t, dsn)
+	k, _, err := CreateKey(t.Context(), a.srv.st, a.srv.cfg.Secret, KeyOptions{Tag: "t"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := enroll.NewClient(enroll.ClientConfig{URL: a.url, Retries: -1})
+	cb, _ := enroll.NewClient(enroll.ClientConfig{URL: b.url, Retries: -1})
+	dev, err := ca.Enroll(t.Context(), k.String(), enrollReq("pc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var delays []time.Duration
+	for range 5 {
+		res := checkInAsync(t.Context(), cb, dev.Credential.AccessToken, &enroll.CheckInRequest{Wait: 30})
+		waitHeld(t, b.srv, 1)
+		queued := time.Now()
+		resp, out := runNowAPI(t, a.url, testAdminToken, dev.DeviceID, "")
+		if resp.StatusCode != http.StatusAccepted {
+			t.Fatalf("run-now on A = %d", resp.StatusCode)
+		}
+		r := <-res
+		if r.err != nil || len(r.resp.Actions) != 1 || r.resp.Actions[0].ID != out.ID {
+			t.Fatalf("check-in on B = %+v, %v; want action %s", r.resp, r.err, out.ID)
+		}
+		delays = append(delays, r.at.Sub(queued))
+	}
+	t.Logf("replica B answered %v after the run-now on A", delays)
+	for _, d := range delays {
+		if d > 150*time.Millisecond {
+			t.Errorf("replica B answered %v after the run-now on A, want within ~100 ms", d)
+		}
+	}
+	// Delivered once across replicas.
+	if resp, err := ca.CheckIn(t.Context(), dev.Credential.AccessToken, &enroll.CheckInRequest{}); err != nil || len(resp.Actions) != 0 {
+		t.Errorf("check-in on A after delivery by B = %+v, %v; want nothing", resp, err)
+	}
+}
