@@ -45,8 +45,9 @@ type Agent struct {
 	waitMu  sync.Mutex
 	waiters []*waiter // control clients following the next run
 
-	credMu  sync.Mutex    // serialises credential renewals
-	reports actionReports // outcomes of the service's actions, for the next check-in
+	credMu   sync.Mutex    // serialises credential renewals
+	reports  actionReports // outcomes of the service's actions, for the next check-in
+	enrolled chan struct{} // signalled at each enrollment
 }
 
 // New returns an agent for cfg reading the host through env.
@@ -63,6 +64,7 @@ func New(cfg *config.Config, env *collectors.Env, log *slog.Logger) (*Agent, err
 	}
 	a := &Agent{cfg: cfg, env: env, state: st, log: log, trigger: make(chan Request, 1)}
 	a.reports.ready = make(chan struct{}, 1)
+	a.enrolled = make(chan struct{}, 1)
 	return a, nil
 }
 

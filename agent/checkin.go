@@ -56,6 +56,13 @@ func (r *actionReports) take() []enroll.ActionResult {
 	return p
 }
 
+// waiting reports whether results are queued.
+func (r *actionReports) waiting() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.pending) > 0
+}
+
 // giveBack requeues results a failed check-in could not deliver.
 func (r *actionReports) giveBack(p []enroll.ActionResult) {
 	r.mu.Lock()
@@ -73,6 +80,7 @@ func (a *Agent) checkinLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-time.After(delay):
+		case <-a.reports.ready: // progress to deliver now
 		}
 		next, err := a.checkin(ctx)
 		switch {
@@ -82,7 +90,13 @@ func (a *Agent) checkinLoop(ctx context.Context) {
 			a.log.Error("check-in stopped: device revoked")
 			return
 		case errors.Is(err, errNotEnrolled):
-			delay = 10 * time.Second
+			// Wait for the first run to enroll.
+			select {
+			case <-a.enrolled:
+			case <-ctx.Done():
+				return
+			}
+			delay = 0
 		case err != nil:
 			delay = min(max(2*delay, checkinBackoffMin), checkinBackoffMax)
 			a.log.Debug("check-in failed", "err", err, "retry_in", delay.String())
@@ -122,6 +136,7 @@ func (a *Agent) checkin(ctx context.Context) (time.Duration, error) {
 	}
 	if len(results) > 0 {
 		req.Wait = 0 // deliver progress now
+		a.log.Debug("reporting to the enrollment service", "results", len(results), "state", results[len(results)-1].State)
 	}
 	// A result queued while the poll is held ends the poll early, so that
 	// "running" and "sent" reach the helpdesk at once.
@@ -153,6 +168,11 @@ func (a *Agent) checkin(ctx context.Context) (time.Duration, error) {
 	}
 	for _, act := range resp.Actions {
 		a.act(ctx, client, act)
+	}
+	if a.reports.waiting() || req.Wait == 0 {
+		// Results queued meanwhile go at once; after delivering some,
+		// the long poll resumes at once too.
+		return 0, nil
 	}
 	return time.Duration(resp.Poll) * time.Second, nil
 }

@@ -214,6 +214,10 @@ func (a *Agent) Enroll(ctx context.Context, force bool) (*Enrollment, error) {
 	if err := a.state.SetIdentity(&state.Identity{DeviceID: e.GLPIDeviceID, AgentID: e.AgentID, CreatedAt: e.EnrolledAt}); err != nil {
 		return nil, err
 	}
+	select {
+	case a.enrolled <- struct{}{}:
+	default:
+	}
 	a.log.Info("enrolled", "device_id", e.DeviceID, "glpi_deviceid", e.GLPIDeviceID, "server", server)
 	if a.cfg.ForgetRegistrationKey && a.cfg.RegistrationKeyFile != "" && a.regKey == "" {
 		if err := os.Remove(a.cfg.RegistrationKeyFile); err != nil && !errors.Is(err, os.ErrNotExist) {

@@ -62,7 +62,7 @@ func startService(t *testing.T, extra ...string) *service {
 	addr := ln.Addr().String()
 	ln.Close()
 	s.url = "http://" + addr
-	args := append([]string{"serve", "--listen", addr}, s.storeArgs()...)
+	args := append([]string{"serve", "--listen", addr, "--log-level", "debug"}, s.storeArgs()...)
 	cmd := exec.Command(bins.enrolld, append(args, extra...)...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	cmd.Stdout, cmd.Stderr = s.log, s.log
@@ -96,6 +96,17 @@ func (s *service) storeArgs() []string {
 // admin runs an admin command on the service's store and returns stdout.
 func (s *service) admin(args ...string) string {
 	s.t.Helper()
+	out, err := s.adminErr(args...)
+	if err != nil {
+		s.t.Fatalf("glpi-enrolld %v: %v", args, err)
+	}
+	return out
+}
+
+// adminErr runs an admin command and returns stdout, and an error with
+// stderr when it fails.
+func (s *service) adminErr(args ...string) (string, error) {
+	s.t.Helper()
 	// Flags go after the command words: "key create", "device show ID".
 	n := 1
 	if args[0] == "key" || args[0] == "device" {
@@ -106,9 +117,9 @@ func (s *service) admin(args ...string) string {
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
-		s.t.Fatalf("glpi-enrolld %v: %v\n%s", args, err, errb.String())
+		return out.String(), fmt.Errorf("%w: %s", err, errb.String())
 	}
-	return out.String()
+	return out.String(), nil
 }
 
 // newKey creates a key and returns the path of the 0600 file holding it.
