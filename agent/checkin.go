@@ -239,13 +239,5 @@ func (a *Agent) freshCredential(ctx context.Context, client *enroll.Client, e *E
 	if time.Until(e.Credential.AccessExpiresAt) >= refreshMargin {
 		return e, nil
 	}
-	err := a.refresh(ctx, client, e)
-	if re, ok := errors.AsType[*enroll.RejectError](err); ok && re.Reason == enroll.ReasonTokenInvalid {
-		// The refresh secret is spent: the agent was stopped between the
-		// service's rotation and the write of the new secret. Take the
-		// same device back with the key and the replace secret.
-		a.log.Warn("credential lost in an interrupted renewal: recovering it", "device_id", e.DeviceID)
-		return a.Enroll(ctx, true)
-	}
-	return e, err
+	return e, a.refresh(ctx, client, e)
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +28,10 @@ type Enrollment struct {
 	ReplaceSecret string             `json:"replace_secret,omitempty"`
 	Fingerprint   enroll.Fingerprint `json:"fingerprint"`
 	EnrolledAt    time.Time          `json:"enrolled_at"`
+	// PendingRefresh are the next refresh secrets this agent proposed in
+	// renewals whose answer it has not stored yet, oldest first. After a
+	// crash in a renewal, one of them may be the service's current secret.
+	PendingRefresh []string `json:"pending_refresh,omitempty"`
 	// Revoked is set when the server said device_revoked: the agent then
 	// sends nothing and never enrolls again on its own.
 	Revoked   bool      `json:"revoked,omitempty"`
@@ -227,21 +232,46 @@ func (a *Agent) Enroll(ctx context.Context, force bool) (*Enrollment, error) {
 	return e, nil
 }
 
-// refresh renews the credential and stores it before using it, so a crash
-// never leaves the agent with a spent secret only.
+// refresh renews the credential. The agent chooses the next refresh secret
+// and stores it before asking, so a renewal cut off at any point (the
+// answer lost, the agent killed before writing it) leaves it a secret the
+// service accepts: the candidates are tried newest first, so a spent one is
+// never presented while a newer one is current.
 func (a *Agent) refresh(ctx context.Context, client *enroll.Client, e *Enrollment) error {
-	cred, err := client.Refresh(ctx, &enroll.RefreshRequest{
-		DeviceID:      e.DeviceID,
-		RefreshSecret: e.Credential.RefreshSecret,
-		Generation:    e.Credential.Generation,
-		Fingerprint:   &e.Fingerprint,
-	})
-	if err != nil {
+	next := enroll.NewToken(enroll.RefreshSecretPrefix)
+	candidates := slices.Clone(e.PendingRefresh)
+	slices.Reverse(candidates)
+	candidates = append(candidates, e.Credential.RefreshSecret)
+	e.PendingRefresh = append(e.PendingRefresh, next)
+	if n := len(e.PendingRefresh); n > maxPendingRefresh {
+		e.PendingRefresh = e.PendingRefresh[n-maxPendingRefresh:]
+	}
+	if err := a.saveEnrollment(e); err != nil {
 		return err
 	}
-	e.Credential = *cred
-	return a.saveEnrollment(e)
+	var err error
+	for _, secret := range candidates {
+		var cred *enroll.Credential
+		cred, err = client.Refresh(ctx, &enroll.RefreshRequest{
+			DeviceID:          e.DeviceID,
+			RefreshSecret:     secret,
+			Generation:        e.Credential.Generation,
+			Fingerprint:       &e.Fingerprint,
+			NextRefreshSecret: next,
+		})
+		if err == nil {
+			e.Credential, e.PendingRefresh = *cred, nil
+			return a.saveEnrollment(e)
+		}
+		if re, ok := errors.AsType[*enroll.RejectError](err); !ok || re.Reason != enroll.ReasonTokenInvalid {
+			return err
+		}
+	}
+	return err
 }
+
+// maxPendingRefresh bounds the proposed secrets kept across failed renewals.
+const maxPendingRefresh = 4
 
 // RunEnrolled runs once against glpi-enrolld: enroll if needed, renew the
 // token when due, send the inventory with it.

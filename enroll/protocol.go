@@ -6,6 +6,7 @@ package enroll
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -141,6 +142,19 @@ type RefreshRequest struct {
 	RefreshSecret string       `json:"refresh_secret"`
 	Generation    int64        `json:"generation"`
 	Fingerprint   *Fingerprint `json:"fingerprint,omitempty"`
+	// NextRefreshSecret, when set, is the refresh secret the agent chose
+	// for the next generation and stored before asking. An agent stopped
+	// before it could store the answer then still holds a valid secret:
+	// a renewal can never strand it. It must be a token made by NewToken
+	// with RefreshSecretPrefix.
+	NextRefreshSecret string `json:"next_refresh_secret,omitempty"`
+}
+
+// ValidNextSecret reports whether s can serve as a next refresh secret: the
+// refresh prefix and 256 bits of base62.
+func ValidNextSecret(s string) bool {
+	rest, ok := strings.CutPrefix(s, RefreshSecretPrefix)
+	return ok && len(rest) == tokenRandLen && isBase62(rest)
 }
 
 // InventoryResponse is the 202 answer to an accepted inventory.

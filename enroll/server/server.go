@@ -577,6 +577,14 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	cred, _, sec := s.issue(now, false)
+	if req.NextRefreshSecret != "" {
+		if !enroll.ValidNextSecret(req.NextRefreshSecret) {
+			fail(http.StatusBadRequest, "refresh_rejected", enroll.ReasonBadRequest, "next_refresh_secret is not a refresh secret")
+			return
+		}
+		// The agent stored this secret before asking: it is the one.
+		cred.RefreshSecret, sec.RefreshHash = req.NextRefreshSecret, enroll.HashToken(req.NextRefreshSecret)
+	}
 	outcome, gen, err := s.st.Refresh(ctx, req.DeviceID, hash, sec, now, s.cfg.RefreshGrace)
 	switch {
 	case errors.Is(err, store.ErrNotFound):

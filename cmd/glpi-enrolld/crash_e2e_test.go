@@ -1,0 +1,92 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/glpi-agentd/glpi-agentd/enroll"
+)
+
+// editEnrollment rewrites the agent's stored enrollment with edit.
+func editEnrollment(t *testing.T, state string, edit func(e map[string]any)) {
+	t.Helper()
+	p := filepath.Join(state, "enrollment.json")
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e map[string]any
+	if err := json.Unmarshal(b, &e); err != nil {
+		t.Fatal(err)
+	}
+	edit(e)
+	if b, err = json.Marshal(e); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// expire makes the stored access token due for renewal.
+func expire(e map[string]any) {
+	e["credential"].(map[string]any)["access_expires_at"] = "2000-01-01T00:00:00Z"
+}
+
+// TestRenewalCutOff: the agent killed in the middle of a token renewal,
+// before or after the service rotated its secret, carries on as the same
+// device, with no clone alarm and no second device.
+func TestRenewalCutOff(t *testing.T) {
+	s := startService(t)
+	key := s.newKey("--tag", "crash")
+	root, state := host(t, "pc-crash", "abababababababababababababababab", "4C4C4544-0011-0011-0011-000000000011"), t.TempDir()
+	env := []string{"GLPI_AGENTD_REGISTRATION_KEY_FILE=" + key}
+	if out, code := agentRun(t, root, state, env, "inventory", "--server", s.url); code != 0 {
+		t.Fatalf("first run exit %d:\n%s", code, out)
+	}
+	before, _ := os.ReadFile(filepath.Join(state, "enrollment.json"))
+
+	// Cut off after the service rotated: renew once for real, then put
+	// back the state the agent had on disk when it sent that renewal (the
+	// old credential, with the secret it proposed pending).
+	editEnrollment(t, state, expire)
+	if out, code := agentRun(t, root, state, env, "inventory", "--server", s.url); code != 0 {
+		t.Fatalf("renewing run exit %d:\n%s", code, out)
+	}
+	var rotated map[string]any
+	b, _ := os.ReadFile(filepath.Join(state, "enrollment.json"))
+	json.Unmarshal(b, &rotated)
+	current := rotated["credential"].(map[string]any)["refresh_secret"]
+	os.WriteFile(filepath.Join(state, "enrollment.json"), before, 0o600)
+	editEnrollment(t, state, func(e map[string]any) {
+		expire(e)
+		e["pending_refresh"] = []any{current}
+	})
+	if out, code := agentRun(t, root, state, env, "inventory", "--server", s.url); code != 0 {
+		t.Fatalf("run after a renewal cut off after rotation: exit %d:\n%s", code, out)
+	}
+
+	// Cut off before the request reached the service: a pending secret the
+	// service never saw, the stored one still current.
+	editEnrollment(t, state, func(e map[string]any) {
+		expire(e)
+		e["pending_refresh"] = []any{enroll.NewToken(enroll.RefreshSecretPrefix)}
+	})
+	if out, code := agentRun(t, root, state, env, "inventory", "--server", s.url); code != 0 {
+		t.Fatalf("run after a renewal cut off before the service: exit %d:\n%s", code, out)
+	}
+
+	devs := s.devices()
+	if len(devs) != 1 || devs[0].State != "active" {
+		t.Errorf("devices = %+v, want the one device, active", devs)
+	}
+	if audit := s.admin("audit"); strings.Contains(audit, "clone_suspected") || strings.Contains(audit, "replayed") {
+		t.Errorf("an interrupted renewal raised a clone alarm:\n%s", audit)
+	}
+	if e := enrollment(t, state); e["pending_refresh"] != nil {
+		t.Errorf("pending secrets left after a successful renewal: %v", e["pending_refresh"])
+	}
+}
