@@ -90,3 +90,28 @@ func TestRenewalCutOff(t *testing.T) {
 		t.Errorf("pending secrets left after a successful renewal: %v", e["pending_refresh"])
 	}
 }
+
+// TestEnrollmentAnswerLost: the agent killed after the service enrolled it
+// but before it stored the answer enrolls again as the same device.
+func TestEnrollmentAnswerLost(t *testing.T) {
+	s := startService(t)
+	key := s.newKey("--tag", "crash", "--max-uses", "1")
+	root, state := host(t, "pc-lost", "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd", "4C4C4544-0012-0012-0012-000000000012"), t.TempDir()
+	env := []string{"GLPI_AGENTD_REGISTRATION_KEY_FILE=" + key}
+	if out, code := agentRun(t, root, state, env, "enroll", "--server", s.url); code != 0 {
+		t.Fatalf("enroll exit %d:\n%s", code, out)
+	}
+	first := enrollment(t, state)["device_id"]
+	for _, f := range []string{"enrollment.json", "replace.json", "identity.json"} {
+		os.Remove(filepath.Join(state, f)) // never written: the answer was lost
+	}
+	if out, code := agentRun(t, root, state, env, "inventory", "--server", s.url); code != 0 {
+		t.Fatalf("run after the lost answer exit %d:\n%s", code, out)
+	}
+	if again := enrollment(t, state)["device_id"]; again != first {
+		t.Errorf("enrolled as %v after a lost answer, want the same device %v", again, first)
+	}
+	if n := len(s.devices()); n != 1 {
+		t.Errorf("%d devices, want 1 (and the single-use key not spent twice)", n)
+	}
+}
