@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // API paths served by glpi-enrolld, relative to its base URL.
@@ -92,6 +94,8 @@ func (r *EnrollRequest) Validate() error {
 	switch {
 	case r.Hostname == "" || len(r.Hostname) > 255:
 		return errors.New("hostname must have 1 to 255 characters")
+	case !validHostname(r.Hostname):
+		return errors.New("hostname may hold only letters, digits, '-', '_' and '.'")
 	case r.InstallID == "" || len(r.InstallID) > 128:
 		return errors.New("install_id must have 1 to 128 characters")
 	case r.Fingerprint.InstallID != "" && r.Fingerprint.InstallID != r.InstallID:
@@ -102,12 +106,16 @@ func (r *EnrollRequest) Validate() error {
 		return errors.New("replace needs device_id and replace_secret")
 	}
 	for name, v := range map[string]string{
+		"install_id":    r.InstallID,
 		"agent_version": r.AgentVersion, "os": r.OS, "arch": r.Arch,
 		"fingerprint.machine_id": r.Fingerprint.MachineID, "fingerprint.smbios_uuid": r.Fingerprint.SMBIOSUUID,
 		"fingerprint.serial": r.Fingerprint.Serial,
 	} {
 		if len(v) > 255 {
 			return fmt.Errorf("%s is longer than 255 characters", name)
+		}
+		if !utf8.ValidString(v) || strings.ContainsFunc(v, unicode.IsControl) {
+			return fmt.Errorf("%s holds invalid or control characters", name)
 		}
 	}
 	return nil
@@ -257,4 +265,19 @@ func (e *RejectError) Error() string {
 		msg += ": " + e.Message
 	}
 	return msg
+}
+
+// validHostname accepts what a machine calls itself: letters (any script,
+// for NetBIOS names), digits, '-', '_' and '.', and no "..". The name
+// starts the GLPI deviceid, so nothing else gets through.
+func validHostname(h string) bool {
+	if !utf8.ValidString(h) || strings.Contains(h, "..") {
+		return false
+	}
+	for _, r := range h {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '-' && r != '_' && r != '.' {
+			return false
+		}
+	}
+	return true
 }

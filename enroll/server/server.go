@@ -12,6 +12,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -163,19 +164,27 @@ func (s *Server) Handler() http.Handler {
 	return mux
 }
 
-// Serve serves the API on ln (over TLS when certFile and keyFile are set)
-// and runs the relay worker, the watch of queued actions and the sweep of
-// ephemeral devices, until ctx is done. Held check-ins are answered at
-// once when it stops.
-func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile string) error {
-	hs := &http.Server{
+// httpServer is the HTTP server of the API: bounded headers and times, so
+// slow or hostile clients stay cheap, and TLS 1.2 at least.
+func (s *Server) httpServer() *http.Server {
+	return &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12},
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
+}
+
+// Serve serves the API on ln (over TLS when certFile and keyFile are set)
+// and runs the relay worker, the watch of queued actions and the sweep of
+// ephemeral devices, until ctx is done. Held check-ins are answered at
+// once when it stops.
+func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile string) error {
+	hs := s.httpServer()
 	var workers sync.WaitGroup
 	workers.Go(func() { s.RunRelay(ctx) })
 	workers.Go(func() { s.RunWatch(ctx) })
