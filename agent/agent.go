@@ -21,6 +21,7 @@ import (
 	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
 	"github.com/glpi-agentd/glpi-agentd/agent/state"
 	"github.com/glpi-agentd/glpi-agentd/collectors"
+	"github.com/glpi-agentd/glpi-agentd/enroll"
 )
 
 // Version is the agent's version, set at build time with
@@ -310,6 +311,9 @@ type prepared struct {
 	rep      *Report
 	cur      map[string]string
 	progress func(Event)
+	// key makes a resend of this inventory (from the spool) count once
+	// on the enrollment service.
+	key string
 }
 
 // prepare collects the inventory and reduces it to a partial one when the
@@ -325,7 +329,7 @@ func (a *Agent) prepare(ctx context.Context, req Request, run *state.Run, target
 			a.log.Info("sending the inventory kept from an earlier run", "collected_at", s.At.Format(time.RFC3339))
 			rep := &Report{Inventory: s.Inventory, Partial: s.Partial, Sections: len(s.Inventory.Content), Changed: changed(s.Digests, run.Sections), FromSpool: s.At}
 			progress(Event{Step: "spool", Message: "sending the inventory collected at " + s.At.Local().Format("15:04:05") + ", kept while the server was unreachable"})
-			return &prepared{inv: s.Inventory, rep: rep, cur: s.Digests, progress: progress}, nil
+			return &prepared{inv: s.Inventory, rep: rep, cur: s.Digests, progress: progress, key: s.Key}, nil
 		}
 	}
 	inv, results, err := a.Collect(ctx, req.Categories, serverNoCategory, req.Progress)
@@ -339,7 +343,7 @@ func (a *Agent) prepare(ctx context.Context, req Request, run *state.Run, target
 	}
 	inv.Content, inv.Partial = send, partial
 	rep := &Report{Inventory: inv, Results: results, Partial: partial, Sections: len(send), Changed: changed(cur, run.Sections)}
-	return &prepared{inv: inv, rep: rep, cur: cur, progress: progress}, nil
+	return &prepared{inv: inv, rep: rep, cur: cur, progress: progress, key: enroll.NewToken("")}, nil
 }
 
 // remember stores what the target now has, once it has accepted it. A run

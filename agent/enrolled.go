@@ -325,12 +325,12 @@ func (a *Agent) RunEnrolled(ctx context.Context, req Request) (rep *Report, err 
 		return nil, fmt.Errorf("encode inventory: %w", err)
 	}
 	p.progress(Event{Step: "send", Message: fmt.Sprintf("sending %s inventory (%d sections, %d bytes)", kind(p.rep.Partial), p.rep.Sections, len(body))})
-	resp, err := client.SendInventory(ctx, e.Credential.AccessToken, body)
+	resp, err := client.SendInventoryOnce(ctx, e.Credential.AccessToken, body, p.key)
 	if re, ok := errors.AsType[*enroll.RejectError](err); ok && (re.Reason == enroll.ReasonTokenExpired || re.Reason == enroll.ReasonTokenInvalid) {
 		// The token lapsed (a clock jump, a long sleep): renew and retry once.
 		e.Credential.AccessExpiresAt = time.Time{}
 		if e, err = a.freshCredential(ctx, client, e); err == nil {
-			resp, err = client.SendInventory(ctx, e.Credential.AccessToken, body)
+			resp, err = client.SendInventoryOnce(ctx, e.Credential.AccessToken, body, p.key)
 		}
 	}
 	if isDeviceUnknown(err) {
@@ -338,7 +338,7 @@ func (a *Agent) RunEnrolled(ctx context.Context, req Request) (rep *Report, err 
 		if e, err = a.reenroll(ctx, e); err == nil {
 			p.inv.DeviceID = e.GLPIDeviceID
 			if body, err = json.Marshal(p.inv); err == nil {
-				resp, err = client.SendInventory(ctx, e.Credential.AccessToken, body)
+				resp, err = client.SendInventoryOnce(ctx, e.Credential.AccessToken, body, p.key)
 			}
 		}
 	}

@@ -29,11 +29,12 @@ type spooled struct {
 	Inventory *glpi.Inventory   `json:"inventory"`
 	Digests   map[string]string `json:"digests"`
 	Partial   bool              `json:"partial"`
+	Key       string            `json:"key,omitempty"`
 }
 
 // spool keeps p for the next run. Only the latest inventory is kept.
 func (a *Agent) spool(p *prepared, target string) {
-	s := spooled{At: time.Now().UTC(), Target: target, Inventory: p.inv, Digests: p.cur, Partial: p.rep.Partial}
+	s := spooled{At: time.Now().UTC(), Target: target, Inventory: p.inv, Digests: p.cur, Partial: p.rep.Partial, Key: p.key}
 	if err := state.WriteJSON(a.state.File(spoolFile), &s); err != nil {
 		a.log.Warn("inventory not kept for later", "err", err)
 		return

@@ -134,8 +134,15 @@ func (c *Client) Refresh(ctx context.Context, req *RefreshRequest) (*Credential,
 	return &cred, nil
 }
 
-// SendInventory sends a GLPI inventory message, compressed with zlib.
+// SendInventory sends a GLPI inventory message, compressed with zlib. Its
+// retries carry one idempotency key, so a retried inventory counts once.
 func (c *Client) SendInventory(ctx context.Context, accessToken string, body []byte) (*InventoryResponse, error) {
+	return c.SendInventoryOnce(ctx, accessToken, body, NewToken(""))
+}
+
+// SendInventoryOnce is SendInventory with the caller's idempotency key, for
+// an inventory that may be sent again later (from a spool, after a restart).
+func (c *Client) SendInventoryOnce(ctx context.Context, accessToken string, body []byte, key string) (*InventoryResponse, error) {
 	var buf bytes.Buffer
 	zw := zlib.NewWriter(&buf)
 	if _, err := zw.Write(body); err != nil {
@@ -145,7 +152,8 @@ func (c *Client) SendInventory(ctx context.Context, accessToken string, body []b
 		return nil, fmt.Errorf("compress inventory: %w", err)
 	}
 	var resp InventoryResponse
-	if err := c.post(ctx, PathInventory, accessToken, "application/x-compress-zlib", buf.Bytes(), http.StatusAccepted, &resp); err != nil {
+	if err := c.post(ctx, PathInventory, accessToken, "application/x-compress-zlib", buf.Bytes(), http.StatusAccepted, &resp,
+		HeaderIdempotencyKey, key); err != nil {
 		return nil, fmt.Errorf("send inventory: %w", err)
 	}
 	return &resp, nil
@@ -190,12 +198,15 @@ func (c *Client) setHeaders(h http.Header, bearer, contentType string) {
 
 // post sends body to path and decodes a want-status answer into out, or
 // turns any other answer into a *RejectError.
-func (c *Client) post(ctx context.Context, path, bearer, contentType string, body []byte, want int, out any) error {
+func (c *Client) post(ctx context.Context, path, bearer, contentType string, body []byte, want int, out any, extra ...string) error {
 	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, c.base.JoinPath(path).String(), body)
 	if err != nil {
 		return fmt.Errorf("build request: %w", err)
 	}
 	c.setHeaders(req.Header, bearer, contentType)
+	for i := 0; i+1 < len(extra); i += 2 {
+		req.Header.Set(extra[i], extra[i+1])
+	}
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return err

@@ -23,6 +23,10 @@ const (
 // MaxCheckInWait is the longest the server holds a check-in, in seconds.
 const MaxCheckInWait = 60
 
+// HeaderIdempotencyKey carries a key that makes an inventory sent again
+// (after a lost answer, from the agent's spool) count once.
+const HeaderIdempotencyKey = "Idempotency-Key"
+
 // Reason is a machine-readable rejection reason carried in error bodies.
 type Reason string
 

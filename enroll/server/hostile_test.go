@@ -158,3 +158,30 @@ func TestSlowloris(t *testing.T) {
 		t.Errorf("slow client held for %v, want cut at the header timeout", d)
 	}
 }
+
+// TestInventoryIdempotent: an inventory sent again with the same key (its
+// answer was lost) is stored and relayed once, and answered the same id.
+func TestInventoryIdempotent(t *testing.T) {
+	e := newEnv(t, nil)
+	resp := e.enroll(e.key(KeyOptions{}), enrollReq("pc"))
+	body := []byte(`{"action":"inventory","deviceid":"pc","itemtype":"Computer","content":{"versionclient":"v","hardware":{"name":"pc"}}}`)
+	first, err := e.client.SendInventoryOnce(t.Context(), resp.Credential.AccessToken, body, "k-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := e.client.SendInventoryOnce(t.Context(), resp.Credential.AccessToken, body, "k-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := e.client.SendInventoryOnce(t.Context(), resp.Credential.AccessToken, body, "k-2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.ID != first.ID || other.ID == first.ID {
+		t.Errorf("ids %d, %d (same key), %d (other key): want the first twice, then a new one", first.ID, again.ID, other.ID)
+	}
+	h, err := e.st.History(t.Context(), resp.DeviceID)
+	if err != nil || len(h) != 2 {
+		t.Errorf("history has %d entries (%v), want 2", len(h), err)
+	}
+}

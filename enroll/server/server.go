@@ -655,11 +655,21 @@ func (s *Server) handleInventory(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusInternalServerError, enroll.ReasonInternal, "internal error", 5*time.Second)
 		return
 	}
-	inv := &store.Inventory{DeviceID: d.ID, ReceivedAt: now, Size: int64(len(out)), Body: packed, Sections: msg.sections}
+	key := r.Header.Get(enroll.HeaderIdempotencyKey)
+	if len(key) > 128 {
+		s.reject(w, http.StatusBadRequest, enroll.ReasonBadRequest, "idempotency key longer than 128 characters", 0)
+		return
+	}
+	inv := &store.Inventory{DeviceID: d.ID, ReceivedAt: now, Size: int64(len(out)), Body: packed, Sections: msg.sections, IdempotencyKey: key}
 	h, err := s.st.SaveInventory(ctx, inv, s.cfg.Relay != nil, d.AgentID, inventoryHistoryDepth)
 	if err != nil {
 		s.log.Error("store inventory", "device_id", d.ID, "err", err)
 		s.reject(w, http.StatusServiceUnavailable, enroll.ReasonInternal, "try again later", 30*time.Second)
+		return
+	}
+	if h.Duplicate {
+		s.log.Debug("inventory already accepted", "device_id", d.ID, "id", h.ID)
+		writeJSON(w, http.StatusAccepted, enroll.InventoryResponse{Status: "accepted", ID: h.ID})
 		return
 	}
 	s.metrics.inventory()

@@ -570,6 +570,18 @@ func (s *sqlStore) SaveInventory(ctx context.Context, inv *Inventory, relay bool
 	}
 	h := &HistoryEntry{ReceivedAt: inv.ReceivedAt, Size: inv.Size}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
+		if inv.IdempotencyKey != "" {
+			var at int64
+			err := tx.QueryRowContext(ctx, s.q(`SELECT id, received_at FROM inventory_history WHERE device_id = ? AND idem_key = ?`),
+				inv.DeviceID, inv.IdempotencyKey).Scan(&h.ID, &at)
+			if err == nil {
+				h.ReceivedAt, h.Duplicate = fromTS(at), true
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("read idempotency key: %w", err)
+			}
+		}
 		var prevJSON string
 		err := tx.QueryRowContext(ctx, s.q(`SELECT sections FROM inventories WHERE device_id = ?`), inv.DeviceID).Scan(&prevJSON)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
@@ -593,8 +605,8 @@ func (s *sqlStore) SaveInventory(ctx context.Context, inv *Inventory, relay bool
 		if relay {
 			relayStatus = RelayQueued
 		}
-		if err := tx.QueryRowContext(ctx, s.q(`INSERT INTO inventory_history (device_id, received_at, size, changed, relay_status)
-			VALUES (?, ?, ?, ?, ?) RETURNING id`), inv.DeviceID, ts(inv.ReceivedAt), inv.Size, string(changed), relayStatus).Scan(&h.ID); err != nil {
+		if err := tx.QueryRowContext(ctx, s.q(`INSERT INTO inventory_history (device_id, received_at, size, changed, relay_status, idem_key)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), inv.DeviceID, ts(inv.ReceivedAt), inv.Size, string(changed), relayStatus, inv.IdempotencyKey).Scan(&h.ID); err != nil {
 			return fmt.Errorf("store inventory history: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM inventory_history WHERE device_id = ? AND id <=

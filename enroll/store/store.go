@@ -205,6 +205,9 @@ type Inventory struct {
 	Body []byte
 	// Sections maps each content section to its hash and item count.
 	Sections map[string]Section
+	// IdempotencyKey, when set, makes a resend of the same inventory a
+	// no-op that answers the first one's history entry.
+	IdempotencyKey string
 }
 
 // Section summarises one content section of an inventory.
@@ -229,6 +232,9 @@ type HistoryEntry struct {
 	ReceivedAt time.Time `json:"received_at"`
 	Size       int64     `json:"size"`
 	Changed    []string  `json:"changed"`
+	// Duplicate is set when SaveInventory found the idempotency key: the
+	// entry is the first one's, and nothing was stored.
+	Duplicate bool `json:"-"`
 }
 
 // OutboxItem is an inventory waiting to be relayed to GLPI.
