@@ -37,12 +37,20 @@ func (l *latencies) report(b *testing.B, elapsed time.Duration) {
 	b.ReportMetric(float64(l.d[len(l.d)/2].Microseconds())/1000, "p50-ms")
 }
 
-// newBenchEnv runs the real server on loopback over SQLite, quiet and on
-// real time.
-func newBenchEnv(b *testing.B) *env {
-	return newEnv(b, func(c *Config) {
-		c.Now, c.Logger = nil, slog.New(slog.DiscardHandler)
-	})
+// quiet makes a benchmark server silent and on real time.
+func quiet(c *Config) { c.Now, c.Logger = nil, slog.New(slog.DiscardHandler) }
+
+// newBenchEnv runs the real server on loopback over SQLite.
+func newBenchEnv(b *testing.B) *env { return newEnv(b, quiet) }
+
+// newBenchEnvPostgres runs it over a fresh schema of the PostgreSQL test
+// database, or skips.
+func newBenchEnvPostgres(b *testing.B) *env {
+	st, secret, err := OpenStore(b.Context(), "", postgresSchema(b), "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	return newEnvWith(b, b.TempDir(), st, secret, quiet)
 }
 
 // agentClient returns a client with its own connection, as each agent has.
@@ -56,8 +64,12 @@ func agentClient(b *testing.B, e *env) *enroll.Client {
 
 // BenchmarkEnroll measures enrollments per second with 64 concurrent
 // simulated agents, each enrolling new installations.
-func BenchmarkEnroll(b *testing.B) {
-	e := newBenchEnv(b)
+func BenchmarkEnroll(b *testing.B) { benchEnroll(b, newBenchEnv(b)) }
+
+// BenchmarkEnrollPostgres is BenchmarkEnroll on PostgreSQL.
+func BenchmarkEnrollPostgres(b *testing.B) { benchEnroll(b, newBenchEnvPostgres(b)) }
+
+func benchEnroll(b *testing.B, e *env) {
 	key := e.key(KeyOptions{})
 	var (
 		n   atomic.Int64
@@ -83,8 +95,12 @@ func BenchmarkEnroll(b *testing.B) {
 
 // BenchmarkInventory measures inventory submissions per second, each with
 // about 900 softwares, from 64 concurrent enrolled agents.
-func BenchmarkInventory(b *testing.B) {
-	e := newBenchEnv(b)
+func BenchmarkInventory(b *testing.B) { benchInventory(b, newBenchEnv(b)) }
+
+// BenchmarkInventoryPostgres is BenchmarkInventory on PostgreSQL.
+func BenchmarkInventoryPostgres(b *testing.B) { benchInventory(b, newBenchEnvPostgres(b)) }
+
+func benchInventory(b *testing.B, e *env) {
 	key := e.key(KeyOptions{})
 	const agents = 32
 	tokens := make([]string, agents)

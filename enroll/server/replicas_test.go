@@ -22,7 +22,7 @@ const postgresEnv = "GLPI_ENROLLD_TEST_DATABASE"
 
 // postgresSchema returns the URL of a fresh schema of the test database,
 // dropped at the end of the test, or skips the test.
-func postgresSchema(t *testing.T) string {
+func postgresSchema(t testing.TB) string {
 	t.Helper()
 	dsn := os.Getenv(postgresEnv)
 	if dsn == "" {

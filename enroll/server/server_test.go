@@ -75,16 +75,24 @@ func (b *syncBuffer) String() string {
 
 func newEnv(t testing.TB, edit func(*Config)) *env {
 	t.Helper()
-	e := &env{t: t, dir: t.TempDir(), clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, logs: &syncBuffer{}}
-	st, err := store.OpenSQLite(t.Context(), e.dir)
+	dir := t.TempDir()
+	st, err := store.OpenSQLite(t.Context(), dir)
 	if err != nil {
 		t.Fatalf("OpenSQLite: %v", err)
 	}
-	t.Cleanup(func() { st.Close() })
-	secret, err := LoadSecretFile(filepath.Join(e.dir, SecretFile))
+	secret, err := LoadSecretFile(filepath.Join(dir, SecretFile))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newEnvWith(t, dir, st, secret, edit)
+}
+
+// newEnvWith runs the server on loopback over st.
+func newEnvWith(t testing.TB, dir string, st store.Store, secret []byte, edit func(*Config)) *env {
+	t.Helper()
+	t.Cleanup(func() { st.Close() })
+	e := &env{t: t, dir: dir, clock: &clock{t: time.Now().UTC().Truncate(time.Second)}, logs: &syncBuffer{}}
+	var err error
 	cfg := Config{Store: st, Secret: secret, Now: e.clock.Now,
 		Logger: slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	if edit != nil {
