@@ -2,6 +2,9 @@ package collectors
 
 import (
 	"context"
+	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"sync"
@@ -94,4 +97,27 @@ func consoleOwner() (int, bool) {
 		return 0, false
 	}
 	return int(st.Uid), true
+}
+
+// netInterfaces lists the interfaces of this machine through the net
+// package.
+func netInterfaces() ([]macIface, error) {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return nil, fmt.Errorf("list network interfaces: %w", err)
+	}
+	out := make([]macIface, 0, len(ifs))
+	for _, i := range ifs {
+		m := macIface{Name: i.Name, MAC: i.HardwareAddr.String(), MTU: i.MTU, Up: i.Flags&net.FlagUp != 0}
+		addrs, _ := i.Addrs()
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok {
+				ip, _ := netip.AddrFromSlice(n.IP)
+				bits, _ := n.Mask.Size()
+				m.Addrs = append(m.Addrs, netip.PrefixFrom(ip.Unmap(), bits))
+			}
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }

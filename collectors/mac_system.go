@@ -192,29 +192,6 @@ type macIface struct {
 	Addrs []netip.Prefix
 }
 
-// netInterfaces lists the interfaces of this machine through the net
-// package.
-func netInterfaces() ([]macIface, error) {
-	ifs, err := net.Interfaces()
-	if err != nil {
-		return nil, fmt.Errorf("list network interfaces: %w", err)
-	}
-	out := make([]macIface, 0, len(ifs))
-	for _, i := range ifs {
-		m := macIface{Name: i.Name, MAC: i.HardwareAddr.String(), MTU: i.MTU, Up: i.Flags&net.FlagUp != 0}
-		addrs, _ := i.Addrs()
-		for _, a := range addrs {
-			if n, ok := a.(*net.IPNet); ok {
-				ip, _ := netip.AddrFromSlice(n.IP)
-				bits, _ := n.Mask.Size()
-				m.Addrs = append(m.Addrs, netip.PrefixFrom(ip.Unmap(), bits))
-			}
-		}
-		out = append(out, m)
-	}
-	return out, nil
-}
-
 // ifacesFromServices describes the interfaces of the network services
 // from system_profiler alone, for hosts whose interfaces cannot be asked.
 func ifacesFromServices(services []spNetService) []macIface {

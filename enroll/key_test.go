@@ -18,7 +18,7 @@ func TestKeyRoundTrip(t *testing.T) {
 			t.Fatalf("ParseKey(%q) = %+v, %v; want %+v", s, got, err, k)
 		}
 	}
-	if NewKey() == NewKey() {
+	if a, b := NewKey(), NewKey(); a == b {
 		t.Error("NewKey returned the same key twice")
 	}
 }
