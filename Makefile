@@ -70,5 +70,14 @@ package:
 	VERSION="$(VERSION)" SERVER="$(SERVER)" REGISTRATION_KEY_FILE="$(REGISTRATION_KEY_FILE)" TAG="$(TAG)" \
 		SIGN_CERT="$(SIGN_CERT)" SIGN_KEY="$(SIGN_KEY)" GO="$(GO)" scripts/package.sh dist
 
+## loadtest: AGENTS simulated agents per mode against the real glpi-enrolld, every fault mode; figures in bin/loadtest.json
+AGENTS ?= 20000
+.PHONY: loadtest
+loadtest:
+	@mkdir -p $(BIN)
+	$(GO) test ./scripts/loadtest -run TestLoad -count=1 -v -timeout 4h -args \
+		-agents $(AGENTS) -stress-agents 0 -mode all -validate-every 100 -stall 6m -drain-timeout 30m \
+		-json-out $(CURDIR)/$(BIN)/loadtest.json
+
 clean:
 	rm -rf $(BIN) dist
