@@ -23,8 +23,9 @@ const (
 	checkinBackoffMax = 5 * time.Minute
 )
 
-// relayFile keeps the last relay status the service reported, for status.
-const relayFile = "relay.json"
+// RelayFile, in the state directory, keeps the last GLPI relay status the
+// enrollment service reported, for status.
+const RelayFile = "relay.json"
 
 // actionReports queues the outcome of actions for the next check-in.
 type actionReports struct {
@@ -162,7 +163,7 @@ func (a *Agent) checkin(ctx context.Context) (time.Duration, error) {
 		return 0, a.rejected(e, err)
 	}
 	if resp.Relay != nil {
-		if err := state.WriteJSON(a.state.File(relayFile), resp.Relay); err != nil {
+		if err := state.WriteJSON(a.state.File(RelayFile), resp.Relay); err != nil {
 			a.log.Debug("relay status not saved", "err", err)
 		}
 	}

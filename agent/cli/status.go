@@ -3,11 +3,12 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"text/tabwriter"
+	"time"
+
 	"github.com/glpi-agentd/glpi-agentd/agent"
 	"github.com/glpi-agentd/glpi-agentd/agent/state"
 	"github.com/glpi-agentd/glpi-agentd/enroll"
-	"text/tabwriter"
-	"time"
 )
 
 func cmdStatus(g *globals, args []string) error {
@@ -58,7 +59,7 @@ func cmdStatus(g *globals, args []string) error {
 		}
 	}
 	var relay enroll.RelayStatus
-	if err := state.ReadJSON(a.State().File("relay.json"), &relay); err == nil && relay.Status != "" {
+	if err := state.ReadJSON(a.State().File(agent.RelayFile), &relay); err == nil && relay.Status != "" {
 		st["relay"] = relay
 	}
 	if *asJSON {

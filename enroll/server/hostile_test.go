@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -11,7 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
+	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
 	"github.com/glpi-agentd/glpi-agentd/enroll"
+	"github.com/glpi-agentd/glpi-agentd/enroll/store"
 )
 
 func zlibBytes(b []byte) []byte {
@@ -183,5 +187,50 @@ func TestInventoryIdempotent(t *testing.T) {
 	h, err := e.st.History(t.Context(), resp.DeviceID)
 	if err != nil || len(h) != 2 {
 		t.Errorf("history has %d entries (%v), want 2", len(h), err)
+	}
+}
+
+// TestRelayResumesWhenGLPIIsBack: once GLPI answers again, the backlog is
+// sent at the relay's pace, not after each item's backoff.
+func TestRelayResumesWhenGLPIIsBack(t *testing.T) {
+	g := glpitest.New(t, glpitest.WithFailures(3, http.StatusServiceUnavailable))
+	relay, err := glpi.New(glpi.Config{URL: g.URL, Retries: -1, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(c *Config) {
+		// A backoff far longer than the test: only the resume can drain.
+		c.Relay, c.RelayBackoff, c.RelayMaxBackoff, c.RelayPoll = relay, time.Hour, time.Hour, 10*time.Millisecond
+		c.RelayConcurrency = 1
+		c.Now = nil
+	})
+	key := e.key(KeyOptions{})
+	for i := range 6 {
+		resp := e.enroll(key, enrollReq(fmt.Sprintf("pc-%d", i)))
+		if _, err := e.client.SendInventory(t.Context(), resp.Credential.AccessToken, inventoryJSON("pc", 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	g.WaitInventories(t, 6, 10*time.Second)
+}
+
+// TestRelayRecoversLeasesAfterCrash: items a killed process had claimed
+// are sent at once by the next one (SQLite: no other process holds them).
+func TestRelayRecoversLeasesAfterCrash(t *testing.T) {
+	e := newEnv(t, func(c *Config) { c.Now = nil })
+	resp := e.enroll(e.key(KeyOptions{}), enrollReq("pc"))
+	inv := &store.Inventory{DeviceID: resp.DeviceID, ReceivedAt: time.Now(), Size: 2, Body: zlibBytes([]byte(`{"action":"inventory","deviceid":"x","content":{"versionclient":"v"}}`))}
+	if _, err := e.st.SaveInventory(t.Context(), inv, true, resp.AgentID, 20); err != nil {
+		t.Fatal(err)
+	}
+	// A process claims the item for five minutes, then is killed.
+	if items, err := e.st.ClaimOutbox(t.Context(), 10, time.Now(), 5*time.Minute); err != nil || len(items) != 1 {
+		t.Fatalf("claim = %d items, %v", len(items), err)
+	}
+	if err := e.st.RecoverLeases(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if items, err := e.st.ClaimOutbox(t.Context(), 10, time.Now(), 5*time.Minute); err != nil || len(items) != 1 {
+		t.Errorf("after recovery, claim = %d items, %v; want the item back", len(items), err)
 	}
 }

@@ -23,6 +23,9 @@ func (s *Server) RunRelay(ctx context.Context) {
 	if s.cfg.Relay == nil {
 		return
 	}
+	if err := s.st.RecoverLeases(ctx); err != nil {
+		s.log.Error("recover outbox leases", "err", err)
+	}
 	var (
 		wg    sync.WaitGroup
 		slots = make(chan struct{}, s.cfg.RelayConcurrency)
@@ -77,6 +80,16 @@ func (s *Server) relayOne(ctx context.Context, it *store.OutboxItem) {
 		s.metrics.relay("ok", elapsed)
 		log.Debug("inventory relayed", "duration", elapsed)
 		s.finish(ctx, it, "ok", answer.Message)
+		if s.glpiDown.CompareAndSwap(true, false) {
+			// GLPI is back: the backlog is due now, paced by the
+			// concurrency cap, not by each item's backoff.
+			n, err := s.st.ResumeOutbox(ctx, s.now())
+			if err != nil {
+				log.Error("resume outbox", "err", err)
+			}
+			s.log.Info("GLPI answers again: draining the outbox", "waiting", n)
+			s.wakeRelay()
+		}
 		return
 	}
 	if permanent(err) {
@@ -86,6 +99,7 @@ func (s *Server) relayOne(ctx context.Context, it *store.OutboxItem) {
 		return
 	}
 	s.metrics.relay("retry", elapsed)
+	s.glpiDown.Store(true)
 	delay := s.backoff(it.Attempts)
 	log.Info("relay inventory failed, will retry", "err", err, "attempt", it.Attempts+1, "retry_in", delay.Round(time.Millisecond))
 	if err := s.st.RetryOutbox(ctx, it, s.now().Add(delay), err.Error(), s.now()); err != nil {
@@ -127,4 +141,12 @@ func permanent(err error) bool {
 		return true
 	}
 	return false
+}
+
+// wakeRelay makes the relay loop look for work now.
+func (s *Server) wakeRelay() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 }

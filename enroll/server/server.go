@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -96,6 +97,9 @@ type Server struct {
 	hub     *hub
 	closing chan struct{} // closed when Serve starts shutting down
 	once    sync.Once
+	// glpiDown is set while GLPI fails, so its first success resumes
+	// the backlog.
+	glpiDown atomic.Bool
 }
 
 // New returns a Server for cfg.
@@ -674,10 +678,7 @@ func (s *Server) handleInventory(w http.ResponseWriter, r *http.Request) {
 	}
 	s.metrics.inventory()
 	if s.cfg.Relay != nil {
-		select {
-		case s.wake <- struct{}{}:
-		default:
-		}
+		s.wakeRelay()
 	}
 	s.log.Debug("inventory accepted", "device_id", d.ID, "size", len(out), "changed", h.Changed)
 	writeJSON(w, http.StatusAccepted, enroll.InventoryResponse{Status: "accepted", ID: h.ID})

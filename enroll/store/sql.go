@@ -759,6 +759,31 @@ func (s *sqlStore) RetryOutbox(ctx context.Context, it *OutboxItem, next time.Ti
 	})
 }
 
+func (s *sqlStore) ResumeOutbox(ctx context.Context, now time.Time) (int64, error) {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE outbox SET next_attempt_at = ? WHERE next_attempt_at > ?`), ts(now), ts(now))
+		if err != nil {
+			return fmt.Errorf("resume outbox: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
+}
+
+func (s *sqlStore) RecoverLeases(ctx context.Context) error {
+	if s.postgres {
+		return nil
+	}
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET locked_until = 0 WHERE locked_until > 0`); err != nil {
+			return fmt.Errorf("recover outbox leases: %w", err)
+		}
+		return nil
+	})
+}
+
 // setRelay records the outcome of relaying it on its device and its
 // inventory history entry.
 func (s *sqlStore) setRelay(ctx context.Context, tx *sql.Tx, it *OutboxItem, status, message string, now time.Time) error {

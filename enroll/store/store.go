@@ -327,6 +327,14 @@ type Store interface {
 	CompleteOutbox(ctx context.Context, it *OutboxItem, status, message string, now time.Time) error
 	// RetryOutbox releases an item until next and records the failure.
 	RetryOutbox(ctx context.Context, it *OutboxItem, next time.Time, message string, now time.Time) error
+	// ResumeOutbox makes every item waiting for a retry due now: GLPI
+	// answered again, so the backlog drains at the relay's own pace rather
+	// than each item's backoff.
+	ResumeOutbox(ctx context.Context, now time.Time) (int64, error)
+	// RecoverLeases releases the claims a killed process left on outbox
+	// items, when this process is the only one that can hold them (SQLite);
+	// with PostgreSQL, replicas' claims simply expire.
+	RecoverLeases(ctx context.Context) error
 	// OutboxDepth counts the items waiting in the outbox.
 	OutboxDepth(ctx context.Context) (int64, error)
 
