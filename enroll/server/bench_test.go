@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -144,4 +145,97 @@ func benchInventory(b *testing.B, e *env) {
 		}
 	})
 	lat.report(b, time.Since(start))
+}
+
+// openLoop sends requests at a fixed arrival rate for b.N requests, each in
+// its own goroutine, as a fleet does: latency then shows the service time
+// at that load, not the queue a closed loop of busy clients builds.
+func openLoop(b *testing.B, rate int, do func(i int) error) {
+	var (
+		lat  latencies
+		wg   sync.WaitGroup
+		errs atomic.Int64
+	)
+	interval := time.Second / time.Duration(rate)
+	b.ResetTimer()
+	start := time.Now()
+	for i := range b.N {
+		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
+			time.Sleep(d)
+		}
+		wg.Go(func() {
+			t0 := time.Now()
+			if err := do(i); err != nil {
+				errs.Add(1)
+				return
+			}
+			lat.add(time.Since(t0))
+		})
+	}
+	wg.Wait()
+	if n := errs.Load(); n > 0 {
+		b.Errorf("%d of %d requests failed", n, b.N)
+	}
+	lat.report(b, time.Since(start))
+}
+
+// BenchmarkEnrollAt1000 offers 1,000 enrollments a second.
+func BenchmarkEnrollAt1000(b *testing.B) { benchEnrollAt(b, newBenchEnv(b), 1000) }
+
+// BenchmarkEnrollPostgresAt1000 is BenchmarkEnrollAt1000 on PostgreSQL.
+func BenchmarkEnrollPostgresAt1000(b *testing.B) { benchEnrollAt(b, newBenchEnvPostgres(b), 1000) }
+
+func benchEnrollAt(b *testing.B, e *env, rate int) {
+	key := e.key(KeyOptions{})
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	bodies := make([][]byte, b.N)
+	for i := range bodies {
+		bodies[i], _ = json.Marshal(enrollReq(fmt.Sprintf("pc-%d", i)))
+	}
+	openLoop(b, rate, func(i int) error {
+		return post(b, c, e.url+enroll.PathEnroll, key, "application/json", bodies[i], http.StatusCreated)
+	})
+}
+
+// BenchmarkInventoryAt300 offers 300 inventories (about 900 softwares each)
+// a second from 64 enrolled agents.
+func BenchmarkInventoryAt300(b *testing.B) { benchInventoryAt(b, newBenchEnv(b), 300) }
+
+// BenchmarkInventoryPostgresAt300 is BenchmarkInventoryAt300 on PostgreSQL.
+func BenchmarkInventoryPostgresAt300(b *testing.B) {
+	benchInventoryAt(b, newBenchEnvPostgres(b), 300)
+}
+
+func benchInventoryAt(b *testing.B, e *env, rate int) {
+	key := e.key(KeyOptions{})
+	const agents = 64
+	tokens := make([]string, agents)
+	for i := range tokens {
+		tokens[i] = e.enroll(key, enrollReq(fmt.Sprintf("pc-%d", i))).Credential.AccessToken
+	}
+	body, err := compress(inventoryJSON("pc", 900))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(body)))
+	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
+	openLoop(b, rate, func(i int) error {
+		return post(b, c, e.url+enroll.PathInventory, tokens[i%agents], "application/x-compress-zlib", body, http.StatusAccepted)
+	})
+}
+
+func post(b *testing.B, c *http.Client, url, bearer, ctype string, body []byte, want int) error {
+	req, _ := http.NewRequestWithContext(b.Context(), "POST", url, bytes.NewReader(body))
+	req.Header.Set("Content-Type", ctype)
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != want {
+		return fmt.Errorf("POST %s = %d, want %d", url, resp.StatusCode, want)
+	}
+	return nil
 }

@@ -118,6 +118,13 @@ func splitList(s string) []string {
 const keyColumns = `id, hash, tag, description, created_at, expires_at, max_uses, uses, allow_cidrs, hostname_pattern, revoked_at,
 	clone_policy, ephemeral_ttl`
 
+// keySelect reads keys. Keys without a use limit do not count their uses
+// in their row (that would serialise their enrollments on one row lock):
+// their uses are their devices.
+const keySelect = `SELECT id, hash, tag, description, created_at, expires_at, max_uses,
+	CASE WHEN max_uses = 0 THEN (SELECT COUNT(*) FROM devices d WHERE d.key_id = keys.id) ELSE uses END,
+	allow_cidrs, hostname_pattern, revoked_at, clone_policy, ephemeral_ttl FROM keys`
+
 func scanKey(row interface{ Scan(...any) error }) (*Key, error) {
 	var (
 		k                        Key
@@ -155,7 +162,7 @@ func (s *sqlStore) CreateKey(ctx context.Context, k *Key) error {
 }
 
 func (s *sqlStore) Key(ctx context.Context, id string) (*Key, error) {
-	k, err := scanKey(s.r.QueryRowContext(ctx, s.q(`SELECT `+keyColumns+` FROM keys WHERE id = ?`), id))
+	k, err := scanKey(s.r.QueryRowContext(ctx, s.q(keySelect+` WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("read key %s: %w", id, ErrNotFound)
 	}
@@ -166,7 +173,7 @@ func (s *sqlStore) Key(ctx context.Context, id string) (*Key, error) {
 }
 
 func (s *sqlStore) Keys(ctx context.Context) ([]Key, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT `+keyColumns+` FROM keys ORDER BY created_at DESC, id`)
+	rows, err := s.r.QueryContext(ctx, keySelect+` ORDER BY created_at DESC, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list keys: %w", err)
 	}
@@ -242,15 +249,13 @@ func scanDevice(row interface{ Scan(...any) error }, extra ...any) (*Device, err
 func (s *sqlStore) Enroll(ctx context.Context, d *Device, sec Secrets, now time.Time, ev Event) (string, error) {
 	var reused string
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		var ephemeral int64
-		err := tx.QueryRowContext(ctx, s.q(`UPDATE keys SET uses = uses + 1
-			WHERE id = ? AND revoked_at = 0 AND (expires_at = 0 OR expires_at > ?) AND (max_uses = 0 OR uses < max_uses)
-			RETURNING ephemeral_ttl`), d.KeyID, ts(now)).Scan(&ephemeral)
+		var ephemeral, maxUses int64
+		err := tx.QueryRowContext(ctx, s.q(`SELECT ephemeral_ttl, max_uses FROM keys WHERE id = ?`), d.KeyID).Scan(&ephemeral, &maxUses)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrKeyUnavailable
 		}
 		if err != nil {
-			return fmt.Errorf("take key use: %w", err)
+			return fmt.Errorf("read key: %w", err)
 		}
 		if ephemeral > 0 {
 			// A non-persistent desktop comes back under its hostname: it
@@ -295,7 +300,33 @@ func (s *sqlStore) Enroll(ctx context.Context, d *Device, sec Secrets, now time.
 		if err := s.addToken(ctx, tx, d.ID, sec, now); err != nil {
 			return err
 		}
-		return s.addEvent(ctx, tx, ev)
+		if err := s.addEvent(ctx, tx, ev); err != nil {
+			return err
+		}
+		// The key is checked last, so that its row is locked only until
+		// the commit; a key without a use limit is only read, so its
+		// enrollments never wait on each other.
+		if maxUses == 0 {
+			var one int
+			err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM keys WHERE id = ? AND revoked_at = 0 AND (expires_at = 0 OR expires_at > ?)`),
+				d.KeyID, ts(now)).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrKeyUnavailable
+			}
+			if err != nil {
+				return fmt.Errorf("check key: %w", err)
+			}
+			return nil
+		}
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE keys SET uses = uses + 1
+			WHERE id = ? AND revoked_at = 0 AND (expires_at = 0 OR expires_at > ?) AND uses < max_uses`), d.KeyID, ts(now))
+		if err != nil {
+			return fmt.Errorf("take key use: %w", err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return ErrKeyUnavailable
+		}
+		return nil
 	})
 	if err != nil {
 		return "", err
