@@ -117,6 +117,11 @@ func (a *Agent) checkin(ctx context.Context) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
+	// A copied disk must not check in as the machine it was copied from,
+	// nor take that machine's "run now" requests.
+	if e, err = a.checkClone(e); err != nil {
+		return 0, err
+	}
 	if e == nil {
 		return 0, errNotEnrolled
 	}

@@ -15,6 +15,7 @@ import (
 func (a *Agent) Serve(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	a.WarnInsecure()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	if !a.cfg.NoHTTPD {
@@ -63,4 +64,16 @@ func (a *Agent) listener() (*httpd.Server, error) {
 	}
 	a.log.Info("local listener ready", "addr", srv.Addr().String())
 	return srv, nil
+}
+
+// WarnInsecure says, at every start, that secrets may cross the network in
+// clear: insecure_http lets the agent send its key and tokens over plain
+// HTTP to a server that is not this machine.
+func (a *Agent) WarnInsecure() {
+	if a.cfg.InsecureHTTP && a.Enrolled() {
+		a.log.Warn("insecure_http is set: the registration key and device tokens may be sent unencrypted; use https")
+	}
+	if a.cfg.NoSSLCheck {
+		a.log.Warn("no_ssl_check is set: the server's certificate is not verified")
+	}
 }

@@ -37,7 +37,24 @@ func signalUUID(u string) string {
 	if len(u) != 36 {
 		return ""
 	}
-	return u
+	// Firmware and hypervisors disagree on the byte order of the first
+	// three fields (SMBIOS before 2.6, VMware as seen from ESX and from the
+	// guest): the smaller of the two orders is the canonical one, so the
+	// same machine always gives the same signal.
+	return min(u, swapUUID(u))
+}
+
+// swapUUID reverses the bytes of the first three fields of a canonical
+// UUID string.
+func swapUUID(u string) string {
+	rev := func(h string) string {
+		b := []byte(h)
+		for i, j := 0, len(b)-2; i < j; i, j = i+2, j-2 {
+			b[i], b[i+1], b[j], b[j+1] = b[j], b[j+1], b[i], b[i+1]
+		}
+		return string(b)
+	}
+	return rev(u[0:8]) + "-" + rev(u[9:13]) + "-" + rev(u[14:18]) + u[18:]
 }
 
 // permanentMAC keeps a MAC address only when it is globally administered

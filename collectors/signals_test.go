@@ -25,7 +25,7 @@ func TestLinuxSignals(t *testing.T) {
 	os.MkdirAll(filepath.Join(root, "sys/class/net/wlan0/device"), 0o755)
 
 	s := linuxSignals(&Env{Root: root})
-	if s.MachineID != "0123456789abcdef0123456789abcdef" || s.SMBIOSUUID != "4C4C4544-0042-3510-8052-B4C04F4E4B32" {
+	if s.MachineID != "0123456789abcdef0123456789abcdef" || s.SMBIOSUUID != "44454C4C-4200-1035-8052-B4C04F4E4B32" {
 		t.Errorf("linuxSignals = %+v", s)
 	}
 	if s.Serial != "" {
@@ -38,7 +38,10 @@ func TestLinuxSignals(t *testing.T) {
 
 func TestSignalUUID(t *testing.T) {
 	tests := []struct{ in, want string }{
-		{"4c4c4544-0042-3510-8052-b4c04f4e4b32", "4C4C4544-0042-3510-8052-B4C04F4E4B32"},
+		{"4c4c4544-0042-3510-8052-b4c04f4e4b32", "44454C4C-4200-1035-8052-B4C04F4E4B32"},
+		// The same VMware guest seen in both byte orders gives one signal.
+		{"564D9A2B-1C3D-4E5F-8A9B-0C1D2E3F4A5B", "2B9A4D56-3D1C-5F4E-8A9B-0C1D2E3F4A5B"},
+		{"2B9A4D56-3D1C-5F4E-8A9B-0C1D2E3F4A5B", "2B9A4D56-3D1C-5F4E-8A9B-0C1D2E3F4A5B"},
 		{"03000200-0400-0500-0006-000700080009", ""},
 		{"FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF", ""},
 		{"not-a-uuid", ""},

@@ -54,6 +54,7 @@ func cmdInventory(g *globals, args []string) error {
 
 	ctx, cancel := signalContext()
 	defer cancel()
+	a.WarnInsecure()
 	req := agent.Request{Full: *full, Force: true, Categories: splitFlag(*categories)}
 	out := g.stdout
 	if cfg.Local == "-" {
