@@ -25,6 +25,7 @@ var winCollectors = []winCollector{
 	{"environment", "envs", false, section(winEnvironment)},
 	{"firewall", "firewalls", true, section(winFirewalls)},
 	{"hardware", "hardware", true, section(winHardware)},
+	{"licenseinfo", "licenseinfos", true, section(winLicenses)},
 	{"local_group", "local_groups", true, section(winLocalGroups)},
 	{"local_user", "local_users", true, section(winLocalUsers)},
 	{"memory", "memories", true, section(winMemories)},

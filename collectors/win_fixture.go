@@ -149,23 +149,29 @@ func setWMIValue(f reflect.Value, val any) error {
 	return nil
 }
 
-// wqlCond is one "Property = literal" (or <>) condition of a WHERE clause.
+// wqlCond is one "Property = literal" (or <>) or "Property IS [NOT] NULL"
+// condition of a WHERE clause.
 type wqlCond struct {
 	prop  string
 	not   bool
-	value any // string, bool or float64
+	value any // string, bool, float64, or nil for IS NULL
 }
 
 type wqlConds []wqlCond
 
-// parseWQLWhere parses the conjunctions of equalities the collectors use:
-// `LocalAccount = TRUE AND Name <> 'x'`.
+// parseWQLWhere parses the conjunctions of equalities and null tests the
+// collectors use: `LocalAccount = TRUE AND Name <> 'x'`,
+// `PartialProductKey IS NOT NULL`.
 func parseWQLWhere(where string) (wqlConds, error) {
 	var conds wqlConds
 	if strings.TrimSpace(where) == "" {
 		return nil, nil
 	}
 	for part := range strings.SplitSeq(where, " AND ") {
+		if prop, not, ok := wqlNullTest(part); ok {
+			conds = append(conds, wqlCond{prop: prop, not: not})
+			continue
+		}
 		op, not := "=", false
 		if strings.Contains(part, "<>") {
 			op, not = "<>", true
@@ -193,7 +199,20 @@ func parseWQLWhere(where string) (wqlConds, error) {
 	return conds, nil
 }
 
-// match reports whether an instance meets every condition.
+// wqlNullTest parses "Property IS NULL" and "Property IS NOT NULL".
+func wqlNullTest(part string) (prop string, not, ok bool) {
+	f := strings.Fields(part)
+	switch {
+	case len(f) == 3 && strings.EqualFold(f[1], "IS") && strings.EqualFold(f[2], "NULL"):
+		return strings.ToLower(f[0]), false, true
+	case len(f) == 4 && strings.EqualFold(f[1], "IS") && strings.EqualFold(f[2], "NOT") && strings.EqualFold(f[3], "NULL"):
+		return strings.ToLower(f[0]), true, true
+	}
+	return "", false, false
+}
+
+// match reports whether an instance meets every condition. An absent
+// property is NULL.
 func (cs wqlConds) match(o map[string]any) bool {
 	for _, c := range cs {
 		var got any
@@ -204,6 +223,8 @@ func (cs wqlConds) match(o map[string]any) bool {
 		}
 		eq := false
 		switch want := c.value.(type) {
+		case nil:
+			eq = got == nil
 		case bool:
 			b, ok := got.(bool)
 			eq = ok && b == want

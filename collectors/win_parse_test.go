@@ -186,7 +186,7 @@ func TestAppxSoftware(t *testing.T) {
 }
 
 func TestWQLWhere(t *testing.T) {
-	obj := map[string]any{"LocalAccount": true, "Name": "Admin", "Index": 3.0}
+	obj := map[string]any{"LocalAccount": true, "Name": "Admin", "Index": 3.0, "Caption": nil}
 	for where, want := range map[string]bool{
 		"":                                       true,
 		"LocalAccount = TRUE":                    true,
@@ -194,6 +194,11 @@ func TestWQLWhere(t *testing.T) {
 		"LocalAccount = TRUE AND Name = 'admin'": true,
 		"Name <> 'Admin'":                        false,
 		"Index = 3":                              true,
+		"Name IS NOT NULL":                       true,
+		"Name is null":                           false,
+		"Caption IS NULL":                        true,
+		"Missing IS NULL AND Index = 3":          true,
+		"Missing IS NOT NULL":                    false,
 	} {
 		c, err := parseWQLWhere(where)
 		if err != nil {
