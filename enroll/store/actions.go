@@ -241,9 +241,12 @@ func (s *sqlStore) report(ctx context.Context, tx *sql.Tx, deviceID string, r en
 	if ev.InventoryID == 0 {
 		return nil
 	}
-	// The relay may have finished before the agent reported.
+	// The relay may have finished before the agent reported. The row is
+	// locked: a relay finishing at this moment (another connection, in
+	// PostgreSQL) waits for this report, or this read waits for it, so
+	// one of the two always moves the action on.
 	var relayStatus, relayMessage string
-	err = tx.QueryRowContext(ctx, s.q(`SELECT relay_status, relay_message FROM inventory_history WHERE id = ? AND device_id = ?`),
+	err = tx.QueryRowContext(ctx, s.q(`SELECT relay_status, relay_message FROM inventory_history WHERE id = ? AND device_id = ?`+s.forUpdate()),
 		ev.InventoryID, deviceID).Scan(&relayStatus, &relayMessage)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
