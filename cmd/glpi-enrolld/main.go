@@ -219,6 +219,7 @@ func serve(ctx context.Context, args []string) error {
 		logFormat, logLevel                 string
 		adminTokenFile                      string
 		concurrency                         int
+		refreshGrace                        time.Duration
 	)
 	fs := newFlagSet("serve", &sf)
 	fs.StringVar(&listen, "listen", ":8443", "address to listen on")
@@ -231,6 +232,7 @@ func serve(ctx context.Context, args []string) error {
 	fs.StringVar(&oauthSecretFile, "glpi-oauth-secret-file", "", "file holding the GLPI 11 OAuth client secret")
 	fs.StringVar(&glpiCA, "glpi-ca-file", "", "CA bundle (PEM) to trust for GLPI")
 	fs.IntVar(&concurrency, "relay-concurrency", 4, "maximum concurrent posts to GLPI")
+	fs.DurationVar(&refreshGrace, "refresh-grace", 2*time.Minute, "how long a rotated refresh secret stays accepted, so an agent that lost the answer to its renewal can renew again; a spent secret presented later is a clone's")
 	fs.StringVar(&adminTokenFile, "admin-token-file", "", "file holding the bearer token of the admin API (run-now); without it the admin API is off")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -239,6 +241,9 @@ func serve(ctx context.Context, args []string) error {
 	}
 	if (tlsCert == "") != (tlsKey == "") {
 		return errors.New("serve: --tls-cert and --tls-key go together")
+	}
+	if refreshGrace <= 0 {
+		return errors.New("serve: --refresh-grace must be positive")
 	}
 	logger, err := newLogger(logFormat, logLevel)
 	if err != nil {
@@ -249,7 +254,7 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	cfg := server.Config{Store: st, Secret: secret, Logger: logger, RelayConcurrency: concurrency}
+	cfg := server.Config{Store: st, Secret: secret, Logger: logger, RelayConcurrency: concurrency, RefreshGrace: refreshGrace}
 	if cfg.AdminToken, err = readSecret(adminTokenFile); err != nil {
 		return err
 	}

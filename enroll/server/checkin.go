@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -63,11 +64,11 @@ func (s *Server) handleCheckIn(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body, err := readBody(w, r, maxCheckInBody)
-	var req enroll.CheckInRequest
+	var req *enroll.CheckInRequest
 	if err == nil {
-		err = json.Unmarshal(body, &req)
+		req, err = decodeCheckIn(body)
 	}
-	if err != nil || len(req.Results) > maxResults {
+	if err != nil {
 		s.reject(w, http.StatusBadRequest, enroll.ReasonBadRequest, "want a check-in with at most 100 results", 0)
 		return
 	}
@@ -130,6 +131,18 @@ func (s *Server) handleCheckIn(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// decodeCheckIn decodes a check-in body with at most maxResults results.
+func decodeCheckIn(data []byte) (*enroll.CheckInRequest, error) {
+	var req enroll.CheckInRequest
+	if err := json.Unmarshal(data, &req); err != nil {
+		return nil, fmt.Errorf("decode check-in: %w", err)
+	}
+	if len(req.Results) > maxResults {
+		return nil, fmt.Errorf("decode check-in: %d results, want at most %d", len(req.Results), maxResults)
+	}
+	return &req, nil
+}
+
 func (s *Server) unavailable(w http.ResponseWriter, what, deviceID string, err error) {
 	s.log.Error(what, "device_id", deviceID, "err", err)
 	s.reject(w, http.StatusServiceUnavailable, enroll.ReasonInternal, "try again later", 5*time.Second)
@@ -166,6 +179,17 @@ func (s *Server) Sweep(ctx context.Context) error {
 	return nil
 }
 
+// sweepFailures forgets the failure counts of the subjects no longer
+// limited, when the store keeps them.
+func (s *Server) sweepFailures(ctx context.Context) error {
+	fc, ok := s.st.(store.FailureCounter)
+	if !ok {
+		return nil
+	}
+	_, err := fc.SweepFailures(ctx, s.now())
+	return err
+}
+
 // runSweeper sweeps every interval until ctx is done.
 func (s *Server) runSweeper(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
@@ -173,6 +197,9 @@ func (s *Server) runSweeper(ctx context.Context, interval time.Duration) {
 	for {
 		if err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("retire idle ephemeral devices", "err", err)
+		}
+		if err := s.sweepFailures(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("sweep failure counts", "err", err)
 		}
 		select {
 		case <-ctx.Done():

@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -46,4 +48,64 @@ func FuzzDecodeInventory(f *testing.F) {
 			t.Fatalf("rewritten message no longer valid: %v", err)
 		}
 	})
+}
+
+func FuzzDecodeRefresh(f *testing.F) {
+	f.Add([]byte(`{"device_id":"d","refresh_secret":"s","generation":3}`))
+	f.Add([]byte(`{"device_id":"d","refresh_secret":"s","generation":1,"fingerprint":{"install_id":"i","machine_id":"m","macs":["aa:bb"]},"next_refresh_secret":"n"}`))
+	f.Add([]byte(`{"device_id":"","refresh_secret":"s"}`))
+	f.Add([]byte(`{"device_id":"d","refresh_secret":"s","generation":"1"}`))
+	f.Add([]byte(`{"DEVICE_ID":"d","Refresh_Secret":"\u0000\ud800"}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req, err := decodeRefresh(data)
+		if err != nil {
+			return
+		}
+		if req.DeviceID == "" || req.RefreshSecret == "" {
+			t.Fatalf("decodeRefresh accepted a request without device id or secret: %+v", req)
+		}
+		requireStableJSON(t, req, decodeRefresh)
+	})
+}
+
+func FuzzDecodeCheckIn(f *testing.F) {
+	f.Add([]byte(`{"wait":300,"status":"idle"}`))
+	f.Add([]byte(`{"wait":0,"status":"running","results":[{"id":"a","state":"sent","message":"m","inventory_id":7}]}`))
+	f.Add([]byte(`{"wait":-1,"results":[]}`))
+	f.Add([]byte(`{"wait":1e3}`))
+	f.Add([]byte(`{"results":[` + strings.Repeat(`{},`, maxResults) + `{}]}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req, err := decodeCheckIn(data)
+		if err != nil {
+			return
+		}
+		if len(req.Results) > maxResults {
+			t.Fatalf("decodeCheckIn accepted %d results, want at most %d", len(req.Results), maxResults)
+		}
+		requireStableJSON(t, req, decodeCheckIn)
+	})
+}
+
+// requireStableJSON checks that a decoded request, encoded again, decodes
+// to a request that encodes the same: what the handler acts on is what the
+// client can have meant.
+func requireStableJSON[T any](t *testing.T, req *T, decode func([]byte) (*T, error)) {
+	t.Helper()
+	first, err := json.Marshal(req)
+	if err != nil {
+		t.Fatalf("encode %+v: %v", req, err)
+	}
+	again, err := decode(first)
+	if err != nil {
+		t.Fatalf("decode(%s) = %v, want the request back", first, err)
+	}
+	second, err := json.Marshal(again)
+	if err != nil {
+		t.Fatalf("encode %+v: %v", again, err)
+	}
+	if !bytes.Equal(first, second) {
+		t.Fatalf("re-encoded request = %s, want %s", second, first)
+	}
 }

@@ -54,14 +54,18 @@ type replica struct {
 	url string
 }
 
-func startReplica(t *testing.T, dsn string) replica {
+func startReplica(t *testing.T, dsn string, edits ...func(*Config)) replica {
 	t.Helper()
 	st, secret, err := OpenStore(t.Context(), "", dsn, "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	srv, err := New(Config{Store: st, Secret: secret, AdminToken: testAdminToken, Logger: slog.New(slog.DiscardHandler)})
+	cfg := Config{Store: st, Secret: secret, AdminToken: testAdminToken, Logger: slog.New(slog.DiscardHandler)}
+	for _, edit := range edits {
+		edit(&cfg)
+	}
+	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -90,8 +90,8 @@ type Server struct {
 	st      store.Store
 	log     *slog.Logger
 	now     func() time.Time
-	byIP    *limiter
-	byKey   *limiter
+	byIP    failureLimiter // failures per source address
+	byKey   failureLimiter // failures per registration key id
 	metrics *metrics
 	wake    chan struct{}
 	hub     *hub
@@ -131,10 +131,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	lim := limits{burst: cfg.FailureBurst, every: cfg.FailureEvery}
 	return &Server{
 		cfg: cfg, st: cfg.Store, log: cfg.Logger, now: cfg.Now,
-		byIP:    newLimiter(cfg.FailureBurst, cfg.FailureEvery),
-		byKey:   newLimiter(cfg.FailureBurst, cfg.FailureEvery),
+		byIP:    newFailureLimiter(cfg.Store, scopeIP, lim, cfg.Logger),
+		byKey:   newFailureLimiter(cfg.Store, scopeKey, lim, cfg.Logger),
 		metrics: newMetrics(),
 		wake:    make(chan struct{}, 1),
 		hub:     newHub(),
@@ -184,8 +185,9 @@ func (s *Server) httpServer() *http.Server {
 }
 
 // Serve serves the API on ln (over TLS when certFile and keyFile are set)
-// and runs the relay worker, the watch of queued actions and the sweep of
-// ephemeral devices, until ctx is done. Held check-ins are answered at
+// and runs the relay worker, the watch of queued actions, the sweep of
+// ephemeral devices and the sync of failed attempts with other replicas,
+// until ctx is done. Held check-ins are answered at
 // once when it stops.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile string) error {
 	hs := s.httpServer()
@@ -193,6 +195,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 	workers.Go(func() { s.RunRelay(ctx) })
 	workers.Go(func() { s.RunWatch(ctx) })
 	workers.Go(func() { s.runSweeper(ctx, s.cfg.SweepEvery) })
+	workers.Go(func() { s.runFailureSync(ctx) })
 	errc := make(chan error, 1)
 	go func() {
 		if certFile != "" {
@@ -304,9 +307,9 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	resp, rej := s.enroll(ctx, r, w, now, ip, &ev)
 	if rej != nil {
 		if rej.failure {
-			s.byIP.fail(ip.String(), now)
+			s.byIP.fail(ctx, ip.String(), now)
 			if ev.KeyID != "" {
-				s.byKey.fail(ev.KeyID, now)
+				s.byKey.fail(ctx, ev.KeyID, now)
 			}
 		}
 		ev.Reason = string(rej.reason)
@@ -324,7 +327,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 // enroll decides an enrollment. On success the audit event ev has been
 // recorded with the device; on rejection the caller records it.
 func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWriter, now time.Time, ip netip.Addr, ev *store.Event) (*enroll.EnrollResponse, *enrollRejection) {
-	if wait, ok := s.byIP.blocked(ip.String(), now); ok {
+	if wait := s.byIP.blocked(ctx, ip.String(), now); wait > 0 {
 		return nil, &enrollRejection{status: http.StatusTooManyRequests, reason: enroll.ReasonRateLimited, message: "too many failed attempts from this address", retryAfter: wait}
 	}
 	key, err := enroll.ParseKey(bearer(r))
@@ -332,7 +335,7 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 		return nil, &enrollRejection{status: http.StatusUnauthorized, reason: enroll.ReasonKeyInvalid, message: err.Error(), failure: true}
 	}
 	ev.KeyID = key.ID
-	if wait, ok := s.byKey.blocked(key.ID, now); ok {
+	if wait := s.byKey.blocked(ctx, key.ID, now); wait > 0 {
 		return nil, &enrollRejection{status: http.StatusTooManyRequests, reason: enroll.ReasonRateLimited, message: "too many failed attempts with this key", retryAfter: wait}
 	}
 	body, err := readBody(w, r, maxEnrollBody)
@@ -514,19 +517,32 @@ func newDeviceID() string {
 	return strings.ToLower(rand.Text()[:16])
 }
 
+// decodeRefresh decodes a refresh request body: device_id and
+// refresh_secret are required.
+func decodeRefresh(data []byte) (*enroll.RefreshRequest, error) {
+	var req enroll.RefreshRequest
+	if err := json.Unmarshal(data, &req); err != nil {
+		return nil, fmt.Errorf("decode refresh request: %w", err)
+	}
+	if req.DeviceID == "" || req.RefreshSecret == "" {
+		return nil, errors.New("decode refresh request: want device_id and refresh_secret")
+	}
+	return &req, nil
+}
+
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	ctx, now, ip := r.Context(), s.now(), sourceIP(r)
-	if wait, ok := s.byIP.blocked(ip.String(), now); ok {
+	if wait := s.byIP.blocked(ctx, ip.String(), now); wait > 0 {
 		s.metrics.refresh(string(enroll.ReasonRateLimited))
 		s.reject(w, http.StatusTooManyRequests, enroll.ReasonRateLimited, "too many failed attempts from this address", wait)
 		return
 	}
 	body, err := readBody(w, r, maxTokenBody)
-	var req enroll.RefreshRequest
+	var req *enroll.RefreshRequest
 	if err == nil {
-		err = json.Unmarshal(body, &req)
+		req, err = decodeRefresh(body)
 	}
-	if err != nil || req.DeviceID == "" || req.RefreshSecret == "" {
+	if err != nil {
 		s.metrics.refresh(string(enroll.ReasonBadRequest))
 		s.reject(w, http.StatusBadRequest, enroll.ReasonBadRequest, "want device_id and refresh_secret", 0)
 		return
@@ -537,7 +553,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		s.audit(ctx, ev)
 		s.metrics.refresh(string(reason))
 		if reason == enroll.ReasonTokenInvalid || reason == enroll.ReasonDeviceUnknown && event == "refresh_rejected" {
-			s.byIP.fail(ip.String(), now)
+			s.byIP.fail(ctx, ip.String(), now)
 		}
 		s.reject(w, status, reason, msg, 0)
 	}

@@ -69,7 +69,8 @@ func OpenSQLite(ctx context.Context, dir string) (Store, error) {
 }
 
 // OpenPostgres connects to the PostgreSQL database at dsn (a postgres://
-// URL or key=value string) and applies pending migrations.
+// URL or key=value string) and applies pending migrations. The store is
+// also a FailureCounter, shared by the replicas.
 func OpenPostgres(ctx context.Context, dsn string) (Store, error) {
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
@@ -82,7 +83,7 @@ func OpenPostgres(ctx context.Context, dsn string) (Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &sqlStore{w: db, r: db, postgres: true, dsn: dsn}, nil
+	return &postgresStore{&sqlStore{w: db, r: db, postgres: true, dsn: dsn}}, nil
 }
 
 // migrate applies, in order and each in its own transaction, the embedded
