@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/enroll"
 )
@@ -113,5 +114,46 @@ func TestEnrollmentAnswerLost(t *testing.T) {
 	}
 	if n := len(s.devices()); n != 1 {
 		t.Errorf("%d devices, want 1 (and the single-use key not spent twice)", n)
+	}
+}
+
+// TestPerfectCloneCaughtByReplay: a copy on identical hardware (nothing
+// for the agent to notice) shares the credential; when the copy renews
+// with a secret the original already rotated, the service sees the replay,
+// forks the copy into a new device and leaves the original untouched.
+func TestPerfectCloneCaughtByReplay(t *testing.T) {
+	s := startService(t, "--refresh-grace", "1s")
+	key := s.newKey("--tag", "vdi")
+	env := []string{"GLPI_AGENTD_REGISTRATION_KEY_FILE=" + key}
+	root, orig := host(t, "twin", "efefefefefefefefefefefefefefefef", "4C4C4544-0013-0013-0013-000000000013"), t.TempDir()
+	if out, code := agentRun(t, root, orig, env, "inventory", "--server", s.url); code != 0 {
+		t.Fatalf("original exit %d:\n%s", code, out)
+	}
+	first := enrollment(t, orig)["device_id"]
+	copyState := t.TempDir()
+	os.CopyFS(copyState, os.DirFS(orig))
+
+	// The original renews; the copy still holds the spent secret.
+	editEnrollment(t, orig, expire)
+	if out, code := agentRun(t, root, orig, env, "inventory", "--server", s.url); code != 0 {
+		t.Fatalf("original renewal exit %d:\n%s", code, out)
+	}
+	time.Sleep(1500 * time.Millisecond) // past the grace of a lost answer
+	editEnrollment(t, copyState, expire)
+	out, code := agentRun(t, root, copyState, env, "inventory", "--server", s.url)
+	if code != 0 {
+		t.Fatalf("copy exit %d:\n%s", code, out)
+	}
+	if c := enrollment(t, copyState)["device_id"]; c == first {
+		t.Fatalf("the copy kept the original's device %v", first)
+	}
+	if out, code := agentRun(t, root, orig, env, "inventory", "--server", s.url); code != 0 || enrollment(t, orig)["device_id"] != first {
+		t.Errorf("the original lost its device after the fork: exit %d:\n%s", code, out)
+	}
+	if n := len(s.devices()); n != 2 {
+		t.Errorf("%d devices, want 2", n)
+	}
+	if audit := s.admin("audit"); !strings.Contains(audit, "clone_suspected") {
+		t.Errorf("no clone event in the audit:\n%s", audit)
 	}
 }
