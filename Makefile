@@ -70,6 +70,11 @@ package:
 	VERSION="$(VERSION)" SERVER="$(SERVER)" REGISTRATION_KEY_FILE="$(REGISTRATION_KEY_FILE)" TAG="$(TAG)" \
 		SIGN_CERT="$(SIGN_CERT)" SIGN_KEY="$(SIGN_KEY)" GO="$(GO)" scripts/package.sh dist
 
+## msi-smoke: install the MSI under Wine against a local glpi-enrolld, check it runs, enrolls and uninstalls
+## (optional, not in `make test`; MSI_SMOKE_INSTALL=1 apt-gets Wine and mingw first)
+msi-smoke:
+	GO="$(GO)" scripts/msi-smoke.sh
+
 ## loadtest: AGENTS simulated agents per mode against the real glpi-enrolld, every fault mode; figures in bin/loadtest.json
 AGENTS ?= 20000
 .PHONY: loadtest

@@ -245,8 +245,8 @@ func checkMSI(t *testing.T, msi string, e embed) {
 
 	si := msiTable(t, msi, "ServiceInstall")
 	// Name, type 16 (own process), start 2 (auto), error 1, LocalSystem, arguments.
-	if len(si) != 1 || si[0][1] != "glpi-agentd" || si[0][3] != "16" || si[0][4] != "2" || si[0][8] != "LocalSystem" || si[0][10] != "run" {
-		t.Errorf("ServiceInstall = %q, want glpi-agentd, own process, auto start, LocalSystem, run", si)
+	if len(si) != 1 || si[0][1] != "glpi-agentd" || si[0][3] != "16" || si[0][4] != "2" || si[0][8] != "LocalSystem" || si[0][10] != "run --service" {
+		t.Errorf("ServiceInstall = %q, want glpi-agentd, own process, auto start, LocalSystem, run --service", si)
 	}
 	// 163: start on install, stop on install and uninstall, delete on uninstall.
 	if sc := msiTable(t, msi, "ServiceControl"); len(sc) != 1 || sc[0][1] != "glpi-agentd" || sc[0][2] != "163" {

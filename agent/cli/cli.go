@@ -218,11 +218,12 @@ func cmdCategories(g *globals, args []string) error {
 
 func cmdRun(g *globals, args []string) error {
 	fs := g.flags("run", "")
+	scm := fs.Bool("service", false, "run as the Windows service under the service control manager (what the MSI registers)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if !service.Interactive() {
-		return g.runService()
+	if *scm || !service.Interactive() {
+		return g.runService(*scm)
 	}
 	a, _, _, closeFn, err := g.setup()
 	if err != nil {

@@ -67,19 +67,27 @@ func (g *globals) serviceArgs() ([]string, error) {
 }
 
 // runService is `run` started by the service manager: the agent runs as
-// the Program the manager starts and stops. Without a log file, Windows
-// logs go to the Application event log; elsewhere standard error is the
-// journal (systemd) or launchd's log file.
-func (g *globals) runService() error {
+// the Program the manager starts and stops. With scm (`run --service`) it
+// runs under the Windows service control manager without asking whether
+// the process is a service (see svc.RunSCM); otherwise kardianos detects
+// the manager. Without a log file, Windows logs go to the Application
+// event log; elsewhere standard error is the journal (systemd) or
+// launchd's log file.
+func (g *globals) runService(scm bool) error {
 	p := &svc.Program{}
 	// Running needs only the service's name: the executable matters to install.
 	s, err := service.New(p, svc.Config(""))
 	if err != nil {
 		return fmt.Errorf("set up service: %w", err)
 	}
-	a, log, closeFn, err := g.serviceAgent(s)
+	// kardianos's Logger is the console when it sees no service manager.
+	newLog := s.Logger
+	if scm {
+		newLog = s.SystemLogger
+	}
+	a, log, closeFn, err := g.serviceAgent(newLog)
 	if err != nil {
-		if sl, lerr := s.Logger(nil); lerr == nil {
+		if sl, lerr := newLog(nil); lerr == nil {
 			sl.Error(err.Error())
 		}
 		return err
@@ -91,12 +99,15 @@ func (g *globals) runService() error {
 			a.Trigger(agent.Request{Force: true})
 		}
 	}
+	if scm {
+		return svc.RunSCM(p)
+	}
 	return s.Run()
 }
 
 // serviceAgent loads the configuration and builds the agent, logging
-// through the service manager where standard error goes nowhere.
-func (g *globals) serviceAgent(s service.Service) (*agent.Agent, *slog.Logger, func(), error) {
+// through newLog's service logger where standard error goes nowhere.
+func (g *globals) serviceAgent(newLog func(chan<- error) (service.Logger, error)) (*agent.Agent, *slog.Logger, func(), error) {
 	cfg, err := g.load()
 	if err != nil {
 		return nil, nil, nil, err
@@ -104,7 +115,7 @@ func (g *globals) serviceAgent(s service.Service) (*agent.Agent, *slog.Logger, f
 	var log *slog.Logger
 	closeFn := func() {}
 	if cfg.Logfile == "" && runtime.GOOS == "windows" {
-		sl, err := s.Logger(nil)
+		sl, err := newLog(nil)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("open service log: %w", err)
 		}

@@ -2,8 +2,11 @@ package cli
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -41,5 +44,22 @@ func TestServiceUsage(t *testing.T) {
 		if err := cmdService(g, args[1:]); err != (exitError{2}) {
 			t.Errorf("cmdService(%q) = %v, want exit status 2", args[1:], err)
 		}
+	}
+}
+
+func TestRunServiceElsewhere(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("run --service talks to the Windows service control manager")
+	}
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "agent.toml")
+	if err := os.WriteFile(cfg, []byte("server = \"http://127.0.0.1:1\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	g := &globals{stdout: &out, stderr: &out, configFile: cfg, stateDir: filepath.Join(dir, "state")}
+	err := cmdRun(g, []string{"--service"})
+	if err == nil || !strings.Contains(err.Error(), "no Windows service control manager") {
+		t.Errorf("cmdRun(--service) = %v, want the no service control manager error", err)
 	}
 }

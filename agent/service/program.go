@@ -60,10 +60,7 @@ func (p *Program) Stop(s service.Service) error {
 		return nil
 	}
 	p.cancel()
-	timeout := p.StopTimeout
-	if timeout <= 0 {
-		timeout = DefaultStopTimeout
-	}
+	timeout := p.stopTimeout()
 	t := time.NewTimer(timeout)
 	defer t.Stop()
 	select {
@@ -75,6 +72,13 @@ func (p *Program) Stop(s service.Service) error {
 	case <-t.C:
 		return fmt.Errorf("stop agent: still running after %s", timeout)
 	}
+}
+
+func (p *Program) stopTimeout() time.Duration {
+	if p.StopTimeout <= 0 {
+		return DefaultStopTimeout
+	}
+	return p.StopTimeout
 }
 
 func (p *Program) logger() *slog.Logger {
