@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -132,9 +133,13 @@ func (a *Agent) Status() string {
 // Hostname is the host's short name, as GLPI names the computer and the
 // deviceid starts.
 func (a *Agent) Hostname() string {
-	name := a.env.ReadString("/proc/sys/kernel/hostname")
-	if name == "" {
-		name = a.env.ReadString("/etc/hostname")
+	var name string
+	if runtime.GOOS == "linux" || !a.env.Live() {
+		// A Linux host, or a host root: its files say.
+		name = a.env.ReadString("/proc/sys/kernel/hostname")
+		if name == "" {
+			name = a.env.ReadString("/etc/hostname")
+		}
 	}
 	if name == "" && a.env.Live() {
 		name, _ = os.Hostname()

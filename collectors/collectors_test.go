@@ -102,3 +102,20 @@ func TestResultJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestLive(t *testing.T) {
+	tests := []struct {
+		root string
+		live bool
+	}{
+		{"", true},
+		{"/", true},
+		{"testdata/laptop", false},
+		{"/host", false},
+	}
+	for _, tt := range tests {
+		if got := (&Env{Root: tt.root}).Live(); got != tt.live {
+			t.Errorf("Env{Root: %q}.Live() = %v, want %v", tt.root, got, tt.live)
+		}
+	}
+}

@@ -51,7 +51,7 @@ func (e *Env) root() string {
 
 // Live reports whether Env is this machine itself, where live APIs (syscalls,
 // netlink, utmp, WMI) describe the same host as the files.
-func (e *Env) Live() bool { return filepath.Clean(e.root()) == "/" }
+func (e *Env) Live() bool { return e.Root == "" || filepath.Clean(e.Root) == filepath.Clean("/") }
 
 // Path joins elements onto the host root: Path("/proc/meminfo").
 func (e *Env) Path(elem ...string) string {
