@@ -163,6 +163,9 @@ func (a *Agent) Collect(ctx context.Context, categories, serverNoCategory []stri
 	disable := slices.Concat(a.cfg.NoCategory, serverNoCategory)
 	var infos []collectors.Info
 	if len(categories) > 0 {
+		// A partial inventory still carries what GLPI needs to find the
+		// computer (GLPI-PROTOCOL §1.6).
+		categories = slices.Concat(categories, []string{"hardware", "bios", "os"})
 		infos, err = collectors.Select(categories, disable)
 		if err == nil {
 			infos = slices.DeleteFunc(infos, func(i collectors.Info) bool { return !slices.Contains(categories, i.Name) })
@@ -185,6 +188,13 @@ func (a *Agent) Collect(ctx context.Context, categories, serverNoCategory []stri
 		}
 	}
 	content, results := collectors.Run(ctx, a.env, infos, config.Seconds(a.cfg.BackendCollectTimeout), report)
+	// GLPI refuses a computer without a name: whatever the collectors
+	// could read, the inventory carries the host's.
+	if hw, ok := content["hardware"].(*collectors.Hardware); ok && hw.Name == "" {
+		hw.Name = a.Hostname()
+	} else if !ok {
+		content["hardware"] = &collectors.Hardware{Name: a.Hostname()}
+	}
 	content["versionclient"] = Name + "_v" + Version
 	content["versionprovider"] = map[string]any{
 		"name":    Name,

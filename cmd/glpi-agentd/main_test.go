@@ -171,9 +171,23 @@ func TestInventoryServer(t *testing.T) {
 		t.Errorf("GLPI agents table has %d rows, want 1", len(glpi.Agents()))
 	}
 
+	// A run of some categories is partial, and still lets GLPI find the
+	// computer.
+	agent(t, nil, "--state-dir", state, "inventory", "--server", glpi.URL, "--category", "software")
+	var cat struct{ Content map[string]json.RawMessage }
+	json.Unmarshal(glpi.Inventories()[2].JSON, &cat)
+	for _, k := range []string{"softwares", "hardware", "operatingsystem"} {
+		if _, ok := cat.Content[k]; !ok {
+			t.Errorf("inventory --category software lacks %q", k)
+		}
+	}
+	if _, ok := cat.Content["cpus"]; ok || !glpi.Inventories()[2].Partial {
+		t.Error("inventory --category software is not a partial inventory of those categories")
+	}
+
 	// --full forces a full one.
 	agent(t, nil, "--state-dir", state, "inventory", "--server", glpi.URL, "--full")
-	if third := glpi.Inventories()[2]; third.Partial {
+	if fourth := glpi.Inventories()[3]; fourth.Partial {
 		t.Error("inventory --full sent a partial inventory")
 	}
 
