@@ -151,10 +151,7 @@ func (g *globals) load() (*config.Config, error) {
 
 // logger builds the one logger of the process.
 func (g *globals) logger(cfg *config.Config) (*slog.Logger, func(), error) {
-	level := slog.LevelInfo
-	if cfg.Debug > 0 {
-		level = slog.LevelDebug
-	}
+	level := logLevel(cfg)
 	w, closeFn := g.stderr, func() {}
 	if cfg.Logfile != "" {
 		f, err := os.OpenFile(cfg.Logfile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
@@ -176,17 +173,30 @@ func (g *globals) setup() (*agent.Agent, *config.Config, *slog.Logger, func(), e
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
-	env := &collectors.Env{
-		Root:    g.hostRoot,
-		Logger:  log,
-		Options: collectors.Options{ScanHomedirs: cfg.ScanHomedirs},
-	}
-	a, err := agent.New(cfg, env, log)
+	a, err := g.newAgent(cfg, log)
 	if err != nil {
 		closeFn()
 		return nil, nil, nil, nil, err
 	}
 	return a, cfg, log, closeFn, nil
+}
+
+// newAgent builds the agent for cfg, reading the host at --host-root.
+func (g *globals) newAgent(cfg *config.Config, log *slog.Logger) (*agent.Agent, error) {
+	env := &collectors.Env{
+		Root:    g.hostRoot,
+		Logger:  log,
+		Options: collectors.Options{ScanHomedirs: cfg.ScanHomedirs},
+	}
+	return agent.New(cfg, env, log)
+}
+
+// logLevel is the level the configuration asks for.
+func logLevel(cfg *config.Config) slog.Level {
+	if cfg.Debug > 0 {
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
 }
 
 // signalContext is cancelled on SIGINT or SIGTERM.

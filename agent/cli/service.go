@@ -14,7 +14,6 @@ import (
 	"github.com/glpi-agentd/glpi-agentd/agent"
 	"github.com/glpi-agentd/glpi-agentd/agent/config"
 	svc "github.com/glpi-agentd/glpi-agentd/agent/service"
-	"github.com/glpi-agentd/glpi-agentd/collectors"
 )
 
 // cmdService installs, removes, starts, stops or shows the service. The
@@ -119,20 +118,11 @@ func (g *globals) serviceAgent(newLog func(chan<- error) (service.Logger, error)
 		if err != nil {
 			return nil, nil, nil, fmt.Errorf("open service log: %w", err)
 		}
-		level := slog.LevelInfo
-		if cfg.Debug > 0 {
-			level = slog.LevelDebug
-		}
-		log = slog.New(svc.NewHandler(sl, level))
+		log = slog.New(svc.NewHandler(sl, logLevel(cfg)))
 	} else if log, closeFn, err = g.logger(cfg); err != nil {
 		return nil, nil, nil, err
 	}
-	env := &collectors.Env{
-		Root:    g.hostRoot,
-		Logger:  log,
-		Options: collectors.Options{ScanHomedirs: cfg.ScanHomedirs},
-	}
-	a, err := agent.New(cfg, env, log)
+	a, err := g.newAgent(cfg, log)
 	if err != nil {
 		closeFn()
 		return nil, nil, nil, err

@@ -127,18 +127,8 @@ func benchInventory(b *testing.B, e *env) {
 		c := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 		for pb.Next() {
 			t0 := time.Now()
-			req, _ := http.NewRequestWithContext(b.Context(), "POST", e.url+enroll.PathInventory, bytes.NewReader(body))
-			req.Header.Set("Content-Type", "application/x-compress-zlib")
-			req.Header.Set("Authorization", "Bearer "+tok)
-			resp, err := c.Do(req)
-			if err != nil {
+			if err := post(b, c, e.url+enroll.PathInventory, tok, "application/x-compress-zlib", body, http.StatusAccepted); err != nil {
 				b.Error(err)
-				return
-			}
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusAccepted {
-				b.Errorf("POST inventory = %d, want 202", resp.StatusCode)
 				return
 			}
 			lat.add(time.Since(t0))
