@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
+	"github.com/glpi-agentd/glpi-agentd/enroll/store/pgtest"
 )
 
 var bins struct{ agent, enrolld string }
@@ -84,8 +85,8 @@ func startService(t *testing.T, extra ...string) *service {
 }
 
 func (s *service) storeArgs() []string {
-	if dsn := os.Getenv("GLPI_ENROLLD_TEST_DATABASE"); dsn != "" && s.db == "" {
-		s.db = freshSchema(s.t, dsn)
+	if pgtest.URL() != "" && s.db == "" {
+		s.db = freshSchema(s.t)
 	}
 	if s.db != "" {
 		return []string{"--database", s.db, "--secret-file", filepath.Join(s.dataDir, "secret")}

@@ -14,13 +14,14 @@ import (
 
 	"github.com/glpi-agentd/glpi-agentd/enroll"
 	"github.com/glpi-agentd/glpi-agentd/enroll/store"
+	"github.com/glpi-agentd/glpi-agentd/enroll/store/pgtest"
 )
 
 // limiters returns a failure limiter of each kind available: in memory,
 // and in the database when the PostgreSQL test database is set.
 func limiters(t *testing.T, lim limits) map[string]failureLimiter {
 	ls := map[string]failureLimiter{"memory": newFailureLimiter(nil, scopeIP, lim, nil)}
-	if os.Getenv(postgresEnv) != "" {
+	if os.Getenv(pgtest.EnvVar) != "" {
 		st, err := store.OpenPostgres(t.Context(), postgresSchema(t))
 		if err != nil {
 			t.Fatal(err)

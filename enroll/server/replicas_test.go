@@ -2,51 +2,20 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/enroll"
+	"github.com/glpi-agentd/glpi-agentd/enroll/store/pgtest"
 )
-
-// postgresEnv names the variable holding a PostgreSQL URL for the tests.
-const postgresEnv = "GLPI_ENROLLD_TEST_DATABASE"
 
 // postgresSchema returns the URL of a fresh schema of the test database,
 // dropped at the end of the test, or skips the test.
-func postgresSchema(t testing.TB) string {
-	t.Helper()
-	dsn := os.Getenv(postgresEnv)
-	if dsn == "" {
-		t.Skipf("%s not set", postgresEnv)
-	}
-	schema := "srv_" + strings.ToLower(rand.Text()[:12])
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() { admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`) })
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+func postgresSchema(t testing.TB) string { return pgtest.Schema(t) }
 
 // replica is one glpi-enrolld process of a PostgreSQL deployment.
 type replica struct {

@@ -23,7 +23,7 @@ func TestFailureCounter(t *testing.T) {
 	if dsn == "" {
 		t.Skipf("%s not set", PostgresEnv)
 	}
-	fc, ok := openTestPostgres(t, dsn).(FailureCounter)
+	fc, ok := openTestPostgres(t).(FailureCounter)
 	if !ok {
 		t.Fatal("the PostgreSQL store is not a FailureCounter")
 	}

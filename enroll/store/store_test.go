@@ -2,18 +2,15 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/enroll"
+	"github.com/glpi-agentd/glpi-agentd/enroll/store/pgtest"
 )
 
 // PostgresEnv names the variable holding a PostgreSQL URL for the tests.
@@ -32,47 +29,24 @@ func backends(t *testing.T) map[string]func(t *testing.T) Store {
 			return s
 		},
 	}
-	if dsn := os.Getenv(PostgresEnv); dsn != "" {
-		b["postgres"] = func(t *testing.T) Store { return openTestPostgres(t, dsn) }
+	if pgtest.URL() != "" {
+		b["postgres"] = openTestPostgres
 	} else {
-		t.Logf("%s not set: PostgreSQL store tests skipped", PostgresEnv)
+		t.Logf("%s not set: PostgreSQL store tests skipped", pgtest.EnvVar)
 	}
 	return b
 }
 
-// openTestPostgres opens a Store in a fresh schema of the database at dsn,
+// openTestPostgres opens a Store in a fresh schema of the test database,
 // dropped when the test ends.
-func openTestPostgres(t *testing.T, dsn string) Store {
+func openTestPostgres(t *testing.T) Store {
 	t.Helper()
-	schema := fmt.Sprintf("test_%x", randomBytes(6))
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatalf("open postgres: %v", err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() { admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`) })
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("parse %s: %v", PostgresEnv, err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	s, err := OpenPostgres(t.Context(), u.String())
+	s, err := OpenPostgres(t.Context(), pgtest.Schema(t))
 	if err != nil {
 		t.Fatalf("OpenPostgres: %v", err)
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-func randomBytes(n int) []byte {
-	b := make([]byte, n)
-	rand.Read(b)
-	return b
 }
 
 var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)

@@ -27,6 +27,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/enroll/store/pgtest"
 )
 
 var (
@@ -173,7 +175,7 @@ func runMode(t *testing.T, mode string, tmpl *template) *report {
 		if dsn == "" {
 			t.Skip("pg2 needs GLPI_ENROLLD_TEST_DATABASE=postgres://… (a PostgreSQL the test may create schemas in)")
 		}
-		store := []string{"--database", freshSchema(t, dsn)}
+		store := []string{"--database", pgtest.Schema(t)}
 		// One after the other: the first creates the schema and the secret.
 		servers = append(servers, startEnrolld(t, bin, store, serve...), startEnrolld(t, bin, store, serve...))
 		r.Store = "postgresql, 2 replicas"
