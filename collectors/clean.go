@@ -56,9 +56,6 @@ func cleanUUID(s string) string {
 	return u
 }
 
-// kbToMB converts kibibytes to mebibytes, rounding down.
-func kbToMB(kb uint64) int { return int(kb / 1024) }
-
 // atoi parses a decimal integer, returning 0 when s is not one.
 func atoi(s string) int {
 	n, _ := strconv.Atoi(strings.TrimSpace(s))

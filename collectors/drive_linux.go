@@ -6,12 +6,12 @@ import (
 	"path/filepath"
 	"strings"
 
-	"golang.org/x/sys/unix"
+	"github.com/shirou/gopsutil/v4/disk"
 )
 
 func init() { Register("drive", "drives", true, collectDrives) }
 
-func collectDrives(_ context.Context, env *Env) (any, error) {
+func collectDrives(ctx context.Context, env *Env) (any, error) {
 	// PID 1's table is the host's even when the agent runs in a container
 	// with the host's /proc; /proc/self/mounts is the fallback.
 	mounts := env.ReadString("/proc/1/mounts")
@@ -31,11 +31,8 @@ func collectDrives(_ context.Context, env *Env) (any, error) {
 			d.Label = unescapeUdev(labels[dev])
 		}
 		if env.Live() {
-			var st unix.Statfs_t
-			if err := unix.Statfs(d.Type, &st); err == nil {
-				bs := int64(st.Bsize)
-				d.Total = int64(st.Blocks) * bs >> 20
-				d.Free = int64(st.Bavail) * bs >> 20
+			if u, err := disk.UsageWithContext(ctx, d.Type); err == nil {
+				d.Total, d.Free = int64(u.Total>>20), int64(u.Free>>20)
 			}
 		}
 	}

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jaypipes/ghw"
 	"github.com/shirou/gopsutil/v4/common"
 )
 
@@ -148,16 +147,6 @@ func (e *Env) Context(ctx context.Context) context.Context {
 		common.HostDevEnvKey:  e.Path("dev"),
 		common.HostRootEnvKey: e.root(),
 	})
-}
-
-// GHW returns the options for a ghw call: the host root, our logger, and
-// no external tools.
-func (e *Env) GHW() []any {
-	return []any{
-		ghw.WithChroot(e.root()),
-		ghw.WithDisableTools(),
-		ghw.WithLogger(e.Log()),
-	}
 }
 
 // with returns a copy of e whose logger carries attrs.

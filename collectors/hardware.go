@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"net/netip"
 	"regexp"
-	"strconv"
 	"strings"
 )
 
@@ -285,24 +284,4 @@ func rootMountIsOverlay(mountinfo string) bool {
 		}
 	}
 	return overlay
-}
-
-// parseMeminfo parses /proc/meminfo into kibibytes by field name.
-func parseMeminfo(s string) map[string]uint64 {
-	m := make(map[string]uint64)
-	sc := bufio.NewScanner(strings.NewReader(s))
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		f := strings.Fields(v)
-		if len(f) == 0 {
-			continue
-		}
-		if n, err := strconv.ParseUint(f[0], 10, 64); err == nil {
-			m[k] = n
-		}
-	}
-	return m
 }

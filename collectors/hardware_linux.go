@@ -5,6 +5,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/shirou/gopsutil/v4/mem"
 )
 
 func init() { Register("hardware", "hardware", true, collectHardware) }
@@ -16,11 +18,13 @@ func collectHardware(ctx context.Context, env *Env) (any, error) {
 		ChassisType: chassisName(env.ReadString(dmiID + "chassis_type")),
 		VMSystem:    vmSystem(gatherVMEvidence(env)),
 	}
-	mem, err := meminfo(env)
-	if err != nil {
+	// gopsutil reads the host's /proc/meminfo through the Env's root.
+	if vm, err := mem.VirtualMemoryWithContext(env.Context(ctx)); err == nil {
+		h.Memory = int(vm.Total >> 20)
+		h.Swap = int(vm.SwapTotal >> 20)
+	} else {
 		env.Log().Debug("no memory totals", "err", err)
 	}
-	h.Memory, h.Swap = kbToMB(mem["MemTotal"]), kbToMB(mem["SwapTotal"])
 
 	b, _ := env.ReadFile("/etc/resolv.conf")
 	rc := parseResolvConf(string(b))
@@ -41,15 +45,6 @@ func hostname(env *Env) string {
 		return name
 	}
 	return shortHostname(env.ReadString("/etc/hostname"))
-}
-
-// meminfo reads /proc/meminfo into kibibytes by field name.
-func meminfo(env *Env) (map[string]uint64, error) {
-	b, err := env.ReadFile("/proc/meminfo")
-	if err != nil {
-		return nil, err
-	}
-	return parseMeminfo(string(b)), nil
 }
 
 // gatherVMEvidence reads the files vmSystem decides from. Each is optional:
