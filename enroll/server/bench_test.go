@@ -101,20 +101,27 @@ func BenchmarkInventory(b *testing.B) { benchInventory(b, newBenchEnv(b)) }
 // BenchmarkInventoryPostgres is BenchmarkInventory on PostgreSQL.
 func BenchmarkInventoryPostgres(b *testing.B) { benchInventory(b, newBenchEnvPostgres(b)) }
 
-func benchInventory(b *testing.B, e *env) {
+// inventoryAgents enrolls n agents and returns their access tokens and the
+// compressed inventory (about 900 softwares) they send. Agents compress on
+// their own CPU: it is compressed once, so the two cores measure the
+// server, not simulated zlib encoders.
+func inventoryAgents(b *testing.B, e *env, n int) ([]string, []byte) {
 	key := e.key(KeyOptions{})
-	const agents = 32
-	tokens := make([]string, agents)
+	tokens := make([]string, n)
 	for i := range tokens {
 		tokens[i] = e.enroll(key, enrollReq(fmt.Sprintf("pc-%d", i))).Credential.AccessToken
 	}
-	// Agents compress on their own CPU: compress once so the two cores
-	// measure the server, not 64 simulated zlib encoders.
 	body, err := compress(inventoryJSON("pc", 900))
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.SetBytes(int64(len(body)))
+	return tokens, body
+}
+
+func benchInventory(b *testing.B, e *env) {
+	const agents = 32
+	tokens, body := inventoryAgents(b, e, agents)
 	var (
 		next atomic.Int64
 		lat  latencies
@@ -197,17 +204,8 @@ func BenchmarkInventoryPostgresAt300(b *testing.B) {
 }
 
 func benchInventoryAt(b *testing.B, e *env, rate int) {
-	key := e.key(KeyOptions{})
 	const agents = 64
-	tokens := make([]string, agents)
-	for i := range tokens {
-		tokens[i] = e.enroll(key, enrollReq(fmt.Sprintf("pc-%d", i))).Credential.AccessToken
-	}
-	body, err := compress(inventoryJSON("pc", 900))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(body)))
+	tokens, body := inventoryAgents(b, e, agents)
 	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	openLoop(b, rate, func(i int) error {
 		return post(b, c, e.url+enroll.PathInventory, tokens[i%agents], "application/x-compress-zlib", body, http.StatusAccepted)
