@@ -227,7 +227,8 @@ func checkMSI(t *testing.T, msi string, e embed) {
 	for _, r := range msiTable(t, msi, "Property") {
 		props[r[0]] = r[1]
 	}
-	want := map[string]string{"SERVER": e.server, "TAG": e.tag, "REGISTRATIONKEY": e.key}
+	want := map[string]string{"DEFAULT_SERVER": e.server, "DEFAULT_TAG": e.tag, "DEFAULT_REGISTRATIONKEY": e.key,
+		"SERVER": "", "TAG": "", "REGISTRATIONKEY": ""}
 	for name, v := range want {
 		if props[name] != v {
 			t.Errorf("Property %s = %q, want %q", name, props[name], v)
@@ -239,9 +240,13 @@ func checkMSI(t *testing.T, msi string, e embed) {
 			t.Errorf("SecureCustomProperties = %q, want %s in it", props["SecureCustomProperties"], p)
 		}
 	}
-	if props["MsiHiddenProperties"] != "REGISTRATIONKEY" {
-		t.Errorf("MsiHiddenProperties = %q, want REGISTRATIONKEY", props["MsiHiddenProperties"])
+	hidden := strings.Split(props["MsiHiddenProperties"], ";")
+	for _, p := range []string{"REGISTRATIONKEY", "DEFAULT_REGISTRATIONKEY", "INSTALLED_REGISTRATIONKEY"} {
+		if !slices.Contains(hidden, p) {
+			t.Errorf("MsiHiddenProperties = %q, want %s in it", props["MsiHiddenProperties"], p)
+		}
 	}
+	checkMSIProps(t, msi, e)
 
 	si := msiTable(t, msi, "ServiceInstall")
 	// Name, type 16 (own process), start 2 (auto), error 1, LocalSystem, arguments.
@@ -283,7 +288,7 @@ func checkMSI(t *testing.T, msi string, e embed) {
 	for _, table := range strings.Fields(run(t, "msiinfo", "tables", msi)) {
 		for _, r := range msiTable(t, msi, table) {
 			row := strings.Join(r, "\t")
-			if table == "Property" && (r[0] == "REGISTRATIONKEY" || r[0] == "SERVER") {
+			if table == "Property" && (r[0] == "DEFAULT_REGISTRATIONKEY" || r[0] == "DEFAULT_SERVER") {
 				continue
 			}
 			if strings.Contains(row, e.key) || strings.Contains(row, e.server) {

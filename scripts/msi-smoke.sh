@@ -4,7 +4,9 @@
 # 127.0.0.1 with a fresh registration key, installs the MSI quietly into a
 # new Wine prefix with SERVER, REGISTRATIONKEY and TAG, then checks the
 # registry values, that the service runs, that the device enrolls and sends
-# an inventory, and that uninstalling removes the service and the program.
+# an inventory, that a newer build installed without properties keeps the
+# settings and the device, and that uninstalling removes the service and
+# the program.
 #
 # Wine is not Windows: this proves the package, not the collectors. It is
 # optional and not part of `make test`. See docs/packaging.md.
@@ -173,6 +175,35 @@ print("%d bytes, %d sections" % (inv["size"], len(inv["sections"])) if inv else 
 	check "device enrolled with tag smoke" "$([ -n "$device" ] && echo 1)" "no device after ${timeout}s"
 	check "inventory received${inventory:+ ($inventory)}" "$([ -n "$inventory" ] && echo 1)" "none after ${timeout}s"
 	[ -z "$device" ] || enrolld device show "$device" | sed -n '1,/^Inventory/p'
+
+	# A newer build without properties must keep the machine's settings
+	# (the package reads them back from the registry) and its device.
+	say "Upgrading: msiexec /i <a newer build> /qn, no properties"
+	FORMATS=msi GO=$GO scripts/package.sh "$tmp/dist2" >/dev/null
+	msi=$(ls "$tmp"/dist2/glpi-agentd-*-x64.msi)
+	rc=0
+	wine64 msiexec /i "$(winpath "$msi")" /qn /l*v "$(winpath "$tmp/upgrade.log")" || rc=$?
+	check "upgrade: msiexec /i exits 0" "$([ "$rc" = 0 ] && echo 1)" "exit status $rc"
+	got_server=$(reg_value SERVER)
+	got_tag=$(reg_value TAG)
+	got_key=$(reg_value REGISTRATIONKEY)
+	got_runnow=$(reg_value RUNNOW)
+	check "upgrade: SERVER and TAG kept" "$([ "$got_server" = "$url" ] && [ "$got_tag" = smoke ] && echo 1)" \
+		"SERVER \"$got_server\", TAG \"$got_tag\""
+	check "upgrade: REGISTRATIONKEY kept" "$([ "$got_key" = "$key" ] && echo 1)" "got a different value (${#got_key} characters)"
+	check "upgrade: RUNNOW not carried over" "$([ -z "$got_runnow" ] && echo 1)" "RUNNOW \"$got_runnow\""
+	state=
+	for _ in $(seq 20); do
+		state=$(service_state)
+		[ "$state" = RUNNING ] && break
+		sleep 0.5
+	done
+	check "upgrade: service RUNNING again" "$([ "$state" = RUNNING ] && echo 1)" "state $state"
+	devices=$(enrolld device list --json | python3 -c '
+import json, sys
+print(" ".join(d["id"] for d in json.load(sys.stdin) if d["tag"] == "smoke"))') || true
+	check "upgrade: still one device, the same" "$([ -n "$device" ] && [ "$devices" = "$device" ] && echo 1)" \
+		"devices \"$devices\", before \"$device\""
 fi
 
 say "Uninstalling: msiexec /x $(basename "$msi") /qn"
@@ -193,7 +224,7 @@ if [ "$failed" = 1 ]; then
 		say "The agent's last run (${run#"$WINEPREFIX/"})"
 		redact <"$run"
 	fi
-	for log in install uninstall; do
+	for log in install upgrade uninstall; do
 		[ -f "$tmp/$log.log" ] || continue
 		say "Failed actions in the $log log"
 		# Wine writes the log in ASCII; drop the NULs should it be UTF-16.

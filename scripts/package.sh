@@ -115,6 +115,11 @@ linux_packages() {
 	done
 }
 
+# xml_attr escapes $1 for an XML attribute value.
+xml_attr() {
+	printf '%s' "$1" | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g'
+}
+
 msi_package() {
 	mkdir "$stage/msi"
 	build windows amd64 "$stage/msi/glpi-agentd.exe"
@@ -123,9 +128,9 @@ msi_package() {
 	{
 		echo '<?xml version="1.0" encoding="utf-8"?>'
 		echo '<Include>'
-		[ -z "$SERVER" ] || printf '  <Property Id="SERVER" Value="%s"/>\n' "$SERVER"
-		[ -z "$TAG" ] || printf '  <Property Id="TAG" Value="%s"/>\n' "$TAG"
-		[ -z "$key" ] || printf '  <Property Id="REGISTRATIONKEY" Value="%s"/>\n' "$key"
+		[ -z "$SERVER" ] || printf '  <Property Id="DEFAULT_SERVER" Value="%s"/>\n' "$(xml_attr "$SERVER")"
+		[ -z "$TAG" ] || printf '  <Property Id="DEFAULT_TAG" Value="%s"/>\n' "$(xml_attr "$TAG")"
+		[ -z "$key" ] || printf '  <Property Id="DEFAULT_REGISTRATIONKEY" Value="%s"/>\n' "$key"
 		echo '</Include>'
 	} >"$stage/msi/embedded.wxi"
 	msi=$out/glpi-agentd-$pkgver-x64.msi
