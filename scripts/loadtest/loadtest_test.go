@@ -118,6 +118,8 @@ type report struct {
 	Duplicated     int     `json:"relayed_duplicates"`
 	NotAcked       int     `json:"relayed_not_acknowledged"`
 	WrongDevice    int     `json:"relayed_with_wrong_deviceid"`
+	Repeated       int     `json:"relayed_repeats_in_place"`
+	OutOfOrder     int     `json:"relayed_out_of_order"`
 	Devices        int     `json:"devices_listed"`
 	GLPIAgents     int     `json:"glpi_distinct_deviceids"`
 	StaleRelay     int     `json:"devices_with_stale_relay"`
@@ -316,6 +318,7 @@ func verify(t *testing.T, r *report, s *sim, acks []ack, got []received, devs []
 	}
 	seen := map[string]int{}
 	glpiDevices := map[string]bool{}
+	lastSeq := map[string]int{} // GLPI deviceid -> seq of the inventory GLPI got last
 	for _, rec := range got {
 		seen[rec.Marker]++
 		glpiDevices[rec.DeviceID] = true
@@ -328,6 +331,16 @@ func verify(t *testing.T, r *report, s *sim, acks []ack, got []received, devs []
 		if rec.DeviceID != deviceOf[agent] {
 			r.WrongDevice++
 		}
+		// GLPI keeps the state of the last inventory it imported: it must
+		// get a device's inventories in the order the agent sent them. A
+		// repeat is harmless only right after itself (A A B, not A B A).
+		switch last := lastSeq[rec.DeviceID]; {
+		case seq == last:
+			r.Repeated++
+		case seq < last:
+			r.OutOfOrder++
+		}
+		lastSeq[rec.DeviceID] = max(lastSeq[rec.DeviceID], seq)
 	}
 	r.GLPIAgents = len(glpiDevices)
 	ackedMarkers := map[string]bool{}
@@ -389,6 +402,16 @@ func verify(t *testing.T, r *report, s *sim, acks []ack, got []received, devs []
 	if r.StaleRelay > 0 {
 		t.Errorf("%d devices do not show their last inventory relayed", r.StaleRelay)
 	}
+	if r.OutOfOrder > 0 {
+		t.Errorf("GLPI got %d inventories after a newer one of the same device", r.OutOfOrder)
+	}
+	repeats := 0
+	for _, n := range seen {
+		repeats += n - 1
+	}
+	if r.Repeated != repeats {
+		t.Errorf("GLPI got %d repeated inventories, only %d of them right after themselves", repeats, r.Repeated)
+	}
 	// Without a crash, an inventory is relayed exactly once; after a kill a
 	// relay in flight or an answer lost on the way to the agent may repeat.
 	if r.Mode != "kill" && (r.Duplicated > 0 || r.NotAcked > 0) {
@@ -429,8 +452,8 @@ func (r *report) table() string {
 		errs = strings.Join(parts, ", ")
 	}
 	fmt.Fprintf(&b, "  errors (retried): %s\n", errs)
-	fmt.Fprintf(&b, "  relay: %d acknowledged, %d at GLPI, %d lost, %d pending, %d duplicated, %d not acknowledged, %d wrong deviceid\n",
-		r.Acknowledged, r.Relayed, r.Lost, r.Pending, r.Duplicated, r.NotAcked, r.WrongDevice)
+	fmt.Fprintf(&b, "  relay: %d acknowledged, %d at GLPI, %d lost, %d pending, %d duplicated (%d in place), %d out of order, %d not acknowledged, %d wrong deviceid\n",
+		r.Acknowledged, r.Relayed, r.Lost, r.Pending, r.Duplicated, r.Repeated, r.OutOfOrder, r.NotAcked, r.WrongDevice)
 	fmt.Fprintf(&b, "  outbox peak %d, drained %v in %.1f s", r.OutboxPeak, r.Drained, r.DrainSeconds)
 	if r.Refused503 > 0 {
 		fmt.Fprintf(&b, ", GLPI refused %d posts with 503", r.Refused503)
