@@ -32,8 +32,10 @@ var fixtureNow = time.Date(2024, 6, 12, 10, 30, 0, 0, time.UTC)
 // fixtureEnv returns the Env of a fixture root. Its rpm prints
 // testdata/rpm/<name>.txt when the fixture has one, like rpm -qa with
 // rpmQueryFormat.
-func fixtureEnv(name string) *Env {
-	root := "testdata/" + name
+func fixtureEnv(name string) *Env { return fixtureEnvAt(name, "testdata/"+name) }
+
+// fixtureEnvAt is fixtureEnv for a copy of fixture name at root.
+func fixtureEnvAt(name, root string) *Env {
 	return &Env{
 		Root: root,
 		Now:  func() time.Time { return fixtureNow },
