@@ -50,7 +50,7 @@ func TestMemoryFixtures(t *testing.T) {
 				MemoryCorrection: "None", NumSlots: 2, Model: "K4UBE3D4AA-MGCL", Speed: "4267", Type: "LPDDR4"},
 		}},
 		{"server", []Memory{
-			{Capacity: 32768, Caption: "A1", Description: "DIMM", Manufacturer: "00AD00B300AD", SerialNumber: "2A3B4C5D",
+			{Capacity: 32768, Caption: "A1", Description: "DIMM", Manufacturer: "SK Hynix", SerialNumber: "2A3B4C5D",
 				MemoryCorrection: "Multi-bit ECC", NumSlots: 1, Model: "HMA84GR7CJR4N-WM", Speed: "2933", Type: "DDR4"},
 			{Capacity: 65536, Caption: "B1", Description: "DIMM", Manufacturer: "Micron Technology", SerialNumber: "1F2E3D4C",
 				MemoryCorrection: "Multi-bit ECC", NumSlots: 3, Model: "72ASS8G72LZ-2G9", Speed: "2933", Type: "DDR4"},
@@ -83,11 +83,11 @@ func TestStorageFixtures(t *testing.T) {
 			{Name: "sdb", Model: "Cruzer Blade", Serial: "4C530001230915115412", Firmware: "1.00", Manufacturer: "SanDisk",
 				DiskSize: 15376, Interface: "USB", Description: "USB", Type: "disk"},
 			{Name: "sr0", Model: "DVD+-RW DU-8A5LH", Firmware: "6D1M", Manufacturer: "PLDS",
-				DiskSize: 1073, Interface: "SATA", Description: "SATA", Type: "cdrom"},
+				Interface: "SATA", Description: "SATA", Type: "cdrom"},
 		}},
 		{"vm", []Storage{
 			{Name: "sr0", Model: "QEMU DVD-ROM", Firmware: "2.5+", Manufacturer: "QEMU",
-				DiskSize: 1073, Interface: "SATA", Description: "SATA", Type: "cdrom"},
+				Interface: "SATA", Description: "SATA", Type: "cdrom"},
 			{Name: "vda", Serial: "disk-web01", DiskSize: 42949, Interface: "VIRTIO", Description: "PCI", Type: "disk"},
 		}},
 		{"container", nil},
@@ -111,10 +111,19 @@ func TestPCIFixtures(t *testing.T) {
 		t.Errorf("controllers(laptop) = %+v, want 6 with [1] = %+v", controllers, wantGPU)
 	}
 
-	// Without pci.ids, devices keep their ids.
+	// Without pci.ids, devices are named by their class and have no
+	// manufacturer; vendorid and productid carry the ids.
 	vmControllers, _ := collectFixture(t, "controller", "vm").([]Controller)
-	if len(vmControllers) != 5 || vmControllers[4].Name != "1041" || vmControllers[4].Manufacturer != "1af4" || vmControllers[4].Type != "" {
-		t.Errorf("controllers(vm) = %+v, want 5 named by id", vmControllers)
+	wantVirtio := Controller{Caption: "Ethernet controller", Driver: "virtio-pci", Name: "Ethernet controller",
+		PCISubsystemID: "1af4:1100", PCIClass: "0200", PCISlot: "01:00.0", ProductID: "1041", Rev: "01",
+		Type: "Ethernet controller", VendorID: "1af4"}
+	if len(vmControllers) != 5 || vmControllers[4] != wantVirtio {
+		t.Errorf("controllers(vm) = %+v, want 5 with [4] = %+v", vmControllers, wantVirtio)
+	}
+	for _, c := range vmControllers {
+		if c.Manufacturer != "" || c.Name == c.ProductID || c.Type == "" {
+			t.Errorf("controllers(vm): %+v, want a class name and type and no manufacturer", c)
+		}
 	}
 
 	videos := []struct {
@@ -125,7 +134,7 @@ func TestPCIFixtures(t *testing.T) {
 			Resolution: "2560x1440", PCISlot: "00:02.0"}}},
 		{"server", []Video{{Name: "Matrox Electronics Systems Ltd. Integrated Matrox G200eW3 Graphics Controller",
 			Chipset: "Integrated Matrox G200eW3 Graphics Controller", PCISlot: "03:00.0"}}},
-		{"vm", []Video{{Name: "1b36 0100", Chipset: "0100", Resolution: "1024x768", PCISlot: "00:01.0"}}},
+		{"vm", []Video{{Name: "VGA compatible controller", Resolution: "1024x768", PCISlot: "00:01.0"}}},
 		{"container", nil},
 	}
 	for _, tt := range videos {
@@ -140,6 +149,10 @@ func TestPCIFixtures(t *testing.T) {
 		Manufacturer: "Intel Corporation Tiger Lake-LP Smart Sound Technology Audio Controller", Description: "rev 20"}}
 	if !reflect.DeepEqual(sounds, wantSound) {
 		t.Errorf("sounds(laptop) = %+v, want %+v", sounds, wantSound)
+	}
+	vmSounds, _ := collectFixture(t, "sound", "vm").([]Sound)
+	if want := []Sound{{Name: "Audio device", Description: "rev 03"}}; !reflect.DeepEqual(vmSounds, want) {
+		t.Errorf("sounds(vm) = %+v, want %+v", vmSounds, want)
 	}
 	if got := collectFixture(t, "sound", "server"); count(got) != 0 {
 		t.Errorf("sounds(server) = %+v, want none", got)
@@ -179,7 +192,7 @@ func TestMonitorFixtures(t *testing.T) {
 	want := []Monitor{
 		{Caption: "DELL U2720Q", Name: "DELL U2720Q", Manufacturer: "Dell", Serial: "8R3YP23",
 			AltSerial: "1278750787", Description: "45/2020", Port: "DP-1"},
-		{Manufacturer: "LG Display", Description: "12/2021", Port: "eDP-1"},
+		{Caption: "N140WUM-LP1", Name: "N140WUM-LP1", Manufacturer: "LG Display", Description: "12/2021", Port: "eDP-1"},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("monitors(laptop) = %+v, want %+v", got, want)

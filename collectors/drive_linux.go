@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/shirou/gopsutil/v4/disk"
@@ -21,7 +22,7 @@ func collectDrives(ctx context.Context, env *Env) (any, error) {
 	if mounts == "" {
 		return nil, NoData("no mount table")
 	}
-	drives := parseMounts(mounts)
+	drives := slices.DeleteFunc(parseMounts(mounts), func(d Drive) bool { return !mountedOnDir(env, d.Type) })
 	uuids := diskLinks(env, "/dev/disk/by-uuid")
 	labels := diskLinks(env, "/dev/disk/by-label")
 	for i := range drives {
@@ -37,6 +38,15 @@ func collectDrives(ctx context.Context, env *Env) (any, error) {
 		}
 	}
 	return drives, nil
+}
+
+// mountedOnDir reports whether a mount point is a directory, as a file
+// system's is. Container runtimes bind-mount single files of the host
+// (Docker's /etc/hosts, /etc/hostname and /etc/resolv.conf), which are no
+// drives. A mount point that cannot be read counts as a directory.
+func mountedOnDir(env *Env, point string) bool {
+	fi, err := os.Stat(env.Path(point))
+	return err != nil || fi.IsDir()
 }
 
 // diskLinks maps kernel device names ("sda1", "dm-0") to the names of the

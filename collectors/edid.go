@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -18,6 +19,7 @@ type edidInfo struct {
 	year    int
 	name    string // display product name descriptor
 	serialS string // display serial number descriptor
+	text    string // alphanumeric data string descriptors, joined by spaces
 }
 
 var edidHeader = []byte{0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00}
@@ -57,6 +59,10 @@ func parseEDID(b []byte) (edidInfo, error) {
 			e.name = text
 		case 0xFF:
 			e.serialS = text
+		case 0xFE:
+			if text != "" {
+				e.text = strings.TrimSpace(e.text + " " + text)
+			}
 		}
 	}
 	return e, nil
@@ -82,12 +88,16 @@ var pnpVendors = map[string]string{
 	"TSB": "Toshiba", "VSC": "ViewSonic",
 }
 
-// monitorFromEDID describes a monitor from its EDID.
+// monitorFromEDID describes a monitor from its EDID. Laptop panels often
+// have no product name but give their model, and sometimes their maker,
+// in alphanumeric data strings: the monitor is then named after those, as
+// GLPI's agent does.
 func monitorFromEDID(e edidInfo) Monitor {
+	name := cmp.Or(e.name, e.text)
 	m := Monitor{
 		Manufacturer: e.vendor,
-		Caption:      e.name,
-		Name:         e.name,
+		Caption:      name,
+		Name:         name,
 		Serial:       e.serialS,
 	}
 	if name, ok := pnpVendors[e.vendor]; ok {

@@ -21,7 +21,7 @@ func TestHardwareFixtures(t *testing.T) {
 			VMSystem: "Physical", ChassisType: "Rack Mount Chassis",
 		}},
 		{"vm", &Hardware{
-			Name: "web-vm", Memory: 3930, Swap: 2047, DNS: "127.0.0.53", DefaultGateway: "192.122.0.1",
+			Name: "web-vm", Memory: 3930, Swap: 2047, DNS: "127.0.0.53", DefaultGateway: "192.168.122.1",
 			Workgroup: "lab.example.net", VMSystem: "QEMU", ChassisType: "Other",
 		}},
 		{"container", &Hardware{

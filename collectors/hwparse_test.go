@@ -264,6 +264,42 @@ func TestMemoriesFromSMBIOS(t *testing.T) {
 	}
 }
 
+func TestMemoryManufacturer(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"80CE", "Samsung"},
+		{"ce00", "Samsung"},
+		{"0198", "Kingston"},
+		{"9801", "Kingston"},
+		{"859B", "Crucial"},
+		{"9B05", "Crucial"},
+		{"00AD", "SK Hynix"},
+		{"80AD000080AD", "SK Hynix"},
+		{"00AD00B300AD", "SK Hynix"},
+		{"00AD04B300AD", "SK Hynix"},
+		{"00CE00B300CE", "Samsung"},
+		{"802C0000802C", "Micron"},
+		{"CE00000000000000", "Samsung"},
+		{"7F98000000000000", "Kingston"},
+		{"7F7F7F0B00000000", "Nanya"},
+		// Unknown or malformed codes, and names, stay as they are.
+		{"80FF", "80FF"},                         // even parity: no id
+		{"8000", "8000"},                         // id 0
+		{"7F7F", "7F7F"},                         // continuation codes only
+		{"01234567", "01234567"},                 // bank 2 id 0x23: not in the table
+		{"CE0000000000FF00", "CE0000000000FF00"}, // not zero-padded
+		{"80AD0", "80AD0"},
+		{"AD", "AD"},
+		{"0000000000000000", "0000000000000000"},
+		{"Micron Technology", "Micron Technology"},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		if got := memoryManufacturer(tt.in); got != tt.want {
+			t.Errorf("memoryManufacturer(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
 func TestParseSMBIOSErrors(t *testing.T) {
 	tests := map[string][]byte{
 		"empty":        nil,
@@ -291,6 +327,22 @@ func TestDiskHelpers(t *testing.T) {
 	for _, tt := range ifaces {
 		if got := diskInterface(tt.name, tt.devpath, tt.bus); got != tt.want {
 			t.Errorf("diskInterface(%q, %q, %q) = %q, want %q", tt.name, tt.devpath, tt.bus, got, tt.want)
+		}
+	}
+	sizes := []struct {
+		name    string
+		sectors uint64
+		want    int
+	}{
+		{"sda", 937703088, 480103},
+		{"sr0", 2097151, 0},   // empty drive: the sr driver's placeholder capacity
+		{"sr0", 1468352, 751}, // a CD
+		{"sdb", 2097151, 1073},
+		{"vda", 0, 0},
+	}
+	for _, tt := range sizes {
+		if got := diskSizeMB(tt.name, tt.sectors); got != tt.want {
+			t.Errorf("diskSizeMB(%q, %d) = %d, want %d", tt.name, tt.sectors, got, tt.want)
 		}
 	}
 	makers := []struct{ vendor, model, want string }{
@@ -325,7 +377,7 @@ func TestParsePCIIDs(t *testing.T) {
 		want pciNames
 	}{
 		{devs[0], pciNames{vendor: "NVIDIA Corporation", product: "Other thing", class: "Display controller", subclass: "VGA compatible controller"}},
-		{devs[1], pciNames{vendor: "abcd", product: "0001"}},
+		{devs[1], pciNames{class: "Unassigned class"}},
 	}
 	for _, tt := range tests {
 		if got := ids.names(tt.dev); got != tt.want {
@@ -334,6 +386,71 @@ func TestParsePCIIDs(t *testing.T) {
 	}
 	if _, ok := ids["d80861234"]; ok {
 		t.Errorf("parsePCIIDs kept Intel's 1234, which no device asked for")
+	}
+}
+
+// TestPCINamesWithoutIDs checks that devices pci.ids does not name get their
+// class as name and no manufacturer, never a bare id.
+func TestPCINamesWithoutIDs(t *testing.T) {
+	intelOnly := pciIDs{"v8086": "Intel Corporation"}
+	tests := []struct {
+		name       string
+		ids        pciIDs
+		dev        pciDevice
+		controller Controller
+		video      Video
+		sound      Sound
+	}{
+		{"host bridge", nil,
+			pciDevice{Address: "0000:00:00.0", Vendor: "8086", Device: "29c0", Class: "060000", Revision: "00"},
+			Controller{Caption: "Host bridge", Name: "Host bridge", PCIClass: "0600", PCISlot: "00:00.0", ProductID: "29c0",
+				Rev: "00", Type: "Host bridge", VendorID: "8086"},
+			Video{Name: "Host bridge", PCISlot: "00:00.0"},
+			Sound{Name: "Host bridge", Description: "rev 00"}},
+		{"display", nil,
+			pciDevice{Address: "0000:00:01.0", Vendor: "1b36", Device: "0100", Class: "030000"},
+			Controller{Caption: "VGA compatible controller", Name: "VGA compatible controller", PCIClass: "0300",
+				PCISlot: "00:01.0", ProductID: "0100", Type: "VGA compatible controller", VendorID: "1b36"},
+			Video{Name: "VGA compatible controller", PCISlot: "00:01.0"},
+			Sound{Name: "VGA compatible controller"}},
+		{"hd audio", nil,
+			pciDevice{Address: "0000:00:1b.0", Vendor: "8086", Device: "293e", Class: "040300", Revision: "03"},
+			Controller{Caption: "Audio device", Name: "Audio device", PCIClass: "0403", PCISlot: "00:1b.0",
+				ProductID: "293e", Rev: "03", Type: "Audio device", VendorID: "8086"},
+			Video{Name: "Audio device", PCISlot: "00:1b.0"},
+			Sound{Name: "Audio device", Description: "rev 03"}},
+		{"subclass without name", nil,
+			pciDevice{Address: "0000:00:1f.0", Vendor: "8086", Device: "2918", Class: "0b1000"},
+			Controller{Caption: "Processor", Name: "Processor", PCIClass: "0b10", PCISlot: "00:1f.0",
+				ProductID: "2918", Type: "Processor", VendorID: "8086"},
+			Video{Name: "Processor", PCISlot: "00:1f.0"},
+			Sound{Name: "Processor"}},
+		{"class without name", nil,
+			pciDevice{Address: "0000:05:00.0", Vendor: "abcd", Device: "0001", Class: "140000"},
+			Controller{Caption: "PCI device", Name: "PCI device", PCIClass: "1400", PCISlot: "05:00.0",
+				ProductID: "0001", VendorID: "abcd"},
+			Video{Name: "PCI device", PCISlot: "05:00.0"},
+			Sound{Name: "Audio device"}},
+		{"known maker, unknown product", intelOnly,
+			pciDevice{Address: "0000:00:02.0", Vendor: "8086", Device: "a7a0", Class: "030000", Revision: "04"},
+			Controller{Caption: "VGA compatible controller", Manufacturer: "Intel Corporation", Name: "VGA compatible controller",
+				PCIClass: "0300", PCISlot: "00:02.0", ProductID: "a7a0", Rev: "04", Type: "VGA compatible controller", VendorID: "8086"},
+			Video{Name: "Intel Corporation VGA compatible controller", PCISlot: "00:02.0"},
+			Sound{Name: "VGA compatible controller", Manufacturer: "Intel Corporation", Description: "rev 04"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := tt.ids.names(tt.dev)
+			if got := controllerFrom(tt.dev, n); got != tt.controller {
+				t.Errorf("controllerFrom(%+v) = %+v, want %+v", tt.dev, got, tt.controller)
+			}
+			if got := videoFrom(tt.dev, n); got != tt.video {
+				t.Errorf("videoFrom(%+v) = %+v, want %+v", tt.dev, got, tt.video)
+			}
+			if got := soundFrom(tt.dev, n); got != tt.sound {
+				t.Errorf("soundFrom(%+v) = %+v, want %+v", tt.dev, got, tt.sound)
+			}
+		})
 	}
 }
 
@@ -382,6 +499,12 @@ func TestParseEDID(t *testing.T) {
 			Monitor{Manufacturer: "Samsung", Serial: "1129600048", Description: "2019"}},
 		{"unknown maker", testEDID("ZZZ", 0, 10, 2012, byte(0xFC), "Panel"),
 			Monitor{Caption: "Panel", Name: "Panel", Manufacturer: "ZZZ", Description: "10/2012"}},
+		{"panel model in a data string", testEDID("LGD", 0, 12, 2021, byte(0xFC), "", byte(0xFE), "N140WUM-LP1"),
+			Monitor{Caption: "N140WUM-LP1", Name: "N140WUM-LP1", Manufacturer: "LG Display", Description: "12/2021"}},
+		{"panel maker and model in data strings", testEDID("AUO", 0, 1, 2019, byte(0xFE), "AUO", byte(0xFE), "B140HAN04.0"),
+			Monitor{Caption: "AUO B140HAN04.0", Name: "AUO B140HAN04.0", Manufacturer: "AU Optronics", Description: "1/2019"}},
+		{"name before data string", testEDID("DEL", 0, 1, 2020, byte(0xFE), "N140WUM-LP1", byte(0xFC), "DELL U2720Q"),
+			Monitor{Caption: "DELL U2720Q", Name: "DELL U2720Q", Manufacturer: "Dell", Description: "1/2020"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -443,6 +566,7 @@ func FuzzParseSMBIOS(f *testing.F) {
 
 func FuzzParseEDID(f *testing.F) {
 	f.Add(testEDID("DEL", 1, 1, 2020, byte(0xFC), "X"))
+	f.Add(testEDID("LGD", 0, 12, 2021, byte(0xFE), "LG Display", byte(0xFE), "N140WUM-LP1"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if e, err := parseEDID(b); err == nil {
 			monitorFromEDID(e)

@@ -3,15 +3,11 @@
 package collectors
 
 import (
-	"bytes"
-	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/glpi-agentd/glpi-agentd/collectors/schematest"
 )
 
 // goldenOptIn are the categories off by default that the Linux golden
@@ -49,29 +45,7 @@ func TestLinuxGolden(t *testing.T) {
 				"itemtype": "Computer",
 				"content":  content,
 			}
-			schematest.Validate(t, doc)
-			var buf bytes.Buffer
-			enc := json.NewEncoder(&buf)
-			enc.SetEscapeHTML(false)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(doc); err != nil {
-				t.Fatal(err)
-			}
-			got := buf.Bytes()
-			golden := filepath.Join("testdata", name, "inventory.golden.json")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("read golden file (run with -update to create it): %v", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("inventory of %s differs from %s; run go test ./collectors/ -run TestLinuxGolden -update and review the diff\ngot:\n%s", name, golden, got)
-			}
+			checkGolden(t, doc, filepath.Join("testdata", name, "inventory.golden.json"))
 		})
 	}
 }

@@ -1,9 +1,7 @@
 package collectors
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -12,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/glpi-agentd/glpi-agentd/collectors/schematest"
 )
 
 // macCases are the macOS fixtures under testdata/macos: a MacBook Pro M2
@@ -86,25 +82,7 @@ func TestMacGolden(t *testing.T) {
 				}
 			}
 			doc := map[string]any{"action": "inventory", "deviceid": "mac-2024-06-12-10-30-00", "content": content}
-			schematest.Validate(t, doc)
-			got, err := json.MarshalIndent(doc, "", "  ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, '\n')
-			golden := filepath.Join("testdata", "macos", name, "inventory.golden.json")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("read golden file (run with -update to create it): %v", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("inventory of %s differs from %s; run go test ./collectors/ -run TestMacGolden -update and review the diff", name, golden)
-			}
+			checkGolden(t, doc, filepath.Join("testdata", "macos", name, "inventory.golden.json"))
 		})
 	}
 }

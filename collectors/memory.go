@@ -1,6 +1,8 @@
 package collectors
 
 import (
+	"encoding/hex"
+	"math/bits"
 	"strconv"
 	"strings"
 )
@@ -43,16 +45,57 @@ var memoryCorrections = [...]string{
 	6: "Multi-bit ECC", 7: "CRC",
 }
 
+// jedecID is a JEP106 manufacturer code: the bank (1 plus the number of
+// 0x7F continuation codes before the id) and the id byte, parity bit
+// included, as JEP106 lists it.
+type jedecID struct {
+	bank int
+	id   byte
+}
+
 // jedecVendors names module makers that firmware reports by their JEDEC
-// JEP106 code (bank continuation and id, as "80CE" or "CE00…").
-var jedecVendors = map[string]string{
-	"802C": "Micron", "2C00": "Micron", "80CE": "Samsung", "CE00": "Samsung",
-	"80AD": "SK Hynix", "AD00": "SK Hynix", "0198": "Kingston", "9801": "Kingston",
-	"04CD": "G.Skill", "CD04": "G.Skill", "859B": "Crucial", "9B05": "Crucial",
-	"029E": "Corsair", "9E02": "Corsair", "0443": "Ramaxel", "4304": "Ramaxel",
-	"80B3": "Transcend", "014F": "Transcend", "8551": "Qimonda",
-	"02FE": "Elpida", "FE02": "Elpida", "830B": "Nanya", "0B03": "Nanya",
-	"8983": "Hewlett-Packard",
+// JEP106 code.
+var jedecVendors = map[jedecID]string{
+	{1, 0x2C}: "Micron", {1, 0xCE}: "Samsung", {1, 0xAD}: "SK Hynix",
+	{2, 0x98}: "Kingston", {2, 0x4F}: "Transcend",
+	{3, 0x9E}: "Corsair", {3, 0xFE}: "Elpida",
+	{4, 0x0B}: "Nanya",
+	{5, 0xCD}: "G.Skill", {5, 0x43}: "Ramaxel",
+	{6, 0x9B}: "Crucial", {6, 0x51}: "Qimonda",
+}
+
+// jedecCodes returns the JEP106 codes a hexadecimal manufacturer string may
+// hold, in the order firmware most often writes them:
+//   - the bank byte (continuation count, parity bit optional) then the id,
+//     possibly followed by more bytes: "80AD", "0198", and the longer codes
+//     of SMBIOS tables and WMI, the module maker first: "80AD000080AD",
+//     "00AD00B300AD";
+//   - continuation codes, the id and zero padding, as in the SPD: "AD00",
+//     "CE00000000000000", "7F98000000000000";
+//   - the id then the bank byte, in four digits: "9801", "CD04".
+//
+// An id byte has odd parity and is neither 0x80 nor the continuation code.
+func jedecCodes(s string) []jedecID {
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) < 2 {
+		return nil
+	}
+	isID := func(c byte) bool { return bits.OnesCount8(c)%2 == 1 && c&0x7F != 0 && c != 0x7F }
+	var codes []jedecID
+	if isID(b[1]) {
+		codes = append(codes, jedecID{int(b[0]&0x7F) + 1, b[1]})
+	}
+	n := 0
+	for n < len(b) && b[n] == 0x7F {
+		n++
+	}
+	if n < len(b) && isID(b[n]) && strings.Trim(string(b[n+1:]), "\x00") == "" {
+		codes = append(codes, jedecID{n + 1, b[n]})
+	}
+	if len(b) == 2 && isID(b[0]) {
+		codes = append(codes, jedecID{int(b[1]&0x7F) + 1, b[0]})
+	}
+	return codes
 }
 
 // enumName returns names[n], or "" when n has no name or means "Unknown".
@@ -63,10 +106,13 @@ func enumName(names []string, n byte) string {
 	return names[n]
 }
 
-// memoryManufacturer names a module maker given as a JEDEC code.
+// memoryManufacturer names a module maker given as a JEDEC code, and
+// returns other strings, unknown codes included, as they are.
 func memoryManufacturer(s string) string {
-	if name, ok := jedecVendors[strings.ToUpper(s)]; ok {
-		return name
+	for _, code := range jedecCodes(s) {
+		if name, ok := jedecVendors[code]; ok {
+			return name
+		}
 	}
 	return s
 }

@@ -61,9 +61,70 @@ const (
 // is the first one.
 func lspciSlot(addr string) string { return strings.TrimPrefix(addr, "0000:") }
 
-// pciNames are a device's names from pci.ids, ids where it has none.
+// pciNames are a device's names from pci.ids; vendor and product are empty
+// when the database has none, and class and subclass then come from
+// pciClassNames and pciSubclassNames.
 type pciNames struct {
 	vendor, product, class, subclass string
+}
+
+// model names the device: its product name, or without one its class, as
+// lspci does ("Ethernet controller"). It is never a bare id, which GLPI
+// would take for a model or maker's name.
+func (n pciNames) model() string { return cmp.Or(n.product, n.subclass, n.class, "PCI device") }
+
+// pciClassNames are the names pci.ids gives the PCI base classes ("02"),
+// for hosts without pci.ids.
+var pciClassNames = map[string]string{
+	"00": "Unclassified device", "01": "Mass storage controller", "02": "Network controller",
+	"03": "Display controller", "04": "Multimedia controller", "05": "Memory controller",
+	"06": "Bridge", "07": "Communication controller", "08": "Generic system peripheral",
+	"09": "Input device controller", "0a": "Docking station", "0b": "Processor",
+	"0c": "Serial bus controller", "0d": "Wireless controller", "0e": "Intelligent controller",
+	"0f": "Satellite communications controller", "10": "Encryption controller",
+	"11": "Signal processing controller", "12": "Processing accelerators",
+	"13": "Non-Essential Instrumentation", "40": "Coprocessor", "ff": "Unassigned class",
+}
+
+// pciSubclassNames are the names pci.ids gives the PCI subclasses, by class
+// and subclass ("0200"), for hosts without pci.ids.
+var pciSubclassNames = map[string]string{
+	"0000": "Non-VGA unclassified device", "0001": "VGA compatible unclassified device",
+	"0005": "Image coprocessor",
+	"0100": "SCSI storage controller", "0101": "IDE interface", "0102": "Floppy disk controller",
+	"0103": "IPI bus controller", "0104": "RAID bus controller", "0105": "ATA controller",
+	"0106": "SATA controller", "0107": "Serial Attached SCSI controller",
+	"0108": "Non-Volatile memory controller", "0109": "Universal Flash Storage controller",
+	"0180": "Mass storage controller",
+	"0200": "Ethernet controller", "0201": "Token ring network controller",
+	"0202": "FDDI network controller", "0203": "ATM network controller", "0204": "ISDN controller",
+	"0207": "Infiniband controller", "0208": "Fabric controller", "0280": "Network controller",
+	"0300": "VGA compatible controller", "0301": "XGA compatible controller", "0302": "3D controller",
+	"0380": "Display controller",
+	"0400": "Multimedia video controller", "0401": "Multimedia audio controller",
+	"0402": "Computer telephony device", "0403": "Audio device", "0480": "Multimedia controller",
+	"0500": "RAM memory", "0501": "FLASH memory", "0502": "CXL", "0580": "Memory controller",
+	"0600": "Host bridge", "0601": "ISA bridge", "0602": "EISA bridge", "0603": "MicroChannel bridge",
+	"0604": "PCI bridge", "0605": "PCMCIA bridge", "0606": "NuBus bridge", "0607": "CardBus bridge",
+	"0608": "RACEway bridge", "0609": "Semi-transparent PCI-to-PCI bridge",
+	"060a": "InfiniBand to PCI host bridge", "0680": "Bridge",
+	"0700": "Serial controller", "0701": "Parallel controller", "0702": "Multiport serial controller",
+	"0703": "Modem", "0704": "GPIB controller", "0780": "Communication controller",
+	"0800": "PIC", "0801": "DMA controller", "0802": "Timer", "0803": "RTC",
+	"0804": "PCI Hot-plug controller", "0805": "SD Host controller", "0806": "IOMMU",
+	"0880": "System peripheral",
+	"0900": "Keyboard controller", "0901": "Digitizer Pen", "0902": "Mouse controller",
+	"0903": "Scanner controller", "0904": "Gameport controller", "0980": "Input device controller",
+	"0b40": "Co-processor",
+	"0c00": "FireWire (IEEE 1394)", "0c01": "ACCESS Bus", "0c02": "SSA", "0c03": "USB controller",
+	"0c04": "Fibre Channel", "0c05": "SMBus", "0c06": "InfiniBand", "0c07": "IPMI Interface",
+	"0c08": "SERCOS interface", "0c09": "CANBUS", "0c80": "Serial bus controller",
+	"0d00": "IRDA controller", "0d01": "Consumer IR controller", "0d10": "RF controller",
+	"0d11": "Bluetooth", "0d12": "Broadband", "0d80": "Wireless controller",
+	"1000": "Network and computing encryption device", "1010": "Entertainment encryption device",
+	"1080": "Encryption controller",
+	"1180": "Signal processing controller",
+	"1200": "Processing accelerators",
 }
 
 // pciIDs holds the names read from pci.ids, keyed "v<vendor>",
@@ -115,25 +176,26 @@ func parsePCIIDs(r io.Reader, devs []pciDevice) (pciIDs, error) {
 	return ids, sc.Err()
 }
 
-// names returns the names of d, ids where pci.ids has none.
+// names returns the names of d. Ids pci.ids does not know get no name; a
+// class it does not know (or all of them, without pci.ids) is named from
+// pciClassNames and pciSubclassNames.
 func (ids pciIDs) names(d pciDevice) pciNames {
-	n := pciNames{
-		vendor:  cmp.Or(ids["v"+d.Vendor], d.Vendor),
-		product: cmp.Or(ids["d"+d.Vendor+d.Device], d.Device),
-	}
+	n := pciNames{vendor: ids["v"+d.Vendor], product: ids["d"+d.Vendor+d.Device]}
 	if len(d.Class) >= 4 {
-		n.class, n.subclass = ids["c"+d.Class[:2]], ids["s"+d.Class[:4]]
+		n.class = cmp.Or(ids["c"+d.Class[:2]], pciClassNames[d.Class[:2]])
+		n.subclass = cmp.Or(ids["s"+d.Class[:4]], pciSubclassNames[d.Class[:4]])
 	}
 	return n
 }
 
-// controllerFrom describes a PCI device as the controllers section does.
+// controllerFrom describes a PCI device as the controllers section does. A
+// maker pci.ids does not name is left out: vendorid carries its id.
 func controllerFrom(d pciDevice, n pciNames) Controller {
 	c := Controller{
-		Caption:      n.product,
+		Caption:      n.model(),
 		Driver:       d.Driver,
 		Manufacturer: n.vendor,
-		Name:         n.product,
+		Name:         n.model(),
 		PCISlot:      lspciSlot(d.Address),
 		ProductID:    d.Device,
 		Rev:          d.Revision,
@@ -149,10 +211,11 @@ func controllerFrom(d pciDevice, n pciNames) Controller {
 	return c
 }
 
-// videoFrom describes a display controller.
+// videoFrom describes a display controller: maker and product, or its class
+// for what pci.ids does not name.
 func videoFrom(d pciDevice, n pciNames) Video {
 	return Video{
-		Name:    strings.TrimSpace(n.vendor + " " + n.product),
+		Name:    strings.TrimSpace(n.vendor + " " + n.model()),
 		Chipset: n.product,
 		PCISlot: lspciSlot(d.Address),
 	}
@@ -160,12 +223,14 @@ func videoFrom(d pciDevice, n pciNames) Video {
 
 // soundFrom describes an audio device the way GLPI's agent does from lspci:
 // the subclass as name, maker and product as manufacturer, the revision as
-// description.
+// description. Without the maker's name there is no manufacturer.
 func soundFrom(d pciDevice, n pciNames) Sound {
 	s := Sound{
-		Name:         cmp.Or(n.subclass, n.class, "Audio device"),
-		Manufacturer: strings.TrimSpace(n.vendor + " " + n.product),
-		Caption:      n.product,
+		Name:    cmp.Or(n.subclass, n.class, "Audio device"),
+		Caption: n.product,
+	}
+	if n.vendor != "" {
+		s.Manufacturer = strings.TrimSpace(n.vendor + " " + n.product)
 	}
 	if d.Revision != "" {
 		s.Description = fmt.Sprintf("rev %s", d.Revision)

@@ -91,7 +91,7 @@ var pciIDsPaths = []string{
 }
 
 // loadPCIIDs reads the names of devs from the host's pci.ids; without one,
-// devices keep their numeric ids.
+// devices are named by their class.
 func loadPCIIDs(env *Env, devs []pciDevice) pciIDs {
 	for _, p := range pciIDsPaths {
 		f, err := os.Open(env.Path(p))

@@ -24,6 +24,19 @@ type Storage struct {
 // compressed RAM disks, device-mapper and md arrays, network block devices.
 var virtualBlock = regexp.MustCompile(`^(loop|ram|zram|dm-|md|nbd|drbd|rbd|fd)\d`)
 
+// srNoMedium is the capacity, in 512-byte sectors, that the Linux sr driver
+// sets when it cannot read a disc's: an empty CD/DVD drive shows it.
+const srNoMedium = 0x1fffff
+
+// diskSizeMB converts the size of block device name, in 512-byte sectors as
+// sysfs gives it, to MB (10^6 bytes). An empty CD/DVD drive has no size.
+func diskSizeMB(name string, sectors uint64) int {
+	if strings.HasPrefix(name, "sr") && sectors == srNoMedium {
+		return 0
+	}
+	return int(sectors * 512 / 1_000_000)
+}
+
 // diskInterface tells the bus of a block device from its sysfs device path
 // (the target of /sys/block/<name>), else from its name, else from udev's
 // ID_BUS, in upper case as GLPI's agent sends it.

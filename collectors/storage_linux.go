@@ -39,7 +39,7 @@ func readDisk(env *Env, dir, name string) Storage {
 		Type:     "disk",
 	}
 	sectors, _ := strconv.ParseUint(env.ReadString(dir+"/size"), 10, 64)
-	d.DiskSize = int(sectors * 512 / 1_000_000)
+	d.DiskSize = diskSizeMB(name, sectors)
 	d.Serial = clean(cmp.Or(env.ReadString(dev+"/serial"), env.ReadString(dir+"/serial"), udev["ID_SERIAL_SHORT"]))
 	if d.Serial == "" {
 		page, _ := env.ReadFile(dev + "/vpd_pg80")

@@ -103,6 +103,21 @@ var (
 	dateTimeRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$`)
 )
 
+// TestFixtureBootTimes checks that every fixture host booted before the
+// fixture clock, which process start times and CPU usage count from.
+func TestFixtureBootTimes(t *testing.T) {
+	for _, name := range fixtureCases {
+		boot, err := parseBootTime(fixtureEnv(name).ReadString("/proc/stat"))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		if !boot.Before(fixtureNow) || boot.Before(fixtureNow.AddDate(0, -3, 0)) {
+			t.Errorf("%s booted at %v, want within the three months before the fixture clock %v", name, boot.UTC(), fixtureNow)
+		}
+	}
+}
+
 func TestOSFixtures(t *testing.T) {
 	tests := []struct {
 		root string
@@ -119,10 +134,15 @@ func TestOSFixtures(t *testing.T) {
 			FQDN: "db01.corp.example.com", DNSDomain: "corp.example.com",
 			BootTime: "2024-05-06 08:53:20", Timezone: &Timezone{Name: "America/New_York", Offset: "-0400"},
 		}},
+		{"vm", OperatingSystem{
+			Name: "Debian GNU/Linux", Version: "12", FullName: "Debian GNU/Linux 12 (bookworm)",
+			KernelName: "linux", KernelVersion: "6.1.0-25-cloud-amd64", Arch: "x86_64", FQDN: "web-vm",
+			BootTime: "2024-06-08 08:00:00", Timezone: &Timezone{Name: "UTC", Offset: "+0000"},
+		}},
 		{"container", OperatingSystem{
 			Name: "Alpine Linux", Version: "3.20.3", FullName: "Alpine Linux v3.20",
 			KernelName: "linux", KernelVersion: "6.1.0-25-amd64", Arch: "x86_64", FQDN: "3f2a9c1b7d4e",
-			BootTime: "2024-06-27 14:53:20", Timezone: &Timezone{Name: "UTC", Offset: "+0000"},
+			BootTime: "2024-06-09 10:30:00", Timezone: &Timezone{Name: "UTC", Offset: "+0000"},
 		}},
 	}
 	for _, tt := range tests {
@@ -151,7 +171,7 @@ func TestSoftwareFixtures(t *testing.T) {
 		first     string
 	}{
 		{"laptop", 32, "deb", "Debian", "adduser"},
-		{"vm", 11 + 2, "deb", "Ubuntu", "adduser"},
+		{"vm", 11 + 2, "deb", "Debian", "adduser"},
 		{"server", 5, "rpm", "Rocky Enterprise Software Foundation", "bash"},
 		{"container", 3, "apk", "Timo Teräs", "musl"},
 	}
@@ -208,6 +228,35 @@ func TestDrivesFixtures(t *testing.T) {
 	server := collectSection(t, fixtureEnv("server"), "drive").([]Drive)
 	if len(server) != 4 || server[3].Volumn != "nas01:/export/backup" || server[0].Serial == "" {
 		t.Errorf("drives on server = %+v, want /, /boot, /var/lib/pgsql and the NFS share, / with its UUID", server)
+	}
+	container := collectSection(t, fixtureEnv("container"), "drive").([]Drive)
+	if want := []Drive{{Volumn: "overlay", Type: "/", Filesystem: "overlay"}}; !slices.Equal(container, want) {
+		t.Errorf("drives on container = %+v, want %+v, not the files Docker mounts over /etc's", container, want)
+	}
+}
+
+func TestMountedOnDir(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(root+"/etc", 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(root+"/etc/hosts", []byte("127.0.0.1 localhost\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := &Env{Root: root}
+	tests := []struct {
+		point string
+		want  bool
+	}{
+		{"/", true},
+		{"/etc", true},
+		{"/etc/hosts", false},
+		{"/mnt/gone", true}, // not in the root: kept
+	}
+	for _, tt := range tests {
+		if got := mountedOnDir(env, tt.point); got != tt.want {
+			t.Errorf("mountedOnDir(%q) = %v, want %v", tt.point, got, tt.want)
+		}
 	}
 }
 
@@ -266,6 +315,10 @@ func TestNetworksFixtures(t *testing.T) {
 	vm := byName(collectSection(t, fixtureEnv("vm"), "network").([]Network))
 	if e := vm["ens3"]; len(e) == 0 || e[0].Driver != "virtio_net" || e[0].PCISlot != "0000:00:03.0" || e[0].VirtualDev {
 		t.Errorf("vm ens3 = %+v, want the virtio_net device at 0000:00:03.0", e)
+	}
+	if e := vm["ens3"]; len(e) != 2 || e[0].IPAddress != "192.168.122.15" || e[0].IPMask != "255.255.255.0" ||
+		e[0].IPSubnet != "192.168.122.0" || e[0].IPGateway != "192.168.122.1" || e[1].IPAddress6 != "fe80::5054:ff:fe12:3456" {
+		t.Errorf("vm ens3 = %+v, want 192.168.122.15/24 by way of 192.168.122.1, and fe80::5054:ff:fe12:3456", e)
 	}
 	// IPv4 addresses are placed on interfaces through the routing table.
 	if _, err := os.Stat("testdata/laptop/proc/net/route"); err == nil {
@@ -402,10 +455,11 @@ func TestProcessesFixture(t *testing.T) {
 	}
 	sh, app := got[0], got[1]
 	if sh.PID != 1 || sh.User != "root" || sh.Cmd != "/bin/sh -c /usr/local/bin/app --listen :8080" || sh.TTY != "?" ||
-		sh.Started != "2024-06-27 14:53:21" || sh.VirtualMemory != 1680 {
+		sh.Started != "2024-06-09 10:30:01" || sh.CPUUsage != "0.0" || sh.VirtualMemory != 1680 {
 		t.Errorf("process 1 = %+v", sh)
 	}
-	if app.PID != 23 || app.User != "app" || app.TTY != "pts/0" || app.Cmd != "/usr/local/bin/app --listen :8080" {
+	if app.PID != 23 || app.User != "app" || app.TTY != "pts/0" || app.Cmd != "/usr/local/bin/app --listen :8080" ||
+		app.Started != "2024-06-09 10:30:02" || app.CPUUsage != "0.0" {
 		t.Errorf("process 23 = %+v", app)
 	}
 }

@@ -1,14 +1,9 @@
 package collectors
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
-	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/glpi-agentd/glpi-agentd/collectors/schematest"
 )
 
 // TestWindowsGolden runs every Windows collector on each fixture machine,
@@ -42,29 +37,7 @@ func TestWindowsGolden(t *testing.T) {
 				"itemtype": "Computer",
 				"content":  content,
 			}
-			schematest.Validate(t, doc)
-			var buf bytes.Buffer
-			enc := json.NewEncoder(&buf)
-			enc.SetEscapeHTML(false)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(doc); err != nil {
-				t.Fatal(err)
-			}
-			got := buf.Bytes()
-			golden := filepath.Join(dir, "inventory.golden.json")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("read golden file (run with -update to create it): %v", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("inventory of %s differs from %s; run go test -run TestWindowsGolden -update and review the diff\ngot:\n%s", name, golden, got)
-			}
+			checkGolden(t, doc, filepath.Join(dir, "inventory.golden.json"))
 		})
 	}
 }
