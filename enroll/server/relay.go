@@ -19,6 +19,12 @@ const relayLease = 5 * time.Minute
 // RunRelay sends queued inventories to GLPI until ctx is done, at most
 // RelayConcurrency at a time and one at a time per device. It returns at
 // once when the server has no relay.
+//
+// When ctx is done it claims nothing more and waits up to RelayStopGrace
+// for the posts in flight: GLPI imports an inventory whether or not its
+// client is still there to read the answer, so a post cut short would be
+// sent again after the restart. Only a relay still running at the end of
+// the grace, or a process killed outright, can repeat one.
 func (s *Server) RunRelay(ctx context.Context) {
 	if s.cfg.Relay == nil {
 		return
@@ -31,7 +37,16 @@ func (s *Server) RunRelay(ctx context.Context) {
 		slots = make(chan struct{}, s.cfg.RelayConcurrency)
 		done  = make(chan struct{}, s.cfg.RelayConcurrency)
 	)
-	defer wg.Wait()
+	inflight, cut := context.WithCancel(context.WithoutCancel(ctx))
+	defer cut()
+	defer func() {
+		if n := len(slots); n > 0 {
+			s.log.Info("stopping: waiting for the relays in flight", "relays", n, "grace", s.cfg.RelayStopGrace)
+		}
+		grace := time.AfterFunc(s.cfg.RelayStopGrace, cut)
+		defer grace.Stop()
+		wg.Wait()
+	}()
 	poll := time.NewTicker(s.cfg.RelayPoll)
 	defer poll.Stop()
 	for {
@@ -43,8 +58,14 @@ func (s *Server) RunRelay(ctx context.Context) {
 			for _, it := range items {
 				slots <- struct{}{}
 				wg.Go(func() {
-					defer func() { <-slots; done <- struct{}{} }()
-					s.relayOne(ctx, &it)
+					defer func() {
+						<-slots
+						select { // a wake-up: one pending is enough
+						case done <- struct{}{}:
+						default:
+						}
+					}()
+					s.relayOne(inflight, &it)
 				})
 			}
 			if len(items) == free {
@@ -74,7 +95,10 @@ func (s *Server) relayOne(ctx context.Context, it *store.OutboxItem) {
 	answer, err := s.cfg.Relay.PostJSON(ctx, it.AgentID, body)
 	elapsed := time.Since(start)
 	if ctx.Err() != nil {
-		return // shutting down: the lease expires and the item is sent later
+		// Cut at the end of the stop grace: the item stays claimed and is
+		// sent again after the restart, maybe a second time.
+		log.Warn("relay cut short by the stop: the inventory will be sent again", "duration", elapsed)
+		return
 	}
 	if err == nil {
 		s.metrics.relay("ok", elapsed)

@@ -63,6 +63,10 @@ type Config struct {
 	// RelayPoll is how often the outbox is polled for work queued by other
 	// replicas or due for retry; zero means 2 s.
 	RelayPoll time.Duration
+	// RelayStopGrace is how long a stopping server lets the relays in
+	// flight finish and record GLPI's answer, so that a restart does not
+	// post them again; zero means 60 s (under systemd's 90 s stop timeout).
+	RelayStopGrace time.Duration
 	// AccessTTL is the lifetime of access tokens; zero means 1 h.
 	AccessTTL time.Duration
 	// RefreshGrace is how long a rotated refresh secret stays accepted;
@@ -115,6 +119,7 @@ func New(cfg Config) (*Server, error) {
 	def(&cfg.RelayBackoff, 5*time.Second)
 	def(&cfg.RelayMaxBackoff, 10*time.Minute)
 	def(&cfg.RelayPoll, 2*time.Second)
+	def(&cfg.RelayStopGrace, 60*time.Second)
 	def(&cfg.AccessTTL, time.Hour)
 	def(&cfg.RefreshGrace, 2*time.Minute)
 	def(&cfg.FailureEvery, 6*time.Second)

@@ -54,6 +54,9 @@ type env struct {
 	client *enroll.Client
 	clock  *clock
 	logs   *syncBuffer
+	// stop stops the relay and watch workers as a stopping server does
+	// and returns when they have; the test's cleanup calls it too.
+	stop func()
 }
 
 type syncBuffer struct {
@@ -119,7 +122,8 @@ func newEnvWith(t testing.TB, dir string, st store.Store, secret []byte, edit fu
 		wg.Go(func() { e.srv.RunWatch(ctx) })
 		wg.Wait()
 	}()
-	t.Cleanup(func() { cancel(); <-done })
+	e.stop = sync.OnceFunc(func() { cancel(); <-done })
+	t.Cleanup(e.stop)
 	return e
 }
 

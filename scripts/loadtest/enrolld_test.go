@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -95,6 +96,29 @@ func (e *enrolld) kill() {
 	e.cmd.Process.Kill()
 	<-e.done
 	e.cmd = nil
+}
+
+// stop asks the process to stop (SIGTERM, as systemd does) and waits for
+// it to exit, for 90 s at most (systemd's default), then kills it.
+func (e *enrolld) stop() error {
+	if e.cmd == nil {
+		return nil
+	}
+	defer func() { e.cmd = nil }()
+	if err := e.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	select {
+	case <-e.done:
+		if code := e.cmd.ProcessState.ExitCode(); code != 0 {
+			return fmt.Errorf("glpi-enrolld exited with status %d after SIGTERM:\n%s", code, e.logTail())
+		}
+		return nil
+	case <-time.After(90 * time.Second):
+		e.cmd.Process.Kill()
+		<-e.done
+		return fmt.Errorf("glpi-enrolld still running 90 s after SIGTERM:\n%s", e.logTail())
+	}
 }
 
 // logTail returns the last lines of the process's output.

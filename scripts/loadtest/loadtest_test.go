@@ -1,7 +1,7 @@
 // Package loadtest plays a fleet of simulated agents against the real
 // glpi-enrolld binary on 127.0.0.1, with a GLPI stand-in behind it, and
-// injects faults: a thundering herd, a kill -9 of the service, a GLPI
-// outage, two replicas on one PostgreSQL database. It measures throughput
+// injects faults: a thundering herd, a kill -9 of the service, a restart
+// (SIGTERM), a GLPI outage, two replicas on one PostgreSQL database. It measures throughput
 // and latency, then checks that every inventory the service acknowledged
 // reached GLPI and that every device exists once.
 //
@@ -33,8 +33,8 @@ import (
 
 var (
 	flagAgents      = flag.Int("agents", 2000, "simulated agents in steady mode")
-	flagStress      = flag.Int("stress-agents", 250, "simulated agents in herd, kill, glpidown and pg2 modes; 0 for -agents")
-	flagMode        = flag.String("mode", "all", "steady, herd, kill, glpidown, pg2 or all (comma-separated list allowed)")
+	flagStress      = flag.Int("stress-agents", 250, "simulated agents in herd, kill, restart, glpidown and pg2 modes; 0 for -agents")
+	flagMode        = flag.String("mode", "all", "steady, herd, kill, restart, glpidown, pg2 or all (comma-separated list allowed)")
 	flagInventories = flag.Int("inventories", 2, "inventories sent by each agent")
 	flagWorkers     = flag.Int("concurrency", 256, "agents in flight at once")
 	flagHerdWorkers = flag.Int("herd-concurrency", 1024, "agents in flight at once in herd mode")
@@ -49,7 +49,7 @@ var (
 	flagJSONOut     = flag.String("json-out", "", "write the figures of every mode to this JSON file")
 )
 
-var modes = []string{"steady", "herd", "kill", "glpidown", "pg2"}
+var modes = []string{"steady", "herd", "kill", "restart", "glpidown", "pg2"}
 
 var (
 	buildDir  string
@@ -129,6 +129,8 @@ type report struct {
 	Refused503     int64   `json:"glpi_refused_503,omitempty"`
 	SchemaRejected int64   `json:"glpi_schema_rejected"`
 	KillAtAcked    int64   `json:"killed_after_acknowledged,omitempty"`
+	StopAtAcked    int64   `json:"stopped_after_acknowledged,omitempty"`
+	StopSeconds    float64 `json:"stop_seconds,omitempty"`
 }
 
 func TestLoad(t *testing.T) {
@@ -221,6 +223,23 @@ func runMode(t *testing.T, mode string, tmpl *template) *report {
 			time.Sleep(time.Second)
 			if err := primary.start(); err != nil {
 				t.Errorf("restart after kill: %v", err)
+			}
+		})
+	case "restart":
+		// An upgrade or a configuration change: SIGTERM under load. The
+		// relays in flight finish first, so nothing is sent twice.
+		faults.Go(func() {
+			for s.acked.Load() < total*2/5 && ctx.Err() == nil {
+				time.Sleep(20 * time.Millisecond)
+			}
+			r.StopAtAcked = s.acked.Load()
+			began := time.Now()
+			if err := primary.stop(); err != nil {
+				t.Errorf("stop: %v", err)
+			}
+			r.StopSeconds = time.Since(began).Seconds()
+			if err := primary.start(); err != nil {
+				t.Errorf("restart after stop: %v", err)
 			}
 		})
 	case "glpidown":
@@ -412,8 +431,8 @@ func verify(t *testing.T, r *report, s *sim, acks []ack, got []received, devs []
 	if r.Repeated != repeats {
 		t.Errorf("GLPI got %d repeated inventories, only %d of them right after themselves", repeats, r.Repeated)
 	}
-	// Without a crash, an inventory is relayed exactly once; after a kill a
-	// relay in flight or an answer lost on the way to the agent may repeat.
+	// Without a crash, an inventory is relayed exactly once, across a
+	// restart too; after a kill -9 a relay in flight may repeat.
 	if r.Mode != "kill" && (r.Duplicated > 0 || r.NotAcked > 0) {
 		t.Errorf("GLPI received %d duplicated and %d unacknowledged inventories, want none", r.Duplicated, r.NotAcked)
 	}
@@ -460,6 +479,9 @@ func (r *report) table() string {
 	}
 	if r.KillAtAcked > 0 {
 		fmt.Fprintf(&b, ", killed -9 after %d acknowledged", r.KillAtAcked)
+	}
+	if r.StopAtAcked > 0 {
+		fmt.Fprintf(&b, ", stopped (SIGTERM, %.1f s) after %d acknowledged", r.StopSeconds, r.StopAtAcked)
 	}
 	fmt.Fprintf(&b, "\n  devices: %d listed, %d deviceids at GLPI, %d with a stale relay status\n", r.Devices, r.GLPIAgents, r.StaleRelay)
 	return b.String()
