@@ -65,7 +65,7 @@ CI_FUZZTIME ?= 3s
 fuzz:
 	@scripts/fuzz.sh $(FUZZTIME)
 
-## package: deb, rpm and x64 MSI into dist/; SERVER=URL REGISTRATION_KEY_FILE=FILE [TAG=T] embed them
+## package: agent deb, rpm and x64 MSI, glpi-enrolld deb and rpm into dist/; SERVER=URL REGISTRATION_KEY_FILE=FILE [TAG=T] embed them in the agent's
 package:
 	VERSION="$(VERSION)" SERVER="$(SERVER)" REGISTRATION_KEY_FILE="$(REGISTRATION_KEY_FILE)" TAG="$(TAG)" \
 		SIGN_CERT="$(SIGN_CERT)" SIGN_KEY="$(SIGN_KEY)" GO="$(GO)" scripts/package.sh dist

@@ -62,7 +62,7 @@ func randomHex(t *testing.T) string {
 }
 
 // packages are the files scripts/package.sh built.
-type packages struct{ deb, rpm, msi string }
+type packages struct{ deb, rpm, msi, enrolldDeb, enrolldRPM string }
 
 // embed is what a build embeds; the zero value builds base packages.
 type embed struct{ server, tag, key string }
@@ -93,6 +93,9 @@ func buildPackages(t *testing.T, dir, version string, e embed, formats string) p
 		deb: find("glpi-agentd_" + version + "-1_amd64.deb"),
 		rpm: find("glpi-agentd-" + version + "-1.x86_64.rpm"),
 		msi: find("glpi-agentd-" + version + "-x64.msi"),
+
+		enrolldDeb: find("glpi-enrolld_" + version + "-1_amd64.deb"),
+		enrolldRPM: find("glpi-enrolld-" + version + "-1.x86_64.rpm"),
 	}
 }
 

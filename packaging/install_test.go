@@ -5,49 +5,112 @@ package packaging_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
+	"github.com/glpi-agentd/glpi-agentd/enroll/server"
 )
 
-// enrolld is a glpi-enrolld serving on 127.0.0.1 for the install test.
+// enrolld is the packaged glpi-enrolld, serving on 127.0.0.1 for the
+// install test.
 type enrolld struct {
-	bin, url, dataDir string
+	url string
 }
 
-// startEnrolld builds and starts glpi-enrolld relaying to glpi, or
-// returns nil when it does not build.
-func startEnrolld(t *testing.T, glpiURL string) *enrolld {
+// startPackagedEnrolld installs the glpi-enrolld deb, checks what its
+// post-installation did, points its settings at 127.0.0.1 and glpiURL as
+// an admin would, and starts it as its systemd unit does: the unit's
+// ExecStart, the settings file's environment, the glpi-enrolld user.
+func startPackagedEnrolld(t *testing.T, deb, glpiURL string) *enrolld {
 	t.Helper()
-	e := &enrolld{bin: filepath.Join(t.TempDir(), "glpi-enrolld"), dataDir: t.TempDir()}
-	build := exec.Command("go", "build", "-o", e.bin, "./cmd/glpi-enrolld")
-	build.Dir, build.Env = "..", append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Logf("glpi-enrolld does not build, skipping the enrollment checks: %v\n%s", err, out)
-		return nil
+	t.Cleanup(func() { exec.Command("dpkg", "-P", "glpi-enrolld").Run() })
+	run(t, "dpkg", "-i", deb)
+	u, err := user.Lookup("glpi-enrolld")
+	if err != nil {
+		t.Fatalf("the package created no glpi-enrolld user: %v", err)
 	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	for path, want := range map[string]struct {
+		mode     os.FileMode
+		uid, gid int
+	}{
+		"/var/lib/glpi-enrolld":               {os.ModeDir | 0o700, uid, gid},
+		"/etc/glpi-enrolld":                   {os.ModeDir | 0o750, 0, gid},
+		"/etc/glpi-enrolld/glpi-enrolld.conf": {0o640, 0, gid},
+	} {
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st := fi.Sys().(*syscall.Stat_t)
+		if fi.Mode() != want.mode || int(st.Uid) != want.uid || int(st.Gid) != want.gid {
+			t.Errorf("%s is %v %d:%d, want %v %d:%d", path, fi.Mode(), st.Uid, st.Gid, want.mode, want.uid, want.gid)
+		}
+	}
+
+	// An admin command as root before the first start creates the
+	// database and the server secret: they must be the service's.
+	run(t, "/usr/bin/glpi-enrolld", "key", "list")
+	checkOwnedBy(t, "/var/lib/glpi-enrolld", uid)
+
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	e.url = "http://" + addr + "/"
+	conf := fmt.Sprintf("GLPI_ENROLLD_OPTS=\"--listen %s --glpi-url %s\"\n", addr, glpiURL)
+	if err := os.WriteFile(server.ServiceConfFile, []byte(conf), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	env, err := server.ReadServiceConf(server.ServiceConfFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit, err := os.ReadFile("/usr/lib/systemd/system/glpi-enrolld.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var argv []string
+	for line := range strings.Lines(string(unit)) {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "ExecStart="); ok {
+			for _, f := range strings.Fields(rest) {
+				if name, ok := strings.CutPrefix(f, "$"); ok {
+					argv = append(argv, strings.Fields(env[name])...) // systemd splits $VAR
+				} else {
+					argv = append(argv, f)
+				}
+			}
+		}
+	}
+	if len(argv) == 0 {
+		t.Fatal("glpi-enrolld.service has no ExecStart")
+	}
 	var log bytes.Buffer
-	cmd := exec.Command(e.bin, "serve", "--listen", addr, "--data-dir", e.dataDir, "--glpi-url", glpiURL)
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}}
 	cmd.Stdout, cmd.Stderr = &log, &log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait() })
+	e := &enrolld{url: "http://" + addr + "/"}
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		if resp, err := http.Get(e.url + "readyz"); err == nil {
 			resp.Body.Close()
@@ -61,9 +124,11 @@ func startEnrolld(t *testing.T, glpiURL string) *enrolld {
 	}
 }
 
+// admin runs an admin command as root with no store flag, as an admin
+// would after installing the package.
 func (e *enrolld) admin(t *testing.T, args ...string) string {
 	t.Helper()
-	return run(t, e.bin, append(args, "--data-dir", e.dataDir)...)
+	return run(t, "/usr/bin/glpi-enrolld", args...)
 }
 
 func (e *enrolld) devices(t *testing.T) []struct{ ID, Tag string } {
@@ -73,6 +138,28 @@ func (e *enrolld) devices(t *testing.T) []struct{ ID, Tag string } {
 		t.Fatalf("device list --json: %v", err)
 	}
 	return rows
+}
+
+// checkOwnedBy checks that every file in dir belongs to uid: files made
+// by the admin commands run as root included.
+func checkOwnedBy(t *testing.T, dir string, uid int) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) == 0 {
+		t.Errorf("%s is empty", dir)
+	}
+	for _, en := range entries {
+		fi, err := en.Info()
+		if err != nil {
+			continue // a journal removed meanwhile
+		}
+		if got := int(fi.Sys().(*syscall.Stat_t).Uid); got != uid {
+			t.Errorf("%s/%s belongs to uid %d, want %d", dir, en.Name(), got, uid)
+		}
+	}
 }
 
 // checkModes checks files on disk: mode and root ownership.
@@ -125,23 +212,33 @@ func TestInstall(t *testing.T) {
 		t.Skip("glpi-agentd is already installed here: not touching it")
 	}
 
+	if exec.Command("dpkg", "-s", "glpi-enrolld").Run() == nil {
+		t.Skip("glpi-enrolld is already installed here: not touching it")
+	}
+
 	glpi := glpitest.New(t)
-	srv := startEnrolld(t, glpi.URL)
-	e := embed{server: "http://127.0.0.1:9/", tag: "pkg-install", key: "glpik_PKGINSTALL" + randomHex(t)}
-	if srv != nil {
-		e.server = srv.url
-		keyFile := filepath.Join(t.TempDir(), "registration.key")
-		srv.admin(t, "key", "create", "--tag", e.tag, "--output", keyFile)
-		b, err := os.ReadFile(keyFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e.key = strings.TrimSpace(string(b))
+	base := buildPackages(t, t.TempDir(), "1.0.0", embed{}, "deb")
+	srv := startPackagedEnrolld(t, base.enrolldDeb, glpi.URL)
+	e := embed{server: srv.url, tag: "pkg-install"}
+	// As root, with no flag: the command works on the service's database
+	// as its owner, and the key file is root's.
+	keyFile := filepath.Join(t.TempDir(), "registration.key")
+	srv.admin(t, "key", "create", "--tag", e.tag, "--output", keyFile)
+	b, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.key = strings.TrimSpace(string(b))
+	if fi, err := os.Stat(keyFile); err != nil || fi.Mode() != 0o600 || fi.Sys().(*syscall.Stat_t).Uid != 0 {
+		t.Errorf("key file: %v, %v; want root's, mode 0600", fi.Mode(), err)
+	}
+	if u, err := user.Lookup("glpi-enrolld"); err == nil {
+		uid, _ := strconv.Atoi(u.Uid)
+		checkOwnedBy(t, "/var/lib/glpi-enrolld", uid)
 	}
 	dir := t.TempDir()
 	v1 := buildPackages(t, dir, "1.0.0", e, "deb rpm")
 	v2 := buildPackages(t, dir, "1.0.1", e, "deb")
-	base := buildPackages(t, t.TempDir(), "1.0.0", embed{}, "deb")
 	t.Cleanup(func() { exec.Command("dpkg", "-P", "glpi-agentd").Run() })
 
 	run(t, "dpkg", "-i", v1.deb)
@@ -150,7 +247,7 @@ func TestInstall(t *testing.T) {
 		t.Errorf("installed registration.key does not hold the embedded key")
 	}
 
-	if srv != nil {
+	{
 		// The agent as the service runs it, with the installed configuration;
 		// the first run at once and no local listener for the test.
 		agent := exec.Command("/usr/bin/glpi-agentd", "run")
@@ -239,5 +336,16 @@ func TestInstall(t *testing.T) {
 		run(t, "rpm", "--root", root, "--initdb")
 		run(t, "rpm", "-i", "--root", root, "--nodeps", "--noscripts", v1.rpm)
 		checkModes(t, root, linuxFiles(true))
+	}
+
+	// Purging glpi-enrolld removes its state and settings, not its user.
+	run(t, "dpkg", "-P", "glpi-enrolld")
+	for _, path := range []string{"/usr/bin/glpi-enrolld", "/etc/glpi-enrolld", "/var/lib/glpi-enrolld", "/usr/lib/systemd/system/glpi-enrolld.service"} {
+		if exists(path) {
+			t.Errorf("after dpkg -P glpi-enrolld, %s still exists", path)
+		}
+	}
+	if _, err := user.Lookup("glpi-enrolld"); err != nil {
+		t.Errorf("the glpi-enrolld user went with the package: %v", err)
 	}
 }

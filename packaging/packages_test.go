@@ -188,6 +188,9 @@ func TestPackages(t *testing.T) {
 			}
 			checkPayload(t, files, v.e)
 		})
+		t.Run(v.name+"/enrolld", func(t *testing.T) {
+			checkEnrolldPackages(t, v.pkgs, v.e)
+		})
 		t.Run(v.name+"/msi", func(t *testing.T) {
 			need(t, "wixl", "msibuild", "msiinfo")
 			checkMSI(t, v.pkgs.msi, v.e)

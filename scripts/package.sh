@@ -1,6 +1,7 @@
 #!/bin/sh
-# package.sh builds the glpi-agentd deb, rpm and x64 MSI into OUT (default
-# dist/), as `make package` does.
+# package.sh builds the glpi-agentd deb, rpm and x64 MSI, and the
+# glpi-enrolld deb and rpm, into OUT (default dist/), as `make package` does.
+# Only the agent's packages embed settings.
 #
 # Environment:
 #   VERSION                version (default: git describe)
@@ -73,8 +74,8 @@ trap 'rm -rf "$stage"' EXIT INT TERM
 umask 077
 
 ldflags="-s -w -buildid= -X github.com/glpi-agentd/glpi-agentd/agent.Version=$VERSION"
-build() { # build GOOS GOARCH OUTPUT
-	CGO_ENABLED=0 GOOS=$1 GOARCH=$2 "$GO" build -trimpath -ldflags "$ldflags" -o "$3" ./cmd/glpi-agentd
+build() { # build GOOS GOARCH OUTPUT [COMMAND]
+	CGO_ENABLED=0 GOOS=$1 GOARCH=$2 "$GO" build -trimpath -ldflags "$ldflags" -o "$3" "./cmd/${4:-glpi-agentd}"
 }
 
 sign() { # sign FILE
@@ -107,17 +108,15 @@ linux_packages() {
 		    file_info: {mode: 0600, owner: root, group: root}
 		YAML
 	fi
+	build linux "$ARCH" "$stage/glpi-enrolld" glpi-enrolld
 	for f in $FORMATS; do
 		case "$f" in deb | rpm) ;; *) continue ;; esac
-		ARCH=$ARCH VERSION=$pkgver STAGE=$stage \
-			"$GO" tool -modfile=packaging/tools/go.mod nfpm package -f "$stage/nfpm.yaml" -p "$f" -t "$out/" >"$stage/nfpm.log" ||
-			{ cat "$stage/nfpm.log" >&2; die "nfpm $f failed"; }
+		for def in "$stage/nfpm.yaml" packaging/enrolld/nfpm.yaml; do
+			ARCH=$ARCH VERSION=$pkgver STAGE=$stage \
+				"$GO" tool -modfile=packaging/tools/go.mod nfpm package -f "$def" -p "$f" -t "$out/" >"$stage/nfpm.log" ||
+				{ cat "$stage/nfpm.log" >&2; die "nfpm $f ($def) failed"; }
+		done
 	done
-}
-
-# xml_attr escapes $1 for an XML attribute value.
-xml_attr() {
-	printf '%s' "$1" | sed -e 's/&/\&amp;/g' -e 's/</\&lt;/g' -e 's/>/\&gt;/g' -e 's/"/\&quot;/g'
 }
 
 msi_package() {
@@ -128,8 +127,8 @@ msi_package() {
 	{
 		echo '<?xml version="1.0" encoding="utf-8"?>'
 		echo '<Include>'
-		[ -z "$SERVER" ] || printf '  <Property Id="DEFAULT_SERVER" Value="%s"/>\n' "$(xml_attr "$SERVER")"
-		[ -z "$TAG" ] || printf '  <Property Id="DEFAULT_TAG" Value="%s"/>\n' "$(xml_attr "$TAG")"
+		[ -z "$SERVER" ] || printf '  <Property Id="DEFAULT_SERVER" Value="%s"/>\n' "$SERVER"
+		[ -z "$TAG" ] || printf '  <Property Id="DEFAULT_TAG" Value="%s"/>\n' "$TAG"
 		[ -z "$key" ] || printf '  <Property Id="DEFAULT_REGISTRATIONKEY" Value="%s"/>\n' "$key"
 		echo '</Include>'
 	} >"$stage/msi/embedded.wxi"
@@ -151,7 +150,7 @@ msi_package() {
 
 case " $FORMATS " in *" deb "* | *" rpm "*) linux_packages ;; esac
 case " $FORMATS " in *" msi "*) msi_package ;; esac
-for f in "$out"/glpi-agentd[-_]"$pkgver"[-_]*; do
+for f in "$out"/glpi-agentd[-_]"$pkgver"[-_]* "$out"/glpi-enrolld[-_]"$pkgver"[-_]*; do
 	[ -f "$f" ] || continue
 	chmod 0644 "$f"
 	echo "$f"

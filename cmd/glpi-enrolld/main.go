@@ -76,6 +76,26 @@ func newFlagSet(name string, sf *storeFlags) *flag.FlagSet {
 	return fs
 }
 
+// useService points an admin command given no store flag at the
+// installed service's database (GLPI_ENROLLD_DATABASE in its settings),
+// and makes root act as the owner of an SQLite data directory, so that
+// "sudo glpi-enrolld key create" works on what the service uses.
+func (sf *storeFlags) useService(flags *flag.FlagSet) error {
+	explicit := false
+	flags.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "data-dir" || f.Name == "database" })
+	if !explicit && sf.database == "" {
+		if conf, err := server.ReadServiceConf(server.ServiceConfFile); err == nil {
+			sf.database = conf["GLPI_ENROLLD_DATABASE"]
+		} else if !errors.Is(err, os.ErrNotExist) && !errors.Is(err, os.ErrPermission) {
+			return err
+		}
+	}
+	if sf.database == "" {
+		return server.RunAsDataDirOwner(sf.dataDir)
+	}
+	return nil
+}
+
 func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(os.Stderr, usage)
@@ -149,6 +169,22 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if len(pos) == 1 {
 		arg = pos[0]
 	}
+	var keyOut *os.File
+	if cmd+" "+sub == "key create" && output != "" {
+		// Before useService, which may give up root: the file is the caller's.
+		if keyOut, err = server.CreateSecretFile(output); err != nil {
+			return err
+		}
+		defer func() {
+			if keyOut != nil { // not handed to KeyCreate
+				keyOut.Close()
+				os.Remove(output)
+			}
+		}()
+	}
+	if err := sf.useService(fs); err != nil {
+		return err
+	}
 	st, secret, err := server.OpenStore(ctx, sf.dataDir, sf.database, sf.secretFile)
 	if err != nil {
 		return err
@@ -166,7 +202,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if opts.ClonePolicy, err = store.ParseClonePolicy(policy); err != nil {
 			return fmt.Errorf("key create: --clone-policy: %w", err)
 		}
-		return a.KeyCreate(ctx, opts, output)
+		f := keyOut
+		keyOut = nil
+		if err := a.KeyCreate(ctx, opts, f); err != nil {
+			if f != nil {
+				os.Remove(output)
+			}
+			return err
+		}
+		return nil
 	case "key list":
 		return a.KeyList(ctx)
 	case "key revoke":
@@ -248,6 +292,12 @@ func serve(ctx context.Context, args []string) error {
 	logger, err := newLogger(logFormat, logLevel)
 	if err != nil {
 		return err
+	}
+	if sf.database == "" {
+		// Root serving the packaged data directory serves as its owner.
+		if err := server.RunAsDataDirOwner(sf.dataDir); err != nil {
+			return err
+		}
 	}
 	st, secret, err := server.OpenStore(ctx, sf.dataDir, sf.database, sf.secretFile)
 	if err != nil {

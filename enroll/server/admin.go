@@ -93,9 +93,15 @@ func when(t time.Time) string {
 	return t.Local().Format("2006-01-02 15:04")
 }
 
-// KeyCreate creates a key and prints it once. With outputFile set, the key
-// goes to that file (mode 0600) instead of the output.
-func (a *Admin) KeyCreate(ctx context.Context, opts KeyOptions, outputFile string) error {
+// KeyCreate creates a key and prints it once. With output set (see
+// CreateSecretFile), the key goes to that file, which KeyCreate closes,
+// instead of the output.
+func (a *Admin) KeyCreate(ctx context.Context, opts KeyOptions, output *os.File) error {
+	outputFile := ""
+	if output != nil {
+		outputFile = output.Name()
+		defer output.Close()
+	}
 	k, rec, err := CreateKey(ctx, a.Store, a.Secret, opts, a.now())
 	if err != nil {
 		return err
@@ -108,9 +114,10 @@ func (a *Admin) KeyCreate(ctx context.Context, opts KeyOptions, outputFile strin
 		return err
 	}
 	secret := k.String()
-	if outputFile != "" {
-		if err := writeSecretFile(outputFile, secret+"\n"); err != nil {
-			return err
+	if output != nil {
+		_, werr := output.WriteString(secret + "\n")
+		if err := errors.Join(werr, output.Close()); err != nil {
+			return fmt.Errorf("write key file %s: %w", outputFile, err)
 		}
 		secret = ""
 	}
@@ -136,21 +143,19 @@ func (a *Admin) KeyCreate(ctx context.Context, opts KeyOptions, outputFile strin
 	return nil
 }
 
-// writeSecretFile writes data to a new file only its owner can read.
-func writeSecretFile(file, data string) error {
+// CreateSecretFile creates (or empties) file for a secret: only its owner
+// can read it. The caller opens it first, so that it belongs to the caller
+// even when the command then runs as the data directory's owner.
+func CreateSecretFile(file string) (*os.File, error) {
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
-		return fmt.Errorf("write key file: %w", err)
+		return nil, fmt.Errorf("create key file: %w", err)
 	}
 	if err := f.Chmod(0o600); err != nil {
 		f.Close()
-		return fmt.Errorf("write key file: %w", err)
+		return nil, fmt.Errorf("create key file: %w", err)
 	}
-	_, werr := f.WriteString(data)
-	if err := errors.Join(werr, f.Close()); err != nil {
-		return fmt.Errorf("write key file %s: %w", file, err)
-	}
-	return nil
+	return f, nil
 }
 
 // KeyList prints every key with its state.
