@@ -3,7 +3,6 @@ package packaging_test
 import (
 	"bytes"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -96,15 +95,7 @@ func checkEnrolldPackages(t *testing.T, p packages, e embed) {
 				t.Errorf("rpm %s scriptlet is not enrolld/%s", label, src)
 			}
 		}
-		cpio, err := exec.Command("rpm2cpio", rpm).Output()
-		if len(cpio) == 0 {
-			t.Fatalf("rpm2cpio: %v", err)
-		}
-		files, err := readNewc(cpio)
-		if err != nil {
-			t.Fatalf("read rpm payload: %v", err)
-		}
-		checkPayload(files)
+		checkPayload(rpmPayload(t, rpm))
 	})
 }
 

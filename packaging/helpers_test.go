@@ -99,6 +99,22 @@ func buildPackages(t *testing.T, dir, version string, e embed, formats string) p
 	}
 }
 
+// rpmPayload reads the files of an rpm.
+func rpmPayload(t *testing.T, rpm string) map[string]file {
+	t.Helper()
+	// Debian's rpm2cpio exits 1 after writing a whole archive: readNewc
+	// catches a truncated one.
+	cpio, err := exec.Command("rpm2cpio", rpm).Output()
+	if len(cpio) == 0 {
+		t.Fatalf("rpm2cpio: %v", err)
+	}
+	files, err := readNewc(cpio)
+	if err != nil {
+		t.Fatalf("read rpm payload: %v", err)
+	}
+	return files
+}
+
 // file is one file of a package's payload.
 type file struct {
 	mode  os.FileMode

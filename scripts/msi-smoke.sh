@@ -95,6 +95,16 @@ service_state() {
 	out=$(wine64 sc query glpi-agentd 2>/dev/null | tr -d '\r') || true
 	awk '$1 == "STATE" { print $4; found = 1 } END { if (!found) print "absent" }' <<<"$out"
 }
+# wait_running: the service's state once RUNNING, or after 10 s.
+wait_running() {
+	local state
+	for _ in $(seq 20); do
+		state=$(service_state)
+		[ "$state" = RUNNING ] && break
+		sleep 0.5
+	done
+	echo "$state"
+}
 enrolld() { "$tmp/glpi-enrolld" "$@" --data-dir "$tmp/enrolld"; }
 
 say "Building glpi-enrolld and the base MSI"
@@ -145,12 +155,7 @@ if [ "$rc" = 0 ] && [ "$installed" = 1 ]; then
 	check "registry TAG = smoke" "$([ "$got_tag" = smoke ] && echo 1)" "got \"$got_tag\""
 	check "registry REGISTRATIONKEY = the key" "$([ "$got_key" = "$key" ] && echo 1)" "got a different value (${#got_key} characters)"
 
-	state=
-	for _ in $(seq 20); do
-		state=$(service_state)
-		[ "$state" = RUNNING ] && break
-		sleep 0.5
-	done
+	state=$(wait_running)
 	check "service glpi-agentd RUNNING" "$([ "$state" = RUNNING ] && echo 1)" "state $state"
 
 	say "Waiting up to ${timeout}s for the device to enroll and send its inventory"
@@ -192,12 +197,7 @@ print("%d bytes, %d sections" % (inv["size"], len(inv["sections"])) if inv else 
 		"SERVER \"$got_server\", TAG \"$got_tag\""
 	check "upgrade: REGISTRATIONKEY kept" "$([ "$got_key" = "$key" ] && echo 1)" "got a different value (${#got_key} characters)"
 	check "upgrade: RUNNOW not carried over" "$([ -z "$got_runnow" ] && echo 1)" "RUNNOW \"$got_runnow\""
-	state=
-	for _ in $(seq 20); do
-		state=$(service_state)
-		[ "$state" = RUNNING ] && break
-		sleep 0.5
-	done
+	state=$(wait_running)
 	check "upgrade: service RUNNING again" "$([ "$state" = RUNNING ] && echo 1)" "state $state"
 	devices=$(enrolld device list --json | python3 -c '
 import json, sys

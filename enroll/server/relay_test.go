@@ -10,6 +10,7 @@ import (
 
 	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
 	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
+	"github.com/glpi-agentd/glpi-agentd/enroll"
 )
 
 // heldGLPI is a GLPI whose inventory posts wait until release is called,
@@ -30,6 +31,24 @@ func heldGLPI(t *testing.T) (g *glpitest.Server, url string, arrived chan struct
 	return g, front.URL, arrived, release
 }
 
+// relayInFlight starts a server relaying to the GLPI at url, with the
+// given stop grace (0 for the default), enrolls a device and sends an
+// inventory, and returns once its post reached GLPI.
+func relayInFlight(t *testing.T, url string, arrived <-chan struct{}, grace time.Duration) (*env, *enroll.EnrollResponse) {
+	t.Helper()
+	relay, err := glpi.New(glpi.Config{URL: url, Retries: -1, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(c *Config) { c.Relay, c.RelayStopGrace = relay, grace })
+	resp := e.enroll(e.key(KeyOptions{}), enrollReq("pc"))
+	if _, err := e.client.SendInventory(t.Context(), resp.Credential.AccessToken, inventoryJSON("pc", 3)); err != nil {
+		t.Fatal(err)
+	}
+	within(t, arrived, 10*time.Second, "relay post")
+	return e, resp
+}
+
 func within(t *testing.T, c <-chan struct{}, d time.Duration, what string) {
 	t.Helper()
 	select {
@@ -43,16 +62,7 @@ func within(t *testing.T, c <-chan struct{}, d time.Duration, what string) {
 // answer: after the restart nothing is sent twice.
 func TestStopFinishesRelaysInFlight(t *testing.T) {
 	g, url, arrived, release := heldGLPI(t)
-	relay, err := glpi.New(glpi.Config{URL: url, Retries: -1, Timeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnv(t, func(c *Config) { c.Relay = relay })
-	resp := e.enroll(e.key(KeyOptions{}), enrollReq("pc"))
-	if _, err := e.client.SendInventory(t.Context(), resp.Credential.AccessToken, inventoryJSON("pc", 3)); err != nil {
-		t.Fatal(err)
-	}
-	within(t, arrived, 10*time.Second, "relay post")
+	e, resp := relayInFlight(t, url, arrived, 0)
 
 	stopped := make(chan struct{})
 	go func() { e.stop(); close(stopped) }()
@@ -79,16 +89,7 @@ func TestStopFinishesRelaysInFlight(t *testing.T) {
 // stays queued for the next start: nothing is lost.
 func TestStopGraceCutsSlowRelay(t *testing.T) {
 	_, url, arrived, _ := heldGLPI(t)
-	relay, err := glpi.New(glpi.Config{URL: url, Retries: -1, Timeout: 10 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnv(t, func(c *Config) { c.Relay, c.RelayStopGrace = relay, 100*time.Millisecond })
-	resp := e.enroll(e.key(KeyOptions{}), enrollReq("pc"))
-	if _, err := e.client.SendInventory(t.Context(), resp.Credential.AccessToken, inventoryJSON("pc", 3)); err != nil {
-		t.Fatal(err)
-	}
-	within(t, arrived, 10*time.Second, "relay post")
+	e, _ := relayInFlight(t, url, arrived, 100*time.Millisecond)
 	stopped := make(chan struct{})
 	go func() { e.stop(); close(stopped) }()
 	within(t, stopped, 5*time.Second, "stop at the end of the grace")
