@@ -57,6 +57,9 @@ func liveMacHost(env *Env) *macHost {
 		h.sysctl = darwinSysctl
 		h.consoleUID = consoleOwner
 		h.interfaces = netInterfaces
+		h.fdesetup = runFdesetup
+		h.ps = runPS
+		h.environ = os.Environ
 	}
 	macHosts.m[root] = macHostEntry{host: h, created: now}
 	return h
@@ -84,6 +87,23 @@ func darwinSysctl(name string) string {
 		}
 	}
 	return ""
+}
+
+// The programs the live collectors run besides system_profiler.
+const (
+	fdesetupProgram = "/usr/bin/fdesetup"
+	psProgram       = "/bin/ps"
+)
+
+// runFdesetup asks fdesetup for FileVault's state, which it tells users
+// other than root, too.
+func runFdesetup(ctx context.Context, env *Env) ([]byte, error) {
+	return env.Run(ctx, fdesetupProgram, "status")
+}
+
+// runPS lists the processes with ps.
+func runPS(ctx context.Context, env *Env) ([]byte, error) {
+	return env.Run(ctx, psProgram, psArgs...)
 }
 
 // consoleOwner returns the owner of /dev/console.

@@ -21,8 +21,9 @@ var macCases = []string{"laptop", "desktop", "server"}
 var macFixtureNow = time.Date(2024, 6, 12, 10, 30, 0, 0, time.UTC)
 
 // macFixture returns the Env and macHost of a macOS fixture. Its
-// system_profiler prints the fixture's reports and counts its runs by
-// arguments.
+// system_profiler prints the fixture's reports, fdesetup and ps print
+// fdesetup.txt and ps.txt, and the agent's environment is environ.txt, one
+// variable a line. The runs of the programs are counted by arguments.
 func macFixture(t *testing.T, name string) (*Env, *macHost, map[string]int) {
 	t.Helper()
 	dir := filepath.Join("testdata", "macos", name)
@@ -34,12 +35,12 @@ func macFixture(t *testing.T, name string) (*Env, *macHost, map[string]int) {
 			if prog != systemProfiler || len(args) < 4 || !slices.Equal(args[:3], []string{"-json", "-detailLevel", "basic"}) {
 				return nil, fmt.Errorf("fake exec: unexpected %s %q", prog, args)
 			}
-			key := strings.Join(args[3:], " ")
+			key := "system_profiler " + strings.Join(args[3:], " ")
 			runs[key]++
 			switch key {
-			case "SPApplicationsDataType":
+			case "system_profiler SPApplicationsDataType":
 				return os.ReadFile(filepath.Join(dir, "applications.json"))
-			case strings.Join(profilerDataTypes(macVersion(&Env{Root: dir}).major()), " "):
+			case "system_profiler " + strings.Join(profilerDataTypes(macVersion(&Env{Root: dir}).major()), " "):
 				return os.ReadFile(filepath.Join(dir, "system_profiler.json"))
 			}
 			return nil, fmt.Errorf("fake exec: unexpected data types %q", key)
@@ -50,9 +51,23 @@ func macFixture(t *testing.T, name string) (*Env, *macHost, map[string]int) {
 		t.Fatal(err)
 	}
 	values := parseSysctlText(string(sysctl))
+	environ, err := os.ReadFile(filepath.Join(dir, "environ.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// output prints a fixture file as the program of key would.
+	output := func(key, file string) func(context.Context, *Env) ([]byte, error) {
+		return func(context.Context, *Env) ([]byte, error) {
+			runs[key]++
+			return os.ReadFile(filepath.Join(dir, file))
+		}
+	}
 	h := &macHost{
 		sysctl:     func(name string) string { return values[name] },
 		consoleUID: func() (int, bool) { return 501, true },
+		fdesetup:   output("fdesetup status", "fdesetup.txt"),
+		ps:         output("ps", "ps.txt"),
+		environ:    func() []string { return strings.Split(strings.TrimSuffix(string(environ), "\n"), "\n") },
 	}
 	return env, h, runs
 }
@@ -78,7 +93,7 @@ func TestMacGolden(t *testing.T) {
 			}
 			for args, n := range runs {
 				if n != 1 {
-					t.Errorf("system_profiler %s ran %d times, want 1", args, n)
+					t.Errorf("%s ran %d times, want 1", args, n)
 				}
 			}
 			doc := map[string]any{"action": "inventory", "deviceid": "mac-2024-06-12-10-30-00", "content": content}

@@ -15,18 +15,21 @@ import (
 )
 
 // The macOS inventory reads system_profiler's JSON reports, a few sysctl
-// values and property list files. Its parsing lives in these OS-neutral
-// mac_*.go files, tested on every platform with fixtures; mac_darwin.go
-// registers the collectors and supplies the live sources.
+// values, property list files and what fdesetup and ps print. Its parsing
+// lives in these OS-neutral mac_*.go files, tested on every platform with
+// fixtures; mac_darwin.go registers the collectors and supplies the live
+// sources.
 
 // systemProfiler is the program behind "About This Mac".
 const systemProfiler = "/usr/sbin/system_profiler"
 
-// Time limits of the two system_profiler runs, shared by every collector
-// of an inventory whatever their own deadline.
+// Time limits of the programs the collectors run, shared by every
+// collector of an inventory whatever their own deadline.
 const (
 	profilerTimeout = 30 * time.Second
 	appsTimeout     = 2 * time.Minute
+	fdesetupTimeout = 10 * time.Second
+	psTimeout       = 30 * time.Second
 )
 
 // macCollector is a macOS collector: the category and content key it is
@@ -37,13 +40,14 @@ type macCollector struct {
 	collect   func(ctx context.Context, env *Env, h *macHost) (any, error)
 }
 
-// macCollectors are the macOS categories, named as on Linux.
+// macCollectors are the macOS categories, named and enabled as on Linux.
 var macCollectors = []macCollector{
 	{"antivirus", "antivirus", true, macAntivirus},
 	{"battery", "batteries", true, macBatteries},
 	{"bios", "bios", true, macBIOS},
 	{"cpu", "cpus", true, macCPUs},
 	{"drive", "drives", true, macDrives},
+	{"environment", "envs", false, macEnvironment},
 	{"firewall", "firewalls", true, macFirewall},
 	{"hardware", "hardware", true, macHardware},
 	{"local_group", "local_groups", true, macLocalGroups},
@@ -52,6 +56,7 @@ var macCollectors = []macCollector{
 	{"monitor", "monitors", true, macMonitors},
 	{"network", "networks", true, macNetworks},
 	{"os", "operatingsystem", true, macOS},
+	{"process", "processes", false, macProcesses},
 	{"remote_mgmt", "remote_mgmt", true, macRemoteMgmt},
 	{"software", "softwares", true, macSoftware},
 	{"sound", "sounds", true, macSounds},
@@ -62,8 +67,9 @@ var macCollectors = []macCollector{
 }
 
 // macHost is what the collectors of one macOS inventory share: the two
-// system_profiler reports, run once each, and the sources only the live
-// system has. Nil functions mean the source is absent.
+// system_profiler reports and the outputs of fdesetup and ps, each run
+// once, and the sources only the live system has. Nil functions mean the
+// source is absent.
 type macHost struct {
 	// sysctl returns a sysctl value as "sysctl -a" prints it, "" when
 	// unknown.
@@ -73,9 +79,17 @@ type macHost struct {
 	consoleUID func() (uid int, ok bool)
 	// interfaces lists the network interfaces with their addresses.
 	interfaces func() ([]macIface, error)
+	// fdesetup runs "fdesetup status", which tells FileVault's state.
+	fdesetup func(ctx context.Context, env *Env) ([]byte, error)
+	// ps runs ps with psArgs, the process list.
+	ps func(ctx context.Context, env *Env) ([]byte, error)
+	// environ returns the agent's environment as os.Environ does.
+	environ func() []string
 
-	report macLazy[*spReport]
-	apps   macLazy[[]spApp]
+	report    macLazy[*spReport]
+	apps      macLazy[[]spApp]
+	fileVault macLazy[string]
+	procs     macLazy[[]byte]
 }
 
 // sysctlValue returns a sysctl value, "" without a sysctl source.

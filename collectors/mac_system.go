@@ -146,7 +146,68 @@ func macDrives(ctx context.Context, env *Env, h *macHost) (any, error) {
 		}
 		out = append(out, d)
 	}
+	// fdesetup tells the state of the startup disk, reported on the
+	// volume mounted at "/" as the official agent does; other disks are
+	// encrypted, or not, on their own.
+	if i := slices.IndexFunc(out, func(d Drive) bool { return d.Type == "/" }); i >= 0 {
+		if status, err := h.fileVaultStatus(ctx, env); err == nil {
+			fileVaultState(&out[i], status)
+		} else {
+			env.Log().Debug("no FileVault status", "err", err)
+		}
+	}
 	return out, nil
+}
+
+// fileVaultStatus returns the encrypt_status of the startup disk, running
+// fdesetup on first use.
+func (h *macHost) fileVaultStatus(ctx context.Context, env *Env) (string, error) {
+	if h.fdesetup == nil {
+		return "", NoData("no fdesetup off the live system")
+	}
+	return h.fileVault.get(ctx, fdesetupTimeout, func(ctx context.Context) (string, error) {
+		out, err := h.fdesetup(ctx, env)
+		if err != nil {
+			return "", fmt.Errorf("run fdesetup: %w", err)
+		}
+		status, ok := parseFdesetupStatus(string(out))
+		if !ok {
+			return "", fmt.Errorf("parse fdesetup status: unexpected %q", strings.TrimSpace(string(out)))
+		}
+		return status, nil
+	})
+}
+
+// parseFdesetupStatus reads what "fdesetup status" prints: "FileVault is
+// On." or "FileVault is Off." (with ", but will be enabled after the next
+// restart." when deferred), followed while the disk converts by a line
+// such as "Encryption in progress: Percent completed = 42.1". It returns
+// the encryption status in BitLocker's terms: "Yes", "No", or "Partially"
+// while encrypting or decrypting.
+func parseFdesetupStatus(s string) (status string, ok bool) {
+	for line := range strings.Lines(s) {
+		line = strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "Encryption in progress"), strings.HasPrefix(line, "Decryption in progress"):
+			return "Partially", true
+		case strings.HasPrefix(line, "FileVault is On"):
+			status = "Yes"
+		case strings.HasPrefix(line, "FileVault is Off"):
+			status = "No"
+		}
+	}
+	return status, status != ""
+}
+
+// fileVaultState fills the encryption fields of the startup disk as
+// bitlockerState does for a BitLocker volume. FileVault 2 encrypts with
+// XTS-AES-128, named as BitLocker names its methods.
+func fileVaultState(d *Drive, status string) {
+	d.EncryptName = "FileVault"
+	d.EncryptStatus = status
+	if status != "No" {
+		d.EncryptAlgo = "XTS_AES_128"
+	}
 }
 
 // spNetService is a network service of SPNetworkDataType. IPv6 addresses

@@ -3,10 +3,13 @@ package collectors
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -265,5 +268,224 @@ func TestMacLazy(t *testing.T) {
 	}
 	if n := loads.Load(); n != 1 {
 		t.Errorf("load ran %d times, want 1", n)
+	}
+}
+
+func TestParseFdesetupStatus(t *testing.T) {
+	tests := []struct {
+		in     string
+		want   string
+		wantOK bool
+	}{
+		{"FileVault is On.\n", "Yes", true},
+		{"FileVault is Off.\n", "No", true},
+		{"FileVault is On.\nEncryption in progress: Percent completed = 42.1\n", "Partially", true},
+		{"Encryption in progress: Percent completed = 0.3\n", "Partially", true},
+		{"FileVault is On.\nDecryption in progress: Percent completed = 87.5\n", "Partially", true},
+		{"FileVault is Off, but will be enabled after the next restart.\nDeferred enablement appears to be active for user 'jdoe'.\n", "No", true},
+		{"FileVault is On.\r\n", "Yes", true},
+		{"", "", false},
+		{"Error: Unable to get FileVault status.\n", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := parseFdesetupStatus(tt.in)
+		if got != tt.want || ok != tt.wantOK {
+			t.Errorf("parseFdesetupStatus(%q) = %q, %v, want %q, %v", tt.in, got, ok, tt.want, tt.wantOK)
+		}
+	}
+}
+
+func TestFileVaultState(t *testing.T) {
+	tests := []struct {
+		status string
+		want   Drive
+	}{
+		{"Yes", Drive{EncryptName: "FileVault", EncryptStatus: "Yes", EncryptAlgo: "XTS_AES_128"}},
+		{"Partially", Drive{EncryptName: "FileVault", EncryptStatus: "Partially", EncryptAlgo: "XTS_AES_128"}},
+		{"No", Drive{EncryptName: "FileVault", EncryptStatus: "No"}},
+	}
+	for _, tt := range tests {
+		var got Drive
+		fileVaultState(&got, tt.status)
+		if got != tt.want {
+			t.Errorf("fileVaultState(%q) = %+v, want %+v", tt.status, got, tt.want)
+		}
+	}
+}
+
+// TestMacDrivesFileVault checks that only the volume mounted at "/" gets
+// FileVault's state, and that without a usable fdesetup the drives are
+// reported all the same, unencrypted as far as the inventory knows.
+func TestMacDrivesFileVault(t *testing.T) {
+	output := func(out string, err error) func(context.Context, *Env) ([]byte, error) {
+		return func(context.Context, *Env) ([]byte, error) { return []byte(out), err }
+	}
+	tests := []struct {
+		name     string
+		fdesetup func(context.Context, *Env) ([]byte, error)
+		want     string // encrypt_status of "/", "" for none
+	}{
+		{"deferred", output("FileVault is Off, but will be enabled after the next restart.\n", nil), "No"},
+		{"encrypting", output("FileVault is On.\nEncryption in progress: Percent completed = 3.5\n", nil), "Partially"},
+		{"no fdesetup", nil, ""},
+		{"failing", output("", errors.New("exec: \"/usr/bin/fdesetup\": file does not exist")), ""},
+		{"unexpected output", output("fdesetup: not supported\n", nil), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env, h, _ := macFixture(t, "laptop")
+			h.fdesetup = tt.fdesetup
+			v, err := macDrives(t.Context(), env, h)
+			if err != nil {
+				t.Fatalf("macDrives() error = %v", err)
+			}
+			drives := v.([]Drive)
+			if len(drives) != 3 {
+				t.Fatalf("macDrives() = %d drives, want 3", len(drives))
+			}
+			for _, d := range drives {
+				want := ""
+				if d.Type == "/" {
+					want = tt.want
+				}
+				if d.EncryptStatus != want {
+					t.Errorf("drive %s encrypt_status = %q, want %q", d.Type, d.EncryptStatus, want)
+				}
+				if (d.EncryptName != "") != (want != "") {
+					t.Errorf("drive %s encrypt_name = %q with encrypt_status %q", d.Type, d.EncryptName, want)
+				}
+			}
+		})
+	}
+}
+
+func TestCutWords(t *testing.T) {
+	tests := []struct {
+		in        string
+		n         int
+		wantWords []string
+		wantRest  string
+	}{
+		{"a  b\tc  d e", 3, []string{"a", "b", "c"}, "  d e"},
+		{"  a b", 2, []string{"a", "b"}, ""},
+		{"a b", 3, []string{"a", "b"}, ""},
+		{"", 2, []string{}, ""},
+	}
+	for _, tt := range tests {
+		words, rest := cutWords(tt.in, tt.n)
+		if !slices.Equal(words, tt.wantWords) || rest != tt.wantRest {
+			t.Errorf("cutWords(%q, %d) = %q, %q, want %q, %q", tt.in, tt.n, words, rest, tt.wantWords, tt.wantRest)
+		}
+	}
+}
+
+func TestParsePSLine(t *testing.T) {
+	tests := []struct {
+		name string
+		line string
+		want Process
+		ok   bool
+	}{
+		{
+			name: "daemon",
+			line: "root               1   0.0  0.1 410997760 ??       Mon Jun 10 10:13:21 2024     /sbin/launchd\n",
+			want: Process{Cmd: "/sbin/launchd", PID: 1, User: "root", Started: "2024-06-10 10:13:21", CPUUsage: "0.0", Mem: "0.1", VirtualMemory: 410997760, TTY: "?"},
+			ok:   true,
+		},
+		{
+			name: "padded day and spaces in the command",
+			line: "jdoe  3057 198.4 12.0 410871936 ttys000  Wed Jun  5 08:01:02 2024     /Applications/My App.app/Contents/MacOS/My App --title  two  spaces",
+			want: Process{Cmd: "/Applications/My App.app/Contents/MacOS/My App --title  two  spaces", PID: 3057, User: "jdoe", Started: "2024-06-05 08:01:02", CPUUsage: "198.4", Mem: "12.0", VirtualMemory: 410871936, TTY: "ttys000"},
+			ok:   true,
+		},
+		{
+			name: "zombie",
+			line: "mdurand 5302 0.0 0.0 0 ?? Wed Jun 12 06:05:11 2024 <defunct>",
+			want: Process{Cmd: "<defunct>", PID: 5302, User: "mdurand", Started: "2024-06-12 06:05:11", CPUUsage: "0.0", Mem: "0.0", TTY: "?"},
+			ok:   true,
+		},
+		{name: "no command", line: "root 1 0.0 0.1 410997760 ?? Mon Jun 10 10:13:21 2024   \n"},
+		{name: "empty", line: "\n"},
+		{name: "header", line: "USER PID %CPU %MEM VSZ TTY STARTED COMMAND\n"},
+		{name: "bad pid", line: "root x 0.0 0.1 410997760 ?? Mon Jun 10 10:13:21 2024 /sbin/launchd"},
+		{name: "bad cpu", line: "root 1 0,0 0.1 410997760 ?? Mon Jun 10 10:13:21 2024 /sbin/launchd"},
+		{name: "bad vsz", line: "root 1 0.0 0.1 41G ?? Mon Jun 10 10:13:21 2024 /sbin/launchd"},
+		{name: "start in another locale", line: "root 1 0.0 0.1 410997760 ?? lun 10 jui 10:13:21 2024 /sbin/launchd"},
+		{name: "elapsed time instead of start", line: "root 1 0.0 0.1 410997760 ?? 2-00:17:09 /sbin/launchd -x -y -z -w"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := parsePSLine(tt.line)
+			if ok != tt.ok || got != tt.want {
+				t.Errorf("parsePSLine(%q) = %+v, %v, want %+v, %v", tt.line, got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+// TestParsePS checks that processes come sorted by pid whatever the order
+// ps prints them in (by terminal, then pid), and that bad lines are
+// skipped.
+func TestParsePS(t *testing.T) {
+	in := "root    88 0.0 0.0 410848016 ??      Mon Jun 10 10:13:23 2024     /usr/libexec/logd\n" +
+		"garbage\n" +
+		"jdoe    12 0.0 0.0 410733104 ttys000 Wed Jun 12 11:58:10 2024     -zsh\n" +
+		"root     1 0.0 0.1 410997760 ??      Mon Jun 10 10:13:21 2024     /sbin/launchd\n"
+	var pids []int
+	for _, p := range parsePS(in) {
+		pids = append(pids, p.PID)
+	}
+	if want := []int{1, 12, 88}; !slices.Equal(pids, want) {
+		t.Errorf("parsePS() pids = %v, want %v", pids, want)
+	}
+	if got := parsePS(""); len(got) != 0 {
+		t.Errorf("parsePS(\"\") = %+v, want none", got)
+	}
+}
+
+// TestPSArgs checks that each ps keyword has its own -o with an empty
+// header: ps would take "user=,pid=" as the user column headed ",pid=".
+func TestPSArgs(t *testing.T) {
+	var keywords []string
+	for i, a := range psArgs {
+		if a != "-o" {
+			continue
+		}
+		if i+1 >= len(psArgs) {
+			t.Fatalf("psArgs ends with -o")
+		}
+		k, ok := strings.CutSuffix(psArgs[i+1], "=")
+		if !ok || strings.ContainsAny(k, ",= ") {
+			t.Errorf("psArgs -o %q, want one keyword with an empty header", psArgs[i+1])
+		}
+		keywords = append(keywords, k)
+	}
+	want := []string{"user", "pid", "%cpu", "%mem", "vsz", "tty", "lstart", "command"}
+	if !slices.Equal(keywords, want) {
+		t.Errorf("psArgs keywords = %q, want %q (the order parsePSLine reads)", keywords, want)
+	}
+}
+
+func TestMacProcessesNoData(t *testing.T) {
+	failing := func(context.Context, *Env) ([]byte, error) { return nil, errors.New("signal: killed") }
+	for name, ps := range map[string]func(context.Context, *Env) ([]byte, error){"no ps": nil, "failing": failing} {
+		t.Run(name, func(t *testing.T) {
+			h := &macHost{ps: ps}
+			if v, err := macProcesses(t.Context(), &Env{}, h); !errors.Is(err, ErrNoData) {
+				t.Errorf("macProcesses() = %v, %v, want ErrNoData", v, err)
+			}
+		})
+	}
+}
+
+func TestMacEnvironment(t *testing.T) {
+	if v, err := macEnvironment(t.Context(), &Env{}, &macHost{}); !errors.Is(err, ErrNoData) {
+		t.Errorf("macEnvironment(no environ) = %v, %v, want ErrNoData", v, err)
+	}
+	h := &macHost{environ: func() []string { return []string{"PATH=/usr/bin:/bin", "OPTS=a=b", "=bad"} }}
+	v, err := macEnvironment(t.Context(), &Env{}, h)
+	want := []EnvVar{{"PATH", "/usr/bin:/bin"}, {"OPTS", "a=b"}}
+	if got, _ := v.([]EnvVar); err != nil || !slices.Equal(got, want) {
+		t.Errorf("macEnvironment() = %+v, %v, want %+v", v, err, want)
 	}
 }
