@@ -18,8 +18,11 @@ import (
 
 // Fixture sources: a Windows machine described by files, to run the Windows
 // collectors anywhere. A case directory holds registry.reg, a regedit
-// export, and wmi/<Class>.json, the instances of each class as JSON arrays
-// of objects with WMI's property names.
+// export, wmi/<Class>.json, the instances of each class as JSON arrays
+// of objects with WMI's property names, and process_owners.json, the
+// accounts processes run as by PID: {"4": {"Domain": "NT AUTHORITY",
+// "Name": "SYSTEM", "SID": "S-1-5-18"}}, a PID absent from it being a
+// process that cannot be opened.
 
 // winFixture loads the fixture machine in dir.
 func winFixture(dir string) (winHost, error) {
@@ -33,7 +36,28 @@ func winFixture(dir string) (winHost, error) {
 	case !errors.Is(err, fs.ErrNotExist):
 		return winHost{}, err
 	}
-	return winHost{wmi: wmiFixture{dir: filepath.Join(dir, "wmi")}, reg: reg}, nil
+	h := winHost{wmi: wmiFixture{dir: filepath.Join(dir, "wmi")}, reg: reg}
+	b, err = os.ReadFile(filepath.Join(dir, "process_owners.json"))
+	switch {
+	case err == nil:
+		var owners ownerFixture
+		if err := json.Unmarshal(b, &owners); err != nil {
+			return winHost{}, fmt.Errorf("load %s: parse process_owners.json: %w", dir, err)
+		}
+		h.owners = owners
+	case !errors.Is(err, fs.ErrNotExist):
+		return winHost{}, err
+	}
+	return h, nil
+}
+
+// ownerFixture answers process owners from a map.
+type ownerFixture map[uint32]winAccount
+
+// Owner implements processOwners.
+func (f ownerFixture) Owner(pid uint32) (winAccount, bool) {
+	a, ok := f[pid]
+	return a, ok
 }
 
 // wmiFixture answers queries from wmi/<Class>.json files; a class without a
@@ -161,32 +185,37 @@ type wqlConds []wqlCond
 
 // parseWQLWhere parses the conjunctions of equalities and null tests the
 // collectors use: `LocalAccount = TRUE AND Name <> 'x'`,
-// `PartialProductKey IS NOT NULL`.
+// `PartialProductKey IS NOT NULL`. String literals are quoted with ' or "
+// and take backslash escapes.
 func parseWQLWhere(where string) (wqlConds, error) {
 	var conds wqlConds
 	if strings.TrimSpace(where) == "" {
 		return nil, nil
 	}
-	for part := range strings.SplitSeq(where, " AND ") {
+	for _, part := range splitWQLAnd(where) {
 		if prop, not, ok := wqlNullTest(part); ok {
 			conds = append(conds, wqlCond{prop: prop, not: not})
 			continue
 		}
-		op, not := "=", false
-		if strings.Contains(part, "<>") {
-			op, not = "<>", true
+		i := indexUnquoted(part, "=<")
+		op := "="
+		if i >= 0 && part[i] == '<' {
+			op = "<>"
 		}
-		prop, lit, ok := strings.Cut(part, op)
-		if !ok {
+		if i < 0 || !strings.HasPrefix(part[i:], op) {
 			return nil, fmt.Errorf("unsupported WQL condition %q", part)
 		}
-		c := wqlCond{prop: strings.ToLower(strings.TrimSpace(prop)), not: not}
-		lit = strings.TrimSpace(lit)
+		c := wqlCond{prop: strings.ToLower(strings.TrimSpace(part[:i])), not: op == "<>"}
+		lit := strings.TrimSpace(part[i+len(op):])
 		switch {
 		case strings.EqualFold(lit, "TRUE"), strings.EqualFold(lit, "FALSE"):
 			c.value = strings.EqualFold(lit, "TRUE")
-		case len(lit) >= 2 && (lit[0] == '\'' || lit[0] == '"') && lit[len(lit)-1] == lit[0]:
-			c.value = lit[1 : len(lit)-1]
+		case lit != "" && (lit[0] == '\'' || lit[0] == '"'):
+			v, rest, ok := unquoteEscaped(lit)
+			if !ok || rest != "" {
+				return nil, fmt.Errorf("unsupported WQL literal %q", lit)
+			}
+			c.value = v
 		default:
 			n, err := strconv.ParseFloat(lit, 64)
 			if err != nil {
@@ -197,6 +226,41 @@ func parseWQLWhere(where string) (wqlConds, error) {
 		conds = append(conds, c)
 	}
 	return conds, nil
+}
+
+// splitWQLAnd splits a WHERE clause at the ANDs outside string literals.
+func splitWQLAnd(where string) []string {
+	var parts []string
+	start := 0
+	for i := 0; i < len(where); i++ {
+		switch c := where[i]; {
+		case c == '\'' || c == '"':
+			if _, rest, ok := unquoteEscaped(where[i:]); ok {
+				i = len(where) - len(rest) - 1
+			}
+		case c == ' ' && len(where)-i >= 5 && strings.EqualFold(where[i:i+5], " AND "):
+			parts = append(parts, where[start:i])
+			start = i + 5
+			i += 4
+		}
+	}
+	return append(parts, where[start:])
+}
+
+// indexUnquoted returns the index of the first byte of chars outside
+// string literals, -1 if none.
+func indexUnquoted(s, chars string) int {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case strings.IndexByte(chars, c) >= 0:
+			return i
+		case c == '\'' || c == '"':
+			if _, rest, ok := unquoteEscaped(s[i:]); ok {
+				i = len(s) - len(rest) - 1
+			}
+		}
+	}
+	return -1
 }
 
 // wqlNullTest parses "Property IS NULL" and "Property IS NOT NULL".
@@ -212,7 +276,8 @@ func wqlNullTest(part string) (prop string, not, ok bool) {
 }
 
 // match reports whether an instance meets every condition. An absent
-// property is NULL.
+// property is NULL. A reference (an object path) equals a literal naming
+// the same instance, whatever the server, namespace and quoting.
 func (cs wqlConds) match(o map[string]any) bool {
 	for _, c := range cs {
 		var got any
@@ -230,7 +295,7 @@ func (cs wqlConds) match(o map[string]any) bool {
 			eq = ok && b == want
 		case string:
 			s, ok := got.(string)
-			eq = ok && strings.EqualFold(s, want)
+			eq = ok && (strings.EqualFold(s, want) || sameReference(s, want))
 		case float64:
 			n, err := strconv.ParseFloat(fmt.Sprint(got), 64)
 			eq = err == nil && math.Abs(n-want) < 1e-9
@@ -240,6 +305,16 @@ func (cs wqlConds) match(o map[string]any) bool {
 		}
 	}
 	return true
+}
+
+// sameReference reports whether a and b are object paths of one instance.
+func sameReference(a, b string) bool {
+	pa, ok := parseWMIObjectPath(a)
+	if !ok || len(pa.Keys) == 0 {
+		return false
+	}
+	pb, ok := parseWMIObjectPath(b)
+	return ok && pa.sameInstance(pb)
 }
 
 // regFile is a registry loaded from a regedit export.

@@ -1,7 +1,9 @@
 package collectors
 
 import (
+	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"unicode/utf16"
 )
@@ -186,7 +188,8 @@ func TestAppxSoftware(t *testing.T) {
 }
 
 func TestWQLWhere(t *testing.T) {
-	obj := map[string]any{"LocalAccount": true, "Name": "Admin", "Index": 3.0, "Caption": nil}
+	obj := map[string]any{"LocalAccount": true, "Name": "Admin", "Index": 3.0, "Caption": nil,
+		"Path": `\\PC\root\cimv2:Win32_Group.Domain="pc",Name="Adm'in"`}
 	for where, want := range map[string]bool{
 		"":                                       true,
 		"LocalAccount = TRUE":                    true,
@@ -199,6 +202,14 @@ func TestWQLWhere(t *testing.T) {
 		"Caption IS NULL":                        true,
 		"Missing IS NULL AND Index = 3":          true,
 		"Missing IS NOT NULL":                    false,
+		"Name = 'Admin' AND Index = 3":           true,
+		`Name = "Ad AND min" AND Index = 3`:      false,
+		`Caption IS NULL AND Name = 'Adm\\in'`:   false,
+		`Name = 'Ad\\min'`:                       false,
+		`Name = 'A\dmin'`:                        true, // \d is d
+		"Name <> 'x' AND Index <> 4":             true,
+		`Path = "Win32_Group.Domain='PC',Name='Adm\\'in'"`: true,
+		`Path = 'Win32_Group.Domain="PC",Name="Users"'`:    false,
 	} {
 		c, err := parseWQLWhere(where)
 		if err != nil {
@@ -208,8 +219,10 @@ func TestWQLWhere(t *testing.T) {
 			t.Errorf("match(%q) = %v, want %v", where, got, want)
 		}
 	}
-	if _, err := parseWQLWhere("Name LIKE 'A%'"); err == nil {
-		t.Error("parseWQLWhere(LIKE) = nil error, want unsupported")
+	for _, where := range []string{"Name LIKE 'A%'", "Name = 'open", "Name = 'a' b", "Name < 3"} {
+		if _, err := parseWQLWhere(where); err == nil {
+			t.Errorf("parseWQLWhere(%q) = nil error, want unsupported", where)
+		}
 	}
 }
 
@@ -224,6 +237,117 @@ func TestWindowsMachineGUID(t *testing.T) {
 		}
 		if got := windowsMachineGUID(h.reg); got != want {
 			t.Errorf("windowsMachineGUID(%s) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+func TestParseWMIObjectPath(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		ok    bool
+		class string
+		keys  map[string]string
+	}{
+		{`\\PC\root\cimv2:Win32_Group.Domain="PC",Name="Administrators"`, true,
+			"Win32_Group", map[string]string{"domain": "PC", "name": "Administrators"}},
+		{`\\pc.corp.example.com\root\cimv2:Win32_UserAccount.Domain="CORP",Name="alice"`, true,
+			"Win32_UserAccount", map[string]string{"domain": "CORP", "name": "alice"}},
+		{`root\cimv2:Win32_SystemAccount.Domain="PC",Name="INTERACTIVE"`, true,
+			"Win32_SystemAccount", map[string]string{"domain": "PC", "name": "INTERACTIVE"}},
+		{`Win32_Group.Domain='PC',Name='O\'Brien\'s'`, true,
+			"Win32_Group", map[string]string{"domain": "PC", "name": "O'Brien's"}},
+		{`Win32_Group.Domain="PC",Name="say \"hi\" C:\\x:y"`, true,
+			"Win32_Group", map[string]string{"domain": "PC", "name": `say "hi" C:\x:y`}},
+		{`\\PC\root\cimv2:Win32_Group.Name="a,b=c",Domain="PC"`, true,
+			"Win32_Group", map[string]string{"domain": "PC", "name": "a,b=c"}},
+		{`\\PC\root\cimv2:Win32_Process.Handle=4`, true, "Win32_Process", map[string]string{"handle": "4"}},
+		{`\\PC\root\cimv2:Win32_WMISetting=@`, true, "Win32_WMISetting", map[string]string{}},
+		{`Win32_Group.Domain="PC",Name="unterminated`, false, "", nil},
+		{`Win32_Group.Domain="PC",`, false, "", nil},
+		{`Win32_Group.Domain="PC"Name="x"`, false, "", nil},
+		{`Win32_Group.="PC"`, false, "", nil},
+		{`Win32_Group`, false, "", nil},
+		{``, false, "", nil},
+	} {
+		p, ok := parseWMIObjectPath(tc.in)
+		if ok != tc.ok || p.Class != tc.class || (ok && !maps.Equal(p.Keys, tc.keys)) {
+			t.Errorf("parseWMIObjectPath(%q) = %q %q, %v, want %q %q, %v", tc.in, p.Class, p.Keys, ok, tc.class, tc.keys, tc.ok)
+		}
+	}
+}
+
+// TestGroupComponentWhere checks that the WHERE clause naming a group in
+// Win32_GroupUser survives both levels of quoting (the object path inside
+// the WQL literal) for names with quotes and backslashes, and matches the
+// reference WMI returns.
+func TestGroupComponentWhere(t *testing.T) {
+	for _, name := range []string{"Administrators", "Reporting Team's Readers", `a"b`, `back\slash`, `both '"\`} {
+		where := "GroupComponent = " + quoteEscaped(wmiInstancePath("Win32_Group", "Domain", "PC", "Name", name), '"')
+		conds, err := parseWQLWhere(where)
+		if err != nil {
+			t.Fatalf("parseWQLWhere(%s): %v", where, err)
+		}
+		escaped := strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name)
+		same := map[string]any{"GroupComponent": `\\PC\root\cimv2:Win32_Group.Domain="PC",Name="` + escaped + `"`}
+		other := map[string]any{"GroupComponent": `\\PC\root\cimv2:Win32_Group.Domain="CORP",Name="` + escaped + `"`}
+		if !conds.match(same) {
+			t.Errorf("%s does not match %s", where, same["GroupComponent"])
+		}
+		if conds.match(other) {
+			t.Errorf("%s matches %s", where, other["GroupComponent"])
+		}
+	}
+}
+
+func TestGroupMemberName(t *testing.T) {
+	for _, tc := range []struct {
+		part, want string
+		ok         bool
+	}{
+		{`\\PC\root\cimv2:Win32_UserAccount.Domain="PC",Name="alice"`, "alice", true},
+		{`\\PC\root\cimv2:Win32_UserAccount.Domain="pc",Name="bob"`, "bob", true},
+		{`\\PC\root\cimv2:Win32_Group.Domain="CORP",Name="Domain Admins"`, "Domain Admins@CORP", true},
+		{`\\PC\root\cimv2:Win32_UserAccount.Domain="CORP",Name="r.o'neil"`, "r.o'neil@CORP", true},
+		{`\\PC\root\cimv2:Win32_SystemAccount.Domain="PC",Name="INTERACTIVE"`, "INTERACTIVE", true},
+		{`\\PC\root\cimv2:Win32_UserAccount.Domain="PC",Name=""`, "", false},
+		{`garbage`, "", false},
+	} {
+		got, ok := groupMemberName(tc.part, "PC")
+		if got != tc.want || ok != tc.ok {
+			t.Errorf("groupMemberName(%q) = %q, %v, want %q, %v", tc.part, got, ok, tc.want, tc.ok)
+		}
+	}
+}
+
+func TestWinAccountName(t *testing.T) {
+	for _, tc := range []struct {
+		a    winAccount
+		want string
+	}{
+		{winAccount{"NT AUTHORITY", "SYSTEM", "S-1-5-18"}, "SYSTEM"},
+		{winAccount{"NT AUTHORITY", "LOCAL SERVICE", ""}, "LOCAL SERVICE"},
+		{winAccount{"AUTORITE NT", "Système", "S-1-5-18"}, "Système"},
+		{winAccount{"AUTORITE NT", "SERVICE RÉSEAU", "S-1-5-20"}, "SERVICE RÉSEAU"},
+		{winAccount{"pc", "alice", "S-1-5-21-1-2-3-1001"}, "alice"},
+		{winAccount{"", "alice", ""}, "alice"},
+		{winAccount{"CORP", "alice", "S-1-5-21-4-5-6-1104"}, "alice@CORP"},
+		{winAccount{"NT SERVICE", "MSSQLSERVER", "S-1-5-80-3880718306-3832830129-1677859214-2598158968-1052248003"}, "MSSQLSERVER@NT SERVICE"},
+		{winAccount{"Window Manager", "DWM-1", "S-1-5-90-0-1"}, "DWM-1@Window Manager"},
+	} {
+		if got := winAccountName(tc.a, "PC"); got != tc.want {
+			t.Errorf("winAccountName(%+v, PC) = %q, want %q", tc.a, got, tc.want)
+		}
+	}
+}
+
+func TestNTAuthoritySID(t *testing.T) {
+	for sid, want := range map[string]bool{
+		"S-1-5-18": true, "S-1-5-19": true, "S-1-5-20": true, "S-1-5-4": true,
+		"S-1-5-32-544": false, "S-1-5-90-0-1": false, "S-1-5-21-1-2-3-500": false,
+		"S-1-5-": false, "S-1-1-0": false, "": false,
+	} {
+		if got := ntAuthoritySID(sid); got != want {
+			t.Errorf("ntAuthoritySID(%q) = %v, want %v", sid, got, want)
 		}
 	}
 }

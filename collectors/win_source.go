@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -67,10 +68,49 @@ const (
 // errKeyNotFound reports a registry key that does not exist.
 var errKeyNotFound = errors.New("registry key not found")
 
+// processOwners tells which account a process runs as.
+type processOwners interface {
+	// Owner returns the user of the access token of process pid; false
+	// when the process cannot be opened (it exited, it is protected, or
+	// access is denied) or its account cannot be named.
+	Owner(pid uint32) (winAccount, bool)
+}
+
+// winAccount is a Windows account as LookupAccountSid names it.
+type winAccount struct {
+	Domain, Name string
+	SID          string // "" when unknown
+}
+
 // winHost is the Windows machine the collectors read.
 type winHost struct {
 	wmi wmiSource
 	reg registrySource
+	// owners is nil when process owners are unknown.
+	owners processOwners
+	// ctx carries the collector's deadline, which its optional lookups
+	// stay within; nil means no deadline.
+	ctx context.Context
+}
+
+// context returns the context of the collector run.
+func (h winHost) context() context.Context {
+	if h.ctx == nil {
+		return context.Background()
+	}
+	return h.ctx
+}
+
+// optionalBudget bounds the optional lookups of a collector (group members,
+// process owners) to three quarters of the time left before its deadline,
+// so that the section is still returned, without them, before the runner
+// gives up on the collector.
+func optionalBudget(ctx context.Context) (context.Context, context.CancelFunc) {
+	d, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, time.Now().Add(time.Until(d)*3/4))
 }
 
 // regValues reads the values of one key at once; a missing key yields
@@ -143,6 +183,154 @@ func queryWMI[T any](w wmiSource, class, where string) ([]T, error) {
 		return nil, fmt.Errorf("query %s: %w", class, err)
 	}
 	return out, nil
+}
+
+// queryWMIContext is queryWMI abandoned when ctx is done. A WMI call cannot
+// be cancelled: an abandoned one finishes in the background and its result
+// is dropped.
+func queryWMIContext[T any](ctx context.Context, w wmiSource, class, where string) ([]T, error) {
+	type result struct {
+		v   []T
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		v, err := queryWMI[T](w, class, where)
+		done <- result{v, err}
+	}()
+	select {
+	case r := <-done:
+		return r.v, r.err
+	case <-ctx.Done():
+		return nil, fmt.Errorf("query %s: %w", class, context.Cause(ctx))
+	}
+}
+
+// wmiObjectPath is a parsed WMI instance path.
+type wmiObjectPath struct {
+	Class string
+	Keys  map[string]string // by lower-case key name
+}
+
+// parseWMIObjectPath parses an instance path as WMI writes references:
+// `\\PC\root\cimv2:Win32_Group.Domain="PC",Name="Administrators"`. The
+// server and namespace are optional; key values are quoted with " or ',
+// with backslash escapes inside, or bare (numbers). A singleton path
+// (`Class=@`) has no keys.
+func parseWMIObjectPath(s string) (wmiObjectPath, bool) {
+	// The namespace ends at the last colon before the first quoted value.
+	head := s
+	if i := strings.IndexAny(s, `"'`); i >= 0 {
+		head = s[:i]
+	}
+	if i := strings.LastIndexByte(head, ':'); i >= 0 {
+		s = s[i+1:]
+	}
+	i := strings.IndexAny(s, ".=")
+	if i <= 0 {
+		return wmiObjectPath{}, false
+	}
+	p := wmiObjectPath{Class: s[:i], Keys: map[string]string{}}
+	if s[i] == '=' {
+		return p, s[i+1:] == "@"
+	}
+	rest := s[i+1:]
+	for {
+		name, after, ok := strings.Cut(rest, "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.ContainsAny(name, `"',`) {
+			return wmiObjectPath{}, false
+		}
+		var val string
+		if after != "" && (after[0] == '"' || after[0] == '\'') {
+			v, tail, ok := unquoteEscaped(after)
+			if !ok {
+				return wmiObjectPath{}, false
+			}
+			val, after = v, tail
+		} else {
+			j := strings.IndexByte(after, ',')
+			if j < 0 {
+				j = len(after)
+			}
+			val, after = after[:j], after[j:]
+		}
+		p.Keys[strings.ToLower(name)] = val
+		if after == "" {
+			return p, true
+		}
+		if after[0] != ',' || len(after) == 1 {
+			return wmiObjectPath{}, false
+		}
+		rest = after[1:]
+	}
+}
+
+// unquoteEscaped reads the string quoted by the first byte of s, ' or ",
+// where a backslash escapes the next byte, and returns it and what follows
+// the closing quote.
+func unquoteEscaped(s string) (string, string, bool) {
+	q := s[0]
+	var b strings.Builder
+	for i := 1; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' && i+1 < len(s):
+			i++
+			b.WriteByte(s[i])
+		case c == q:
+			return b.String(), s[i+1:], true
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return "", "", false
+}
+
+// sameInstance reports whether two object paths name the same instance,
+// as WMI compares references: class and key names regardless of case,
+// server and namespace ignored.
+func (p wmiObjectPath) sameInstance(o wmiObjectPath) bool {
+	if !strings.EqualFold(p.Class, o.Class) || len(p.Keys) != len(o.Keys) {
+		return false
+	}
+	for k, v := range p.Keys {
+		ov, ok := o.Keys[k]
+		if !ok || !strings.EqualFold(v, ov) {
+			return false
+		}
+	}
+	return true
+}
+
+// wmiInstancePath formats the relative path of an instance with string
+// keys, given as name, value pairs: Win32_Group.Domain='PC',Name='Users'.
+func wmiInstancePath(class string, keys ...string) string {
+	var b strings.Builder
+	b.WriteString(class)
+	for i := 0; i+1 < len(keys); i += 2 {
+		if i == 0 {
+			b.WriteByte('.')
+		} else {
+			b.WriteByte(',')
+		}
+		b.WriteString(keys[i] + "=" + quoteEscaped(keys[i+1], '\''))
+	}
+	return b.String()
+}
+
+// quoteEscaped quotes s with q, escaping q and backslashes with a
+// backslash, as both WQL string literals and object path keys do.
+func quoteEscaped(s string, q byte) string {
+	var b strings.Builder
+	b.WriteByte(q)
+	for i := range len(s) {
+		if s[i] == q || s[i] == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(s[i])
+	}
+	b.WriteByte(q)
+	return b.String()
 }
 
 // parseCIMDateTime parses a CIM_DATETIME ("20230915083012.500000+120": local

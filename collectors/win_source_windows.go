@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,6 +13,60 @@ import (
 
 // liveHost is this Windows machine.
 var liveHost = winHost{wmi: liveWMI{}, reg: liveRegistry{}}
+
+// liveHostFor is this machine for one collector run: ctx carries the run's
+// deadline, and process owners are named with a cache of the run's own, so
+// that a renamed account or a domain controller back online is seen on the
+// next run.
+func liveHostFor(ctx context.Context) winHost {
+	h := liveHost
+	h.ctx = ctx
+	h.owners = &liveOwners{names: map[string]ownerName{}}
+	return h
+}
+
+// liveOwners names the users of processes' access tokens.
+type liveOwners struct {
+	names map[string]ownerName // by SID
+}
+
+// ownerName is a cached LookupAccountSid answer.
+type ownerName struct {
+	acct winAccount
+	ok   bool
+}
+
+// Owner implements processOwners. PROCESS_QUERY_LIMITED_INFORMATION is the
+// least right that opens a token, and Windows grants it on protected
+// processes too. The Idle process (PID 0), which has no token, and the
+// processes the agent may not open (other users' when it runs neither as
+// SYSTEM nor elevated, some protected ones) have no owner.
+func (o *liveOwners) Owner(pid uint32) (winAccount, bool) {
+	p, err := windows.OpenProcess(windows.PROCESS_QUERY_LIMITED_INFORMATION, false, pid)
+	if err != nil {
+		return winAccount{}, false
+	}
+	defer windows.CloseHandle(p)
+	var tok windows.Token
+	if err := windows.OpenProcessToken(p, windows.TOKEN_QUERY, &tok); err != nil {
+		return winAccount{}, false
+	}
+	defer tok.Close()
+	tu, err := tok.GetTokenUser()
+	if err != nil {
+		return winAccount{}, false
+	}
+	sid := tu.User.Sid.String()
+	if n, ok := o.names[sid]; ok {
+		return n.acct, n.ok
+	}
+	// A domain SID is named by a domain controller, which may be slow or
+	// unreachable: each SID is looked up once per run, failures included.
+	name, domain, _, err := tu.User.Sid.LookupAccount("")
+	n := ownerName{acct: winAccount{Domain: domain, Name: name, SID: sid}, ok: err == nil}
+	o.names[sid] = n
+	return n.acct, n.ok
+}
 
 // liveWMI queries WMI through COM.
 type liveWMI struct{}
