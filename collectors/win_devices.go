@@ -101,11 +101,7 @@ func tableName(names []string, n uint32) string {
 // winMemoryMaker names a module maker. Windows passes the SPD's JEDEC
 // code through, often doubled ("80AD000080AD"), when it has no name.
 func winMemoryMaker(s string) string {
-	s = clean(s)
-	if len(s) == 12 && strings.Trim(strings.ToUpper(s), "0123456789ABCDEF") == "" {
-		s = s[:4]
-	}
-	return memoryManufacturer(s)
+	return memoryManufacturer(clean(s))
 }
 
 // winMemories builds the memories section.

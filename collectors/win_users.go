@@ -155,6 +155,9 @@ func winProcesses(h winHost) ([]Process, error) {
 	defer cancel()
 	out := make([]Process, 0, len(procs))
 	for _, p := range procs {
+		if p.ProcessId == 0 {
+			continue // the System Idle Process: idle time, not a program
+		}
 		pr := Process{
 			PID:           int(p.ProcessId),
 			Cmd:           firstNonEmpty(p.CommandLine, p.ExecutablePath, p.Name),

@@ -112,7 +112,8 @@ func TestWinProcessOwners(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[int]string{0: "", 4: "Système", 1188: "DWM-1@Window Manager", 2456: "SERVICE LOCAL", 3904: "", 6412: "jdupont"}
+	// The System Idle Process (pid 0) is left out, as the official agent does.
+	want := map[int]string{4: "Système", 1188: "DWM-1@Window Manager", 2456: "SERVICE LOCAL", 3904: "", 6412: "jdupont"}
 	if got := users(ps); !maps.Equal(got, want) {
 		t.Errorf("process users = %v, want %v", got, want)
 	}
