@@ -3,8 +3,10 @@ package server
 import (
 	"context"
 	"errors"
+	"maps"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -12,9 +14,57 @@ import (
 	"github.com/glpi-agentd/glpi-agentd/enroll/store"
 )
 
-// relayLease is how long a claimed outbox item stays reserved to one
-// worker; an item whose worker died is sent again after it.
-const relayLease = 5 * time.Minute
+// claims are the outbox items this process is posting. Their leases are
+// renewed until the posts end, so that a slow GLPI never lets another
+// replica take them, while the items of a process that died come free
+// within one RelayLease.
+type claims struct {
+	mu  sync.Mutex
+	ids map[int64]struct{}
+}
+
+func (c *claims) add(id int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ids[id] = struct{}{}
+}
+
+func (c *claims) remove(id int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.ids, id)
+}
+
+func (c *claims) list() []int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Collect(maps.Keys(c.ids))
+}
+
+// renewLeases extends the leases of held every third of RelayLease until
+// stop is closed.
+func (s *Server) renewLeases(held *claims, stop <-chan struct{}) {
+	every := s.cfg.RelayLease / 3
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-t.C:
+		}
+		ids := held.list()
+		if len(ids) == 0 {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), every)
+		err := s.st.ExtendOutbox(ctx, ids, s.now().Add(s.cfg.RelayLease))
+		cancel()
+		if err != nil {
+			s.log.Warn("extend outbox leases", "items", len(ids), "err", err)
+		}
+	}
+}
 
 // RunRelay sends queued inventories to GLPI until ctx is done, at most
 // RelayConcurrency at a time and one at a time per device. It returns at
@@ -37,6 +87,12 @@ func (s *Server) RunRelay(ctx context.Context) {
 		slots = make(chan struct{}, s.cfg.RelayConcurrency)
 		done  = make(chan struct{}, s.cfg.RelayConcurrency)
 	)
+	held := &claims{ids: map[int64]struct{}{}}
+	stopRenew, renewed := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(renewed)
+		s.renewLeases(held, stopRenew)
+	}()
 	inflight, cut := context.WithCancel(context.WithoutCancel(ctx))
 	defer cut()
 	defer func() {
@@ -46,19 +102,23 @@ func (s *Server) RunRelay(ctx context.Context) {
 		grace := time.AfterFunc(s.cfg.RelayStopGrace, cut)
 		defer grace.Stop()
 		wg.Wait()
+		close(stopRenew)
+		<-renewed
 	}()
 	poll := time.NewTicker(s.cfg.RelayPoll)
 	defer poll.Stop()
 	for {
 		if free := cap(slots) - len(slots); free > 0 {
-			items, err := s.st.ClaimOutbox(ctx, free, s.now(), relayLease)
+			items, err := s.st.ClaimOutbox(ctx, free, s.now(), s.cfg.RelayLease)
 			if err != nil && ctx.Err() == nil {
 				s.log.Error("claim outbox", "err", err)
 			}
 			for _, it := range items {
 				slots <- struct{}{}
+				held.add(it.ID)
 				wg.Go(func() {
 					defer func() {
+						held.remove(it.ID)
 						<-slots
 						select { // a wake-up: one pending is enough
 						case done <- struct{}{}:

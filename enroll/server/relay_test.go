@@ -1,6 +1,8 @@
 package server
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -100,4 +102,106 @@ func TestStopGraceCutsSlowRelay(t *testing.T) {
 	if !strings.Contains(e.logs.String(), "relay cut short by the stop") {
 		t.Errorf("no warning about the cut relay in the log:\n%s", e.logs.String())
 	}
+}
+
+// relayReplica starts a replica on dsn relaying to the GLPI at url with a
+// short lease, and returns it with a function that stops its relay.
+func relayReplica(t *testing.T, dsn, url string, lease, grace time.Duration) (replica, func()) {
+	t.Helper()
+	relay, err := glpi.New(glpi.Config{URL: url, Retries: -1, Timeout: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := startReplica(t, dsn, func(c *Config) {
+		c.Relay, c.RelayLease, c.RelayStopGrace, c.RelayPoll = relay, lease, grace, 20*time.Millisecond
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); r.srv.RunRelay(ctx) }()
+	stop := sync.OnceFunc(func() { cancel(); <-done })
+	t.Cleanup(stop)
+	return r, stop
+}
+
+// A post GLPI takes longer than the lease to answer stays with the replica
+// making it: the other replica does not post the inventory again.
+func TestSlowRelayKeepsItsLease(t *testing.T) {
+	dsn := postgresSchema(t)
+	g, url, arrived, release := heldGLPI(t)
+	const lease = time.Second
+	a, _ := relayReplica(t, dsn, url, lease, time.Minute)
+	relayReplica(t, dsn, url, lease, time.Minute)
+	dev := enrollOn(t, a)
+	within(t, arrived, 10*time.Second, "relay post")
+	select {
+	case <-arrived:
+		t.Fatal("the inventory was posted again while the first post was running")
+	case <-time.After(4 * lease):
+	}
+	release()
+	waitFor(t, func() bool { d, _ := a.srv.st.OutboxDepth(t.Context()); return d == 0 })
+	if n := len(g.Inventories()); n != 1 {
+		t.Errorf("GLPI imported %d inventories, want 1", n)
+	}
+	if d, err := a.srv.st.Device(t.Context(), dev.DeviceID); err != nil || d.RelayStatus != "ok" {
+		t.Errorf("relay status = %q, %v; want ok", d.RelayStatus, err)
+	}
+}
+
+// The items a dead replica was posting are posted by another one once its
+// lease runs out, not minutes later.
+func TestDeadReplicaItemsFreedAfterLease(t *testing.T) {
+	dsn := postgresSchema(t)
+	g := glpitest.New(t)
+	// The first post never gets an answer: its replica dies posting it.
+	first, ended := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		held := false
+		once.Do(func() { held = true; close(first) })
+		if held {
+			io.Copy(io.Discard, r.Body) // then a closed connection ends r.Context()
+			select {
+			case <-r.Context().Done():
+			case <-ended:
+			}
+			return
+		}
+		g.ServeHTTP(w, r)
+	}))
+	t.Cleanup(front.Close)
+	t.Cleanup(func() { close(ended) }) // before front.Close
+	const lease = time.Second
+	a, stopA := relayReplica(t, dsn, front.URL, lease, time.Millisecond)
+	enrollOn(t, a)
+	within(t, first, 10*time.Second, "first post")
+	stopA() // no grace: the post is cut, the claim stays, nobody renews it
+	claimedUntil := time.Now().Add(lease)
+
+	relayReplica(t, dsn, front.URL, lease, time.Minute)
+	got := g.WaitInventories(t, 1, 10*time.Second)
+	if late := time.Since(claimedUntil); late > 2*time.Second {
+		t.Errorf("posted %v after the dead replica's lease ran out, want within a poll", late)
+	}
+	if len(got) != 1 {
+		t.Errorf("GLPI imported %d inventories, want 1", len(got))
+	}
+}
+
+// enrollOn enrolls a device on r and sends one inventory through it.
+func enrollOn(t *testing.T, r replica) *enroll.EnrollResponse {
+	t.Helper()
+	k, _, err := CreateKey(t.Context(), r.srv.st, r.srv.cfg.Secret, KeyOptions{Tag: "t"}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := enroll.NewClient(enroll.ClientConfig{URL: r.url, Retries: -1})
+	dev, err := c.Enroll(t.Context(), k.String(), enrollReq("pc"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.SendInventory(t.Context(), dev.Credential.AccessToken, inventoryJSON("pc", 3)); err != nil {
+		t.Fatal(err)
+	}
+	return dev
 }

@@ -63,6 +63,11 @@ type Config struct {
 	// RelayPoll is how often the outbox is polled for work queued by other
 	// replicas or due for retry; zero means 2 s.
 	RelayPoll time.Duration
+	// RelayLease is how long a claimed outbox item stays reserved to the
+	// process posting it, renewed while the post lasts: the items of a
+	// process that died are posted by another replica (or by it, restarted)
+	// after at most this long. Zero means 60 s.
+	RelayLease time.Duration
 	// RelayStopGrace is how long a stopping server lets the relays in
 	// flight finish and record GLPI's answer, so that a restart does not
 	// post them again; zero means 60 s (under systemd's 90 s stop timeout).
@@ -120,6 +125,7 @@ func New(cfg Config) (*Server, error) {
 	def(&cfg.RelayMaxBackoff, 10*time.Minute)
 	def(&cfg.RelayPoll, 2*time.Second)
 	def(&cfg.RelayStopGrace, 60*time.Second)
+	def(&cfg.RelayLease, 60*time.Second)
 	def(&cfg.AccessTTL, time.Hour)
 	def(&cfg.RefreshGrace, 2*time.Minute)
 	def(&cfg.FailureEvery, 6*time.Second)

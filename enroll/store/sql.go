@@ -803,6 +803,23 @@ func (s *sqlStore) ResumeOutbox(ctx context.Context, now time.Time) (int64, erro
 	return n, err
 }
 
+func (s *sqlStore) ExtendOutbox(ctx context.Context, ids []int64, until time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := []any{ts(until)}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
+	// locked_until 0 is an item released meanwhile (retry): not claimed.
+	_, err := s.w.ExecContext(ctx, s.q(`UPDATE outbox SET locked_until = ? WHERE locked_until > 0 AND id IN (`+marks+`)`), args...)
+	if err != nil {
+		return fmt.Errorf("extend outbox leases: %w", err)
+	}
+	return nil
+}
+
 func (s *sqlStore) RecoverLeases(ctx context.Context) error {
 	if s.postgres {
 		return nil

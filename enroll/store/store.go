@@ -331,6 +331,9 @@ type Store interface {
 	// answered again, so the backlog drains at the relay's own pace rather
 	// than each item's backoff.
 	ResumeOutbox(ctx context.Context, now time.Time) (int64, error)
+	// ExtendOutbox moves the lease of the claimed items ids to until: a
+	// worker still posting them keeps them from other workers.
+	ExtendOutbox(ctx context.Context, ids []int64, until time.Time) error
 	// RecoverLeases releases the claims a killed process left on outbox
 	// items, when this process is the only one that can hold them (SQLite);
 	// with PostgreSQL, replicas' claims simply expire.

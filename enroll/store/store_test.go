@@ -359,10 +359,27 @@ func testOutbox(t *testing.T, s Store) {
 	if got := bodies(items); !slices.Equal(got, []byte{2}) {
 		t.Errorf("claim after first relayed = %v, want [2]", got)
 	}
-	// An expired lease (a crashed worker) makes the item claimable again.
-	items, _ = s.ClaimOutbox(ctx, 10, t0.Add(2*time.Minute), lease)
+	// A worker still posting extends its lease; once it stops (a crash),
+	// the item is claimable again when the lease expires.
+	if err := s.ExtendOutbox(ctx, []int64{items[0].ID}, t0.Add(3*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.ClaimOutbox(ctx, 10, t0.Add(2*time.Minute), lease); len(again) != 0 {
+		t.Errorf("claim within the extended lease = %v, want nothing", bodies(again))
+	}
+	items, _ = s.ClaimOutbox(ctx, 10, t0.Add(3*time.Minute+time.Second), lease)
 	if got := bodies(items); !slices.Equal(got, []byte{2}) {
 		t.Errorf("claim after lease expiry = %v, want [2]", got)
+	}
+	// A released item (retry) is not claimed back by a late extension.
+	if err := s.RetryOutbox(ctx, &items[0], t0.Add(4*time.Minute), "GLPI down", t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ExtendOutbox(ctx, []int64{items[0].ID}, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.ClaimOutbox(ctx, 10, t0.Add(4*time.Minute+time.Second), lease); len(again) != 1 {
+		t.Errorf("claim of a released item extended afterwards = %d items, want 1", len(again))
 	}
 }
 

@@ -43,7 +43,7 @@ var (
 	flagRelay       = flag.Int("relay-concurrency", 4, "glpi-enrolld --relay-concurrency")
 	flagOutage      = flag.Duration("outage", 10*time.Second, "how long GLPI answers 503 in glpidown mode")
 	flagDrain       = flag.Duration("drain-timeout", 3*time.Minute, "how long to wait for the outbox to drain after the agents")
-	flagStall       = flag.Duration("stall", 15*time.Second, "stop waiting for the outbox once it made no progress for this long (a crash leaves claimed items leased for 5 min)")
+	flagStall       = flag.Duration("stall", 15*time.Second, "stop waiting for the outbox once it made no progress for this long (a crash leaves claimed items leased for up to 1 min)")
 	flagCheckInWait = flag.Int("checkin-wait", 1, "seconds a check-in long poll may be held")
 	flagEnrolld     = flag.String("enrolld", "", "prebuilt glpi-enrolld binary (default: build ./cmd/glpi-enrolld)")
 	flagJSONOut     = flag.String("json-out", "", "write the figures of every mode to this JSON file")
