@@ -46,7 +46,10 @@ commands:
   audit [--since 1h]          show audit events
 
 Every command takes --data-dir DIR (SQLite) or --database URL (PostgreSQL,
-also read from GLPI_ENROLLD_DATABASE). Run "glpi-enrolld COMMAND -h" for flags.
+also read from GLPI_ENROLLD_DATABASE). Without them, admin commands use the
+installed service's: the database named in /etc/glpi-enrolld/glpi-enrolld.conf,
+else /var/lib/glpi-enrolld, as its owner when run by root.
+Run "glpi-enrolld COMMAND -h" for flags.
 `
 
 func main() {
