@@ -227,3 +227,16 @@ func post(b *testing.B, c *http.Client, url, bearer, ctype string, body []byte, 
 	}
 	return nil
 }
+
+// BenchmarkDecodeInventory decodes an inventory of 900 softwares as the
+// intake does: validation, sections split, hashed and counted.
+func BenchmarkDecodeInventory(b *testing.B) {
+	data := inventoryJSON("pc", 900)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeInventory(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

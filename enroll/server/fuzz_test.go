@@ -109,3 +109,39 @@ func requireStableJSON[T any](t *testing.T, req *T, decode func([]byte) (*T, err
 		t.Fatalf("re-encoded request = %s, want %s", second, first)
 	}
 }
+
+// FuzzJSONWalk checks the light walk of validated JSON against
+// encoding/json: the same members for an object, the same count for an
+// array.
+func FuzzJSONWalk(f *testing.F) {
+	f.Add([]byte(`{"a":1,"b":[1,{"c":"]}"}],"d\u00e9":"x\"y","a":2}`))
+	f.Add([]byte(` [ 1 , "a,b" , [2,3] , {"x":[]} , null , true , -1.5e3 ] `))
+	f.Add([]byte(`{"\ud800":1,"k\\":{}}`))
+	f.Add([]byte("{\"\xff\":1}"))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if !json.Valid(data) {
+			return
+		}
+		var want map[string]json.RawMessage
+		if json.Unmarshal(data, &want) == nil && want != nil {
+			got, err := splitObject(data)
+			if err != nil || len(got) != len(want) {
+				t.Fatalf("splitObject(%q) = %q, %v; want %q", data, got, err, want)
+			}
+			for k, v := range want {
+				if !bytes.Equal(got[k], v) {
+					t.Fatalf("splitObject(%q)[%q] = %q, want %q", data, k, got[k], v)
+				}
+			}
+		}
+		var items []json.RawMessage
+		want1 := 1
+		if json.Unmarshal(data, &items) == nil && items != nil {
+			want1 = len(items)
+		}
+		if got := countItems(data); got != want1 {
+			t.Fatalf("countItems(%q) = %d, want %d", data, got, want1)
+		}
+	})
+}

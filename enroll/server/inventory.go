@@ -78,8 +78,10 @@ func decodeInventory(data []byte) (*inventoryMsg, error) {
 			return nil, errors.New("decode inventory: partial must be a boolean")
 		}
 	}
-	var content map[string]json.RawMessage
-	if err := json.Unmarshal(root["content"], &content); err != nil || content == nil {
+	// The whole message is valid JSON: split content without checking it
+	// again.
+	content, err := splitObject(root["content"])
+	if err != nil {
 		return nil, errors.New("decode inventory: content must be an object")
 	}
 	var version string
@@ -95,18 +97,6 @@ func decodeInventory(data []byte) (*inventoryMsg, error) {
 		msg.sections[name] = store.Section{Hash: hex.EncodeToString(sum[:12]), Items: countItems(raw)}
 	}
 	return msg, nil
-}
-
-// countItems returns the length of a JSON array, or 1 for any other value.
-func countItems(raw json.RawMessage) int {
-	if raw = bytes.TrimSpace(raw); len(raw) == 0 || raw[0] != '[' {
-		return 1
-	}
-	var items []json.RawMessage
-	if json.Unmarshal(raw, &items) != nil {
-		return 1
-	}
-	return len(items)
 }
 
 // rewrite returns the message with the device's GLPI deviceid and the key's
