@@ -492,19 +492,11 @@ func regQuoted(s string) (string, string, error) {
 	if !strings.HasPrefix(s, `"`) {
 		return "", "", fmt.Errorf("expected a quoted string in %q", s)
 	}
-	var b strings.Builder
-	for i := 1; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '\\' && i+1 < len(s):
-			i++
-			b.WriteByte(s[i])
-		case c == '"':
-			return b.String(), s[i+1:], nil
-		default:
-			b.WriteByte(c)
-		}
+	v, rest, ok := unquoteEscaped(s)
+	if !ok {
+		return "", "", fmt.Errorf("unterminated string %q", s)
 	}
-	return "", "", fmt.Errorf("unterminated string %q", s)
+	return v, rest, nil
 }
 
 // utf16LE decodes little-endian UTF-16.
