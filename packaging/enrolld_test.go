@@ -55,12 +55,7 @@ func checkEnrolldPackages(t *testing.T, p packages, e embed) {
 	t.Run("deb", func(t *testing.T) {
 		need(t, "dpkg-deb")
 		deb := p.enrolldDeb
-		listing := map[string][2]string{}
-		for line := range strings.Lines(run(t, "dpkg-deb", "-c", deb)) {
-			f := strings.Fields(line)
-			listing[cleanPath(f[len(f)-1])] = [2]string{f[0], f[1]}
-		}
-		checkListing(t, listing, enrolldFiles)
+		checkListing(t, debListing(t, deb), enrolldFiles)
 		if got := strings.Fields(run(t, "dpkg-deb", "--info", deb, "conffiles")); !slices.Equal(got, []string{enrolldConf}) {
 			t.Errorf("conffiles = %q, want %s", got, enrolldConf)
 		}
@@ -77,12 +72,7 @@ func checkEnrolldPackages(t *testing.T, p packages, e embed) {
 	t.Run("rpm", func(t *testing.T) {
 		need(t, "rpm", "rpm2cpio")
 		rpm := p.enrolldRPM
-		listing := map[string][2]string{}
-		for line := range strings.Lines(run(t, "rpm", "-qlpv", rpm)) {
-			f := strings.Fields(line)
-			listing[f[len(f)-1]] = [2]string{f[0], f[2] + "/" + f[3]}
-		}
-		checkListing(t, listing, enrolldFiles)
+		checkListing(t, rpmListing(t, rpm), enrolldFiles)
 		if got := strings.Fields(run(t, "rpm", "-qp", "--configfiles", rpm)); !slices.Equal(got, []string{enrolldConf}) {
 			t.Errorf("config files = %q, want %s", got, enrolldConf)
 		}

@@ -99,6 +99,28 @@ func buildPackages(t *testing.T, dir, version string, e embed, formats string) p
 	}
 }
 
+// debListing lists a deb's files: path → mode and owner/group.
+func debListing(t *testing.T, deb string) map[string][2]string {
+	t.Helper()
+	listing := map[string][2]string{}
+	for line := range strings.Lines(run(t, "dpkg-deb", "-c", deb)) {
+		f := strings.Fields(line)
+		listing[cleanPath(f[len(f)-1])] = [2]string{f[0], f[1]}
+	}
+	return listing
+}
+
+// rpmListing lists an rpm's files: path → mode and owner/group.
+func rpmListing(t *testing.T, rpm string) map[string][2]string {
+	t.Helper()
+	listing := map[string][2]string{}
+	for line := range strings.Lines(run(t, "rpm", "-qlpv", rpm)) {
+		f := strings.Fields(line)
+		listing[f[len(f)-1]] = [2]string{f[0], f[2] + "/" + f[3]}
+	}
+	return listing
+}
+
 // rpmPayload reads the files of an rpm.
 func rpmPayload(t *testing.T, rpm string) map[string]file {
 	t.Helper()

@@ -113,12 +113,7 @@ func TestPackages(t *testing.T) {
 		t.Run(v.name+"/deb", func(t *testing.T) {
 			need(t, "dpkg-deb")
 			deb := v.pkgs.deb
-			listing := map[string][2]string{}
-			for line := range strings.Lines(run(t, "dpkg-deb", "-c", deb)) {
-				f := strings.Fields(line)
-				listing[cleanPath(f[len(f)-1])] = [2]string{f[0], f[1]}
-			}
-			checkListing(t, listing, linuxFiles(embedded))
+			checkListing(t, debListing(t, deb), linuxFiles(embedded))
 			if got := strings.TrimSpace(run(t, "dpkg-deb", "-f", deb, "Recommends")); got != "pci.ids, usb.ids" {
 				t.Errorf("Recommends = %q, want %q", got, "pci.ids, usb.ids")
 			}
@@ -146,12 +141,7 @@ func TestPackages(t *testing.T) {
 		t.Run(v.name+"/rpm", func(t *testing.T) {
 			need(t, "rpm", "rpm2cpio")
 			rpm := v.pkgs.rpm
-			listing := map[string][2]string{}
-			for line := range strings.Lines(run(t, "rpm", "-qlpv", rpm)) {
-				f := strings.Fields(line)
-				listing[f[len(f)-1]] = [2]string{f[0], f[2] + "/" + f[3]}
-			}
-			checkListing(t, listing, linuxFiles(embedded))
+			checkListing(t, rpmListing(t, rpm), linuxFiles(embedded))
 			if got := strings.Fields(run(t, "rpm", "-qp", "--configfiles", rpm)); !slices.Equal(got, conffiles(embedded)) {
 				t.Errorf("config files = %q, want %q", got, conffiles(embedded))
 			}
