@@ -85,7 +85,7 @@ func (s *Server) RunRelay(ctx context.Context) {
 	var (
 		wg    sync.WaitGroup
 		slots = make(chan struct{}, s.cfg.RelayConcurrency)
-		done  = make(chan struct{}, s.cfg.RelayConcurrency)
+		done  = make(chan struct{}, 1) // a relay ended: look for work
 	)
 	held := &claims{ids: map[int64]struct{}{}}
 	stopRenew, renewed := make(chan struct{}), make(chan struct{})
