@@ -99,7 +99,7 @@ func (sf *storeFlags) useService(flags *flag.FlagSet) error {
 	return nil
 }
 
-func run(ctx context.Context, args []string, out io.Writer) error {
+func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	if len(args) == 0 {
 		fmt.Fprint(os.Stderr, usage)
 		return flag.ErrHelp
@@ -179,7 +179,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 			return err
 		}
 		defer func() {
-			if keyOut != nil { // not handed to KeyCreate
+			if err != nil { // the command failed: no key in the file
 				keyOut.Close()
 				os.Remove(output)
 			}
@@ -205,15 +205,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		if opts.ClonePolicy, err = store.ParseClonePolicy(policy); err != nil {
 			return fmt.Errorf("key create: --clone-policy: %w", err)
 		}
-		f := keyOut
-		keyOut = nil
-		if err := a.KeyCreate(ctx, opts, f); err != nil {
-			if f != nil {
-				os.Remove(output)
-			}
-			return err
-		}
-		return nil
+		err = a.KeyCreate(ctx, opts, keyOut)
+		return err
 	case "key list":
 		return a.KeyList(ctx)
 	case "key revoke":
