@@ -50,6 +50,9 @@ type Agent struct {
 	credMu   sync.Mutex    // serialises credential renewals
 	reports  actionReports // outcomes of the service's actions, for the next check-in
 	enrolled chan struct{} // signalled at each enrollment
+
+	// runCollectors is collectors.Run; tests make collectors fail with it.
+	runCollectors func(context.Context, *collectors.Env, []collectors.Info, time.Duration, func(collectors.Result)) (map[string]any, []collectors.Result)
 }
 
 // New returns an agent for cfg reading the host through env.
@@ -64,7 +67,7 @@ func New(cfg *config.Config, env *collectors.Env, log *slog.Logger) (*Agent, err
 	if err != nil {
 		return nil, err
 	}
-	a := &Agent{cfg: cfg, env: env, state: st, log: log, trigger: make(chan Request, 1)}
+	a := &Agent{cfg: cfg, env: env, state: st, log: log, trigger: make(chan Request, 1), runCollectors: collectors.Run}
 	a.reports.ready = make(chan struct{}, 1)
 	a.enrolled = make(chan struct{}, 1)
 	return a, nil
@@ -116,6 +119,9 @@ type Report struct {
 	Written string `json:"written,omitempty"`
 	// Elapsed is the time the run took.
 	Elapsed time.Duration `json:"elapsed_ns"`
+	// Carried lists the sections whose collector failed, sent as the last
+	// good run collected them.
+	Carried []Carried `json:"carried_over,omitempty"`
 	// FromSpool, when set, is when the inventory sent was collected: an
 	// earlier run kept it while the server was unreachable.
 	FromSpool time.Time `json:"from_spool,omitzero"`
@@ -153,12 +159,25 @@ func (a *Agent) Identity() (*state.Identity, error) {
 	return a.state.Identity(a.Hostname(), a.env.Time())
 }
 
-// Collect gathers the inventory: every enabled category, or only those
-// named, less those the server asked not to collect.
-func (a *Agent) Collect(ctx context.Context, categories, serverNoCategory []string, progress func(Event)) (*glpi.Inventory, []collectors.Result, error) {
+// collection is what one collector run gathered.
+type collection struct {
+	inv     *glpi.Inventory
+	results []collectors.Result
+	// carried are the failed sections sent from the last good run; lost
+	// the failed ones with nothing to send, which make the inventory
+	// partial (carry.go).
+	carried []Carried
+	lost    []string
+}
+
+// collect gathers the inventory: every enabled category, or only those
+// named, less those the server asked not to collect. A failed section is
+// carried over from the last good run; a failed core section fails the
+// run with a *CoreFailedError, and its results are still returned.
+func (a *Agent) collect(ctx context.Context, categories, serverNoCategory []string, progress func(Event)) (*collection, error) {
 	id, err := a.Identity()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	disable := slices.Concat(a.cfg.NoCategory, serverNoCategory)
 	var infos []collectors.Info
@@ -174,7 +193,7 @@ func (a *Agent) Collect(ctx context.Context, categories, serverNoCategory []stri
 		infos, err = collectors.Select(a.cfg.EnableCategory, disable)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	start := time.Now()
 	report := func(r collectors.Result) {
@@ -187,7 +206,11 @@ func (a *Agent) Collect(ctx context.Context, categories, serverNoCategory []stri
 			progress(Event{Collector: &r})
 		}
 	}
-	content, results := collectors.Run(ctx, a.env, infos, config.Seconds(a.cfg.BackendCollectTimeout), report)
+	content, results := a.runCollectors(ctx, a.env, infos, config.Seconds(a.cfg.BackendCollectTimeout), report)
+	if err := coreFailure(results); err != nil {
+		return &collection{results: results}, err
+	}
+	carried, lost := a.carryOver(content, results, time.Now())
 	// GLPI refuses a computer without a name: whatever the collectors
 	// could read, the inventory carries the host's.
 	if hw, ok := content["hardware"].(*collectors.Hardware); ok && hw.Name == "" {
@@ -209,23 +232,24 @@ func (a *Agent) Collect(ctx context.Context, categories, serverNoCategory []stri
 		Tag:      a.cfg.Tag,
 		Content:  content,
 	}
-	return inv, results, nil
+	return &collection{inv: inv, results: results, carried: carried, lost: lost}, nil
 }
 
 // RunLocal collects a full inventory and writes it to path: a file, a
 // directory (where it writes <deviceid>.json), or "-" for w.
 func (a *Agent) RunLocal(ctx context.Context, path string, req Request) (*Report, error) {
 	start := time.Now()
-	inv, results, err := a.Collect(ctx, req.Categories, nil, req.Progress)
+	c, err := a.collect(ctx, req.Categories, nil, req.Progress)
 	if err != nil {
-		return nil, err
+		return failedReport(c), err
 	}
+	inv := c.inv
 	b, err := json.MarshalIndent(inv, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode inventory: %w", err)
 	}
 	b = append(b, '\n')
-	rep := &Report{Inventory: inv, Results: results, Sections: len(inv.Content), Partial: len(req.Categories) > 0}
+	rep := &Report{Inventory: inv, Results: c.results, Sections: len(inv.Content), Partial: len(req.Categories) > 0, Carried: c.carried}
 	switch fi, statErr := os.Stat(path); {
 	case path == "-":
 		if _, err := os.Stdout.Write(b); err != nil {
@@ -297,7 +321,7 @@ func (a *Agent) RunDirect(ctx context.Context, req Request) (*Report, error) {
 
 	p, err := a.prepare(ctx, req, run, a.cfg.Server, config.SplitList(task.NoCategory))
 	if err != nil {
-		return nil, err
+		return p.report(), err
 	}
 	p.rep.Answer, p.rep.Delay = rep.Answer, rep.Delay
 	rep, inv := p.rep, p.inv
@@ -347,18 +371,36 @@ func (a *Agent) prepare(ctx context.Context, req Request, run *state.Run, target
 			return &prepared{inv: s.Inventory, rep: rep, cur: s.Digests, progress: progress, key: s.Key}, nil
 		}
 	}
-	inv, results, err := a.Collect(ctx, req.Categories, serverNoCategory, req.Progress)
+	c, err := a.collect(ctx, req.Categories, serverNoCategory, req.Progress)
 	if err != nil {
-		return nil, err
+		return &prepared{rep: failedReport(c)}, err
 	}
+	inv := c.inv
 	cur := digests(inv.Content)
 	send, partial := inv.Content, len(req.Categories) > 0
 	if !partial {
-		send, partial = plan(inv.Content, cur, run.Sections, run.SincePartial, a.cfg.FullInventoryPostpone, req.Full || run.Target != target)
+		send, partial = plan(inv.Content, cur, run.Sections, run.SincePartial, a.cfg.FullInventoryPostpone, req.Full || run.Target != target, c.lost)
 	}
 	inv.Content, inv.Partial = send, partial
-	rep := &Report{Inventory: inv, Results: results, Partial: partial, Sections: len(send), Changed: changed(cur, run.Sections)}
+	rep := &Report{Inventory: inv, Results: c.results, Partial: partial, Sections: len(send), Changed: changed(cur, run.Sections), Carried: c.carried}
 	return &prepared{inv: inv, rep: rep, cur: cur, progress: progress, key: enroll.NewToken("")}, nil
+}
+
+// report is the run's report so far; nil when there is none.
+func (p *prepared) report() *Report {
+	if p == nil {
+		return nil
+	}
+	return p.rep
+}
+
+// failedReport is the report of a run whose collection failed: what each
+// collector did, for the summary and the run state.
+func failedReport(c *collection) *Report {
+	if c == nil {
+		return nil
+	}
+	return &Report{Results: c.results}
 }
 
 // remember stores what the target now has, once it has accepted it. A run

@@ -37,8 +37,10 @@ func (a *Agent) record(rep *Report, err error) {
 	}
 	st.LastRun = time.Now()
 	st.LastResult, st.LastAnswer = "ok", ""
+	st.Failed, st.Carried = nil, nil
 	if rep != nil {
 		st.LastAnswer = rep.Answer
+		st.Failed, st.Carried = failedNames(rep.Results), carriedSections(rep.Carried)
 	}
 	if err != nil {
 		st.LastResult = err.Error()

@@ -316,7 +316,7 @@ func (a *Agent) RunEnrolled(ctx context.Context, req Request) (rep *Report, err 
 	}
 	p, err := a.prepare(ctx, req, run, e.Server, nil)
 	if err != nil {
-		return nil, err
+		return p.report(), err
 	}
 	p.inv.DeviceID = e.GLPIDeviceID
 	p.inv.Tag = "" // the service sets the key's tag

@@ -80,6 +80,8 @@ func TestPrepareImageAndFirstBoot(t *testing.T) {
 	installID(a.state)
 	os.WriteFile(filepath.Join(st, enrollmentFile), []byte(`{"device_id":"d1"}`), 0o600)
 	os.WriteFile(filepath.Join(st, replaceFile), []byte(`{"device_id":"d1"}`), 0o600)
+	// The golden machine's own sections must not stand in for a clone's.
+	os.WriteFile(filepath.Join(st, sectionsFile), []byte(`{"sections":{"networks":[]}}`), 0o600)
 
 	advice, err := a.PrepareImage()
 	if err != nil {
@@ -88,7 +90,7 @@ func TestPrepareImageAndFirstBoot(t *testing.T) {
 	if len(advice) == 0 {
 		t.Error("PrepareImage gave no advice")
 	}
-	for _, f := range []string{enrollmentFile, replaceFile, "identity.json", "install_id"} {
+	for _, f := range []string{enrollmentFile, replaceFile, "identity.json", "install_id", sectionsFile} {
 		if _, err := os.Stat(filepath.Join(st, f)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("after prepare-image %s still exists", f)
 		}

@@ -36,14 +36,18 @@ func digests(content map[string]any) map[string]string {
 // sections that changed since prev plus those GLPI needs to match the
 // computer (a partial one). A full inventory is sent when asked, when there
 // is nothing to compare with, every postpone+1 runs, and whenever a section
-// has vanished, since only a full inventory makes GLPI forget it.
-func plan(content map[string]any, cur, prev map[string]string, sincePartial, postpone int, full bool) (send map[string]any, partial bool) {
-	if full || len(prev) == 0 || postpone <= 0 || sincePartial >= postpone {
-		return content, false
-	}
-	for k := range prev {
-		if _, ok := cur[k]; !ok {
+// has vanished, since only a full inventory makes GLPI forget it. Never when
+// a section failed with no earlier value to send (lost): a full inventory
+// without it would make GLPI delete what it has.
+func plan(content map[string]any, cur, prev map[string]string, sincePartial, postpone int, full bool, lost []string) (send map[string]any, partial bool) {
+	if len(lost) == 0 {
+		if full || len(prev) == 0 || postpone <= 0 || sincePartial >= postpone {
 			return content, false
+		}
+		for k := range prev {
+			if _, ok := cur[k]; !ok {
+				return content, false
+			}
 		}
 	}
 	send = make(map[string]any, len(content))

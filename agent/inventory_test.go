@@ -28,20 +28,27 @@ func TestPlan(t *testing.T) {
 		prev         map[string]string
 		since, post  int
 		full         bool
+		lost         []string
 		wantPartial  bool
 		wantSections []string
 	}{
-		{"first run is full", nil, 0, 14, false, false, nil},
-		{"asked for full", cur, 0, 14, true, false, nil},
-		{"postpone 0 means always full", cur, 0, 0, false, false, nil},
-		{"every postpone+1 runs full", cur, 14, 14, false, false, nil},
-		{"vanished section forces full", extra, 0, 14, false, false, nil},
-		{"nothing changed", cur, 0, 14, false, true, []string{"bios", "hardware", "operatingsystem", "versionclient"}},
-		{"software changed", changedSoft, 3, 14, false, true, []string{"bios", "hardware", "operatingsystem", "softwares", "versionclient"}},
+		{"first run is full", nil, 0, 14, false, nil, false, nil},
+		{"asked for full", cur, 0, 14, true, nil, false, nil},
+		{"postpone 0 means always full", cur, 0, 0, false, nil, false, nil},
+		{"every postpone+1 runs full", cur, 14, 14, false, nil, false, nil},
+		{"vanished section forces full", extra, 0, 14, false, nil, false, nil},
+		{"nothing changed", cur, 0, 14, false, nil, true, []string{"bios", "hardware", "operatingsystem", "versionclient"}},
+		{"software changed", changedSoft, 3, 14, false, nil, true, []string{"bios", "hardware", "operatingsystem", "softwares", "versionclient"}},
+		// A failed section with nothing to carry over: a full inventory
+		// would make GLPI delete it, whatever else asks for one.
+		{"lost section on first run", nil, 0, 14, false, []string{"networks"}, true, []string{"bios", "cpus", "hardware", "operatingsystem", "softwares", "versionclient"}},
+		{"lost section when full asked", cur, 0, 14, true, []string{"networks"}, true, []string{"bios", "hardware", "operatingsystem", "versionclient"}},
+		{"lost section when full due", cur, 14, 14, false, []string{"networks"}, true, []string{"bios", "hardware", "operatingsystem", "versionclient"}},
+		{"lost section, another vanished", extra, 0, 0, false, []string{"networks"}, true, []string{"bios", "hardware", "operatingsystem", "versionclient"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			send, partial := plan(content, cur, tt.prev, tt.since, tt.post, tt.full)
+			send, partial := plan(content, cur, tt.prev, tt.since, tt.post, tt.full, tt.lost)
 			if partial != tt.wantPartial {
 				t.Fatalf("plan partial = %v, want %v", partial, tt.wantPartial)
 			}

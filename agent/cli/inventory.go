@@ -64,14 +64,17 @@ func cmdInventory(g *globals, args []string) error {
 		req.Progress = progressPrinter(g.stderr)
 	}
 	rep, err := a.RunOnce(ctx, req)
-	if err != nil {
-		return err
+	if rep != nil {
+		// A failed run still says what each collector did.
+		if *asJSON {
+			if jerr := printJSONSummary(out, rep, err); jerr != nil {
+				return jerr
+			}
+		} else {
+			printSummary(out, rep)
+		}
 	}
-	if *asJSON {
-		return printJSONSummary(out, rep)
-	}
-	printSummary(out, rep)
-	return nil
+	return err
 }
 
 // progressPrinter shows each step as it happens.
@@ -121,6 +124,9 @@ func printSummary(w io.Writer, rep *agent.Report) {
 					note = "FAILED: " + note
 				}
 			}
+			if c, ok := carriedOf(rep, r.Key); ok {
+				note += "; sent as collected at " + c.CollectedAt.Local().Format("2006-01-02 15:04:05")
+			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", r.Name, r.Key, items, fmtDuration(r.Duration), note)
 		}
 		tw.Flush()
@@ -139,6 +145,16 @@ func printSummary(w io.Writer, rep *agent.Report) {
 	}
 }
 
+// carriedOf returns how section was carried over in rep, if it was.
+func carriedOf(rep *agent.Report, section string) (agent.Carried, bool) {
+	for _, c := range rep.Carried {
+		if c.Section == section {
+			return c, true
+		}
+	}
+	return agent.Carried{}, false
+}
+
 func kindOf(partial bool) string {
 	if partial {
 		return "partial"
@@ -149,6 +165,7 @@ func kindOf(partial bool) string {
 // summary is the --json form of a run.
 type summary struct {
 	DeviceID   string          `json:"deviceid,omitempty"`
+	Error      string          `json:"error,omitempty"`
 	Kind       string          `json:"kind"`
 	Sections   int             `json:"sections"`
 	ElapsedMS  float64         `json:"elapsed_ms"`
@@ -166,11 +183,17 @@ type collectorJSON struct {
 	TimeMS float64 `json:"time_ms"`
 	Error  string  `json:"error,omitempty"`
 	NoData bool    `json:"no_data,omitempty"`
+	// CarriedFrom is when the section sent in place of a failed one was
+	// collected.
+	CarriedFrom *time.Time `json:"carried_over_from,omitempty"`
 }
 
-func printJSONSummary(w io.Writer, rep *agent.Report) error {
+func printJSONSummary(w io.Writer, rep *agent.Report, runErr error) error {
 	s := summary{Kind: kindOf(rep.Partial), Sections: rep.Sections, ElapsedMS: ms(rep.Elapsed),
 		Changed: rep.Changed, Written: rep.Written, Answer: rep.Answer, DelayS: rep.Delay.Seconds()}
+	if runErr != nil {
+		s.Error = runErr.Error()
+	}
 	if rep.Inventory != nil {
 		s.DeviceID = rep.Inventory.DeviceID
 	}
@@ -178,6 +201,9 @@ func printJSONSummary(w io.Writer, rep *agent.Report) error {
 		c := collectorJSON{Name: r.Name, Key: r.Key, Items: r.Items, TimeMS: ms(r.Duration)}
 		if r.Err != nil {
 			c.Error, c.NoData = r.Err.Error(), errors.Is(r.Err, collectors.ErrNoData)
+		}
+		if cc, ok := carriedOf(rep, r.Key); ok {
+			c.CarriedFrom = &cc.CollectedAt
 		}
 		s.Collectors = append(s.Collectors, c)
 	}

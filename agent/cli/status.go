@@ -3,6 +3,9 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -48,6 +51,12 @@ func cmdStatus(g *globals, args []string) error {
 		"next_run":    run.NextRun,
 		"version":     agent.Version,
 	}
+	if len(run.Failed) > 0 {
+		st["failed_collectors"] = run.Failed
+	}
+	if len(run.Carried) > 0 {
+		st["carried_over"] = run.Carried
+	}
 	e, err := a.Enrollment()
 	if err != nil {
 		return err
@@ -78,6 +87,12 @@ func cmdStatus(g *globals, args []string) error {
 	row("Last result", orNone(run.LastResult))
 	if run.LastAnswer != "" {
 		row("Server said", run.LastAnswer)
+	}
+	for _, name := range slices.Sorted(maps.Keys(run.Failed)) {
+		row("Collector failed", name+": "+run.Failed[name])
+	}
+	if len(run.Carried) > 0 {
+		row("Carried over", strings.Join(run.Carried, ", ")+" (sent as the last good run collected them)")
 	}
 	row("Next run", when(run.NextRun))
 	switch {

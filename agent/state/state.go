@@ -165,6 +165,10 @@ type Run struct {
 	SincePartial int               `json:"since_partial,omitempty"`
 	// LastKind is "full" or "partial".
 	LastKind string `json:"last_kind,omitempty"`
+	// Failed names the collectors that failed in the last run, with their
+	// errors; Carried the sections then sent from an earlier run.
+	Failed  map[string]string `json:"failed_collectors,omitempty"`
+	Carried []string          `json:"carried_over,omitempty"`
 }
 
 const runFile = "run.json"

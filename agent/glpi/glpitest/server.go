@@ -96,6 +96,7 @@ type Server struct {
 	inventories   []Received
 	contacts      []Received
 	agents        map[string]Agent
+	computers     map[string]map[string]json.RawMessage // by deviceid, then section
 }
 
 type token struct {
@@ -158,6 +159,7 @@ func New(t testing.TB, opts ...Option) *Server {
 		changed:    make(chan struct{}),
 		tokens:     map[string]token{},
 		agents:     map[string]Agent{},
+		computers:  map[string]map[string]json.RawMessage{},
 	}
 	for _, o := range opts {
 		o(s)
@@ -348,11 +350,42 @@ func (s *Server) inventory(w http.ResponseWriter, ct string, h http.Header, msg 
 		writeError(w, ct, h, http.StatusInternalServerError, MsgDoesNotValidate+strings.Join(strings.Fields(err.Error()), " "))
 		return
 	}
+	var inv struct {
+		Content map[string]json.RawMessage `json:"content"`
+	}
+	_ = json.Unmarshal(rec.JSON, &inv) // validated above
 	s.record(rec, func(a *Agent) {
 		a.Inventories++
 		a.Tag = rec.Tag
+		s.importComputer(rec.DeviceID, inv.Content, rec.Partial)
 	}, &s.inventories)
 	s.writeOK(w, ct, h, map[string]any{"status": glpi.StatusOK, "expiration": s.expiration})
+}
+
+// importComputer updates the computer's record as GLPI's import does: a
+// full inventory replaces every section, so that a section it lacks is
+// deleted (GLPI forgets the network ports, the software…); a partial one
+// replaces only the sections it carries. Called with s.mu held.
+func (s *Server) importComputer(deviceID string, content map[string]json.RawMessage, partial bool) {
+	c := s.computers[deviceID]
+	if c == nil || !partial {
+		c = map[string]json.RawMessage{}
+	}
+	for k, v := range content {
+		if k == "versionclient" || k == "versionprovider" {
+			continue // the agent's, not the computer's
+		}
+		c[k] = v
+	}
+	s.computers[deviceID] = c
+}
+
+// Computer returns what GLPI holds of the computer that deviceid
+// inventories, section by section; nil when it has none.
+func (s *Server) Computer(deviceID string) map[string]json.RawMessage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.computers[deviceID])
 }
 
 // record stores rec and updates its agent's row.

@@ -1,0 +1,159 @@
+package agent
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/agent/state"
+	"github.com/glpi-agentd/glpi-agentd/collectors"
+)
+
+// A collector that fails is not a collector with no data. GLPI reads a
+// section missing from a full inventory as "this computer has none of
+// these" and deletes what it had (network ports, software, disks), so a
+// failed section must never go missing:
+//
+//   - a failed section is carried over from the last run whose collector
+//     succeeded (sections.json in the state directory);
+//   - a failed section with nothing to carry over (the first run on this
+//     host, or after an upgrade) makes the inventory partial, which GLPI
+//     applies section by section and which keeps everything else;
+//   - an inventory whose hardware, bios or operating system failed is not
+//     sent at all: GLPI matches the computer on those, and a computer
+//     without them would be created anew or merged with another.
+//
+// A collector that has no data (ErrNoData: no battery, no DMI tables) is
+// not failed: its section is absent and GLPI forgets it, as it should.
+
+// sectionsFile keeps the last good value of each section.
+const sectionsFile = "sections.json"
+
+// coreSections are the sections without which nothing is sent: GLPI's
+// import rules find the computer with them.
+var coreSections = alwaysSent
+
+// lastGood is the content of sectionsFile.
+type lastGood struct {
+	// Sections holds each section as the last successful collector run
+	// produced it.
+	Sections map[string]json.RawMessage `json:"sections"`
+	// At is when each section was collected.
+	At map[string]time.Time `json:"collected_at"`
+}
+
+// Carried is a section sent from the last good run because its collector
+// failed in this one.
+type Carried struct {
+	Collector   string    `json:"collector"`
+	Section     string    `json:"section"`
+	CollectedAt time.Time `json:"collected_at"`
+	Err         string    `json:"error"`
+}
+
+// CoreFailedError reports an inventory not sent because a collector GLPI
+// needs to identify the computer failed.
+type CoreFailedError struct {
+	Failed []collectors.Result
+}
+
+func (e *CoreFailedError) Error() string {
+	parts := make([]string, len(e.Failed))
+	for i, r := range e.Failed {
+		parts[i] = fmt.Sprintf("%s: %v", r.Name, r.Err)
+	}
+	return "inventory not sent, GLPI keeps what it has: collector failed (" + strings.Join(parts, "; ") + ")"
+}
+
+// coreFailure returns a CoreFailedError when a core section's collector
+// failed.
+func coreFailure(results []collectors.Result) error {
+	var failed []collectors.Result
+	for _, r := range results {
+		if r.Failed() && slices.Contains(coreSections, r.Key) {
+			failed = append(failed, r)
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return &CoreFailedError{Failed: failed}
+}
+
+// carryOver completes content with the last good value of each section
+// whose collector failed, and records the sections collected now as the
+// new last good ones. It returns the sections carried over, and the failed
+// ones it had nothing for (lost), which the inventory must not claim the
+// host lacks.
+func (a *Agent) carryOver(content map[string]any, results []collectors.Result, now time.Time) (carried []Carried, lost []string) {
+	path := a.state.File(sectionsFile)
+	var lg lastGood
+	if err := state.ReadJSON(path, &lg); err != nil && !errors.Is(err, os.ErrNotExist) {
+		a.log.Warn("last good sections unreadable: failed sections cannot be carried over", "err", err)
+	}
+	if lg.Sections == nil {
+		lg.Sections, lg.At = map[string]json.RawMessage{}, map[string]time.Time{}
+	}
+	dirty := false // a section changed or was collected anew
+	for _, r := range results {
+		switch {
+		case r.Failed():
+			raw, ok := lg.Sections[r.Key]
+			if !ok {
+				lost = append(lost, r.Key)
+				a.log.Warn("failed section has no earlier value: sending a partial inventory so that GLPI keeps its own", "collector", r.Name, "section", r.Key)
+				continue
+			}
+			content[r.Key] = raw
+			carried = append(carried, Carried{Collector: r.Name, Section: r.Key, CollectedAt: lg.At[r.Key], Err: r.Err.Error()})
+			a.log.Warn("failed section carried over from the last good run", "collector", r.Name, "section", r.Key, "collected_at", lg.At[r.Key].Format(time.RFC3339))
+		case r.Err != nil:
+			// Nothing to report on this host any more: forget it.
+			if _, ok := lg.Sections[r.Key]; ok {
+				delete(lg.Sections, r.Key)
+				delete(lg.At, r.Key)
+				dirty = true
+			}
+		default:
+			b, err := json.Marshal(content[r.Key])
+			if err != nil {
+				continue
+			}
+			if old, ok := lg.Sections[r.Key]; !ok || string(old) != string(b) {
+				lg.Sections[r.Key] = b
+			}
+			lg.At[r.Key], dirty = now.UTC(), true
+		}
+	}
+	if dirty {
+		if err := state.WriteJSON(path, &lg); err != nil {
+			a.log.Warn("last good sections not saved", "err", err)
+		}
+	}
+	return carried, lost
+}
+
+// failedNames lists the failed collectors of results with their errors,
+// for the run state.
+func failedNames(results []collectors.Result) map[string]string {
+	var out map[string]string
+	for _, r := range results {
+		if r.Failed() {
+			out = mapSet(out, r.Name, r.Err.Error())
+		}
+	}
+	return out
+}
+
+// carriedSections lists the sections of c.
+func carriedSections(c []Carried) []string {
+	out := make([]string, len(c))
+	for i, x := range c {
+		out[i] = x.Section
+	}
+	return slices.Sorted(slices.Values(out))
+}
