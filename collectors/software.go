@@ -19,6 +19,9 @@ type Software struct {
 	Folder          string `json:"folder,omitempty"`
 	HelpLink        string `json:"helplink,omitempty"`
 	ReleaseType     string `json:"release_type,omitempty"`
+	NoRemove        bool   `json:"no_remove,omitempty"`
+	VersionMajor    string `json:"version_major,omitempty"`
+	VersionMinor    string `json:"version_minor,omitempty"`
 	UserName        string `json:"username,omitempty"`
 	UserID          string `json:"userid,omitempty"`
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf16"
@@ -325,6 +326,7 @@ type regFile struct {
 // regFileKey is one key of a regFile.
 type regFileKey struct {
 	subkeys []string
+	names   []string                // of the values, in file order
 	values  map[string]regFileValue // by lower-case name
 }
 
@@ -382,9 +384,7 @@ func parseRegFile(b []byte) (*regFile, error) {
 			if err != nil {
 				return nil, fmt.Errorf("parse registry file line %d: %w", i+1, err)
 			}
-			if val != nil {
-				cur.values[strings.ToLower(name)] = *val
-			}
+			cur.set(name, val)
 		}
 	}
 	return r, nil
@@ -542,8 +542,27 @@ func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
+// set sets the value name, or deletes it when val is nil.
+func (k *regFileKey) set(name string, val *regFileValue) {
+	id := strings.ToLower(name)
+	_, had := k.values[id]
+	switch {
+	case val != nil && !had:
+		k.names = append(k.names, name)
+		fallthrough
+	case val != nil:
+		k.values[id] = *val
+	case had:
+		delete(k.values, id)
+		k.names = slices.DeleteFunc(k.names, func(n string) bool { return strings.EqualFold(n, name) })
+	}
+}
+
 // SubKeys implements regKey.
 func (k *regFileKey) SubKeys() ([]string, error) { return k.subkeys, nil }
+
+// ValueNames implements regValueLister.
+func (k *regFileKey) ValueNames() ([]string, error) { return k.names, nil }
 
 // String implements regKey.
 func (k *regFileKey) String(name string) (string, bool) {

@@ -1,14 +1,19 @@
 package collectors
 
 import (
+	"cmp"
+	"errors"
+	"fmt"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
 // Registry keys of installed software.
 const (
 	regUninstall   = `SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall`
+	regUninstall32 = `SOFTWARE\WOW6432Node\Microsoft\Windows\CurrentVersion\Uninstall`
 	regProfileList = `SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList`
 	regAppxApps    = `SOFTWARE\Microsoft\Windows\CurrentVersion\Appx\AppxAllUserStore\Applications`
 )
@@ -22,20 +27,43 @@ const (
 	categoryHotfix          = "hotfix"
 )
 
-var guidKey = regexp.MustCompile(`^\{[0-9A-Fa-f]{8}(-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}\}$`)
+// regValueLister is a registry key that lists the names of its values
+// ("" is the default value). Both registry sources implement it.
+type regValueLister interface {
+	ValueNames() ([]string, error)
+}
 
-// uninstallEntry reads one Uninstall subkey. It returns false for entries
-// Windows does not list in Programs and Features either: without display
-// name, or updates of another entry (ParentKeyName).
+// uninstallListed reports whether an Uninstall subkey is listed. As GLPI's
+// agent does, every subkey with more than one value is: updates of another
+// entry (ParentKeyName), system components and entries without display
+// name included, so that GLPI sees the same list from both agents. A key
+// that cannot list its values is listed when it has a display name.
+func uninstallListed(k regKey) bool {
+	if l, ok := k.(regValueLister); ok {
+		if names, err := l.ValueNames(); err == nil {
+			return len(names) > 1
+		}
+	}
+	s, _ := k.String("DisplayName")
+	return strings.TrimSpace(s) != ""
+}
+
+// uninstallEntry reads one Uninstall subkey, named name. Its name is the
+// display name, else the subkey name; its guid is always the subkey name
+// (a product code for Windows Installer packages, "KB951978" for an update,
+// "Git_is1" for an Inno Setup installer).
 func uninstallEntry(reg registrySource, hive regHive, base, name string, view regView) (Software, bool) {
-	v := openValues(reg, hive, base+`\`+name, view)
+	k, err := reg.OpenKey(hive, base+`\`+name, view)
+	if err != nil {
+		return Software{}, false
+	}
+	v := regValues{k}
 	defer v.close()
-	display := strings.TrimSpace(v.str("DisplayName"))
-	if display == "" || v.str("ParentKeyName") != "" {
+	if !uninstallListed(k) {
 		return Software{}, false
 	}
 	s := Software{
-		Name:            display,
+		Name:            cmp.Or(strings.TrimSpace(v.str("DisplayName")), name),
 		Version:         cutControl(v.str("DisplayVersion")),
 		Publisher:       strings.TrimSpace(v.str("Publisher")),
 		Comments:        v.str("Comments"),
@@ -45,19 +73,30 @@ func uninstallEntry(reg registrySource, hive regHive, base, name string, view re
 		Folder:          v.str("InstallLocation"),
 		ReleaseType:     v.str("ReleaseType"),
 		InstallDate:     regDate(v.str("InstallDate")),
+		VersionMajor:    regNumber(v, "MajorVersion"),
+		VersionMinor:    regNumber(v, "MinorVersion"),
 		From:            "registry",
+		GUID:            name,
 		SystemCategory:  categoryApplication,
-	}
-	if guidKey.MatchString(name) {
-		s.GUID = name
 	}
 	if n, ok := v.num("SystemComponent"); ok && n != 0 {
 		s.SystemCategory = categorySystemComponent
+	}
+	if n, ok := v.num("NoRemove"); ok && n != 0 {
+		s.NoRemove = true
 	}
 	if kb, ok := v.num("EstimatedSize"); ok {
 		s.Filesize = int64(kb) * 1024
 	}
 	return s, true
+}
+
+// regNumber reads a number written as a DWORD or as a string, in decimal.
+func regNumber(v regValues, name string) string {
+	if n, ok := v.num(name); ok {
+		return strconv.FormatUint(n, 10)
+	}
+	return strings.TrimSpace(v.str(name))
 }
 
 // cutControl drops what follows a control character: some installers write
@@ -69,15 +108,102 @@ func cutControl(s string) string {
 	return strings.TrimSpace(s)
 }
 
-// uninstallList reads all entries of an Uninstall key.
-func uninstallList(reg registrySource, hive regHive, base string, view regView) []Software {
+// uninstallList reads all entries of an Uninstall key; a missing key has
+// none.
+func uninstallList(reg registrySource, hive regHive, base string, view regView) ([]Software, error) {
+	k, err := reg.OpenKey(hive, base, view)
+	if errors.Is(err, errKeyNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read registry %s: %w", base, err)
+	}
+	names, err := k.SubKeys()
+	k.Close()
+	if err != nil {
+		return nil, fmt.Errorf("read registry %s: %w", base, err)
+	}
 	var out []Software
-	for _, name := range regSubKeys(reg, hive, base, view) {
+	for _, name := range names {
 		if s, ok := uninstallEntry(reg, hive, base, name, view); ok {
 			out = append(out, s)
 		}
 	}
-	return out
+	return out, nil
+}
+
+// regSQLServer is the key of the SQL Server instances.
+const regSQLServer = `SOFTWARE\Microsoft\Microsoft SQL Server`
+
+// sqlServerName completes the name of a SQL Server entry with the edition
+// of the instance of the same version, as GLPI's agent does: "Microsoft SQL
+// Server 2005" becomes "Microsoft SQL Server 2005 Standard Edition", "SQL
+// Server 2012 Database Engine Services" becomes "SQL Server 2012 Express
+// Edition Database Engine Services".
+func sqlServerName(reg registrySource, name, version string) string {
+	const engine = " Database Engine Services"
+	switch {
+	case version == "":
+		return name
+	case strings.HasPrefix(name, "SQL Server") && strings.Contains(name, engine):
+		i := strings.LastIndex(name, engine)
+		if ed := sqlServerEdition(reg, version); ed != "" {
+			return name[:i] + " " + ed + name[i:]
+		}
+	case sqlServer200x.MatchString(name):
+		if ed := sqlServerEdition(reg, version); ed != "" {
+			return name + " " + ed
+		}
+	}
+	return name
+}
+
+var sqlServer200x = regexp.MustCompile(`^Microsoft SQL Server 200[0-9]$`)
+
+// sqlServerEdition is the edition of the SQL Server instance of the given
+// version, "" when none is.
+func sqlServerEdition(reg registrySource, version string) string {
+	k, err := reg.OpenKey(hklm, regSQLServer+`\Instance Names\SQL`, view64)
+	if err != nil {
+		return ""
+	}
+	defer k.Close()
+	l, ok := k.(regValueLister)
+	if !ok {
+		return ""
+	}
+	names, _ := l.ValueNames()
+	for _, n := range names {
+		id, _ := k.String(n)
+		if id == "" {
+			continue
+		}
+		v := openValues(reg, hklm, regSQLServer+`\`+id+`\Setup`, view64)
+		ver, ed := v.str("Version"), v.str("Edition")
+		v.close()
+		if ver == version && ed != "" {
+			return ed
+		}
+	}
+	return ""
+}
+
+// internetExplorer describes Internet Explorer, which has no Uninstall
+// entry, from the version of its key; false when it is not installed.
+func internetExplorer(reg registrySource, view regView, name, arch string) (Software, bool) {
+	v := openValues(reg, hklm, `SOFTWARE\Microsoft\Internet Explorer`, view)
+	defer v.close()
+	version := cmp.Or(v.str("svcVersion"), v.str("Version"))
+	if version == "" {
+		return Software{}, false
+	}
+	return Software{
+		Name:      name,
+		Version:   version,
+		Publisher: "Microsoft Corporation",
+		From:      "registry",
+		Arch:      arch,
+	}, true
 }
 
 // is64BitWindows reports whether the registry has a 32-bit view.
@@ -189,10 +315,23 @@ func appxSoftware(full string) (Software, bool) {
 	}, true
 }
 
-// winSoftware builds the softwares section: Uninstall entries of both
-// registry views and of the loaded user hives, installed updates, and
-// packaged (AppX/MSIX) applications. Duplicates (same name, architecture
-// and version) are listed once.
+// uninstallView is one view of the registry for software: its
+// architecture, the name of Internet Explorer in it, and the Uninstall key
+// of user hives in it, which Windows does not redirect.
+type uninstallView struct {
+	view     regView
+	arch, ie string
+	userKey  string
+}
+
+// winSoftware builds the softwares section in the order of GLPI's agent:
+// the Uninstall entries and Internet Explorer of the native registry view,
+// then those of the loaded user hives, the same for the 32-bit view of a
+// 64-bit Windows, then installed updates and packaged (AppX/MSIX)
+// applications. Duplicates (same name, architecture and version) are
+// listed once. The machine's Uninstall keys are the section: failing to
+// read them fails it; the user hives and the updates WMI lists are
+// optional.
 func winSoftware(h winHost) ([]Software, error) {
 	seen := map[[3]string]bool{}
 	names := map[string]bool{}
@@ -209,27 +348,45 @@ func winSoftware(h winHost) ([]Software, error) {
 	if is64 {
 		nativeArch = "x86_64"
 	}
-	for _, s := range uninstallList(h.reg, hklm, regUninstall, view64) {
-		s.Arch = nativeArch
-		add(s)
-	}
-	if is64 {
-		for _, s := range uninstallList(h.reg, hklm, regUninstall, view32) {
-			s.Arch = "i586"
-			add(s)
-		}
-	}
 	profiles := userProfiles(h.reg)
-	for _, sid := range loadedUserHives(h.reg) {
-		for _, s := range uninstallList(h.reg, hku, sid+`\`+regUninstall, view64) {
-			s.UserID, s.UserName = sid, profiles[sid]
-			add(s)
+	hives := loadedUserHives(h.reg)
+	views := []uninstallView{{view64, nativeArch, "Internet Explorer", regUninstall}}
+	if is64 {
+		views = []uninstallView{
+			{view64, nativeArch, "Internet Explorer (64bit)", regUninstall},
+			{view32, "i586", "Internet Explorer", regUninstall32},
 		}
 	}
-	fixes, err := queryWMI[win32QuickFixEngineering](h.wmi, "Win32_QuickFixEngineering", "")
-	if err != nil {
-		return nil, err
+	for _, v := range views {
+		list, err := uninstallList(h.reg, hklm, regUninstall, v.view)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range list {
+			s.Arch = v.arch
+			s.Name = sqlServerName(h.reg, s.Name, s.Version)
+			add(s)
+		}
+		if s, ok := internetExplorer(h.reg, v.view, v.ie, v.arch); ok {
+			add(s)
+		}
+		for _, sid := range hives {
+			user := profiles[sid]
+			if user == "" {
+				continue // as GLPI's agent, users without profile are left out
+			}
+			list, err := uninstallList(h.reg, hku, sid+`\`+v.userKey, view64)
+			if err != nil {
+				continue
+			}
+			for _, s := range list {
+				s.Arch, s.UserID, s.UserName = v.arch, sidRID(sid), user
+				add(s)
+			}
+		}
 	}
+	// A failed query only loses the updates that have no Uninstall entry.
+	fixes, _ := queryWMI[win32QuickFixEngineering](h.wmi, "Win32_QuickFixEngineering", "")
 	for _, q := range fixes {
 		// Updates their installer listed already are not repeated.
 		if s, ok := hotfixSoftware(q, nativeArch); ok && !names[s.Name] {
@@ -245,4 +402,10 @@ func winSoftware(h winHost) ([]Software, error) {
 		return nil, NoData("no installed software found")
 	}
 	return out, nil
+}
+
+// sidRID is the relative identifier of a SID, its last part, which GLPI's
+// agent sends as the user id of a user's software.
+func sidRID(sid string) string {
+	return sid[strings.LastIndexByte(sid, '-')+1:]
 }

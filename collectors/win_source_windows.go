@@ -121,6 +121,9 @@ type liveKey struct{ k winreg.Key }
 // SubKeys implements regKey.
 func (l liveKey) SubKeys() ([]string, error) { return l.k.ReadSubKeyNames(-1) }
 
+// ValueNames implements regValueLister.
+func (l liveKey) ValueNames() ([]string, error) { return l.k.ReadValueNames(-1) }
+
 // String implements regKey.
 func (l liveKey) String(name string) (string, bool) {
 	s, _, err := l.k.GetStringValue(name)
