@@ -18,6 +18,11 @@ type Storage struct {
 	Serial       string `json:"serial,omitempty"`
 	Type         string `json:"type,omitempty"`
 	WWN          string `json:"wwn,omitempty"`
+	// The SCSI address Windows gives every disk: port (controller), target
+	// id (unit) and logical unit number.
+	SCSICoID string `json:"scsi_coid,omitempty"`
+	SCSIUnID string `json:"scsi_unid,omitempty"`
+	SCSILun  string `json:"scsi_lun,omitempty"`
 }
 
 // virtualBlock matches block devices that are no drive: loop, RAM and
