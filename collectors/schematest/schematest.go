@@ -2,7 +2,8 @@
 // JSON schema, in tests. The schema is upstream data and is not kept in this
 // repository: it is read from $GLPI_INVENTORY_SCHEMA, or from
 // ../shared/glpi/inventory.schema.json beside the module's root; tests that
-// need it are skipped with a clear message where it is absent.
+// need it are skipped with a clear message where it is absent, and fail
+// under CI.
 package schematest
 
 import (
@@ -96,11 +97,16 @@ func (s *Schema) Validate(doc []byte) error {
 	return s.s.Validate(v)
 }
 
-// Get returns the schema or skips the test when it is absent.
+// Get returns the schema, or skips the test when it is absent. Under CI
+// (CI=true), where the schema is always beside the tree, its absence fails
+// the test instead: a validation that never ran must not pass.
 func Get(t testing.TB) *Schema {
 	t.Helper()
 	s, err := Load()
 	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("GLPI inventory schema not available under CI: %v", err)
+		}
 		t.Skipf("GLPI inventory schema not available, skipping schema validation: %v", err)
 	}
 	return s
