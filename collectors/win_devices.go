@@ -21,42 +21,44 @@ var processorArchs = map[uint16]string{0: "i686", 5: "arm", 9: "x86_64", 12: "aa
 
 var cpuDescription = regexp.MustCompile(`Family (\d+) Model (\d+) Stepping (\d+)`)
 
-// cpuID formats a ProcessorId ("BFEBFBFF000906A3", the CPUID signature
-// and feature flags) as dmidecode prints it: bytes in memory order.
+// cpuID returns a ProcessorId ("BFEBFBFF000906A3", the CPUID feature flags
+// then signature) as the official agent sends it: as Windows gives it.
 func cpuID(s string) string {
-	n, err := strconv.ParseUint(strings.TrimSpace(s), 16, 64)
-	if err != nil || n == 0 {
-		return ""
-	}
-	b := make([]string, 8)
-	for i := range b {
-		b[i] = fmt.Sprintf("%02X", byte(n>>(8*i)))
-	}
-	return strings.Join(b, " ")
+	return strings.ToUpper(strings.TrimSpace(s))
 }
 
-// winCPUs builds the cpus section, one entry per socket.
+// winCPUs builds the cpus section, one entry per socket. The brand string,
+// identifier and vendor come from the registry key of the socket's first
+// logical processor, WMI's values being stale on older Windows.
 func winCPUs(h winHost) ([]CPU, error) {
 	procs, err := queryWMI[win32Processor](h.wmi, "Win32_Processor", "")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("query Win32_Processor: %w", err)
 	}
 	out := make([]CPU, 0, len(procs))
+	logical := 0
 	for _, p := range procs {
+		r := winCPURegistry(h.reg, logical)
+		logical += int(cmp.Or(p.NumberOfLogicalProcessors, 1))
+		cores := cmp.Or(p.NumberOfEnabledCore, p.NumberOfCores)
+		vendor := cmp.Or(r.vendor, p.Manufacturer)
 		c := CPU{
-			Name:          strings.TrimSpace(p.Name),
-			Manufacturer:  cmp.Or(cpuVendors[p.Manufacturer], clean(p.Manufacturer)),
-			Description:   p.Description,
+			Name:          cpuName(cmp.Or(r.name, p.Name)),
+			Manufacturer:  cmp.Or(cpuVendors[vendor], clean(vendor)),
+			Description:   cmp.Or(r.identifier, strings.TrimSpace(p.Description)),
 			Arch:          processorArchs[p.Architecture],
-			Core:          int(cmp.Or(p.NumberOfEnabledCore, p.NumberOfCores)),
+			Core:          int(cores),
 			CoreCount:     int(p.NumberOfCores),
-			Thread:        int(p.NumberOfLogicalProcessors),
+			Thread:        cpuThreads(p.NumberOfLogicalProcessors, cores),
 			Speed:         int(p.MaxClockSpeed),
 			ExternalClock: int(p.ExtClock),
 			ID:            cpuID(p.ProcessorId),
-			Serial:        clean(p.SerialNumber),
+			Serial:        strings.Join(strings.Fields(clean(p.SerialNumber)), ""),
 		}
-		if m := cpuDescription.FindStringSubmatch(p.Description); m != nil {
+		if c.Speed == 0 {
+			c.Speed = cpuSpeedFromName(c.Name)
+		}
+		if m := cpuDescription.FindStringSubmatch(c.Description); m != nil {
 			c.FamilyNumber, c.Model, c.Stepping = m[1], m[2], atoi(m[3])
 		}
 		out = append(out, c)
@@ -80,14 +82,15 @@ var wmiMemoryFormFactors = [...]string{
 	22: "FPBGA", 23: "LGA",
 }
 
-// wmiMemoryTypes names Win32_PhysicalMemory.MemoryType, used before
-// Windows 10 gave SMBIOSMemoryType.
+// wmiMemoryTypes names Win32_PhysicalMemory.MemoryType, the CIM
+// enumeration Windows gave before SMBIOSMemoryType (Windows 10): 0 is
+// Unknown, 2 DRAM, 9 RAM, 20 DDR, 21 DDR2.
 var wmiMemoryTypes = [...]string{
-	1: "Other", 3: "DRAM", 4: "Synchronous DRAM", 5: "Cache DRAM", 6: "EDO",
-	7: "EDRAM", 8: "VRAM", 9: "SRAM", 10: "RAM", 11: "ROM", 12: "Flash",
-	13: "EEPROM", 14: "FEPROM", 15: "EPROM", 16: "CDRAM", 17: "3DRAM",
-	18: "SDRAM", 19: "SGRAM", 20: "RDRAM", 21: "DDR", 22: "DDR2",
-	23: "DDR2 FB-DIMM", 24: "DDR3", 25: "FBD2",
+	1: "Other", 2: "DRAM", 3: "Synchronous DRAM", 4: "Cache DRAM", 5: "EDO",
+	6: "EDRAM", 7: "VRAM", 8: "SRAM", 9: "RAM", 10: "ROM", 11: "Flash",
+	12: "EEPROM", 13: "FEPROM", 14: "EPROM", 15: "CDRAM", 16: "3DRAM",
+	17: "SDRAM", 18: "SGRAM", 19: "RDRAM", 20: "DDR", 21: "DDR2",
+	22: "DDR2 FB-DIMM", 24: "DDR3", 25: "FBD2", 26: "DDR4",
 }
 
 // tableName returns names[n], "" when out of range.
@@ -104,16 +107,23 @@ func winMemoryMaker(s string) string {
 	return memoryManufacturer(clean(s))
 }
 
-// winMemories builds the memories section.
+// winMemories builds the memories section, as the official agent does from
+// dmidecode: the slot's locator as caption, the form factor as description,
+// slots numbered from 1. Firmware storage listed as memory (the BIOS ROM or
+// flash) is left out.
 func winMemories(h winHost) ([]Memory, error) {
 	mods, err := queryWMI[win32PhysicalMemory](h.wmi, "Win32_PhysicalMemory", "")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("query Win32_PhysicalMemory: %w", err)
 	}
 	type array struct{ MemoryErrorCorrection uint16 }
 	arr := queryFirst[array](h.wmi, "Win32_PhysicalMemoryArray")
 	out := make([]Memory, 0, len(mods))
 	for i, m := range mods {
+		typ := winMemoryType(m.SMBIOSMemoryType, m.MemoryType)
+		if typ == "ROM" || typ == "Flash" {
+			continue
+		}
 		mem := Memory{
 			Capacity:         int(m.Capacity >> 20),
 			Caption:          clean(m.DeviceLocator),
@@ -124,7 +134,7 @@ func winMemories(h winHost) ([]Memory, error) {
 			Model:            clean(m.PartNumber),
 			NumSlots:         i + 1,
 			MemoryCorrection: enumName(memoryCorrections[:], byte(arr.MemoryErrorCorrection)),
-			Type:             cmp.Or(enumName(memoryTypes[:], byte(m.SMBIOSMemoryType)), tableName(wmiMemoryTypes[:], uint32(m.MemoryType))),
+			Type:             typ,
 		}
 		if s := cmp.Or(m.ConfiguredClockSpeed, m.Speed); s > 0 {
 			mem.Speed = strconv.Itoa(int(s))
@@ -139,15 +149,26 @@ type win32VideoController struct {
 	AdapterRAM, CurrentHorizontalResolution, CurrentVerticalResolution uint32
 }
 
-// winVideos builds the videos section.
+// winVideos builds the videos section, one entry per adapter name as the
+// official agent sends it. The memory is the driver's record when there is
+// one: AdapterRAM is a 32-bit count that stops at 4 GB.
 func winVideos(h winHost) ([]Video, error) {
 	vcs, err := queryWMI[win32VideoController](h.wmi, "Win32_VideoController", "")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("query Win32_VideoController: %w", err)
 	}
 	out := make([]Video, 0, len(vcs))
+	seen := map[string]bool{}
 	for _, v := range vcs {
-		vid := Video{Name: v.Name, Chipset: clean(v.VideoProcessor), Memory: int(v.AdapterRAM >> 20)}
+		if v.Name == "" || seen[v.Name] {
+			continue
+		}
+		seen[v.Name] = true
+		mem := uint64(v.AdapterRAM)
+		if n, ok := winVideoMemory(h.reg, v.PNPDeviceID); ok {
+			mem = n
+		}
+		vid := Video{Name: v.Name, Chipset: clean(v.VideoProcessor), Memory: int(mem >> 20)}
 		if v.CurrentHorizontalResolution > 0 && v.CurrentVerticalResolution > 0 {
 			vid.Resolution = fmt.Sprintf("%dx%d", v.CurrentHorizontalResolution, v.CurrentVerticalResolution)
 		}
@@ -212,33 +233,49 @@ func pnpEntities(h winHost) ([]win32PnPEntity, error) {
 	return queryWMI[win32PnPEntity](h.wmi, "Win32_PnPEntity", "")
 }
 
-// winUSB builds the usbdevices section: USB devices, without hubs' root
-// entries and the interfaces (MI_) of composite devices.
+// winUSB builds the usbdevices section from the USB devices (winUSBDevice
+// tells which), once each, named from usb.ids when it knows them.
 func winUSB(h winHost) ([]USBDevice, error) {
 	ents, err := pnpEntities(h)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("query Win32_PnPEntity: %w", err)
 	}
 	var out []USBDevice
+	seen := map[string]bool{}
+	vendors := map[string]bool{}
 	for _, e := range ents {
-		id := parsePnPID(e.PNPDeviceID)
-		vid, pid := id.fields["VID"], id.fields["PID"]
-		if id.bus != "USB" || vid == "" || pid == "" || id.fields["MI"] != "" {
+		vid, pid, instance, ok := winUSBDevice(e.PNPDeviceID)
+		if !ok {
 			continue
 		}
-		u := USBDevice{
-			Name:         e.Name,
-			Caption:      e.Caption,
+		serial, key := usbSerial(instance)
+		if key = vid + "-" + pid + "-" + key; seen[key] {
+			continue
+		}
+		seen[key] = true
+		vendors[strings.ToLower(vid)] = true
+		out = append(out, USBDevice{
+			Name:         clean(e.Name),
+			Caption:      clean(e.Caption),
 			Manufacturer: makerName(e.Manufacturer),
-			VendorID:     strings.ToLower(vid),
-			ProductID:    strings.ToLower(pid),
+			VendorID:     vid,
+			ProductID:    pid,
+			Serial:       serial,
+		})
+	}
+	if len(out) == 0 {
+		return out, nil
+	}
+	ids := loadWinUSBIDs(winUSBIDsPaths(), vendors)
+	for i := range out {
+		u := &out[i]
+		vid := strings.ToLower(u.VendorID)
+		if v, ok := ids[vid]; ok && v != "" {
+			u.Manufacturer = v
 		}
-		// Windows makes up an instance id with '&' for devices without
-		// serial number.
-		if !strings.Contains(id.instance, "&") {
-			u.Serial = clean(id.instance)
+		if p := ids[vid+":"+strings.ToLower(u.ProductID)]; p != "" {
+			u.Name, u.Caption = p, p
 		}
-		out = append(out, u)
 	}
 	return out, nil
 }

@@ -150,7 +150,7 @@ func TestProductState(t *testing.T) {
 
 func TestWinEnums(t *testing.T) {
 	for _, tc := range []struct{ got, want string }{
-		{cpuID("BFEBFBFF000906A3"), "A3 06 09 00 FF FB EB BF"},
+		{cpuID(" bfebfbff000906a3 "), "BFEBFBFF000906A3"},
 		{cpuID(""), ""},
 		{winMemoryMaker("80AD000080AD"), "SK Hynix"},
 		{winMemoryMaker("Samsung"), "Samsung"},

@@ -18,9 +18,10 @@ const (
 )
 
 type win32ComputerSystem struct {
-	Name, Domain, Workgroup, Model, Manufacturer, UserName, SystemSKUNumber string
-	PartOfDomain                                                            bool
-	TotalPhysicalMemory                                                     uint64
+	Name, DNSHostName, Domain, Workgroup, Model, Manufacturer, UserName string
+	SystemSKUNumber                                                     string
+	PartOfDomain                                                        bool
+	TotalPhysicalMemory                                                 uint64
 }
 
 type win32ComputerSystemProduct struct {
@@ -28,7 +29,8 @@ type win32ComputerSystemProduct struct {
 }
 
 type win32BIOS struct {
-	SerialNumber, Manufacturer, SMBIOSBIOSVersion, ReleaseDate string
+	SerialNumber, Manufacturer, SMBIOSBIOSVersion, ReleaseDate, Version string
+	BIOSVersion                                                         []string
 }
 
 type win32BaseBoard struct {
@@ -86,7 +88,7 @@ func winBIOS(h winHost) (*BIOS, error) {
 		AssetTag:        clean(enc.SMBIOSAssetTag),
 		BDate:           cimDate(fw.ReleaseDate),
 		BManufacturer:   clean(fw.Manufacturer),
-		BVersion:        clean(fw.SMBIOSBIOSVersion),
+		BVersion:        biosVersion(fw),
 		MManufacturer:   clean(bb.Manufacturer),
 		MModel:          clean(bb.Product),
 		MSN:             clean(strings.Trim(bb.SerialNumber, "/ ")),
@@ -109,6 +111,21 @@ func winBIOS(h winHost) (*BIOS, error) {
 	return b, nil
 }
 
+// biosVersion returns the firmware's version as the official agent reads
+// it: the SMBIOS one, else the first of the firmware's strings, else
+// Version, which BIOSes without SMBIOS fill ("BOCHS  - 1").
+func biosVersion(fw win32BIOS) string {
+	return cmp.Or(clean(fw.SMBIOSBIOSVersion), clean(first(fw.BIOSVersion)), clean(fw.Version))
+}
+
+// winComputerName returns the computer's name, in the case the agent's
+// deviceid and the official agent use: its DNS host name (Tcpip's
+// Hostname, as GetComputerNameEx gives it), not Win32_ComputerSystem's
+// NetBIOS name, which Windows upper-cases.
+func winComputerName(reg registrySource, cs win32ComputerSystem) string {
+	return cmp.Or(strings.TrimSpace(regString(reg, hklm, regTcpip, "Hostname")), cs.DNSHostName, cs.Name)
+}
+
 // winHardware builds the hardware section.
 func winHardware(h winHost) (*Hardware, error) {
 	css, err := queryWMI[win32ComputerSystem](h.wmi, "Win32_ComputerSystem", "")
@@ -127,7 +144,7 @@ func winHardware(h winHost) (*Hardware, error) {
 	defer cv.close()
 
 	hw := &Hardware{
-		Name:        cs.Name,
+		Name:        winComputerName(h.reg, cs),
 		UUID:        cleanUUID(csp.UUID),
 		Memory:      int(cs.TotalPhysicalMemory >> 20),
 		Swap:        int(osys.SizeStoredInPagingFiles >> 10),
@@ -150,7 +167,7 @@ func winHardware(h winHost) (*Hardware, error) {
 	if t := first(enc.ChassisTypes); t != 0 {
 		hw.ChassisType = chassisName(strconv.Itoa(int(t)))
 	}
-	hw.LastLoggedUser = lastLoggedUser(h.reg, cs.UserName)
+	hw.LastLoggedUser = lastLoggedUser(h, cs)
 
 	confs, _ := queryWMI[win32NetworkAdapterConfiguration](h.wmi, "Win32_NetworkAdapterConfiguration", "IPEnabled = TRUE")
 	var dns []string
@@ -168,14 +185,13 @@ func winHardware(h winHost) (*Hardware, error) {
 	return hw, nil
 }
 
-// lastLoggedUser returns the last user to log on interactively, without
-// domain: LogonUI's record, else the user WMI sees logged on now.
-func lastLoggedUser(reg registrySource, current string) string {
-	u := cmp.Or(regString(reg, hklm, regLogonUI, "LastLoggedOnUser"), current)
-	if _, name, ok := strings.Cut(u, `\`); ok {
-		return name
+// lastLoggedUser returns the login of winLastUser, else the last logon
+// the registry records in another form (a UPN).
+func lastLoggedUser(h winHost, cs win32ComputerSystem) string {
+	if u, ok := winLastUser(h, cs); ok {
+		return u.Login
 	}
-	return u
+	return winLastLogon(h.reg)
 }
 
 // winOS builds the operatingsystem section.

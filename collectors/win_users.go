@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -103,24 +104,18 @@ func ntAuthoritySID(sid string) bool {
 	return ok && rest != "" && strings.Trim(rest, "0123456789") == ""
 }
 
-// winUsers builds the users section: the user logged on the console.
+// winUsers builds the users section: the user logged on the console, else
+// the last one to log on (winLastUser).
 func winUsers(h winHost) ([]User, error) {
 	cs, err := queryWMI[win32ComputerSystem](h.wmi, "Win32_ComputerSystem", "")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("query Win32_ComputerSystem: %w", err)
 	}
-	var out []User
-	for _, c := range cs {
-		if c.UserName == "" {
-			continue
-		}
-		u := User{Login: c.UserName}
-		if domain, login, ok := strings.Cut(c.UserName, `\`); ok {
-			u = User{Login: login, Domain: domain}
-		}
-		out = append(out, u)
+	u, ok := winLastUser(h, first(cs))
+	if !ok {
+		return nil, nil
 	}
-	return out, nil
+	return []User{u}, nil
 }
 
 // winEnvironment builds the envs section from the system variables.
