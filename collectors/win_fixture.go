@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf16"
 )
 
@@ -350,41 +351,61 @@ const (
 )
 
 // parseRegFile parses a "Windows Registry Editor Version 5.00" export, in
-// UTF-16LE with its byte order mark as regedit writes it, or in UTF-8.
+// UTF-16LE as regedit writes it (with its byte order mark, or without as
+// some tools copy it), or in UTF-8.
 func parseRegFile(b []byte) (*regFile, error) {
 	text, err := decodeRegText(b)
 	if err != nil {
 		return nil, err
 	}
-	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
-	if len(lines) == 0 || (strings.TrimSpace(lines[0]) != "Windows Registry Editor Version 5.00" && strings.TrimSpace(lines[0]) != "REGEDIT4") {
+	// Regedit ends lines with CRLF but writes a string value as it is: a
+	// value holding CRLF spans lines, and its line breaks read CR CR LF.
+	// Splitting at CRLF and joining the lines of a value with LF gives the
+	// value back.
+	lines := strings.Split(text, "\r\n")
+	if len(lines) == 1 {
+		lines = strings.Split(text, "\n")
+	}
+	if head := strings.TrimSpace(lines[0]); head != "Windows Registry Editor Version 5.00" && head != "REGEDIT4" {
 		return nil, errors.New("parse registry file: no regedit header")
 	}
 	r := &regFile{keys: map[string]*regFileKey{}}
 	var cur *regFileKey
 	for i := 1; i < len(lines); i++ {
+		first := i
 		line := strings.TrimSpace(lines[i])
-		// Hexadecimal data continues on the next line after a backslash.
-		for strings.HasSuffix(line, `\`) && !strings.HasPrefix(line, "[") && i+1 < len(lines) {
-			i++
-			line = line[:len(line)-1] + strings.TrimSpace(lines[i])
-		}
 		switch {
 		case line == "" || line[0] == ';':
 		case line[0] == '[':
-			path := strings.TrimSuffix(line[1:], "]")
+			path := strings.TrimSuffix(line, "]")[1:]
 			if strings.HasPrefix(path, "-") {
 				cur = nil // a deletion, not a key
 				continue
 			}
 			cur = r.key(path)
-		case cur == nil:
 		default:
 			name, val, err := parseRegValue(line)
-			if err != nil {
-				return nil, fmt.Errorf("parse registry file line %d: %w", i+1, err)
+			// A string that does not end on its line goes on.
+			for errors.Is(err, errRegUnterminated) && i+1 < len(lines) {
+				i++
+				line = strings.TrimLeftFunc(lines[first], unicode.IsSpace)
+				for _, l := range lines[first+1 : i+1] {
+					line += "\n" + l
+				}
+				name, val, err = parseRegValue(strings.TrimRightFunc(line, unicode.IsSpace))
 			}
-			cur.set(name, val)
+			// Binary data goes on after a backslash.
+			for err != nil && strings.HasSuffix(line, `\`) && i+1 < len(lines) {
+				i++
+				line = line[:len(line)-1] + strings.TrimSpace(lines[i])
+				name, val, err = parseRegValue(line)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("parse registry file line %d: %w", first+1, err)
+			}
+			if cur != nil {
+				cur.set(name, val)
+			}
 		}
 	}
 	return r, nil
@@ -392,18 +413,18 @@ func parseRegFile(b []byte) (*regFile, error) {
 
 // decodeRegText decodes a .reg file's bytes to text.
 func decodeRegText(b []byte) (string, error) {
-	if bytes.HasPrefix(b, []byte{0xFF, 0xFE}) {
-		b = b[2:]
+	bom := bytes.HasPrefix(b, []byte{0xFF, 0xFE})
+	if bom || (len(b) >= 2 && b[0] != 0 && b[1] == 0) {
+		if bom {
+			b = b[2:]
+		}
 		if len(b)%2 != 0 {
 			return "", errors.New("parse registry file: odd UTF-16 length")
 		}
-		u := make([]uint16, len(b)/2)
-		for i := range u {
-			u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
-		}
-		return string(utf16.Decode(u)), nil
+		// Some tools write the byte order mark twice.
+		return strings.TrimLeft(utf16LE(b), "\uFEFF"), nil
 	}
-	return string(bytes.TrimPrefix(b, []byte{0xEF, 0xBB, 0xBF})), nil
+	return strings.TrimLeft(string(b), "\uFEFF"), nil
 }
 
 // key returns the key at path, creating it and its parents.
@@ -442,7 +463,11 @@ func parseRegValue(line string) (string, *regFileValue, error) {
 	case rest == "-":
 		return name, nil, nil
 	case strings.HasPrefix(rest, `"`):
-		s, _, err := regQuoted(rest)
+		s, after, err := regQuoted(rest)
+		if err == nil && strings.TrimSpace(after) != "" {
+			// Regedit escapes the quotes of a value: this one ends early.
+			err = fmt.Errorf("value %q: data after the closing quote: %q", name, after)
+		}
 		return name, &regFileValue{kind: regSZ, str: s}, err
 	case strings.HasPrefix(rest, "dword:"):
 		n, err := strconv.ParseUint(rest[6:], 16, 32)
@@ -486,6 +511,9 @@ func parseRegValue(line string) (string, *regFileValue, error) {
 	return name, v, nil
 }
 
+// errRegUnterminated reports a quoted string without its closing quote.
+var errRegUnterminated = errors.New("unterminated string")
+
 // regQuoted reads a quoted string with regedit's \\ and \" escapes at the
 // start of s and returns it and what follows.
 func regQuoted(s string) (string, string, error) {
@@ -494,7 +522,7 @@ func regQuoted(s string) (string, string, error) {
 	}
 	v, rest, ok := unquoteEscaped(s)
 	if !ok {
-		return "", "", fmt.Errorf("unterminated string %q", s)
+		return "", "", fmt.Errorf("%w: %q", errRegUnterminated, s)
 	}
 	return v, rest, nil
 }
