@@ -117,7 +117,7 @@ func winMemories(h winHost) ([]Memory, error) {
 		return nil, fmt.Errorf("query Win32_PhysicalMemory: %w", err)
 	}
 	type array struct{ MemoryErrorCorrection uint16 }
-	arr := queryFirst[array](h.wmi, "Win32_PhysicalMemoryArray")
+	arr, _ := queryFirst[array](h.wmi, "Win32_PhysicalMemoryArray")
 	out := make([]Memory, 0, len(mods))
 	for i, m := range mods {
 		typ := winMemoryType(m.SMBIOSMemoryType, m.MemoryType)

@@ -95,8 +95,8 @@ func (f wmiFixture) Query(class, where string, dst any) error {
 			continue
 		}
 		ev := reflect.New(out.Type().Elem()).Elem()
-		if err := fillWMIStruct(ev, o); err != nil {
-			return fmt.Errorf("load %s: %w", class, err)
+		if err := fillWMIStruct(ev, class, o); err != nil {
+			return err
 		}
 		out.Set(reflect.Append(out, ev))
 	}
@@ -104,75 +104,23 @@ func (f wmiFixture) Query(class, where string, dst any) error {
 }
 
 // fillWMIStruct sets the fields of v from the properties of o, matched by
-// name without regard to case, converting as the WMI client does (numbers
-// from numeric strings, as WMI passes 64-bit integers as strings). Absent
-// and null properties leave fields zero.
-func fillWMIStruct(v reflect.Value, o map[string]any) error {
+// name without regard to case, as the live source does: each JSON value
+// becomes the value WMI scripting would hand over (wmiJSONValue) and is
+// assigned by setWMIValue. A property absent from o is one the class does
+// not have, and leaves its field zero.
+func fillWMIStruct(v reflect.Value, class string, o map[string]any) error {
 	props := make(map[string]any, len(o))
 	for k, val := range o {
 		props[strings.ToLower(k)] = val
 	}
-	for i := range v.NumField() {
-		name := v.Type().Field(i).Name
+	return loadWMIStruct(v, class, func(name string, t reflect.Type) (any, bool, error) {
 		val, ok := props[strings.ToLower(name)]
-		if !ok || val == nil {
-			continue
-		}
-		if err := setWMIValue(v.Field(i), val); err != nil {
-			return fmt.Errorf("property %s: %w", name, err)
-		}
-	}
-	return nil
-}
-
-func setWMIValue(f reflect.Value, val any) error {
-	switch f.Kind() {
-	case reflect.String:
-		s, ok := val.(string)
 		if !ok {
-			return fmt.Errorf("%v is not a string", val)
+			return nil, false, nil
 		}
-		f.SetString(s)
-	case reflect.Bool:
-		b, ok := val.(bool)
-		if !ok {
-			return fmt.Errorf("%v is not a boolean", val)
-		}
-		f.SetBool(b)
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		n, err := strconv.ParseInt(fmt.Sprint(val), 10, 64)
-		if err != nil || f.OverflowInt(n) {
-			return fmt.Errorf("%v is not a %s", val, f.Type())
-		}
-		f.SetInt(n)
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		n, err := strconv.ParseUint(fmt.Sprint(val), 10, 64)
-		if err != nil || f.OverflowUint(n) {
-			return fmt.Errorf("%v is not a %s", val, f.Type())
-		}
-		f.SetUint(n)
-	case reflect.Float32, reflect.Float64:
-		n, err := strconv.ParseFloat(fmt.Sprint(val), 64)
-		if err != nil {
-			return fmt.Errorf("%v is not a number", val)
-		}
-		f.SetFloat(n)
-	case reflect.Slice:
-		arr, ok := val.([]any)
-		if !ok {
-			return fmt.Errorf("%v is not an array", val)
-		}
-		s := reflect.MakeSlice(f.Type(), len(arr), len(arr))
-		for i, e := range arr {
-			if err := setWMIValue(s.Index(i), e); err != nil {
-				return err
-			}
-		}
-		f.Set(s)
-	default:
-		return fmt.Errorf("unsupported field type %s", f.Type())
-	}
-	return nil
+		n, err := wmiJSONValue(t, val)
+		return n, true, err
+	})
 }
 
 // wqlCond is one "Property = literal" (or <>) or "Property IS [NOT] NULL"

@@ -69,7 +69,7 @@ func winAntivirus(h winHost) ([]Antivirus, error) {
 // defenderStatus completes a Defender entry with its version and
 // signatures, from Defender's WMI provider, else from the registry.
 func defenderStatus(h winHost, av *Antivirus) {
-	st := queryFirst[mpComputerStatus](h.wmi, classMpStatus)
+	st, _ := queryFirst[mpComputerStatus](h.wmi, classMpStatus)
 	av.Version = st.AMProductVersion
 	av.BaseVersion = cmp.Or(st.AntivirusSignatureVersion, regString(h.reg, hklm, regDefenderSigs, "AVSignatureVersion"))
 	av.BaseCreation = cimDate(st.AntivirusSignatureLastUpdated)

@@ -5,7 +5,7 @@ import "net"
 // winSignals reads the identity signals through the Windows sources.
 func winSignals(h winHost) Signals {
 	s := Signals{MachineID: windowsMachineGUID(h.reg)}
-	csp := queryFirst[win32ComputerSystemProduct](h.wmi, "Win32_ComputerSystemProduct")
+	csp, _ := queryFirst[win32ComputerSystemProduct](h.wmi, "Win32_ComputerSystemProduct")
 	s.SMBIOSUUID = signalUUID(csp.UUID)
 	s.Serial = clean(csp.IdentifyingNumber)
 	var nics []struct {

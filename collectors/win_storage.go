@@ -142,7 +142,7 @@ func winDrives(h winHost) ([]Drive, error) {
 	if err != nil {
 		return nil, err
 	}
-	osys := queryFirst[win32OperatingSystem](h.wmi, "Win32_OperatingSystem")
+	osys, _ := queryFirst[win32OperatingSystem](h.wmi, "Win32_OperatingSystem")
 	out := make([]Drive, 0, len(disks))
 	// seen indexes the entries by what an encryptable volume names them
 	// with: the volume's device id or its letter.

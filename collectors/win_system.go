@@ -60,11 +60,13 @@ func first[T any](s []T) T {
 	return s[0]
 }
 
-// queryFirst returns the first instance of a class; a failed query yields
-// the zero value, as every property is optional.
-func queryFirst[T any](w wmiSource, class string) T {
-	s, _ := queryWMI[T](w, class, "")
-	return first(s)
+// queryFirst returns the first instance of a class, the zero value when
+// the class has none. A failed query is an error: the caller fails its
+// section when the class is its main source, or skips an optional one
+// explicitly (x, _ := queryFirst...).
+func queryFirst[T any](w wmiSource, class string) (T, error) {
+	s, err := queryWMI[T](w, class, "")
+	return first(s), err
 }
 
 // windowsMachineGUID returns the MachineGuid Windows generates at setup,
@@ -79,10 +81,10 @@ func winBIOS(h winHost) (*BIOS, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs := queryFirst[win32ComputerSystem](h.wmi, "Win32_ComputerSystem")
-	csp := queryFirst[win32ComputerSystemProduct](h.wmi, "Win32_ComputerSystemProduct")
-	bb := queryFirst[win32BaseBoard](h.wmi, "Win32_BaseBoard")
-	enc := queryFirst[win32SystemEnclosure](h.wmi, "Win32_SystemEnclosure")
+	cs, _ := queryFirst[win32ComputerSystem](h.wmi, "Win32_ComputerSystem")
+	csp, _ := queryFirst[win32ComputerSystemProduct](h.wmi, "Win32_ComputerSystemProduct")
+	bb, _ := queryFirst[win32BaseBoard](h.wmi, "Win32_BaseBoard")
+	enc, _ := queryFirst[win32SystemEnclosure](h.wmi, "Win32_SystemEnclosure")
 	fw := first(bios)
 	b := &BIOS{
 		AssetTag:        clean(enc.SMBIOSAssetTag),
@@ -136,10 +138,10 @@ func winHardware(h winHost) (*Hardware, error) {
 		return nil, NoData("no Win32_ComputerSystem")
 	}
 	cs := css[0]
-	csp := queryFirst[win32ComputerSystemProduct](h.wmi, "Win32_ComputerSystemProduct")
-	bios := queryFirst[win32BIOS](h.wmi, "Win32_BIOS")
-	enc := queryFirst[win32SystemEnclosure](h.wmi, "Win32_SystemEnclosure")
-	osys := queryFirst[win32OperatingSystem](h.wmi, "Win32_OperatingSystem")
+	csp, _ := queryFirst[win32ComputerSystemProduct](h.wmi, "Win32_ComputerSystemProduct")
+	bios, _ := queryFirst[win32BIOS](h.wmi, "Win32_BIOS")
+	enc, _ := queryFirst[win32SystemEnclosure](h.wmi, "Win32_SystemEnclosure")
+	osys, _ := queryFirst[win32OperatingSystem](h.wmi, "Win32_OperatingSystem")
 	cv := openValues(h.reg, hklm, regCurrentVersion, view64)
 	defer cv.close()
 

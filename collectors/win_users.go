@@ -145,7 +145,7 @@ func winProcesses(h winHost) ([]Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	cs := queryFirst[win32ComputerSystem](h.wmi, "Win32_ComputerSystem")
+	cs, _ := queryFirst[win32ComputerSystem](h.wmi, "Win32_ComputerSystem")
 	ctx, cancel := optionalBudget(h.context())
 	defer cancel()
 	out := make([]Process, 0, len(procs))
