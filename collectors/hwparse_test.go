@@ -463,70 +463,6 @@ func TestParseUSBIDs(t *testing.T) {
 	}
 }
 
-// testEDID builds a valid EDID base block with the given identity and
-// display descriptors (tag, text), with its checksum.
-func testEDID(vendor string, serial uint32, week, year int, descs ...any) []byte {
-	b := make([]byte, 128)
-	copy(b, edidHeader)
-	m := uint16(vendor[0]-'A'+1)<<10 | uint16(vendor[1]-'A'+1)<<5 | uint16(vendor[2]-'A'+1)
-	binary.BigEndian.PutUint16(b[8:], m)
-	binary.LittleEndian.PutUint32(b[12:], serial)
-	b[16], b[17], b[18], b[19] = byte(week), byte(year-1990), 1, 4
-	b[54], b[55] = 0x01, 0x1d // a detailed timing
-	for i := 0; i+1 < len(descs) && i/2 < 3; i += 2 {
-		d := b[72+18*(i/2):]
-		d[3] = descs[i].(byte)
-		text := descs[i+1].(string) + "\n"
-		copy(d[5:18], text+strings.Repeat(" ", 13))
-	}
-	var sum byte
-	for _, c := range b[:127] {
-		sum += c
-	}
-	b[127] = -sum
-	return b
-}
-
-func TestParseEDID(t *testing.T) {
-	tests := []struct {
-		name string
-		edid []byte
-		want Monitor
-	}{
-		{"named with serial string", testEDID("DEL", 0x4c383043, 45, 2020, byte(0xFC), "DELL U2720Q", byte(0xFF), "8R3YP23"),
-			Monitor{Caption: "DELL U2720Q", Name: "DELL U2720Q", Manufacturer: "Dell", Serial: "8R3YP23", AltSerial: "1278750787", Description: "45/2020"}},
-		{"numeric serial only", testEDID("SAM", 1129600048, 0, 2019),
-			Monitor{Manufacturer: "Samsung", Serial: "1129600048", Description: "2019"}},
-		{"unknown maker", testEDID("ZZZ", 0, 10, 2012, byte(0xFC), "Panel"),
-			Monitor{Caption: "Panel", Name: "Panel", Manufacturer: "ZZZ", Description: "10/2012"}},
-		{"panel model in a data string", testEDID("LGD", 0, 12, 2021, byte(0xFC), "", byte(0xFE), "N140WUM-LP1"),
-			Monitor{Caption: "N140WUM-LP1", Name: "N140WUM-LP1", Manufacturer: "LG Display", Description: "12/2021"}},
-		{"panel maker and model in data strings", testEDID("AUO", 0, 1, 2019, byte(0xFE), "AUO", byte(0xFE), "B140HAN04.0"),
-			Monitor{Caption: "AUO B140HAN04.0", Name: "AUO B140HAN04.0", Manufacturer: "AU Optronics", Description: "1/2019"}},
-		{"name before data string", testEDID("DEL", 0, 1, 2020, byte(0xFE), "N140WUM-LP1", byte(0xFC), "DELL U2720Q"),
-			Monitor{Caption: "DELL U2720Q", Name: "DELL U2720Q", Manufacturer: "Dell", Description: "1/2020"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			e, err := parseEDID(tt.edid)
-			if err != nil {
-				t.Fatalf("parseEDID() error: %v", err)
-			}
-			if got := monitorFromEDID(e); got != tt.want {
-				t.Errorf("monitorFromEDID(parseEDID()) = %+v, want %+v", got, tt.want)
-			}
-		})
-	}
-	bad := testEDID("DEL", 1, 1, 2020)
-	bad[127]++
-	if _, err := parseEDID(bad); err == nil {
-		t.Errorf("parseEDID(bad checksum) = nil error, want one")
-	}
-	if _, err := parseEDID(bad[:64]); err == nil {
-		t.Errorf("parseEDID(64 bytes) = nil error, want one")
-	}
-}
-
 func TestPowerSupplyMWh(t *testing.T) {
 	tests := []struct {
 		energy, charge, volt int64
@@ -561,15 +497,5 @@ func FuzzParseSMBIOS(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		structs, _ := parseSMBIOS(b)
 		memoriesFromSMBIOS(structs)
-	})
-}
-
-func FuzzParseEDID(f *testing.F) {
-	f.Add(testEDID("DEL", 1, 1, 2020, byte(0xFC), "X"))
-	f.Add(testEDID("LGD", 0, 12, 2021, byte(0xFE), "LG Display", byte(0xFE), "N140WUM-LP1"))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		if e, err := parseEDID(b); err == nil {
-			monitorFromEDID(e)
-		}
 	})
 }

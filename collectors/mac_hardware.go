@@ -378,7 +378,7 @@ func macMonitors(ctx context.Context, env *Env, h *macHost) (any, error) {
 func monitorFromDisplay(d spDisplay) Monitor {
 	m := Monitor{Name: d.Name, Caption: d.Name, Serial: clean(strings.TrimPrefix(d.Serial, "0x"))}
 	if pnp := pnpFromVendorID(d.VendorID); pnp != "" {
-		m.Manufacturer = cmp.Or(pnpVendors[pnp], pnp)
+		m.Manufacturer = cmp.Or(pnpName(pnp), pnp)
 	}
 	if year := atoi(d.Year); year > 0 {
 		if week := atoi(d.Week); week > 0 {
