@@ -102,9 +102,11 @@ const (
 )
 
 // winFirewalls builds the firewalls section: each profile's state, a group
-// policy setting overriding the local one.
+// policy setting overriding the local one, repeated for each address of
+// the connected interfaces the profile applies on.
 func winFirewalls(h winHost) ([]Firewall, error) {
 	var out []Firewall
+	conns := firewallConnections(h)
 	for _, p := range firewallProfiles {
 		local := openValues(h.reg, hklm, regFirewallPolicy+`\`+p, view64)
 		gpo := openValues(h.reg, hklm, regFirewallGPO+`\`+p, view64)
@@ -121,7 +123,13 @@ func winFirewalls(h winHost) ([]Firewall, error) {
 		if on != 0 {
 			f.Status = firewallOn
 		}
-		out = append(out, f)
+		if len(conns[p]) == 0 {
+			out = append(out, f)
+		}
+		for _, c := range conns[p] {
+			c.Profile, c.Status = f.Profile, f.Status
+			out = append(out, c)
+		}
 	}
 	if len(out) == 0 {
 		return nil, NoData("no firewall profiles")
