@@ -4,22 +4,19 @@ import (
 	"bytes"
 	"compress/zlib"
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/glpi-agentd/glpi-agentd/enroll/tlspin"
 	"github.com/hashicorp/go-retryablehttp"
 )
 
@@ -29,9 +26,10 @@ type ClientConfig struct {
 	URL string
 	// CAFile is a PEM bundle of CAs to trust instead of the system roots.
 	CAFile string
-	// PinSHA256 is an optional SPKI pin ("sha256/<base64>" or hex). When set
-	// without CAFile, the pinned certificate in the server's chain becomes the
-	// trust anchor, so a private CA needs no file on the device.
+	// PinSHA256 is an optional public-key pin, or a list of them, in any
+	// form package tlspin accepts: the server's own key (a self-signed
+	// glpi-enrolld) or a private CA's that its chain verifies to, so that a
+	// private CA needs no file on the device.
 	PinSHA256 string
 	// InsecureHTTP allows a plain http:// URL to a non-loopback host.
 	InsecureHTTP bool
@@ -71,7 +69,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	default:
 		return nil, fmt.Errorf("parse server url %q: scheme must be https", cfg.URL)
 	}
-	tlsConf, err := tlsConfig(cfg.CAFile, cfg.PinSHA256)
+	tlsConf, err := tlsConfig(base.Hostname(), cfg.CAFile, cfg.PinSHA256)
 	if err != nil {
 		return nil, err
 	}
@@ -245,77 +243,14 @@ func rejectFrom(resp *http.Response, data []byte) *RejectError {
 	return e
 }
 
-// tlsConfig returns the TLS settings for caFile and pin. Verification is
-// always on; a pin adds a check that the verified chain contains the pinned key.
-func tlsConfig(caFile, pin string) (*tls.Config, error) {
-	conf := &tls.Config{MinVersion: tls.VersionTLS12}
-	var roots *x509.CertPool
-	if caFile != "" {
-		pem, err := os.ReadFile(caFile)
-		if err != nil {
-			return nil, fmt.Errorf("read ca file: %w", err)
-		}
-		roots = x509.NewCertPool()
-		if !roots.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("read ca file %q: no PEM certificate found", caFile)
-		}
-		conf.RootCAs = roots
+// tlsConfig returns the TLS settings for caFile and pin, with the agent's
+// one trust policy (package tlspin).
+func tlsConfig(host, caFile, pin string) (*tls.Config, error) {
+	var pins []string
+	if pin != "" {
+		pins = []string{pin}
 	}
-	if pin == "" {
-		return conf, nil
-	}
-	want, err := ParsePin(pin)
-	if err != nil {
-		return nil, err
-	}
-	// Standard verification is replaced by VerifyConnection, which performs
-	// the same chain and hostname checks against roots (or the pinned
-	// certificate when no CA file is given) and then checks the pin.
-	conf.InsecureSkipVerify = true
-	conf.VerifyConnection = func(cs tls.ConnectionState) error {
-		return verifyPinned(cs, roots, want)
-	}
-	return conf, nil
-}
-
-func verifyPinned(cs tls.ConnectionState, roots *x509.CertPool, pin []byte) error {
-	if len(cs.PeerCertificates) == 0 {
-		return errors.New("verify server: no certificate")
-	}
-	pinned := func(c *x509.Certificate) bool {
-		return bytes.Equal(spkiSum(c), pin)
-	}
-	if roots == nil {
-		roots = x509.NewCertPool()
-		for _, c := range cs.PeerCertificates {
-			if pinned(c) {
-				roots.AddCert(c)
-			}
-		}
-	}
-	inter := x509.NewCertPool()
-	for _, c := range cs.PeerCertificates[1:] {
-		inter.AddCert(c)
-	}
-	chains, err := cs.PeerCertificates[0].Verify(x509.VerifyOptions{
-		DNSName: cs.ServerName, Roots: roots, Intermediates: inter,
-	})
-	if err != nil {
-		return fmt.Errorf("verify server certificate: %w", err)
-	}
-	for _, chain := range chains {
-		for _, c := range chain {
-			if pinned(c) {
-				return nil
-			}
-		}
-	}
-	return errors.New("verify server certificate: no certificate in the chain matches the pin")
-}
-
-func spkiSum(c *x509.Certificate) []byte {
-	sum := sha256.Sum256(c.RawSubjectPublicKeyInfo)
-	return sum[:]
+	return tlspin.ClientConfig(tlspin.Config{Host: host, CAFile: caFile, Pins: pins})
 }
 
 func isLoopback(host string) bool {

@@ -12,6 +12,8 @@ import (
 	"hash/crc32"
 	"net/url"
 	"strings"
+
+	"github.com/glpi-agentd/glpi-agentd/enroll/tlspin"
 )
 
 // Registration key layout: "glpik_" + public id + "_" + secret + checksum.
@@ -128,29 +130,18 @@ func ParseBundle(s string) (Bundle, error) {
 	return b, nil
 }
 
-// ParsePin decodes a certificate pin, either "sha256/<base64 SPKI digest>"
-// or 64 hex digits, into the 32-byte SHA-256 of a SubjectPublicKeyInfo.
+// ParsePin decodes a certificate pin in any form package tlspin accepts
+// into the 32-byte SHA-256 of a SubjectPublicKeyInfo.
 func ParsePin(pin string) ([]byte, error) {
-	var (
-		sum []byte
-		err error
-	)
-	if b64, ok := strings.CutPrefix(pin, "sha256/"); ok {
-		sum, err = base64.StdEncoding.DecodeString(b64)
-	} else {
-		sum, err = hex.DecodeString(pin)
+	p, err := tlspin.Parse(pin)
+	if err != nil {
+		return nil, err
 	}
-	if err != nil || len(sum) != sha256.Size {
-		return nil, fmt.Errorf("parse pin %q: want sha256/<base64> or 64 hex digits", pin)
-	}
-	return sum, nil
+	return p[:], nil
 }
 
 // PinOf returns the "sha256/<base64>" pin of a certificate's public key.
-func PinOf(cert *x509.Certificate) string {
-	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
-	return "sha256/" + base64.StdEncoding.EncodeToString(sum[:])
-}
+func PinOf(cert *x509.Certificate) string { return tlspin.Of(cert).String() }
 
 func checksum(s string) string {
 	return encodeBase62(uint64(crc32.ChecksumIEEE([]byte(s))), keyChecksumLen)

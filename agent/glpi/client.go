@@ -61,13 +61,11 @@ type Config struct {
 	// Proxy is a proxy URL, or "none" for a direct connection. When empty,
 	// HTTP_PROXY, HTTPS_PROXY and NO_PROXY apply.
 	Proxy string
-	// CAFile is a PEM bundle of CAs trusted in addition to the system's.
+	// CAFile is a PEM bundle of the CAs to trust instead of the system's.
 	CAFile string
-	// PinSHA256 lists SHA-256 hashes, in base64 or hex, of the
-	// SubjectPublicKeyInfo of certificates to trust (see SPKIPin). When set,
-	// a pin replaces chain verification: the server is accepted if and only
-	// if a certificate it sent, or a CA in its verified chain, matches one.
-	// That lets self-signed servers be trusted safely.
+	// PinSHA256 lists public-key pins in any form package tlspin accepts.
+	// The server is accepted if its leaf's key is pinned (a self-signed
+	// server), or if its chain verifies to a pinned CA.
 	PinSHA256 []string
 	// InsecureSkipVerify disables certificate verification (pins still apply).
 	InsecureSkipVerify bool
@@ -149,7 +147,7 @@ func New(cfg Config) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	tc, err := tlsConfig(cfg)
+	tc, err := tlsConfig(cfg, u.Hostname())
 	if err != nil {
 		return nil, err
 	}

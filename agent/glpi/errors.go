@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/glpi-agentd/glpi-agentd/enroll/tlspin"
 )
 
 var (
@@ -160,10 +162,9 @@ func tlsError(err error) (*Error, bool) {
 		uaerr x509.UnknownAuthorityError
 		hnerr x509.HostnameError
 		cierr x509.CertificateInvalidError
-		perr  *pinError
 	)
 	if errors.As(err, &verr) || errors.As(err, &uaerr) || errors.As(err, &hnerr) ||
-		errors.As(err, &cierr) || errors.As(err, &perr) {
+		errors.As(err, &cierr) || errors.Is(err, tlspin.ErrNoMatch) {
 		return &Error{Message: oneLine(unwrapURL(err).Error()), Hint: hintTLS, Err: ErrTLS}, true
 	}
 	return nil, false

@@ -43,7 +43,7 @@ func TestTLS(t *testing.T) {
 		{name: "ca file", cfg: Config{CAFile: caFile}, wantOK: true},
 		{name: "insecure", cfg: Config{InsecureSkipVerify: true}, wantOK: true},
 		{name: "pin base64", cfg: Config{PinSHA256: []string{goodPin}}, wantOK: true},
-		{name: "pin curl style", cfg: Config{PinSHA256: []string{"sha256//" + goodPin}}, wantOK: true},
+		{name: "pin curl style", cfg: Config{PinSHA256: []string{"sha256//" + strings.TrimPrefix(goodPin, "sha256/")}}, wantOK: true},
 		{name: "pin hex with colons", cfg: Config{PinSHA256: []string{wrongPin, strings.Join(colons, ":")}}, wantOK: true},
 		{name: "wrong pin, CA trusted", cfg: Config{CAFile: caFile, PinSHA256: []string{wrongPin}}},
 		{name: "wrong pin, insecure", cfg: Config{InsecureSkipVerify: true, PinSHA256: []string{wrongPin}}},

@@ -1,0 +1,174 @@
+package agent
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
+	"github.com/glpi-agentd/glpi-agentd/enroll"
+)
+
+// testCert is a certificate and its key.
+type testCert struct {
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+}
+
+// newTestCert makes a certificate for hosts, signed by parent (self-signed
+// when parent is nil); isCA makes a CA.
+func newTestCert(t *testing.T, cn string, parent *testCert, isCA bool, hosts ...string) *testCert {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()),
+		Subject:      pkix.Name{CommonName: cn},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		IsCA:         isCA, BasicConstraintsValid: true,
+	}
+	for _, h := range hosts {
+		if ip := net.ParseIP(h); ip != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
+		} else {
+			tmpl.DNSNames = append(tmpl.DNSNames, h)
+		}
+	}
+	signer, signerKey := tmpl, key
+	if parent != nil {
+		signer, signerKey = parent.cert, parent.key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, &key.PublicKey, signerKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &testCert{c, key}
+}
+
+// tlsServer serves over TLS with leaf and then chain as the certificates
+// it presents; it answers both clients' requests.
+func tlsServer(t *testing.T, leaf *testCert, chain ...*x509.Certificate) string {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"status":"ok","expiration":24,"generation":7}`))
+	}))
+	raw := [][]byte{leaf.cert.Raw}
+	for _, c := range chain {
+		raw = append(raw, c.Raw)
+	}
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: raw, PrivateKey: leaf.key}}}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func pemFile(t *testing.T, c *x509.Certificate) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(f, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestOneTrustPolicy runs each server and trust setting against both of the
+// agent's clients, to GLPI directly and to glpi-enrolld: they must agree.
+func TestOneTrustPolicy(t *testing.T) {
+	server := newTestCert(t, "glpi", nil, false, "127.0.0.1")
+	attacker := newTestCert(t, "glpi", nil, false, "127.0.0.1")
+	ca := newTestCert(t, "Private CA", nil, true)
+	otherCA := newTestCert(t, "Other CA", nil, true)
+	signed := newTestCert(t, "glpi", ca, false, "127.0.0.1")
+	misnamed := newTestCert(t, "glpi", ca, false, "other.example")
+
+	sum := sha256.Sum256(server.cert.RawSubjectPublicKeyInfo)
+	b64 := base64.StdEncoding.EncodeToString(sum[:])
+	hexColons := strings.ToUpper(hex.EncodeToString(sum[:]))
+	var pairs []string
+	for i := 0; i < len(hexColons); i += 2 {
+		pairs = append(pairs, hexColons[i:i+2])
+	}
+	wrong := enroll.PinOf(otherCA.cert)
+	caPin := enroll.PinOf(ca.cert)
+
+	selfSigned := tlsServer(t, server)
+	// The attack: the attacker's own key, with the real (public) pinned
+	// certificate sent after it.
+	impostor := tlsServer(t, attacker, server.cert)
+	caChain := tlsServer(t, signed, ca.cert)
+	caLeafOnly := tlsServer(t, signed)
+	caMisnamed := tlsServer(t, misnamed, ca.cert)
+	impostorCA := tlsServer(t, attacker, ca.cert)
+
+	tests := []struct {
+		name   string
+		url    string
+		pin    string
+		caFile string
+		ok     bool
+	}{
+		{"self-signed, sha256/ pin", selfSigned, "sha256/" + b64, "", true},
+		{"self-signed, curl pin", selfSigned, "sha256//" + b64, "", true},
+		{"self-signed, bare base64", selfSigned, b64, "", true},
+		{"self-signed, unpadded URL base64", selfSigned, base64.RawURLEncoding.EncodeToString(sum[:]), "", true},
+		{"self-signed, hex with colons", selfSigned, strings.Join(pairs, ":"), "", true},
+		{"self-signed, rotation list", selfSigned, wrong + ", " + b64, "", true},
+		{"self-signed, wrong pin", selfSigned, wrong, "", false},
+		{"self-signed, no trust", selfSigned, "", "", false},
+		{"impostor sending the pinned certificate", impostor, b64, "", false},
+		{"pinned CA sent in the chain", caChain, caPin, "", true},
+		{"pinned CA from the CA file", caLeafOnly, caPin, pemFile(t, ca.cert), true},
+		{"pinned CA, wrong host name", caMisnamed, caPin, "", false},
+		{"impostor sending the pinned CA", impostorCA, caPin, "", false},
+		{"CA file, no pin", caChain, "", pemFile(t, ca.cert), true},
+		{"CA file of another CA", caChain, "", pemFile(t, otherCA.cert), false},
+		{"CA file, pin of another key", caChain, wrong, pemFile(t, ca.cert), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			gc, err := glpi.New(glpi.Config{URL: tt.url, AgentID: "3f2504e0-4f89-41d3-9a0c-0305e82c3301", CAFile: tt.caFile,
+				PinSHA256: strings.Split(tt.pin, ","), Retries: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = gc.Contact(t.Context(), &glpi.Contact{DeviceID: "pc-2024-01-01-00-00-00", Version: "1"})
+			if (err == nil) != tt.ok {
+				t.Errorf("direct mode (GLPI): err = %v, want ok %v", err, tt.ok)
+			}
+			ec, err := enroll.NewClient(enroll.ClientConfig{URL: tt.url, CAFile: tt.caFile, PinSHA256: tt.pin, Retries: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = ec.Refresh(t.Context(), &enroll.RefreshRequest{DeviceID: "d", RefreshSecret: "r"})
+			if (err == nil) != tt.ok {
+				t.Errorf("enrolled mode (glpi-enrolld): err = %v, want ok %v", err, tt.ok)
+			}
+		})
+	}
+}

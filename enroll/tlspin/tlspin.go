@@ -1,0 +1,193 @@
+// Package tlspin is the one TLS trust policy of every client the agent
+// runs, to GLPI directly and to glpi-enrolld: which CAs it trusts, how a
+// public-key pin is written, and what a pin proves.
+//
+// A pin is the SHA-256 of a certificate's SubjectPublicKeyInfo. Every form
+// in use is accepted: "sha256/<base64>" (glpi-enrolld's key bundles),
+// "sha256//<base64>" (curl's --pinnedpubkey), bare base64 (standard or URL
+// alphabet, padded or not) and 64 hex digits (any case, colons allowed). A
+// list, separated by commas, semicolons or spaces, holds several pins so
+// that a key can be rotated.
+//
+// The server is accepted when
+//   - its leaf certificate's key is pinned: the handshake proves the server
+//     holds that key, so a self-signed server needs nothing else; or
+//   - its leaf verifies, for the server's name, through the chain it sent to
+//     a trusted root or a pinned certificate, and a certificate of that
+//     verified chain is pinned (a pinned private CA).
+//
+// A pinned certificate that merely appears somewhere in what the server
+// sends proves nothing: anyone can send a copy of a public certificate.
+// Without pins, ordinary verification applies. The CA file, when given,
+// replaces the system roots: the client trusts exactly the CAs it holds,
+// as the official agent's ca-cert-file does.
+package tlspin
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+)
+
+// Pin is the SHA-256 of a SubjectPublicKeyInfo.
+type Pin [sha256.Size]byte
+
+// String writes the pin as glpi-enrolld's bundles do: "sha256/<base64>".
+func (p Pin) String() string { return "sha256/" + base64.StdEncoding.EncodeToString(p[:]) }
+
+// Of returns the pin of a certificate's public key.
+func Of(cert *x509.Certificate) Pin { return sha256.Sum256(cert.RawSubjectPublicKeyInfo) }
+
+// Parse decodes one pin in any of the accepted forms.
+func Parse(s string) (Pin, error) {
+	var p Pin
+	t := strings.TrimSpace(s)
+	// "sha256//" is curl's prefix, or ours before a digest that starts
+	// with a slash: the one that decodes wins.
+	for _, prefix := range []string{"sha256//", "sha256/", ""} {
+		rest, ok := strings.CutPrefix(t, prefix)
+		if !ok {
+			continue
+		}
+		if h := strings.ReplaceAll(rest, ":", ""); len(h) == 2*sha256.Size {
+			if b, err := hex.DecodeString(h); err == nil {
+				copy(p[:], b)
+				return p, nil
+			}
+		}
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+			if b, err := enc.DecodeString(rest); err == nil && len(b) == sha256.Size {
+				copy(p[:], b)
+				return p, nil
+			}
+		}
+	}
+	return p, fmt.Errorf("parse pin %q: want the SHA-256 of a public key as sha256/<base64>, base64 or 64 hex digits", s)
+}
+
+// ParseList decodes a list of pins separated by commas, semicolons or
+// spaces; an empty list is no pin.
+func ParseList(s string) ([]Pin, error) {
+	var pins []Pin
+	for _, f := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\t' || r == '\n' }) {
+		p, err := Parse(f)
+		if err != nil {
+			return nil, err
+		}
+		pins = append(pins, p)
+	}
+	return pins, nil
+}
+
+// Config is a client's trust settings.
+type Config struct {
+	// Host is the server's host name or address, which a certificate
+	// verified through a chain must name.
+	Host string
+	// CAFile is a PEM bundle of the CAs to trust instead of the system
+	// roots; empty means the system roots.
+	CAFile string
+	// Pins lists pins, each in any accepted form (or several in one string).
+	Pins []string
+	// InsecureSkipVerify accepts any certificate when there is no pin; with
+	// pins, it only waives the chain's verification of a pinned leaf, which
+	// is never verified anyway.
+	InsecureSkipVerify bool
+}
+
+// ClientConfig returns the TLS settings for cfg.
+func ClientConfig(cfg Config) (*tls.Config, error) {
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
+	if cfg.CAFile != "" {
+		b, err := os.ReadFile(cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("read CA file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("read CA file %q: no PEM certificate found", cfg.CAFile)
+		}
+		tc.RootCAs = pool
+	}
+	pins, err := ParseList(strings.Join(cfg.Pins, ","))
+	if err != nil {
+		return nil, err
+	}
+	if len(pins) == 0 {
+		tc.InsecureSkipVerify = cfg.InsecureSkipVerify
+		return tc, nil
+	}
+	// Verification is done by VerifyConnection, which runs the standard
+	// chain and name checks itself where a pin needs them.
+	roots, host := tc.RootCAs, cfg.Host
+	tc.InsecureSkipVerify = true
+	tc.VerifyConnection = func(cs tls.ConnectionState) error {
+		if cs.ServerName == "" {
+			// No SNI for an IP address: the address is the name.
+			cs.ServerName = host
+		}
+		return Verify(cs, roots, pins)
+	}
+	return tc, nil
+}
+
+// ErrNoMatch reports a server whose certificates prove none of the pins.
+var ErrNoMatch = errors.New("server certificate matches none of the pinned public keys")
+
+// Verify checks a connection's certificates against pins, as the package
+// documentation says; roots nil means the system roots.
+func Verify(cs tls.ConnectionState, roots *x509.CertPool, pins []Pin) error {
+	if len(cs.PeerCertificates) == 0 {
+		return errors.New("server sent no certificate")
+	}
+	pinned := func(c *x509.Certificate) bool {
+		sum := Of(c)
+		for _, p := range pins {
+			if bytes.Equal(sum[:], p[:]) {
+				return true
+			}
+		}
+		return false
+	}
+	leaf := cs.PeerCertificates[0]
+	if pinned(leaf) {
+		return nil
+	}
+	// A pinned CA among the certificates sent is a root for this check:
+	// the leaf must still verify to it, signature by signature.
+	if roots == nil {
+		sys, err := x509.SystemCertPool()
+		if err != nil || sys == nil {
+			sys = x509.NewCertPool()
+		}
+		roots = sys
+	} else {
+		roots = roots.Clone()
+	}
+	inter := x509.NewCertPool()
+	for _, c := range cs.PeerCertificates[1:] {
+		inter.AddCert(c)
+		if pinned(c) {
+			roots.AddCert(c)
+		}
+	}
+	chains, err := leaf.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: cs.ServerName})
+	if err != nil {
+		return fmt.Errorf("%w (and its chain does not verify to a pinned key: %v)", ErrNoMatch, err)
+	}
+	for _, chain := range chains {
+		for _, c := range chain {
+			if pinned(c) {
+				return nil
+			}
+		}
+	}
+	return ErrNoMatch
+}
