@@ -16,12 +16,12 @@ import (
 // VPNs only the TCP/IP registry knows.
 
 type win32NetworkAdapter struct {
-	Index, InterfaceIndex                                       uint32
-	Name, NetConnectionID, MACAddress, PNPDeviceID, ServiceName string
-	Manufacturer, GUID                                          string
-	Speed                                                       uint64
-	PhysicalAdapter                                             bool
-	AdapterTypeID, NetConnectionStatus                          uint16
+	Index, InterfaceIndex          uint32
+	Name, PNPDeviceID, ServiceName string
+	GUID                           string
+	Speed                          uint64
+	PhysicalAdapter                bool
+	NetConnectionStatus            uint16
 }
 
 type msftNetAdapter struct {
@@ -119,32 +119,6 @@ var ianaIfTypes = map[uint32]string{
 // the schema's types.
 var mediaSubTypes = map[uint64]string{1: "ethernet", 2: "wifi", 7: "bluetooth"}
 
-var wifiWords = []string{"wireless", "wi-fi", "wifi", "wlan", "802.11"}
-
-// winIfaceType tells wifi from ethernet when Windows records no media
-// type: AdapterTypeID 9 is wireless, and many wireless drivers say
-// "Ethernet 802.3" but name themselves wireless.
-func winIfaceType(name string, adapterTypeID uint16) string {
-	name = strings.ToLower(name)
-	switch {
-	case adapterTypeID == 9:
-		return "wifi"
-	case strings.Contains(name, "bluetooth"):
-		return "bluetooth"
-	case strings.Contains(name, "loopback"):
-		return "loopback"
-	}
-	for _, w := range wifiWords {
-		if strings.Contains(name, w) {
-			return "wifi"
-		}
-	}
-	if adapterTypeID == 0 {
-		return "ethernet"
-	}
-	return ""
-}
-
 // connectionType reads the media type Windows records for the connection
 // of adapter guid, "" when it has none.
 func connectionType(reg registrySource, guid string) string {
@@ -169,7 +143,6 @@ type winAdapter struct {
 	upKnown     bool
 	virtual     bool
 	ifType      string
-	typeID      uint16
 	driver      string
 	hasIfaceIdx bool
 }
@@ -190,7 +163,6 @@ func msftAdapters(as []msftNetAdapter, drivers map[uint32]string) []winAdapter {
 			// PAN or a Hyper-V switch port is not hardware.
 			virtual: a.Virtual || strings.HasPrefix(a.PnPDeviceID, "ROOT"),
 			ifType:  ianaIfTypes[a.InterfaceType],
-			typeID:  0xFFFF,
 			driver:  drivers[a.InterfaceIndex],
 		})
 	}
@@ -212,7 +184,6 @@ func legacyAdapters(as []win32NetworkAdapter) []winAdapter {
 			up:          a.NetConnectionStatus == 2,
 			upKnown:     a.NetConnectionStatus != 0,
 			driver:      a.ServiceName,
-			typeID:      a.AdapterTypeID,
 			hasIfaceIdx: a.InterfaceIndex != 0,
 		}
 		switch {
@@ -285,9 +256,6 @@ func winInterfaces(h winHost) ([]winIface, error) {
 			Driver:      a.driver,
 			Type:        cmp.Or(a.ifType, connectionType(h.reg, guid)),
 			Status:      "down",
-		}
-		if a.typeID != 0xFFFF && n.Type == "" {
-			n.Type = winIfaceType(desc, a.typeID)
 		}
 		if a.up || (!a.upKnown && c.IPEnabled) {
 			n.Status = "up"

@@ -95,10 +95,10 @@ func TestWinNetworksLegacy(t *testing.T) {
 		summary = append(summary, [4]string{n.Description, n.Type, n.Status + " " + n.Speed, v})
 	}
 	want := [][4]string{
-		{"Acme Gigabit", "ethernet", "up 100", "physical"},
-		{"Acme Gigabit", "ethernet", "up 100", "physical"},
+		{"Acme Gigabit", "", "up 100", "physical"},
+		{"Acme Gigabit", "", "up 100", "physical"},
 		{"Acme Wireless", "wifi", "down ", "physical"},
-		{"WAN Miniport (IP)", "ethernet", "down ", "virtual"},
+		{"WAN Miniport (IP)", "", "down ", "virtual"},
 	}
 	if !reflect.DeepEqual(summary, want) {
 		t.Errorf("winNetworks (description, type, status, virtual) =\n%v\nwant\n%v", summary, want)
