@@ -1,0 +1,238 @@
+//go:build linux
+
+package main
+
+// The Windows build against a real WMI and registry: Wine's. It builds
+// glpi-agentd.exe, makes a fresh Wine prefix, seeds programs in its
+// registry and runs a local inventory, then checks the sections a Windows
+// machine must give and that every collector that failed is one Wine is
+// known not to serve. Wine is not Windows: it shows that the live path
+// (COM, WMI scripting, value conversion, the registry) works on a real
+// implementation, not that every class is read as on Windows.
+//
+// It needs wine64 and the mingw-w64 C compiler (Debian's wine64 and
+// gcc-mingw-w64-x86-64-win32, which .ci/run installs); without them it is
+// skipped, and under CI (CI=true) it fails.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/collectors/schematest"
+)
+
+// wineAbsent are the collectors Wine 8 cannot serve, with a part of the
+// error each must report and why. Each one must fail honestly: an error,
+// never an empty section.
+var wineAbsent = map[string]struct{ err, why string }{
+	"battery":     {"Win32_Battery", "Wine has no Win32_Battery class (WBEM_E_NOT_FOUND); Windows has it, empty without a battery"},
+	"licenseinfo": {"SoftwareLicensingProduct", "Wine's WQL parser rejects IS NOT NULL (WBEM_E_INVALID_QUERY)"},
+	"local_group": {"Win32_Group", "Wine has no Win32_Group class"},
+	"local_user":  {"Win32_UserAccount", "Wine has no Win32_UserAccount class"},
+	"monitor":     {"Win32_PnPEntity", "Wine's Win32_PnPEntity has no PNPClass to select monitors by (WBEM_E_FAILED)"},
+	"printer":     {"Win32_Printer", "Wine has no Win32_Printer class"},
+}
+
+// wineRequired are the sections the inventory must hold.
+var wineRequired = []string{"bios", "hardware", "operatingsystem", "cpus", "memories", "drives", "storages", "networks", "softwares"}
+
+// wineSeeded are programs written into the prefix's Uninstall keys, the
+// second in the 32-bit view.
+var wineSeeded = []struct{ key, name, version, publisher string }{
+	{`HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows\CurrentVersion\Uninstall\WineTestTool`, "Wine Test Tool", "1.2.3", "Example Corp"},
+	{`HKEY_LOCAL_MACHINE\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Uninstall\{6F1C2B1E-0000-4000-8000-000000000001}`, "Wine Test Tool (32-bit)", "4.5", "Example Corp"},
+}
+
+// wineTool finds a program of the wine64 package, which Debian installs in
+// /usr/lib/wine only.
+func wineTool(name string) (string, error) {
+	if p, err := exec.LookPath(name); err == nil {
+		return p, nil
+	}
+	p := filepath.Join("/usr/lib/wine", name)
+	if _, err := os.Stat(p); err != nil {
+		return "", errors.New(name + " not found")
+	}
+	return p, nil
+}
+
+// winPath is a host path as Wine sees it, on drive Z: (the root).
+func winPath(p string) string { return "Z:" + strings.ReplaceAll(p, "/", `\`) }
+
+func TestWindowsUnderWine(t *testing.T) {
+	start := time.Now()
+	var tools []string
+	for _, name := range []string{"wine64", "wineserver", "x86_64-w64-mingw32-gcc"} {
+		p, err := wineTool(name)
+		if err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%v: CI installs wine64 and gcc-mingw-w64-x86-64-win32 (.ci/run)", err)
+			}
+			t.Skipf("%v: install wine64 and gcc-mingw-w64-x86-64-win32 to test the Windows build under Wine", err)
+		}
+		tools = append(tools, p)
+	}
+	wine, wineserver, mingw := tools[0], tools[1], tools[2]
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	env := append(os.Environ(),
+		"WINEPREFIX="+filepath.Join(dir, "prefix"), "WINEARCH=win64", "WINEDEBUG=-all",
+		// No Mono or Gecko installer prompts when the prefix is made.
+		"WINEDLLOVERRIDES=mscoree=;mshtml=")
+	// run runs a program and returns its standard output. Output goes
+	// through files, not pipes: the Wine processes a command leaves
+	// running (wineserver, services) would hold a pipe open.
+	var runs int
+	run := func(name string, args ...string) ([]byte, error) {
+		runs++
+		stdout := filepath.Join(dir, fmt.Sprintf("out%d", runs))
+		stderr := filepath.Join(dir, fmt.Sprintf("err%d", runs))
+		o, err := os.Create(stdout)
+		if err != nil {
+			return nil, err
+		}
+		defer o.Close()
+		e, err := os.Create(stderr)
+		if err != nil {
+			return nil, err
+		}
+		defer e.Close()
+		cmd := exec.CommandContext(ctx, name, args...)
+		cmd.Env, cmd.Stdout, cmd.Stderr = env, o, e
+		err = cmd.Run()
+		out, _ := os.ReadFile(stdout)
+		if err != nil {
+			msg, _ := os.ReadFile(stderr)
+			return out, fmt.Errorf("%s: %w: %s", filepath.Base(name), err, bytes.TrimSpace(msg))
+		}
+		return out, nil
+	}
+
+	// The executable builds while the prefix is made (~20 s).
+	exe := filepath.Join(dir, "glpi-agentd.exe")
+	var wg sync.WaitGroup
+	var buildErr error
+	wg.Go(func() {
+		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", exe, ".")
+		cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = errors.New(err.Error() + ": " + string(out))
+		}
+	})
+	// One persistent wineserver for the whole test, ended however it ends.
+	t.Cleanup(func() {
+		kill := exec.Command(wineserver, "-k")
+		kill.Env = env
+		if err := kill.Run(); err != nil {
+			t.Logf("wineserver -k: %v", err)
+		}
+	})
+	if err := os.Mkdir(filepath.Join(dir, "prefix"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(wineserver, "-p"); err != nil {
+		t.Fatalf("start wineserver: %v", err)
+	}
+	shim := filepath.Join(dir, "bcryptprimitives.dll")
+	if _, err := run(mingw, "-shared", "-O2", "-o", shim, filepath.Join("..", "..", "packaging", "windows", "wine", "bcryptprimitives.c"), "-ladvapi32"); err != nil {
+		t.Fatalf("build the bcryptprimitives.dll shim: %v", err)
+	}
+	if _, err := run(wine, "wineboot", "--init"); err != nil {
+		t.Fatalf("make the Wine prefix: %v", err)
+	}
+	// Go executables draw random bytes from ProcessPrng, which Wine 8 lacks.
+	b, err := os.ReadFile(shim)
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "prefix", "drive_c", "windows", "system32", "bcryptprimitives.dll"), b, 0o644)
+	}
+	if err != nil {
+		t.Fatalf("install the shim: %v", err)
+	}
+	for _, s := range wineSeeded {
+		for _, v := range [][2]string{{"DisplayName", s.name}, {"DisplayVersion", s.version}, {"Publisher", s.publisher}} {
+			if _, err := run(wine, "reg", "add", s.key, "/v", v[0], "/t", "REG_SZ", "/d", v[1], "/f"); err != nil {
+				t.Fatalf("seed %s: %v", s.key, err)
+			}
+		}
+	}
+	prefixDone := time.Since(start)
+	wg.Wait()
+	if buildErr != nil {
+		t.Fatalf("build glpi-agentd.exe: %v", buildErr)
+	}
+
+	runStart := time.Now()
+	inv := filepath.Join(dir, "inventory.json")
+	out, err := run(wine, exe, "inventory", "--json", "--local", winPath(inv), "--state-dir", winPath(filepath.Join(dir, "state")))
+	if err != nil {
+		t.Fatalf("glpi-agentd.exe inventory: %v\n%s", err, out)
+	}
+	t.Logf("Wine prefix and build %s, inventory %s, total %s",
+		prefixDone.Round(time.Second), time.Since(runStart).Round(100*time.Millisecond), time.Since(start).Round(time.Second))
+
+	var summary struct {
+		Collectors []struct {
+			Name, Key, Error string
+			Items            int
+			NoData           bool `json:"no_data"`
+		}
+	}
+	if err := json.Unmarshal(out, &summary); err != nil {
+		t.Fatalf("parse the run's summary: %v\n%s", err, out)
+	}
+	for _, c := range summary.Collectors {
+		want, absent := wineAbsent[c.Name]
+		switch {
+		case c.Error == "" || c.NoData:
+			if absent {
+				t.Errorf("collector %s succeeded under Wine, which was known not to serve it (%s): take it off wineAbsent", c.Name, want.why)
+			}
+		case !absent:
+			t.Errorf("collector %s failed: %s", c.Name, c.Error)
+		case !strings.Contains(c.Error, want.err):
+			t.Errorf("collector %s failed with %q, want an error about %s (%s)", c.Name, c.Error, want.err, want.why)
+		}
+	}
+
+	doc, err := os.ReadFile(inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schematest.Validate(t, doc)
+	var msg struct {
+		Content map[string]json.RawMessage
+	}
+	if err := json.Unmarshal(doc, &msg); err != nil {
+		t.Fatalf("parse the inventory: %v", err)
+	}
+	for _, k := range wineRequired {
+		v, ok := msg.Content[k]
+		if !ok || slices.Contains([]string{"null", "[]", "{}"}, string(v)) {
+			t.Errorf("inventory has no %s", k)
+		}
+	}
+	var softwares []struct{ Name, Version, Publisher string }
+	json.Unmarshal(msg.Content["softwares"], &softwares)
+	for _, s := range wineSeeded {
+		i := slices.IndexFunc(softwares, func(sw struct{ Name, Version, Publisher string }) bool { return sw.Name == s.name })
+		if i < 0 {
+			t.Errorf("softwares has no %q, seeded under %s", s.name, s.key)
+			continue
+		}
+		if got := softwares[i]; got.Version != s.version || got.Publisher != s.publisher {
+			t.Errorf("software %q = version %q publisher %q, want %q %q", s.name, got.Version, got.Publisher, s.version, s.publisher)
+		}
+	}
+}
