@@ -263,3 +263,26 @@ func FuzzParseEDID(f *testing.F) {
 		}
 	})
 }
+
+// TestMonitorFromDisplay: a display macOS describes gets the serial the
+// same monitor's EDID gives, when the EDID has no serial descriptor.
+func TestMonitorFromDisplay(t *testing.T) {
+	tests := []struct {
+		d    spDisplay
+		want Monitor
+	}{
+		{spDisplay{Name: "EV2760", VendorID: "15c3", ProductID: "2911", Serial: "74cbb1", Week: "12", Year: "2021"},
+			Monitor{Caption: "EV2760", Name: "EV2760", Manufacturer: "Eizo Nanao Corporation", Serial: "7654321", Description: "12/2021"}},
+		{spDisplay{Name: "PHL 276E8V", VendorID: "410c", ProductID: "c22c", Serial: "0x1092", Week: "255", Year: "2019"},
+			Monitor{Caption: "PHL 276E8V", Name: "PHL 276E8V", Manufacturer: "Philips Consumer Electronics Company", Serial: "004242", AltSerial: "00001092", Description: "2019"}},
+		{spDisplay{Name: "Color LCD", VendorID: "610", ProductID: "a050", Serial: "0", Connection: "spdisplays_internal"},
+			Monitor{Caption: "Color LCD", Name: "Color LCD", Manufacturer: "Apple Computer Inc", Serial: "00000000", Port: "Internal"}},
+		{spDisplay{Name: "Display", VendorID: "610", Year: "2020"},
+			Monitor{Caption: "Display", Name: "Display", Manufacturer: "Apple Computer Inc", Description: "2020"}},
+	}
+	for _, tt := range tests {
+		if got := monitorFromDisplay(tt.d); got != tt.want {
+			t.Errorf("monitorFromDisplay(%+v) = %+v, want %+v", tt.d, got, tt.want)
+		}
+	}
+}

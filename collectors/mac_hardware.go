@@ -373,19 +373,32 @@ func macMonitors(ctx context.Context, env *Env, h *macHost) (any, error) {
 	return out, nil
 }
 
-// monitorFromDisplay describes a display: its maker from the PNP id packed
-// in its EDID vendor id, its port from the connection type.
+// monitorFromDisplay describes a display. system_profiler gives its EDID's
+// maker, product code, week, year and numeric serial (in hex), but not the
+// EDID's descriptors: maker, serial and date follow the EDID rules
+// (edid_rules.go) for a monitor without a serial descriptor, so that such a
+// monitor keeps its GLPI record when it moves between a Mac and a PC.
 func monitorFromDisplay(d spDisplay) Monitor {
 	m := Monitor{Name: d.Name, Caption: d.Name, Serial: clean(strings.TrimPrefix(d.Serial, "0x"))}
+	year := atoi(d.Year)
 	if pnp := pnpFromVendorID(d.VendorID); pnp != "" {
-		m.Manufacturer = cmp.Or(pnpName(pnp), pnp)
-	}
-	if year := atoi(d.Year); year > 0 {
-		if week := atoi(d.Week); week > 0 {
-			m.Description = fmt.Sprintf("%d/%d", week, year)
-		} else {
-			m.Description = strconv.Itoa(year)
+		e := edidInfo{vendor: pnp, week: atoi(d.Week), year: year}
+		if n, err := strconv.ParseUint(strings.TrimPrefix(d.ProductID, "0x"), 16, 16); err == nil {
+			e.product = uint16(n)
 		}
+		serial, err := strconv.ParseUint(strings.TrimPrefix(d.Serial, "0x"), 16, 32)
+		e.serial = uint32(serial)
+		r := monitorFromEDID(e)
+		m.Manufacturer = r.Manufacturer
+		if err == nil {
+			m.Serial, m.AltSerial = r.Serial, r.AltSerial
+		}
+		if year > 0 && d.Week != "" {
+			m.Description = r.Description
+		}
+	}
+	if year > 0 && m.Description == "" {
+		m.Description = strconv.Itoa(year)
 	}
 	if d.Connection == "spdisplays_internal" {
 		m.Port = "Internal"
