@@ -230,6 +230,19 @@ func checkMSI(t *testing.T, msi string, e embed) {
 	}
 	checkMSIProps(t, msi, e)
 
+	// The USB collector names devices from the usb.ids beside the agent.
+	var files []string
+	for _, r := range msiTable(t, msi, "File") {
+		name := r[2] // "SHORT~1.EXT|long name", or the name alone
+		if i := strings.LastIndex(name, "|"); i >= 0 {
+			name = name[i+1:]
+		}
+		files = append(files, name)
+	}
+	if !slices.Contains(files, "usb.ids") || !slices.Contains(files, "glpi-agentd.exe") {
+		t.Errorf("File names = %q, want glpi-agentd.exe and usb.ids", files)
+	}
+
 	si := msiTable(t, msi, "ServiceInstall")
 	// Name, type 16 (own process), start 2 (auto), error 1, LocalSystem, arguments.
 	if len(si) != 1 || si[0][1] != "glpi-agentd" || si[0][3] != "16" || si[0][4] != "2" || si[0][8] != "LocalSystem" || si[0][10] != "run --service" {

@@ -13,6 +13,8 @@
 #   SIGN_CERT, SIGN_KEY    Authenticode certificate and key (PEM): sign the
 #                          exe and the MSI with osslsigncode
 #   SOURCE_DATE_EPOCH      time stamped on packaged files (default: last commit)
+#   USB_IDS                usb.ids the MSI ships beside the agent (default:
+#                          the usb.ids or hwdata package's)
 #
 # Without SERVER and REGISTRATION_KEY_FILE it builds base packages, which
 # take their settings at installation time. An embedded key is readable by
@@ -124,6 +126,13 @@ msi_package() {
 	build windows amd64 "$stage/msi/glpi-agentd.exe"
 	sign "$stage/msi/glpi-agentd.exe"
 	cp packaging/windows/glpi-agentd.wxs "$stage/msi/"
+	# Windows has no usb.ids: the MSI installs one beside the agent.
+	usbids=${USB_IDS:-}
+	for f in /usr/share/misc/usb.ids /usr/share/hwdata/usb.ids; do
+		[ -n "$usbids" ] || [ ! -s "$f" ] || usbids=$f
+	done
+	[ -n "$usbids" ] && [ -s "$usbids" ] || die "no usb.ids for the MSI: install the usb.ids package or set USB_IDS"
+	cp "$usbids" "$stage/msi/usb.ids"
 	{
 		echo '<?xml version="1.0" encoding="utf-8"?>'
 		echo '<Include>'
