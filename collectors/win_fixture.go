@@ -308,11 +308,12 @@ func parseRegFile(b []byte) (*regFile, error) {
 	}
 	// Regedit ends lines with CRLF but writes a string value as it is: a
 	// value holding CRLF spans lines, and its line breaks read CR CR LF.
-	// Splitting at CRLF and joining the lines of a value with LF gives the
-	// value back.
-	lines := strings.Split(text, "\r\n")
-	if len(lines) == 1 {
-		lines = strings.Split(text, "\n")
+	// Splitting at LF, dropping one CR, and joining the lines of a value
+	// with LF gives the value back; files edited by hand may end lines
+	// with LF alone.
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimSuffix(l, "\r")
 	}
 	if head := strings.TrimSpace(lines[0]); head != "Windows Registry Editor Version 5.00" && head != "REGEDIT4" {
 		return nil, errors.New("parse registry file: no regedit header")
