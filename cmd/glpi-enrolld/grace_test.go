@@ -48,7 +48,7 @@ func TestRefreshGraceShortened(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	spent := &enroll.RefreshRequest{DeviceID: dev.DeviceID, RefreshSecret: dev.Credential.RefreshSecret, Generation: dev.Credential.Generation}
+	spent := &enroll.RefreshRequest{DeviceID: dev.DeviceID, RefreshSecret: dev.Credential.RefreshSecret, Generation: dev.Credential.Generation, Fingerprint: &fp}
 	if _, err := c.Refresh(t.Context(), spent); err != nil {
 		t.Fatalf("first renewal: %v", err)
 	}

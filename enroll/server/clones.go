@@ -21,25 +21,56 @@ const (
 )
 
 // strongChanges lists the strong fingerprint signals known on both sides
-// that differ. Serial numbers and MAC addresses are weak (they flap on
-// virtual machines and change with a network card) and never count alone.
+// that differ, or all the device's when the request has none of them: a
+// signal one side does not know proves nothing (an agent that can no
+// longer read the SMBIOS UUID), but an empty fingerprint never matches.
+// Serial numbers and MAC addresses are weak (they flap on virtual machines
+// and change with a network card) and never count alone.
 func strongChanges(old, cur enroll.Fingerprint) []store.SignalChange {
+	var out, missing []store.SignalChange
+	known := false
+	for _, sig := range strongSignals(old, cur) {
+		switch {
+		case sig.Old == "":
+		case sig.New == "":
+			missing = append(missing, sig)
+		default:
+			known = true
+			if sig.Old != sig.New {
+				out = append(out, sig)
+			}
+		}
+	}
+	if !known {
+		return missing
+	}
+	return out
+}
+
+// exactChanges lists every strong signal the device had that the request
+// does not repeat: where an install id is the only other proof (a retried
+// enrollment), a partial fingerprint is no proof.
+func exactChanges(old, cur enroll.Fingerprint) []store.SignalChange {
 	var out []store.SignalChange
-	for _, sig := range []struct{ name, old, cur string }{
-		{"machine_id", old.MachineID, cur.MachineID},
-		{"smbios_uuid", old.SMBIOSUUID, cur.SMBIOSUUID},
-	} {
-		if sig.old != "" && sig.cur != "" && sig.old != sig.cur {
-			out = append(out, store.SignalChange{Signal: sig.name, Old: sig.old, New: sig.cur})
+	for _, sig := range strongSignals(old, cur) {
+		if sig.Old != "" && sig.Old != sig.New {
+			out = append(out, sig)
 		}
 	}
 	return out
 }
 
-// hardwareChanges is strongChanges limited to the hardware itself: the
+func strongSignals(old, cur enroll.Fingerprint) []store.SignalChange {
+	return []store.SignalChange{
+		{Signal: "machine_id", Old: old.MachineID, New: cur.MachineID},
+		{Signal: "smbios_uuid", Old: old.SMBIOSUUID, New: cur.SMBIOSUUID},
+	}
+}
+
+// hardwareChanges is exactChanges limited to the hardware itself: the
 // SMBIOS UUID, which survives a reinstall of the operating system.
 func hardwareChanges(old, cur enroll.Fingerprint) []store.SignalChange {
-	return strongChanges(enroll.Fingerprint{SMBIOSUUID: old.SMBIOSUUID}, enroll.Fingerprint{SMBIOSUUID: cur.SMBIOSUUID})
+	return exactChanges(enroll.Fingerprint{SMBIOSUUID: old.SMBIOSUUID}, enroll.Fingerprint{SMBIOSUUID: cur.SMBIOSUUID})
 }
 
 // fingerprintHash names a machine by its strong signals, to recognise a

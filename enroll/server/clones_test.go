@@ -252,3 +252,51 @@ func TestSameHostnameSameSecond(t *testing.T) {
 		t.Errorf("two devices share GLPI deviceid %s", a.GLPIDeviceID)
 	}
 }
+
+// TestInstallIDIsNoCredential: an install id (it is in the agent's state,
+// logs and support bundles) and any key of the same id must not hand over
+// a device: an empty or partial fingerprint never matches.
+func TestInstallIDIsNoCredential(t *testing.T) {
+	e := newEnv(t, nil)
+	key := e.key(KeyOptions{MaxUses: 10})
+	victim := e.enroll(key, enrollReq("victim"))
+	for _, tt := range []struct {
+		name string
+		fp   enroll.Fingerprint
+	}{
+		{"empty fingerprint", enroll.Fingerprint{}},
+		{"machine id only", enroll.Fingerprint{MachineID: enrollReq("victim").Fingerprint.MachineID}},
+		{"SMBIOS UUID only", enroll.Fingerprint{SMBIOSUUID: enrollReq("victim").Fingerprint.SMBIOSUUID}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			req := enrollReq("attacker")
+			req.InstallID, req.Fingerprint = enrollReq("victim").InstallID, tt.fp
+			req.Fingerprint.InstallID = req.InstallID
+			resp, err := e.client.Enroll(t.Context(), key, req)
+			if err == nil && resp.DeviceID == victim.DeviceID {
+				t.Fatalf("an enrollment with the victim's install id and %s got the victim's device", tt.name)
+			}
+		})
+	}
+	// The real installation retrying after a lost answer still gets its
+	// device back.
+	again, err := e.client.Enroll(t.Context(), key, enrollReq("victim"))
+	if err != nil || again.DeviceID != victim.DeviceID {
+		t.Errorf("the victim's own retry = %v, %v; want its device %s", again, err, victim.DeviceID)
+	}
+}
+
+// TestRefreshWithoutFingerprint: leaving the fingerprint out of a refresh
+// must not skip the clone check.
+func TestRefreshWithoutFingerprint(t *testing.T) {
+	e := newEnv(t, nil)
+	orig := e.enroll(e.key(KeyOptions{}), enrollReq("pc"))
+	_, err := e.client.Refresh(t.Context(), &enroll.RefreshRequest{DeviceID: orig.DeviceID,
+		RefreshSecret: orig.Credential.RefreshSecret, Generation: orig.Credential.Generation})
+	if err == nil {
+		t.Fatal("a refresh without a fingerprint got a credential")
+	}
+	if evs := e.events("clone_suspected"); len(evs) != 1 {
+		t.Errorf("audit = %+v, want one clone_suspected", evs)
+	}
+}

@@ -55,7 +55,7 @@ func TestHostileRequests(t *testing.T) {
 		{"enroll: key in wrong shape", enroll.PathEnroll, "glpik_" + strings.Repeat("A", 5000), "application/json", []byte(`{}`), 401},
 		{"token: truncated", enroll.PathToken, "", "application/json", []byte(`{"device_id":`), 400},
 		{"token: wrong types", enroll.PathToken, "", "application/json", []byte(`{"device_id":1,"refresh_secret":true}`), 400},
-		{"token: bad next secret", enroll.PathToken, "", "application/json", []byte(`{"device_id":"` + resp.DeviceID + `","refresh_secret":"` + resp.Credential.RefreshSecret + `","next_refresh_secret":"short"}`), 400},
+		{"token: bad next secret", enroll.PathToken, "", "application/json", []byte(`{"device_id":"` + resp.DeviceID + `","refresh_secret":"` + resp.Credential.RefreshSecret + `","next_refresh_secret":"short","fingerprint":` + string(mustJSON(enrollReq("victim").Fingerprint)) + `}`), 400},
 		{"inventory: no token", enroll.PathInventory, "", "application/json", []byte(`{}`), 401},
 		{"inventory: forged token", enroll.PathInventory, enroll.NewToken(enroll.AccessTokenPrefix), "application/json", []byte(`{}`), 401},
 		{"inventory: not JSON", enroll.PathInventory, token, "application/json", []byte(`<REQUEST/>`), 400},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -207,4 +208,24 @@ func (s *Server) runFailureSync(ctx context.Context) {
 func (s *Server) syncFailures(ctx context.Context) error {
 	now := s.now()
 	return errors.Join(s.byIP.sync(ctx, now), s.byKey.sync(ctx, now))
+}
+
+// sourceSubject is the subject of a source address for the failure
+// limits: an IPv4 address, or the /64 of an IPv6 one, since a single host
+// commonly holds a whole /64 and picks addresses from it at will.
+func sourceSubject(ip netip.Addr) string {
+	if ip.Is6() && !ip.Is4In6() {
+		p, err := ip.Prefix(64)
+		if err == nil {
+			return p.String()
+		}
+	}
+	return ip.Unmap().String()
+}
+
+// sourceKeySubject is the subject of a key id used from a source: failures
+// with a key's public id count against the source that made them, never
+// against the key itself, which its real holders must still be able to use.
+func sourceKeySubject(ip netip.Addr, keyID string) string {
+	return sourceSubject(ip) + " " + keyID
 }

@@ -77,8 +77,10 @@ type Config struct {
 	// RefreshGrace is how long a rotated refresh secret stays accepted;
 	// zero means 2 min.
 	RefreshGrace time.Duration
-	// FailureBurst failures per source IP or key id are allowed, then one
-	// per FailureEvery; zeros mean 10 and 6 s.
+	// FailureBurst failures per source (an IPv4 address, an IPv6 /64), and
+	// per source and key id, are allowed, then one per FailureEvery; zeros
+	// mean 10 and 6 s. Failures are never counted per key id alone: whoever
+	// knows a key's public id could then lock everyone out of it.
 	FailureBurst int
 	FailureEvery time.Duration
 	// AdminToken enables the administration API for callers presenting it
@@ -100,7 +102,7 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	byIP    failureLimiter // failures per source address
-	byKey   failureLimiter // failures per registration key id
+	byKey   failureLimiter // failures per source and registration key id
 	metrics *metrics
 	wake    chan struct{}
 	hub     *hub
@@ -318,9 +320,9 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 	resp, rej := s.enroll(ctx, r, w, now, ip, &ev)
 	if rej != nil {
 		if rej.failure {
-			s.byIP.fail(ctx, ip.String(), now)
+			s.byIP.fail(ctx, sourceSubject(ip), now)
 			if ev.KeyID != "" {
-				s.byKey.fail(ctx, ev.KeyID, now)
+				s.byKey.fail(ctx, sourceKeySubject(ip, ev.KeyID), now)
 			}
 		}
 		ev.Reason = string(rej.reason)
@@ -338,7 +340,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 // enroll decides an enrollment. On success the audit event ev has been
 // recorded with the device; on rejection the caller records it.
 func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWriter, now time.Time, ip netip.Addr, ev *store.Event) (*enroll.EnrollResponse, *enrollRejection) {
-	if wait := s.byIP.blocked(ctx, ip.String(), now); wait > 0 {
+	if wait := s.byIP.blocked(ctx, sourceSubject(ip), now); wait > 0 {
 		return nil, &enrollRejection{status: http.StatusTooManyRequests, reason: enroll.ReasonRateLimited, message: "too many failed attempts from this address", retryAfter: wait}
 	}
 	key, err := enroll.ParseKey(bearer(r))
@@ -346,7 +348,7 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 		return nil, &enrollRejection{status: http.StatusUnauthorized, reason: enroll.ReasonKeyInvalid, message: err.Error(), failure: true}
 	}
 	ev.KeyID = key.ID
-	if wait := s.byKey.blocked(ctx, key.ID, now); wait > 0 {
+	if wait := s.byKey.blocked(ctx, sourceKeySubject(ip, key.ID), now); wait > 0 {
 		return nil, &enrollRejection{status: http.StatusTooManyRequests, reason: enroll.ReasonRateLimited, message: "too many failed attempts with this key", retryAfter: wait}
 	}
 	body, err := readBody(w, r, maxEnrollBody)
@@ -443,7 +445,7 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 	case err != nil:
 		return nil, s.internal(err)
 	default:
-		changes := strongChanges(d.Fingerprint, req.Fingerprint)
+		changes := exactChanges(d.Fingerprint, req.Fingerprint)
 		c, err := s.st.FindClone(ctx, d.ID, fingerprintHash(req.Fingerprint))
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, s.internal(err)
@@ -543,7 +545,7 @@ func decodeRefresh(data []byte) (*enroll.RefreshRequest, error) {
 
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	ctx, now, ip := r.Context(), s.now(), sourceIP(r)
-	if wait := s.byIP.blocked(ctx, ip.String(), now); wait > 0 {
+	if wait := s.byIP.blocked(ctx, sourceSubject(ip), now); wait > 0 {
 		s.metrics.refresh(string(enroll.ReasonRateLimited))
 		s.reject(w, http.StatusTooManyRequests, enroll.ReasonRateLimited, "too many failed attempts from this address", wait)
 		return
@@ -564,7 +566,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		s.audit(ctx, ev)
 		s.metrics.refresh(string(reason))
 		if reason == enroll.ReasonTokenInvalid || reason == enroll.ReasonDeviceUnknown && event == "refresh_rejected" {
-			s.byIP.fail(ctx, ip.String(), now)
+			s.byIP.fail(ctx, sourceSubject(ip), now)
 		}
 		s.reject(w, status, reason, msg, 0)
 	}
@@ -600,8 +602,14 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		fail(http.StatusUnauthorized, "device_retired_refresh", enroll.ReasonDeviceUnknown, "device retired: enroll again")
 		return
 	}
+	// A refresh without a fingerprint is checked as one with an empty
+	// fingerprint: leaving it out must not skip the clone check.
+	var fp enroll.Fingerprint
 	if req.Fingerprint != nil {
-		if changes := strongChanges(d.Fingerprint, *req.Fingerprint); len(changes) > 0 {
+		fp = *req.Fingerprint
+	}
+	{
+		if changes := strongChanges(d.Fingerprint, fp); len(changes) > 0 {
 			// Only a holder of one of the device's secrets can raise a
 			// clone alarm; anyone else just has a wrong secret.
 			ok, err := s.st.MatchRefresh(ctx, d.ID, hash)
@@ -611,7 +619,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 			case !ok:
 				fail(http.StatusUnauthorized, "refresh_rejected", enroll.ReasonTokenInvalid, "wrong refresh secret")
 			default:
-				clone(d, viaFingerprint, *req.Fingerprint, changes, "")
+				clone(d, viaFingerprint, fp, changes, "")
 			}
 			return
 		}

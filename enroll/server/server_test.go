@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -337,24 +338,43 @@ func TestEnrollRateLimit(t *testing.T) {
 	e.clock.Advance(10 * time.Second)
 	e.enroll(good, enrollReq("a"))
 
-	t.Run("per key id", func(t *testing.T) {
+	post := func(ip, key string) int {
+		req := httptest.NewRequest("POST", enroll.PathEnroll, bytes.NewReader(mustJSON(enrollReq("b-"+strings.NewReplacer(":", "-", ".", "-").Replace(ip)))))
+		req.RemoteAddr = net.JoinHostPort(ip, "40000")
+		req.Header.Set("Authorization", "Bearer "+key)
+		rec := httptest.NewRecorder()
+		e.srv.Handler().ServeHTTP(rec, req)
+		return rec.Code
+	}
+	t.Run("a key id hammered elsewhere still enrolls", func(t *testing.T) {
+		// Whoever knows a key's public id (it is in every log line) tries
+		// wrong secrets with it: that source is stopped, the key is not.
 		k, _ := enroll.ParseKey(good)
 		k.Secret = strings.Repeat("B", enroll.KeySecretLen)
-		post := func(ip, key string) int {
-			req := httptest.NewRequest("POST", enroll.PathEnroll, bytes.NewReader(mustJSON(enrollReq("b"))))
-			req.RemoteAddr = ip + ":40000"
-			req.Header.Set("Authorization", "Bearer "+key)
-			rec := httptest.NewRecorder()
-			e.srv.Handler().ServeHTTP(rec, req)
-			return rec.Code
+		codes := map[int]int{}
+		for range 20 {
+			codes[post("192.0.2.66", k.String())]++
+		}
+		if codes[401] != 3 || codes[429] != 17 {
+			t.Errorf("20 wrong secrets from one address: %v, want 3 × 401 then 17 × 429", codes)
 		}
 		for i := range 3 {
-			if got := post(fmt.Sprintf("192.0.2.%d", i+1), k.String()); got != 401 {
-				t.Errorf("wrong secret from a new address = %d, want 401", got)
+			if got := post(fmt.Sprintf("192.0.2.%d", 10+i), good); got != 201 {
+				t.Errorf("the real key from another address while its id is hammered = %d, want 201", got)
 			}
 		}
-		if got := post("192.0.2.99", k.String()); got != 429 {
-			t.Errorf("fourth wrong secret for the same key id from a fresh address = %d, want 429", got)
+	})
+	t.Run("an IPv6 /64 is one source", func(t *testing.T) {
+		for i := range 3 {
+			if got := post(fmt.Sprintf("2001:db8:1:2::%x", i+1), bad); got != 401 {
+				t.Errorf("wrong key from 2001:db8:1:2::%x = %d, want 401", i+1, got)
+			}
+		}
+		if got := post("2001:db8:1:2:ffff::9", good); got != 429 {
+			t.Errorf("another address of the same /64 after its burst = %d, want 429", got)
+		}
+		if got := post("2001:db8:1:3::1", good); got != 201 {
+			t.Errorf("an address of another /64 = %d, want 201", got)
 		}
 	})
 }
@@ -368,10 +388,11 @@ func TestRefreshRotation(t *testing.T) {
 	e := newEnv(t, nil)
 	resp := e.enroll(e.key(KeyOptions{}), enrollReq("pc"))
 	ctx := t.Context()
+	pcFP := enrollReq("pc").Fingerprint
 	first := resp.Credential
 
 	e.clock.Advance(time.Minute)
-	second, err := e.client.Refresh(ctx, &enroll.RefreshRequest{DeviceID: resp.DeviceID, RefreshSecret: first.RefreshSecret, Generation: first.Generation})
+	second, err := e.client.Refresh(ctx, &enroll.RefreshRequest{Fingerprint: &pcFP, DeviceID: resp.DeviceID, RefreshSecret: first.RefreshSecret, Generation: first.Generation})
 	if err != nil {
 		t.Fatalf("Refresh: %v", err)
 	}
@@ -384,7 +405,7 @@ func TestRefreshRotation(t *testing.T) {
 
 	// The answer was lost: the old secret still works within the grace.
 	e.clock.Advance(time.Minute)
-	third, err := e.client.Refresh(ctx, &enroll.RefreshRequest{DeviceID: resp.DeviceID, RefreshSecret: first.RefreshSecret, Generation: 1})
+	third, err := e.client.Refresh(ctx, &enroll.RefreshRequest{Fingerprint: &pcFP, DeviceID: resp.DeviceID, RefreshSecret: first.RefreshSecret, Generation: 1})
 	if err != nil || third.Generation != 3 {
 		t.Fatalf("Refresh(old secret within grace) = %+v, %v; want generation 3", third, err)
 	}
@@ -393,14 +414,14 @@ func TestRefreshRotation(t *testing.T) {
 	}
 
 	e.clock.Advance(2 * time.Minute)
-	_, err = e.client.Refresh(ctx, &enroll.RefreshRequest{DeviceID: resp.DeviceID, RefreshSecret: first.RefreshSecret, Generation: 1})
+	_, err = e.client.Refresh(ctx, &enroll.RefreshRequest{Fingerprint: &pcFP, DeviceID: resp.DeviceID, RefreshSecret: first.RefreshSecret, Generation: 1})
 	// Beyond the grace, a spent secret means two machines share the
 	// credential: the replayer is told to enroll again (fork policy).
 	wantReject(t, err, 401, enroll.ReasonDeviceUnknown)
 	if evs := e.events("clone_suspected"); len(evs) != 1 || evs[0].DeviceID != resp.DeviceID || evs[0].Reason != "replay" {
 		t.Errorf("audit = %+v, want one clone_suspected by replay", evs)
 	}
-	if _, err := e.client.Refresh(ctx, &enroll.RefreshRequest{DeviceID: resp.DeviceID, RefreshSecret: third.RefreshSecret, Generation: 3}); err != nil {
+	if _, err := e.client.Refresh(ctx, &enroll.RefreshRequest{Fingerprint: &pcFP, DeviceID: resp.DeviceID, RefreshSecret: third.RefreshSecret, Generation: 3}); err != nil {
 		t.Errorf("Refresh(current) after a replay: %v", err)
 	}
 	_, err = e.client.Refresh(ctx, &enroll.RefreshRequest{DeviceID: "unknown", RefreshSecret: "glpir_x", Generation: 1})
@@ -606,10 +627,11 @@ func TestHealthAndMetrics(t *testing.T) {
 func TestNoSecretInClear(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := t.Context()
+	pcFP := enrollReq("pc").Fingerprint
 	key := e.key(KeyOptions{MaxUses: 5})
 	k, _ := enroll.ParseKey(key)
 	resp := e.enroll(key, enrollReq("pc"))
-	cred, err := e.client.Refresh(ctx, &enroll.RefreshRequest{DeviceID: resp.DeviceID, RefreshSecret: resp.Credential.RefreshSecret, Generation: 1})
+	cred, err := e.client.Refresh(ctx, &enroll.RefreshRequest{Fingerprint: &pcFP, DeviceID: resp.DeviceID, RefreshSecret: resp.Credential.RefreshSecret, Generation: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -619,7 +641,7 @@ func TestNoSecretInClear(t *testing.T) {
 	wrong := k
 	wrong.Secret = strings.Repeat("Z", enroll.KeySecretLen)
 	e.client.Enroll(ctx, wrong.String(), enrollReq("x"))
-	e.client.Refresh(ctx, &enroll.RefreshRequest{DeviceID: resp.DeviceID, RefreshSecret: resp.Credential.RefreshSecret, Generation: 1})
+	e.client.Refresh(ctx, &enroll.RefreshRequest{Fingerprint: &pcFP, DeviceID: resp.DeviceID, RefreshSecret: resp.Credential.RefreshSecret, Generation: 1})
 	again := e.enroll(key, enrollReq("pc"))
 
 	secrets := []string{key, k.Secret, wrong.String(), wrong.Secret,

@@ -157,7 +157,7 @@ func (s *sim) agent(ctx context.Context, c *enroll.Client, i int) error {
 
 	cred := er.Credential
 	err = s.call(ctx, "refresh", func(ctx context.Context) error {
-		next, err := c.Refresh(ctx, &enroll.RefreshRequest{DeviceID: er.DeviceID, RefreshSecret: cred.RefreshSecret, Generation: cred.Generation})
+		next, err := c.Refresh(ctx, &enroll.RefreshRequest{DeviceID: er.DeviceID, RefreshSecret: cred.RefreshSecret, Generation: cred.Generation, Fingerprint: &req.Fingerprint})
 		if err == nil {
 			cred = *next
 		}
