@@ -59,33 +59,63 @@ type corpusCategory struct {
 	keys      []string
 	single    bool // one entry per case: pair what is left whatever it holds
 	// floor is the share of the official fields we must match: what the
-	// collectors reach today, so that no change makes it worse.
+	// collectors reach today, so that no change makes it worse. Every field
+	// below 1 is a difference docs/compatibility.md explains.
 	floor float64
 }
 
 const winT = "t/tasks/inventory/windows/"
 
 var corpusCategories = []corpusCategory{
-	{"cpu", []string{winT + "cpu.t:%tests"}, "cpu", "CPUS", []string{"name", "id"}, false, 0.60},
-	{"memory", []string{winT + "memory.t:%tests"}, "memory", "MEMORIES", []string{"caption", "numslots"}, false, 0.50},
-	{"drives", []string{winT + "drives.t:%tests"}, "drive", "DRIVES", []string{"letter", "volumn"}, false, 0.60},
-	{"storages", []string{winT + "storages.t:%tests"}, "storage", "STORAGES", []string{"name", "serial", "model"}, false, 0.60},
-	{"video", []string{winT + "video.t:%tests"}, "video", "VIDEOS", []string{"name"}, false, 0.80},
-	{"usb", []string{winT + "usb.t:%tests"}, "usb", "USBDEVICES", []string{"vendorid", "productid", "serial"}, false, 0.15},
-	{"bios", []string{winT + "bios.t:%tests"}, "bios", "BIOS", nil, true, 0.75},
-	{"users", []string{winT + "users.t:%tests"}, "user", "USERS", []string{"login"}, true, 0},
-	{"license", []string{winT + "license.t:%tests", winT + "license.t:%licensing_tests"}, "licenseinfo", "LICENSEINFOS", []string{"name", "productid"}, false, 0.25},
-	{"firewall", []string{winT + "firewall.t:%expectedProfilesForInventory"}, "firewall", "FIREWALLS", []string{"profile", "description", "ipaddress", "ipaddress6"}, false, 0.50},
-	{"softwares", []string{winT + "softwares.t:%softwares_tests", winT + "softwares.t:%hotfixes_tests"}, "software", "SOFTWARES", []string{"name", "version"}, false, 0.15},
-	{"networks", []string{"t/agent/tools/win32.t:%tests"}, "network", "NETWORKS", []string{"description", "ipaddress", "ipaddress6", "mac"}, false, 0.70},
-	{"edid", []string{"t/tasks/inventory/generic/screen.t:%edid_tests"}, "edid", "MONITORS", nil, true, 0.50},
+	{"cpu", []string{winT + "cpu.t:%tests"}, "cpu", "CPUS", []string{"name", "id"}, false, 0.92},
+	{"memory", []string{winT + "memory.t:%tests"}, "memory", "MEMORIES", []string{"caption", "numslots"}, false, 0.66},
+	{"drives", []string{winT + "drives.t:%tests"}, "drive", "DRIVES", []string{"letter", "volumn"}, false, 1},
+	{"storages", []string{winT + "storages.t:%tests"}, "storage", "STORAGES", []string{"name", "serial", "model"}, false, 1},
+	{"video", []string{winT + "video.t:%tests"}, "video", "VIDEOS", []string{"name"}, false, 1},
+	{"usb", []string{winT + "usb.t:%tests"}, "usb", "USBDEVICES", []string{"vendorid", "productid", "serial"}, false, 1},
+	{"bios", []string{winT + "bios.t:%tests"}, "bios", "BIOS", nil, true, 1},
+	{"users", []string{winT + "users.t:%tests"}, "user", "USERS", []string{"login"}, true, 1},
+	{"license", []string{winT + "license.t:%tests", winT + "license.t:%licensing_tests"}, "licenseinfo", "LICENSEINFOS", []string{"name", "productid"}, false, 0.90},
+	{"firewall", []string{winT + "firewall.t:%expectedProfilesForInventory"}, "firewall", "FIREWALLS", []string{"profile", "description", "ipaddress", "ipaddress6"}, false, 1},
+	{"softwares", []string{winT + "softwares.t:%softwares_tests", winT + "softwares.t:%hotfixes_tests"}, "software", "SOFTWARES", []string{"name", "version"}, false, 1},
+	{"networks", []string{"t/agent/tools/win32.t:%tests"}, "network", "NETWORKS", []string{"description", "ipaddress", "ipaddress6", "mac"}, false, 1},
+	{"edid", []string{"t/tasks/inventory/generic/screen.t:%edid_tests"}, "edid", "MONITORS", nil, true, 1},
 }
 
-// corpusUnreachable reports an official entry that the captures cannot give
-// us, each listed in docs/compatibility.md: the AppX packages the official
-// agent reads with PowerShell, whose output the corpus does not hold.
-func corpusUnreachable(category string, e map[string]any) bool {
-	return category == "softwares" && e["from"] == "uwp"
+// corpusUnreachable reports an official expectation that the official
+// agent itself never sends, or that the captures cannot give; each is in
+// docs/compatibility.md:
+//   - the AppX packages the official agent reads with PowerShell, whose
+//     output the corpus does not hold;
+//   - a software entry repeating another's name, version and architecture:
+//     the official test checks the raw registry list, but the official agent
+//     drops such repeats before sending (its _addSoftware's seen list), as
+//     we do.
+func corpusUnreachable(category string, e map[string]any, i int, all []map[string]any) bool {
+	if category != "softwares" {
+		return false
+	}
+	if e["from"] == "uwp" {
+		return true
+	}
+	for j, o := range all {
+		if j != i && fmt.Sprint(o["name"], o["version"], o["arch"]) == fmt.Sprint(e["name"], e["version"], e["arch"]) {
+			return true
+		}
+	}
+	return false
+}
+
+// corpusArtefact reports an official value that comes from the official
+// test's own registry loader, not from the agent: it cuts a value of the
+// export at its first escaped quote, keeping the escape's backslash, so a
+// command line written in quotes comes out as a lone backslash, where the
+// official agent sends the whole command line, as we do.
+func corpusArtefact(category, field string, e, g any) bool {
+	es, _ := e.(string)
+	gs, _ := g.(string)
+	before, _, quoted := strings.Cut(gs, `"`)
+	return category == "softwares" && field == "uninstall_string" && quoted && es == before+`\`
 }
 
 func TestCorpusParity(t *testing.T) {
@@ -132,8 +162,8 @@ func TestCorpusParity(t *testing.T) {
 				st.compare(t, cat, c, exps, gots)
 			}
 			rate := st.rate()
-			t.Logf("%-9s %3d entries, %3d missing (%d unreachable), %3d extra, %5d/%5d fields equal (%.1f%%)",
-				cat.name, st.paired, st.missing, st.unreachable, st.extra, st.equal, st.fields, 100*rate)
+			t.Logf("%-9s %3d entries, %3d missing (%d unreachable), %3d extra, %5d/%5d fields equal (%.1f%%, %d loader artefacts)",
+				cat.name, st.paired, st.missing, st.unreachable, st.extra, st.equal, st.fields, 100*rate, st.artefacts)
 			if rate < cat.floor {
 				t.Errorf("%s: %.1f%% of the official agent's fields equal, below the floor of %.1f%%", cat.name, 100*rate, 100*cat.floor)
 			}
@@ -141,6 +171,9 @@ func TestCorpusParity(t *testing.T) {
 		})
 	}
 	t.Logf("total: %d/%d fields equal (%.1f%%), %d unreachable entries", total.equal, total.fields, 100*total.rate(), total.unreachable)
+	if total.rate() < 0.95 {
+		t.Errorf("%.1f%% of the official agent's fields equal in all, below 95%%", 100*total.rate())
+	}
 }
 
 // corpusRun runs every Windows collector on each case and the EDID decoder
@@ -268,10 +301,10 @@ var (
 		"VIDEOS":       {"integer": {"MEMORY"}},
 		"LICENSEINFOS": {"boolean": {"TRIAL"}},
 	}
-	officialDateRE   = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}:[0-9]{2}.*)?$`)
-	mdyRE    = regexp.MustCompile(`^(\d{2})/(\d{2})/(\d{4})$`)
-	digitsRE = regexp.MustCompile(`^\d+$`)
-	numberRE = regexp.MustCompile(`^-?\d+(\.\d+)?$`)
+	officialDateRE = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9]{2}:[0-9]{2}:[0-9]{2}.*)?$`)
+	mdyRE          = regexp.MustCompile(`^(\d{2})/(\d{2})/(\d{4})$`)
+	digitsRE       = regexp.MustCompile(`^\d+$`)
+	numberRE       = regexp.MustCompile(`^-?\d+(\.\d+)?$`)
 )
 
 // officialJSON is an expected entry as the official agent sends it, keys in
@@ -412,7 +445,7 @@ func sameValue(e, g any) bool {
 
 // corpusStats counts one category's comparison.
 type corpusStats struct {
-	fields, equal, paired, missing, unreachable, extra int
+	fields, equal, paired, missing, unreachable, extra, artefacts int
 }
 
 func (s *corpusStats) add(o corpusStats) {
@@ -422,6 +455,7 @@ func (s *corpusStats) add(o corpusStats) {
 	s.missing += o.missing
 	s.unreachable += o.unreachable
 	s.extra += o.extra
+	s.artefacts += o.artefacts
 }
 
 func (s corpusStats) rate() float64 {
@@ -459,12 +493,15 @@ func (s *corpusStats) compare(t *testing.T, cat corpusCategory, c string, exps, 
 				}
 			case isEmptyValue(gv) && isEmptyValue(ev), sameValue(ev, gv):
 				s.equal++
+			case corpusArtefact(cat.name, k, ev, gv):
+				s.equal++
+				s.artefacts++
 			}
 		}
 	}
 	for _, i := range missE {
 		e := exps[i]
-		if corpusUnreachable(cat.name, e) {
+		if corpusUnreachable(cat.name, e, i, exps) {
 			s.unreachable++
 			continue
 		}
