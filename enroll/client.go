@@ -82,7 +82,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	transport.Proxy = http.ProxyFromEnvironment
 
 	rc := retryablehttp.NewClient()
-	rc.HTTPClient = &http.Client{Transport: transport, Timeout: timeout}
+	rc.HTTPClient = &http.Client{Transport: transport, Timeout: timeout, CheckRedirect: refuseRedirect}
 	rc.RetryMax = 4
 	if cfg.Retries != 0 {
 		rc.RetryMax = max(cfg.Retries, 0)
@@ -98,7 +98,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if ua == "" {
 		ua = "glpi-enroll-client"
 	}
-	return &Client{base: base, http: rc, long: &http.Client{Transport: transport}, timeout: timeout, userAgent: ua}, nil
+	return &Client{base: base, http: rc, long: &http.Client{Transport: transport, CheckRedirect: refuseRedirect}, timeout: timeout, userAgent: ua}, nil
 }
 
 // Enroll exchanges a registration key and the device description for a
@@ -232,7 +232,10 @@ func decodeAnswer(resp *http.Response, want int, out any) error {
 func rejectFrom(resp *http.Response, data []byte) *RejectError {
 	e := &RejectError{Status: resp.StatusCode}
 	var body ErrorBody
-	if json.Unmarshal(data, &body) == nil && body.Reason != "" {
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		e.Message = fmt.Sprintf("redirect to %q not followed: requests carry credentials; set the server URL to the address that answers",
+			resp.Header.Get("Location"))
+	} else if json.Unmarshal(data, &body) == nil && body.Reason != "" {
 		e.Reason, e.Message = body.Reason, body.Message
 	} else {
 		e.Message = strings.TrimSpace(string(data[:min(len(data), 200)]))
@@ -241,6 +244,15 @@ func rejectFrom(resp *http.Response, data []byte) *RejectError {
 		e.RetryAfter = time.Duration(s) * time.Second
 	}
 	return e
+}
+
+// refuseRedirect never follows a redirect: every request of the client
+// carries a credential (a registration key, a refresh secret or an access
+// token) in its header or body, which a redirect would hand to another host
+// or port, or send in clear after a downgrade to http. The 3xx answer is
+// returned, and reported as a *RejectError.
+func refuseRedirect(*http.Request, []*http.Request) error {
+	return http.ErrUseLastResponse
 }
 
 // tlsConfig returns the TLS settings for caFile and pin, with the agent's

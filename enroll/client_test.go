@@ -150,3 +150,61 @@ func TestCheckInLongPollNoRetry(t *testing.T) {
 		t.Errorf("server saw %d check-ins, want 2 (no retries)", n)
 	}
 }
+
+// TestClientRefusesRedirect: a server (or whoever answers in its name) that
+// redirects with 307 must not receive the key, the refresh secret or the
+// token again at another address, in clear or on another port.
+func TestClientRefusesRedirect(t *testing.T) {
+	var leaked atomic.Int32
+	steal := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked.Add(1)
+		t.Errorf("redirect followed: %s %s got Authorization %q", r.Method, r.URL.Path, r.Header.Get("Authorization"))
+		w.WriteHeader(http.StatusTeapot)
+	})
+	plain := httptest.NewServer(steal)
+	defer plain.Close()
+	otherPort := httptest.NewTLSServer(steal) // same test certificate: the pin matches
+	defer otherPort.Close()
+
+	for _, target := range []string{plain.URL, otherPort.URL} {
+		t.Run(target, func(t *testing.T) {
+			ts := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, target+r.URL.Path, http.StatusTemporaryRedirect)
+			}))
+			defer ts.Close()
+			c, err := NewClient(ClientConfig{URL: ts.URL, PinSHA256: PinOf(ts.Certificate()), Retries: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			key := NewKey().String()
+			calls := map[string]func() error{
+				"enroll": func() error {
+					_, err := c.Enroll(t.Context(), key, &EnrollRequest{Hostname: "pc1"})
+					return err
+				},
+				"refresh": func() error {
+					_, err := c.Refresh(t.Context(), &RefreshRequest{DeviceID: "d", RefreshSecret: "secret"})
+					return err
+				},
+				"inventory": func() error {
+					_, err := c.SendInventory(t.Context(), "token", []byte(`{}`))
+					return err
+				},
+				"checkin": func() error {
+					_, err := c.CheckIn(t.Context(), "token", &CheckInRequest{})
+					return err
+				},
+			}
+			for name, call := range calls {
+				err := call()
+				var rej *RejectError
+				if !errors.As(err, &rej) || rej.Status != http.StatusTemporaryRedirect || !strings.Contains(rej.Message, "not followed") {
+					t.Errorf("%s = %v, want a refused 307", name, err)
+				}
+			}
+			if n := leaked.Load(); n != 0 {
+				t.Errorf("%d requests reached the redirect target", n)
+			}
+		})
+	}
+}

@@ -169,7 +169,7 @@ func New(cfg Config) (*Client, error) {
 		HTTPClient: &http.Client{
 			Transport:     tr,
 			Timeout:       timeout,
-			CheckRedirect: keepMethod,
+			CheckRedirect: c.checkRedirect,
 		},
 		Logger:       retryLogger{c.log},
 		RetryWaitMin: time.Second,
@@ -382,15 +382,24 @@ func proxyFunc(p string) (func(*http.Request) (*url.URL, error), error) {
 	return http.ProxyURL(u), nil
 }
 
-// keepMethod follows only redirects that keep the POST and its body (307,
-// 308). A 301/302/303 would turn it into a GET: the answer is returned
-// instead, and the error tells where the server points.
-func keepMethod(req *http.Request, via []*http.Request) error {
+// checkRedirect follows only redirects that keep the POST and its body (307,
+// 308) and that neither carry a credential nor downgrade to http. A
+// 301/302/303 would turn the POST into a GET; a client with Basic or OAuth
+// credentials sends them with every request, token requests included, and
+// a redirect would hand them to another host or port, or send them in
+// clear. In those cases the answer is returned instead, and the error
+// tells where the server points.
+func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= 10 {
 		return errors.New("stopped after 10 redirects")
 	}
-	if req.Method != via[0].Method {
+	if req.Method != via[0].Method || c.username != "" || c.oauthID != "" {
 		return http.ErrUseLastResponse
+	}
+	for _, v := range via {
+		if v.URL.Scheme == "https" && req.URL.Scheme != "https" {
+			return http.ErrUseLastResponse
+		}
 	}
 	return nil
 }

@@ -448,3 +448,57 @@ func TestProxy(t *testing.T) {
 		}
 	}
 }
+
+// TestRedirectPolicy: a 307 never takes Basic or OAuth credentials (header
+// or token request body) to another address, and never downgrades to http;
+// a credential-free client still follows a 307 that keeps the scheme.
+func TestRedirectPolicy(t *testing.T) {
+	var stolen atomic.Int32
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "" || strings.HasSuffix(r.URL.Path, "/token") {
+			stolen.Add(1)
+		}
+		io.WriteString(w, `{"status":"ok","expiration":24}`)
+	}))
+	defer target.Close()
+	redirect := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, target.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	})
+	plain := httptest.NewServer(redirect)
+	defer plain.Close()
+	secure := httptest.NewTLSServer(redirect)
+	defer secure.Close()
+	pin := []string{SPKIPin(secure.Certificate())}
+
+	tests := []struct {
+		name   string
+		cfg    Config
+		follow bool
+	}{
+		{name: "basic, https to http", cfg: Config{URL: secure.URL + "/glpi/", PinSHA256: pin, Username: "u", Password: "p"}},
+		{name: "basic, another port", cfg: Config{URL: plain.URL + "/glpi/", Username: "u", Password: "p"}},
+		{name: "oauth, another port", cfg: Config{URL: plain.URL + "/glpi/", OAuthClientID: "id", OAuthClientSecret: "secret"}},
+		{name: "oauth, https to http", cfg: Config{URL: secure.URL + "/glpi/", PinSHA256: pin, OAuthClientID: "id", OAuthClientSecret: "secret"}},
+		{name: "no credentials, https to http", cfg: Config{URL: secure.URL + "/glpi/", PinSHA256: pin}},
+		{name: "no credentials, http to http", cfg: Config{URL: plain.URL + "/glpi/"}, follow: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stolen.Store(0)
+			c := newTestClient(t, tt.cfg)
+			_, err := c.Contact(t.Context(), testContact())
+			if tt.follow {
+				if err != nil {
+					t.Errorf("Contact() error: %v, want the redirect followed", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), "redirects to "+target.URL) {
+				t.Errorf("Contact() error = %v, want the redirect to %s reported", err, target.URL)
+			}
+			if n := stolen.Load(); n != 0 {
+				t.Errorf("%d credentials reached the redirect target", n)
+			}
+		})
+	}
+}

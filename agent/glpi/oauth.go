@@ -122,6 +122,11 @@ func (c *Client) fetchToken(ctx context.Context) (string, time.Duration, error) 
 		default:
 			e.Message = oneLine(ta.Error)
 		}
+		if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+			e.Hint = "the server redirects to " + oneLine(resp.Header.Get("Location")) +
+				": the client secret is never sent after a redirect; set the server URL to the GLPI root URL at that address"
+			e.Err = ErrNotGLPI
+		}
 		if resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusMethodNotAllowed {
 			e.Hint = "no OAuth token endpoint at " + c.tokenURL + ": set the server URL to the GLPI root URL (OAuth needs GLPI 11)"
 			e.Err = ErrNotGLPI
