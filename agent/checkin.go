@@ -162,8 +162,7 @@ func (a *Agent) checkin(ctx context.Context) (time.Duration, error) {
 			return 0, nil // interrupted to deliver results
 		}
 		if re, ok := errors.AsType[*enroll.RejectError](err); ok && (re.Reason == enroll.ReasonTokenExpired || re.Reason == enroll.ReasonTokenInvalid) {
-			e.Credential.AccessExpiresAt = time.Time{} // renew at the next check-in
-			a.saveEnrollment(e)
+			a.expireToken(e.Credential.AccessToken)
 		}
 		return 0, a.rejected(e, err)
 	}
@@ -231,6 +230,18 @@ func (a *Agent) applyConfig(kv map[string]string) string {
 		return "refused settings: " + strings.Join(refused, ", ")
 	}
 	return ""
+}
+
+// expireToken makes the next use of the credential renew it, if its
+// access token is still the one refused: a run may have renewed it
+// meanwhile (which ends the old token), and that newer credential is kept.
+func (a *Agent) expireToken(token string) {
+	a.credMu.Lock()
+	defer a.credMu.Unlock()
+	if cur, err := a.Enrollment(); err == nil && cur != nil && cur.Credential.AccessToken == token {
+		cur.Credential.AccessExpiresAt = time.Time{}
+		a.saveEnrollment(cur)
+	}
 }
 
 // freshCredential renews the access token when it is due. Renewals are

@@ -421,14 +421,15 @@ func TestRefreshRotation(t *testing.T) {
 	if evs := e.events("clone_suspected"); len(evs) != 1 || evs[0].DeviceID != resp.DeviceID || evs[0].Reason != "replay" {
 		t.Errorf("audit = %+v, want one clone_suspected by replay", evs)
 	}
-	if _, err := e.client.Refresh(ctx, &enroll.RefreshRequest{Fingerprint: &pcFP, DeviceID: resp.DeviceID, RefreshSecret: third.RefreshSecret, Generation: 3}); err != nil {
-		t.Errorf("Refresh(current) after a replay: %v", err)
+	fourth, err := e.client.Refresh(ctx, &enroll.RefreshRequest{Fingerprint: &pcFP, DeviceID: resp.DeviceID, RefreshSecret: third.RefreshSecret, Generation: 3})
+	if err != nil {
+		t.Fatalf("Refresh(current) after a replay: %v", err)
 	}
 	_, err = e.client.Refresh(ctx, &enroll.RefreshRequest{DeviceID: "unknown", RefreshSecret: "glpir_x", Generation: 1})
 	wantReject(t, err, 401, enroll.ReasonDeviceUnknown)
 
 	e.clock.Advance(2 * time.Hour)
-	_, err = e.client.SendInventory(ctx, second.AccessToken, inventoryJSON("pc", 1))
+	_, err = e.client.SendInventory(ctx, fourth.AccessToken, inventoryJSON("pc", 1))
 	wantReject(t, err, 401, enroll.ReasonTokenExpired)
 }
 
@@ -580,7 +581,7 @@ func TestInventoryEncodingsAndValidation(t *testing.T) {
 		{"no deviceid", "application/json", []byte(`{"content":{"versionclient":"v"}}`), 400},
 		{"no versionclient", "application/json", []byte(`{"deviceid":"x","content":{"hardware":{}}}`), 400},
 		{"bad itemtype", "application/json", []byte(`{"deviceid":"x","itemtype":"Toaster","content":{"versionclient":"v"}}`), 400},
-		{"too large", "application/json", bytes.Repeat([]byte(" "), maxInventoryBody+1), 413},
+		{"too large", "application/json", bytes.Repeat([]byte(" "), DefaultMaxInventorySize+1), 413},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

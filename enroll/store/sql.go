@@ -297,7 +297,7 @@ func (s *sqlStore) Enroll(ctx context.Context, d *Device, sec Secrets, now time.
 		if err != nil {
 			return fmt.Errorf("create device: %w", err)
 		}
-		if err := s.addToken(ctx, tx, d.ID, sec, now); err != nil {
+		if err := s.addToken(ctx, tx, d.ID, sec); err != nil {
 			return err
 		}
 		if err := s.addEvent(ctx, tx, ev); err != nil {
@@ -377,10 +377,12 @@ func (s *sqlStore) RetireIdle(ctx context.Context, now time.Time) ([]string, err
 	return ids, err
 }
 
-// addToken stores a new access token and drops the device's expired ones.
-func (s *sqlStore) addToken(ctx context.Context, tx *sql.Tx, deviceID string, sec Secrets, now time.Time) error {
-	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM access_tokens WHERE device_id = ? AND expires_at <= ?`), deviceID, ts(now)); err != nil {
-		return fmt.Errorf("drop expired tokens: %w", err)
+// addToken stores a new access token and drops the device's others: a
+// token stops working when a newer one is issued, not at its expiry, so a
+// copied token dies at the device's next renewal.
+func (s *sqlStore) addToken(ctx context.Context, tx *sql.Tx, deviceID string, sec Secrets) error {
+	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM access_tokens WHERE device_id = ?`), deviceID); err != nil {
+		return fmt.Errorf("drop older tokens: %w", err)
 	}
 	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO access_tokens (hash, device_id, expires_at) VALUES (?, ?, ?)`),
 		sec.AccessHash, deviceID, ts(sec.AccessExpiresAt))
@@ -457,7 +459,7 @@ func (s *sqlStore) Reissue(ctx context.Context, deviceID string, sec Secrets, no
 		if err != nil {
 			return fmt.Errorf("reissue credential: %w", err)
 		}
-		if err := s.addToken(ctx, tx, deviceID, sec, now); err != nil {
+		if err := s.addToken(ctx, tx, deviceID, sec); err != nil {
 			return err
 		}
 		return s.addEvent(ctx, tx, ev)
@@ -526,7 +528,7 @@ func (s *sqlStore) Refresh(ctx context.Context, deviceID, presented string, sec 
 			return fmt.Errorf("rotate refresh secret: %w", err)
 		}
 		gen++
-		return s.addToken(ctx, tx, deviceID, sec, now)
+		return s.addToken(ctx, tx, deviceID, sec)
 	})
 	return outcome, gen, err
 }
