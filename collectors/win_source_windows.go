@@ -94,6 +94,17 @@ const (
 	hresultRPCChangedMode     = 0x80010106
 )
 
+// classLocks holds a mutex per WMI class path.
+var classLocks sync.Map
+
+// lockClass locks the queries of class path and returns the unlock.
+func lockClass(path string) func() {
+	m, _ := classLocks.LoadOrStore(strings.ToLower(path), new(sync.Mutex))
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
 // Query implements wmiSource. COM is initialised for the call on a thread
 // of its own, so that every query works whatever the goroutine ran before.
 func (liveWMI) Query(class, where string, dst any) error {
@@ -105,6 +116,12 @@ func (liveWMI) Query(class, where string, dst any) error {
 	if out.Kind() != reflect.Pointer || out.Elem().Kind() != reflect.Slice || out.Elem().Type().Elem().Kind() != reflect.Struct {
 		return fmt.Errorf("destination %T is not a pointer to a slice of structs", dst)
 	}
+	// Queries of one class wait for each other: collectors that read the
+	// same class (Win32_PnPEntity for USB devices and controllers) would
+	// otherwise have the provider enumerate it twice at once, which costs
+	// Windows twice the work and faults Wine's provider (0xC0000005).
+	unlock := lockClass(namespace + ":" + class)
+	defer unlock()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	if err := ole.CoInitializeEx(0, ole.COINIT_MULTITHREADED); err != nil {
