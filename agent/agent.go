@@ -257,8 +257,16 @@ func (a *Agent) RunLocal(ctx context.Context, path string, req Request) (*Report
 		}
 		rep.Written = "-"
 	case statErr == nil && fi.IsDir():
-		path = filepath.Join(path, inv.DeviceID+".json")
-		fallthrough
+		// The deviceid may come from the enrollment service or a state
+		// file: it names a file only if it is one.
+		if !state.ValidDeviceID(inv.DeviceID) {
+			return nil, fmt.Errorf("write inventory to %q: deviceid %q is not a host name then -YYYY-MM-DD-HH-MM-SS: give --local a file name", path, inv.DeviceID)
+		}
+		name := inv.DeviceID + ".json"
+		if err := state.WriteFileIn(path, name, b, 0o600); err != nil {
+			return nil, err
+		}
+		rep.Written = filepath.Join(path, name)
 	default:
 		if err := state.WriteFileAtomic(path, b, 0o600); err != nil {
 			return nil, err

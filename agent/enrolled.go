@@ -197,6 +197,10 @@ func (a *Agent) Enroll(ctx context.Context, force bool) (*Enrollment, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !state.ValidDeviceID(resp.GLPIDeviceID) {
+		// It names the inventory file of --local DIR.
+		return nil, fmt.Errorf("enroll: the service assigned GLPI deviceid %q, not a host name then -YYYY-MM-DD-HH-MM-SS", resp.GLPIDeviceID)
+	}
 	e := &Enrollment{
 		Server:        server,
 		DeviceID:      resp.DeviceID,
