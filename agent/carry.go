@@ -42,17 +42,20 @@ type lastGood struct {
 	// Sections holds each section as the last successful collector run
 	// produced it.
 	Sections map[string]json.RawMessage `json:"sections"`
-	// At is when each section was collected.
-	At map[string]time.Time `json:"collected_at"`
+	// Since is when each section last changed: the file is written only
+	// then, not at every run.
+	Since map[string]time.Time `json:"since"`
 }
 
 // Carried is a section sent from the last good run because its collector
 // failed in this one.
 type Carried struct {
-	Collector   string    `json:"collector"`
-	Section     string    `json:"section"`
-	CollectedAt time.Time `json:"collected_at"`
-	Err         string    `json:"error"`
+	Collector string `json:"collector"`
+	Section   string `json:"section"`
+	// Since is when the value sent was first collected; every good run
+	// since collected the same.
+	Since time.Time `json:"since"`
+	Err   string    `json:"error"`
 }
 
 // CoreFailedError reports an inventory not sent because a collector GLPI
@@ -96,9 +99,9 @@ func (a *Agent) carryOver(content map[string]any, results []collectors.Result, n
 		a.log.Warn("last good sections unreadable: failed sections cannot be carried over", "err", err)
 	}
 	if lg.Sections == nil {
-		lg.Sections, lg.At = map[string]json.RawMessage{}, map[string]time.Time{}
+		lg.Sections, lg.Since = map[string]json.RawMessage{}, map[string]time.Time{}
 	}
-	dirty := false // a section changed or was collected anew
+	dirty := false // a section changed, appeared or went
 	for _, r := range results {
 		switch {
 		case r.Failed():
@@ -109,13 +112,13 @@ func (a *Agent) carryOver(content map[string]any, results []collectors.Result, n
 				continue
 			}
 			content[r.Key] = raw
-			carried = append(carried, Carried{Collector: r.Name, Section: r.Key, CollectedAt: lg.At[r.Key], Err: r.Err.Error()})
-			a.log.Warn("failed section carried over from the last good run", "collector", r.Name, "section", r.Key, "collected_at", lg.At[r.Key].Format(time.RFC3339))
+			carried = append(carried, Carried{Collector: r.Name, Section: r.Key, Since: lg.Since[r.Key], Err: r.Err.Error()})
+			a.log.Warn("failed section carried over from the last good run", "collector", r.Name, "section", r.Key, "unchanged_since", lg.Since[r.Key].Format(time.RFC3339))
 		case r.Err != nil:
 			// Nothing to report on this host any more: forget it.
 			if _, ok := lg.Sections[r.Key]; ok {
 				delete(lg.Sections, r.Key)
-				delete(lg.At, r.Key)
+				delete(lg.Since, r.Key)
 				dirty = true
 			}
 		default:
@@ -124,13 +127,16 @@ func (a *Agent) carryOver(content map[string]any, results []collectors.Result, n
 				continue
 			}
 			if old, ok := lg.Sections[r.Key]; !ok || string(old) != string(b) {
-				lg.Sections[r.Key] = b
+				lg.Sections[r.Key], lg.Since[r.Key], dirty = b, now.UTC(), true
 			}
-			lg.At[r.Key], dirty = now.UTC(), true
 		}
 	}
 	if dirty {
-		if err := state.WriteJSON(path, &lg); err != nil {
+		b, err := json.Marshal(&lg)
+		if err == nil {
+			err = state.WriteFileAtomic(path, b, 0o600)
+		}
+		if err != nil {
 			a.log.Warn("last good sections not saved", "err", err)
 		}
 	}

@@ -75,7 +75,7 @@ func TestFailedSectionIsCarriedOver(t *testing.T) {
 	if rep.Partial {
 		t.Error("a full inventory was asked and the failed section had an earlier value, yet the run was partial")
 	}
-	if len(rep.Carried) != 1 || rep.Carried[0].Section != "networks" || rep.Carried[0].CollectedAt.IsZero() {
+	if len(rep.Carried) != 1 || rep.Carried[0].Section != "networks" || rep.Carried[0].Since.IsZero() {
 		t.Errorf("report's carried sections = %+v, want networks with its collection time", rep.Carried)
 	}
 	glpiHolds(t, srv, id.DeviceID, before)
@@ -200,5 +200,30 @@ func TestNoDataSectionIsForgotten(t *testing.T) {
 	}
 	if _, ok := srv.Computer(id.DeviceID)["sounds"]; ok {
 		t.Error("a forgotten section came back")
+	}
+}
+
+func TestLastGoodSectionsWrittenOnlyOnChange(t *testing.T) {
+	srv := glpitest.New(t)
+	a := directAgent(t, srv)
+	if _, err := a.RunOnce(t.Context(), Request{}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := os.Stat(a.State().File(sectionsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Mode().Perm() != 0o600 {
+		t.Errorf("%s mode %v, want 0600", sectionsFile, before.Mode().Perm())
+	}
+	if _, err := a.RunOnce(t.Context(), Request{}); err != nil {
+		t.Fatal(err)
+	}
+	after, err := os.Stat(a.State().File(sectionsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(before, after) {
+		t.Error("an unchanged host rewrote the last good sections")
 	}
 }

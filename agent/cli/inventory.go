@@ -125,7 +125,7 @@ func printSummary(w io.Writer, rep *agent.Report) {
 				}
 			}
 			if c, ok := carriedOf(rep, r.Key); ok {
-				note += "; sent as collected at " + c.CollectedAt.Local().Format("2006-01-02 15:04:05")
+				note += "; sent as last collected, unchanged since " + c.Since.Local().Format("2006-01-02 15:04:05")
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", r.Name, r.Key, items, fmtDuration(r.Duration), note)
 		}
@@ -183,9 +183,9 @@ type collectorJSON struct {
 	TimeMS float64 `json:"time_ms"`
 	Error  string  `json:"error,omitempty"`
 	NoData bool    `json:"no_data,omitempty"`
-	// CarriedFrom is when the section sent in place of a failed one was
-	// collected.
-	CarriedFrom *time.Time `json:"carried_over_from,omitempty"`
+	// CarriedSince is set when the section sent in place of a failed one
+	// is the last one collected: when it was first collected.
+	CarriedSince *time.Time `json:"carried_over_since,omitempty"`
 }
 
 func printJSONSummary(w io.Writer, rep *agent.Report, runErr error) error {
@@ -203,7 +203,7 @@ func printJSONSummary(w io.Writer, rep *agent.Report, runErr error) error {
 			c.Error, c.NoData = r.Err.Error(), errors.Is(r.Err, collectors.ErrNoData)
 		}
 		if cc, ok := carriedOf(rep, r.Key); ok {
-			c.CarriedFrom = &cc.CollectedAt
+			c.CarriedSince = &cc.Since
 		}
 		s.Collectors = append(s.Collectors, c)
 	}
