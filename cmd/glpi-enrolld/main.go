@@ -123,6 +123,7 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 		opts     server.KeyOptions
 		expires  string
 		output   string
+		force    bool
 		since    string
 		needsArg bool
 		policy   string
@@ -141,7 +142,8 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 		})
 		fs.StringVar(&opts.HostnamePattern, "hostname-pattern", "", "glob the device hostname must match, e.g. 'pc-*'")
 		fs.StringVar(&opts.Description, "description", "", "free text shown by key list")
-		fs.StringVar(&output, "output", "", "write the key to this file (mode 0600) instead of printing it")
+		fs.StringVar(&output, "output", "", "write the key to this new file (mode 0600) instead of printing it")
+		fs.BoolVar(&force, "force", false, "with --output, replace an existing file")
 		fs.StringVar(&policy, "clone-policy", "fork", "fate of a suspected clone: fork (enrolls as a new device), quarantine (waits for device approve) or reject")
 		fs.StringVar(&ephem, "ephemeral", "0", "retire devices silent this long (VDI), e.g. 8h; a new device of the same hostname keeps the GLPI record; 0 for never")
 	case "key revoke", "device show", "device revoke", "device approve":
@@ -172,18 +174,13 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	if len(pos) == 1 {
 		arg = pos[0]
 	}
-	var keyOut *os.File
+	var keyOut *server.KeyFile
 	if cmd+" "+sub == "key create" && output != "" {
 		// Before useService, which may give up root: the file is the caller's.
-		if keyOut, err = server.CreateSecretFile(output); err != nil {
+		if keyOut, err = server.CreateSecretFile(output, force); err != nil {
 			return err
 		}
-		defer func() {
-			if err != nil { // the command failed: no key in the file
-				keyOut.Close()
-				os.Remove(output)
-			}
-		}()
+		defer keyOut.Abort() // a no-op once the key is written
 	}
 	if err := sf.useService(fs); err != nil {
 		return err

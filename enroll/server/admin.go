@@ -94,13 +94,12 @@ func when(t time.Time) string {
 }
 
 // KeyCreate creates a key and prints it once. With output set (see
-// CreateSecretFile), the key goes to that file, which KeyCreate closes,
+// CreateSecretFile), the key goes to that file, which KeyCreate completes,
 // instead of the output.
-func (a *Admin) KeyCreate(ctx context.Context, opts KeyOptions, output *os.File) error {
+func (a *Admin) KeyCreate(ctx context.Context, opts KeyOptions, output *KeyFile) error {
 	outputFile := ""
 	if output != nil {
-		outputFile = output.Name()
-		defer output.Close()
+		outputFile = output.Name
 	}
 	k, rec, err := CreateKey(ctx, a.Store, a.Secret, opts, a.now())
 	if err != nil {
@@ -115,9 +114,8 @@ func (a *Admin) KeyCreate(ctx context.Context, opts KeyOptions, output *os.File)
 	}
 	secret := k.String()
 	if output != nil {
-		_, werr := output.WriteString(secret + "\n")
-		if err := errors.Join(werr, output.Close()); err != nil {
-			return fmt.Errorf("write key file %s: %w", outputFile, err)
+		if err := output.Commit(secret + "\n"); err != nil {
+			return err
 		}
 		secret = ""
 	}
@@ -143,19 +141,76 @@ func (a *Admin) KeyCreate(ctx context.Context, opts KeyOptions, output *os.File)
 	return nil
 }
 
-// CreateSecretFile creates (or empties) file for a secret: only its owner
-// can read it. The caller opens it first, so that it belongs to the caller
+// KeyFile is a file being created for a secret, readable by its owner
+// only: Commit writes the secret and completes it, Abort leaves the file
+// system as it was.
+type KeyFile struct {
+	// Name is the file asked for.
+	Name string
+	f    *os.File
+	tmp  string // with force, the temporary file Commit renames to Name
+	done bool
+}
+
+// CreateSecretFile starts a new file for a secret. Without force, an
+// existing name is refused and the file is created exclusively (O_EXCL:
+// never through a symbolic link, never a file someone else made or can
+// read). With force, the secret goes to a new temporary file in the same
+// directory, renamed over name by Commit: a link at name is replaced, not
+// followed. The caller creates it first, so that it belongs to the caller
 // even when the command then runs as the data directory's owner.
-func CreateSecretFile(file string) (*os.File, error) {
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+func CreateSecretFile(name string, force bool) (*KeyFile, error) {
+	sf := &KeyFile{Name: name}
+	var err error
+	if !force {
+		sf.f, err = os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("create key file %s: it exists; remove it or give --force to replace it", name)
+		}
+	} else {
+		sf.f, err = os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".tmp*")
+		if err == nil {
+			sf.tmp = sf.f.Name()
+		}
+	}
 	if err != nil {
-		return nil, fmt.Errorf("create key file: %w", err)
+		return nil, fmt.Errorf("create key file %s: %w", name, err)
 	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("create key file: %w", err)
+	if err := sf.f.Chmod(0o600); err != nil && !errors.Is(err, errors.ErrUnsupported) {
+		sf.Abort()
+		return nil, fmt.Errorf("create key file %s: %w", name, err)
 	}
-	return f, nil
+	return sf, nil
+}
+
+// Commit writes secret to the file, syncs and closes it, and with force
+// renames it into place.
+func (sf *KeyFile) Commit(secret string) error {
+	_, werr := sf.f.WriteString(secret)
+	err := errors.Join(werr, sf.f.Sync(), sf.f.Close())
+	if err == nil && sf.tmp != "" {
+		err = os.Rename(sf.tmp, sf.Name)
+	}
+	if err != nil {
+		sf.Abort()
+		return fmt.Errorf("write key file %s: %w", sf.Name, err)
+	}
+	sf.done = true
+	return nil
+}
+
+// Abort removes what CreateSecretFile created, unless Commit completed.
+func (sf *KeyFile) Abort() {
+	if sf.done {
+		return
+	}
+	sf.done = true
+	sf.f.Close()
+	if sf.tmp != "" {
+		os.Remove(sf.tmp)
+	} else {
+		os.Remove(sf.Name)
+	}
 }
 
 // KeyList prints every key with its state.
