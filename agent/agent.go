@@ -244,12 +244,16 @@ func (a *Agent) RunLocal(ctx context.Context, path string, req Request) (*Report
 		return failedReport(c), err
 	}
 	inv := c.inv
+	// Some categories only, or a failed section with nothing to carry
+	// over: GLPI must read the file as a partial inventory, or it would
+	// drop every section the file lacks.
+	inv.Partial = len(req.Categories) > 0 || len(c.lost) > 0
 	b, err := json.MarshalIndent(inv, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode inventory: %w", err)
 	}
 	b = append(b, '\n')
-	rep := &Report{Inventory: inv, Results: c.results, Sections: len(inv.Content), Partial: len(req.Categories) > 0, Carried: c.carried}
+	rep := &Report{Inventory: inv, Results: c.results, Sections: len(inv.Content), Partial: inv.Partial, Carried: c.carried}
 	switch fi, statErr := os.Stat(path); {
 	case path == "-":
 		if _, err := os.Stdout.Write(b); err != nil {

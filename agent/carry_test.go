@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -225,5 +226,42 @@ func TestLastGoodSectionsWrittenOnlyOnChange(t *testing.T) {
 	}
 	if !os.SameFile(before, after) {
 		t.Error("an unchanged host rewrote the last good sections")
+	}
+}
+
+func TestLocalPartialInventoryIsMarkedPartial(t *testing.T) {
+	cfg := config.Default()
+	cfg.StateDir, cfg.NoHTTPD = t.TempDir(), true
+	a, err := New(cfg, &collectors.Env{Root: "../collectors/testdata/vm"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(req Request) map[string]any {
+		t.Helper()
+		out := filepath.Join(t.TempDir(), "inv.json")
+		if _, err := a.RunLocal(t.Context(), out, req); err != nil {
+			t.Fatal(err)
+		}
+		var doc map[string]any
+		b, _ := os.ReadFile(out)
+		if err := json.Unmarshal(b, &doc); err != nil {
+			t.Fatal(err)
+		}
+		return doc
+	}
+	if doc := read(Request{}); doc["partial"] == true {
+		t.Error("a full local inventory says partial")
+	}
+	if doc := read(Request{Categories: []string{"software", "cpu"}}); doc["partial"] != true {
+		t.Errorf("inventory --local --category software,cpu wrote partial = %v, want true", doc["partial"])
+	}
+	// A failed section with nothing to carry over: the file must not
+	// claim the host lacks it.
+	if err := os.Remove(a.State().File(sectionsFile)); err != nil {
+		t.Fatal(err)
+	}
+	a.runCollectors = failing("networks")
+	if doc := read(Request{}); doc["partial"] != true {
+		t.Errorf("a local inventory missing a failed section wrote partial = %v, want true", doc["partial"])
 	}
 }
