@@ -154,8 +154,16 @@ func (a *Agent) Hostname() string {
 	return name
 }
 
-// Identity returns the agent's GLPI identity, created at first use.
+// Identity returns the agent's GLPI identity, created at first use. On a
+// machine prepared for an image it is not created before the image's first
+// boot: every clone makes its own.
 func (a *Agent) Identity() (*state.Identity, error) {
+	if id, err := a.state.ReadIdentity(); id != nil || err != nil {
+		return id, err
+	}
+	if err := a.imageBootOver(); err != nil {
+		return nil, err
+	}
 	return a.state.Identity(a.Hostname(), a.env.Time())
 }
 

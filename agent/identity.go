@@ -94,6 +94,31 @@ func (a *Agent) armFirstBoot() error {
 // ErrWaitFirstBoot reports that enrollment waits for the image's first boot.
 var ErrWaitFirstBoot = errors.New("enrollment waits for the first boot of this image (delay_enroll)")
 
+// ErrImageBoot reports a run in the boot a golden image was prepared in.
+var ErrImageBoot = errors.New("this machine was prepared for an image (prepare-image): its identity is made at the image's first boot, not in the boot it was prepared in")
+
+// imageBootOver returns ErrImageBoot while a state directory prepared for
+// an image is still in the boot it was prepared in; it leaves the marker
+// for enrollment, which removes it.
+func (a *Agent) imageBootOver() error {
+	b, err := os.ReadFile(a.state.File(firstBootFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	recorded, _ := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
+	bt, err := a.bootTime()
+	if err != nil {
+		return fmt.Errorf("read boot time: %w", err)
+	}
+	if diff := int64(bt) - int64(recorded); diff >= -2 && diff <= 2 {
+		return ErrImageBoot
+	}
+	return nil
+}
+
 // firstBootReached reports whether enrollment may go ahead: no marker, or a
 // boot other than the one recorded. With delay_enroll and no marker yet, the
 // current boot is recorded and enrollment waits for the next one.

@@ -25,9 +25,14 @@ func cmdStatus(g *globals, args []string) error {
 		return err
 	}
 	defer closeFn()
-	id, err := a.Identity()
+	// A reading command: it never creates the identity (an image's state
+	// directory must stay empty until its clones boot).
+	id, err := a.State().ReadIdentity()
 	if err != nil {
 		return err
+	}
+	if id == nil {
+		id = &state.Identity{}
 	}
 	run, err := a.State().Run()
 	if err != nil {
@@ -79,8 +84,8 @@ func cmdStatus(g *globals, args []string) error {
 	tw := tabwriter.NewWriter(g.stdout, 0, 0, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
 	row("Version", agent.Name+" "+agent.Version)
-	row("Device ID", id.DeviceID)
-	row("Agent ID", id.AgentID)
+	row("Device ID", orNot(id.DeviceID))
+	row("Agent ID", orNot(id.AgentID))
 	row("Target", orNone(target))
 	row("State dir", cfg.StateDir)
 	row("Last run", when(run.LastRun))
@@ -127,6 +132,13 @@ func when(t time.Time) string {
 		rel = fmt.Sprintf("%s ago", -d)
 	}
 	return t.Local().Format("2006-01-02 15:04:05") + " (" + rel + ")"
+}
+
+func orNot(s string) string {
+	if s == "" {
+		return "not made yet (the first run makes it)"
+	}
+	return s
 }
 
 func orNone(s string) string {

@@ -117,6 +117,23 @@ func (d *Dir) Identity(hostname string, now time.Time) (*Identity, error) {
 	return &id, nil
 }
 
+// ReadIdentity returns the stored identity without creating one: nil when
+// there is none yet. Commands that only read use it, so that they never
+// give an emptied state directory (an image's) an identity.
+func (d *Dir) ReadIdentity() (*Identity, error) {
+	var id Identity
+	err := ReadJSON(d.File(identityFile), &id)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case id.DeviceID == "" || !ValidUUID(id.AgentID):
+		return nil, nil
+	}
+	return &id, nil
+}
+
 // SetIdentity replaces the stored identity (enrollment assigns one).
 func (d *Dir) SetIdentity(id *Identity) error { return WriteJSON(d.File(identityFile), id) }
 

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
+)
+
+// TestImageBuilderPath walks the image builder's path: prepare-image, a
+// look at status, a run in the same boot, then the clone's first boot. Only
+// that first boot may make the identity: before, every clone of the image
+// sent the image's deviceid and agent id, and GLPI merged them.
+func TestImageBuilderPath(t *testing.T) {
+	srv := glpitest.New(t)
+	stateDir := t.TempDir()
+	identity := filepath.Join(stateDir, "identity.json")
+	run := func(args ...string) (string, string, int) {
+		return agent(t, []string{"GLPI_AGENTD_NO_HTTPD=true"}, append([]string{"--state-dir", stateDir}, args...)...)
+	}
+
+	// An installation that already sent once has an identity.
+	if _, stderr, code := run("inventory", "--server", srv.URL); code != 0 {
+		t.Fatalf("first inventory: exit %d: %s", code, stderr)
+	}
+	if _, stderr, code := run("prepare-image"); code != 0 {
+		t.Fatalf("prepare-image: exit %d: %s", code, stderr)
+	}
+	gone := func(when string) {
+		t.Helper()
+		if _, err := os.Stat(identity); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s: identity.json exists (%v): the image would carry one identity for all its clones", when, err)
+		}
+	}
+	gone("after prepare-image")
+
+	stdout, stderr, code := run("status")
+	if code != 0 {
+		t.Fatalf("status: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "not made yet") {
+		t.Errorf("status after prepare-image does not say the identity is still to be made:\n%s", stdout)
+	}
+	gone("after status")
+	if _, _, code := run("status", "--json"); code != 0 {
+		t.Errorf("status --json: exit %d", code)
+	}
+	gone("after status --json")
+
+	// A run in the boot the image was prepared in makes no identity.
+	_, stderr, code = run("inventory", "--server", srv.URL)
+	if code == 0 || !strings.Contains(stderr, "prepare-image") {
+		t.Errorf("inventory in the image's boot: exit %d, stderr %q; want a refusal naming prepare-image", code, stderr)
+	}
+	gone("after a run in the image's boot")
+
+	// The clone's first boot: a boot other than the recorded one.
+	if err := os.WriteFile(filepath.Join(stateDir, "enroll-after-boot"), []byte("1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := run("inventory", "--server", srv.URL); code != 0 {
+		t.Fatalf("inventory at the clone's first boot: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(identity); err != nil {
+		t.Errorf("no identity after the clone's first run: %v", err)
+	}
+	ids := map[string]bool{}
+	for _, inv := range srv.Inventories() {
+		ids[inv.AgentID] = true
+	}
+	if len(ids) != 2 {
+		t.Errorf("GLPI saw agent ids %v, want the original's and the clone's", ids)
+	}
+}
