@@ -2,9 +2,6 @@ package agent
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"os"
 	"slices"
@@ -15,18 +12,7 @@ import (
 	"github.com/glpi-agentd/glpi-agentd/enroll"
 )
 
-// fingerprintKey makes every hashed signal specific to this application, as
-// machine-id(5) asks: the hashes mean nothing to anyone else.
-var fingerprintKey = []byte("glpi-agentd device fingerprint v1")
-
-func hashSignal(s string) string {
-	if s == "" {
-		return ""
-	}
-	m := hmac.New(sha256.New, fingerprintKey)
-	m.Write([]byte(s))
-	return hex.EncodeToString(m.Sum(nil))
-}
+func hashSignal(s string) string { return enroll.HashSignal(s) }
 
 // installID returns the random id of this installation, created at first
 // use. It is copied with the disk, which is why it is one signal among others.

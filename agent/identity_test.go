@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/glpi-agentd/glpi-agentd/agent/config"
@@ -144,4 +145,41 @@ func TestFingerprintOnHostRoot(t *testing.T) {
 	if placeholder.SMBIOSUUID != "" {
 		t.Error("placeholder SMBIOS UUID used as a signal")
 	}
+}
+
+// TestInventoryIdentityMatchesFingerprint: the SMBIOS UUID and serial an
+// inventory states hash, as the service hashes them (enroll.SignalUUID,
+// enroll.HashSignal), to the fingerprint's signals, whatever the UUID's
+// case and byte order: the service's identity check never refuses the
+// agent's own inventory.
+func TestInventoryIdentityMatchesFingerprint(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("host roots are read on Linux only")
+	}
+	for _, raw := range []string{"4C4C4544-0042-3510-8052-B4C04F4E4B32", "44454c4c-4200-1035-8052-b4c04f4e4b32"} {
+		root := hostRoot(t, "0123456789abcdef0123456789abcdef", raw, "1")
+		os.WriteFile(filepath.Join(root, "sys/class/dmi/id/product_serial"), []byte(" 5CG1234XYZ \n"), 0o644)
+		env := &collectors.Env{Root: root}
+		fp := fingerprint(env, "i")
+		hw, bios := collect[*collectors.Hardware](t, env, "hardware"), collect[*collectors.BIOS](t, env, "bios")
+		if fp.SMBIOSUUID == "" || enroll.HashSignal(enroll.SignalUUID(hw.UUID)) != fp.SMBIOSUUID {
+			t.Errorf("product_uuid %s: inventory uuid %q does not hash to the fingerprint's %q", raw, hw.UUID, fp.SMBIOSUUID)
+		}
+		if fp.Serial == "" || enroll.HashSignal(bios.SSN) != fp.Serial {
+			t.Errorf("inventory ssn %q does not hash to the fingerprint's serial %q", bios.SSN, fp.Serial)
+		}
+	}
+}
+
+func collect[T any](t *testing.T, env *collectors.Env, name string) T {
+	t.Helper()
+	info, ok := collectors.Lookup(name)
+	if !ok {
+		t.Fatalf("no %s collector", name)
+	}
+	v, err := info.Collect(t.Context(), env)
+	if err != nil {
+		t.Fatalf("collect %s: %v", name, err)
+	}
+	return v.(T)
 }

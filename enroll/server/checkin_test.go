@@ -305,8 +305,9 @@ func TestAdminAPIAuth(t *testing.T) {
 	}
 }
 
-// fakeAgent checks in like glpi-agentd and runs every inventory asked.
-func fakeAgent(ctx context.Context, t testing.TB, c *enroll.Client, token string) {
+// fakeAgent checks in like glpi-agentd on machine host and runs every
+// inventory asked.
+func fakeAgent(ctx context.Context, t testing.TB, c *enroll.Client, host, token string) {
 	var results []enroll.ActionResult
 	for ctx.Err() == nil {
 		resp, err := c.CheckIn(ctx, token, &enroll.CheckInRequest{Wait: 30, Status: "idle", Results: results})
@@ -323,7 +324,7 @@ func fakeAgent(ctx context.Context, t testing.TB, c *enroll.Client, token string
 				t.Errorf("fake agent: report running: %v", err)
 				return
 			}
-			ack, err := c.SendInventory(ctx, token, inventoryJSON("pc", 20))
+			ack, err := c.SendInventory(ctx, token, inventoryJSON(host, 20))
 			if err != nil {
 				t.Errorf("fake agent: SendInventory: %v", err)
 				return
@@ -343,7 +344,7 @@ func TestRunNowWaitCLI(t *testing.T) {
 	dev := e.enroll(e.key(KeyOptions{}), enrollReq("pc-cli"))
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
-	wg.Go(func() { fakeAgent(ctx, t, e.client, dev.Credential.AccessToken) })
+	wg.Go(func() { fakeAgent(ctx, t, e.client, "pc-cli", dev.Credential.AccessToken) })
 	defer func() { cancel(); wg.Wait() }()
 	cli, err := store.OpenSQLite(t.Context(), e.dir)
 	if err != nil {

@@ -11,10 +11,11 @@ import (
 )
 
 // cloneOf returns the enrollment request of a machine copied from req's:
-// same hostname and install id, its own SMBIOS UUID.
+// same hostname and install id, its own SMBIOS UUID (hostUUID of the
+// hostname with "-clone").
 func cloneOf(req *enroll.EnrollRequest) *enroll.EnrollRequest {
 	c := *req
-	c.Fingerprint.SMBIOSUUID = "ffclone"
+	c.Fingerprint.SMBIOSUUID = enroll.HashSignal(enroll.SignalUUID(hostUUID(req.Hostname + "-clone")))
 	return &c
 }
 
@@ -47,7 +48,7 @@ func TestCloneOfCredential(t *testing.T) {
 				t.Errorf("original = %s generation %d, want clone_suspected generation 1 (credential untouched)", d.State(), d.Generation)
 			}
 			evs := e.events("clone_suspected")
-			wantDiff := "smbios_uuid bbpc-a→ffclone"
+			wantDiff := "smbios_uuid " + short(origReq.Fingerprint.SMBIOSUUID) + "→" + short(newcomer.Fingerprint.SMBIOSUUID)
 			if len(evs) != 1 || evs[0].Reason != "fingerprint" || !strings.Contains(evs[0].Detail, wantDiff) || !strings.Contains(evs[0].Detail, string(tt.policy)) {
 				t.Errorf("audit = %+v, want one clone_suspected with %q and the policy", evs, wantDiff)
 			}
@@ -97,7 +98,7 @@ func TestCloneOfCredential(t *testing.T) {
 			if err := (&Admin{Store: e.st, Out: &out}).DeviceShow(ctx, orig.DeviceID); err != nil {
 				t.Fatal(err)
 			}
-			for _, want := range []string{"Suspected clones", "via fingerprint", "smbios_uuid bbpc-a→ffclone", "now device " + got.DeviceID} {
+			for _, want := range []string{"Suspected clones", "via fingerprint", wantDiff, "now device " + got.DeviceID} {
 				if !strings.Contains(out.String(), want) {
 					t.Errorf("device show lacks %q:\n%s", want, out.String())
 				}
@@ -108,7 +109,7 @@ func TestCloneOfCredential(t *testing.T) {
 				t.Errorf("device list lacks the clone marker:\n%s", out.String())
 			}
 			// Both keep working, each as itself.
-			if _, err := e.client.SendInventory(ctx, got.Credential.AccessToken, inventoryJSON("pc-a", 1)); err != nil {
+			if _, err := e.client.SendInventory(ctx, got.Credential.AccessToken, spoofOf("pc-a", "pc-a-clone", true, false)); err != nil {
 				t.Errorf("newcomer SendInventory: %v", err)
 			}
 			if _, err := e.client.Refresh(ctx, &enroll.RefreshRequest{DeviceID: orig.DeviceID, RefreshSecret: cred.RefreshSecret,

@@ -207,7 +207,7 @@ func TestRelayResumesWhenGLPIIsBack(t *testing.T) {
 	key := e.key(KeyOptions{})
 	for i := range 6 {
 		resp := e.enroll(key, enrollReq(fmt.Sprintf("pc-%d", i)))
-		if _, err := e.client.SendInventory(t.Context(), resp.Credential.AccessToken, inventoryJSON("pc", 1)); err != nil {
+		if _, err := e.client.SendInventory(t.Context(), resp.Credential.AccessToken, inventoryJSON(fmt.Sprintf("pc-%d", i), 1)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,9 +1,16 @@
 package server
 
 import (
+	"bytes"
+	"encoding/json"
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
+	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
 	"github.com/glpi-agentd/glpi-agentd/enroll"
+	"github.com/glpi-agentd/glpi-agentd/enroll/store"
 )
 
 // TestNewerTokenEndsOlder: an access token stops working as soon as a
@@ -32,4 +39,91 @@ func TestNewerTokenEndsOlder(t *testing.T) {
 	if _, err := e.client.SendInventory(ctx, third.Credential.AccessToken, inventoryJSON("pc", 1)); err != nil {
 		t.Fatalf("SendInventory(re-enrolled token): %v", err)
 	}
+}
+
+// spoofOf returns host's inventory claiming the identity of victim: its
+// SMBIOS UUID and serial, or either.
+func spoofOf(host, victim string, uuid, serial bool) []byte {
+	var msg map[string]any
+	json.Unmarshal(inventoryJSON(host, 1), &msg)
+	content := msg["content"].(map[string]any)
+	if uuid {
+		content["hardware"].(map[string]any)["uuid"] = hostUUID(victim)
+	}
+	if serial {
+		content["bios"].(map[string]any)["ssn"] = "SN-" + victim
+	}
+	return mustJSON(msg)
+}
+
+// TestInventoryIdentityChecked: a device token cannot make GLPI update
+// another computer. An inventory whose SMBIOS UUID or serial is not the
+// enrolled machine's is refused, not relayed, audited as
+// identity_mismatch and handled by the key's clone policy (quarantine in
+// place of fork); the device's own inventories still go through, whatever
+// the case or byte order of its UUID.
+func TestInventoryIdentityChecked(t *testing.T) {
+	g := glpitest.New(t)
+	relay, err := glpi.New(glpi.Config{URL: g.URL, Retries: -1, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(c *Config) { c.Relay = relay })
+	ctx := t.Context()
+	key := e.key(KeyOptions{})
+	e.enroll(key, enrollReq("victim"))
+	pc := e.enroll(key, enrollReq("pc"))
+	tok := pc.Credential.AccessToken
+
+	for _, tc := range []struct {
+		name string
+		body []byte
+	}{
+		{"UUID and serial", spoofOf("pc", "victim", true, true)},
+		{"UUID only", spoofOf("pc", "victim", true, false)},
+		{"serial only", spoofOf("pc", "victim", false, true)},
+		{"placeholder UUID", bytes.Replace(inventoryJSON("pc", 1), []byte(hostUUID("pc")), []byte("03000200-0400-0500-0006-000700080009"), 1)},
+	} {
+		_, err := e.client.SendInventory(ctx, tok, tc.body)
+		wantReject(t, err, 403, enroll.ReasonCloneQuarantined)
+	}
+	evs := e.events("identity_mismatch")
+	if len(evs) != 4 || evs[0].DeviceID != pc.DeviceID || !strings.Contains(evs[0].Detail, "smbios_uuid") || !strings.Contains(evs[0].Detail, "serial") {
+		t.Errorf("audit = %+v, want four identity_mismatch of %s, the first naming smbios_uuid and serial", evs, pc.DeviceID)
+	}
+	if d, _ := e.st.Device(ctx, pc.DeviceID); d.State() != store.StateCloneSuspected {
+		t.Errorf("device state = %s, want %s", d.State(), store.StateCloneSuspected)
+	}
+	// Sent again: still refused, audited once.
+	_, err = e.client.SendInventory(ctx, tok, spoofOf("pc", "victim", true, true))
+	wantReject(t, err, 403, enroll.ReasonCloneQuarantined)
+	if n := len(e.events("identity_mismatch")); n != 4 {
+		t.Errorf("%d identity_mismatch events after a repeat, want 4", n)
+	}
+
+	// Its own identity, in the other case and byte order firmware may use.
+	u := hostUUID("pc")
+	swapped := strings.ToLower(u[6:8] + u[4:6] + u[2:4] + u[0:2] + "-" + u[11:13] + u[9:11] + "-" + u[16:18] + u[14:16] + u[18:])
+	own := bytes.Replace(inventoryJSON("pc", 2), []byte(u), []byte(swapped), 1)
+	if _, err := e.client.SendInventory(ctx, tok, own); err != nil {
+		t.Fatalf("SendInventory(own identity, %s): %v", swapped, err)
+	}
+	got := g.WaitInventories(t, 1, 10*time.Second)
+	time.Sleep(200 * time.Millisecond)
+	if got = g.Inventories(); len(got) != 1 || got[0].DeviceID != pc.GLPIDeviceID {
+		t.Fatalf("GLPI received %d inventories, want only pc's own", len(got))
+	}
+
+	// An administrator who approves lets that identity through.
+	if _, err := e.st.ApproveClones(ctx, pc.DeviceID, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.client.SendInventory(ctx, tok, spoofOf("pc", "victim", true, false)); err != nil {
+		t.Errorf("SendInventory(approved identity): %v", err)
+	}
+
+	// Under the reject policy the refusal is final.
+	strict := e.enroll(e.key(KeyOptions{ClonePolicy: store.ClonePolicyReject}), enrollReq("pc-strict"))
+	_, err = e.client.SendInventory(ctx, strict.Credential.AccessToken, spoofOf("pc-strict", "victim", true, true))
+	wantReject(t, err, 403, enroll.ReasonCloneRejected)
 }

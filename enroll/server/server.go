@@ -687,6 +687,9 @@ func (s *Server) handleInventory(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusBadRequest, enroll.ReasonBadRequest, err.Error(), 0)
 		return
 	}
+	if !s.checkIdentity(ctx, w, r, d, msg) {
+		return
+	}
 	out := msg.rewrite(d.GLPIDeviceID, d.Tag)
 	packed, err := compress(out)
 	if err != nil {

@@ -143,7 +143,15 @@ func (e *env) key(opts KeyOptions) string {
 func enrollReq(name string) *enroll.EnrollRequest {
 	install := "install-" + name
 	return &enroll.EnrollRequest{Hostname: name, AgentVersion: "1.0.0", OS: "linux", Arch: "amd64", InstallID: install,
-		Fingerprint: enroll.Fingerprint{InstallID: install, MachineID: "aa" + name, SMBIOSUUID: "bb" + name, Serial: "cc", MACs: []string{"dd"}}}
+		Fingerprint: enroll.Fingerprint{InstallID: install, MachineID: "aa" + name, SMBIOSUUID: enroll.HashSignal(enroll.SignalUUID(hostUUID(name))),
+			Serial: enroll.HashSignal("SN-" + name), MACs: []string{"dd"}}}
+}
+
+// hostUUID is the SMBIOS UUID of the test machine called name, as its
+// inventory states it; enrollReq's fingerprint carries its hash.
+func hostUUID(name string) string {
+	u := uuid.NewSHA1(uuid.NameSpaceOID, []byte(name))
+	return strings.ToUpper(u.String())
 }
 
 func (e *env) enroll(key string, req *enroll.EnrollRequest) *enroll.EnrollResponse {
@@ -193,7 +201,7 @@ func inventoryJSON(host string, n int) []byte {
 		"action": "inventory", "deviceid": "agent-chosen-id", "itemtype": "Computer", "tag": "agent-tag",
 		"content": map[string]any{
 			"versionclient": "GLPI-Agent_v1.11",
-			"hardware":      map[string]any{"name": host, "memory": 2048, "uuid": "4C4C4544-0042-3510-8052-B4C04F4B4E31"},
+			"hardware":      map[string]any{"name": host, "memory": 2048, "uuid": hostUUID(host)},
 			"bios":          map[string]any{"ssn": "SN-" + host, "smanufacturer": "Example"},
 			"softwares":     softs,
 		},
@@ -469,7 +477,7 @@ func TestIdempotentReenroll(t *testing.T) {
 	// A reinstall keeps its identity with the replace secret: a new
 	// machine id, but the same hardware.
 	fresh := enrollReq("pc-reinstalled")
-	fresh.Fingerprint.SMBIOSUUID = "bbpc"
+	fresh.Fingerprint.SMBIOSUUID = enrollReq("pc").Fingerprint.SMBIOSUUID
 	fresh.Replace = &enroll.Replace{DeviceID: first.DeviceID, ReplaceSecret: again.ReplaceSecret}
 	replaced := e.enroll(key, fresh)
 	if replaced.DeviceID != first.DeviceID {

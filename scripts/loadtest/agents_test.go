@@ -109,12 +109,15 @@ func (s *sim) agent(ctx context.Context, c *enroll.Client, i int) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Deadline)
 	defer cancel()
 	host := fmt.Sprintf("lt-%s-%06d", s.cfg.Run, i)
+	uuid, serial := fmt.Sprintf("4C4C4544-%04X-%04X-%04X-%012X", i>>16&0xffff, i&0xffff, 0x8000, i), fmt.Sprintf("SN%08d", i)
 	req := &enroll.EnrollRequest{
 		Hostname: host, AgentVersion: "loadtest", OS: "linux", Arch: "amd64",
 		InstallID: fmt.Sprintf("install-%s-%06d", s.cfg.Run, i),
+		// The service checks each inventory's UUID and serial against these.
 		Fingerprint: enroll.Fingerprint{
 			MachineID:  fmt.Sprintf("%032x", uint64(i)+1<<40),
-			SMBIOSUUID: fmt.Sprintf("%064x", uint64(i)+1<<41),
+			SMBIOSUUID: enroll.HashSignal(enroll.SignalUUID(uuid)),
+			Serial:     enroll.HashSignal(serial),
 			MACs:       []string{fmt.Sprintf("%064x", uint64(i)+1<<42)},
 		},
 	}
@@ -133,8 +136,7 @@ func (s *sim) agent(ctx context.Context, c *enroll.Client, i int) error {
 
 	vars := invVars{
 		DeviceID: er.GLPIDeviceID, Host: host,
-		UUID:   fmt.Sprintf("4C4C4544-%04X-%04X-%04X-%012X", i>>16&0xffff, i&0xffff, 0x8000, i),
-		Serial: fmt.Sprintf("SN%08d", i), MAC: fmt.Sprintf("02:00:%02x:%02x:%02x:%02x", i>>24&0xff, i>>16&0xff, i>>8&0xff, i&0xff),
+		UUID: uuid, Serial: serial, MAC: fmt.Sprintf("02:00:%02x:%02x:%02x:%02x", i>>24&0xff, i>>16&0xff, i>>8&0xff, i&0xff),
 		IP: fmt.Sprintf("10.%d.%d.%d", i>>16&0xff, i>>8&0xff, i&0xff),
 	}
 	token := er.Credential.AccessToken
