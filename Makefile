@@ -2,7 +2,7 @@
 # `make demo` shows the product end to end; `make test` is what CI runs.
 
 GO        ?= go
-VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)
+VERSION   ?= $(shell scripts/version.sh)
 LDFLAGS   := -s -w -X github.com/glpi-agentd/glpi-agentd/agent.Version=$(VERSION)
 GOFLAGS   := -trimpath
 BIN       := bin

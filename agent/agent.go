@@ -27,7 +27,7 @@ import (
 
 // Version is the agent's version, set at build time with
 // -ldflags "-X github.com/glpi-agentd/glpi-agentd/agent.Version=…".
-var Version = "0.1.0-dev"
+var Version = "0.0.0-dev"
 
 // Name is the product name, as GLPI shows it.
 const Name = "glpi-agentd"

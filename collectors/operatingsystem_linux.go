@@ -132,10 +132,12 @@ func hostLocation(env *Env) *time.Location {
 }
 
 // installTime returns when the system was installed: the installer's log
-// when one was kept, else the birth of files created at installation.
+// when one was kept, else the birth of files created at installation. A
+// date of 1970 (a file system without birth times, files dated 0 in an
+// image) is no date: zero, and the field is left out.
 func installTime(env *Env) time.Time {
 	for _, p := range []string{"/var/log/installer/syslog", "/root/anaconda-ks.cfg", "/var/log/anaconda/anaconda.log"} {
-		if fi, err := os.Stat(env.Path(p)); err == nil {
+		if fi, err := os.Stat(env.Path(p)); err == nil && fi.ModTime().Unix() > 0 {
 			return fi.ModTime()
 		}
 	}
@@ -149,6 +151,10 @@ func installTime(env *Env) time.Time {
 		ts := st.Mtime
 		if st.Mask&unix.STATX_BTIME != 0 && st.Btime.Sec > 0 {
 			ts = st.Btime
+		}
+		if ts.Sec <= 0 {
+			// 1970: an image's file dates, not an installation's.
+			continue
 		}
 		return time.Unix(ts.Sec, int64(ts.Nsec))
 	}

@@ -4,7 +4,7 @@
 # Only the agent's packages embed settings.
 #
 # Environment:
-#   VERSION                version (default: git describe)
+#   VERSION                version (default: scripts/version.sh)
 #   SERVER                 server URL to embed (optional)
 #   REGISTRATION_KEY_FILE  file holding the registration key to embed (optional)
 #   TAG                    inventory tag to embed (optional)
@@ -36,7 +36,7 @@ cd "$root"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 
-VERSION=${VERSION:-$(git describe --tags --always --dirty 2>/dev/null || echo 0.1.0-dev)}
+VERSION=${VERSION:-$(scripts/version.sh)}
 # Package version: no leading v; git's "-N-gHASH" suffix becomes "+N.gHASH",
 # which sorts after the tag in dpkg and rpm; a bare hash becomes 0.0.0+HASH.
 pkgver=${VERSION#v}
