@@ -190,6 +190,9 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 		return err
 	}
 	defer st.Close()
+	if !sf.json {
+		out = server.TextWriter(out) // devices choose much of what is printed
+	}
 	a := &server.Admin{Store: st, Secret: secret, Out: out, JSON: sf.json}
 	switch cmd + " " + sub {
 	case "key create":

@@ -81,7 +81,11 @@ func (a *Admin) table(header string, rows [][]string) error {
 	tw := tabwriter.NewWriter(a.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, header)
 	for _, r := range rows {
-		fmt.Fprintln(tw, strings.Join(r, "\t"))
+		cells := make([]string, len(r))
+		for i, c := range r {
+			cells[i] = printable(c)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	return tw.Flush()
 }
@@ -134,10 +138,10 @@ func (a *Admin) KeyCreate(ctx context.Context, opts KeyOptions, output *KeyFile)
 		return a.printJSON(out)
 	}
 	if secret != "" {
-		fmt.Fprintf(a.Out, "Key %s created for tag %s. It is shown only once:\n\n  %s\n", rec.ID, rec.Tag, secret)
+		fmt.Fprintf(a.Out, "Key %s created for tag %s. It is shown only once:\n\n  %s\n", rec.ID, printable(rec.Tag), secret)
 		return nil
 	}
-	fmt.Fprintf(a.Out, "Key %s created for tag %s and written to %s\n", rec.ID, rec.Tag, outputFile)
+	fmt.Fprintf(a.Out, "Key %s created for tag %s and written to %s\n", rec.ID, printable(rec.Tag), printable(outputFile))
 	return nil
 }
 
@@ -251,7 +255,7 @@ func (a *Admin) KeyRevoke(ctx context.Context, id string) error {
 	if err := a.Store.AddEvent(ctx, store.Event{At: a.now(), Event: "key_revoked", KeyID: id}); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.Out, "Key %s revoked\n", id)
+	fmt.Fprintf(a.Out, "Key %s revoked\n", printable(id))
 	return nil
 }
 
@@ -321,22 +325,22 @@ func (a *Admin) DeviceShow(ctx context.Context, id string) error {
 		}{d, d.State(), summarize(inv), hist, orEmpty(clones), orEmpty(actions)}
 		return a.printJSON(out)
 	}
-	w := a.Out
-	fmt.Fprintf(w, "Device        %s\nHostname      %s\nGLPI deviceid %s\nAgent id      %s\n", d.ID, d.Hostname, d.GLPIDeviceID, d.AgentID)
-	fmt.Fprintf(w, "Platform      %s/%s, agent %s\nTag           %s (key %s)\n", d.OS, d.Arch, d.AgentVersion, d.Tag, d.KeyID)
-	fmt.Fprintf(w, "Enrolled      %s from %s\nLast seen     %s\nGeneration    %d\n", when(d.CreatedAt), d.SourceIP, when(d.LastSeenAt), d.Generation)
-	fmt.Fprintf(w, "State         %s\n", d.State())
+	w, p := a.Out, printable
+	fmt.Fprintf(w, "Device        %s\nHostname      %s\nGLPI deviceid %s\nAgent id      %s\n", p(d.ID), p(d.Hostname), p(d.GLPIDeviceID), p(d.AgentID))
+	fmt.Fprintf(w, "Platform      %s/%s, agent %s\nTag           %s (key %s)\n", p(d.OS), p(d.Arch), p(d.AgentVersion), p(d.Tag), p(d.KeyID))
+	fmt.Fprintf(w, "Enrolled      %s from %s\nLast seen     %s\nGeneration    %d\n", when(d.CreatedAt), p(d.SourceIP), when(d.LastSeenAt), d.Generation)
+	fmt.Fprintf(w, "State         %s\n", p(d.State()))
 	if !d.RevokedAt.IsZero() {
 		fmt.Fprintf(w, "Revoked       %s\n", when(d.RevokedAt))
 	}
 	if !d.RetiredAt.IsZero() {
-		fmt.Fprintf(w, "Retired       %s %s\n", when(d.RetiredAt), d.SupersededBy)
+		fmt.Fprintf(w, "Retired       %s %s\n", when(d.RetiredAt), p(d.SupersededBy))
 	}
 	fp := d.Fingerprint
 	fmt.Fprintf(w, "Fingerprint   install %s, machine %s, smbios %s, serial %s, %d MACs\n",
-		short(fp.InstallID), short(fp.MachineID), short(fp.SMBIOSUUID), short(fp.Serial), len(fp.MACs))
+		p(short(fp.InstallID)), p(short(fp.MachineID)), p(short(fp.SMBIOSUUID)), p(short(fp.Serial)), len(fp.MACs))
 	if d.RelayStatus != "" {
-		fmt.Fprintf(w, "GLPI relay    %s at %s %s\n", d.RelayStatus, when(d.RelayAt), d.RelayMessage)
+		fmt.Fprintf(w, "GLPI relay    %s at %s %s\n", p(d.RelayStatus), when(d.RelayAt), p(d.RelayMessage))
 	}
 	a.printClones(clones)
 	a.printRequests(actions)
@@ -396,7 +400,7 @@ func (a *Admin) DeviceRevoke(ctx context.Context, id string) error {
 	if err := a.Store.AddEvent(ctx, store.Event{At: a.now(), Event: "device_revoked", DeviceID: id}); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.Out, "Device %s revoked\n", id)
+	fmt.Fprintf(a.Out, "Device %s revoked\n", printable(id))
 	return nil
 }
 

@@ -33,11 +33,12 @@ func (a *Admin) printClones(clones []store.Clone) {
 	}
 	fmt.Fprintf(a.Out, "\nSuspected clones\n")
 	for _, c := range clones {
-		fmt.Fprintf(a.Out, "  %s  via %s, policy %s: %s", c.DetectedAt.Local().Format(time.DateTime), c.Via, c.Policy, c.State)
+		fmt.Fprintf(a.Out, "  %s  via %s, policy %s: %s", c.DetectedAt.Local().Format(time.DateTime),
+			printable(string(c.Via)), printable(string(c.Policy)), printable(string(c.State)))
 		if c.NewDeviceID != "" {
-			fmt.Fprintf(a.Out, ", now device %s", c.NewDeviceID)
+			fmt.Fprintf(a.Out, ", now device %s", printable(c.NewDeviceID))
 		}
-		fmt.Fprintf(a.Out, "\n    %s\n", describeChanges(c.Signals))
+		fmt.Fprintf(a.Out, "\n    %s\n", printable(describeChanges(c.Signals)))
 	}
 }
 
@@ -53,15 +54,20 @@ func (a *Admin) printRequests(actions []store.Action) {
 		if !act.Full {
 			what = "inventory of " + strings.Join(act.Categories, ",")
 		}
-		fmt.Fprintf(a.Out, "  %s  %s  %s: %s\n", act.CreatedAt.Local().Format(time.DateTime), act.ID, what, act.State)
+		fmt.Fprintf(a.Out, "  %s  %s  %s: %s\n", act.CreatedAt.Local().Format(time.DateTime), printable(act.ID), printable(what), printable(string(act.State)))
 		for _, ev := range act.History[min(1, len(act.History)):] {
 			fmt.Fprintf(a.Out, "    %s\n", stepLine(ev, act.CreatedAt))
 		}
 	}
 }
 
-// stepLine renders a state change as "+1.1s running".
+// stepLine renders a state change as "+1.1s running", its message (the
+// agent's words) escaped.
 func stepLine(ev store.ActionEvent, since time.Time) string {
+	return printable(stepText(ev, since))
+}
+
+func stepText(ev store.ActionEvent, since time.Time) string {
 	line := fmt.Sprintf("+%.1fs %s", ev.At.Sub(since).Seconds(), ev.State)
 	switch {
 	case ev.State == enroll.ActionSent && ev.InventoryID > 0:
@@ -90,7 +96,7 @@ func (a *Admin) DeviceApprove(ctx context.Context, id string) error {
 	if a.JSON {
 		return a.printJSON(map[string]any{"device_id": id, "approved": n})
 	}
-	fmt.Fprintf(a.Out, "Device %s: %d pending clone(s) approved; they will enroll as new devices\n", id, n)
+	fmt.Fprintf(a.Out, "Device %s: %d pending clone(s) approved; they will enroll as new devices\n", printable(id), n)
 	return nil
 }
 
@@ -146,7 +152,7 @@ func (a *Admin) RunNow(ctx context.Context, opts RunNowOptions) error {
 		return nil
 	}
 	if !a.JSON {
-		fmt.Fprintf(a.Out, "%s queued for device %s\n", act.ID, id)
+		fmt.Fprintf(a.Out, "%s queued for device %s\n", act.ID, printable(id))
 	}
 	final, err := a.follow(ctx, act, opts)
 	if a.JSON && final != nil {
@@ -187,14 +193,14 @@ func (a *Admin) follow(ctx context.Context, act *store.Action, opts RunNowOption
 			printed = max(printed, len(cur.History))
 			if cur.Done() {
 				if cur.State == enroll.ActionFailed {
-					return cur, fmt.Errorf("%w: %s", ErrRunFailed, cur.Message)
+					return cur, fmt.Errorf("%w: %s", ErrRunFailed, printable(cur.Message))
 				}
 				return cur, nil
 			}
 		}
 		select {
 		case <-ctx.Done():
-			return cur, fmt.Errorf("%w: still %s after %s", ErrRunFailed, cur.State, timeout)
+			return cur, fmt.Errorf("%w: still %s after %s", ErrRunFailed, printable(string(cur.State)), timeout)
 		case <-tick.C:
 		}
 	}
