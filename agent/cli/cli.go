@@ -173,6 +173,9 @@ func (g *globals) setup() (*agent.Agent, *config.Config, *slog.Logger, func(), e
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}
+	for _, name := range cfg.Ignored() {
+		log.Warn("ignoring an environment variable that names no setting (see glpi-agentd's configuration keys)", "name", name)
+	}
 	a, err := g.newAgent(cfg, log)
 	if err != nil {
 		closeFn()

@@ -92,6 +92,9 @@ type Config struct {
 	Logfile string `toml:"logfile"`
 	// Debug is the log verbosity: 0 info, 1 and 2 debug.
 	Debug int `toml:"debug"`
+
+	// ignored are the environment's GLPI_AGENTD_ variables naming no key.
+	ignored []string
 }
 
 // Default returns the configuration before any file or variable.
@@ -181,12 +184,22 @@ func (c *Config) loadEnv(environ []string) error {
 		if key == "registration_key" {
 			continue // the key itself, read by the enrollment code
 		}
+		if _, known := c.field(key); !known {
+			// A typo in a fleet's environment must not stop its agents:
+			// warned about, and ignored (Ignored).
+			c.ignored = append(c.ignored, name)
+			continue
+		}
 		if err := c.Set(key, val); err != nil {
 			return fmt.Errorf("environment %s: %w", name, err)
 		}
 	}
 	return nil
 }
+
+// Ignored lists the GLPI_AGENTD_ variables of the environment that name no
+// key, for a warning.
+func (c *Config) Ignored() []string { return c.ignored }
 
 // Set assigns one key from its string form, as the environment and flags do.
 func (c *Config) Set(key, val string) error {
@@ -220,7 +233,9 @@ func Keys() []string {
 	t := reflect.TypeFor[Config]()
 	keys := make([]string, 0, t.NumField())
 	for i := range t.NumField() {
-		keys = append(keys, t.Field(i).Tag.Get("toml"))
+		if k := t.Field(i).Tag.Get("toml"); k != "" {
+			keys = append(keys, k)
+		}
 	}
 	return keys
 }

@@ -54,7 +54,6 @@ func TestLoadErrors(t *testing.T) {
 		{"bad scheme", "server = \"ftp://x\"\n", nil, `scheme "ftp"`},
 		{"negative", "timeout = -1\n", nil, `"timeout"`},
 		{"bad port", "httpd_port = 70000\n", nil, `"httpd_port"`},
-		{"env unknown", "", []string{"GLPI_AGENTD_BOGUS=1"}, `GLPI_AGENTD_BOGUS: unknown key "bogus"`},
 		{"env bad int", "", []string{"GLPI_AGENTD_DELAYTIME=x"}, "not a whole number"},
 		{"env bad bool", "", []string{"GLPI_AGENTD_NO_HTTPD=maybe"}, "not a boolean"},
 	}
@@ -65,6 +64,26 @@ func TestLoadErrors(t *testing.T) {
 				t.Errorf("Load() error = %v, want it to contain %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestUnknownEnvironmentIsIgnored: a typo in a fleet's environment is
+// warned about (Ignored), not fatal: the service must start.
+func TestUnknownEnvironmentIsIgnored(t *testing.T) {
+	c, err := Load("", false, []string{"GLPI_AGENTD_BOGUS=1", "GLPI_AGENTD_TAG=site-a"})
+	if err != nil {
+		t.Fatalf("Load with an unknown GLPI_AGENTD_ variable: %v", err)
+	}
+	if c.Tag != "site-a" {
+		t.Errorf("tag = %q: the known variable beside it was lost", c.Tag)
+	}
+	if got := c.Ignored(); len(got) != 1 || got[0] != "GLPI_AGENTD_BOGUS" {
+		t.Errorf("Ignored() = %v, want [GLPI_AGENTD_BOGUS]", got)
+	}
+	for _, k := range Keys() {
+		if k == "" {
+			t.Error("Keys() lists an empty key")
+		}
 	}
 }
 

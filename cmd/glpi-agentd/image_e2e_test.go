@@ -75,3 +75,16 @@ func TestImageBuilderPath(t *testing.T) {
 		t.Errorf("GLPI saw agent ids %v, want the original's and the clone's", ids)
 	}
 }
+
+// TestUnknownEnvironmentWarns: a typo in a fleet's environment is warned
+// about and the command goes on.
+func TestUnknownEnvironmentWarns(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "inv.json")
+	_, stderr, code := agent(t, []string{"GLPI_AGENTD_DELAYTIMEE=60"}, "--state-dir", t.TempDir(), "inventory", "--local", out)
+	if code != 0 {
+		t.Fatalf("inventory with GLPI_AGENTD_DELAYTIMEE set: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "GLPI_AGENTD_DELAYTIMEE") {
+		t.Errorf("no warning naming the unknown variable: %s", stderr)
+	}
+}
