@@ -307,7 +307,11 @@ func (a *Agent) RunDirect(ctx context.Context, req Request) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	client, err := a.glpiClient(id.AgentID)
+	client, err := a.glpiClient(id.AgentID, func(attempt, max int) {
+		if req.Progress != nil {
+			req.Progress(Event{Step: "retry", Message: fmt.Sprintf("no answer from %s yet: retry %d of %d", a.cfg.Server, attempt, max)})
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -479,7 +483,7 @@ func (a *Agent) contact(id *state.Identity) *glpi.Contact {
 }
 
 // glpiClient builds the GLPI protocol client from the configuration.
-func (a *Agent) glpiClient(agentID string) (*glpi.Client, error) {
+func (a *Agent) glpiClient(agentID string, onRetry func(attempt, max int)) (*glpi.Client, error) {
 	if a.cfg.Server == "" {
 		return nil, errors.New("no server configured: set server in the configuration or use --server URL")
 	}
@@ -506,6 +510,7 @@ func (a *Agent) glpiClient(agentID string) (*glpi.Client, error) {
 		InsecureSkipVerify: a.cfg.NoSSLCheck,
 		Timeout:            config.Seconds(a.cfg.Timeout),
 		Logger:             a.log,
+		OnRetry:            onRetry,
 	})
 }
 

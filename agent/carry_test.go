@@ -265,3 +265,19 @@ func TestLocalPartialInventoryIsMarkedPartial(t *testing.T) {
 		t.Errorf("a local inventory missing a failed section wrote partial = %v, want true", doc["partial"])
 	}
 }
+
+func TestRetriesAreShown(t *testing.T) {
+	srv := glpitest.New(t, glpitest.WithFailures(2, 503))
+	a := directAgent(t, srv)
+	var retries []string
+	if _, err := a.RunOnce(t.Context(), Request{Progress: func(e Event) {
+		if e.Step == "retry" {
+			retries = append(retries, e.Message)
+		}
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	if len(retries) != 2 || !strings.Contains(retries[0], "retry 1 of") {
+		t.Errorf("retry events = %q, want two, the first 'retry 1 of …'", retries)
+	}
+}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ func cmdInventory(g *globals, args []string) error {
 	full := fs.Bool("full", false, "send a full inventory even if a partial one would do")
 	asJSON := fs.Bool("json", false, "print the run's summary as JSON")
 	keyFile := fs.String("key-file", "", "registration key `file` for glpi-enrolld (- for standard input)")
+	deadline := fs.Duration("deadline", defaultDeadline, "give up the whole run after this `duration` (each request is still bounded by timeout)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,6 +56,11 @@ func cmdInventory(g *globals, args []string) error {
 
 	ctx, cancel := signalContext()
 	defer cancel()
+	if *deadline > 0 {
+		var stop context.CancelFunc
+		ctx, stop = context.WithTimeout(ctx, *deadline)
+		defer stop()
+	}
 	a.WarnInsecure()
 	req := agent.Request{Full: *full, Force: true, Categories: splitFlag(*categories)}
 	out := g.stdout
@@ -64,6 +71,9 @@ func cmdInventory(g *globals, args []string) error {
 		req.Progress = progressPrinter(g.stderr)
 	}
 	rep, err := a.RunOnce(ctx, req)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("no result within --deadline %s (a server that takes connections but does not answer, or keeps asking to retry): %w", *deadline, err)
+	}
 	if rep != nil {
 		// A failed run still says what each collector did.
 		if *asJSON {
@@ -76,6 +86,12 @@ func cmdInventory(g *globals, args []string) error {
 	}
 	return err
 }
+
+// defaultDeadline bounds a one-shot run: every request has its own
+// timeout (the official agent's, 180 s by default) and is retried, so a
+// server that accepts and never answers would otherwise hold the command
+// for over ten minutes.
+const defaultDeadline = 5 * time.Minute
 
 // progressPrinter shows each step as it happens.
 func progressPrinter(w io.Writer) func(agent.Event) {

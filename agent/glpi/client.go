@@ -77,6 +77,9 @@ type Config struct {
 	Retries int
 	// Logger receives debug records; nil discards them.
 	Logger *slog.Logger
+	// OnRetry, when set, is told of each retry of a request: the attempt
+	// about to be made (1 for the first retry) and the most there will be.
+	OnRetry func(attempt, max int)
 }
 
 // Client posts messages to one GLPI server. It is safe for concurrent use.
@@ -178,6 +181,13 @@ func New(cfg Config) (*Client, error) {
 		CheckRetry:   checkRetry,
 		Backoff:      backoff,
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+	if cfg.OnRetry != nil {
+		c.hc.RequestLogHook = func(_ retryablehttp.Logger, _ *http.Request, attempt int) {
+			if attempt > 0 {
+				cfg.OnRetry(attempt, retries)
+			}
+		}
 	}
 	return c, nil
 }

@@ -1,11 +1,15 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
 )
@@ -86,5 +90,36 @@ func TestUnknownEnvironmentWarns(t *testing.T) {
 	}
 	if !strings.Contains(stderr, "GLPI_AGENTD_DELAYTIMEE") {
 		t.Errorf("no warning naming the unknown variable: %s", stderr)
+	}
+}
+
+// TestDeadlineBoundsOneShotRun: a server that accepts and never answers
+// held `inventory` for about twelve minutes (4 attempts × timeout); the
+// whole run now gives up at --deadline, saying so.
+func TestDeadlineBoundsOneShotRun(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, never answered
+		}
+	}()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, agentBin, "--state-dir", t.TempDir(), "inventory", "--server", "http://"+ln.Addr().String()+"/", "--deadline", "2s")
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "GLPI_AGENTD_TIMEOUT=60", "GLPI_AGENTD_NO_HTTPD=true"}
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("inventory --deadline 2s against a silent server still running after 2 minutes")
+	}
+	if err == nil || !strings.Contains(string(out), "--deadline") {
+		t.Errorf("inventory against a silent server: err %v, output %s; want a failure naming --deadline", err, out)
 	}
 }
