@@ -1,8 +1,9 @@
 // Package httpd is the agent's small local HTTP listener, which GLPI's
 // "Request inventory" and "Status" buttons call (port 62354 by default):
-// GET /status for anyone, GET /now for trusted clients only. It serves no
-// files and keeps hostile or slow clients cheap: short timeouts, small
-// header limits, a cap on connections.
+// GET /status for anyone, GET /now for trusted clients only: at most once
+// a minute from hosts other than this one, and from a browser page only
+// when its Origin is trusted. It serves no files and keeps hostile or slow
+// clients cheap: short timeouts, small header limits, a cap on connections.
 package httpd
 
 import (
@@ -14,6 +15,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -27,6 +30,9 @@ const (
 	ioTimeout         = 10 * time.Second
 	idleTimeout       = 30 * time.Second
 	resolveCacheTTL   = 60 * time.Second
+	// remoteInterval is the least time between two inventories requested
+	// from other hosts: /now is a full inventory, minutes of CPU and disk.
+	remoteInterval = time.Minute
 )
 
 // Config configures the listener.
@@ -59,6 +65,10 @@ type Server struct {
 	trust *trustList
 	srv   *http.Server
 	ln    net.Listener
+	now   func() time.Time
+
+	mu         sync.Mutex // guards lastRemote
+	lastRemote time.Time  // last /now accepted from another host
 }
 
 // New checks cfg and returns a server; Listen starts it.
@@ -76,7 +86,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, trust: tl}
+	s := &Server{cfg: cfg, trust: tl, now: time.Now}
 	s.srv = &http.Server{
 		Handler:           s,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -174,6 +184,18 @@ func (s *Server) serveNow(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "Access denied", http.StatusForbidden)
 		return
 	}
+	if !s.browserAllowed(r) {
+		// A web page open in a browser on a trusted host (this one) must
+		// not start inventories: only a trusted GLPI page may.
+		s.cfg.Logger.Debug("refused /now from a browser page", "client", r.RemoteAddr, "origin", r.Header.Get("Origin"))
+		http.Error(w, "Access denied: a browser may call /now only from a trusted GLPI page", http.StatusForbidden)
+		return
+	}
+	if wait := s.remoteWait(client); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+		http.Error(w, "Too many requests: an inventory was requested from another host less than a minute ago", http.StatusTooManyRequests)
+		return
+	}
 	q := r.URL.Query()
 	var cats []string
 	if strings.EqualFold(q.Get("partial"), "yes") {
@@ -190,6 +212,40 @@ func (s *Server) serveNow(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	fmt.Fprint(w, "<!DOCTYPE html><html><body><p>Done.</p></body></html>\n")
+}
+
+// browserAllowed reports whether a request may come from a browser page:
+// a request with an Origin (a script's fetch, a form) must name a trusted
+// host; one without Origin but with Sec-Fetch-Site (an image or a link on
+// another site's page) must come from no page at all (a typed URL) or
+// this listener's own.
+func (s *Server) browserAllowed(r *http.Request) bool {
+	if o := r.Header.Get("Origin"); o != "" {
+		return s.trustedOrigin(r.Context(), o)
+	}
+	switch r.Header.Get("Sec-Fetch-Site") {
+	case "", "none", "same-origin":
+		return true
+	}
+	return false
+}
+
+// remoteWait returns how long a client that is not this host must wait
+// before its /now is accepted, and records an accepted one. Requests from
+// this host are not limited: they merge into the pending run (see
+// agent.Trigger).
+func (s *Server) remoteWait(client netip.Addr) time.Duration {
+	if slices.Contains(loopbackTrusted, client) {
+		return 0
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	if wait := s.lastRemote.Add(remoteInterval).Sub(now); !s.lastRemote.IsZero() && wait > 0 {
+		return wait
+	}
+	s.lastRemote = now
+	return 0
 }
 
 // trustedOrigin reports whether a CORS Origin names a trusted host.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,6 +25,19 @@ type triggers struct {
 	mu   sync.Mutex
 	runs [][]string
 	full []bool
+	at   time.Time // the server's clock
+}
+
+func (tr *triggers) now() time.Time {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	return tr.at
+}
+
+func (tr *triggers) advance(d time.Duration) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	tr.at = tr.at.Add(d)
 }
 
 func (tr *triggers) trigger(full bool, cats []string) {
@@ -41,7 +55,7 @@ func (tr *triggers) count() int {
 
 func start(t *testing.T, trust []string, hosts []string, res fakeResolver) (*Server, *triggers) {
 	t.Helper()
-	tr := &triggers{}
+	tr := &triggers{at: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	s, err := New(Config{
 		Addr:        "127.0.0.1:0",
 		Trust:       trust,
@@ -55,6 +69,7 @@ func start(t *testing.T, trust []string, hosts []string, res fakeResolver) (*Ser
 		t.Fatal(err)
 	}
 	s.srv.ReadHeaderTimeout = 300 * time.Millisecond
+	s.now = tr.now
 	if err := s.Listen(); err != nil {
 		t.Fatal(err)
 	}
@@ -107,6 +122,7 @@ func TestNowTrust(t *testing.T) {
 	}
 	want := 0
 	for _, tt := range tests {
+		tr.advance(remoteInterval) // one request a minute
 		code, _ := get(t, s, tt.from, "/now")
 		if code != tt.want {
 			t.Errorf("GET /now from %s = %d, want %d", tt.from, code, tt.want)
@@ -194,5 +210,86 @@ func TestBadTrust(t *testing.T) {
 	_, err := New(Config{Trust: []string{"10.0.0.0/33"}, Status: func() string { return "" }, Trigger: func(bool, []string) {}})
 	if err == nil || !strings.Contains(err.Error(), "10.0.0.0/33") {
 		t.Errorf("New with a bad CIDR: %v", err)
+	}
+}
+
+// getWith calls /now from the given local address with extra headers.
+func getWith(t *testing.T, s *Server, from string, header map[string]string) (int, http.Header) {
+	t.Helper()
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+	c := &http.Client{Transport: &http.Transport{DialContext: d.DialContext}, Timeout: 5 * time.Second}
+	req, _ := http.NewRequest("GET", "http://"+s.Addr().String()+"/now", nil)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("GET /now from %s: %v", from, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header
+}
+
+// TestNowFromOtherHostsLimited: trusted hosts other than this one start at
+// most one inventory a minute; the others wait, told for how long.
+func TestNowFromOtherHostsLimited(t *testing.T) {
+	s, tr := start(t, []string{"127.0.1.0/24"}, nil, nil)
+	if code, _ := getWith(t, s, "127.0.1.1", nil); code != 200 {
+		t.Fatalf("first /now from 127.0.1.1 = %d, want 200", code)
+	}
+	for i := range 20 {
+		code, h := getWith(t, s, "127.0.1."+strconv.Itoa(2+i%3), nil)
+		if code != http.StatusTooManyRequests || h.Get("Retry-After") != "60" {
+			t.Fatalf("/now %d within the minute = %d, Retry-After %q; want 429, 60", i, code, h.Get("Retry-After"))
+		}
+	}
+	if tr.count() != 1 {
+		t.Errorf("%d runs triggered within a minute, want 1", tr.count())
+	}
+	tr.advance(remoteInterval)
+	if code, _ := getWith(t, s, "127.0.1.2", nil); code != 200 || tr.count() != 2 {
+		t.Errorf("/now a minute later = %d, %d runs; want 200, 2", code, tr.count())
+	}
+	// This host's own calls are not limited: they merge into the run.
+	for range 3 {
+		if code, _ := getWith(t, s, "127.0.0.1", nil); code != 200 {
+			t.Errorf("/now from 127.0.0.1 = %d, want 200", code)
+		}
+	}
+}
+
+// TestNowFromBrowserPages: a web page open in a browser on this host calls
+// /now from 127.0.0.1; only a trusted GLPI page may start an inventory.
+func TestNowFromBrowserPages(t *testing.T) {
+	res := fakeResolver{}
+	s, tr := start(t, nil, []string{"glpi.example.com"}, res)
+	tests := []struct {
+		name   string
+		header map[string]string
+		want   int
+	}{
+		{"script on another site", map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, 403},
+		{"opaque origin", map[string]string{"Origin": "null"}, 403},
+		{"image on another site", map[string]string{"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "no-cors"}, 403},
+		{"same-site page", map[string]string{"Sec-Fetch-Site": "same-site"}, 403},
+		{"GLPI page", map[string]string{"Origin": "https://glpi.example.com", "Sec-Fetch-Site": "cross-site"}, 200},
+		{"typed URL", map[string]string{"Sec-Fetch-Site": "none"}, 200},
+		{"not a browser", nil, 200},
+	}
+	want := 0
+	for _, tt := range tests {
+		code, h := getWith(t, s, "127.0.0.1", tt.header)
+		if code != tt.want {
+			t.Errorf("%s: /now = %d, want %d", tt.name, code, tt.want)
+		}
+		if tt.want == 200 {
+			want++
+		}
+		if o := tt.header["Origin"]; code != 200 && h.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("%s: Access-Control-Allow-Origin %q for %q", tt.name, h.Get("Access-Control-Allow-Origin"), o)
+		}
+	}
+	if tr.count() != want {
+		t.Errorf("%d runs triggered, want %d", tr.count(), want)
 	}
 }
