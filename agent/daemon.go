@@ -125,6 +125,14 @@ func (a *Agent) loop(ctx context.Context, run runFunc, r *rand.Rand) error {
 	if now := time.Now(); st.NextRun.After(now) {
 		wait = min(st.NextRun.Sub(now), maxDelayOf(st))
 	}
+	// The schedule is on record from the start, for status.
+	st.NextRun = time.Now().Add(wait)
+	if t := a.target(); t != "" {
+		st.Target = t
+	}
+	if err := a.state.SaveRun(st); err != nil {
+		a.log.Warn("run state not saved", "err", err)
+	}
 	a.log.Info("agent started", "version", Version, "target", a.target(), "first_run_in", wait.Round(time.Second).String())
 	timer := time.NewTimer(wait)
 	defer timer.Stop()

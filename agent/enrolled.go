@@ -114,6 +114,20 @@ func (a *Agent) Enrolled() bool {
 	return k != "" || err != nil
 }
 
+// Pending tells, for an agent not enrolled yet, why and where it will
+// enroll: image is set while a prepared image waits for its first boot,
+// key when a registration key is configured; server is the service the key
+// or its bundle names.
+func (a *Agent) Pending() (image, key bool, server string) {
+	if _, err := os.Stat(a.state.File(firstBootFile)); err == nil {
+		image = true
+	}
+	k, bundle, err := a.registrationKey()
+	key = k != "" || err != nil
+	server, _ = a.serverAndPin(bundle)
+	return image, key, server
+}
+
 // enrollClient builds the client for the enrollment service.
 func (a *Agent) enrollClient(server, pin string) (*enroll.Client, error) {
 	if server == "" {

@@ -45,16 +45,30 @@ func cmdStatus(g *globals, args []string) error {
 	if target == "" {
 		target = run.Target // where the last run went
 	}
+	e, err := a.Enrollment()
+	if err != nil {
+		return err
+	}
+	image, keyed, keyServer := a.Pending()
+	if target == "" && e == nil && keyed {
+		target = keyServer
+	}
+	// Unknown values are left out of the JSON, never written as zero
+	// times or empty strings.
 	st := map[string]any{
-		"deviceid":    id.DeviceID,
-		"agent_id":    id.AgentID,
-		"target":      target,
-		"state_dir":   cfg.StateDir,
-		"last_run":    run.LastRun,
-		"last_result": run.LastResult,
-		"last_kind":   run.LastKind,
-		"next_run":    run.NextRun,
-		"version":     agent.Version,
+		"target":    target,
+		"state_dir": cfg.StateDir,
+		"version":   agent.Version,
+	}
+	for k, v := range map[string]string{"deviceid": id.DeviceID, "agent_id": id.AgentID, "last_result": run.LastResult, "last_kind": run.LastKind} {
+		if v != "" {
+			st[k] = v
+		}
+	}
+	for k, v := range map[string]time.Time{"last_run": run.LastRun, "next_run": run.NextRun} {
+		if !v.IsZero() {
+			st[k] = v
+		}
 	}
 	if len(run.Failed) > 0 {
 		st["failed_collectors"] = run.Failed
@@ -62,15 +76,16 @@ func cmdStatus(g *globals, args []string) error {
 	if len(run.Carried) > 0 {
 		st["carried_over"] = run.Carried
 	}
-	e, err := a.Enrollment()
-	if err != nil {
-		return err
-	}
-	if e != nil {
+	switch {
+	case e != nil:
 		st["enrollment"] = map[string]any{
 			"device_id": e.DeviceID, "server": e.Server, "tag": e.Tag, "enrolled_at": e.EnrolledAt,
 			"token_expires_at": e.Credential.AccessExpiresAt, "revoked": e.Revoked,
 		}
+	case image && keyed:
+		st["enrollment"] = map[string]any{"pending": "image_first_boot", "server": keyServer}
+	case keyed:
+		st["enrollment"] = map[string]any{"pending": "next_run", "server": keyServer}
 	}
 	var relay enroll.RelayStatus
 	if err := state.ReadJSON(a.State().File(agent.RelayFile), &relay); err == nil && relay.Status != "" {
@@ -99,8 +114,14 @@ func cmdStatus(g *globals, args []string) error {
 	if len(run.Carried) > 0 {
 		row("Carried over", strings.Join(run.Carried, ", ")+" (sent as the last good run collected them)")
 	}
-	row("Next run", when(run.NextRun))
+	row("Next run", nextRun(run.NextRun))
 	switch {
+	case e == nil && image && keyed:
+		row("Enrollment", "prepared for an image: enrolls at the image's first boot")
+	case e == nil && image:
+		row("Enrollment", "prepared for an image (direct mode): makes its identity at the image's first boot")
+	case e == nil && keyed:
+		row("Enrollment", "not enrolled yet: a registration key is configured, the next run enrolls with "+orNone(keyServer))
 	case e == nil:
 		row("Enrollment", "not enrolled (direct mode)")
 	case e.Revoked:
@@ -132,6 +153,15 @@ func when(t time.Time) string {
 		rel = fmt.Sprintf("%s ago", -d)
 	}
 	return t.Local().Format("2006-01-02 15:04:05") + " (" + rel + ")"
+}
+
+// nextRun says when the daemon runs next: a time in the past is a run
+// due, in progress or waiting for a daemon that is not running.
+func nextRun(t time.Time) string {
+	if !t.IsZero() && time.Until(t) < 0 {
+		return "due since " + t.Local().Format("2006-01-02 15:04:05") + " (running now, or the daemon is stopped)"
+	}
+	return when(t)
 }
 
 func orNot(s string) string {

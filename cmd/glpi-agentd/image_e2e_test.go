@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
+	"github.com/glpi-agentd/glpi-agentd/enroll"
 )
 
 // TestImageBuilderPath walks the image builder's path: prepare-image, a
@@ -121,5 +123,52 @@ func TestDeadlineBoundsOneShotRun(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(string(out), "--deadline") {
 		t.Errorf("inventory against a silent server: err %v, output %s; want a failure naming --deadline", err, out)
+	}
+}
+
+// TestStatusSaysEachState: status says plainly a key not yet used, the
+// daemon's first scheduled run, and leaves unknown values out of --json.
+func TestStatusSaysEachState(t *testing.T) {
+	stateDir := t.TempDir()
+	keyFile := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyFile, []byte(enroll.NewKey().String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := []string{"GLPI_AGENTD_SERVER=https://enroll.example.org/", "GLPI_AGENTD_REGISTRATION_KEY_FILE=" + keyFile, "GLPI_AGENTD_NO_HTTPD=true", "GLPI_AGENTD_DELAYTIME=3600"}
+	stdout, stderr, code := agent(t, env, "--state-dir", stateDir, "status")
+	if code != 0 {
+		t.Fatalf("status: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "not enrolled yet: a registration key is configured") || strings.Contains(stdout, "direct mode") {
+		t.Errorf("status with a key not used yet:\n%s", stdout)
+	}
+	stdout, _, _ = agent(t, env, "--state-dir", stateDir, "status", "--json")
+	for _, bad := range []string{"0001-01-01", `"last_kind": ""`, `"deviceid": ""`} {
+		if strings.Contains(stdout, bad) {
+			t.Errorf("status --json holds %s:\n%s", bad, stdout)
+		}
+	}
+
+	// A daemon that has started but not run yet has its first run on record.
+	cmd := exec.Command(agentBin, "--state-dir", stateDir, "run")
+	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { cmd.Process.Kill(); cmd.Wait() }()
+	var run struct {
+		NextRun time.Time `json:"next_run"`
+	}
+	for i := 0; i < 200 && run.NextRun.IsZero(); i++ {
+		time.Sleep(50 * time.Millisecond)
+		b, _ := os.ReadFile(filepath.Join(stateDir, "run.json"))
+		json.Unmarshal(b, &run)
+	}
+	if run.NextRun.IsZero() {
+		t.Fatal("the daemon put no next run on record")
+	}
+	stdout, _, _ = agent(t, env, "--state-dir", stateDir, "status")
+	if strings.Contains(stdout, "Next run:     never") {
+		t.Errorf("status of a started daemon says its next run is never:\n%s", stdout)
 	}
 }
