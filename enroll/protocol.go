@@ -67,7 +67,7 @@ const (
 // field except InstallID is already HMAC-hashed by the agent and hex encoded,
 // so the server never sees raw hardware identifiers.
 type Fingerprint struct {
-	InstallID  string   `json:"install_id"`
+	InstallID  string   `json:"install_id,omitempty"`
 	MachineID  string   `json:"machine_id,omitempty"`
 	SMBIOSUUID string   `json:"smbios_uuid,omitempty"`
 	Serial     string   `json:"serial,omitempty"`

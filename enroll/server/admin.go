@@ -337,8 +337,8 @@ func (a *Admin) DeviceShow(ctx context.Context, id string) error {
 		fmt.Fprintf(w, "Retired       %s %s\n", when(d.RetiredAt), p(d.SupersededBy))
 	}
 	fp := d.Fingerprint
-	fmt.Fprintf(w, "Fingerprint   install %s, machine %s, smbios %s, serial %s, %d MACs\n",
-		p(short(fp.InstallID)), p(short(fp.MachineID)), p(short(fp.SMBIOSUUID)), p(short(fp.Serial)), len(fp.MACs))
+	fmt.Fprintf(w, "Fingerprint   machine %s, smbios %s, serial %s, %d MACs\n",
+		p(short(fp.MachineID)), p(short(fp.SMBIOSUUID)), p(short(fp.Serial)), len(fp.MACs))
 	if d.RelayStatus != "" {
 		fmt.Fprintf(w, "GLPI relay    %s at %s %s\n", p(d.RelayStatus), when(d.RelayAt), p(d.RelayMessage))
 	}

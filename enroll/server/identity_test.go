@@ -127,3 +127,36 @@ func TestInventoryIdentityChecked(t *testing.T) {
 	_, err = e.client.SendInventory(ctx, strict.Credential.AccessToken, spoofOf("pc-strict", "victim", true, true))
 	wantReject(t, err, 403, enroll.ReasonCloneRejected)
 }
+
+// TestUsedUpKeyGivesNothingBack: a key's state is checked before anything
+// else, so that a used-up, revoked or expired key re-issues no device, even
+// to a request repeating the device's install id and fingerprint, or its
+// replace secret.
+func TestUsedUpKeyGivesNothingBack(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := t.Context()
+	key := e.key(KeyOptions{MaxUses: 1})
+	first := e.enroll(key, enrollReq("pc"))
+
+	_, err := e.client.Enroll(ctx, key, enrollReq("pc"))
+	wantReject(t, err, 403, enroll.ReasonKeyExhausted)
+	replace := enrollReq("pc")
+	replace.Replace = &enroll.Replace{DeviceID: first.DeviceID, ReplaceSecret: first.ReplaceSecret}
+	_, err = e.client.Enroll(ctx, key, replace)
+	wantReject(t, err, 403, enroll.ReasonKeyExhausted)
+
+	revoked := e.key(KeyOptions{})
+	second := e.enroll(revoked, enrollReq("pc-2"))
+	k, _ := enroll.ParseKey(revoked)
+	if err := e.st.RevokeKey(ctx, k.ID, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.client.Enroll(ctx, revoked, enrollReq("pc-2"))
+	wantReject(t, err, 403, enroll.ReasonKeyRevoked)
+
+	for _, id := range []string{first.DeviceID, second.DeviceID} {
+		if d, _ := e.st.Device(ctx, id); d.Generation != 1 {
+			t.Errorf("device %s at generation %d, want 1: a refused enrollment re-issued its credential", id, d.Generation)
+		}
+	}
+}

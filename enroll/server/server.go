@@ -366,11 +366,15 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 	if err != nil || !hmac.Equal([]byte(rec.Hash), []byte(keyHash(s.cfg.Secret, key))) {
 		return nil, &enrollRejection{status: http.StatusUnauthorized, reason: enroll.ReasonKeyInvalid, message: "unknown registration key", failure: true}
 	}
+	// The key's state comes before anything else: a revoked, expired or
+	// used-up key neither enrolls nor gives back a device it enrolled.
 	switch rec.State(now) {
 	case store.KeyRevoked:
 		return nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonKeyRevoked, message: "registration key revoked"}
 	case store.KeyExpired:
 		return nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonKeyExpired, message: "registration key expired"}
+	case store.KeyExhausted:
+		return nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonKeyExhausted, message: "registration key has no uses left"}
 	}
 	if !networkAllowed(rec, ip) {
 		return nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonNetworkNotAllowed, message: "source address not allowed for this key"}
@@ -470,11 +474,8 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 		}
 	}
 
-	if rec.State(now) == store.KeyExhausted {
-		return nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonKeyExhausted, message: "registration key has no uses left"}
-	}
 	fp := req.Fingerprint
-	fp.InstallID = req.InstallID
+	fp.InstallID = "" // kept only as the device's install hash
 	d = &store.Device{
 		ID: newDeviceID(), KeyID: rec.ID, Tag: rec.Tag, Hostname: req.Hostname,
 		GLPIDeviceID: req.Hostname + now.UTC().Format("-2006-01-02-15-04-05"),

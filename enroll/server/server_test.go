@@ -456,7 +456,8 @@ func TestDeviceRevocation(t *testing.T) {
 
 func TestIdempotentReenroll(t *testing.T) {
 	e := newEnv(t, nil)
-	key := e.key(KeyOptions{MaxUses: 1})
+	// Two uses: a used-up key gives nothing back (TestUsedUpKeyGivesNothingBack).
+	key := e.key(KeyOptions{MaxUses: 2})
 	first := e.enroll(key, enrollReq("pc"))
 	again := e.enroll(key, enrollReq("pc"))
 	if again.DeviceID != first.DeviceID || again.GLPIDeviceID != first.GLPIDeviceID || again.AgentID != first.AgentID {
@@ -653,7 +654,7 @@ func TestNoSecretInClear(t *testing.T) {
 	e.client.Refresh(ctx, &enroll.RefreshRequest{Fingerprint: &pcFP, DeviceID: resp.DeviceID, RefreshSecret: resp.Credential.RefreshSecret, Generation: 1})
 	again := e.enroll(key, enrollReq("pc"))
 
-	secrets := []string{key, k.Secret, wrong.String(), wrong.Secret,
+	secrets := []string{key, k.Secret, wrong.String(), wrong.Secret, enrollReq("pc").InstallID,
 		resp.Credential.AccessToken, resp.Credential.RefreshSecret, resp.ReplaceSecret,
 		cred.AccessToken, cred.RefreshSecret, again.Credential.AccessToken, again.Credential.RefreshSecret, again.ReplaceSecret}
 

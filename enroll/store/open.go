@@ -140,5 +140,5 @@ func migrate(ctx context.Context, db *sql.DB, dialect string) error {
 			return err
 		}
 	}
-	return nil
+	return hashInstallIDs(ctx, s)
 }

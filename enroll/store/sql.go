@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/enroll"
 )
 
 // sqlStore implements Store on database/sql. SQLite and PostgreSQL share the
@@ -220,6 +222,8 @@ func (s *sqlStore) mark(ctx context.Context, table, id string, at time.Time) err
 	return nil
 }
 
+// deviceColumns leaves out install_hash: the install id is a credential,
+// only ever compared.
 const deviceColumns = `id, key_id, tag, hostname, glpi_deviceid, agent_id, os, arch, agent_version, install_id,
 	fp_machine_id, fp_smbios_uuid, fp_serial, fp_macs, source_ip, replace_hash, generation,
 	created_at, last_seen_at, revoked_at, relay_status, relay_message, relay_at,
@@ -239,7 +243,6 @@ func scanDevice(row interface{ Scan(...any) error }, extra ...any) (*Device, err
 	if err := row.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
-	d.Fingerprint.InstallID = d.InstallID
 	d.Fingerprint.MACs = splitList(macs)
 	d.CreatedAt, d.LastSeenAt, d.RevokedAt, d.RelayAt = fromTS(created), fromTS(seen), fromTS(revoked), fromTS(relayed)
 	d.CloneSuspectedAt, d.RetiredAt = fromTS(suspected), fromTS(retired)
@@ -288,10 +291,10 @@ func (s *sqlStore) Enroll(ctx context.Context, d *Device, sec Secrets, now time.
 		}
 		d.Generation = 1
 		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO devices (id, key_id, tag, hostname, glpi_deviceid, agent_id, os, arch,
-			agent_version, install_id, fp_machine_id, fp_smbios_uuid, fp_serial, fp_macs, source_ip, replace_hash,
+			agent_version, install_id, install_hash, fp_machine_id, fp_smbios_uuid, fp_serial, fp_macs, source_ip, replace_hash,
 			refresh_hash, generation, created_at, last_seen_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-			d.ID, d.KeyID, d.Tag, d.Hostname, d.GLPIDeviceID, d.AgentID, d.OS, d.Arch, d.AgentVersion, d.InstallID,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+			d.ID, d.KeyID, d.Tag, d.Hostname, d.GLPIDeviceID, d.AgentID, d.OS, d.Arch, d.AgentVersion, InstallHash(d.InstallID),
 			d.Fingerprint.MachineID, d.Fingerprint.SMBIOSUUID, d.Fingerprint.Serial, strings.Join(d.Fingerprint.MACs, ","),
 			d.SourceIP, sec.ReplaceHash, sec.RefreshHash, d.Generation, ts(d.CreatedAt), ts(d.LastSeenAt))
 		if err != nil {
@@ -392,9 +395,44 @@ func (s *sqlStore) addToken(ctx context.Context, tx *sql.Tx, deviceID string, se
 	return nil
 }
 
+// InstallHash is the form in which an install id is stored: a SHA-256,
+// as for tokens.
+func InstallHash(installID string) string { return enroll.HashToken(installID) }
+
+// hashInstallIDs moves the install ids that devices enrolled before
+// migration 0006 kept in clear to install_hash, and blanks them; on later
+// starts it finds nothing to do.
+func hashInstallIDs(ctx context.Context, s *sqlStore) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT id, install_id FROM devices WHERE install_id <> ''`)
+		if err != nil {
+			return fmt.Errorf("hash install ids: %w", err)
+		}
+		clear := map[string]string{}
+		for rows.Next() {
+			var id, install string
+			if err := rows.Scan(&id, &install); err != nil {
+				rows.Close()
+				return fmt.Errorf("hash install ids: %w", err)
+			}
+			clear[id] = install
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("hash install ids: %w", err)
+		}
+		for id, install := range clear {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE devices SET install_hash = ?, install_id = '' WHERE id = ?`), InstallHash(install), id); err != nil {
+				return fmt.Errorf("hash install id of %s: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
 func (s *sqlStore) DeviceByInstall(ctx context.Context, keyID, installID string) (*Device, error) {
 	d, err := scanDevice(s.r.QueryRowContext(ctx, s.q(`SELECT `+deviceColumns+` FROM devices
-		WHERE key_id = ? AND install_id = ? AND revoked_at = 0 AND retired_at = 0 ORDER BY created_at DESC LIMIT 1`), keyID, installID))
+		WHERE key_id = ? AND install_hash = ? AND revoked_at = 0 AND retired_at = 0 ORDER BY created_at DESC LIMIT 1`), keyID, InstallHash(installID)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("find device by install id: %w", ErrNotFound)
 	}

@@ -110,7 +110,7 @@ type Device struct {
 	OS           string             `json:"os"`
 	Arch         string             `json:"arch"`
 	AgentVersion string             `json:"agent_version"`
-	InstallID    string             `json:"install_id"`
+	InstallID    string             `json:"-"` // a re-enrollment credential: given to Enroll, stored only hashed (InstallHash), never read back
 	Fingerprint  enroll.Fingerprint `json:"fingerprint"`
 	SourceIP     string             `json:"source_ip"`
 	Generation   int64              `json:"generation"`
