@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -90,6 +91,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	rc.RetryWaitMin = 500 * time.Millisecond
 	rc.RetryWaitMax = 30 * time.Second
 	rc.ErrorHandler = retryablehttp.PassthroughErrorHandler
+	rc.CheckRetry = checkRetry
 	rc.Logger = nil
 	if cfg.Logger != nil {
 		rc.Logger = cfg.Logger
@@ -99,6 +101,28 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		ua = "glpi-enroll-client"
 	}
 	return &Client{base: base, http: rc, long: &http.Client{Transport: transport, CheckRedirect: refuseRedirect}, timeout: timeout, userAgent: ua}, nil
+}
+
+// checkRetry is retryablehttp's policy, less the failures a retry cannot
+// mend: a server that does not speak TLS, or whose certificate is refused.
+func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if notTLS(err) {
+		return false, err
+	}
+	if _, cert := errors.AsType[*tls.CertificateVerificationError](err); cert || errors.Is(err, tlspin.ErrNoMatch) {
+		return false, err
+	}
+	return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+}
+
+// notTLS reports a server that answered TLS with something else. net/http
+// turns the TLS record error of an HTTP answer into an error of its own,
+// known only by its text.
+func notTLS(err error) bool {
+	if _, ok := errors.AsType[tls.RecordHeaderError](err); ok {
+		return true
+	}
+	return err != nil && strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")
 }
 
 // Enroll exchanges a registration key and the device description for a
@@ -206,6 +230,9 @@ func (c *Client) post(ctx context.Context, path, bearer, contentType string, bod
 		req.Header.Set(extra[i], extra[i+1])
 	}
 	resp, err := c.http.Do(req)
+	if notTLS(err) {
+		return fmt.Errorf("%s does not speak TLS (a plain http:// server?): %w", c.base.Host, err)
+	}
 	if err != nil {
 		return err
 	}

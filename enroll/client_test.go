@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -206,5 +207,30 @@ func TestClientRefusesRedirect(t *testing.T) {
 				t.Errorf("%d requests reached the redirect target", n)
 			}
 		})
+	}
+}
+
+// TestPlainHTTPServerNotRetried: an https:// URL to a server that speaks
+// plain HTTP is said so at once, not retried five times.
+func TestPlainHTTPServerNotRetried(t *testing.T) {
+	var conns atomic.Int32
+	ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	ts.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	ts.Start()
+	defer ts.Close()
+	c, err := NewClient(ClientConfig{URL: "https://" + ts.Listener.Addr().String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Enroll(t.Context(), NewKey().String(), &EnrollRequest{Hostname: "pc"})
+	if err == nil || !strings.Contains(err.Error(), "does not speak TLS") {
+		t.Errorf("Enroll over https to a plain HTTP server = %v, want an error saying it does not speak TLS", err)
+	}
+	if n := conns.Load(); n != 1 {
+		t.Errorf("%d connections, want 1: the failure is not retried", n)
 	}
 }

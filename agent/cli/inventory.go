@@ -51,7 +51,7 @@ func cmdInventory(g *globals, args []string) error {
 		return err
 	}
 	if cfg.Local == "" && cfg.Server == "" {
-		return errors.New("nowhere to send the inventory: give --local PATH or --server URL, or set server in the configuration")
+		return errNowhere
 	}
 
 	ctx, cancel := signalContext()
@@ -81,11 +81,15 @@ func cmdInventory(g *globals, args []string) error {
 				return jerr
 			}
 		} else {
-			printSummary(out, rep)
+			// A terminal saw each collector as it finished: no second table.
+			printSummary(out, rep, req.Progress == nil)
 		}
 	}
 	return err
 }
+
+// errNowhere is inventory's answer when no target is configured.
+var errNowhere = errors.New("nowhere to send the inventory: give --local PATH or --server URL, or set server in the configuration")
 
 // defaultDeadline bounds a one-shot run: every request has its own
 // timeout (the official agent's, 180 s by default) and is retried, so a
@@ -124,12 +128,13 @@ func fmtDuration(d time.Duration) string {
 }
 
 // printSummary prints a readable account of the run: sections, counts,
-// timings, and what the server said.
-func printSummary(w io.Writer, rep *agent.Report) {
+// timings (the table of collectors unless it was shown as they finished),
+// and what the server said.
+func printSummary(w io.Writer, rep *agent.Report, table bool) {
 	if rep.Inventory != nil {
 		fmt.Fprintf(w, "Inventory %s: %s, %d sections, %s\n", rep.Inventory.DeviceID, kindOf(rep.Partial), rep.Sections, fmtDuration(rep.Elapsed))
 	}
-	if len(rep.Results) > 0 {
+	if table && len(rep.Results) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  CATEGORY\tSECTION\tITEMS\tTIME\tNOTE")
 		for _, r := range rep.Results {

@@ -38,7 +38,11 @@ func cmdNow(g *globals, args []string) error {
 	if errors.Is(err, agent.ErrNoDaemon) {
 		// No daemon: do the run here, with the same output.
 		fmt.Fprintln(g.stdout, "no running daemon: running the inventory here")
-		return cmdInventory(g, append(args[:0:0], inventoryArgs(*categories)...))
+		err := cmdInventory(g, append(args[:0:0], inventoryArgs(*categories)...))
+		if errors.Is(err, errNowhere) {
+			return errors.New("no running daemon, and nowhere to send an inventory from here: set server in the configuration, or use `glpi-agentd inventory --local PATH` or `--server URL`")
+		}
+		return err
 	}
 	if err != nil {
 		return err
@@ -50,7 +54,7 @@ func cmdNow(g *globals, args []string) error {
 		return errors.New(final.Error)
 	}
 	if final.Report != nil {
-		printSummary(g.stdout, final.Report)
+		printSummary(g.stdout, final.Report, false) // its collectors were shown as they finished
 	}
 	return nil
 }
