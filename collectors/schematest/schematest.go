@@ -113,7 +113,9 @@ func Get(t testing.TB) *Schema {
 }
 
 // Validate fails the test when doc, an inventory message or a value that
-// marshals to one, does not validate against the schema.
+// marshals to one, does not validate against the schema. In a *testing.T
+// the validation is a subtest of its own, "schema": without the schema it
+// alone is skipped, and the comparisons and assertions around it still run.
 func Validate(t testing.TB, doc any) {
 	t.Helper()
 	b, ok := doc.([]byte)
@@ -123,7 +125,15 @@ func Validate(t testing.TB, doc any) {
 			t.Fatalf("marshal inventory: %v", err)
 		}
 	}
-	if err := Get(t).Validate(b); err != nil {
-		t.Errorf("inventory does not validate against the GLPI schema: %v", err)
+	check := func(t testing.TB) {
+		t.Helper()
+		if err := Get(t).Validate(b); err != nil {
+			t.Errorf("inventory does not validate against the GLPI schema: %v", err)
+		}
 	}
+	if tt, ok := t.(*testing.T); ok {
+		tt.Run("schema", func(t *testing.T) { check(t) })
+		return
+	}
+	check(t)
 }
