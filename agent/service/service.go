@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 
 	"github.com/kardianos/service"
 )
@@ -64,9 +65,27 @@ func Config(exe string, args ...string) *service.Config {
 // Actions are the service commands the command line accepts.
 var Actions = []string{"install", "uninstall", "start", "stop", "status"}
 
+// Managed lists the service managers `service` installs the agent in, as
+// kardianos names them (Service.Platform). Elsewhere (SysV init, upstart,
+// OpenRC…) it refuses: the deb and rpm target systemd, and an init script
+// that starts the daemon but cannot stop it or uninstall cleanly is worse
+// than none.
+var Managed = []string{"linux-systemd", "windows-service", "darwin-launchd"}
+
+// ErrUnmanaged is returned for an action on a host whose service manager
+// is not one of Managed.
+var ErrUnmanaged = errors.New("no supported service manager on this host")
+
 // Control performs action (one of Actions) on s and returns what to tell
-// the user.
+// the user. On a host whose service manager is not one of Managed,
+// install, start and stop fail with ErrUnmanaged and change nothing;
+// uninstall removes the SysV script that earlier versions installed there,
+// stopping its daemon first (see SysV), and status tells whether one is
+// left.
 func Control(s service.Service, action string) (string, error) {
+	if platform := s.Platform(); !slices.Contains(Managed, platform) {
+		return controlUnmanaged(platform, action, DefaultSysV())
+	}
 	if action == "status" {
 		st, err := s.Status()
 		switch {
@@ -87,4 +106,20 @@ func Control(s service.Service, action string) (string, error) {
 	return map[string]string{
 		"install": "installed", "uninstall": "uninstalled", "start": "started", "stop": "stopped",
 	}[action], nil
+}
+
+func controlUnmanaged(platform, action string, sv SysV) (string, error) {
+	switch action {
+	case "uninstall":
+		return sv.Remove()
+	case "status":
+		if sv.Installed() {
+			return "installed as " + sv.Script + " by an earlier version (SysV init, no longer supported): `glpi-agentd service uninstall` stops its daemon and removes it", nil
+		}
+		return "not installed (" + platform + ": no supported service manager)", nil
+	}
+	return "", fmt.Errorf("%s service: %w (%s, not systemd): nothing was done. "+
+		"`glpi-agentd service` supports systemd, the Windows service manager and launchd; "+
+		"here, start `glpi-agentd run` from the init system (it runs in the foreground and stops on SIGTERM), "+
+		"or run `glpi-agentd inventory` from cron", action, ErrUnmanaged, platform)
 }
