@@ -50,7 +50,7 @@ func cmdInventory(g *globals, args []string) error {
 	if err := g.applyKey(a, *keyFile); err != nil {
 		return err
 	}
-	if cfg.Local == "" && cfg.Server == "" {
+	if cfg.Local == "" && cfg.Server == "" && !enrolledSomewhere(a) {
 		return errNowhere
 	}
 
@@ -86,6 +86,16 @@ func cmdInventory(g *globals, args []string) error {
 		}
 	}
 	return err
+}
+
+// enrolledSomewhere reports an agent whose enrollment, or whose key's
+// bundle, names the enrollment service: it needs no server setting.
+func enrolledSomewhere(a *agent.Agent) bool {
+	if e, _ := a.Enrollment(); e != nil && e.Server != "" {
+		return true
+	}
+	_, keyed, server := a.Pending()
+	return keyed && server != ""
 }
 
 // errNowhere is inventory's answer when no target is configured.
