@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -76,12 +77,20 @@ func darwinSysctl(name string) string {
 		if tv, err := unix.SysctlTimeval(name); err == nil {
 			return formatSysctlTimeval(tv.Sec, int64(tv.Usec))
 		}
-	case "hw.physicalcpu", "hw.logicalcpu", "kern.hv_vmm_present",
+	case "hw.physicalcpu", "hw.logicalcpu", "kern.hv_vmm_present", "hw.optional.arm64", "hw.nperflevels",
 		"machdep.cpu.family", "machdep.cpu.model", "machdep.cpu.stepping":
 		if v, err := unix.SysctlUint32(name); err == nil {
 			return strconv.FormatUint(uint64(v), 10)
 		}
 	default:
+		// hw.perflevel<n>.physicalcpu and .logicalcpu are numbers, .name
+		// a string.
+		if strings.HasPrefix(name, "hw.perflevel") && strings.HasSuffix(name, "cpu") {
+			if v, err := unix.SysctlUint32(name); err == nil {
+				return strconv.FormatUint(uint64(v), 10)
+			}
+			return ""
+		}
 		if v, err := unix.Sysctl(name); err == nil {
 			return v
 		}

@@ -14,7 +14,10 @@ import (
 
 // macCases are the macOS fixtures under testdata/macos: a MacBook Pro M2
 // Pro on macOS 14, an Intel iMac on macOS 13, a Mac mini M1 server on
-// macOS 15.
+// macOS 15. They are made by hand and kept for what the real Macs of the
+// corpus (TestMacCorpus) lack: a battery record, an NVMe disk, Wi-Fi, and
+// the sources only a live system has (sysctl in full, fdesetup, ps, the
+// local directory).
 var macCases = []string{"laptop", "desktop", "server"}
 
 // macFixtureNow is the clock of the macOS fixture runs.

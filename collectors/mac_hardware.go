@@ -4,7 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/hex"
-	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -42,6 +42,7 @@ func macChassisType(name, model string) string {
 
 // macVMSystem names the hypervisor of a virtual Mac from its model
 // identifier, "Physical" on real hardware. vmmPresent is kern.hv_vmm_present.
+// Without either nothing is known: "".
 func macVMSystem(model, vmmPresent string) string {
 	switch {
 	case strings.HasPrefix(model, "VirtualMac"):
@@ -54,6 +55,8 @@ func macVMSystem(model, vmmPresent string) string {
 		return "VirtualBox"
 	case vmmPresent == "1":
 		return "Virtual Machine"
+	case model == "" && vmmPresent == "":
+		return ""
 	}
 	return "Physical"
 }
@@ -64,8 +67,8 @@ func macHardware(ctx context.Context, env *Env, h *macHost) (any, error) {
 		return nil, err
 	}
 	hw := r.hardware()
-	out := &Hardware{
-		Name:        shortHostname(cmp.Or(h.sysctlValue("kern.hostname"), r.software().LocalHostName)),
+	out := Hardware{
+		Name:        shortHostname(cmp.Or(h.sysctlValue("kern.hostname"), macLocalHostName(r.software().LocalHostName))),
 		UUID:        macPlatformUUID(r),
 		ChassisType: macChassisType(hw.MachineName, hw.MachineModel),
 		VMSystem:    macVMSystem(cmp.Or(hw.MachineModel, h.sysctlValue("hw.model")), h.sysctlValue("kern.hv_vmm_present")),
@@ -79,7 +82,33 @@ func macHardware(ctx context.Context, env *Env, h *macHost) (any, error) {
 		out.DefaultGateway = s.IPv4.Router
 		out.DNS = strings.Join(s.DNS.ServerAddresses, "/")
 	}
-	return out, nil
+	if out == (Hardware{}) {
+		return nil, NoData("no hardware overview")
+	}
+	return &out, nil
+}
+
+// macLocalHostName derives a host name from the computer name as macOS
+// derives its local host name ("Abdul’s Mac" is "Abduls-Mac"): letters
+// and digits are kept, apostrophes dropped, anything else separates words
+// joined by hyphens. The computer name itself is no host name.
+func macLocalHostName(computerName string) string {
+	var b strings.Builder
+	hyphen := false
+	for _, r := range computerName {
+		switch {
+		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			if hyphen && b.Len() > 0 {
+				b.WriteByte('-')
+			}
+			hyphen = false
+			b.WriteRune(r)
+		case r == '\'' || r == '’' || r == '‘':
+		default:
+			hyphen = true
+		}
+	}
+	return b.String()
 }
 
 func macBIOS(ctx context.Context, env *Env, h *macHost) (any, error) {
@@ -93,10 +122,10 @@ func macBIOS(ctx context.Context, env *Env, h *macHost) (any, error) {
 	}
 	return &BIOS{
 		BManufacturer: appleInc,
-		BVersion:      clean(hw.BootROMVersion),
+		BVersion:      spValue(hw.BootROMVersion),
 		SManufacturer: appleInc,
 		SModel:        hw.MachineModel,
-		SKUNumber:     clean(hw.ModelNumber),
+		SKUNumber:     spValue(hw.ModelNumber),
 		SSN:           macSerial(r),
 		MManufacturer: appleInc,
 		MModel:        hw.MachineModel,
@@ -110,18 +139,25 @@ func macCPUs(ctx context.Context, env *Env, h *macHost) (any, error) {
 	}
 	hw := r.hardware()
 	pc := parseNumberProcessors(hw.NumberProcessors)
+	levels := macCoreLevels(h, pc)
+	arch := macMachineArch(h, hw)
 	c := CPU{
-		Name:   cmp.Or(h.sysctlValue("machdep.cpu.brand_string"), hw.ChipType, hw.CPUType),
-		Arch:   cmp.Or(h.sysctlValue("hw.machine"), macArch(hw)),
-		Core:   cmp.Or(atoi(h.sysctlValue("hw.physicalcpu")), pc.total),
-		Thread: cmp.Or(atoi(h.sysctlValue("hw.logicalcpu")), pc.total),
-		Speed:  parseSpeedMHz(hw.CurrentSpeed),
+		Name:  macCPUName(h.sysctlValue("machdep.cpu.brand_string"), hw),
+		Arch:  arch,
+		Core:  cmp.Or(atoi(h.sysctlValue("hw.physicalcpu")), sumCores(levels), pc.total),
+		Speed: parseSpeedMHz(hw.CurrentSpeed),
 	}
-	if c.Name == "" {
+	c.Thread = cmp.Or(atoi(h.sysctlValue("hw.logicalcpu")), c.Core)
+	// Intel Macs with Hyper-Threading run two threads a core; system_profiler
+	// counts the cores only.
+	if atoi(h.sysctlValue("hw.logicalcpu")) == 0 && hw.HyperThreading == "htt_enabled" {
+		c.Thread = 2 * c.Core
+	}
+	if c.Name == "" && c.Core == 0 {
 		return nil, NoData("no processor")
 	}
 	switch {
-	case strings.HasPrefix(c.Name, "Apple"):
+	case strings.HasPrefix(c.Name, "Apple"), arch == "arm64":
 		c.Manufacturer = "Apple"
 	case strings.Contains(c.Name, "Intel"):
 		c.Manufacturer = "Intel"
@@ -129,8 +165,8 @@ func macCPUs(ctx context.Context, env *Env, h *macHost) (any, error) {
 		c.Model = h.sysctlValue("machdep.cpu.model")
 		c.Stepping = atoi(h.sysctlValue("machdep.cpu.stepping"))
 	}
-	if pc.performance > 0 {
-		c.Description = fmt.Sprintf("%d performance and %d efficiency cores", pc.performance, pc.efficiency)
+	if len(levels) > 1 {
+		c.Description = coreLevelsText(levels)
 	}
 	// A Mac Pro may hold two Xeons; their cores and threads are shared.
 	n := max(hw.Packages, 1)
@@ -142,16 +178,98 @@ func macCPUs(ctx context.Context, env *Env, h *macHost) (any, error) {
 	return cpus, nil
 }
 
-// macArch guesses the architecture from the hardware overview when sysctl
-// is absent: Apple silicon has a chip type, Intel Macs a CPU type.
+// macCPUName names the processor: the brand string, else the chip or CPU
+// type of the hardware overview. A process translated by Rosetta sees a
+// brand string "VirtualApple @ 2.50GHz" and a CPU type "Unknown", which
+// name nothing.
+func macCPUName(brand string, hw spHardware) string {
+	if strings.HasPrefix(brand, "VirtualApple") {
+		brand = ""
+	}
+	return cmp.Or(spValue(brand), spValue(hw.ChipType), spValue(hw.CPUType))
+}
+
+// macCoreLevels returns the performance levels of the cores, from the
+// hw.perflevel<n> sysctls, else from number_processors.
+func macCoreLevels(h *macHost, pc processorCount) []coreLevel {
+	var out []coreLevel
+	for i := range atoi(h.sysctlValue("hw.nperflevels")) {
+		p := "hw.perflevel" + strconv.Itoa(i) + "."
+		if n := atoi(h.sysctlValue(p + "physicalcpu")); n > 0 {
+			out = append(out, coreLevel{cmp.Or(h.sysctlValue(p+"name"), "level "+strconv.Itoa(i)), n})
+		}
+	}
+	if len(out) == 0 {
+		return pc.levels
+	}
+	return out
+}
+
+// sumCores returns the number of cores of all levels.
+func sumCores(levels []coreLevel) int {
+	n := 0
+	for _, l := range levels {
+		n += l.cores
+	}
+	return n
+}
+
+// coreLevelsText describes the levels: "6 super and 12 performance cores".
+func coreLevelsText(levels []coreLevel) string {
+	parts := make([]string, len(levels))
+	for i, l := range levels {
+		parts[i] = strconv.Itoa(l.cores) + " " + strings.ToLower(l.name)
+	}
+	last := len(parts) - 1
+	if last == 0 {
+		return parts[0] + " cores"
+	}
+	return strings.Join(parts[:last], ", ") + " and " + parts[last] + " cores"
+}
+
+// macMachineArch returns the machine's architecture. An Apple silicon Mac
+// is arm64 whoever asks: a process translated by Rosetta reads x86_64 in
+// hw.machine, but hw.optional.arm64 still says 1.
+func macMachineArch(h *macHost, hw spHardware) string {
+	if h.sysctlValue("hw.optional.arm64") == "1" {
+		return "arm64"
+	}
+	return cmp.Or(h.sysctlValue("hw.machine"), macArch(hw))
+}
+
+// macArch tells the architecture from the hardware overview when sysctl
+// is absent: Apple silicon has a chip type, or a model identifier of an
+// Apple silicon generation (a translated system_profiler prints a CPU
+// type "Unknown" and a made-up speed instead of the chip); Intel Macs have
+// a CPU type or a processor speed.
 func macArch(hw spHardware) string {
 	switch {
-	case hw.ChipType != "":
+	case hw.ChipType != "", appleSiliconModel(hw.MachineModel):
 		return "arm64"
-	case hw.CPUType != "":
+	case hw.CPUType != "", hw.CurrentSpeed != "":
 		return "x86_64"
 	}
 	return ""
+}
+
+// appleSiliconFirst is the first Apple silicon generation of each model
+// family that had Intel generations; later families ("Mac14,2",
+// "VirtualMac2,1") are all Apple silicon.
+var appleSiliconFirst = map[string]int{
+	"MacBookAir": 10, "MacBookPro": 17, "Macmini": 9, "iMac": 21,
+	"Mac": 1, "VirtualMac": 1,
+}
+
+// appleSiliconModel reports whether a model identifier ("MacBookAir10,1")
+// is of an Apple silicon generation.
+func appleSiliconModel(model string) bool {
+	i := strings.IndexFunc(model, unicode.IsDigit)
+	if i <= 0 {
+		return false
+	}
+	first, ok := appleSiliconFirst[model[:i]]
+	major, _, _ := strings.Cut(model[i:], ",")
+	return ok && atoi(major) >= first
 }
 
 // spMemory is an SPMemoryDataType entry: on Apple silicon the unified
@@ -187,8 +305,8 @@ func memoriesFromProfile(entries []spMemory) []Memory {
 				Capacity:     int(parseSizeBytes(e.Size, true) >> 20),
 				Caption:      "Unified memory",
 				Description:  "Unified memory",
-				Manufacturer: clean(e.Manufacturer),
-				Type:         clean(e.Type),
+				Manufacturer: spValue(e.Manufacturer),
+				Type:         spValue(e.Type),
 				NumSlots:     1,
 			})
 			continue
@@ -206,10 +324,10 @@ func memoriesFromProfile(entries []spMemory) []Memory {
 				Capacity:         size,
 				Caption:          s.Name,
 				Description:      "DIMM",
-				Manufacturer:     memoryManufacturer(strings.TrimPrefix(clean(s.Manufacturer), "0x")),
-				Model:            hexText(clean(s.PartNumber)),
-				SerialNumber:     strings.TrimPrefix(clean(s.Serial), "0x"),
-				Type:             clean(s.Type),
+				Manufacturer:     memoryManufacturer(strings.TrimPrefix(spValue(s.Manufacturer), "0x")),
+				Model:            hexText(spValue(s.PartNumber)),
+				SerialNumber:     spValue(strings.TrimPrefix(spValue(s.Serial), "0x")),
+				Type:             spValue(s.Type),
 				MemoryCorrection: correction,
 				NumSlots:         i + 1,
 			}
@@ -278,9 +396,16 @@ func macStorages(ctx context.Context, env *Env, h *macHost) (any, error) {
 	return out, nil
 }
 
-// storageFromDisk describes a drive attached to iface ("NVME", "SATA").
+// opticalDrive matches the models of optical drives: "VMware Virtual SATA
+// CDRW Drive", "HL-DT-ST DVD-RW GS21N", "MATSHITA DVD-R UJ-8A8", Apple's
+// "SuperDrive".
+var opticalDrive = regexp.MustCompile(`(?i)\b(CD|DVD|BD|CDRW|CD-RW|DVD-?RW|DVD-?R|DVD-?RAM|BD-?RE|Blu-?ray|SuperDrive|Optical)\b`)
+
+// storageFromDisk describes a drive attached to iface ("NVME", "SATA"). An
+// optical drive is a "cdrom", as the Linux collector types one: it has no
+// BSD name or size while it holds no disc, which makes it no disk.
 func storageFromDisk(d spDisk, iface string) Storage {
-	model := cmp.Or(clean(d.Model), clean(d.Name))
+	model := cmp.Or(spValue(d.Model), spValue(d.Name))
 	size := d.SizeInBytes
 	if size == 0 {
 		size = parseSizeBytes(d.Size, false)
@@ -288,8 +413,8 @@ func storageFromDisk(d spDisk, iface string) Storage {
 	s := Storage{
 		Name:         d.BSDName,
 		Model:        model,
-		Serial:       clean(d.Serial),
-		Firmware:     strings.TrimRight(clean(d.Revision), "."),
+		Serial:       spValue(d.Serial),
+		Firmware:     strings.TrimRight(spValue(d.Revision), "."),
 		DiskSize:     int(size / 1_000_000),
 		Interface:    iface,
 		Description:  diskDescription(iface),
@@ -298,6 +423,9 @@ func storageFromDisk(d spDisk, iface string) Storage {
 	}
 	if strings.HasPrefix(strings.ToUpper(model), "APPLE") {
 		s.Manufacturer = appleInc
+	}
+	if opticalDrive.MatchString(model) {
+		s.Type = "cdrom"
 	}
 	return s
 }
@@ -335,9 +463,12 @@ func macVideos(ctx context.Context, env *Env, h *macHost) (any, error) {
 	}
 	var out []Video
 	for _, g := range r.Displays {
+		// A graphics processor system_profiler cannot name (a virtual
+		// machine's) is named by a localisation key, which names nothing.
+		name := cmp.Or(spValue(g.Model), spValue(g.Name))
 		v := Video{
-			Name:    cmp.Or(g.Model, g.Name),
-			Chipset: cmp.Or(g.Model, g.Name),
+			Name:    name,
+			Chipset: name,
 			Memory:  int(parseSizeBytes(cmp.Or(g.VRAM, g.VRAMDyn), true) >> 20),
 		}
 		for _, d := range g.Displays {
@@ -367,7 +498,11 @@ func macMonitors(ctx context.Context, env *Env, h *macHost) (any, error) {
 	var out []Monitor
 	for _, g := range r.Displays {
 		for _, d := range g.Displays {
-			out = append(out, monitorFromDisplay(d))
+			// A display without a name or an EDID, such as a virtual
+			// machine's framebuffer, is no monitor GLPI could tell apart.
+			if m := monitorFromDisplay(d); m.Name != "" || m.Serial != "" || m.Manufacturer != "" {
+				out = append(out, m)
+			}
 		}
 	}
 	return out, nil
@@ -379,23 +514,28 @@ func macMonitors(ctx context.Context, env *Env, h *macHost) (any, error) {
 // (edid_rules.go) for a monitor without a serial descriptor, so that such a
 // monitor keeps its GLPI record when it moves between a Mac and a PC.
 func monitorFromDisplay(d spDisplay) Monitor {
-	m := Monitor{Name: d.Name, Caption: d.Name, Serial: clean(strings.TrimPrefix(d.Serial, "0x"))}
+	name := spValue(d.Name)
+	m := Monitor{Name: name, Caption: name}
 	year := atoi(d.Year)
+	serial, serialErr := strconv.ParseUint(strings.TrimPrefix(d.Serial, "0x"), 16, 32)
+	if serialErr != nil {
+		m.Serial = spValue(d.Serial)
+	}
 	if pnp := pnpFromVendorID(d.VendorID); pnp != "" {
-		e := edidInfo{vendor: pnp, week: atoi(d.Week), year: year}
+		e := edidInfo{vendor: pnp, week: atoi(d.Week), year: year, serial: uint32(serial)}
 		if n, err := strconv.ParseUint(strings.TrimPrefix(d.ProductID, "0x"), 16, 16); err == nil {
 			e.product = uint16(n)
 		}
-		serial, err := strconv.ParseUint(strings.TrimPrefix(d.Serial, "0x"), 16, 32)
-		e.serial = uint32(serial)
 		r := monitorFromEDID(e)
 		m.Manufacturer = r.Manufacturer
-		if err == nil {
+		if serialErr == nil {
 			m.Serial, m.AltSerial = r.Serial, r.AltSerial
 		}
 		if year > 0 && d.Week != "" {
 			m.Description = r.Description
 		}
+	} else if serialErr == nil {
+		m.Serial = edidInfo{serial: uint32(serial)}.stdSerial()
 	}
 	if year > 0 && m.Description == "" {
 		m.Description = strconv.Itoa(year)
@@ -407,7 +547,9 @@ func monitorFromDisplay(d spDisplay) Monitor {
 }
 
 // pnpFromVendorID decodes the three-letter PNP id packed in an EDID vendor
-// id, five bits a letter ("610" is "APP").
+// id, five bits a letter ("610" is "APP"), as the EDID decoder does: a
+// letter out of A-Z stays what it decodes to ("1006" is "D@F"), so that
+// the monitor is named alike on every system. An unset id is "".
 func pnpFromVendorID(s string) string {
 	n, err := strconv.ParseUint(strings.TrimPrefix(s, "0x"), 16, 16)
 	if err != nil || n == 0 {
@@ -415,11 +557,7 @@ func pnpFromVendorID(s string) string {
 	}
 	var b [3]byte
 	for i := range b {
-		c := n >> (10 - 5*i) & 0x1f
-		if c < 1 || c > 26 {
-			return ""
-		}
-		b[i] = byte('A' + c - 1)
+		b[i] = byte(n>>(10-5*i)&0x1f) + 'A' - 1
 	}
 	return string(b[:])
 }

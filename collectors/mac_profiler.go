@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"howett.net/plist"
 )
@@ -230,6 +232,7 @@ type spHardware struct {
 	Packages         int             `json:"packages"`
 	PhysicalMemory   string          `json:"physical_memory"`
 	PlatformUUID     string          `json:"platform_UUID"`
+	HyperThreading   string          `json:"platform_cpu_htt"`
 	SerialNumber     string          `json:"serial_number"`
 }
 
@@ -248,17 +251,34 @@ func macPlatformUUID(r *spReport) string {
 
 // macSerial returns the machine's serial number.
 func macSerial(r *spReport) string {
-	return clean(r.hardware().SerialNumber)
+	return spValue(r.hardware().SerialNumber)
 }
 
 // processorCount holds the processor counts of number_processors: a plain
 // count on Intel Macs, "proc <total>:<performance>:<efficiency>" on Apple
-// silicon.
+// silicon, and since the M5 "proc <total>:<super>:<efficiency>:<performance>",
+// the fastest cores first.
 type processorCount struct {
-	total, performance, efficiency int
+	total  int
+	levels []coreLevel
+}
+
+// coreLevel is a performance level of an Apple silicon chip, as the
+// hw.perflevel<n> sysctls name them: "Performance", "Efficiency", "Super".
+type coreLevel struct {
+	name  string
+	cores int
+}
+
+// numberProcessorsLevels name the levels of number_processors by its
+// number of fields after the total.
+var numberProcessorsLevels = map[int][]string{
+	2: {"Performance", "Efficiency"},
+	3: {"Super", "Efficiency", "Performance"},
 }
 
 // parseNumberProcessors parses number_processors, a JSON number or string.
+// Levels without cores are left out.
 func parseNumberProcessors(raw json.RawMessage) processorCount {
 	var n int
 	if json.Unmarshal(raw, &n) == nil {
@@ -270,8 +290,10 @@ func parseNumberProcessors(raw json.RawMessage) processorCount {
 	}
 	f := strings.Split(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), "proc")), ":")
 	pc := processorCount{total: atoi(f[0])}
-	if len(f) == 3 {
-		pc.performance, pc.efficiency = atoi(f[1]), atoi(f[2])
+	for i, name := range numberProcessorsLevels[len(f)-1] {
+		if n := atoi(f[i+1]); n > 0 {
+			pc.levels = append(pc.levels, coreLevel{name, n})
+		}
 	}
 	return pc
 }
@@ -300,14 +322,15 @@ func parseSizeBytes(s string, binary bool) uint64 {
 	return uint64(math.Round(v * unit))
 }
 
-// parseSpeedMHz parses a clock speed such as "3.6 GHz" or "2667 MHz".
+// parseSpeedMHz parses a clock speed such as "3.6 GHz", "2667 MHz" or,
+// in a locale with a decimal comma, "2,4 GHz".
 func parseSpeedMHz(s string) int {
 	f := strings.Fields(s)
 	if len(f) != 2 {
 		return 0
 	}
-	v, err := strconv.ParseFloat(f[0], 64)
-	if err != nil {
+	v, err := strconv.ParseFloat(strings.Replace(f[0], ",", ".", 1), 64)
+	if err != nil || v < 0 {
 		return 0
 	}
 	switch strings.ToUpper(f[1]) {
@@ -317,6 +340,21 @@ func parseSpeedMHz(s string) int {
 		return int(math.Round(v))
 	}
 	return 0
+}
+
+// spKey matches the keys system_profiler prints where its localised text
+// would go ("spdisplays_display", "sppci_vendor_Apple", "spdisplays_yes").
+var spKey = regexp.MustCompile(`^sp[a-z0-9]+_[A-Za-z0-9_-]+$`)
+
+// spValue returns a value of system_profiler, or "" when it is no value:
+// a placeholder ("Unknown", "empty"), a mark without a letter or digit
+// ("-"), or a localisation key, which names no device.
+func spValue(s string) string {
+	s = clean(s)
+	if !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) || spKey.MatchString(s) {
+		return ""
+	}
+	return s
 }
 
 // parseSysctlText parses "name: value" lines as "sysctl -a" prints them.

@@ -26,7 +26,7 @@ func macOS(ctx context.Context, env *Env, h *macHost) (any, error) {
 		FullName:      strings.TrimSuffix(fmt.Sprintf("%s %s (%s)", name, v.ProductVersion, v.ProductBuildVersion), " ()"),
 		KernelName:    "darwin",
 		KernelVersion: h.sysctlValue("kern.osrelease"),
-		Arch:          h.sysctlValue("hw.machine"),
+		Arch:          macMachineArch(h, spHardware{}),
 		FQDN:          h.sysctlValue("kern.hostname"),
 	}
 	if o.KernelVersion == "" || o.Arch == "" {
@@ -124,6 +124,16 @@ type spVolume struct {
 	Size       uint64 `json:"size_in_bytes"`
 	MountPoint string `json:"mount_point"`
 	VolumeUUID string `json:"volume_uuid"`
+	Physical   struct {
+		Protocol string `json:"protocol"`
+	} `json:"physical_drive"`
+}
+
+// systemImage reports whether a volume is one of the disk images macOS
+// mounts for itself: Cryptexes and assets under /System, /Library or
+// /private. The user's disk images mount under /Volumes and are drives.
+func (v spVolume) systemImage() bool {
+	return v.Physical.Protocol == "Disk Image" && !strings.HasPrefix(v.MountPoint, "/Volumes/")
 }
 
 func macDrives(ctx context.Context, env *Env, h *macHost) (any, error) {
@@ -133,6 +143,9 @@ func macDrives(ctx context.Context, env *Env, h *macHost) (any, error) {
 	}
 	out := make([]Drive, 0, len(r.Storage))
 	for _, v := range r.Storage {
+		if v.systemImage() {
+			continue
+		}
 		d := Drive{
 			Type:       v.MountPoint,
 			Filesystem: strings.ToLower(v.FileSystem),
@@ -244,6 +257,16 @@ func primaryService(services []spNetService) (spNetService, bool) {
 	return best, found
 }
 
+// serviceHardware returns the hardware of a network service. Bluetooth
+// PAN is an Ethernet emulation over Bluetooth: its service says "Ethernet"
+// and only its name, given after its hardware port, says Bluetooth.
+func serviceHardware(s spNetService) string {
+	if strings.HasPrefix(s.Name, "Bluetooth") {
+		return "Bluetooth"
+	}
+	return cmp.Or(s.Hardware, s.Type)
+}
+
 // macIface is a network interface as the system sees it.
 type macIface struct {
 	Name  string
@@ -291,6 +314,8 @@ func macIfaceType(name, hardware string) string {
 	switch {
 	case strings.HasPrefix(name, "lo"):
 		return "loopback"
+	case strings.Contains(hardware, "Bluetooth"):
+		return "bluetooth"
 	case strings.HasPrefix(name, "bridge"), hardware == "Bridge":
 		return "bridge"
 	case hardware == "AirPort", hardware == "Wi-Fi":
@@ -299,8 +324,6 @@ func macIfaceType(name, hardware string) string {
 		return "ethernet"
 	case hardware == "PPP", strings.HasPrefix(name, "ppp"):
 		return "dialup"
-	case hardware == "Bluetooth":
-		return "bluetooth"
 	case hardware == "Bond":
 		return "aggregate"
 	}
@@ -339,7 +362,7 @@ func networksFrom(ifaces []macIface, services []spNetService) []Network {
 		}
 		n := Network{
 			Description: i.Name,
-			Type:        macIfaceType(i.Name, cmp.Or(s.Hardware, s.Type)),
+			Type:        macIfaceType(i.Name, serviceHardware(s)),
 			MAC:         i.MAC,
 			MTU:         i.MTU,
 			Status:      "down",
@@ -388,13 +411,13 @@ func macSoftware(ctx context.Context, env *Env, h *macHost) (any, error) {
 // softwareFromApp describes an application bundle.
 func softwareFromApp(a spApp, loc *time.Location) Software {
 	s := Software{
-		Name:           a.Name,
-		Version:        a.Version,
-		Arch:           macArchKind(a.ArchKind),
-		Publisher:      signerPublisher(a.SignedBy),
-		From:           "system_profiler",
-		SystemCategory: strings.TrimPrefix(path.Dir(a.Path), "/"),
+		Name:      a.Name,
+		Version:   a.Version,
+		Arch:      macArchKind(a.ArchKind),
+		Publisher: signerPublisher(a.SignedBy),
+		From:      "system_profiler",
 	}
+	s.SystemCategory, s.UserName = appCategory(a.Path)
 	if !a.LastModified.IsZero() {
 		s.InstallDate = a.LastModified.In(loc).Format(dateTimeLayout)
 	}
@@ -418,21 +441,53 @@ func softwareFromReceipt(r macReceipt, loc *time.Location) Software {
 	return s
 }
 
-// macArchKind maps system_profiler's arch_kind to an architecture name.
-func macArchKind(kind string) string {
-	switch kind {
-	case "arch_arm":
-		return "arm64"
-	case "arch_i64":
-		return "x86_64"
-	case "arch_i32":
-		return "i386"
-	case "arch_arm_i64":
-		return "universal"
-	case "arch_ios":
-		return "arm64"
+// appCategory returns where an application is installed, its folder
+// without the leading slash ("Applications/Utilities"), and the user whose
+// home holds it. A home's folders are named from the home
+// ("/Users/ann/Applications/x.app" is "Applications" of ann) and a
+// volume's from the volume's root: neither a user's nor a disk's name
+// makes a category.
+func appCategory(p string) (category, user string) {
+	dir := strings.TrimPrefix(path.Dir(p), "/")
+	for _, top := range []string{"Users/", "Volumes/"} {
+		rest, ok := strings.CutPrefix(dir, top)
+		if !ok {
+			continue
+		}
+		name, sub, _ := strings.Cut(rest, "/")
+		if top == "Users/" {
+			user = name
+		}
+		return sub, user
 	}
-	return ""
+	if dir == "." {
+		dir = ""
+	}
+	return dir, ""
+}
+
+// macArchNames are the architectures of system_profiler's arch_kind, which
+// lists those an application is built for: "arch_arm_i64", "arch_i32_i64".
+var macArchNames = map[string]string{
+	"arm": "arm64", "ios": "arm64", "i64": "x86_64", "i32": "i386", "ppc": "ppc",
+}
+
+// macArchKind maps system_profiler's arch_kind to an architecture name,
+// "universal" for an application built for several.
+func macArchKind(kind string) string {
+	parts := strings.Split(strings.TrimPrefix(kind, "arch_"), "_")
+	switch {
+	case !strings.HasPrefix(kind, "arch_"):
+		return ""
+	case len(parts) > 1:
+		for _, p := range parts {
+			if macArchNames[p] == "" {
+				return ""
+			}
+		}
+		return "universal"
+	}
+	return macArchNames[parts[0]]
 }
 
 // signerPublisher names an application's publisher from its signing

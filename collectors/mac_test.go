@@ -20,8 +20,11 @@ func TestParseNumberProcessors(t *testing.T) {
 		raw  string
 		want processorCount
 	}{
-		{`"proc 12:8:4"`, processorCount{12, 8, 4}},
-		{`"proc 8:4:4"`, processorCount{8, 4, 4}},
+		{`"proc 12:8:4"`, processorCount{12, []coreLevel{{"Performance", 8}, {"Efficiency", 4}}}},
+		{`"proc 8:4:4"`, processorCount{8, []coreLevel{{"Performance", 4}, {"Efficiency", 4}}}},
+		// M5 Max: 6 super, no efficiency, 12 performance cores.
+		{`"proc 18:6:0:12"`, processorCount{18, []coreLevel{{"Super", 6}, {"Performance", 12}}}},
+		{`"proc 10:4:6:0"`, processorCount{10, []coreLevel{{"Super", 4}, {"Efficiency", 6}}}},
 		{`10`, processorCount{total: 10}},
 		{`"proc 24"`, processorCount{total: 24}},
 		{`null`, processorCount{}},
@@ -29,10 +32,121 @@ func TestParseNumberProcessors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.raw, func(t *testing.T) {
-			if got := parseNumberProcessors(json.RawMessage(tt.raw)); got != tt.want {
+			if got := parseNumberProcessors(json.RawMessage(tt.raw)); !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("parseNumberProcessors(%s) = %+v, want %+v", tt.raw, got, tt.want)
 			}
 		})
+	}
+}
+
+func TestCoreLevelsText(t *testing.T) {
+	tests := []struct {
+		levels []coreLevel
+		want   string
+	}{
+		{[]coreLevel{{"Performance", 4}, {"Efficiency", 4}}, "4 performance and 4 efficiency cores"},
+		{[]coreLevel{{"Super", 6}, {"Performance", 12}}, "6 super and 12 performance cores"},
+		{[]coreLevel{{"Super", 2}, {"Performance", 4}, {"Efficiency", 4}}, "2 super, 4 performance and 4 efficiency cores"},
+	}
+	for _, tt := range tests {
+		if got := coreLevelsText(tt.levels); got != tt.want {
+			t.Errorf("coreLevelsText(%v) = %q, want %q", tt.levels, got, tt.want)
+		}
+	}
+}
+
+func TestSPValue(t *testing.T) {
+	for in, want := range map[string]string{
+		"-": "", "Unknown": "", "empty": "", "spdisplays_display": "", "sppci_vendor_Apple": "",
+		"Apple M1": "Apple M1", "C02VT3ABCDEF": "C02VT3ABCDEF", "sp 1": "sp 1",
+	} {
+		if got := spValue(in); got != want {
+			t.Errorf("spValue(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestMacLocalHostName(t *testing.T) {
+	for in, want := range map[string]string{
+		"Abdul’s Mac": "Abduls-Mac", "John's MacBook Pro": "Johns-MacBook-Pro", "mac-01": "mac-01",
+		"  Lab  Mac (2) ": "Lab-Mac-2", "": "",
+	} {
+		if got := macLocalHostName(in); got != want {
+			t.Errorf("macLocalHostName(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestAppleSiliconModel(t *testing.T) {
+	for in, want := range map[string]bool{
+		"MacBookAir10,1": true, "MacBookAir9,1": false, "MacBookPro17,1": true, "MacBookPro16,1": false,
+		"Macmini9,1": true, "Macmini6,2": false, "iMac21,1": true, "iMacPro1,1": false, "Mac16,5": true,
+		"VirtualMac2,1": true, "VMware7,1": false, "MacPro7,1": false, "": false,
+	} {
+		if got := appleSiliconModel(in); got != want {
+			t.Errorf("appleSiliconModel(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestMacMachineArch(t *testing.T) {
+	tests := []struct {
+		name   string
+		sysctl map[string]string
+		hw     spHardware
+		want   string
+	}{
+		// A process translated by Rosetta reads x86_64 in hw.machine.
+		{"translated", map[string]string{"hw.machine": "x86_64", "hw.optional.arm64": "1"}, spHardware{}, "arm64"},
+		{"intel", map[string]string{"hw.machine": "x86_64"}, spHardware{}, "x86_64"},
+		{"apple silicon", map[string]string{"hw.machine": "arm64", "hw.optional.arm64": "1"}, spHardware{}, "arm64"},
+		{"no sysctl, chip", nil, spHardware{ChipType: "Apple M2"}, "arm64"},
+		{"no sysctl, translated", nil, spHardware{CPUType: "Unknown", CurrentSpeed: "2,4 GHz", MachineModel: "MacBookAir10,1"}, "arm64"},
+		{"no sysctl, intel", nil, spHardware{CPUType: "Unknown", CurrentSpeed: "3.19 GHz", MachineModel: "Macmini6,2"}, "x86_64"},
+		{"nothing", nil, spHardware{}, ""},
+	}
+	for _, tt := range tests {
+		h := &macHost{}
+		if tt.sysctl != nil {
+			h.sysctl = func(name string) string { return tt.sysctl[name] }
+		}
+		if got := macMachineArch(h, tt.hw); got != tt.want {
+			t.Errorf("%s: macMachineArch = %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestMacCPUName(t *testing.T) {
+	tests := []struct {
+		brand string
+		hw    spHardware
+		want  string
+	}{
+		{"VirtualApple @ 2.50GHz", spHardware{CPUType: "Unknown"}, ""},
+		{"VirtualApple @ 2.50GHz", spHardware{ChipType: "Apple M1"}, "Apple M1"},
+		{"", spHardware{CPUType: "8-Core Intel Xeon W"}, "8-Core Intel Xeon W"},
+		{"Intel(R) Core(TM) i7-8700B CPU @ 3.20GHz", spHardware{CPUType: "Unknown"}, "Intel(R) Core(TM) i7-8700B CPU @ 3.20GHz"},
+	}
+	for _, tt := range tests {
+		if got := macCPUName(tt.brand, tt.hw); got != tt.want {
+			t.Errorf("macCPUName(%q, %+v) = %q, want %q", tt.brand, tt.hw, got, tt.want)
+		}
+	}
+}
+
+func TestAppCategory(t *testing.T) {
+	tests := []struct{ path, category, user string }{
+		{"/Applications/Safari.app", "Applications", ""},
+		{"/System/Applications/Utilities/Terminal.app", "System/Applications/Utilities", ""},
+		{"/Users/ann/Applications/Chrome Apps.localized/Vysor.app", "Applications/Chrome Apps.localized", "ann"},
+		{"/Users/ann/Tool.app", "", "ann"},
+		{"/Volumes/Backup/Applications/Old.app", "Applications", ""},
+		{"", "", ""},
+	}
+	for _, tt := range tests {
+		if c, u := appCategory(tt.path); c != tt.category || u != tt.user {
+			t.Errorf("appCategory(%q) = %q, %q, want %q, %q", tt.path, c, u, tt.category, tt.user)
+		}
 	}
 }
 
@@ -60,7 +174,7 @@ func TestParseSizeBytes(t *testing.T) {
 }
 
 func TestParseSpeedMHz(t *testing.T) {
-	for in, want := range map[string]int{"3.6 GHz": 3600, "2667 MHz": 2667, "2,4 GHz": 0, "Empty": 0} {
+	for in, want := range map[string]int{"3.6 GHz": 3600, "2667 MHz": 2667, "2,4 GHz": 2400, "Empty": 0, "-1 GHz": 0} {
 		if got := parseSpeedMHz(in); got != want {
 			t.Errorf("parseSpeedMHz(%q) = %d, want %d", in, got, want)
 		}
@@ -70,7 +184,8 @@ func TestParseSpeedMHz(t *testing.T) {
 func TestMacArchKind(t *testing.T) {
 	for in, want := range map[string]string{
 		"arch_arm": "arm64", "arch_i64": "x86_64", "arch_arm_i64": "universal",
-		"arch_i32": "i386", "arch_ios": "arm64", "arch_other": "",
+		"arch_i32": "i386", "arch_ios": "arm64", "arch_other": "", "arch_i32_i64": "universal",
+		"arch_arm_other": "", "": "",
 	} {
 		if got := macArchKind(in); got != want {
 			t.Errorf("macArchKind(%q) = %q, want %q", in, got, want)
@@ -105,7 +220,8 @@ func TestMacVMSystem(t *testing.T) {
 		{"VMware20,1", "1", "VMware"},
 		{"Parallels-ARM", "1", "Parallels"},
 		{"iMac11,3", "1", "Virtual Machine"},
-		{"", "", "Physical"},
+		{"", "0", "Physical"},
+		{"", "", ""},
 	}
 	for _, tt := range tests {
 		if got := macVMSystem(tt.model, tt.vmm); got != tt.want {
@@ -115,7 +231,7 @@ func TestMacVMSystem(t *testing.T) {
 }
 
 func TestPNPFromVendorID(t *testing.T) {
-	for in, want := range map[string]string{"610": "APP", "10ac": "DEL", "0x1e6d": "GSM", "0": "", "zz": "", "ffff": ""} {
+	for in, want := range map[string]string{"610": "APP", "10ac": "DEL", "0x1e6d": "GSM", "1006": "D@F", "0": "", "zz": "", "ffff": "___"} {
 		if got := pnpFromVendorID(in); got != want {
 			t.Errorf("pnpFromVendorID(%q) = %q, want %q", in, got, want)
 		}
