@@ -128,7 +128,7 @@ func (a *Agent) checkin(ctx context.Context) (time.Duration, error) {
 	if e.Revoked {
 		return 0, ErrRevoked
 	}
-	client, err := a.enrollClient(e.Server, a.bundlePin())
+	client, err := a.enrollClient(e.Server, a.serverPin(e))
 	if err != nil {
 		return 0, err
 	}

@@ -36,6 +36,11 @@ type Enrollment struct {
 	// sends nothing and never enrolls again on its own.
 	Revoked   bool      `json:"revoked,omitempty"`
 	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	// Pin is the server pin the key bundle carried, kept so that the runs
+	// after the key file is gone (forget_registration_key) still pin the
+	// server: a self-signed one stays reachable, and a CA-trusted impostor
+	// is refused.
+	Pin string `json:"pin,omitempty"`
 }
 
 const enrollmentFile = "enrollment.json"
@@ -217,6 +222,7 @@ func (a *Agent) Enroll(ctx context.Context, force bool) (*Enrollment, error) {
 	}
 	e := &Enrollment{
 		Server:        server,
+		Pin:           pin,
 		DeviceID:      resp.DeviceID,
 		GLPIDeviceID:  resp.GLPIDeviceID,
 		AgentID:       resp.AgentID,
@@ -313,7 +319,7 @@ func (a *Agent) RunEnrolled(ctx context.Context, req Request) (rep *Report, err 
 	if e.Revoked {
 		return nil, ErrRevoked
 	}
-	client, err := a.enrollClient(e.Server, a.bundlePin())
+	client, err := a.enrollClient(e.Server, a.serverPin(e))
 	if err != nil {
 		return nil, err
 	}
@@ -372,6 +378,15 @@ func (a *Agent) RunEnrolled(ctx context.Context, req Request) (rep *Report, err 
 	p.rep.Elapsed = time.Since(start)
 	p.progress(Event{Step: "done", Message: p.rep.Answer})
 	return p.rep, nil
+}
+
+// serverPin is the pin of e's server: the one stored at enrollment, else
+// (an enrollment made before pins were stored) the key bundle's, if any.
+func (a *Agent) serverPin(e *Enrollment) string {
+	if e.Pin != "" {
+		return e.Pin
+	}
+	return a.bundlePin()
 }
 
 // bundlePin is the server pin carried by the key bundle, if any.

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/enroll"
+)
+
+// selfSigned writes a self-signed certificate for 127.0.0.1 and its key to
+// dir, and returns the certificate and the two files.
+func selfSigned(t *testing.T, dir, name string) (*x509.Certificate, string, string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, BasicConstraintsValid: true, IsCA: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	kder, _ := x509.MarshalECPrivateKey(key)
+	certFile, keyFile := filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
+	return cert, certFile, keyFile
+}
+
+// serveTLS starts glpi-enrolld on addr over TLS with certFile and keyFile,
+// on s's store, and returns, when it answers, a func that stops it.
+func serveTLS(s *service, addr, certFile, keyFile string) (stop func()) {
+	t := s.t
+	t.Helper()
+	args := append([]string{"serve", "--listen", addr, "--tls-cert", certFile, "--tls-key", keyFile, "--log-level", "debug"}, s.storeArgs()...)
+	cmd := exec.Command(bins.enrolld, args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+	cmd.Stdout, cmd.Stderr = s.log, s.log
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stop = func() { cmd.Process.Kill(); cmd.Wait() }
+	t.Cleanup(stop)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(30 * time.Millisecond) {
+		if resp, err := client.Get("https://" + addr + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return stop
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("glpi-enrolld not ready over TLS:\n%s", s.log)
+		}
+	}
+}
+
+// TestBundlePinOutlivesTheKey: an agent enrolled with a key bundle keeps
+// the bundle's server pin (and URL) in its enrollment state, so that after
+// forget_registration_key removed the key file its runs still reach a
+// self-signed glpi-enrolld, and refuse a server that only a CA vouches for.
+func TestBundlePinOutlivesTheKey(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s := &service{t: t, dataDir: t.TempDir(), log: &bytes.Buffer{}}
+	cert, certFile, keyFile := selfSigned(t, dir, "enrolld")
+	stop := serveTLS(s, addr, certFile, keyFile)
+
+	keyPath := s.newKey("--tag", "pinned")
+	raw, err := os.ReadFile(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bundle := enroll.Bundle{URL: "https://" + addr, Pin: enroll.PinOf(cert), Key: strings.TrimSpace(string(raw))}.String()
+	if err := os.WriteFile(keyPath, []byte(bundle+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	root, state := host(t, "pc-pinned", "abababababababababababababababab", "4C4C4544-0021-0021-0021-000000000021"), t.TempDir()
+	env := []string{"GLPI_AGENTD_REGISTRATION_KEY_FILE=" + keyPath, "GLPI_AGENTD_FORGET_REGISTRATION_KEY=true"}
+
+	if out, code := agentRun(t, root, state, env, "inventory", "--server", "https://"+addr); code != 0 {
+		t.Fatalf("first run (enrollment with the bundle) exit %d:\n%s", code, out)
+	}
+	if _, err := os.Stat(keyPath); !os.IsNotExist(err) {
+		t.Fatalf("key file still there after the enrollment (forget_registration_key): %v", err)
+	}
+	if out, code := agentRun(t, root, state, env, "inventory", "--server", "https://"+addr); code != 0 {
+		t.Fatalf("run after the key file was forgotten exit %d:\n%s", code, out)
+	}
+
+	// Another server on the same address, whose certificate a configured
+	// CA file vouches for: without the pin the agent would trust it.
+	stop()
+	_, impostorCert, impostorKey := selfSigned(t, dir, "impostor")
+	serveTLS(s, addr, impostorCert, impostorKey)
+	out, code := agentRun(t, root, state, append(env, "GLPI_AGENTD_CA_CERT_FILE="+impostorCert), "inventory", "--server", "https://"+addr)
+	if code == 0 {
+		t.Fatalf("a run reached a server that only the CA file vouches for, not the bundle's pin:\n%s", out)
+	}
+}
