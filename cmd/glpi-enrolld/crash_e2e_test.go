@@ -93,10 +93,12 @@ func TestRenewalCutOff(t *testing.T) {
 }
 
 // TestEnrollmentAnswerLost: the agent killed after the service enrolled it
-// but before it stored the answer enrolls again as the same device.
+// but before it stored the answer enrolls again as the same device, while
+// its key is usable (a used-up key gives nothing back: see
+// TestUsedUpKeyGivesNothingBack), without spending another use.
 func TestEnrollmentAnswerLost(t *testing.T) {
 	s := startService(t)
-	key := s.newKey("--tag", "crash", "--max-uses", "1")
+	key := s.newKey("--tag", "crash", "--max-uses", "2")
 	root, state := host(t, "pc-lost", "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd", "4C4C4544-0012-0012-0012-000000000012"), t.TempDir()
 	env := []string{"GLPI_AGENTD_REGISTRATION_KEY_FILE=" + key}
 	if out, code := agentRun(t, root, state, env, "enroll", "--server", s.url); code != 0 {
@@ -113,7 +115,10 @@ func TestEnrollmentAnswerLost(t *testing.T) {
 		t.Errorf("enrolled as %v after a lost answer, want the same device %v", again, first)
 	}
 	if n := len(s.devices()); n != 1 {
-		t.Errorf("%d devices, want 1 (and the single-use key not spent twice)", n)
+		t.Errorf("%d devices, want 1", n)
+	}
+	if keys := s.admin("key", "list", "--json"); !strings.Contains(keys, `"uses": 1,`) {
+		t.Errorf("key list = %s, want the key used once", keys)
 	}
 }
 
