@@ -260,6 +260,8 @@ func serve(ctx context.Context, args []string) error {
 		adminTokenFile                      string
 		concurrency                         int
 		refreshGrace                        time.Duration
+		maxInventory                        = sizeFlag(server.DefaultMaxInventorySize)
+		outboxPerDevice                     int
 	)
 	fs := newFlagSet("serve", &sf)
 	fs.StringVar(&listen, "listen", ":8443", "address to listen on")
@@ -273,6 +275,8 @@ func serve(ctx context.Context, args []string) error {
 	fs.StringVar(&glpiCA, "glpi-ca-file", "", "CA bundle (PEM) to trust for GLPI")
 	fs.IntVar(&concurrency, "relay-concurrency", 4, "maximum concurrent posts to GLPI")
 	fs.DurationVar(&refreshGrace, "refresh-grace", 2*time.Minute, "how long a rotated refresh secret stays accepted, so an agent that lost the answer to its renewal can renew again; a spent secret presented later is a clone's")
+	fs.Var(&maxInventory, "max-inventory-size", "largest inventory accepted, as inflated (e.g. 16MiB, 512KiB); a larger one is refused with 413 once that much is read")
+	fs.IntVar(&outboxPerDevice, "outbox-per-device", server.DefaultOutboxPerDevice, "inventories of one device kept waiting while GLPI is unreachable; a full inventory also supersedes the older waiting ones")
 	fs.StringVar(&adminTokenFile, "admin-token-file", "", "file holding the bearer token of the admin API (run-now); without it the admin API is off")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
@@ -284,6 +288,9 @@ func serve(ctx context.Context, args []string) error {
 	}
 	if refreshGrace <= 0 {
 		return errors.New("serve: --refresh-grace must be positive")
+	}
+	if outboxPerDevice <= 0 {
+		return errors.New("serve: --outbox-per-device must be positive")
 	}
 	logger, err := newLogger(logFormat, logLevel)
 	if err != nil {
@@ -300,7 +307,8 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	cfg := server.Config{Store: st, Secret: secret, Logger: logger, RelayConcurrency: concurrency, RefreshGrace: refreshGrace}
+	cfg := server.Config{Store: st, Secret: secret, Logger: logger, RelayConcurrency: concurrency, RefreshGrace: refreshGrace,
+		MaxInventorySize: int64(maxInventory), OutboxPerDevice: outboxPerDevice}
 	if cfg.AdminToken, err = readSecret(adminTokenFile); err != nil {
 		return err
 	}
@@ -356,6 +364,44 @@ func newLogger(format, level string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// sizeFlag is a byte count given as a number with an optional binary
+// unit: 16MiB, 16M, 512KiB, 1GiB, 1048576.
+type sizeFlag int64
+
+func (f *sizeFlag) String() string {
+	switch n := int64(*f); {
+	case n > 0 && n%(1<<30) == 0:
+		return strconv.FormatInt(n>>30, 10) + "GiB"
+	case n > 0 && n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + "MiB"
+	case n > 0 && n%(1<<10) == 0:
+		return strconv.FormatInt(n>>10, 10) + "KiB"
+	default:
+		return strconv.FormatInt(n, 10)
+	}
+}
+
+func (f *sizeFlag) Set(s string) error {
+	num, shift := strings.TrimSpace(s), 0
+	// Longest suffix first: "MB" before "B".
+	units := []struct {
+		suffix string
+		shift  int
+	}{{"GiB", 30}, {"GB", 30}, {"G", 30}, {"MiB", 20}, {"MB", 20}, {"M", 20}, {"KiB", 10}, {"KB", 10}, {"K", 10}, {"B", 0}}
+	for _, u := range units {
+		if v, ok := strings.CutSuffix(num, u.suffix); ok {
+			num, shift = v, u.shift
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if err != nil || n <= 0 || n > 1<<(62-shift) {
+		return fmt.Errorf("invalid size %q: want a positive number of bytes, KiB, MiB or GiB", s)
+	}
+	*f = sizeFlag(n << shift)
+	return nil
 }
 
 // parseDuration parses a Go duration, a number of days such as "30d", or 0.

@@ -91,6 +91,12 @@ func (s *Server) handleCheckIn(w http.ResponseWriter, r *http.Request) {
 	if d.RelayStatus != "" {
 		resp.Relay = &enroll.RelayStatus{Status: d.RelayStatus, Message: d.RelayMessage, At: d.RelayAt, InventoryID: d.RelayInventoryID}
 	}
+	var replaced <-chan struct{}
+	if wait > 0 {
+		var release func()
+		replaced, release = s.hub.hold(d.ID)
+		defer release()
+	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
@@ -119,6 +125,11 @@ func (s *Server) handleCheckIn(w http.ResponseWriter, r *http.Request) {
 		case <-timer.C:
 		case <-s.closing:
 			resp.Poll = 5
+		case <-replaced:
+			// A newer check-in of the device holds now: this one is
+			// answered, with no action, and told to poll later rather
+			// than come back at once and replace it in turn.
+			resp.Poll = shortPollInterval
 		case <-ctx.Done():
 		}
 		s.metrics.held.Add(-1)

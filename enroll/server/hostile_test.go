@@ -220,7 +220,7 @@ func TestRelayRecoversLeasesAfterCrash(t *testing.T) {
 	e := newEnv(t, func(c *Config) { c.Now = nil })
 	resp := e.enroll(e.key(KeyOptions{}), enrollReq("pc"))
 	inv := &store.Inventory{DeviceID: resp.DeviceID, ReceivedAt: time.Now(), Size: 2, Body: zlibBytes([]byte(`{"action":"inventory","deviceid":"x","content":{"versionclient":"v"}}`))}
-	if _, err := e.st.SaveInventory(t.Context(), inv, true, resp.AgentID, 20); err != nil {
+	if _, err := e.st.SaveInventory(t.Context(), inv, true, resp.AgentID, 20, 0); err != nil {
 		t.Fatal(err)
 	}
 	// A process claims the item for five minutes, then is killed.

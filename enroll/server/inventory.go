@@ -26,6 +26,8 @@ var itemtypes = regexp.MustCompile(`^(Unmanaged|Computer|Phone|NetworkEquipment|
 type inventoryMsg struct {
 	root     map[string]json.RawMessage
 	sections map[string]store.Section
+	// partial is set for an inventory of some sections only.
+	partial bool
 }
 
 // decodeEnroll decodes and validates an enroll request body.
@@ -72,8 +74,8 @@ func decodeInventory(data []byte) (*inventoryMsg, error) {
 			return nil, fmt.Errorf("decode inventory: action %s is not inventory", raw)
 		}
 	}
+	var partial bool
 	if raw, ok := root["partial"]; ok {
-		var partial bool
 		if err := json.Unmarshal(raw, &partial); err != nil {
 			return nil, errors.New("decode inventory: partial must be a boolean")
 		}
@@ -88,7 +90,7 @@ func decodeInventory(data []byte) (*inventoryMsg, error) {
 	if err := json.Unmarshal(content["versionclient"], &version); err != nil || version == "" {
 		return nil, errors.New("decode inventory: content.versionclient must be a non-empty string")
 	}
-	msg := &inventoryMsg{root: root, sections: make(map[string]store.Section, len(content))}
+	msg := &inventoryMsg{root: root, sections: make(map[string]store.Section, len(content)), partial: partial}
 	for name, raw := range content {
 		if name == "versionclient" {
 			continue

@@ -9,6 +9,8 @@ import "sync"
 type hub struct {
 	mu      sync.Mutex
 	waiters map[string]*waitSet
+	// holders has the check-in each device holds: one at a time.
+	holders map[string]chan struct{}
 }
 
 type waitSet struct {
@@ -17,7 +19,28 @@ type waitSet struct {
 }
 
 func newHub() *hub {
-	return &hub{waiters: map[string]*waitSet{}}
+	return &hub{waiters: map[string]*waitSet{}, holders: map[string]chan struct{}{}}
+}
+
+// hold makes a check-in the one deviceID holds, replacing the one it held:
+// the returned channel is closed when a later check-in of the device
+// replaces this one. release ends the hold. A device (or a stolen token)
+// thus holds one long poll per process, however many it opens.
+func (h *hub) hold(deviceID string) (replaced <-chan struct{}, release func()) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if old, ok := h.holders[deviceID]; ok {
+		close(old)
+	}
+	ch := make(chan struct{})
+	h.holders[deviceID] = ch
+	return ch, func() {
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if h.holders[deviceID] == ch {
+			delete(h.holders, deviceID)
+		}
+	}
 }
 
 // wait returns a channel closed at the next notify of deviceID, and a

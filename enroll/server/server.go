@@ -38,8 +38,6 @@ import (
 const (
 	maxEnrollBody         = 64 << 10
 	maxTokenBody          = 16 << 10
-	maxInventoryBody      = 8 << 20  // as sent, usually compressed
-	maxInventoryDecoded   = 32 << 20 // decompressed
 	inventoryHistoryDepth = 20
 )
 
@@ -89,6 +87,14 @@ type Config struct {
 	// SweepEvery is how often ephemeral devices are checked for
 	// retirement; zero means 1 min.
 	SweepEvery time.Duration
+	// MaxInventorySize caps an inventory, as sent and as inflated: a body
+	// inflating beyond it is refused (413) once that much is read. Zero
+	// means DefaultMaxInventorySize.
+	MaxInventorySize int64
+	// OutboxPerDevice is how many inventories of one device wait for GLPI
+	// at most; zero means DefaultOutboxPerDevice. See
+	// store.Store.SaveInventory.
+	OutboxPerDevice int
 	// Logger receives the server's logs; nil discards them.
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now.
@@ -108,6 +114,8 @@ type Server struct {
 	hub     *hub
 	closing chan struct{} // closed when Serve starts shutting down
 	once    sync.Once
+	// intake holds the devices with an inventory being read.
+	intake busySet
 	// glpiDown is set while GLPI fails, so its first success resumes
 	// the backlog.
 	glpiDown atomic.Bool
@@ -138,6 +146,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.FailureBurst <= 0 {
 		cfg.FailureBurst = 10
 	}
+	if cfg.MaxInventorySize <= 0 {
+		cfg.MaxInventorySize = DefaultMaxInventorySize
+	}
+	if cfg.OutboxPerDevice <= 0 {
+		cfg.OutboxPerDevice = DefaultOutboxPerDevice
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -153,6 +167,7 @@ func New(cfg Config) (*Server, error) {
 		wake:    make(chan struct{}, 1),
 		hub:     newHub(),
 		closing: make(chan struct{}),
+		intake:  busySet{ids: map[string]struct{}{}},
 	}, nil
 }
 
@@ -670,11 +685,19 @@ func (s *Server) handleInventory(w http.ResponseWriter, r *http.Request) {
 	if d == nil {
 		return
 	}
-	data, err := glpi.Decode(r.Header.Get("Content-Type"), http.MaxBytesReader(w, r.Body, maxInventoryBody), maxInventoryDecoded)
+	if !s.intake.take(d.ID) {
+		s.reject(w, http.StatusTooManyRequests, enroll.ReasonRateLimited, "an inventory of this device is already being received", 5*time.Second)
+		return
+	}
+	defer s.intake.done(d.ID)
+	// The inflated body is read up to the cap and no further: a small
+	// compressed body cannot make the service hold more than that.
+	limit := s.cfg.MaxInventorySize
+	data, err := glpi.Decode(r.Header.Get("Content-Type"), http.MaxBytesReader(w, r.Body, limit), limit)
 	var maxErr *http.MaxBytesError
 	switch {
 	case errors.Is(err, glpi.ErrTooLarge) || errors.As(err, &maxErr):
-		s.reject(w, http.StatusRequestEntityTooLarge, enroll.ReasonTooLarge, "inventory too large", 0)
+		s.reject(w, http.StatusRequestEntityTooLarge, enroll.ReasonTooLarge, fmt.Sprintf("inventory larger than %d bytes once inflated", limit), 0)
 		return
 	case errors.Is(err, glpi.ErrUnsupportedEncoding):
 		s.reject(w, http.StatusUnsupportedMediaType, enroll.ReasonUnsupportedEncoding, "use zlib, gzip or plain JSON", 0)
@@ -703,8 +726,9 @@ func (s *Server) handleInventory(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusBadRequest, enroll.ReasonBadRequest, "idempotency key longer than 128 characters", 0)
 		return
 	}
-	inv := &store.Inventory{DeviceID: d.ID, ReceivedAt: now, Size: int64(len(out)), Body: packed, Sections: msg.sections, IdempotencyKey: key}
-	h, err := s.st.SaveInventory(ctx, inv, s.cfg.Relay != nil, d.AgentID, inventoryHistoryDepth)
+	inv := &store.Inventory{DeviceID: d.ID, ReceivedAt: now, Size: int64(len(out)), Body: packed, Sections: msg.sections, IdempotencyKey: key,
+		Partial: msg.partial}
+	h, err := s.st.SaveInventory(ctx, inv, s.cfg.Relay != nil, d.AgentID, inventoryHistoryDepth, s.cfg.OutboxPerDevice)
 	if err != nil {
 		s.log.Error("store inventory", "device_id", d.ID, "err", err)
 		s.reject(w, http.StatusServiceUnavailable, enroll.ReasonInternal, "try again later", 30*time.Second)
@@ -718,6 +742,12 @@ func (s *Server) handleInventory(w http.ResponseWriter, r *http.Request) {
 	s.metrics.inventory()
 	if s.cfg.Relay != nil {
 		s.wakeRelay()
+	}
+	if h.Superseded+h.Dropped > 0 {
+		s.log.Info("device outbox trimmed", "device_id", d.ID, "superseded", h.Superseded, "dropped", h.Dropped, "dropped_partial", h.DroppedPartial)
+	}
+	if h.DroppedPartial > 0 {
+		s.requestFull(ctx, d.ID, now)
 	}
 	s.log.Debug("inventory accepted", "device_id", d.ID, "size", len(out), "changed", h.Changed)
 	writeJSON(w, http.StatusAccepted, enroll.InventoryResponse{Status: "accepted", ID: h.ID})

@@ -526,8 +526,10 @@ func TestRelayRetriesWhenGLPIDown(t *testing.T) {
 		c.Now = nil // the outbox schedule needs real time
 	})
 	resp := e.enroll(e.key(KeyOptions{}), enrollReq("pc"))
-	for i := range 2 {
-		if _, err := e.client.SendInventory(t.Context(), resp.Credential.AccessToken, inventoryJSON("pc", i+1)); err != nil {
+	// The second is partial: a full one would supersede the first
+	// while it waits for its retry.
+	for _, body := range [][]byte{inventoryJSON("pc", 1), partialInventory("pc", 2)} {
+		if _, err := e.client.SendInventory(t.Context(), resp.Credential.AccessToken, body); err != nil {
 			t.Fatal(err)
 		}
 	}

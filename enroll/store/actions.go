@@ -269,6 +269,9 @@ func (s *sqlStore) relayActions(ctx context.Context, tx *sql.Tx, deviceID string
 		message = "GLPI refused the inventory: " + message
 	case RelayNone:
 		state, message = enroll.ActionStored, "accepted (no GLPI relay configured)"
+	case RelaySuperseded, RelayDropped:
+		// An action reported after its inventory left the outbox.
+		state = enroll.ActionFailed
 	default:
 		return nil
 	}

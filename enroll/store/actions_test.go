@@ -55,7 +55,7 @@ func testActions(t *testing.T, s Store) {
 	}
 	// The relay of inventory 7 completes: the action is relayed.
 	inv := &Inventory{DeviceID: "d1", ReceivedAt: t0, Size: 1, Body: []byte{1}, Sections: map[string]Section{}}
-	h, err := s.SaveInventory(ctx, inv, true, "agent", 5)
+	h, err := s.SaveInventory(ctx, inv, true, "agent", 5, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

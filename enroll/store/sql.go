@@ -634,7 +634,7 @@ func prefixed(p, columns string) string {
 	return strings.Join(cols, ", ")
 }
 
-func (s *sqlStore) SaveInventory(ctx context.Context, inv *Inventory, relay bool, agentID string, keep int) (*HistoryEntry, error) {
+func (s *sqlStore) SaveInventory(ctx context.Context, inv *Inventory, relay bool, agentID string, keep, outboxMax int) (*HistoryEntry, error) {
 	sections, err := json.Marshal(inv.Sections)
 	if err != nil {
 		return nil, fmt.Errorf("encode sections: %w", err)
@@ -689,10 +689,11 @@ func (s *sqlStore) SaveInventory(ctx context.Context, inv *Inventory, relay bool
 			return fmt.Errorf("update device: %w", err)
 		}
 		if relay {
-			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO outbox (device_id, agent_id, body, created_at, next_attempt_at, inventory_id)
-				VALUES (?, ?, ?, ?, ?, ?)`), inv.DeviceID, agentID, inv.Body, ts(inv.ReceivedAt), ts(inv.ReceivedAt), h.ID); err != nil {
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO outbox (device_id, agent_id, body, created_at, next_attempt_at, inventory_id, partial)
+				VALUES (?, ?, ?, ?, ?, ?, ?)`), inv.DeviceID, agentID, inv.Body, ts(inv.ReceivedAt), ts(inv.ReceivedAt), h.ID, boolInt(inv.Partial)); err != nil {
 				return fmt.Errorf("queue inventory: %w", err)
 			}
+			return s.trimOutbox(ctx, tx, inv, h, outboxMax)
 		}
 		return nil
 	})
@@ -700,6 +701,121 @@ func (s *sqlStore) SaveInventory(ctx context.Context, inv *Inventory, relay bool
 		return nil, err
 	}
 	return h, nil
+}
+
+// waitingItem is an outbox item of a device, as trimOutbox sees it.
+type waitingItem struct {
+	id, inventoryID int64
+	partial, posted bool
+}
+
+// trimOutbox drops from the outbox of inv's device, once inv is queued as
+// history entry h, the waiting items inv supersedes when it is full, then
+// the oldest beyond limit; see Store.SaveInventory.
+func (s *sqlStore) trimOutbox(ctx context.Context, tx *sql.Tx, inv *Inventory, h *HistoryEntry, limit int) error {
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT id, inventory_id, partial, locked_until FROM outbox
+		WHERE device_id = ? AND inventory_id <> ? ORDER BY id`+s.forUpdate()), inv.DeviceID, h.ID)
+	if err != nil {
+		return fmt.Errorf("read outbox of %s: %w", inv.DeviceID, err)
+	}
+	var items []waitingItem
+	for rows.Next() {
+		var (
+			it            waitingItem
+			partial, lock int64
+		)
+		if err := rows.Scan(&it.id, &it.inventoryID, &partial, &lock); err != nil {
+			rows.Close()
+			return fmt.Errorf("read outbox of %s: %w", inv.DeviceID, err)
+		}
+		it.partial, it.posted = partial != 0, lock > ts(inv.ReceivedAt)
+		items = append(items, it)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read outbox of %s: %w", inv.DeviceID, err)
+	}
+	var superseded, dropped []waitingItem
+	left := len(items) + 1 // with inv
+	for _, it := range items {
+		switch {
+		case it.posted:
+		case !inv.Partial:
+			superseded = append(superseded, it)
+			left--
+		case limit > 0 && left > limit:
+			dropped = append(dropped, it)
+			left--
+		}
+	}
+	now := inv.ReceivedAt
+	if len(superseded) > 0 {
+		h.Superseded = len(superseded)
+		msg := fmt.Sprintf("superseded by full inventory %d before reaching GLPI", h.ID)
+		if err := s.dropOutbox(ctx, tx, inv.DeviceID, superseded, RelaySuperseded, msg, h.ID, now); err != nil {
+			return err
+		}
+		if err := s.addEvent(ctx, tx, Event{At: now, Event: "outbox_superseded", DeviceID: inv.DeviceID, Reason: "superseded",
+			Detail: fmt.Sprintf("inventories %s dropped from the outbox: full inventory %d is newer", historyIDs(superseded), h.ID)}); err != nil {
+			return err
+		}
+	}
+	if len(dropped) > 0 {
+		h.Dropped = len(dropped)
+		for _, it := range dropped {
+			if it.partial {
+				h.DroppedPartial++
+			}
+		}
+		msg := fmt.Sprintf("dropped: more than %d inventories of the device waiting for GLPI", limit)
+		if err := s.dropOutbox(ctx, tx, inv.DeviceID, dropped, RelayDropped, msg, 0, now); err != nil {
+			return err
+		}
+		detail := fmt.Sprintf("inventories %s dropped from the outbox: more than %d waiting for GLPI", historyIDs(dropped), limit)
+		if h.DroppedPartial > 0 {
+			detail += fmt.Sprintf("; %d of them partial, covered by no full inventory yet: GLPI misses their changes until the next full one", h.DroppedPartial)
+		}
+		if err := s.addEvent(ctx, tx, Event{At: now, Event: "outbox_dropped", DeviceID: inv.DeviceID, Reason: "outbox_full", Detail: detail}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dropOutbox deletes items from the outbox and records why in their
+// history entries. The actions waiting for the relay of a superseded
+// inventory wait for the one superseding it (by, when not zero); the
+// others fail with msg.
+func (s *sqlStore) dropOutbox(ctx context.Context, tx *sql.Tx, deviceID string, items []waitingItem, status, msg string, by int64, now time.Time) error {
+	for _, it := range items {
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM outbox WHERE id = ?`), it.id); err != nil {
+			return fmt.Errorf("drop outbox item %d: %w", it.id, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE inventory_history SET relay_status = ?, relay_message = ? WHERE id = ?`),
+			status, msg, it.inventoryID); err != nil {
+			return fmt.Errorf("record drop of inventory %d: %w", it.inventoryID, err)
+		}
+		if by != 0 {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE actions SET inventory_id = ? WHERE device_id = ? AND inventory_id = ? AND state = 'sent'`),
+				by, deviceID, it.inventoryID); err != nil {
+				return fmt.Errorf("move actions of inventory %d: %w", it.inventoryID, err)
+			}
+			continue
+		}
+		if err := s.relayActions(ctx, tx, deviceID, it.inventoryID, status, msg, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// historyIDs lists the history entries of items, as "#1, #2".
+func historyIDs(items []waitingItem) string {
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = "#" + strconv.FormatInt(it.inventoryID, 10)
+	}
+	return strings.Join(ids, ", ")
 }
 
 // changedSections lists, sorted, the sections added, removed or modified

@@ -208,6 +208,9 @@ type Inventory struct {
 	// IdempotencyKey, when set, makes a resend of the same inventory a
 	// no-op that answers the first one's history entry.
 	IdempotencyKey string
+	// Partial is set for an inventory of some sections only: it does not
+	// supersede the inventories waiting for GLPI.
+	Partial bool
 }
 
 // Section summarises one content section of an inventory.
@@ -224,6 +227,12 @@ const (
 	RelayRetrying = "retrying"
 	RelayOK       = "ok"
 	RelayRejected = "rejected"
+	// RelaySuperseded: dropped from the outbox, a newer full inventory of
+	// the device carrying everything it did.
+	RelaySuperseded = "superseded"
+	// RelayDropped: dropped from the outbox, the device having too many
+	// inventories waiting; a full inventory is asked of the device.
+	RelayDropped = "dropped"
 )
 
 // HistoryEntry records one received inventory.
@@ -235,6 +244,13 @@ type HistoryEntry struct {
 	// Duplicate is set when SaveInventory found the idempotency key: the
 	// entry is the first one's, and nothing was stored.
 	Duplicate bool `json:"-"`
+	// Superseded and Dropped count the waiting inventories SaveInventory
+	// dropped from the device's outbox: superseded by this full one, or
+	// beyond the device's limit (DroppedPartial of those were partial,
+	// covered by no full inventory yet).
+	Superseded     int `json:"-"`
+	Dropped        int `json:"-"`
+	DroppedPartial int `json:"-"`
 }
 
 // OutboxItem is an inventory waiting to be relayed to GLPI.
@@ -314,7 +330,14 @@ type Store interface {
 	// history entry (keeping the last keep), and, when relay is set, queues
 	// agentID's inventory in the outbox, all in one transaction. It returns
 	// the history entry.
-	SaveInventory(ctx context.Context, inv *Inventory, relay bool, agentID string, keep int) (*HistoryEntry, error)
+	//
+	// A device keeps at most outboxMax inventories in the outbox (zero: no
+	// limit). A full inventory supersedes the device's waiting ones, full
+	// or partial, since it carries everything they did; beyond outboxMax,
+	// the oldest waiting ones are dropped. Items being posted are never
+	// dropped. Each drop is audited (outbox_superseded, outbox_dropped) and
+	// recorded in the history entry of the dropped inventory.
+	SaveInventory(ctx context.Context, inv *Inventory, relay bool, agentID string, keep, outboxMax int) (*HistoryEntry, error)
 	// Inventory returns the latest inventory of a device.
 	Inventory(ctx context.Context, deviceID string) (*Inventory, error)
 	// History returns the inventory history of a device, newest first.

@@ -270,7 +270,7 @@ func testInventory(t *testing.T, s Store) {
 			v = len(versions) - 1
 		}
 		inv := &Inventory{DeviceID: "d1", ReceivedAt: t0.Add(time.Duration(i) * time.Minute), Size: int64(100 + i), Body: []byte{byte(i)}, Sections: versions[v]}
-		h, err := s.SaveInventory(ctx, inv, false, "", 20)
+		h, err := s.SaveInventory(ctx, inv, false, "", 20, 0)
 		if err != nil {
 			t.Fatalf("SaveInventory #%d: %v", i, err)
 		}
@@ -303,8 +303,10 @@ func testOutbox(t *testing.T, s Store) {
 	}
 	save := func(dev string, b byte) {
 		t.Helper()
-		inv := &Inventory{DeviceID: dev, ReceivedAt: t0, Size: 1, Body: []byte{b}, Sections: map[string]Section{}}
-		if _, err := s.SaveInventory(ctx, inv, true, "agent-"+dev, 20); err != nil {
+		// Partial after the first: a full one would supersede the
+		// waiting ones (testOutboxPerDevice).
+		inv := &Inventory{DeviceID: dev, ReceivedAt: t0, Size: 1, Body: []byte{b}, Sections: map[string]Section{}, Partial: b > 1}
+		if _, err := s.SaveInventory(ctx, inv, true, "agent-"+dev, 20, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -111,9 +111,12 @@ type report struct {
 	CheckIn       bool                 `json:"checkin_served"`
 	GaveUp        int                  `json:"agents_gave_up"`
 
-	Acknowledged   int     `json:"acknowledged"`
-	Relayed        int     `json:"relayed_distinct"`
-	Lost           int     `json:"lost"`
+	Acknowledged int `json:"acknowledged"`
+	Relayed      int `json:"relayed_distinct"`
+	Lost         int `json:"lost"`
+	// Superseded counts inventories dropped from the outbox because a
+	// newer full one of the same agent reached GLPI.
+	Superseded     int     `json:"superseded"`
 	Pending        int     `json:"pending_in_outbox"`
 	Duplicated     int     `json:"relayed_duplicates"`
 	NotAcked       int     `json:"relayed_not_acknowledged"`
@@ -370,13 +373,15 @@ func verify(t *testing.T, r *report, s *sim, acks []ack, got []received, devs []
 	}
 	for m := range ackedMarkers {
 		switch n := seen[m]; {
+		case n == 0 && supersededMarker(m, deviceOf, lastSeq):
+			r.Superseded++
 		case n == 0:
 			r.Lost++
 		case n > 1:
 			r.Duplicated += n - 1
 		}
 	}
-	r.Relayed = len(ackedMarkers) - r.Lost
+	r.Relayed = len(ackedMarkers) - r.Lost - r.Superseded
 	for m, n := range seen {
 		if !ackedMarkers[m] {
 			r.NotAcked += n
@@ -471,8 +476,8 @@ func (r *report) table() string {
 		errs = strings.Join(parts, ", ")
 	}
 	fmt.Fprintf(&b, "  errors (retried): %s\n", errs)
-	fmt.Fprintf(&b, "  relay: %d acknowledged, %d at GLPI, %d lost, %d pending, %d duplicated (%d in place), %d out of order, %d not acknowledged, %d wrong deviceid\n",
-		r.Acknowledged, r.Relayed, r.Lost, r.Pending, r.Duplicated, r.Repeated, r.OutOfOrder, r.NotAcked, r.WrongDevice)
+	fmt.Fprintf(&b, "  relay: %d acknowledged, %d at GLPI, %d superseded, %d lost, %d pending, %d duplicated (%d in place), %d out of order, %d not acknowledged, %d wrong deviceid\n",
+		r.Acknowledged, r.Relayed, r.Superseded, r.Lost, r.Pending, r.Duplicated, r.Repeated, r.OutOfOrder, r.NotAcked, r.WrongDevice)
 	fmt.Fprintf(&b, "  outbox peak %d, drained %v in %.1f s", r.OutboxPeak, r.Drained, r.DrainSeconds)
 	if r.Refused503 > 0 {
 		fmt.Fprintf(&b, ", GLPI refused %d posts with 503", r.Refused503)
@@ -485,4 +490,16 @@ func (r *report) table() string {
 	}
 	fmt.Fprintf(&b, "\n  devices: %d listed, %d deviceids at GLPI, %d with a stale relay status\n", r.Devices, r.GLPIAgents, r.StaleRelay)
 	return b.String()
+}
+
+// supersededMarker reports whether the inventory of marker m never reached
+// GLPI because a newer one of the same agent did: the service drops the
+// waiting inventories a newer full one supersedes.
+func supersededMarker(m string, deviceOf map[int]string, lastSeq map[string]int) bool {
+	var run string
+	var agent, seq int
+	if _, err := fmt.Sscanf(strings.ReplaceAll(m, ":", " "), "lt %s %d %d", &run, &agent, &seq); err != nil {
+		return false
+	}
+	return lastSeq[deviceOf[agent]] > seq
 }

@@ -1,0 +1,129 @@
+package store
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/enroll"
+)
+
+func TestDeviceLimits(t *testing.T) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Run("OutboxPerDevice", func(t *testing.T) { testOutboxPerDevice(t, open(t)) })
+		})
+	}
+}
+
+// testOutboxPerDevice: a full inventory supersedes the device's waiting
+// ones, never one being posted nor another device's; beyond the limit
+// the oldest waiting ones are dropped, partial ones said so.
+func testOutboxPerDevice(t *testing.T, s Store) {
+	ctx := t.Context()
+	s.CreateKey(ctx, newKey("k1", 0))
+	for _, id := range []string{"d1", "d2"} {
+		s.Enroll(ctx, newDevice(id, "k1"), Secrets{AccessHash: "a" + id, RefreshHash: "r" + id}, t0, Event{At: t0, Event: "e"})
+	}
+	at := t0
+	save := func(dev string, partial bool) *HistoryEntry {
+		t.Helper()
+		at = at.Add(time.Second)
+		inv := &Inventory{DeviceID: dev, ReceivedAt: at, Size: 1, Body: []byte{1}, Sections: map[string]Section{}, Partial: partial}
+		h, err := s.SaveInventory(ctx, inv, true, "agent-"+dev, 20, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	status := func(id int64) string {
+		t.Helper()
+		var st string
+		db := rawStore(s)
+		if err := db.r.QueryRowContext(ctx, db.q(`SELECT relay_status FROM inventory_history WHERE id = ?`), id).Scan(&st); err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	depth := func() int64 {
+		n, _ := s.OutboxDepth(ctx)
+		return n
+	}
+
+	other := save("d2", false)
+	f1 := save("d1", false)
+	p2 := save("d1", true)
+	p3 := save("d1", true)
+	if depth() != 4 {
+		t.Fatalf("outbox depth = %d, want 4", depth())
+	}
+	p4 := save("d1", true) // four waiting: the oldest (full) goes
+	if p4.Dropped != 1 || p4.DroppedPartial != 0 || status(f1.ID) != RelayDropped {
+		t.Errorf("4th inventory: dropped %d (%d partial), f1 %s; want f1 dropped", p4.Dropped, p4.DroppedPartial, status(f1.ID))
+	}
+	p5 := save("d1", true) // p2 goes, covered by no full inventory
+	if p5.Dropped != 1 || p5.DroppedPartial != 1 || status(p2.ID) != RelayDropped {
+		t.Errorf("5th inventory: dropped %d (%d partial); want p2, partial", p5.Dropped, p5.DroppedPartial)
+	}
+	evs, _ := s.Events(ctx, time.Time{})
+	var dropped []Event
+	for _, ev := range evs {
+		if ev.Event == "outbox_dropped" {
+			dropped = append(dropped, ev)
+		}
+	}
+	if len(dropped) != 2 || dropped[0].DeviceID != "d1" || strings.Contains(dropped[0].Detail, "partial") || !strings.Contains(dropped[1].Detail, "1 of them partial") {
+		t.Errorf("outbox_dropped events = %+v, want two, the second naming a partial inventory", dropped)
+	}
+
+	// An action waiting for p4's relay follows the inventory that
+	// supersedes it.
+	s.QueueAction(ctx, &Action{ID: "a1", DeviceID: "d1", Type: enroll.ActionRunInventory, CreatedAt: at})
+	s.DeliverActions(ctx, "d1", at, time.Minute)
+	s.ReportActions(ctx, "d1", []enroll.ActionResult{{ID: "a1", State: enroll.ActionSent, InventoryID: p4.ID}}, at)
+
+	// p3 is being posted when a full inventory arrives: it stays; p4
+	// and p5 are superseded.
+	items, err := s.ClaimOutbox(ctx, 10, at, time.Hour)
+	if err != nil || len(items) != 2 || items[1].InventoryID != p3.ID {
+		t.Fatalf("ClaimOutbox = %+v, %v; want the oldest of each device, p3 for d1", items, err)
+	}
+	f6 := save("d1", false)
+	if f6.Superseded != 2 || status(p4.ID) != RelaySuperseded || status(p5.ID) != RelaySuperseded || status(p3.ID) != RelayQueued {
+		t.Errorf("full inventory: superseded %d, p3 %s p4 %s p5 %s; want p4, p5 superseded, p3 queued",
+			f6.Superseded, status(p3.ID), status(p4.ID), status(p5.ID))
+	}
+	if depth() != 3 || status(other.ID) != RelayQueued {
+		t.Errorf("outbox depth = %d (d2's %s), want p3, f6 and d2's", depth(), status(other.ID))
+	}
+	evs, _ = s.Events(ctx, time.Time{})
+	found := false
+	for _, ev := range evs {
+		if ev.Event == "outbox_superseded" && ev.DeviceID == "d1" && strings.Contains(ev.Detail, "full inventory") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("no outbox_superseded event in %+v", evs)
+	}
+	s.CompleteOutbox(ctx, &items[1], RelayOK, "", at)
+	if a, _ := s.Action(ctx, "a1"); a.State != enroll.ActionSent || a.InventoryID != f6.ID {
+		t.Errorf("action of p4 = %s for inventory %d, want sent, waiting for f6 (%d)", a.State, a.InventoryID, f6.ID)
+	}
+	next, err := s.ClaimOutbox(ctx, 10, at, time.Hour)
+	if err != nil || len(next) != 1 || next[0].InventoryID != f6.ID {
+		t.Fatalf("ClaimOutbox = %+v, %v; want f6", next, err)
+	}
+	s.CompleteOutbox(ctx, &next[0], RelayOK, "", at)
+	if a, _ := s.Action(ctx, "a1"); a.State != enroll.ActionRelayed {
+		t.Errorf("action of p4 = %s after f6 was relayed, want relayed", a.State)
+	}
+}
+
+// rawStore returns the SQL store behind s.
+func rawStore(s Store) *sqlStore {
+	if p, ok := s.(*postgresStore); ok {
+		return p.sqlStore
+	}
+	return s.(*sqlStore)
+}
