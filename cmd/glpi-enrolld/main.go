@@ -124,6 +124,7 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 		expires  string
 		output   string
 		force    bool
+		bundle   string
 		since    string
 		needsArg bool
 		policy   string
@@ -144,6 +145,7 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 		fs.StringVar(&opts.Description, "description", "", "free text shown by key list")
 		fs.StringVar(&output, "output", "", "write the key to this new file (mode 0600) instead of printing it")
 		fs.BoolVar(&force, "force", false, "with --output, replace an existing file")
+		fs.StringVar(&bundle, "bundle", "", "give the key as a bundle (glpib_…) for the service at this `URL`, with the pin of its self-signed certificate: one string configures an agent")
 		fs.StringVar(&policy, "clone-policy", "fork", "fate of a suspected clone: fork (enrolls as a new device), quarantine (waits for device approve) or reject")
 		fs.StringVar(&ephem, "ephemeral", "0", "retire devices silent this long (VDI), e.g. 8h; a new device of the same hostname keeps the GLPI record; 0 for never")
 	case "key revoke", "device show", "device revoke", "device approve":
@@ -194,6 +196,11 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 		out = server.TextWriter(out) // devices choose much of what is printed
 	}
 	a := &server.Admin{Store: st, Secret: secret, Out: out, JSON: sf.json}
+	if bundle != "" {
+		if a.BundleURL, a.BundlePin, err = server.BundleTarget(bundle, sf.dataDir); err != nil {
+			return fmt.Errorf("key create: --bundle: %w", err)
+		}
+	}
 	switch cmd + " " + sub {
 	case "key create":
 		if opts.TTL, err = parseDuration(expires); err != nil {
@@ -257,7 +264,8 @@ func serve(ctx context.Context, args []string) error {
 		glpiURL, glpiUser, glpiPasswordFile string
 		oauthID, oauthSecretFile, glpiCA    string
 		logFormat, logLevel                 string
-		adminTokenFile                      string
+		adminTokenFile, adminListen         string
+		insecureHTTP                        bool
 		concurrency                         int
 		refreshGrace                        time.Duration
 		maxInventory                        = sizeFlag(server.DefaultMaxInventorySize)
@@ -265,7 +273,9 @@ func serve(ctx context.Context, args []string) error {
 	)
 	fs := newFlagSet("serve", &sf)
 	fs.StringVar(&listen, "listen", ":8443", "address to listen on")
-	fs.StringVar(&tlsCert, "tls-cert", "", "TLS certificate file (PEM); without it the service speaks plain HTTP")
+	fs.StringVar(&tlsCert, "tls-cert", "", "TLS certificate file (PEM); without it, a self-signed certificate made once in the data dir, whose pin key bundles carry")
+	fs.BoolVar(&insecureHTTP, "insecure-http", false, "speak plain HTTP on a --listen that is not loopback (a loopback one always does without --tls-cert)")
+	fs.StringVar(&adminListen, "admin-listen", "", "address of a listener of their own for /metrics and the admin API, e.g. 127.0.0.1:8444; without it --listen serves them to loopback clients only")
 	fs.StringVar(&tlsKey, "tls-key", "", "TLS private key file (PEM)")
 	fs.StringVar(&glpiURL, "glpi-url", "", "GLPI URL to relay inventories to; without it inventories are only kept locally")
 	fs.StringVar(&glpiUser, "glpi-user", "", "GLPI inventory basic-auth user")
@@ -285,6 +295,9 @@ func serve(ctx context.Context, args []string) error {
 	}
 	if (tlsCert == "") != (tlsKey == "") {
 		return errors.New("serve: --tls-cert and --tls-key go together")
+	}
+	if insecureHTTP && tlsCert != "" {
+		return errors.New("serve: --insecure-http and --tls-cert exclude each other")
 	}
 	if refreshGrace <= 0 {
 		return errors.New("serve: --refresh-grace must be positive")
@@ -328,6 +341,37 @@ func serve(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	// TLS unless told otherwise: the given certificate, else the data
+	// dir's self-signed one; plain HTTP only on loopback or when asked.
+	var pin string
+	tlsFor := func(addr string) (cert, key string, err error) {
+		switch {
+		case tlsCert != "":
+			return tlsCert, tlsKey, nil
+		case insecureHTTP || server.LoopbackAddr(addr):
+			return "", "", nil
+		}
+		cert, key, pin, err = server.SelfSigned(sf.dataDir)
+		return cert, key, err
+	}
+	apiCert, apiKey, err := tlsFor(listen)
+	if err != nil {
+		return err
+	}
+	var adminCert, adminKey string
+	if adminListen != "" {
+		cfg.AdminApart = true
+		if adminCert, adminKey, err = tlsFor(adminListen); err != nil {
+			return err
+		}
+	}
+	tlsMode := "off"
+	switch {
+	case tlsCert != "":
+		tlsMode = "files"
+	case apiCert != "":
+		tlsMode = "self-signed"
+	}
 	srv, err := server.New(cfg)
 	if err != nil {
 		return err
@@ -336,8 +380,27 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen: %w", err)
 	}
-	logger.Info("glpi-enrolld serving", "addr", ln.Addr().String(), "tls", tlsCert != "", "postgres", sf.database != "", "relay", glpiURL != "", "admin_api", cfg.AdminToken != "")
-	return srv.Serve(ctx, ln, tlsCert, tlsKey)
+	if insecureHTTP && !server.LoopbackAddr(listen) {
+		logger.Warn("--insecure-http: registration keys and device tokens travel unencrypted; use TLS")
+	}
+	logger.Info("glpi-enrolld serving", "addr", ln.Addr().String(), "tls", tlsMode, "pin", pin, "postgres", sf.database != "", "relay", glpiURL != "", "admin_api", cfg.AdminToken != "")
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	adminDone := make(chan error, 1)
+	if adminListen != "" {
+		aln, err := net.Listen("tcp", adminListen)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("admin listen: %w", err)
+		}
+		logger.Info("admin listener serving", "addr", aln.Addr().String(), "tls", adminCert != "")
+		go func() { adminDone <- srv.ServeAdmin(ctx, aln, adminCert, adminKey) }()
+	} else {
+		adminDone <- nil
+	}
+	err = srv.Serve(ctx, ln, apiCert, apiKey)
+	cancel()
+	return errors.Join(err, <-adminDone)
 }
 
 func readSecret(file string) (string, error) {

@@ -13,6 +13,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/glpi-agentd/glpi-agentd/enroll"
 	"github.com/glpi-agentd/glpi-agentd/enroll/store"
 )
 
@@ -62,6 +63,9 @@ type Admin struct {
 	Out    io.Writer
 	JSON   bool
 	Now    func() time.Time
+	// BundleURL, when set, makes KeyCreate give the key as a bundle for
+	// that URL, with BundlePin (see BundleTarget).
+	BundleURL, BundlePin string
 }
 
 func (a *Admin) now() time.Time {
@@ -117,6 +121,9 @@ func (a *Admin) KeyCreate(ctx context.Context, opts KeyOptions, output *KeyFile)
 		return err
 	}
 	secret := k.String()
+	if a.BundleURL != "" {
+		secret = enroll.Bundle{URL: a.BundleURL, Pin: a.BundlePin, Key: secret}.String()
+	}
 	if output != nil {
 		if err := output.Commit(secret + "\n"); err != nil {
 			return err
@@ -126,7 +133,7 @@ func (a *Admin) KeyCreate(ctx context.Context, opts KeyOptions, output *KeyFile)
 	if a.JSON {
 		out := struct {
 			ID          string            `json:"id"`
-			Key         string            `json:"key,omitempty"`
+			Key         string            `json:"key,omitempty"` // or the bundle
 			KeyFile     string            `json:"key_file,omitempty"`
 			Tag         string            `json:"tag"`
 			ExpiresAt   time.Time         `json:"expires_at,omitzero"`
@@ -138,7 +145,11 @@ func (a *Admin) KeyCreate(ctx context.Context, opts KeyOptions, output *KeyFile)
 		return a.printJSON(out)
 	}
 	if secret != "" {
-		fmt.Fprintf(a.Out, "Key %s created for tag %s. It is shown only once:\n\n  %s\n", rec.ID, printable(rec.Tag), secret)
+		what := "It is"
+		if a.BundleURL != "" {
+			what = "Its bundle for " + printable(a.BundleURL) + " (URL, pin and key: one string configures an agent) is"
+		}
+		fmt.Fprintf(a.Out, "Key %s created for tag %s. %s shown only once:\n\n  %s\n", rec.ID, printable(rec.Tag), what, secret)
 		return nil
 	}
 	fmt.Fprintf(a.Out, "Key %s created for tag %s and written to %s\n", rec.ID, printable(rec.Tag), printable(outputFile))

@@ -84,6 +84,10 @@ type Config struct {
 	// AdminToken enables the administration API for callers presenting it
 	// as a bearer token; empty disables the API.
 	AdminToken string
+	// AdminApart keeps /metrics and the administration API off the agents'
+	// listener, for ServeAdmin's; otherwise that listener serves them to
+	// loopback clients only.
+	AdminApart bool
 	// SweepEvery is how often ephemeral devices are checked for
 	// retirement; zero means 1 min.
 	SweepEvery time.Duration
@@ -201,7 +205,7 @@ func (s *Server) Handler() http.Handler {
 // slow or hostile clients stay cheap, and TLS 1.2 at least.
 func (s *Server) httpServer() *http.Server {
 	return &http.Server{
-		Handler:           s.Handler(),
+		Handler:           s.apiHandler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
