@@ -160,3 +160,52 @@ func TestUsedUpKeyGivesNothingBack(t *testing.T) {
 		}
 	}
 }
+
+// TestGraceReplayByAnotherClient: within the grace window, the previous
+// refresh secret renews again only for the client that rotated it, which
+// proposes the same next secret (a resent request whose answer was lost).
+// Another client replaying it, with a next secret of its own or none, is a
+// clone handled by the key's policy and takes nothing over.
+func TestGraceReplayByAnotherClient(t *testing.T) {
+	for _, policy := range []store.ClonePolicy{store.ClonePolicyFork, store.ClonePolicyQuarantine} {
+		t.Run(string(policy), func(t *testing.T) {
+			e := newEnv(t, nil)
+			ctx := t.Context()
+			req := enrollReq("pc")
+			dev := e.enroll(e.key(KeyOptions{ClonePolicy: policy}), req)
+			spent := dev.Credential.RefreshSecret
+			n1 := enroll.NewToken(enroll.RefreshSecretPrefix)
+			rotate := &enroll.RefreshRequest{DeviceID: dev.DeviceID, RefreshSecret: spent, Generation: 1, Fingerprint: &req.Fingerprint, NextRefreshSecret: n1}
+			if _, err := e.client.Refresh(ctx, rotate); err != nil {
+				t.Fatalf("rotation: %v", err)
+			}
+			e.clock.Advance(10 * time.Second)
+			// The same request again (its answer was lost): renewed.
+			if cred, err := e.client.Refresh(ctx, rotate); err != nil || cred.RefreshSecret != n1 {
+				t.Fatalf("resent rotation within the grace = %v, %v; want a credential with the proposed secret", cred, err)
+			}
+
+			status, want := 401, enroll.ReasonDeviceUnknown
+			if policy == store.ClonePolicyQuarantine {
+				status, want = 403, enroll.ReasonCloneQuarantined
+			}
+			for _, next := range []string{enroll.NewToken(enroll.RefreshSecretPrefix), ""} {
+				_, err := e.client.Refresh(ctx, &enroll.RefreshRequest{DeviceID: dev.DeviceID, RefreshSecret: spent, Generation: 1,
+					Fingerprint: &req.Fingerprint, NextRefreshSecret: next})
+				wantReject(t, err, status, want)
+			}
+			evs := e.events("clone_suspected")
+			if len(evs) != 1 || evs[0].Reason != "replay" || !strings.Contains(evs[0].Detail, "within the grace window") {
+				t.Errorf("audit = %+v, want one clone_suspected by replay within the grace window", evs)
+			}
+			if d, _ := e.st.Device(ctx, dev.DeviceID); d.Generation != 3 {
+				t.Errorf("device generation = %d, want 3: the replays changed the credential", d.Generation)
+			}
+			// The client that rotated goes on with its secret.
+			if _, err := e.client.Refresh(ctx, &enroll.RefreshRequest{DeviceID: dev.DeviceID, RefreshSecret: n1, Generation: 3,
+				Fingerprint: &req.Fingerprint, NextRefreshSecret: enroll.NewToken(enroll.RefreshSecretPrefix)}); err != nil {
+				t.Errorf("rotating client's next renewal: %v", err)
+			}
+		})
+	}
+}

@@ -651,7 +651,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		// The agent stored this secret before asking: it is the one.
-		cred.RefreshSecret, sec.RefreshHash = req.NextRefreshSecret, enroll.HashToken(req.NextRefreshSecret)
+		cred.RefreshSecret, sec.RefreshHash, sec.Proposed = req.NextRefreshSecret, enroll.HashToken(req.NextRefreshSecret), true
 	}
 	outcome, gen, err := s.st.Refresh(ctx, req.DeviceID, hash, sec, now, s.cfg.RefreshGrace)
 	switch {
@@ -669,6 +669,14 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 			fp = *req.Fingerprint
 		}
 		clone(d, viaReplay, fp, nil, fmt.Sprintf("spent generation %d replayed, device at %d", gen, d.Generation))
+	case outcome == store.ReplayedByOther:
+		// The client that rotated knows the secret it proposed; this one
+		// does not: a copy of the spent secret, within the grace or not.
+		fp := d.Fingerprint
+		if req.Fingerprint != nil {
+			fp = *req.Fingerprint
+		}
+		clone(d, viaReplay, fp, nil, fmt.Sprintf("spent generation %d replayed within the grace window by a client that did not rotate it, device at %d", gen, d.Generation))
 	case outcome == store.BadSecret:
 		fail(http.StatusUnauthorized, "refresh_rejected", enroll.ReasonTokenInvalid, "wrong refresh secret")
 	default:

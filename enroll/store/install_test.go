@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/enroll/store/pgtest"
 )
@@ -92,6 +93,37 @@ func TestInstallIDHashedAtRest(t *testing.T) {
 			}
 			if d, err := s.DeviceByInstall(ctx, "k1", "inst-d2"); err != nil || d.ID != "d2" {
 				t.Errorf("DeviceByInstall(inst-d2) after the upgrade = %v, %v; want d2", d, err)
+			}
+		})
+	}
+}
+
+// TestRefreshReplayedByOther: within the grace window, the previous secret
+// renews again only with the secret the rotating client proposed.
+func TestRefreshReplayedByOther(t *testing.T) {
+	for name, open := range backends(t) {
+		t.Run(name, func(t *testing.T) {
+			s, ctx := open(t), t.Context()
+			if err := s.CreateKey(ctx, newKey("k1", 0)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Enroll(ctx, newDevice("d1", "k1"), secrets(0), t0, Event{At: t0, Event: "enroll_succeeded"}); err != nil {
+				t.Fatal(err)
+			}
+			proposed := Secrets{AccessHash: "a1", AccessExpiresAt: t0.Add(time.Hour), RefreshHash: "n1", Proposed: true}
+			for i, tt := range []struct {
+				sec  Secrets
+				want RefreshOutcome
+			}{
+				{proposed, Rotated},
+				{proposed, ReplayedInGrace},
+				{Secrets{AccessHash: "a2", RefreshHash: "other", Proposed: true}, ReplayedByOther},
+				{Secrets{AccessHash: "a3", RefreshHash: "server-made"}, ReplayedByOther},
+			} {
+				got, _, err := s.Refresh(ctx, "d1", "refresh-0", tt.sec, t0.Add(time.Second), time.Minute)
+				if err != nil || got != tt.want {
+					t.Errorf("Refresh #%d = %v, %v; want %v", i, got, err, tt.want)
+				}
 			}
 		})
 	}

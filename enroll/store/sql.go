@@ -486,7 +486,7 @@ func (s *sqlStore) Reissue(ctx context.Context, deviceID string, sec Secrets, no
 		if err := s.spend(ctx, tx, deviceID, "prev_refresh_hash", "prev_generation"); err != nil {
 			return err
 		}
-		err := tx.QueryRowContext(ctx, s.q(`UPDATE devices SET refresh_hash = ?, generation = generation + 1,
+		err := tx.QueryRowContext(ctx, s.q(`UPDATE devices SET refresh_hash = ?, refresh_proposed = 0, generation = generation + 1,
 			prev_refresh_hash = '', prev_generation = 0, prev_valid_until = 0, last_seen_at = ?,
 			replace_hash = CASE WHEN ? = '' THEN replace_hash ELSE ? END
 			WHERE id = ? AND revoked_at = 0 RETURNING generation`),
@@ -512,12 +512,12 @@ func (s *sqlStore) Refresh(ctx context.Context, deviceID, presented string, sec 
 	)
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var (
-			cur, prev          string
-			prevGen            int64
-			prevUntil, revoked int64
+			cur, prev                    string
+			prevGen                      int64
+			prevUntil, revoked, proposed int64
 		)
-		err := tx.QueryRowContext(ctx, s.q(`SELECT refresh_hash, generation, prev_refresh_hash, prev_generation, prev_valid_until, revoked_at
-			FROM devices WHERE id = ?`+s.forUpdate()), deviceID).Scan(&cur, &gen, &prev, &prevGen, &prevUntil, &revoked)
+		err := tx.QueryRowContext(ctx, s.q(`SELECT refresh_hash, generation, prev_refresh_hash, prev_generation, prev_valid_until, revoked_at,
+			refresh_proposed FROM devices WHERE id = ?`+s.forUpdate()), deviceID).Scan(&cur, &gen, &prev, &prevGen, &prevUntil, &revoked, &proposed)
 		if errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("refresh credential: %w", ErrNotFound)
 		}
@@ -538,14 +538,20 @@ func (s *sqlStore) Refresh(ctx context.Context, deviceID, presented string, sec 
 				return err
 			}
 			update = `UPDATE devices SET prev_refresh_hash = refresh_hash, prev_generation = generation, prev_valid_until = ?,
-				refresh_hash = ?, generation = generation + 1, last_seen_at = ? WHERE id = ?`
-			args = []any{ts(now.Add(grace)), sec.RefreshHash, ts(now), deviceID}
+				refresh_hash = ?, refresh_proposed = ?, generation = generation + 1, last_seen_at = ? WHERE id = ?`
+			args = []any{ts(now.Add(grace)), sec.RefreshHash, proposedFlag(sec), ts(now), deviceID}
+		case prev != "" && equal(presented, prev) && now.Before(fromTS(prevUntil)) && proposed != 0 && !(sec.Proposed && equal(sec.RefreshHash, cur)):
+			// The rotating client proposed the current secret and, having
+			// stored it first, retries with it, or proposes it again: this
+			// one does neither, so it is another client.
+			outcome, gen = ReplayedByOther, prevGen
+			return nil
 		case prev != "" && equal(presented, prev) && now.Before(fromTS(prevUntil)):
 			// A lost answer: the previous secret stays usable until the end
 			// of its original grace window, so the agent may retry again.
 			outcome = ReplayedInGrace
-			update = `UPDATE devices SET refresh_hash = ?, generation = generation + 1, last_seen_at = ? WHERE id = ?`
-			args = []any{sec.RefreshHash, ts(now), deviceID}
+			update = `UPDATE devices SET refresh_hash = ?, refresh_proposed = ?, generation = generation + 1, last_seen_at = ? WHERE id = ?`
+			args = []any{sec.RefreshHash, proposedFlag(sec), ts(now), deviceID}
 		case prev != "" && equal(presented, prev):
 			outcome, gen = Replayed, prevGen
 			return nil
@@ -569,6 +575,14 @@ func (s *sqlStore) Refresh(ctx context.Context, deviceID, presented string, sec 
 		return s.addToken(ctx, tx, deviceID, sec)
 	})
 	return outcome, gen, err
+}
+
+// proposedFlag is the refresh_proposed value of a new secret.
+func proposedFlag(sec Secrets) int {
+	if sec.Proposed {
+		return 1
+	}
+	return 0
 }
 
 // spentKept is how many spent refresh secrets are kept per device for

@@ -160,6 +160,9 @@ type Secrets struct {
 	AccessHash      string
 	AccessExpiresAt time.Time
 	RefreshHash     string
+	// Proposed is set when the device proposed the refresh secret
+	// (next_refresh_secret) rather than the service.
+	Proposed bool
 	// ReplaceHash, when not empty, replaces the device's replace secret.
 	ReplaceHash string
 }
@@ -193,6 +196,11 @@ const (
 	BadSecret
 	// DeviceRevoked: the device was revoked; nothing was changed.
 	DeviceRevoked
+	// ReplayedByOther: the previous secret was presented within the grace
+	// window, but the rotation used a secret the device proposed and this
+	// request neither presents nor proposes it: not the client that
+	// rotated. Nothing was changed; the generation returned is the spent one.
+	ReplayedByOther
 )
 
 // Inventory is the latest inventory of a device.
