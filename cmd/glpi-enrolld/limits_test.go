@@ -6,10 +6,13 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/enroll"
+	"github.com/glpi-agentd/glpi-agentd/enroll/store"
 )
 
 func TestSizeFlag(t *testing.T) {
@@ -27,9 +30,11 @@ func TestSizeFlag(t *testing.T) {
 			t.Errorf("Set(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
 		}
 	}
-	if err := run(t.Context(), []string{"serve", "--data-dir", t.TempDir(), "--outbox-per-device", "0"}, io.Discard); err == nil ||
-		!strings.Contains(err.Error(), "--outbox-per-device must be positive") {
-		t.Errorf("serve --outbox-per-device 0 = %v, want an error", err)
+	for _, args := range [][]string{{"--outbox-per-device", "0"}, {"--audit-retention", "soon"}} {
+		err := run(t.Context(), append([]string{"serve", "--data-dir", t.TempDir()}, args...), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), args[0]) {
+			t.Errorf("serve %v = %v, want an error naming the flag", args, err)
+		}
 	}
 }
 
@@ -77,5 +82,45 @@ func TestServeMaxInventorySize(t *testing.T) {
 		if resp.StatusCode != tt.want {
 			t.Errorf("inventory of %d bytes inflated (%d sent) = %d, want %d", tt.size, len(b), resp.StatusCode, tt.want)
 		}
+	}
+}
+
+// TestServeAuditRetention: the real service deletes, from the start, the
+// audit events older than --audit-retention and keeps the others.
+func TestServeAuditRetention(t *testing.T) {
+	dir := t.TempDir()
+	st, err := store.OpenSQLite(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for _, ev := range []store.Event{{At: now.Add(-40 * 24 * time.Hour), Event: "old"}, {At: now.Add(-24 * time.Hour), Event: "recent"}} {
+		if err := st.AddEvent(t.Context(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	startService(t, "--audit-retention", "30d", "--database", "", "--data-dir", dir)
+	st, err = store.OpenSQLite(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var names []string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		evs, err := st.Events(t.Context(), time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		names = names[:0]
+		for _, ev := range evs {
+			names = append(names, ev.Event)
+		}
+		if !slices.Contains(names, "old") {
+			break
+		}
+	}
+	if slices.Contains(names, "old") || !slices.Contains(names, "recent") {
+		t.Errorf("audit after start = %v, want the recent event only", names)
 	}
 }

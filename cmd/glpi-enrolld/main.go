@@ -270,6 +270,7 @@ func serve(ctx context.Context, args []string) error {
 		refreshGrace                        time.Duration
 		maxInventory                        = sizeFlag(server.DefaultMaxInventorySize)
 		outboxPerDevice                     int
+		auditRetention                      string
 	)
 	fs := newFlagSet("serve", &sf)
 	fs.StringVar(&listen, "listen", ":8443", "address to listen on")
@@ -286,6 +287,7 @@ func serve(ctx context.Context, args []string) error {
 	fs.IntVar(&concurrency, "relay-concurrency", 4, "maximum concurrent posts to GLPI")
 	fs.DurationVar(&refreshGrace, "refresh-grace", 2*time.Minute, "how long a rotated refresh secret stays accepted, so an agent that lost the answer to its renewal can renew again; a spent secret presented later is a clone's")
 	fs.Var(&maxInventory, "max-inventory-size", "largest inventory accepted, as inflated (e.g. 16MiB, 512KiB); a larger one is refused with 413 once that much is read")
+	fs.StringVar(&auditRetention, "audit-retention", "90d", "how long audit events are kept, e.g. 90d, 720h; older ones are deleted every hour; 0 keeps them for ever")
 	fs.IntVar(&outboxPerDevice, "outbox-per-device", server.DefaultOutboxPerDevice, "inventories of one device kept waiting while GLPI is unreachable; a full inventory also supersedes the older waiting ones")
 	fs.StringVar(&adminTokenFile, "admin-token-file", "", "file holding the bearer token of the admin API (run-now); without it the admin API is off")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
@@ -305,6 +307,13 @@ func serve(ctx context.Context, args []string) error {
 	if outboxPerDevice <= 0 {
 		return errors.New("serve: --outbox-per-device must be positive")
 	}
+	retention, err := parseDuration(auditRetention)
+	if err != nil {
+		return fmt.Errorf("serve: --audit-retention: %w", err)
+	}
+	if retention == 0 {
+		retention = -1 // for ever
+	}
 	logger, err := newLogger(logFormat, logLevel)
 	if err != nil {
 		return err
@@ -321,7 +330,7 @@ func serve(ctx context.Context, args []string) error {
 	}
 	defer st.Close()
 	cfg := server.Config{Store: st, Secret: secret, Logger: logger, RelayConcurrency: concurrency, RefreshGrace: refreshGrace,
-		MaxInventorySize: int64(maxInventory), OutboxPerDevice: outboxPerDevice}
+		MaxInventorySize: int64(maxInventory), OutboxPerDevice: outboxPerDevice, AuditRetention: retention}
 	if cfg.AdminToken, err = readSecret(adminTokenFile); err != nil {
 		return err
 	}

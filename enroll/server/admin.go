@@ -429,7 +429,11 @@ func (a *Admin) Audit(ctx context.Context, since time.Duration) error {
 	}
 	rows := make([][]string, len(evs))
 	for i, ev := range evs {
-		rows[i] = []string{ev.At.Local().Format(time.DateTime), ev.Event, dash(ev.KeyID), dash(ev.DeviceID), dash(ev.SourceIP), dash(ev.Reason), ev.Detail}
+		detail := ev.Detail
+		if ev.Occurrences > 1 {
+			detail = strings.TrimSuffix(fmt.Sprintf("%d times within %v; %s", ev.Occurrences, auditWindow, detail), "; ")
+		}
+		rows[i] = []string{ev.At.Local().Format(time.DateTime), ev.Event, dash(ev.KeyID), dash(ev.DeviceID), dash(ev.SourceIP), dash(ev.Reason), detail}
 	}
 	return a.table("TIME\tEVENT\tKEY\tDEVICE\tSOURCE\tREASON\tDETAIL", rows)
 }

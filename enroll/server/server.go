@@ -91,6 +91,9 @@ type Config struct {
 	// SweepEvery is how often ephemeral devices are checked for
 	// retirement; zero means 1 min.
 	SweepEvery time.Duration
+	// AuditRetention is how long audit events are kept: older ones are
+	// deleted every hour. Zero means 90 days, negative for ever.
+	AuditRetention time.Duration
 	// MaxInventorySize caps an inventory, as sent and as inflated: a body
 	// inflating beyond it is refused (413) once that much is read. Zero
 	// means DefaultMaxInventorySize.
@@ -144,6 +147,9 @@ func New(cfg Config) (*Server, error) {
 	def(&cfg.RefreshGrace, 2*time.Minute)
 	def(&cfg.FailureEvery, 6*time.Second)
 	def(&cfg.SweepEvery, time.Minute)
+	if cfg.AuditRetention == 0 {
+		cfg.AuditRetention = DefaultAuditRetention
+	}
 	if cfg.RelayConcurrency <= 0 {
 		cfg.RelayConcurrency = 4
 	}
@@ -228,6 +234,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 	workers.Go(func() { s.RunWatch(ctx) })
 	workers.Go(func() { s.runSweeper(ctx, s.cfg.SweepEvery) })
 	workers.Go(func() { s.runFailureSync(ctx) })
+	workers.Go(func() { s.runAuditRetention(ctx) })
 	errc := make(chan error, 1)
 	go func() {
 		if certFile != "" {
@@ -274,11 +281,22 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // audit records an event, logging (not failing) when the store refuses.
+// The refusals of unauthenticated attempts are counted on one row per
+// source and window (see unauthenticated).
 func (s *Server) audit(ctx context.Context, ev store.Event) {
 	if ev.At.IsZero() {
 		ev.At = s.now()
 	}
-	if err := s.st.AddEvent(ctx, ev); err != nil {
+	var err error
+	if unauthenticated(ev) {
+		if ip, perr := netip.ParseAddr(ev.SourceIP); perr == nil {
+			ev.SourceIP = sourceSubject(ip)
+		}
+		err = s.st.CountEvent(ctx, ev, auditWindow)
+	} else {
+		err = s.st.AddEvent(ctx, ev)
+	}
+	if err != nil {
 		s.log.Error("record audit event", "event", ev.Event, "err", err)
 	}
 }

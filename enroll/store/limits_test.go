@@ -1,6 +1,9 @@
 package store
 
 import (
+	"database/sql"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +15,7 @@ func TestDeviceLimits(t *testing.T) {
 	for name, open := range backends(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Run("OutboxPerDevice", func(t *testing.T) { testOutboxPerDevice(t, open(t)) })
+			t.Run("AuditCountPrune", func(t *testing.T) { testAuditCountPrune(t, open(t)) })
 		})
 	}
 }
@@ -126,4 +130,56 @@ func rawStore(s Store) *sqlStore {
 		return p.sqlStore
 	}
 	return s.(*sqlStore)
+}
+
+// testAuditCountPrune: CountEvent keeps one row per source, event, reason
+// and window; PruneEvents deletes what is older than its cut, in batches.
+func testAuditCountPrune(t *testing.T, s Store) {
+	ctx := t.Context()
+	ev := func(at time.Time, src, reason string) Event {
+		return Event{At: at, Event: "enroll_rejected", SourceIP: src, Reason: reason, KeyID: "k"}
+	}
+	for i := range 50 {
+		at := t0.Add(time.Duration(i) * time.Second)
+		for _, e := range []Event{ev(at, "192.0.2.1", "key_invalid"), ev(at, "192.0.2.1", "rate_limited"), ev(at, "2001:db8::/64", "rate_limited")} {
+			if err := s.CountEvent(ctx, e, 10*time.Minute); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s.CountEvent(ctx, ev(t0.Add(10*time.Minute), "192.0.2.1", "key_invalid"), 10*time.Minute) // next window
+	s.AddEvent(ctx, Event{At: t0, Event: "enroll_rejected", SourceIP: "192.0.2.1", Reason: "key_invalid"})
+	evs, err := s.Events(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range evs {
+		got = append(got, fmt.Sprintf("%s %s %s %d", e.At.Format("15:04:05"), e.SourceIP, e.Reason, e.Occurrences))
+	}
+	want := []string{"10:00:00 192.0.2.1 key_invalid 50", "10:00:00 192.0.2.1 rate_limited 50", "10:00:00 2001:db8::/64 rate_limited 50",
+		"10:10:00 192.0.2.1 key_invalid 1", "10:00:00 192.0.2.1 key_invalid 1"}
+	if !slices.Equal(got, want) {
+		t.Errorf("audit = %q, want %q", got, want)
+	}
+
+	db := rawStore(s)
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		for i := range pruneBatch + 10 {
+			if err := db.addEvent(ctx, tx, Event{At: t0.Add(-time.Hour - time.Duration(i)*time.Millisecond), Event: "old"}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.PruneEvents(ctx, t0)
+	if err != nil || n != pruneBatch+10 {
+		t.Errorf("PruneEvents = %d, %v; want %d", n, err, pruneBatch+10)
+	}
+	if evs, _ := s.Events(ctx, time.Time{}); len(evs) != len(want) {
+		t.Errorf("%d events left, want %d", len(evs), len(want))
+	}
 }

@@ -1039,8 +1039,47 @@ func (s *sqlStore) addEvent(ctx context.Context, tx *sql.Tx, ev Event) error {
 	return nil
 }
 
+func (s *sqlStore) CountEvent(ctx context.Context, ev Event, window time.Duration) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		start := ev.At.Truncate(window)
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE audit SET occurrences = occurrences + 1 WHERE id = (SELECT MIN(id) FROM audit
+			WHERE source_ip = ? AND event = ? AND at >= ? AND at < ? AND reason = ?)`),
+			ev.SourceIP, ev.Event, ts(start), ts(start.Add(window)), ev.Reason)
+		if err != nil {
+			return fmt.Errorf("count audit event %s: %w", ev.Event, err)
+		}
+		if n, err := res.RowsAffected(); err == nil && n > 0 {
+			return nil
+		}
+		return s.addEvent(ctx, tx, ev)
+	})
+}
+
+// pruneBatch bounds the rows one transaction of PruneEvents deletes, so
+// that pruning a large audit never holds the writer for long.
+const pruneBatch = 5000
+
+func (s *sqlStore) PruneEvents(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		res, err := s.w.ExecContext(ctx, s.q(`DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ? ORDER BY at LIMIT ?)`),
+			ts(before), pruneBatch)
+		if err != nil {
+			return total, fmt.Errorf("prune audit: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("prune audit: %w", err)
+		}
+		total += n
+		if n < pruneBatch {
+			return total, nil
+		}
+	}
+}
+
 func (s *sqlStore) Events(ctx context.Context, since time.Time) ([]Event, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, at, event, key_id, device_id, source_ip, reason, detail
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, at, event, key_id, device_id, source_ip, reason, detail, occurrences
 		FROM audit WHERE at >= ? ORDER BY id`), ts(since))
 	if err != nil {
 		return nil, fmt.Errorf("read audit: %w", err)
@@ -1052,7 +1091,7 @@ func (s *sqlStore) Events(ctx context.Context, since time.Time) ([]Event, error)
 			ev Event
 			at int64
 		)
-		if err := rows.Scan(&ev.ID, &at, &ev.Event, &ev.KeyID, &ev.DeviceID, &ev.SourceIP, &ev.Reason, &ev.Detail); err != nil {
+		if err := rows.Scan(&ev.ID, &at, &ev.Event, &ev.KeyID, &ev.DeviceID, &ev.SourceIP, &ev.Reason, &ev.Detail, &ev.Occurrences); err != nil {
 			return nil, fmt.Errorf("read audit: %w", err)
 		}
 		ev.At = fromTS(at)

@@ -178,6 +178,10 @@ type Event struct {
 	SourceIP string    `json:"source_ip,omitempty"`
 	Reason   string    `json:"reason,omitempty"`
 	Detail   string    `json:"detail,omitempty"`
+	// Occurrences is how many times the event happened from SourceIP in
+	// the window starting at At, for events recorded by CountEvent; 1
+	// otherwise.
+	Occurrences int64 `json:"occurrences"`
 }
 
 // RefreshOutcome tells what Refresh did with a presented refresh secret.
@@ -411,6 +415,14 @@ type Store interface {
 
 	// AddEvent records an audit event.
 	AddEvent(ctx context.Context, ev Event) error
+	// CountEvent records ev, or counts one more occurrence on the event
+	// of the same name, source and reason recorded in the same window (At
+	// truncated to window): a flood of them is one row per source and
+	// window.
+	CountEvent(ctx context.Context, ev Event, window time.Duration) error
+	// PruneEvents deletes the audit events before the given time and
+	// returns how many.
+	PruneEvents(ctx context.Context, before time.Time) (int64, error)
 	// Events returns the audit events since the given time, oldest first.
 	Events(ctx context.Context, since time.Time) ([]Event, error)
 }
