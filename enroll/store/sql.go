@@ -717,32 +717,48 @@ func (s *sqlStore) SaveInventory(ctx context.Context, inv *Inventory, relay bool
 	return h, nil
 }
 
-// waitingItem is an outbox item of a device, as trimOutbox sees it.
+// waitingItem is an outbox item of a device waiting for its relay, as
+// trimOutbox sees it.
 type waitingItem struct {
 	id, inventoryID int64
-	partial, posted bool
+	partial         bool
 }
 
 // trimOutbox drops from the outbox of inv's device, once inv is queued as
 // history entry h, the waiting items inv supersedes when it is full, then
 // the oldest beyond limit; see Store.SaveInventory.
+//
+// Only the items no relay holds are read and locked: one being posted, or
+// being claimed at this moment by another replica (PostgreSQL: SKIP
+// LOCKED), is left alone. Locking it would make this transaction, which
+// already holds the device's row, and that relay's completion, which takes
+// the item then the device, wait for each other.
 func (s *sqlStore) trimOutbox(ctx context.Context, tx *sql.Tx, inv *Inventory, h *HistoryEntry, limit int) error {
-	rows, err := tx.QueryContext(ctx, s.q(`SELECT id, inventory_id, partial, locked_until FROM outbox
-		WHERE device_id = ? AND inventory_id <> ? ORDER BY id`+s.forUpdate()), inv.DeviceID, h.ID)
+	var total int
+	if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM outbox WHERE device_id = ? AND inventory_id <> ?`),
+		inv.DeviceID, h.ID).Scan(&total); err != nil {
+		return fmt.Errorf("count outbox of %s: %w", inv.DeviceID, err)
+	}
+	skipLocked := ""
+	if s.postgres {
+		skipLocked = " FOR UPDATE SKIP LOCKED"
+	}
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT id, inventory_id, partial FROM outbox
+		WHERE device_id = ? AND inventory_id <> ? AND locked_until <= ? ORDER BY id`+skipLocked), inv.DeviceID, h.ID, ts(inv.ReceivedAt))
 	if err != nil {
 		return fmt.Errorf("read outbox of %s: %w", inv.DeviceID, err)
 	}
 	var items []waitingItem
 	for rows.Next() {
 		var (
-			it            waitingItem
-			partial, lock int64
+			it      waitingItem
+			partial int64
 		)
-		if err := rows.Scan(&it.id, &it.inventoryID, &partial, &lock); err != nil {
+		if err := rows.Scan(&it.id, &it.inventoryID, &partial); err != nil {
 			rows.Close()
 			return fmt.Errorf("read outbox of %s: %w", inv.DeviceID, err)
 		}
-		it.partial, it.posted = partial != 0, lock > ts(inv.ReceivedAt)
+		it.partial = partial != 0
 		items = append(items, it)
 	}
 	rows.Close()
@@ -750,10 +766,9 @@ func (s *sqlStore) trimOutbox(ctx context.Context, tx *sql.Tx, inv *Inventory, h
 		return fmt.Errorf("read outbox of %s: %w", inv.DeviceID, err)
 	}
 	var superseded, dropped []waitingItem
-	left := len(items) + 1 // with inv
+	left := total + 1 // with inv
 	for _, it := range items {
 		switch {
-		case it.posted:
 		case !inv.Partial:
 			superseded = append(superseded, it)
 			left--

@@ -275,7 +275,13 @@ func runMode(t *testing.T, mode string, tmpl *template) *report {
 	if ns := recovered.Load(); ns > 0 && time.Unix(0, ns).After(drainFrom) {
 		drainFrom = time.Unix(0, ns)
 	}
-	r.Drained = waitDrained(ctx, primary, glpi, len(acks), *flagDrain, *flagStall)
+	// Each agent's last inventory reaches GLPI; an earlier one may not,
+	// superseded in the outbox by a newer full one.
+	ackedAgents := map[int]bool{}
+	for _, a := range acks {
+		ackedAgents[a.Agent] = true
+	}
+	r.Drained = waitDrained(ctx, primary, glpi, len(ackedAgents), *flagDrain, *flagStall)
 	r.DrainSeconds = time.Since(drainFrom).Seconds()
 	r.Refused503 = glpi.refused.Load()
 	cancel()
@@ -309,8 +315,8 @@ func sampleOutbox(ctx context.Context, e *enrolld, peak, last *atomic.Int64) {
 }
 
 // waitDrained waits until the outbox is empty and GLPI holds at least
-// want inventories; it gives up after timeout, or once neither the outbox
-// nor GLPI moved for stall.
+// want inventories (one per agent); it gives up after timeout, or once
+// neither the outbox nor GLPI moved for stall.
 func waitDrained(ctx context.Context, e *enrolld, glpi *glpiFront, want int, timeout, stall time.Duration) bool {
 	deadline := time.Now().Add(timeout)
 	lastDepth, lastCount, moved := -1.0, -1, time.Now()
