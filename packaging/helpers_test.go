@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/glpi-agentd/glpi-agentd/enroll"
 )
 
 // need skips the test when a tool is not installed.
@@ -89,10 +91,19 @@ func buildPackages(t *testing.T, dir, version string, e embed, formats string) p
 		}
 		return ""
 	}
+	// Packages that embed settings are named apart from base ones.
+	suffix := ""
+	if e.key != "" {
+		k, err := enroll.ParseKey(e.key)
+		if err != nil {
+			t.Fatalf("test key: %v", err)
+		}
+		suffix = "_key-" + k.ID
+	}
 	return packages{
-		deb: find("glpi-agentd_" + version + "-1_amd64.deb"),
-		rpm: find("glpi-agentd-" + version + "-1.x86_64.rpm"),
-		msi: find("glpi-agentd-" + version + "-x64.msi"),
+		deb: find("glpi-agentd_" + version + "-1_amd64" + suffix + ".deb"),
+		rpm: find("glpi-agentd-" + version + "-1.x86_64" + suffix + ".rpm"),
+		msi: find("glpi-agentd-" + version + "-x64" + suffix + ".msi"),
 
 		enrolldDeb: find("glpi-enrolld_" + version + "-1_amd64.deb"),
 		enrolldRPM: find("glpi-enrolld-" + version + "-1.x86_64.rpm"),

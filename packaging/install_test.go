@@ -4,6 +4,7 @@ package packaging_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -198,6 +199,113 @@ func deviceID(t *testing.T) string {
 	return e.DeviceID
 }
 
+// unattended runs a package manager as an unattended upgrade does: in a
+// session of its own (no terminal), nothing on standard input, and
+// DEBIAN_FRONTEND=noninteractive. A conffile prompt then fails the command
+// instead of waiting; the timeout catches any other wait.
+func unattended(t *testing.T, env []string, name string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = append(os.Environ(), append([]string{"DEBIAN_FRONTEND=noninteractive"}, env...)...)
+	cmd.Stdin = nil // /dev/null
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s, unattended: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// checkConfigured checks that the package manager left glpi-agentd at
+// version installed and configured.
+func checkConfigured(t *testing.T, manager, version string) {
+	t.Helper()
+	var got, want string
+	if manager == "dpkg" {
+		got = run(t, "dpkg-query", "-W", "-f", "${Status} ${Version}", "glpi-agentd")
+		want = "install ok installed " + version
+	} else {
+		got = run(t, "rpm", "-q", "--qf", "%{VERSION}-%{RELEASE}", "glpi-agentd")
+		want = version
+	}
+	if got != want {
+		t.Errorf("%s says %q, want %q", manager, got, want)
+	}
+}
+
+// checkInstallDropIn checks what a base install with the environment
+// wrote: 20-install.toml naming the server, the tag and registration.key,
+// and registration.key, the key alone.
+func checkInstallDropIn(t *testing.T, e embed, tag string) {
+	t.Helper()
+	toml, _ := os.ReadFile("/etc/glpi-agentd/agent.d/20-install.toml")
+	for _, line := range []string{`server = "` + e.server + `"`, `tag = "` + tag + `"`, `registration_key_file = "/etc/glpi-agentd/registration.key"`} {
+		if !bytes.Contains(toml, []byte("\n"+line+"\n")) {
+			t.Errorf("20-install.toml lacks %s after an install with the environment:\n%s", line, toml)
+		}
+	}
+	if bytes.Contains(toml, []byte(e.key)) {
+		t.Errorf("20-install.toml holds the registration key")
+	}
+	if b, _ := os.ReadFile("/etc/glpi-agentd/registration.key"); strings.TrimSpace(string(b)) != e.key {
+		t.Errorf("registration.key does not hold the key from the environment")
+	}
+}
+
+// checkInstallSettings checks what a base install with the environment
+// did: the installer's drop-in and key, and agent.toml as packaged.
+func checkInstallSettings(t *testing.T, e embed, tag string) {
+	t.Helper()
+	checkInstallDropIn(t, e, tag)
+	base, err := os.ReadFile("linux/agent.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile("/etc/glpi-agentd/agent.toml"); !bytes.Equal(got, base) {
+		t.Errorf("the installation changed agent.toml:\n%s", got)
+	}
+}
+
+// adminEdit edits agent.toml as an admin would, and returns it.
+func adminEdit(t *testing.T) []byte {
+	t.Helper()
+	f, err := os.OpenFile("/etc/glpi-agentd/agent.toml", os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString("full_inventory_postpone = 3\n"); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	b, _ := os.ReadFile("/etc/glpi-agentd/agent.toml")
+	return b
+}
+
+// checkUpgradeKept checks the settings after an upgrade to a keyed
+// package: agent.toml as the admin left it, the installer's drop-in and
+// key kept, the package's drop-in beside them.
+func checkUpgradeKept(t *testing.T, e embed, tag string, adminTOML []byte) {
+	t.Helper()
+	if got, _ := os.ReadFile("/etc/glpi-agentd/agent.toml"); !bytes.Equal(got, adminTOML) {
+		t.Errorf("agent.toml after the upgrade:\n%s\nwant the admin's:\n%s", got, adminTOML)
+	}
+	checkInstallDropIn(t, e, tag)
+	pkg, _ := os.ReadFile("/etc/glpi-agentd/agent.d/10-package.toml")
+	if !bytes.Contains(pkg, []byte("\nserver = \""+e.server+"\"\n")) {
+		t.Errorf("10-package.toml after the upgrade:\n%s\nwant the package's server", pkg)
+	}
+	for _, dir := range []string{"/etc/glpi-agentd", "/etc/glpi-agentd/agent.d"} {
+		entries, _ := os.ReadDir(dir)
+		for _, en := range entries {
+			if n := en.Name(); strings.Contains(n, ".dpkg-") || strings.Contains(n, ".rpm") || strings.HasPrefix(n, ".") {
+				t.Errorf("%s/%s left by the upgrade", dir, n)
+			}
+		}
+	}
+}
+
 // TestInstall installs the packages for real: root only, and only when
 // TEST_PACKAGE_INSTALL=1, because it changes the machine.
 func TestInstall(t *testing.T) {
@@ -215,15 +323,28 @@ func TestInstall(t *testing.T) {
 	if exec.Command("dpkg", "-s", "glpi-enrolld").Run() == nil {
 		t.Skip("glpi-enrolld is already installed here: not touching it")
 	}
+	if have("rpm") && exec.Command("rpm", "-q", "glpi-agentd").Run() == nil {
+		t.Skip("glpi-agentd is already installed here by rpm: not touching it")
+	}
+	// Purging deletes these: only a state this test makes, unless CI=true
+	// says the machine's may go.
+	if os.Getenv("CI") != "true" {
+		for _, d := range []string{"/etc/glpi-agentd", "/var/lib/glpi-agentd", "/etc/glpi-enrolld", "/var/lib/glpi-enrolld"} {
+			if exists(d) {
+				t.Skipf("%s exists and the test would purge it: move it away, or set CI=true on a machine whose state may be lost", d)
+			}
+		}
+	}
 
 	glpi := glpitest.New(t)
-	base := buildPackages(t, t.TempDir(), "1.0.0", embed{}, "deb")
+	base := buildPackages(t, t.TempDir(), "1.0.0", embed{}, "deb rpm")
 	srv := startPackagedEnrolld(t, base.enrolldDeb, glpi.URL)
-	e := embed{server: srv.url, tag: "pkg-install"}
+	const tag = "pkg-install"
+	e := embed{server: srv.url}
 	// As root, with no flag: the command works on the service's database
 	// as its owner, and the key file is root's.
 	keyFile := filepath.Join(t.TempDir(), "registration.key")
-	srv.admin(t, "key", "create", "--tag", e.tag, "--output", keyFile)
+	srv.admin(t, "key", "create", "--tag", tag, "--output", keyFile)
 	b, err := os.ReadFile(keyFile)
 	if err != nil {
 		t.Fatal(err)
@@ -238,13 +359,31 @@ func TestInstall(t *testing.T) {
 	}
 	dir := t.TempDir()
 	v1 := buildPackages(t, dir, "1.0.0", e, "deb rpm")
-	v2 := buildPackages(t, dir, "1.0.1", e, "deb")
+	v2 := buildPackages(t, dir, "1.0.1", e, "deb rpm")
 	t.Cleanup(func() { exec.Command("dpkg", "-P", "glpi-agentd").Run() })
 
-	run(t, "dpkg", "-i", v1.deb)
+	// A base package takes its settings from the installer's environment,
+	// in a drop-in of its own; then the admin edits agent.toml, and the
+	// machine is upgraded to the site's keyed package, then to its next
+	// version, unattended: no terminal, nothing on standard input. No
+	// upgrade may stop at a conffile prompt, and every setting is kept.
+	installEnv := []string{
+		"GLPI_AGENTD_SERVER=" + e.server, "GLPI_AGENTD_TAG=" + tag, "GLPI_AGENTD_REGISTRATION_KEY=" + e.key,
+	}
+	if out := unattended(t, installEnv, "dpkg", "-i", base.deb); strings.Contains(out, e.key) {
+		t.Errorf("dpkg -i printed the registration key")
+	}
+	checkModes(t, "/", linuxFiles(false))
+	checkInstallSettings(t, e, tag)
+	adminTOML := adminEdit(t)
+	checkConfigured(t, "dpkg", "1.0.0-1")
+
+	unattended(t, nil, "dpkg", "-i", v1.deb)
+	checkConfigured(t, "dpkg", "1.0.0-1")
 	checkModes(t, "/", linuxFiles(true))
-	if b, _ := os.ReadFile("/etc/glpi-agentd/registration.key"); strings.TrimSpace(string(b)) != e.key {
-		t.Errorf("installed registration.key does not hold the embedded key")
+	checkUpgradeKept(t, e, tag, adminTOML)
+	if b, _ := os.ReadFile("/etc/glpi-agentd/package.key"); strings.TrimSpace(string(b)) != e.key {
+		t.Errorf("installed package.key does not hold the embedded key")
 	}
 
 	{
@@ -263,16 +402,15 @@ func TestInstall(t *testing.T) {
 			t.Errorf("agent run: %v\n%s", err, log.String())
 		}
 		devs := srv.devices(t)
-		if len(devs) != 1 || devs[0].Tag != e.tag {
-			t.Fatalf("devices = %+v, want one under %s", devs, e.tag)
+		if len(devs) != 1 || devs[0].Tag != tag {
+			t.Fatalf("devices = %+v, want one under %s", devs, tag)
 		}
 		id := deviceID(t)
 
-		// Upgrade: same state, same device.
-		run(t, "dpkg", "-i", v2.deb)
-		if got := run(t, "dpkg-query", "-W", "-f", "${Version}", "glpi-agentd"); got != "1.0.1-1" {
-			t.Errorf("installed version %q after upgrade, want 1.0.1-1", got)
-		}
+		// Upgrade: same state, same device, same settings.
+		unattended(t, nil, "dpkg", "-i", v2.deb)
+		checkConfigured(t, "dpkg", "1.0.1-1")
+		checkUpgradeKept(t, e, tag, adminTOML)
 		if got := deviceID(t); got != id {
 			t.Errorf("device %s after upgrade, want %s", got, id)
 		}
@@ -288,14 +426,17 @@ func TestInstall(t *testing.T) {
 		}
 	}
 
-	// Removal keeps configuration and state; purge removes everything.
+	// Removal keeps configuration and state, not what the package owns;
+	// purge removes everything.
 	if err := os.WriteFile("/var/lib/glpi-agentd/kept.json", []byte("{}\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	run(t, "dpkg", "-r", "glpi-agentd")
 	for path, want := range map[string]bool{
 		"/usr/bin/glpi-agentd": false, "/etc/glpi-agentd/agent.toml": true,
-		"/etc/glpi-agentd/registration.key": true, "/var/lib/glpi-agentd/kept.json": true,
+		"/etc/glpi-agentd/registration.key": true, "/etc/glpi-agentd/agent.d/20-install.toml": true,
+		"/etc/glpi-agentd/package.key": false, "/etc/glpi-agentd/agent.d/10-package.toml": false,
+		"/var/lib/glpi-agentd/kept.json": true,
 	} {
 		if got := exists(path); got != want {
 			t.Errorf("after dpkg -r, %s exists = %v, want %v", path, got, want)
@@ -308,34 +449,55 @@ func TestInstall(t *testing.T) {
 		}
 	}
 
-	// A base package takes its settings from the installer's environment.
-	out := runIn(t, "/", []string{
-		"GLPI_AGENTD_SERVER=" + e.server, "GLPI_AGENTD_TAG=" + e.tag, "GLPI_AGENTD_REGISTRATION_KEY=" + e.key,
-	}, "dpkg", "-i", base.deb)
-	if strings.Contains(out, e.key) {
-		t.Errorf("dpkg -i printed the registration key")
-	}
-	checkModes(t, "/", linuxFiles(true))
-	toml, _ := os.ReadFile("/etc/glpi-agentd/agent.toml")
-	for _, line := range []string{`server = "` + e.server + `"`, `tag = "` + e.tag + `"`, `registration_key_file = "/etc/glpi-agentd/registration.key"`} {
-		if !bytes.Contains(toml, []byte("\n"+line+"\n")) {
-			t.Errorf("agent.toml lacks %s after an install with the environment:\n%s", line, toml)
-		}
-	}
-	if bytes.Contains(toml, []byte(e.key)) {
-		t.Errorf("agent.toml holds the registration key")
-	}
-	if b, _ := os.ReadFile("/etc/glpi-agentd/registration.key"); strings.TrimSpace(string(b)) != e.key {
-		t.Errorf("registration.key does not hold the key from the environment")
-	}
-	run(t, "dpkg", "-P", "glpi-agentd")
-
-	// The rpm unpacks into a root with the same files.
+	// The same path with rpm -U: the same files, no .rpmnew or .rpmsave,
+	// every setting kept, and the agent enrolls with them.
 	if have("rpm") {
-		root := t.TempDir()
-		run(t, "rpm", "--root", root, "--initdb")
-		run(t, "rpm", "-i", "--root", root, "--nodeps", "--noscripts", v1.rpm)
-		checkModes(t, root, linuxFiles(true))
+		rpm := func(env []string, args ...string) {
+			t.Helper()
+			args = append([]string{"--nodeps"}, args...)
+			if h, _ := exec.Command("rpm", "--help").Output(); bytes.Contains(h, []byte("--force-debian")) {
+				args = append([]string{"--force-debian"}, args...) // Debian's rpm asks for it on a dpkg system
+			}
+			unattended(t, env, "rpm", args...)
+		}
+		t.Cleanup(func() {
+			exec.Command("rpm", "-e", "--nodeps", "glpi-agentd").Run()
+			os.RemoveAll("/etc/glpi-agentd")
+			os.RemoveAll("/var/lib/glpi-agentd")
+		})
+		rpm(installEnv, "-i", base.rpm)
+		checkConfigured(t, "rpm", "1.0.0-1")
+		checkModes(t, "/", linuxFiles(false))
+		checkInstallSettings(t, e, tag)
+		adminTOML := adminEdit(t)
+		// rpm -U takes the same version only with --replacepkgs, as an
+		// admin moving a base install to the keyed build of its version must.
+		rpm(nil, "-U", "--replacepkgs", v1.rpm)
+		checkConfigured(t, "rpm", "1.0.0-1")
+		rpm(nil, "-U", v2.rpm)
+		checkConfigured(t, "rpm", "1.0.1-1")
+		checkModes(t, "/", linuxFiles(true))
+		checkUpgradeKept(t, e, tag, adminTOML)
+		inv := exec.Command("/usr/bin/glpi-agentd", "inventory")
+		inv.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "GLPI_AGENTD_NO_HTTPD=1"}
+		if out, err := inv.CombinedOutput(); err != nil {
+			t.Fatalf("glpi-agentd inventory after rpm -U: %v\n%s", err, out)
+		}
+		glpi.WaitInventories(t, 3, 60*time.Second)
+		if n := len(srv.devices(t)); n != 2 {
+			t.Errorf("%d devices after the rpm install, want 2 (the deb's and the rpm's)", n)
+		}
+		run(t, "rpm", "-e", "--nodeps", "glpi-agentd")
+		// rpm saves an edited config file as .rpmsave when it removes it.
+		for path, want := range map[string]bool{
+			"/usr/bin/glpi-agentd": false, "/etc/glpi-agentd/agent.toml.rpmsave": true,
+			"/etc/glpi-agentd/registration.key": true, "/etc/glpi-agentd/agent.d/20-install.toml": true,
+			"/etc/glpi-agentd/package.key": false, "/etc/glpi-agentd/agent.d/10-package.toml": false,
+		} {
+			if got := exists(path); got != want {
+				t.Errorf("after rpm -e, %s exists = %v, want %v", path, got, want)
+			}
+		}
 	}
 
 	// Purging glpi-enrolld removes its state and settings, not its user.

@@ -4,30 +4,35 @@ import (
 	"bytes"
 	"maps"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/glpi-agentd/glpi-agentd/enroll"
 )
 
-// linuxFiles are the deb's and rpm's files with their modes.
+// linuxFiles are the deb's and rpm's files with their modes. A keyed
+// package also owns the settings and the key it was built with, never as
+// conffiles: agent.toml is the same in every build, the admin's.
 func linuxFiles(embedded bool) map[string]string {
 	m := map[string]string{
 		"/usr/bin/glpi-agentd":                        "-rwxr-xr-x",
 		"/usr/lib/systemd/system/glpi-agentd.service": "-rw-r--r--",
 		"/etc/glpi-agentd":                            "drwx------",
 		"/etc/glpi-agentd/agent.toml":                 "-rw-------",
+		"/etc/glpi-agentd/agent.d":                    "drwx------",
 		"/var/lib/glpi-agentd":                        "drwx------",
 	}
 	if embedded {
-		m["/etc/glpi-agentd/registration.key"] = "-rw-------"
+		m["/etc/glpi-agentd/agent.d/10-package.toml"] = "-rw-------"
+		m["/etc/glpi-agentd/package.key"] = "-rw-------"
 	}
 	return m
 }
 
-func conffiles(embedded bool) []string {
-	if embedded {
-		return []string{"/etc/glpi-agentd/agent.toml", "/etc/glpi-agentd/registration.key"}
-	}
+func conffiles() []string {
 	return []string{"/etc/glpi-agentd/agent.toml"}
 }
 
@@ -54,10 +59,18 @@ func checkListing(t *testing.T, listing map[string][2]string, want map[string]st
 }
 
 // checkPayload checks where the embedded values are in a payload: the
-// key only in registration.key, the server URL only in agent.toml.
+// key only in package.key, the server URL only in agent.d/10-package.toml,
+// and agent.toml the base one.
 func checkPayload(t *testing.T, files map[string]file, e embed) {
 	t.Helper()
 	toml := string(files["/etc/glpi-agentd/agent.toml"].data)
+	base, err := os.ReadFile("linux/agent.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if toml != string(base) {
+		t.Errorf("packaged agent.toml differs from linux/agent.toml:\n%s", toml)
+	}
 	unit, err := os.ReadFile("linux/glpi-agentd.service")
 	if err != nil {
 		t.Fatal(err)
@@ -66,27 +79,24 @@ func checkPayload(t *testing.T, files map[string]file, e embed) {
 		t.Errorf("packaged unit differs from linux/glpi-agentd.service")
 	}
 	if e.key == "" {
-		if strings.Contains(toml, "\nserver") || strings.Contains(toml, "\nregistration_key_file") {
-			t.Errorf("base agent.toml sets server or registration_key_file:\n%s", toml)
-		}
 		return
 	}
+	dropIn := string(files["/etc/glpi-agentd/agent.d/10-package.toml"].data)
 	for _, line := range []string{
-		`server = "` + e.server + `"`, `tag = "` + e.tag + `"`,
-		`registration_key_file = "/etc/glpi-agentd/registration.key"`,
+		`server = "` + e.server + `"`, `registration_key_file = "/etc/glpi-agentd/package.key"`,
 	} {
-		if !strings.Contains(toml, "\n"+line+"\n") {
-			t.Errorf("agent.toml lacks %s:\n%s", line, toml)
+		if !strings.Contains(dropIn, "\n"+line+"\n") {
+			t.Errorf("10-package.toml lacks %s:\n%s", line, dropIn)
 		}
 	}
-	if got := strings.TrimSpace(string(files["/etc/glpi-agentd/registration.key"].data)); got != e.key {
-		t.Errorf("registration.key holds %q, want the embedded key", got)
+	if got := strings.TrimSpace(string(files["/etc/glpi-agentd/package.key"].data)); got != e.key {
+		t.Errorf("package.key holds %q, want the embedded key", got)
 	}
 	for path, f := range files {
-		if path != "/etc/glpi-agentd/registration.key" && bytes.Contains(f.data, []byte(e.key)) {
+		if path != "/etc/glpi-agentd/package.key" && bytes.Contains(f.data, []byte(e.key)) {
 			t.Errorf("the registration key is in %s", path)
 		}
-		if path != "/etc/glpi-agentd/agent.toml" && bytes.Contains(f.data, []byte(e.server)) {
+		if path != "/etc/glpi-agentd/agent.d/10-package.toml" && bytes.Contains(f.data, []byte(e.server)) {
 			t.Errorf("the server URL is in %s", path)
 		}
 	}
@@ -99,7 +109,7 @@ func TestPackages(t *testing.T) {
 		formats += " msi"
 	}
 	id := randomHex(t)
-	emb := embed{server: "https://enroll-" + id + ".example.invalid/", tag: "site-" + id, key: "glpik_PKGTEST" + id}
+	emb := embed{server: "https://enroll-" + id + ".example.invalid/", key: enroll.NewKey().String()}
 	variants := []struct {
 		name string
 		e    embed
@@ -107,6 +117,12 @@ func TestPackages(t *testing.T) {
 	}{
 		{"base", embed{}, buildPackages(t, t.TempDir(), "1.0.0", embed{}, formats)},
 		{"embedded", emb, buildPackages(t, t.TempDir(), "1.0.0", emb, formats)},
+	}
+	// Keyed packages are named apart from base ones: both fit in one dist/.
+	for i, p := range [][2]string{{variants[0].pkgs.deb, variants[1].pkgs.deb}, {variants[0].pkgs.rpm, variants[1].pkgs.rpm}, {variants[0].pkgs.msi, variants[1].pkgs.msi}} {
+		if i < 2 && (p[0] == "" || p[1] == "") || p[0] != "" && filepath.Base(p[0]) == filepath.Base(p[1]) {
+			t.Errorf("base and keyed packages are named %q and %q, want two names", p[0], p[1])
+		}
 	}
 	for _, v := range variants {
 		embedded := v.e.key != ""
@@ -117,8 +133,8 @@ func TestPackages(t *testing.T) {
 			if got := strings.TrimSpace(run(t, "dpkg-deb", "-f", deb, "Recommends")); got != "pci.ids, usb.ids" {
 				t.Errorf("Recommends = %q, want %q", got, "pci.ids, usb.ids")
 			}
-			if got := strings.Fields(run(t, "dpkg-deb", "--info", deb, "conffiles")); !slices.Equal(got, conffiles(embedded)) {
-				t.Errorf("conffiles = %q, want %q", got, conffiles(embedded))
+			if got := strings.Fields(run(t, "dpkg-deb", "--info", deb, "conffiles")); !slices.Equal(got, conffiles()) {
+				t.Errorf("conffiles = %q, want %q", got, conffiles())
 			}
 			for script, src := range map[string]string{"postinst": "postinstall.sh", "prerm": "preremove.sh", "postrm": "postremove.sh"} {
 				want, err := os.ReadFile("linux/" + src)
@@ -142,8 +158,8 @@ func TestPackages(t *testing.T) {
 			need(t, "rpm", "rpm2cpio")
 			rpm := v.pkgs.rpm
 			checkListing(t, rpmListing(t, rpm), linuxFiles(embedded))
-			if got := strings.Fields(run(t, "rpm", "-qp", "--configfiles", rpm)); !slices.Equal(got, conffiles(embedded)) {
-				t.Errorf("config files = %q, want %q", got, conffiles(embedded))
+			if got := strings.Fields(run(t, "rpm", "-qp", "--configfiles", rpm)); !slices.Equal(got, conffiles()) {
+				t.Errorf("config files = %q, want %q", got, conffiles())
 			}
 			if req := run(t, "rpm", "-qpR", rpm); !slices.Contains(strings.Fields(req), "hwdata") {
 				t.Errorf("rpm requires %q, want hwdata among them", req)
@@ -290,5 +306,44 @@ func checkMSI(t *testing.T, msi string, e embed) {
 				t.Errorf("table %s holds the key or the URL: %q", table, row)
 			}
 		}
+	}
+}
+
+// TestPackageRefusesInputs: `make package` refuses, before building
+// anything, a package that could never enroll, and says why.
+func TestPackageRefusesInputs(t *testing.T) {
+	need(t, "go")
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "site.key")
+	if err := os.WriteFile(keyFile, []byte(enroll.NewKey().String()+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	notAKey := filepath.Join(dir, "notakey.txt")
+	if err := os.WriteFile(notAKey, []byte("notakey\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		env  []string
+		want string
+	}{
+		{"remote plain http", []string{"SERVER=http://enroll.example.com/", "REGISTRATION_KEY_FILE=" + keyFile}, "plain http to a remote host"},
+		{"not a key", []string{"SERVER=https://enroll.example.com/", "REGISTRATION_KEY_FILE=" + notAKey}, "holds no registration key"},
+		{"key without server", []string{"REGISTRATION_KEY_FILE=" + keyFile}, "without SERVER"},
+		{"tag with a key", []string{"SERVER=https://enroll.example.com/", "TAG=site-a", "REGISTRATION_KEY_FILE=" + keyFile}, "TAG with a registration key"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			out := t.TempDir()
+			cmd := exec.Command("scripts/package.sh", out)
+			cmd.Dir = ".."
+			cmd.Env = append(os.Environ(), append([]string{"VERSION=1.0.0", "FORMATS=deb rpm msi", "SERVER=", "TAG=", "REGISTRATION_KEY_FILE="}, tt.env...)...)
+			msg, err := cmd.CombinedOutput()
+			if err == nil || !strings.Contains(string(msg), tt.want) {
+				t.Errorf("package.sh = %v\n%s\nwant a failure saying %q", err, msg, tt.want)
+			}
+			if entries, _ := os.ReadDir(out); len(entries) > 0 {
+				t.Errorf("package.sh refused, yet wrote %d files into %s", len(entries), out)
+			}
+		})
 	}
 }

@@ -19,6 +19,15 @@
 # Without SERVER and REGISTRATION_KEY_FILE it builds base packages, which
 # take their settings at installation time. An embedded key is readable by
 # whoever holds the package: see docs/packaging.md.
+#
+# The inputs are checked before anything is built (packaging/checkinputs):
+# a key file must hold a key or a bundle, a key needs a server, never a
+# remote plain http:// one, and never a TAG (the key's tag wins). Packages
+# that embed settings are named apart from base ones: their file names end
+# in _key-<key id> (or _server-<host>, _tag-<tag> without a key) before the
+# extension. Everything is built in a temporary directory and moved into
+# OUT only once every format has been built, replacing the files of the
+# same names: a failed run leaves OUT as it was.
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,10 +79,19 @@ if [ -n "$REGISTRATION_KEY_FILE" ]; then
 	[ -n "$key" ] || die "REGISTRATION_KEY_FILE $REGISTRATION_KEY_FILE is empty"
 	check_value "the registration key" "$key"
 fi
+# A package that could never enroll is refused here; SERVER becomes the
+# bundle's when the key file holds a bundle and SERVER is empty.
+checked=$(SERVER=$SERVER TAG=$TAG REGISTRATION_KEY_FILE=$REGISTRATION_KEY_FILE \
+	CGO_ENABLED=0 "$GO" run ./packaging/checkinputs) || exit 1
+SERVER=$(printf '%s\n' "$checked" | sed -n 1p)
+label=$(printf '%s\n' "$checked" | sed -n 2p)
+check_value SERVER "$SERVER"
+suffix=${label:+_$label}
 
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT INT TERM
 umask 077
+mkdir "$stage/out"
 
 ldflags="-s -w -buildid= -X github.com/glpi-agentd/glpi-agentd/agent.Version=$VERSION"
 build() { # build GOOS GOARCH OUTPUT [COMMAND]
@@ -89,24 +107,34 @@ sign() { # sign FILE
 
 linux_packages() {
 	build linux "$ARCH" "$stage/glpi-agentd"
+	# agent.toml is the admin's: the same in every build, so that no
+	# upgrade between base and keyed packages ever changes it (a changed
+	# conffile the admin edited stops dpkg at a prompt). Built-in settings
+	# go in a drop-in the package owns, replaced by each upgrade.
 	cp packaging/linux/agent.toml "$stage/agent.toml"
 	cp packaging/nfpm.yaml "$stage/nfpm.yaml"
 	if [ -n "$SERVER$TAG$key" ]; then
 		{
-			echo
-			echo "# Set when the package was built."
+			echo "# Set when this package was built: replaced by every upgrade of the"
+			echo "# package, removed with it. Do not edit: set a key in a later file of"
+			echo "# this directory (90-local.toml) to override it. See docs/packaging.md."
 			[ -z "$SERVER" ] || printf 'server = "%s"\n' "$SERVER"
 			[ -z "$TAG" ] || printf 'tag = "%s"\n' "$TAG"
-			[ -z "$key" ] || echo 'registration_key_file = "/etc/glpi-agentd/registration.key"'
-		} >>"$stage/agent.toml"
+			[ -z "$key" ] || echo 'registration_key_file = "/etc/glpi-agentd/package.key"'
+		} >"$stage/10-package.toml"
+		cat >>"$stage/nfpm.yaml" <<-'YAML'
+		  - src: ${STAGE}/10-package.toml
+		    expand: true
+		    dst: /etc/glpi-agentd/agent.d/10-package.toml
+		    file_info: {mode: 0600, owner: root, group: root}
+		YAML
 	fi
 	if [ -n "$key" ]; then
-		printf '%s\n' "$key" >"$stage/registration.key"
+		printf '%s\n' "$key" >"$stage/package.key"
 		cat >>"$stage/nfpm.yaml" <<-'YAML'
-		  - src: ${STAGE}/registration.key
+		  - src: ${STAGE}/package.key
 		    expand: true
-		    dst: /etc/glpi-agentd/registration.key
-		    type: config|noreplace
+		    dst: /etc/glpi-agentd/package.key
 		    file_info: {mode: 0600, owner: root, group: root}
 		YAML
 	fi
@@ -114,9 +142,15 @@ linux_packages() {
 	for f in $FORMATS; do
 		case "$f" in deb | rpm) ;; *) continue ;; esac
 		for def in "$stage/nfpm.yaml" packaging/enrolld/nfpm.yaml; do
+			mkdir -p "$stage/nfpm"
 			ARCH=$ARCH VERSION=$pkgver STAGE=$stage \
-				"$GO" tool -modfile=packaging/tools/go.mod nfpm package -f "$def" -p "$f" -t "$out/" >"$stage/nfpm.log" ||
+				"$GO" tool -modfile=packaging/tools/go.mod nfpm package -f "$def" -p "$f" -t "$stage/nfpm/" >"$stage/nfpm.log" ||
 				{ cat "$stage/nfpm.log" >&2; die "nfpm $f ($def) failed"; }
+			for p in "$stage"/nfpm/*; do
+				# Only the agent's packages embed settings.
+				case "$def" in "$stage"/*) name=${p##*/}; name=${name%.*}$suffix.${p##*.} ;; *) name=${p##*/} ;; esac
+				mv "$p" "$stage/out/$name"
+			done
 		done
 	done
 }
@@ -141,7 +175,7 @@ msi_package() {
 		[ -z "$key" ] || printf '  <Property Id="DEFAULT_REGISTRATIONKEY" Value="%s"/>\n' "$key"
 		echo '</Include>'
 	} >"$stage/msi/embedded.wxi"
-	msi=$out/glpi-agentd-$pkgver-x64.msi
+	msi=$stage/out/glpi-agentd-$pkgver-x64$suffix.msi
 	(cd "$stage/msi" && wixl -a x64 -D Version="$msiver" -o "$msi" glpi-agentd.wxs) 2>"$stage/wixl.log" ||
 		{ cat "$stage/wixl.log" >&2; die "wixl failed"; }
 	# wixl ignores Property/@Secure: public properties must be secure to
@@ -159,8 +193,10 @@ msi_package() {
 
 case " $FORMATS " in *" deb "* | *" rpm "*) linux_packages ;; esac
 case " $FORMATS " in *" msi "*) msi_package ;; esac
-for f in "$out"/glpi-agentd[-_]"$pkgver"[-_]* "$out"/glpi-enrolld[-_]"$pkgver"[-_]*; do
+# Every format built: into OUT, replacing earlier builds of the same names.
+for f in "$stage"/out/*; do
 	[ -f "$f" ] || continue
 	chmod 0644 "$f"
-	echo "$f"
+	mv -f "$f" "$out/"
+	echo "$out/${f##*/}"
 done

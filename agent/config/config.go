@@ -1,7 +1,10 @@
 // Package config loads the agent's configuration: defaults, then a TOML
-// file, then GLPI_AGENTD_<KEY> environment variables, then command-line
-// flags. Key names follow the official GLPI agent's options, with
-// underscores for dashes (no-category becomes no_category).
+// file (agent.toml), then the drop-in files beside it (agent.d/*.toml, in
+// name order), then the settings the MSI stored in the Windows registry,
+// then GLPI_AGENTD_<KEY> environment variables, then command-line flags;
+// each source overrides the keys it sets. Key names follow the official
+// GLPI agent's options, with underscores for dashes (no-category becomes
+// no_category).
 package config
 
 import (
@@ -9,6 +12,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path/filepath"
 	"reflect"
 	"runtime"
 	"slices"
@@ -139,14 +143,56 @@ func DefaultFile() string {
 	return "/etc/glpi-agentd/agent.toml"
 }
 
-// Load returns the defaults overlaid with file (when not empty), the
-// settings the MSI stored in the Windows registry, and the environment. A
-// missing file is an error only when required is true.
+// DropInDir is the directory of drop-in files read after file: agent.d
+// beside agent.toml (the file's name without its extension, plus ".d").
+func DropInDir(file string) string {
+	base := filepath.Base(file)
+	return filepath.Join(filepath.Dir(file), strings.TrimSuffix(base, filepath.Ext(base))+".d")
+}
+
+// DropIns lists the drop-in files of file that Load reads, in the order
+// it reads them: the *.toml files of DropInDir(file) in name order, hidden
+// ones (".name.toml", such as an installer's temporary file) left out. A
+// missing directory has none.
+func DropIns(file string) ([]string, error) {
+	dir := DropInDir(file)
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read config directory %q: %w", dir, err)
+	}
+	var files []string
+	for _, e := range entries { // ReadDir sorts by name
+		name := e.Name()
+		if strings.HasPrefix(name, ".") || filepath.Ext(name) != ".toml" || e.IsDir() {
+			continue
+		}
+		files = append(files, filepath.Join(dir, name))
+	}
+	return files, nil
+}
+
+// Load returns the defaults overlaid with file (when not empty), its
+// drop-in files (see DropIns), the settings the MSI stored in the Windows
+// registry, and the environment. A missing file is an error only when
+// required is true; its drop-ins are read either way, so the settings a
+// package ships in agent.d apply when the admin's agent.toml is gone.
 func Load(file string, required bool, environ []string) (*Config, error) {
 	c := Default()
 	if file != "" {
 		if err := c.loadFile(file, required); err != nil {
 			return nil, err
+		}
+		dropIns, err := DropIns(file)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range dropIns {
+			if err := c.loadFile(f, true); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := c.loadRegistry(); err != nil {

@@ -126,3 +126,97 @@ func TestKeysAllSettable(t *testing.T) {
 		}
 	}
 }
+
+func TestDropIns(t *testing.T) {
+	p := write(t, `
+server = "https://admin.example.com/"
+tag = "admin"
+no_category = ["software"]
+delaytime = 600
+`)
+	dir := DropInDir(p)
+	if want := filepath.Join(filepath.Dir(p), "agent.d"); dir != want {
+		t.Fatalf("DropInDir(%q) = %q, want %q", p, dir, want)
+	}
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, body := range map[string]string{
+		// Read in name order: 20 after 10, whatever the order they were written in.
+		"20-install.toml":  "tag = \"install\"\nno_category = [\"process\"]\n",
+		"10-package.toml":  "server = \"https://package.example.com/\"\ntag = \"package\"\n",
+		".20-x.toml":       "tag = \"hidden\"\n",
+		"30-notes.txt":     "not toml\n",
+		"40-dpkg.toml.bak": "tag = \"backup\"\n",
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := Load(p, true, []string{"GLPI_AGENTD_DELAYTIME=60"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Server != "https://package.example.com/" || c.Tag != "install" || c.Delaytime != 60 ||
+		!slices.Equal(c.NoCategory, []string{"process"}) {
+		t.Errorf("Load = server %q tag %q delaytime %d no_category %v, want the package's server, the install's tag and no_category, the environment's delaytime",
+			c.Server, c.Tag, c.Delaytime, c.NoCategory)
+	}
+	files, err := DropIns(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{filepath.Join(dir, "10-package.toml"), filepath.Join(dir, "20-install.toml")}; !slices.Equal(files, want) {
+		t.Errorf("DropIns = %q, want %q", files, want)
+	}
+
+	// The drop-ins apply without agent.toml, as after an admin removed it.
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := Load(p, false, nil); err != nil {
+		t.Errorf("Load without agent.toml = %v", err)
+	} else if c.Tag != "install" {
+		t.Errorf("Load without agent.toml: tag %q, want the drop-ins' tag", c.Tag)
+	}
+
+	// An unknown key in a drop-in is refused, as in agent.toml, naming the file.
+	bad := filepath.Join(dir, "50-typo.toml")
+	if err := os.WriteFile(bad, []byte("serveur = \"x\"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(p, false, nil); err == nil || !strings.Contains(err.Error(), bad) || !strings.Contains(err.Error(), `unknown key "serveur"`) {
+		t.Errorf("Load with a typo in a drop-in = %v, want an unknown key error naming %s", err, bad)
+	}
+}
+
+// TestREADMEDocumentsEveryKey: the README's configuration table names
+// every key, and no key that does not exist.
+func TestREADMEDocumentsEveryKey(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Skipf("no README: %v", err)
+	}
+	documented := map[string]bool{}
+	for line := range strings.Lines(string(b)) {
+		first, _, ok := strings.Cut(strings.TrimPrefix(line, "| "), " |")
+		if !ok || !strings.HasPrefix(line, "| `") {
+			continue
+		}
+		for k := range strings.SplitSeq(first, ",") {
+			documented[strings.Trim(strings.TrimSpace(k), "`")] = true
+		}
+	}
+	for _, k := range Keys() {
+		if !documented[k] {
+			t.Errorf("README's configuration table lacks %q", k)
+		}
+		delete(documented, k)
+	}
+	for k := range documented {
+		if strings.Contains(k, "/") || strings.Contains(k, " ") || strings.Contains(k, ".") {
+			continue // another table's row (paths, commands)
+		}
+		t.Errorf("README's configuration table documents %q, which is no key", k)
+	}
+}
