@@ -9,7 +9,7 @@ BIN       := bin
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 export CGO_ENABLED=0
 
-.PHONY: all build test test-cross vet lint check demo bench cross fuzz clean package msi-smoke
+.PHONY: all build test test-skipped test-cross vet lint check demo bench cross fuzz clean package msi-smoke
 
 all: build
 
@@ -18,11 +18,27 @@ build:
 	$(GO) build $(GOFLAGS) -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/glpi-agentd ./cmd/glpi-enrolld
 
 ## test: vet, unit and end-to-end tests, every fuzz target briefly, and the
-## Windows and macOS test builds
+## Windows and macOS test builds; says first and last what this machine skips
 test: vet
+	@$(MAKE) --no-print-directory test-skipped
 	$(GO) test -count=1 ./...
 	scripts/fuzz.sh $(CI_FUZZTIME)
 	$(MAKE) test-cross
+	@$(MAKE) --no-print-directory test-skipped
+
+## test-skipped: what `make test` does not run here, and how to run it
+test-skipped:
+	@if [ -z "$$GLPI_ENROLLD_TEST_DATABASE" ]; then \
+		echo "skipped: the PostgreSQL suites (enroll/store, enroll/server, cmd/glpi-enrolld) and the load test's pg2 mode:"; \
+		echo "  set GLPI_ENROLLD_TEST_DATABASE=postgres://USER:PASSWORD@127.0.0.1:5432/DB?sslmode=disable"; \
+		echo "  (a database the tests may create schemas in; .ci/run makes one)"; \
+	fi
+	@if [ "$$TEST_PACKAGE_INSTALL" != 1 ] || [ "$$(id -u)" != 0 ]; then \
+		echo "skipped: packaging TestInstall, which installs, upgrades and purges the deb and rpm on this machine:"; \
+		echo "  as root on a machine you can spare, set TEST_PACKAGE_INSTALL=1 (see .ci/run)"; \
+	fi
+	@echo "tests also skip where a tool is missing (rpm, wixl, msitools, wine64…); every skip and its reason:"
+	@echo "  go test -count=1 -v ./... | grep -A1 -- '--- SKIP'"
 
 ## test-cross: compile every test for Windows and macOS without running it
 test-cross:
@@ -43,7 +59,7 @@ lint: vet
 ## check: everything CI would refuse
 check: lint test cross
 
-## demo: build, then show the product end to end on this machine
+## demo: build, then show the product end to end on this machine (needs python3 and curl)
 demo: build
 	@scripts/demo.sh
 
@@ -65,7 +81,9 @@ CI_FUZZTIME ?= 3s
 fuzz:
 	@scripts/fuzz.sh $(FUZZTIME)
 
-## package: agent deb, rpm and x64 MSI, glpi-enrolld deb and rpm into dist/; SERVER=URL REGISTRATION_KEY_FILE=FILE [TAG=T] embed them in the agent's
+## package: agent deb, rpm and x64 MSI, glpi-enrolld deb and rpm into dist/; SERVER=URL REGISTRATION_KEY_FILE=FILE
+## embed them in the agent's (named *_key-<key id>.*), SERVER=URL [TAG=T] without a key for direct mode;
+## inputs that could never enroll are refused (see docs/packaging.md)
 package:
 	VERSION="$(VERSION)" SERVER="$(SERVER)" REGISTRATION_KEY_FILE="$(REGISTRATION_KEY_FILE)" TAG="$(TAG)" \
 		SIGN_CERT="$(SIGN_CERT)" SIGN_KEY="$(SIGN_KEY)" GO="$(GO)" scripts/package.sh dist

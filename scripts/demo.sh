@@ -5,6 +5,14 @@
 # enrolled device and its stored inventory, then stops the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+missing=
+for tool in python3 curl; do
+	command -v "$tool" >/dev/null || missing="$missing $tool"
+done
+if [ -n "$missing" ]; then
+	echo "make demo needs python3 and curl; missing:$missing (Debian: apt-get install$missing)" >&2
+	exit 1
+fi
 tmp=$(mktemp -d)
 server_pid=
 cleanup() {
