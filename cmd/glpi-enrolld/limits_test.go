@@ -30,7 +30,7 @@ func TestSizeFlag(t *testing.T) {
 			t.Errorf("Set(%q) = %d, %v; want %d", tt.in, got, err, tt.want)
 		}
 	}
-	for _, args := range [][]string{{"--outbox-per-device", "0"}, {"--audit-retention", "soon"}} {
+	for _, args := range [][]string{{"--outbox-per-device", "0"}, {"--audit-retention", "soon"}, {"--trusted-proxy", "10.0.0.0/33"}, {"--forwarded-header", "Via"}} {
 		err := run(t.Context(), append([]string{"serve", "--data-dir", t.TempDir()}, args...), io.Discard)
 		if err == nil || !strings.Contains(err.Error(), args[0]) {
 			t.Errorf("serve %v = %v, want an error naming the flag", args, err)

@@ -271,6 +271,8 @@ func serve(ctx context.Context, args []string) error {
 		maxInventory                        = sizeFlag(server.DefaultMaxInventorySize)
 		outboxPerDevice                     int
 		auditRetention                      string
+		trustedProxies                      []string
+		forwardedHeader                     string
 	)
 	fs := newFlagSet("serve", &sf)
 	fs.StringVar(&listen, "listen", ":8443", "address to listen on")
@@ -287,6 +289,11 @@ func serve(ctx context.Context, args []string) error {
 	fs.IntVar(&concurrency, "relay-concurrency", 4, "maximum concurrent posts to GLPI")
 	fs.DurationVar(&refreshGrace, "refresh-grace", 2*time.Minute, "how long a rotated refresh secret stays accepted, so an agent that lost the answer to its renewal can renew again; a spent secret presented later is a clone's")
 	fs.Var(&maxInventory, "max-inventory-size", "largest inventory accepted, as inflated (e.g. 16MiB, 512KiB); a larger one is refused with 413 once that much is read")
+	fs.Func("trusted-proxy", "`CIDR` of a load balancer or reverse proxy in front of the service (repeatable): from it, the client is the rightmost address of --forwarded-header that is not a trusted proxy, for rate limits, allowed networks and the audit", func(v string) error {
+		trustedProxies = append(trustedProxies, v)
+		return nil
+	})
+	fs.StringVar(&forwardedHeader, "forwarded-header", server.HeaderXForwardedFor, "header the trusted proxies write: X-Forwarded-For or Forwarded (the other is ignored)")
 	fs.StringVar(&auditRetention, "audit-retention", "90d", "how long audit events are kept, e.g. 90d, 720h; older ones are deleted every hour; 0 keeps them for ever")
 	fs.IntVar(&outboxPerDevice, "outbox-per-device", server.DefaultOutboxPerDevice, "inventories of one device kept waiting while GLPI is unreachable; a full inventory also supersedes the older waiting ones")
 	fs.StringVar(&adminTokenFile, "admin-token-file", "", "file holding the bearer token of the admin API (run-now); without it the admin API is off")
@@ -314,6 +321,18 @@ func serve(ctx context.Context, args []string) error {
 	if retention == 0 {
 		retention = -1 // for ever
 	}
+	proxies, err := server.ParseTrustedProxies(trustedProxies)
+	if err != nil {
+		return fmt.Errorf("serve: --trusted-proxy: %w", err)
+	}
+	switch {
+	case strings.EqualFold(forwardedHeader, server.HeaderXForwardedFor):
+		forwardedHeader = server.HeaderXForwardedFor
+	case strings.EqualFold(forwardedHeader, server.HeaderForwarded):
+		forwardedHeader = server.HeaderForwarded
+	default:
+		return fmt.Errorf("serve: --forwarded-header %q: want X-Forwarded-For or Forwarded", forwardedHeader)
+	}
 	logger, err := newLogger(logFormat, logLevel)
 	if err != nil {
 		return err
@@ -330,7 +349,8 @@ func serve(ctx context.Context, args []string) error {
 	}
 	defer st.Close()
 	cfg := server.Config{Store: st, Secret: secret, Logger: logger, RelayConcurrency: concurrency, RefreshGrace: refreshGrace,
-		MaxInventorySize: int64(maxInventory), OutboxPerDevice: outboxPerDevice, AuditRetention: retention}
+		MaxInventorySize: int64(maxInventory), OutboxPerDevice: outboxPerDevice, AuditRetention: retention,
+		TrustedProxies: proxies, ForwardedHeader: forwardedHeader}
 	if cfg.AdminToken, err = readSecret(adminTokenFile); err != nil {
 		return err
 	}

@@ -91,6 +91,15 @@ type Config struct {
 	// SweepEvery is how often ephemeral devices are checked for
 	// retirement; zero means 1 min.
 	SweepEvery time.Duration
+	// TrustedProxies are the networks of the load balancers or reverse
+	// proxies in front of the service: a request from one of them is
+	// taken to come from the client its ForwardedHeader names (see
+	// clientIP); from anywhere else, the headers are ignored.
+	TrustedProxies []netip.Prefix
+	// ForwardedHeader is the header the trusted proxies write:
+	// HeaderXForwardedFor (when empty) or HeaderForwarded. The other one
+	// is ignored, since a client could write it.
+	ForwardedHeader string
 	// AuditRetention is how long audit events are kept: older ones are
 	// deleted every hour. Zero means 90 days, negative for ever.
 	AuditRetention time.Duration
@@ -149,6 +158,13 @@ func New(cfg Config) (*Server, error) {
 	def(&cfg.SweepEvery, time.Minute)
 	if cfg.AuditRetention == 0 {
 		cfg.AuditRetention = DefaultAuditRetention
+	}
+	switch cfg.ForwardedHeader {
+	case "":
+		cfg.ForwardedHeader = HeaderXForwardedFor
+	case HeaderXForwardedFor, HeaderForwarded:
+	default:
+		return nil, fmt.Errorf("new server: forwarded header %q: want %s or %s", cfg.ForwardedHeader, HeaderXForwardedFor, HeaderForwarded)
 	}
 	if cfg.RelayConcurrency <= 0 {
 		cfg.RelayConcurrency = 4
@@ -211,7 +227,7 @@ func (s *Server) Handler() http.Handler {
 // slow or hostile clients stay cheap, and TLS 1.2 at least.
 func (s *Server) httpServer() *http.Server {
 	return &http.Server{
-		Handler:           s.apiHandler(),
+		Handler:           s.behindProxies(s.apiHandler()),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       2 * time.Minute,
 		WriteTimeout:      2 * time.Minute,
