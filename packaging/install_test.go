@@ -306,6 +306,16 @@ func checkUpgradeKept(t *testing.T, e embed, tag string, adminTOML []byte) {
 	}
 }
 
+// notTouching skips a test that would change what the machine already has;
+// under CI, where the test must run, it fails instead.
+func notTouching(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatal(why + " (CI=true: this test must run; remove the package first)")
+	}
+	t.Skip(why)
+}
+
 // TestInstall installs the packages for real: root only, and only when
 // TEST_PACKAGE_INSTALL=1, because it changes the machine.
 func TestInstall(t *testing.T) {
@@ -317,14 +327,14 @@ func TestInstall(t *testing.T) {
 	}
 	need(t, "go", "dpkg", "dpkg-deb")
 	if exec.Command("dpkg", "-s", "glpi-agentd").Run() == nil {
-		t.Skip("glpi-agentd is already installed here: not touching it")
+		notTouching(t, "glpi-agentd is already installed here: not touching it")
 	}
 
 	if exec.Command("dpkg", "-s", "glpi-enrolld").Run() == nil {
-		t.Skip("glpi-enrolld is already installed here: not touching it")
+		notTouching(t, "glpi-enrolld is already installed here: not touching it")
 	}
 	if have("rpm") && exec.Command("rpm", "-q", "glpi-agentd").Run() == nil {
-		t.Skip("glpi-agentd is already installed here by rpm: not touching it")
+		notTouching(t, "glpi-agentd is already installed here by rpm: not touching it")
 	}
 	// Purging deletes these: only a state this test makes, unless CI=true
 	// says the machine's may go.
