@@ -1046,8 +1046,8 @@ func (s *sqlStore) AddEvent(ctx context.Context, ev Event) error {
 }
 
 func (s *sqlStore) addEvent(ctx context.Context, tx *sql.Tx, ev Event) error {
-	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO audit (at, event, key_id, device_id, source_ip, reason, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`), ts(ev.At), ev.Event, ev.KeyID, ev.DeviceID, ev.SourceIP, ev.Reason, ev.Detail)
+	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO audit (at, event, key_id, device_id, source_ip, reason, detail, actor)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), ts(ev.At), ev.Event, ev.KeyID, ev.DeviceID, ev.SourceIP, ev.Reason, ev.Detail, ev.Actor)
 	if err != nil {
 		return fmt.Errorf("record audit event %s: %w", ev.Event, err)
 	}
@@ -1106,7 +1106,7 @@ func (s *sqlStore) Events(ctx context.Context, since time.Time) ([]Event, error)
 			ev Event
 			at int64
 		)
-		if err := rows.Scan(&ev.ID, &at, &ev.Event, &ev.KeyID, &ev.DeviceID, &ev.SourceIP, &ev.Reason, &ev.Detail, &ev.Occurrences); err != nil {
+		if err := rows.Scan(&ev.ID, &at, &ev.Event, &ev.KeyID, &ev.DeviceID, &ev.SourceIP, &ev.Reason, &ev.Detail, &ev.Occurrences, &ev.Actor); err != nil {
 			return nil, fmt.Errorf("read audit: %w", err)
 		}
 		ev.At = fromTS(at)

@@ -182,6 +182,8 @@ type Event struct {
 	// the window starting at At, for events recorded by CountEvent; 1
 	// otherwise.
 	Occurrences int64 `json:"occurrences"`
+	// Actor is the console account that acted, if any.
+	Actor string `json:"actor,omitempty"`
 }
 
 // RefreshOutcome tells what Refresh did with a presented refresh secret.
