@@ -27,6 +27,7 @@ import (
 
 	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
 	"github.com/glpi-agentd/glpi-agentd/enroll/server"
+	"github.com/glpi-agentd/glpi-agentd/enroll/server/console"
 	"github.com/glpi-agentd/glpi-agentd/enroll/store"
 )
 
@@ -44,6 +45,7 @@ commands:
   device run-now ID|--hostname NAME [--category LIST] [--wait] [--timeout 2m]
                               ask the agent for an inventory now
   audit [--since 1h]          show audit events
+  user add|passwd|list|remove accounts of the web console (/ui/)
 
 Every command takes --data-dir DIR (SQLite) or --database URL (PostgreSQL,
 also read from GLPI_ENROLLD_DATABASE). Without them, admin commands use the
@@ -107,6 +109,9 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	cmd, args := args[0], args[1:]
 	if cmd == "serve" {
 		return serve(ctx, args)
+	}
+	if cmd == "user" {
+		return userCmd(ctx, args, out)
 	}
 	sub := ""
 	if cmd == "key" || cmd == "device" {
@@ -266,6 +271,7 @@ func serve(ctx context.Context, args []string) error {
 		logFormat, logLevel                 string
 		adminTokenFile, adminListen         string
 		insecureHTTP                        bool
+		webConsole                          bool
 		concurrency                         int
 		refreshGrace                        time.Duration
 		maxInventory                        = sizeFlag(server.DefaultMaxInventorySize)
@@ -297,6 +303,7 @@ func serve(ctx context.Context, args []string) error {
 	fs.StringVar(&auditRetention, "audit-retention", "90d", "how long audit events are kept, e.g. 90d, 720h; older ones are deleted every hour; 0 keeps them for ever")
 	fs.IntVar(&outboxPerDevice, "outbox-per-device", server.DefaultOutboxPerDevice, "inventories of one device kept waiting while GLPI is unreachable; a full inventory also supersedes the older waiting ones")
 	fs.StringVar(&adminTokenFile, "admin-token-file", "", "file holding the bearer token of the admin API (run-now); without it the admin API is off")
+	fs.BoolVar(&webConsole, "console", true, "serve the web console at /ui/ where the admin API is (--admin-listen, else loopback clients of --listen); accounts: glpi-enrolld user add")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -356,6 +363,14 @@ func serve(ctx context.Context, args []string) error {
 	}
 	if adminTokenFile != "" && len(cfg.AdminToken) < 32 {
 		return errors.New("serve: the admin token must have at least 32 characters")
+	}
+	if webConsole {
+		dataDir := sf.dataDir
+		cfg.Console, err = console.New(console.Config{Store: st.(console.Store), Secret: secret, Logger: logger.With("component", "console"),
+			Bundle: func(u string) (string, string, error) { return server.BundleTarget(u, dataDir) }})
+		if err != nil {
+			return err
+		}
 	}
 	if glpiURL != "" {
 		gc := glpi.Config{URL: glpiURL, Username: glpiUser, OAuthClientID: oauthID, CAFile: glpiCA,

@@ -150,9 +150,10 @@ func LoopbackAddr(addr string) bool {
 	return err == nil && ip.Unmap().IsLoopback()
 }
 
-// adminPath reports whether a path is /metrics or the administration API.
+// adminPath reports whether a path is /metrics, the administration API or
+// the web console.
 func adminPath(p string) bool {
-	return p == "/metrics" || strings.HasPrefix(p, "/api/v1/admin/")
+	return p == "/metrics" || strings.HasPrefix(p, "/api/v1/admin/") || p == "/ui" || strings.HasPrefix(p, "/ui/")
 }
 
 // apiHandler is Handler for the agents' listener: /metrics and the

@@ -84,6 +84,9 @@ type Config struct {
 	// AdminToken enables the administration API for callers presenting it
 	// as a bearer token; empty disables the API.
 	AdminToken string
+	// Console, when set, is the web console, served under /ui/ where the
+	// administration API is (see adminPath).
+	Console http.Handler
 	// AdminApart keeps /metrics and the administration API off the agents'
 	// listener, for ServeAdmin's; otherwise that listener serves them to
 	// loopback clients only.
@@ -207,6 +210,10 @@ func (s *Server) Handler() http.Handler {
 	if s.cfg.AdminToken != "" {
 		mux.Handle("POST "+PathAdminRunNow, s.admin(s.handleAdminRunNow))
 		mux.Handle("GET "+PathAdminAction, s.admin(s.handleAdminAction))
+	}
+	if s.cfg.Console != nil {
+		mux.Handle("/ui/", s.cfg.Console)
+		mux.Handle("GET /ui", http.RedirectHandler("/ui/", http.StatusMovedPermanently))
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "ok\n") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
