@@ -88,8 +88,13 @@ func (a *Agent) checkinLoop(ctx context.Context) {
 		case ctx.Err() != nil:
 			return
 		case errors.Is(err, ErrRevoked):
-			a.log.Error("check-in stopped: device revoked")
-			return
+			a.log.Error("check-in paused: device revoked; it resumes once this machine enrolls again (glpi-agentd enroll --force with a valid key)")
+			if !a.waitReenrolled(ctx) {
+				return
+			}
+			a.log.Info("check-in resumed: enrolled again; sending a full inventory")
+			a.Trigger(Request{Full: true, Force: true})
+			delay = 0
 		case errors.Is(err, errNotEnrolled):
 			// Wait for the first run to enroll.
 			select {
@@ -103,6 +108,29 @@ func (a *Agent) checkinLoop(ctx context.Context) {
 			a.log.Debug("check-in failed", "err", err, "retry_in", delay.String())
 		default:
 			delay = next
+		}
+	}
+}
+
+// reenrollPoll is how often a revoked agent looks for a new enrollment
+// made by another process (glpi-agentd enroll --force).
+var reenrollPoll = 5 * time.Second
+
+// waitReenrolled waits until the agent holds an enrollment that is not
+// revoked: one made in this process, or one another process wrote to the
+// state directory. It returns false when ctx is done.
+func (a *Agent) waitReenrolled(ctx context.Context) bool {
+	t := time.NewTicker(reenrollPoll)
+	defer t.Stop()
+	for {
+		if e, err := a.Enrollment(); err == nil && e != nil && !e.Revoked {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-a.enrolled:
+		case <-t.C:
 		}
 	}
 }

@@ -460,6 +460,8 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 	}
 
 	var clone *store.Clone
+	// revokedBefore is the revoked device whose owner enrolls again.
+	var revokedBefore string
 	if req.Replace != nil {
 		d, err := s.st.Device(ctx, req.Replace.DeviceID)
 		switch {
@@ -467,36 +469,41 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 			return nil, &enrollRejection{status: http.StatusUnauthorized, reason: enroll.ReasonDeviceUnknown, message: "unknown device"}
 		case err != nil:
 			return nil, s.internal(err)
-		case !d.RevokedAt.IsZero():
-			return nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonDeviceRevoked, message: "device revoked"}
 		case d.ReplaceHash == "" || !hmac.Equal([]byte(d.ReplaceHash), []byte(enroll.HashToken(req.Replace.ReplaceSecret))):
 			return nil, &enrollRejection{status: http.StatusUnauthorized, reason: enroll.ReasonTokenInvalid, message: "wrong replace secret", failure: true}
 		}
-		// The replace secret travels with a copied disk: on other
-		// hardware it is a clone's, and the original keeps its identity.
-		// A reinstall on the same hardware gets a new machine id, so only
-		// the SMBIOS UUID counts here.
-		changes := hardwareChanges(d.Fingerprint, req.Fingerprint)
-		c, err := s.st.FindClone(ctx, d.ID, fingerprintHash(req.Fingerprint))
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, s.internal(err)
-		}
-		if c == nil && len(changes) == 0 {
-			if rej := reissue(d, "device_replaced"); rej != nil {
-				return nil, rej
-			}
-			return resp, nil
-		}
-		if c == nil {
-			if c, err = s.suspectClone(ctx, d, viaReplaceSecret, req.Fingerprint, changes, ip.String(), ""); err != nil {
+		if !d.RevokedAt.IsZero() {
+			// An admin revoked this device, and its owner enrolls again
+			// with a valid key: a new device, the revoked one stays
+			// revoked, and the audit ties the two.
+			revokedBefore = d.ID
+		} else {
+			// The replace secret travels with a copied disk: on other
+			// hardware it is a clone's, and the original keeps its identity.
+			// A reinstall on the same hardware gets a new machine id, so only
+			// the SMBIOS UUID counts here.
+			changes := hardwareChanges(d.Fingerprint, req.Fingerprint)
+			c, err := s.st.FindClone(ctx, d.ID, fingerprintHash(req.Fingerprint))
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
 				return nil, s.internal(err)
 			}
+			if c == nil && len(changes) == 0 {
+				if rej := reissue(d, "device_replaced"); rej != nil {
+					return nil, rej
+				}
+				return resp, nil
+			}
+			if c == nil {
+				if c, err = s.suspectClone(ctx, d, viaReplaceSecret, req.Fingerprint, changes, ip.String(), ""); err != nil {
+					return nil, s.internal(err)
+				}
+			}
+			if status, reason, msg := cloneRefusal(c); reason != enroll.ReasonDeviceUnknown {
+				ev.DeviceID = d.ID
+				return nil, &enrollRejection{status: status, reason: reason, message: msg}
+			}
+			clone = c
 		}
-		if status, reason, msg := cloneRefusal(c); reason != enroll.ReasonDeviceUnknown {
-			ev.DeviceID = d.ID
-			return nil, &enrollRejection{status: status, reason: reason, message: msg}
-		}
-		clone = c
 	}
 
 	// The same installation retrying after a lost answer gets its device
@@ -543,6 +550,9 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 		InstallID: req.InstallID, Fingerprint: fp, SourceIP: ip.String(), CreatedAt: now, LastSeenAt: now,
 	}
 	ev.Event, ev.DeviceID = "enroll_succeeded", d.ID
+	if revokedBefore != "" {
+		ev.Event, ev.Detail = "device_reenrolled_after_revocation", "revoked device "+revokedBefore
+	}
 	reused, err := s.st.Enroll(ctx, d, sec, now, *ev)
 	// Two machines of one hostname enrolled in the same second: GLPI
 	// tells agents apart by deviceid, so the newcomer takes the next second.

@@ -272,7 +272,7 @@ func TestEnrollRejections(t *testing.T) {
 	bad := enrollReq("bad")
 	bad.InstallID = ""
 	replaceRevoked := enrollReq("r1")
-	replaceRevoked.Replace = &enroll.Replace{DeviceID: revDev.DeviceID, ReplaceSecret: revDev.ReplaceSecret}
+	replaceRevoked.Replace = &enroll.Replace{DeviceID: revDev.DeviceID, ReplaceSecret: "glpix_wrong"}
 	replaceUnknown := enrollReq("r2")
 	replaceUnknown.Replace = &enroll.Replace{DeviceID: "nosuchdevice", ReplaceSecret: "glpix_x"}
 
@@ -291,8 +291,8 @@ func TestEnrollRejections(t *testing.T) {
 		{"network", otherNet, enrollReq("a"), 403, enroll.ReasonNetworkNotAllowed},
 		{"hostname", pattern, enrollReq("pc-1"), 403, enroll.ReasonHostnameNotAllowed},
 		{"bad request", valid, bad, 400, enroll.ReasonBadRequest},
-		{"replace revoked device", valid, replaceRevoked, 403, enroll.ReasonDeviceRevoked},
 		{"replace unknown device", valid, replaceUnknown, 401, enroll.ReasonDeviceUnknown},
+		{"replace revoked device, wrong secret", valid, replaceRevoked, 401, enroll.ReasonTokenInvalid},
 	}
 	// rejected counts the audited rejections by reason: refusals that
 	// prove no secret share a row per source and window (Occurrences).
@@ -401,6 +401,34 @@ func TestEnrollRateLimit(t *testing.T) {
 func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// TestReenrollAfterRevocation: the owner of a revoked device enrolls again
+// with a valid key (glpi-agentd enroll --force sends its replace secret): a
+// new device, the revoked one stays revoked, and the audit ties the two.
+func TestReenrollAfterRevocation(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := t.Context()
+	old := e.enroll(e.key(KeyOptions{}), enrollReq("pc"))
+	if err := e.st.RevokeDevice(ctx, old.DeviceID, e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	req := enrollReq("pc")
+	req.Replace = &enroll.Replace{DeviceID: old.DeviceID, ReplaceSecret: old.ReplaceSecret}
+	again, err := e.client.Enroll(ctx, e.key(KeyOptions{Tag: "SITE-B"}), req)
+	if err != nil {
+		t.Fatalf("enrolling again after a revocation, with a new key: %v", err)
+	}
+	if again.DeviceID == old.DeviceID {
+		t.Error("the revoked device came back instead of a new one")
+	}
+	if d, _ := e.st.Device(ctx, old.DeviceID); d.RevokedAt.IsZero() {
+		t.Error("the revoked device is no longer revoked")
+	}
+	evs := e.events("device_reenrolled_after_revocation")
+	if len(evs) != 1 || evs[0].DeviceID != again.DeviceID || !strings.Contains(evs[0].Detail, old.DeviceID) {
+		t.Errorf("audit = %+v, want device_reenrolled_after_revocation of %s naming %s", evs, again.DeviceID, old.DeviceID)
+	}
 }
 
 func TestRefreshRotation(t *testing.T) {
