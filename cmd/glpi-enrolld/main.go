@@ -58,8 +58,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout)
 	stop()
-	if errors.Is(err, flag.ErrHelp) {
+	switch {
+	case errors.Is(err, errUsage):
 		os.Exit(2)
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0) // -h or --help: the usage asked for, printed
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "glpi-enrolld:", err)
@@ -101,10 +104,21 @@ func (sf *storeFlags) useService(flags *flag.FlagSet) error {
 	return nil
 }
 
+// errUsage is a command line without a command: the usage is printed to
+// standard error, and the exit code is 2.
+var errUsage = errors.New("usage")
+
+// isHelp reports a request for the usage.
+func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help" }
+
 func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	if len(args) == 0 {
 		fmt.Fprint(os.Stderr, usage)
-		return flag.ErrHelp
+		return errUsage
+	}
+	if isHelp(args[0]) {
+		fmt.Fprint(out, usage)
+		return nil
 	}
 	cmd, args := args[0], args[1:]
 	if cmd == "serve" {
@@ -117,7 +131,11 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	if cmd == "key" || cmd == "device" {
 		if len(args) == 0 {
 			fmt.Fprint(os.Stderr, usage)
-			return flag.ErrHelp
+			return errUsage
+		}
+		if isHelp(args[0]) {
+			fmt.Fprint(out, usage)
+			return nil
 		}
 		sub, args = args[0], args[1:]
 	}

@@ -253,9 +253,9 @@ func (a *Admin) KeyList(ctx context.Context) error {
 			maxUses = fmt.Sprint(k.MaxUses)
 		}
 		rows[i] = []string{k.ID, k.Tag, fmt.Sprintf("%d/%s", k.Uses, maxUses), when(k.ExpiresAt), string(k.State(now)),
-			string(k.ClonePolicy), dash(ephemeral(k.Ephemeral)), k.Description}
+			string(k.ClonePolicy), dash(ephemeral(k.Ephemeral)), dash(strings.Join(k.AllowCIDRs, ",")), dash(k.HostnamePattern), k.Description}
 	}
-	return a.table("ID\tTAG\tUSES\tEXPIRES\tSTATE\tCLONES\tEPHEMERAL\tDESCRIPTION", rows)
+	return a.table("ID\tTAG\tUSES\tEXPIRES\tSTATE\tCLONES\tEPHEMERAL\tNETWORKS\tHOSTNAMES\tDESCRIPTION", rows)
 }
 
 // KeyRevoke revokes a key; devices already enrolled with it stay enrolled.

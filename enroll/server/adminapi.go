@@ -54,10 +54,24 @@ func QueueRunNow(ctx context.Context, st store.Store, deviceID string, categorie
 	a := &store.Action{ID: newDeviceID(), DeviceID: deviceID, Type: enroll.ActionRunInventory,
 		Full: len(categories) == 0, Categories: categories, CreatedAt: now}
 	if err := st.QueueAction(ctx, a); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			// Say why a device that exists takes no action.
+			if d, derr := st.Device(ctx, deviceID); derr == nil {
+				switch {
+				case !d.RevokedAt.IsZero():
+					return nil, fmt.Errorf("queue inventory: device %s was revoked on %s: it runs nothing until it enrolls again: %w", deviceID, d.RevokedAt.UTC().Format(time.DateTime), ErrDeviceRevoked)
+				case !d.RetiredAt.IsZero():
+					return nil, fmt.Errorf("queue inventory: device %s was retired on %s (silent past its key's ephemeral window): %w", deviceID, d.RetiredAt.UTC().Format(time.DateTime), ErrDeviceRevoked)
+				}
+			}
+		}
 		return nil, err
 	}
 	return a, nil
 }
+
+// ErrDeviceRevoked reports an action asked of a revoked or retired device.
+var ErrDeviceRevoked = errors.New("device revoked or retired")
 
 // admin guards an administration handler with the admin bearer token,
 // compared in constant time, and sets the headers of an API that browsers
@@ -99,6 +113,9 @@ func (s *Server) handleAdminRunNow(w http.ResponseWriter, r *http.Request) {
 	}
 	a, err := QueueRunNow(ctx, s.st, id, req.Categories, s.now())
 	switch {
+	case errors.Is(err, ErrDeviceRevoked):
+		s.reject(w, http.StatusConflict, enroll.ReasonDeviceRevoked, err.Error(), 0)
+		return
 	case errors.Is(err, store.ErrNotFound):
 		s.reject(w, http.StatusNotFound, enroll.ReasonDeviceUnknown, "no live device "+id, 0)
 		return
