@@ -20,6 +20,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -45,6 +46,7 @@ commands:
   device run-now ID|--hostname NAME [--category LIST] [--wait] [--timeout 2m]
                               ask the agent for an inventory now
   audit [--since 1h]          show audit events
+  tls pin [--tls-cert FILE]   print the pin of the service's certificate, for ssl_fingerprint
   user add|passwd|list|remove accounts of the web console (/ui/)
 
 Every command takes --data-dir DIR (SQLite) or --database URL (PostgreSQL,
@@ -126,6 +128,9 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	}
 	if cmd == "user" {
 		return userCmd(ctx, args, out)
+	}
+	if cmd == "tls" {
+		return tlsCmd(args, out)
 	}
 	sub := ""
 	if cmd == "key" || cmd == "device" {
@@ -543,4 +548,33 @@ func parseDuration(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("invalid duration %q", s)
 	}
 	return d, nil
+}
+
+// tlsCmd runs "tls pin": the pin of the certificate serve uses, given
+// with --tls-cert or made in the data dir, as agents take it in
+// ssl_fingerprint and key bundles carry it.
+func tlsCmd(args []string, out io.Writer) error {
+	if len(args) == 0 || isHelp(args[0]) || args[0] != "pin" {
+		fmt.Fprint(os.Stderr, "usage: glpi-enrolld tls pin [--data-dir DIR] [--tls-cert FILE]\n")
+		if len(args) > 0 && isHelp(args[0]) {
+			return nil
+		}
+		return errUsage
+	}
+	fs := flag.NewFlagSet("tls pin", flag.ContinueOnError)
+	dataDir := fs.String("data-dir", "/var/lib/glpi-enrolld", "the service's data directory, where serve makes its certificate")
+	certFile := fs.String("tls-cert", "", "the certificate given to serve with --tls-cert")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	file := *certFile
+	if file == "" {
+		file = filepath.Join(*dataDir, server.SelfSignedCertFile)
+	}
+	pin, err := server.PinOfCertFile(file)
+	if err != nil {
+		return fmt.Errorf("tls pin: %w", err)
+	}
+	fmt.Fprintln(out, pin)
+	return nil
 }
