@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/agent/state"
 	"github.com/glpi-agentd/glpi-agentd/enroll"
@@ -149,19 +150,48 @@ func (a *Agent) firstBootReached() error {
 	return nil
 }
 
+// retireTimeout bounds prepare-image's call to the enrollment service.
+const retireTimeout = 15 * time.Second
+
+// retire asks the enrollment service to retire device e.
+func (a *Agent) retire(ctx context.Context, e *Enrollment) error {
+	ctx, cancel := context.WithTimeout(ctx, retireTimeout)
+	defer cancel()
+	client, err := a.enrollClient(e.Server, a.serverPin(e))
+	if err != nil {
+		return err
+	}
+	if e, err = a.freshCredential(ctx, client, e); err != nil {
+		return err
+	}
+	return client.Retire(ctx, e.Credential.AccessToken)
+}
+
 // PrepareImage readies this installation for a golden image: it wipes the
 // device identity (credential, install id, deviceid, agent UUID,
 // fingerprint, partial-inventory digests), keeps the registration key and
 // the configuration, and makes the next enrollment wait for a boot other
 // than this one. It returns advice on what else the image needs.
-func (a *Agent) PrepareImage() ([]string, error) {
+func (a *Agent) PrepareImage(ctx context.Context) ([]string, error) {
+	var advice []string
+	// The machine the image is made on would otherwise stay an "active"
+	// device on the service, holding a key use: tell the service, when it
+	// can be reached, that this device is gone.
+	if e, err := a.Enrollment(); err == nil && e != nil && !e.Revoked {
+		if err := a.retire(ctx, e); err != nil {
+			a.log.Warn("could not tell the enrollment service that this device is gone", "device_id", e.DeviceID, "err", err)
+			advice = append(advice, fmt.Sprintf("the enrollment service could not be told that device %s is gone (%v): revoke it there (glpi-enrolld device revoke %s)", e.DeviceID, err, e.DeviceID))
+		} else {
+			advice = append(advice, "device "+e.DeviceID+" retired on the enrollment service")
+		}
+	}
 	if err := a.forgetIdentity(); err != nil {
 		return nil, err
 	}
 	if err := a.armFirstBoot(); err != nil {
 		return nil, err
 	}
-	advice := []string{"device identity removed from " + a.state.Path}
+	advice = append(advice, "device identity removed from "+a.state.Path)
 	if k, _, _ := a.registrationKey(); k == "" {
 		advice = append(advice, "no registration key is installed: clones will not enroll on their own (set registration_key_file)")
 	} else {

@@ -84,7 +84,7 @@ func TestPrepareImageAndFirstBoot(t *testing.T) {
 	// The golden machine's own sections must not stand in for a clone's.
 	os.WriteFile(filepath.Join(st, sectionsFile), []byte(`{"sections":{"networks":[]}}`), 0o600)
 
-	advice, err := a.PrepareImage()
+	advice, err := a.PrepareImage(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -209,6 +209,15 @@ func (c *Client) CheckIn(ctx context.Context, accessToken string, req *CheckInRe
 	return &out, nil
 }
 
+// Retire asks the service to retire this device: its identity is being
+// wiped to make an image.
+func (c *Client) Retire(ctx context.Context, accessToken string) error {
+	if err := c.post(ctx, PathRetire, accessToken, "application/json", []byte("{}"), http.StatusNoContent, nil); err != nil {
+		return fmt.Errorf("retire: %w", err)
+	}
+	return nil
+}
+
 func (c *Client) setHeaders(h http.Header, bearer, contentType string) {
 	h.Set("Content-Type", contentType)
 	h.Set("Accept", "application/json")
@@ -249,6 +258,9 @@ func decodeAnswer(resp *http.Response, want int, out any) error {
 	}
 	if resp.StatusCode != want {
 		return rejectFrom(resp, data)
+	}
+	if out == nil {
+		return nil
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("decode answer: %w", err)

@@ -18,6 +18,9 @@ const (
 	PathToken     = "/api/v1/token"
 	PathInventory = "/api/v1/inventory"
 	PathCheckIn   = "/api/v1/checkin"
+	// PathRetire is where a device asks to be retired: its identity is
+	// being wiped (prepare-image), and it will not be heard from again.
+	PathRetire = "/api/v1/retire"
 )
 
 // MaxCheckInWait is the longest the server holds a check-in, in seconds.

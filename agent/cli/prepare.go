@@ -15,7 +15,9 @@ func cmdPrepareImage(g *globals, args []string) error {
 	if err := stopServiceForImage(g); err != nil {
 		return err
 	}
-	advice, err := a.PrepareImage()
+	ctx, cancel := signalContext()
+	defer cancel()
+	advice, err := a.PrepareImage(ctx)
 	if err != nil {
 		return err
 	}

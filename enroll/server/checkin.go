@@ -52,6 +52,26 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, now time.T
 	return nil
 }
 
+// handleRetire retires the device whose token it is, at the agent's
+// request: `glpi-agentd prepare-image` is wiping its identity to make an
+// image, so the machine that built the image does not stay "active" with a
+// key use. The clones enroll as devices of their own.
+func (s *Server) handleRetire(w http.ResponseWriter, r *http.Request) {
+	now := s.now()
+	d := s.authenticate(w, r, now)
+	if d == nil {
+		return
+	}
+	ev := store.Event{At: now, Event: "device_retired", DeviceID: d.ID, KeyID: d.KeyID, SourceIP: sourceIP(r).String(),
+		Reason: "prepare_image", Detail: "the agent wiped its identity to make an image"}
+	if err := s.st.RetireDevice(r.Context(), d.ID, now, ev); err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.unavailable(w, "retire device", d.ID, err)
+		return
+	}
+	s.log.Info("device retired at its request", "device_id", d.ID, "reason", "prepare_image")
+	w.WriteHeader(http.StatusNoContent)
+}
+
 // handleCheckIn records the agent's action results and answers the
 // device's pending actions, holding the request up to the wait the agent
 // allows while there are none. A held request costs a parked goroutine; it

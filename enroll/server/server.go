@@ -207,6 +207,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST "+enroll.PathToken, s.handleToken)
 	mux.HandleFunc("POST "+enroll.PathInventory, s.handleInventory)
 	mux.HandleFunc("POST "+enroll.PathCheckIn, s.handleCheckIn)
+	mux.HandleFunc("POST "+enroll.PathRetire, s.handleRetire)
 	if s.cfg.AdminToken != "" {
 		mux.Handle("POST "+PathAdminRunNow, s.admin(s.handleAdminRunNow))
 		mux.Handle("GET "+PathAdminAction, s.admin(s.handleAdminAction))

@@ -380,6 +380,23 @@ func (s *sqlStore) RetireIdle(ctx context.Context, now time.Time) ([]string, err
 	return ids, err
 }
 
+// RetireDevice implements Store.
+func (s *sqlStore) RetireDevice(ctx context.Context, id string, now time.Time, ev Event) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE devices SET retired_at = ? WHERE id = ? AND retired_at = 0 AND revoked_at = 0`), ts(now), id)
+		if err != nil {
+			return fmt.Errorf("retire device %s: %w", id, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("retire device %s: %w", id, ErrNotFound)
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM access_tokens WHERE device_id = ?`), id); err != nil {
+			return fmt.Errorf("retire device %s: %w", id, err)
+		}
+		return s.addEvent(ctx, tx, ev)
+	})
+}
+
 // addToken stores a new access token and drops the device's others: a
 // token stops working when a newer one is issued, not at its expiry, so a
 // copied token dies at the device's next renewal.

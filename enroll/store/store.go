@@ -308,6 +308,10 @@ type Store interface {
 	Enroll(ctx context.Context, d *Device, s Secrets, now time.Time, ev Event) (reused string, err error)
 	// DeviceByHostname returns the live devices with that hostname.
 	DeviceByHostname(ctx context.Context, hostname string) ([]Device, error)
+	// RetireDevice retires a live device at its own request (its disk is
+	// about to become an image) and records ev with it; ErrNotFound when
+	// no live device has id.
+	RetireDevice(ctx context.Context, id string, now time.Time, ev Event) error
 	// RetireIdle retires the devices of ephemeral keys silent for longer
 	// than their key's window, records an audit event for each and returns
 	// their ids.
