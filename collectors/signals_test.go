@@ -56,7 +56,7 @@ func TestSignalUUID(t *testing.T) {
 func TestWindowsSignals(t *testing.T) {
 	h, err := winFixture("testdata/windows/laptop")
 	if err != nil {
-		t.Skipf("windows fixture: %v", err)
+		t.Fatalf("windows fixture: %v", err)
 	}
 	s := winSignals(h)
 	if s.MachineID == "" || s.SMBIOSUUID == "" {
