@@ -61,10 +61,14 @@ func newChart(title string, first time.Time, counts map[string][]int64) chart {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg viewBox="0 0 %d %d" role="img" aria-label="%s: %d in %d days" class="chart">`, w, h, template.HTMLEscapeString(title), ch.Total, chartDays)
 	plotH := float64(h - bottom - top)
-	for _, frac := range []float64{0, 0.5, 1} {
-		y := float64(top) + plotH*(1-frac)
+	ticks := []int64{0, peak}
+	if peak >= 4 {
+		ticks = []int64{0, peak / 2, peak}
+	}
+	for _, v := range ticks {
+		y := float64(top) + plotH*(1-float64(v)/float64(peak))
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" class="grid"/>`, left, w, y, y)
-		fmt.Fprintf(&b, `<text x="%d" y="%.1f" class="axis" text-anchor="end">%d</text>`, left-4, y+4, int64(frac*float64(peak)+0.5))
+		fmt.Fprintf(&b, `<text x="%d" y="%.1f" class="axis" text-anchor="end">%d</text>`, left-4, y+4, v)
 	}
 	for d := range chartDays {
 		x := float64(left) + float64(d)*bw
@@ -80,8 +84,12 @@ func newChart(title string, first time.Time, counts map[string][]int64) chart {
 			fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="%s"><title>%s %s: %d</title></rect>`,
 				x+1, y, bw-2, bh, s.Colour, date.Format("Jan 2"), template.HTMLEscapeString(s.Name), v)
 		}
-		if d%7 == 0 || d == chartDays-1 {
-			fmt.Fprintf(&b, `<text x="%.1f" y="%d" class="axis" text-anchor="middle">%s</text>`, x+bw/2, h-6, date.Format("Jan 2"))
+		if (chartDays-1-d)%7 == 0 {
+			anchor, lx := "middle", x+bw/2
+			if d == chartDays-1 {
+				anchor, lx = "end", x+bw
+			}
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d" class="axis" text-anchor="%s">%s</text>`, lx, h-6, anchor, date.Format("Jan 2"))
 		}
 	}
 	b.WriteString(`</svg>`)
@@ -156,7 +164,7 @@ func (c *Console) handleOverview(w http.ResponseWriter, r *http.Request, s *sess
 		"Rejected":    newChart("Rejected enrollments per day, by reason", first, rejected),
 		"Backlog":     backlog,
 		"Last":        last,
-		"SilentAfter": c.cfg.SilentAfter.String(),
+		"SilentAfter": span(c.cfg.SilentAfter),
 	}
 	if last != nil {
 		data["Healthy"] = last.Status == store.RelayOK || last.Status == store.RelayNone
