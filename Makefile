@@ -22,6 +22,7 @@ build:
 test: vet
 	@$(MAKE) --no-print-directory test-skipped
 	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -tags loadtest -run TestLoad ./scripts/loadtest/
 	scripts/fuzz.sh $(CI_FUZZTIME)
 	$(MAKE) test-cross
 	@$(MAKE) --no-print-directory test-skipped
@@ -50,6 +51,7 @@ vet:
 	$(GO) vet ./...
 	GOOS=windows $(GO) vet ./...
 	GOOS=darwin $(GO) vet ./...
+	$(GO) vet -tags loadtest ./scripts/loadtest/
 
 ## lint: gofmt, vet and staticcheck (pinned)
 lint: vet
@@ -98,7 +100,7 @@ AGENTS ?= 20000
 .PHONY: loadtest
 loadtest:
 	@mkdir -p $(BIN)
-	$(GO) test ./scripts/loadtest -run TestLoad -count=1 -v -timeout 4h -args \
+	$(GO) test -tags loadtest ./scripts/loadtest -run TestLoad -count=1 -v -timeout 4h -args \
 		-agents $(AGENTS) -stress-agents 0 -mode all -validate-every 100 -stall 6m -drain-timeout 30m \
 		-json-out $(CURDIR)/$(BIN)/loadtest.json
 

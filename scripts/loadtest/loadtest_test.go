@@ -12,7 +12,6 @@ package loadtest
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"maps"
@@ -134,33 +133,6 @@ type report struct {
 	KillAtAcked    int64   `json:"killed_after_acknowledged,omitempty"`
 	StopAtAcked    int64   `json:"stopped_after_acknowledged,omitempty"`
 	StopSeconds    float64 `json:"stop_seconds,omitempty"`
-}
-
-func TestLoad(t *testing.T) {
-	selected := modes
-	if *flagMode != "all" {
-		selected = strings.Split(*flagMode, ",")
-		for _, m := range selected {
-			if !slices.Contains(modes, m) {
-				t.Fatalf("-mode %q: want one of %s or all", m, strings.Join(modes, ", "))
-			}
-		}
-	}
-	tmpl := newTemplate()
-	var reports []*report
-	for _, mode := range selected {
-		t.Run(mode, func(t *testing.T) {
-			r := runMode(t, mode, tmpl)
-			t.Log("\n" + r.table())
-			reports = append(reports, r)
-		})
-	}
-	if *flagJSONOut != "" {
-		b, _ := json.MarshalIndent(reports, "", "  ")
-		if err := os.WriteFile(*flagJSONOut, append(b, '\n'), 0o644); err != nil {
-			t.Errorf("write -json-out: %v", err)
-		}
-	}
 }
 
 // runMode sets up glpi-enrolld and GLPI for mode, plays the fleet with
