@@ -98,23 +98,35 @@ var ErrWaitFirstBoot = errors.New("enrollment waits for the first boot of this i
 // ErrImageBoot reports a run in the boot a golden image was prepared in.
 var ErrImageBoot = errors.New("this machine was prepared for an image (prepare-image): its identity is made at the image's first boot, not in the boot it was prepared in")
 
-// imageBootOver returns ErrImageBoot while a state directory prepared for
-// an image is still in the boot it was prepared in; it leaves the marker
-// for enrollment, which removes it.
-func (a *Agent) imageBootOver() error {
+// markedBoot reports whether a first-boot marker exists (marked) and
+// whether this is still the boot it recorded (same).
+func (a *Agent) markedBoot() (marked, same bool, err error) {
 	b, err := os.ReadFile(a.state.File(firstBootFile))
 	if errors.Is(err, os.ErrNotExist) {
-		return nil
+		return false, false, nil
 	}
 	if err != nil {
-		return err
+		return false, false, err
 	}
 	recorded, _ := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
 	bt, err := a.bootTime()
 	if err != nil {
-		return fmt.Errorf("read boot time: %w", err)
+		return true, false, fmt.Errorf("read boot time: %w", err)
 	}
-	if diff := int64(bt) - int64(recorded); diff >= -2 && diff <= 2 {
+	// Boot times read twice in one boot can differ by a second.
+	diff := int64(bt) - int64(recorded)
+	return true, diff >= -2 && diff <= 2, nil
+}
+
+// imageBootOver returns ErrImageBoot while a state directory prepared for
+// an image is still in the boot it was prepared in; it leaves the marker
+// for enrollment, which removes it.
+func (a *Agent) imageBootOver() error {
+	_, same, err := a.markedBoot()
+	switch {
+	case err != nil:
+		return err
+	case same:
 		return ErrImageBoot
 	}
 	return nil
@@ -124,26 +136,18 @@ func (a *Agent) imageBootOver() error {
 // boot other than the one recorded. With delay_enroll and no marker yet, the
 // current boot is recorded and enrollment waits for the next one.
 func (a *Agent) firstBootReached() error {
-	b, err := os.ReadFile(a.state.File(firstBootFile))
-	if errors.Is(err, os.ErrNotExist) {
-		if !a.cfg.DelayEnroll {
-			return nil
-		}
+	marked, same, err := a.markedBoot()
+	switch {
+	case err != nil:
+		return err
+	case !marked && !a.cfg.DelayEnroll:
+		return nil
+	case !marked:
 		if err := a.armFirstBoot(); err != nil {
 			return err
 		}
 		return ErrWaitFirstBoot
-	}
-	if err != nil {
-		return err
-	}
-	recorded, _ := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64)
-	bt, err := a.bootTime()
-	if err != nil {
-		return fmt.Errorf("read boot time: %w", err)
-	}
-	// Boot times read twice in one boot can differ by a second.
-	if diff := int64(bt) - int64(recorded); diff >= -2 && diff <= 2 {
+	case same:
 		return ErrWaitFirstBoot
 	}
 	os.Remove(a.state.File(firstBootFile))
