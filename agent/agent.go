@@ -47,9 +47,10 @@ type Agent struct {
 	waitMu  sync.Mutex
 	waiters []*waiter // control clients following the next run
 
-	credMu   sync.Mutex    // serialises credential renewals
-	reports  actionReports // outcomes of the service's actions, for the next check-in
-	enrolled chan struct{} // signalled at each enrollment
+	credMu   sync.Mutex                  // serialises credential renewals
+	reports  actionReports               // outcomes of the service's actions, for the next check-in
+	enrolled chan struct{}               // signalled at each enrollment
+	trust    atomic.Pointer[PushedTrust] // the enrollment service's agent trust list, once read
 
 	// runCollectors is collectors.Run; tests make collectors fail with it.
 	runCollectors func(context.Context, *collectors.Env, []collectors.Info, time.Duration, func(collectors.Result)) (map[string]any, []collectors.Result)

@@ -27,11 +27,42 @@ const (
 // enrollment service reported, for status.
 const RelayFile = "relay.json"
 
-// actionReports queues the outcome of actions for the next check-in.
+// actionReports queues the outcome of actions, and the runs GLPI asked
+// the listener for, for the next check-in.
 type actionReports struct {
-	mu      sync.Mutex
-	pending []enroll.ActionResult
-	ready   chan struct{} // signalled when a result is queued
+	mu        sync.Mutex
+	pending   []enroll.ActionResult
+	requested []enroll.RequestedRun
+	ready     chan struct{} // signalled when a result is queued
+}
+
+// request queues a run GLPI asked for, announced before its results.
+func (r *actionReports) request(rr enroll.RequestedRun) {
+	r.mu.Lock()
+	if len(r.requested) < 100 {
+		r.requested = append(r.requested, rr)
+	}
+	r.mu.Unlock()
+	select {
+	case r.ready <- struct{}{}:
+	default:
+	}
+}
+
+// takeRequested returns the queued runs GLPI asked for.
+func (r *actionReports) takeRequested() []enroll.RequestedRun {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.requested
+	r.requested = nil
+	return p
+}
+
+// giveBackRequested requeues runs a failed check-in could not announce.
+func (r *actionReports) giveBackRequested(p []enroll.RequestedRun) {
+	r.mu.Lock()
+	r.requested = append(p, r.requested...)
+	r.mu.Unlock()
 }
 
 func (r *actionReports) add(ids []string, state, message string, inventoryID int64) {
@@ -163,14 +194,20 @@ func (a *Agent) checkin(ctx context.Context) (time.Duration, error) {
 	if e, err = a.freshCredential(ctx, client, e); err != nil {
 		return 0, a.rejected(e, err)
 	}
+	requested := a.reports.takeRequested()
 	results := a.reports.take()
-	req := &enroll.CheckInRequest{Wait: checkinWait, Status: "idle", Results: results}
+	req := &enroll.CheckInRequest{Wait: checkinWait, Status: "idle", Results: results, Requested: requested,
+		AgentTrustHash: a.pushedTrustHash()}
 	if a.running.Load() {
 		req.Status = "running"
 	}
 	if len(results) > 0 {
 		req.Wait = 0 // deliver progress now
 		a.log.Debug("reporting to the enrollment service", "results", len(results), "state", results[len(results)-1].State)
+	}
+	if len(requested) > 0 {
+		req.Wait = 0
+		a.log.Debug("telling the enrollment service of inventories GLPI requested", "requested", len(requested))
 	}
 	// A result queued while the poll is held ends the poll early, so that
 	// "running" and "sent" reach the helpdesk at once.
@@ -186,6 +223,7 @@ func (a *Agent) checkin(ctx context.Context) (time.Duration, error) {
 	resp, err := client.CheckIn(pollCtx, e.Credential.AccessToken, req)
 	if err != nil {
 		a.reports.giveBack(results)
+		a.reports.giveBackRequested(requested)
 		if pollCtx.Err() != nil && ctx.Err() == nil {
 			return 0, nil // interrupted to deliver results
 		}
@@ -193,6 +231,9 @@ func (a *Agent) checkin(ctx context.Context) (time.Duration, error) {
 			a.expireToken(e.Credential.AccessToken)
 		}
 		return 0, a.rejected(e, err)
+	}
+	if resp.AgentTrust != nil {
+		a.setPushedTrust(resp.AgentTrust, e.Server)
 	}
 	if resp.Relay != nil {
 		if err := state.WriteJSON(a.state.File(RelayFile), resp.Relay); err != nil {

@@ -141,6 +141,10 @@ func (a *Agent) enrollClient(server, pin string) (*enroll.Client, error) {
 	if pin == "" {
 		pin = a.cfg.SSLFingerprint
 	}
+	port := a.cfg.HTTPDPort
+	if a.cfg.NoHTTPD {
+		port = 0
+	}
 	return enroll.NewClient(enroll.ClientConfig{
 		URL:          server,
 		CAFile:       a.cfg.CACertFile,
@@ -149,6 +153,7 @@ func (a *Agent) enrollClient(server, pin string) (*enroll.Client, error) {
 		Timeout:      config.Seconds(a.cfg.Timeout),
 		UserAgent:    UserAgent(),
 		Logger:       a.log,
+		HTTPDPort:    port,
 	})
 }
 
@@ -243,6 +248,7 @@ func (a *Agent) Enroll(ctx context.Context, force bool) (*Enrollment, error) {
 	if err := a.state.SetIdentity(&state.Identity{DeviceID: e.GLPIDeviceID, AgentID: e.AgentID, CreatedAt: e.EnrolledAt}); err != nil {
 		return nil, err
 	}
+	a.setPushedTrust(resp.AgentTrust, server)
 	select {
 	case a.enrolled <- struct{}{}:
 	default:

@@ -53,8 +53,12 @@ func (a *Agent) listener() (*httpd.Server, error) {
 		Trigger: func(full bool, categories []string) {
 			a.Trigger(Request{Full: full, Categories: categories, Force: true})
 		},
-		Version: Version,
-		Logger:  a.log.With("component", "httpd"),
+		// The enrollment service's GLPI: its runs are followed by the
+		// service (device show) like the service's own requests.
+		Pushed:        a.pushedTrust,
+		PushedTrigger: a.requestedByGLPI,
+		Version:       Version,
+		Logger:        a.log.With("component", "httpd"),
 	})
 	if err != nil {
 		return nil, err

@@ -43,6 +43,10 @@ type ClientConfig struct {
 	Retries int
 	// Logger receives retry messages; nil discards them.
 	Logger *slog.Logger
+	// HTTPDPort is the port of the agent's local listener, sent with
+	// every inventory (HeaderHTTPDPort) for GLPI's "Request inventory";
+	// zero sends none.
+	HTTPDPort int
 }
 
 // Client talks to glpi-enrolld.
@@ -52,6 +56,7 @@ type Client struct {
 	long      *http.Client // check-ins: no retries, deadline per call
 	timeout   time.Duration
 	userAgent string
+	httpdPort int
 }
 
 // NewClient checks cfg and returns a Client. It refuses to send secrets over
@@ -100,7 +105,8 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if ua == "" {
 		ua = "glpi-enroll-client"
 	}
-	return &Client{base: base, http: rc, long: &http.Client{Transport: transport, CheckRedirect: refuseRedirect}, timeout: timeout, userAgent: ua}, nil
+	return &Client{base: base, http: rc, long: &http.Client{Transport: transport, CheckRedirect: refuseRedirect}, timeout: timeout, userAgent: ua,
+		httpdPort: cfg.HTTPDPort}, nil
 }
 
 // checkRetry is retryablehttp's policy, less the failures a retry cannot
@@ -174,8 +180,12 @@ func (c *Client) SendInventoryOnce(ctx context.Context, accessToken string, body
 		return nil, fmt.Errorf("compress inventory: %w", err)
 	}
 	var resp InventoryResponse
+	extra := []string{HeaderIdempotencyKey, key}
+	if c.httpdPort > 0 {
+		extra = append(extra, HeaderHTTPDPort, strconv.Itoa(c.httpdPort))
+	}
 	if err := c.post(ctx, PathInventory, accessToken, "application/x-compress-zlib", buf.Bytes(), http.StatusAccepted, &resp,
-		HeaderIdempotencyKey, key); err != nil {
+		extra...); err != nil {
 		return nil, fmt.Errorf("send inventory: %w", err)
 	}
 	return &resp, nil

@@ -4,6 +4,8 @@
 package enroll
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -29,6 +31,14 @@ const MaxCheckInWait = 60
 // HeaderIdempotencyKey carries a key that makes an inventory sent again
 // (after a lost answer, from the agent's spool) count once.
 const HeaderIdempotencyKey = "Idempotency-Key"
+
+// HeaderHTTPDPort carries, with an inventory, the port of the agent's
+// local listener (GLPI's httpd-port), which the relay tells GLPI; absent
+// when the listener is off.
+const HeaderHTTPDPort = "GLPI-Agentd-HTTPD-Port"
+
+// MaxAgentTrust caps the entries of an agent trust list.
+const MaxAgentTrust = 64
 
 // Reason is a machine-readable rejection reason carried in error bodies.
 type Reason string
@@ -149,6 +159,10 @@ type EnrollResponse struct {
 	Credential    Credential `json:"credential"`
 	ReplaceSecret string     `json:"replace_secret"`
 	ServerTime    time.Time  `json:"server_time"`
+	// AgentTrust lists the hosts (addresses, CIDR prefixes, names) that
+	// may ask the agent's listener for an inventory: GLPI's, whose
+	// "Request inventory" button calls it. See CheckInResponse.AgentTrust.
+	AgentTrust []string `json:"agent_trust,omitempty"`
 }
 
 // RefreshRequest is the body of POST /api/v1/token.
@@ -209,6 +223,34 @@ type CheckInRequest struct {
 	// Status is "idle" or "running".
 	Status  string         `json:"status"`
 	Results []ActionResult `json:"results,omitempty"`
+	// Requested reports the inventories the agent's listener started at
+	// the request of a host the service trusts (GLPI's button): the
+	// service records each as an action, whose progress the agent then
+	// reports under its ID like the service's own.
+	Requested []RequestedRun `json:"requested,omitempty"`
+	// AgentTrustHash is TrustHash of the agent trust list the agent holds:
+	// when the service's differs, it answers at once rather than hold the
+	// check-in, so that a change reaches the agent without waiting.
+	AgentTrustHash string `json:"agent_trust_hash,omitempty"`
+}
+
+// TrustHash identifies an agent trust list: the first 16 hex digits of the
+// SHA-256 of its entries, one per line.
+func TrustHash(entries []string) string {
+	sum := sha256.Sum256([]byte(strings.Join(entries, "\n")))
+	return hex.EncodeToString(sum[:8])
+}
+
+// RequestedRun is an inventory asked of the agent's listener by a host of
+// the agent trust list.
+type RequestedRun struct {
+	// ID is a random UUID the agent chose, the action's ID from then on.
+	ID string `json:"id"`
+	// Client is the address that asked.
+	Client     string    `json:"client"`
+	Full       bool      `json:"full,omitempty"`
+	Categories []string  `json:"categories,omitempty"`
+	At         time.Time `json:"at"`
 }
 
 // ActionResult reports the progress of a delivered action.
@@ -230,6 +272,10 @@ type CheckInResponse struct {
 	Relay *RelayStatus `json:"relay,omitempty"`
 	// Poll is the number of seconds before the next check-in; 0 means at once.
 	Poll int `json:"poll"`
+	// AgentTrust, when not null, replaces the agent trust list the agent
+	// holds (empty: none); null, from a service that predates it, leaves
+	// it as it is.
+	AgentTrust []string `json:"agent_trust"`
 }
 
 // Action is a request for the agent, delivered by a check-in.

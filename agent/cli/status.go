@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -91,6 +92,16 @@ func cmdStatus(g *globals, args []string) error {
 	if err := state.ReadJSON(a.State().File(agent.RelayFile), &relay); err == nil && relay.Status != "" {
 		st["relay"] = relay
 	}
+	pushed, err := agent.ReadPushedTrust(a.State())
+	if err != nil {
+		return err
+	}
+	trust := listenerTrust(cfg.Server, cfg.HTTPDTrust, pushed)
+	if cfg.NoHTTPD {
+		trust = nil
+	} else {
+		st["listener_trust"] = trust
+	}
 	if *asJSON {
 		enc := json.NewEncoder(g.stdout)
 		enc.SetIndent("", "  ")
@@ -137,7 +148,53 @@ func cmdStatus(g *globals, args []string) error {
 			row("Relay to GLPI", fmt.Sprintf("%s (inventory %d, %s)", msg, relay.InventoryID, when(relay.At)))
 		}
 	}
+	if cfg.NoHTTPD {
+		row("Inventory on request", "off (no_httpd): only \"glpi-agentd now\" starts one")
+	}
+	for i, t := range trust {
+		k := ""
+		if i == 0 {
+			k = "Inventory on request"
+		}
+		fmt.Fprintf(tw, "%s\t%s (%s)\n", pad(k), t.Entry, t.Source)
+	}
 	return tw.Flush()
+}
+
+// trustEntry is a host the local listener lets ask for an inventory
+// (/now), and where the agent got it from.
+type trustEntry struct {
+	Entry  string `json:"entry"`
+	Source string `json:"source"`
+}
+
+// listenerTrust lists who may call the listener's /now: this host, the
+// configured server's host, httpd_trust, and the hosts the enrollment
+// service sent (its GLPI's).
+func listenerTrust(server string, httpdTrust []string, pushed *agent.PushedTrust) []trustEntry {
+	out := []trustEntry{{"127.0.0.1", "this host"}, {"::1", "this host"}}
+	if u, err := url.Parse(server); err == nil && u.Hostname() != "" {
+		out = append(out, trustEntry{u.Hostname(), "the configured server"})
+	}
+	for _, e := range httpdTrust {
+		out = append(out, trustEntry{e, "httpd_trust"})
+	}
+	for _, e := range pushed.Entries {
+		src := "the enrollment service " + pushed.Server
+		if !pushed.At.IsZero() {
+			src += ", since " + pushed.At.Local().Format("2006-01-02 15:04:05")
+		}
+		out = append(out, trustEntry{e, src})
+	}
+	return out
+}
+
+// pad makes a row label as row does.
+func pad(k string) string {
+	if k == "" {
+		return ""
+	}
+	return k + ":"
 }
 
 func when(t time.Time) string {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -249,7 +250,7 @@ func (c *Client) send(ctx context.Context, msg any, deviceID string) (*Answer, e
 	if err != nil {
 		return nil, fmt.Errorf("marshal message: %w", err)
 	}
-	return c.post(ctx, c.agentID, body)
+	return c.post(ctx, c.agentID, body, netip.Addr{})
 }
 
 // PostJSON posts a ready JSON message on behalf of the agent agentID and
@@ -259,14 +260,62 @@ func (c *Client) PostJSON(ctx context.Context, agentID string, body []byte) (*An
 	if !ValidAgentID(id) {
 		return nil, fmt.Errorf("post to %s: agent id %q: not a UUID", c.redacted, agentID)
 	}
-	a, err := c.post(ctx, id, body)
+	a, err := c.post(ctx, id, body, netip.Addr{})
 	if err != nil {
 		return nil, fmt.Errorf("post to %s: %w", c.redacted, err)
 	}
 	return a, nil
 }
 
-func (c *Client) post(ctx context.Context, agentID string, body []byte) (*Answer, error) {
+// PostJSONFor is PostJSON for an agent at address from, which GLPI then
+// records as where the agent connects from (it reads X-Forwarded-For
+// first), as it does for an agent that posts itself.
+func (c *Client) PostJSONFor(ctx context.Context, agentID string, body []byte, from netip.Addr) (*Answer, error) {
+	id := strings.ToLower(agentID)
+	if !ValidAgentID(id) {
+		return nil, fmt.Errorf("post to %s: agent id %q: not a UUID", c.redacted, agentID)
+	}
+	a, err := c.post(ctx, id, body, from)
+	if err != nil {
+		return nil, fmt.Errorf("post to %s: %w", c.redacted, err)
+	}
+	return a, nil
+}
+
+// ContactFor sends a CONTACT on behalf of the agent agentID at address
+// from (see PostJSONFor): GLPI records its httpd-port, the port its
+// "Request inventory" button calls, from CONTACT only.
+func (c *Client) ContactFor(ctx context.Context, agentID string, m *Contact, from netip.Addr) (*Answer, error) {
+	id := strings.ToLower(agentID)
+	if !ValidAgentID(id) {
+		return nil, fmt.Errorf("contact %s: agent id %q: not a UUID", c.redacted, agentID)
+	}
+	msg := *m
+	if msg.Action == "" {
+		msg.Action = "contact"
+	}
+	if msg.Name == "" {
+		msg.Name = "GLPI-Agent"
+	}
+	if msg.InstalledTasks == nil {
+		msg.InstalledTasks = []string{}
+	}
+	if msg.EnabledTasks == nil {
+		msg.EnabledTasks = []string{}
+	}
+	body, err := json.Marshal(&msg)
+	if err != nil {
+		return nil, fmt.Errorf("marshal message: %w", err)
+	}
+	a, err := c.post(ctx, id, body, from)
+	if err != nil {
+		return nil, fmt.Errorf("contact %s: %w", c.redacted, err)
+	}
+	return a, nil
+}
+
+// post sends body; a valid from is sent as X-Forwarded-For.
+func (c *Client) post(ctx context.Context, agentID string, body []byte, from netip.Addr) (*Answer, error) {
 	encoded, contentType, err := Encode(body, c.compress)
 	if err != nil {
 		return nil, err
@@ -280,6 +329,9 @@ func (c *Client) post(ctx context.Context, agentID string, body []byte) (*Answer
 		req.Header.Set("GLPI-Agent-ID", agentID)
 		req.Header.Set("Pragma", "no-cache")
 		req.Header.Set("User-Agent", c.userAgent)
+		if from.IsValid() {
+			req.Header.Set("X-Forwarded-For", from.Unmap().String())
+		}
 		sent, fresh := authNone, false
 		switch {
 		case c.username != "":

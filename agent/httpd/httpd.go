@@ -45,6 +45,14 @@ type Config struct {
 	// ServerHosts are the hosts of the configured servers; their addresses
 	// are always trusted, as GLPI calls from there.
 	ServerHosts []string
+	// Pushed returns the hosts the enrollment service says may call /now
+	// (its GLPI's), trusted as ServerHosts are, for the client's address
+	// and for a browser page's Origin. It is called at each request, so a
+	// change applies at once; nil means none.
+	Pushed func() []string
+	// PushedTrigger, when set, is called instead of Trigger for a /now from
+	// a host of Pushed's list, with the client's address: GLPI asked.
+	PushedTrigger func(client netip.Addr, full bool, categories []string)
 	// Status returns the agent's state: "waiting" or "running task inventory".
 	Status func() string
 	// Trigger schedules a run: a full one, or a partial one of categories.
@@ -69,6 +77,10 @@ type Server struct {
 
 	mu         sync.Mutex // guards lastRemote
 	lastRemote time.Time  // last /now accepted from another host
+
+	pushedMu      sync.Mutex // guards the two below
+	pushedEntries []string   // Pushed's list when pushedTrust was made
+	pushedTrust   *trustList
 }
 
 // New checks cfg and returns a server; Listen starts it.
@@ -179,7 +191,8 @@ func (s *Server) serveNow(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	client, ok := clientAddr(r)
-	if !ok || !s.trust.allows(r.Context(), client) {
+	byService := ok && !slices.Contains(loopbackTrusted, client) && s.pushed().allows(r.Context(), client)
+	if !ok || !byService && !s.trust.allows(r.Context(), client) {
 		s.cfg.Logger.Debug("refused /now", "client", r.RemoteAddr)
 		http.Error(w, "Access denied", http.StatusForbidden)
 		return
@@ -205,8 +218,12 @@ func (s *Server) serveNow(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	s.cfg.Trigger(len(cats) == 0, cats)
-	s.cfg.Logger.Info("inventory requested", "client", client.String(), "categories", strings.Join(cats, ","))
+	if byService && s.cfg.PushedTrigger != nil {
+		s.cfg.PushedTrigger(client, len(cats) == 0, cats)
+	} else {
+		s.cfg.Trigger(len(cats) == 0, cats)
+	}
+	s.cfg.Logger.Info("inventory requested", "client", client.String(), "categories", strings.Join(cats, ","), "by_service_trust", byService)
 	if o := r.Header.Get("Origin"); o != "" && s.trustedOrigin(r.Context(), o) {
 		w.Header().Set("Access-Control-Allow-Origin", o)
 	}
@@ -259,14 +276,37 @@ func (s *Server) trustedOrigin(ctx context.Context, origin string) bool {
 		host = h
 	}
 	if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
-		return s.trust.allows(ctx, a)
+		return s.trust.allows(ctx, a) || s.pushed().allows(ctx, a)
 	}
-	for _, h := range s.cfg.ServerHosts {
+	for _, h := range append(slices.Clip(s.cfg.ServerHosts), s.pushed().hosts...) {
 		if strings.EqualFold(h, host) {
 			return true
 		}
 	}
 	return false
+}
+
+// pushed returns the trust list of Config.Pushed's hosts, made again when
+// they change; entries that do not parse are left out.
+func (s *Server) pushed() *trustList {
+	var entries []string
+	if s.cfg.Pushed != nil {
+		entries = s.cfg.Pushed()
+	}
+	s.pushedMu.Lock()
+	defer s.pushedMu.Unlock()
+	if s.pushedTrust != nil && slices.Equal(entries, s.pushedEntries) {
+		return s.pushedTrust
+	}
+	var ok []string
+	for _, e := range entries {
+		if _, err := parseTrust([]string{e}, s.cfg.Resolver); err == nil {
+			ok = append(ok, e)
+		}
+	}
+	tl, _ := parseTrust(ok, s.cfg.Resolver)
+	s.pushedEntries, s.pushedTrust = slices.Clone(entries), tl
+	return tl
 }
 
 func clientAddr(r *http.Request) (netip.Addr, bool) {

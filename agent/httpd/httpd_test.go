@@ -293,3 +293,94 @@ func TestNowFromBrowserPages(t *testing.T) {
 		t.Errorf("%d runs triggered, want %d", tr.count(), want)
 	}
 }
+
+// TestNowPushedTrust: the hosts the enrollment service pushes (its GLPI's)
+// are trusted for /now and a browser's Origin, from the request after
+// they arrive, and no longer once the service removes them; their calls
+// go to PushedTrigger with the caller's address, and stay limited to one a
+// minute.
+func TestNowPushedTrust(t *testing.T) {
+	res := fakeResolver{"glpi.example.com": {netip.MustParseAddr("127.0.0.5")}}
+	var (
+		mu     sync.Mutex
+		pushed []string
+		asked  []netip.Addr
+	)
+	tr := &triggers{at: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s, err := New(Config{
+		Addr:    "127.0.0.1:0",
+		Status:  func() string { return "waiting" },
+		Trigger: tr.trigger,
+		Pushed: func() []string {
+			mu.Lock()
+			defer mu.Unlock()
+			return pushed
+		},
+		PushedTrigger: func(client netip.Addr, full bool, cats []string) {
+			mu.Lock()
+			asked = append(asked, client)
+			mu.Unlock()
+		},
+		Resolver: res,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.now = tr.now
+	if err := s.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Serve(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	push := func(entries ...string) {
+		mu.Lock()
+		pushed = entries
+		mu.Unlock()
+	}
+	call := func(from string, header map[string]string) int {
+		tr.advance(remoteInterval)
+		code, _ := getWith(t, s, from, header)
+		return code
+	}
+
+	if code := call("127.0.0.5", nil); code != 403 {
+		t.Errorf("/now from GLPI before the service pushed it = %d, want 403", code)
+	}
+	push("glpi.example.com", "127.0.2.0/24")
+	for _, from := range []string{"127.0.0.5", "127.0.2.9"} {
+		if code := call(from, nil); code != 200 {
+			t.Errorf("/now from %s, pushed = %d, want 200", from, code)
+		}
+	}
+	// Within the minute, a pushed host is limited as any other host.
+	if code, _ := getWith(t, s, "127.0.0.5", nil); code != http.StatusTooManyRequests {
+		t.Errorf("second /now from GLPI within the minute = %d, want 429", code)
+	}
+	if code := call("127.0.0.1", map[string]string{"Origin": "https://glpi.example.com"}); code != 200 {
+		t.Errorf("/now from a page of the pushed GLPI = %d, want 200", code)
+	}
+	if code := call("127.0.0.1", map[string]string{"Origin": "https://evil.example"}); code != 403 {
+		t.Errorf("/now from another page = %d, want 403", code)
+	}
+	mu.Lock()
+	got := slices.Clone(asked)
+	mu.Unlock()
+	if want := []netip.Addr{netip.MustParseAddr("127.0.0.5"), netip.MustParseAddr("127.0.2.9")}; !slices.Equal(got, want) {
+		t.Errorf("PushedTrigger called for %v, want %v (this host's call goes to Trigger)", got, want)
+	}
+	if tr.count() != 1 {
+		t.Errorf("Trigger called %d times, want 1 (the GLPI page on this host)", tr.count())
+	}
+
+	push() // the service removed them
+	for _, from := range []string{"127.0.0.5", "127.0.2.9"} {
+		if code := call(from, nil); code != 403 {
+			t.Errorf("/now from %s after the service removed it = %d, want 403", from, code)
+		}
+	}
+	if code := call("127.0.0.1", map[string]string{"Origin": "https://glpi.example.com"}); code != 403 {
+		t.Errorf("/now from a page of the removed GLPI = %d, want 403", code)
+	}
+}

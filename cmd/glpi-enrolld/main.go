@@ -302,6 +302,7 @@ func serve(ctx context.Context, args []string) error {
 		auditRetention                      string
 		trustedProxies                      []string
 		forwardedHeader                     string
+		agentTrust                          []string
 	)
 	fs := newFlagSet("serve", &sf)
 	fs.StringVar(&listen, "listen", ":8443", "address to listen on")
@@ -320,6 +321,10 @@ func serve(ctx context.Context, args []string) error {
 	fs.Var(&maxInventory, "max-inventory-size", "largest inventory accepted, as inflated (e.g. 16MiB, 512KiB); a larger one is refused with 413 once that much is read")
 	fs.Func("trusted-proxy", "`CIDR` of a load balancer or reverse proxy in front of the service (repeatable): from it, the client is the rightmost address of --forwarded-header that is not a trusted proxy, for rate limits, allowed networks and the audit", func(v string) error {
 		trustedProxies = append(trustedProxies, v)
+		return nil
+	})
+	fs.Func("agent-trust", "`LIST` of addresses, CIDRs and host names (repeatable) that may ask enrolled agents for an inventory (GLPI's \"Request inventory\"), besides the host of --glpi-url; sent to the agents at every check-in", func(v string) error {
+		agentTrust = append(agentTrust, v)
 		return nil
 	})
 	fs.StringVar(&forwardedHeader, "forwarded-header", server.HeaderXForwardedFor, "header the trusted proxies write: X-Forwarded-For or Forwarded (the other is ignored)")
@@ -355,6 +360,17 @@ func serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: --trusted-proxy: %w", err)
 	}
+	var trust []string
+	if glpiURL != "" {
+		host, err := server.GLPIHost(glpiURL)
+		if err != nil {
+			return fmt.Errorf("serve: --glpi-url: %w", err)
+		}
+		trust = append(trust, host)
+	}
+	if trust, err = server.ParseAgentTrust(append(trust, agentTrust...)); err != nil {
+		return fmt.Errorf("serve: --agent-trust: %w", err)
+	}
 	switch {
 	case strings.EqualFold(forwardedHeader, server.HeaderXForwardedFor):
 		forwardedHeader = server.HeaderXForwardedFor
@@ -380,7 +396,7 @@ func serve(ctx context.Context, args []string) error {
 	defer st.Close()
 	cfg := server.Config{Store: st, Secret: secret, Logger: logger, RelayConcurrency: concurrency, RefreshGrace: refreshGrace,
 		MaxInventorySize: int64(maxInventory), OutboxPerDevice: outboxPerDevice, AuditRetention: retention,
-		TrustedProxies: proxies, ForwardedHeader: forwardedHeader}
+		TrustedProxies: proxies, ForwardedHeader: forwardedHeader, AgentTrust: trust}
 	if cfg.AdminToken, err = readSecret(adminTokenFile); err != nil {
 		return err
 	}

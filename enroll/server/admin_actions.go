@@ -54,6 +54,9 @@ func (a *Admin) printRequests(actions []store.Action) {
 		if !act.Full {
 			what = "inventory of " + strings.Join(act.Categories, ",")
 		}
+		if act.RequestedBy != "" {
+			what += ", requested by " + act.RequestedBy + " from " + act.RequestedFrom
+		}
 		fmt.Fprintf(a.Out, "  %s  %s  %s: %s\n", act.CreatedAt.Local().Format(time.DateTime), printable(act.ID), printable(what), printable(string(act.State)))
 		for _, ev := range act.History[min(1, len(act.History)):] {
 			fmt.Fprintf(a.Out, "    %s\n", stepLine(ev, act.CreatedAt))

@@ -6,7 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
 	"time"
+	"unicode"
+
+	"github.com/google/uuid"
 
 	"github.com/glpi-agentd/glpi-agentd/enroll"
 	"github.com/glpi-agentd/glpi-agentd/enroll/store"
@@ -92,6 +98,14 @@ func (s *Server) handleCheckIn(w http.ResponseWriter, r *http.Request) {
 		s.reject(w, http.StatusBadRequest, enroll.ReasonBadRequest, "want a check-in with at most 100 results", 0)
 		return
 	}
+	for _, rr := range req.Requested {
+		a := &store.Action{ID: rr.ID, DeviceID: d.ID, Type: enroll.ActionRunInventory, Full: rr.Full, Categories: rr.Categories,
+			CreatedAt: now, RequestedBy: store.RequestedByGLPI, RequestedFrom: rr.Client}
+		if err := s.st.RecordRequested(ctx, a); err != nil {
+			s.unavailable(w, "record requested inventory", d.ID, err)
+			return
+		}
+	}
 	if len(req.Results) > 0 {
 		if err := s.st.ReportActions(ctx, d.ID, req.Results, now); err != nil {
 			s.unavailable(w, "record action results", d.ID, err)
@@ -104,9 +118,14 @@ func (s *Server) handleCheckIn(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	wait := time.Duration(min(max(req.Wait, 0), enroll.MaxCheckInWait)) * time.Second
-	resp := enroll.CheckInResponse{Actions: []enroll.Action{}, Poll: shortPollInterval}
+	resp := enroll.CheckInResponse{Actions: []enroll.Action{}, Poll: shortPollInterval, AgentTrust: s.agentTrust.get(ctx, now)}
 	if wait > 0 {
 		resp.Poll = 0
+	}
+	if req.AgentTrustHash != "" && req.AgentTrustHash != enroll.TrustHash(resp.AgentTrust) {
+		// The agent holds another list: it gets this one now, and comes
+		// back at once for the long poll.
+		wait, resp.Poll = 0, 0
 	}
 	if d.RelayStatus != "" {
 		resp.Relay = &enroll.RelayStatus{Status: d.RelayStatus, Message: d.RelayMessage, At: d.RelayAt, InventoryID: d.RelayInventoryID}
@@ -171,7 +190,32 @@ func decodeCheckIn(data []byte) (*enroll.CheckInRequest, error) {
 	if len(req.Results) > maxResults {
 		return nil, fmt.Errorf("decode check-in: %d results, want at most %d", len(req.Results), maxResults)
 	}
+	if len(req.Requested) > maxResults {
+		return nil, fmt.Errorf("decode check-in: %d requested runs, want at most %d", len(req.Requested), maxResults)
+	}
+	for i := range req.Requested {
+		if err := validRequested(&req.Requested[i]); err != nil {
+			return nil, fmt.Errorf("decode check-in: %w", err)
+		}
+	}
 	return &req, nil
+}
+
+// validRequested checks a run the agent says a trusted host asked for: a
+// UUID of its own choosing and the asking address. Categories that are no
+// category name are dropped: the asking host chose them.
+func validRequested(rr *enroll.RequestedRun) error {
+	if u, err := uuid.Parse(rr.ID); err != nil || u.String() != rr.ID {
+		return fmt.Errorf("requested run id %q: want a lowercase UUID", rr.ID)
+	}
+	if _, err := netip.ParseAddr(rr.Client); err != nil {
+		return fmt.Errorf("requested run %s: client %q is not an address", rr.ID, rr.Client)
+	}
+	rr.Categories = slices.DeleteFunc(rr.Categories, func(c string) bool {
+		return c == "" || len(c) > 64 || strings.ContainsFunc(c, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '_' })
+	})
+	rr.Categories = rr.Categories[:min(len(rr.Categories), 64)]
+	return nil
 }
 
 func (s *Server) unavailable(w http.ResponseWriter, what, deviceID string, err error) {

@@ -2,10 +2,13 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"maps"
 	"math/rand/v2"
 	"net/http"
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -152,7 +155,7 @@ func (s *Server) relayOne(ctx context.Context, it *store.OutboxItem) {
 		return
 	}
 	start := time.Now()
-	answer, err := s.cfg.Relay.PostJSON(ctx, it.AgentID, body)
+	answer, err := s.post(ctx, log, it, body)
 	elapsed := time.Since(start)
 	if ctx.Err() != nil {
 		// Cut at the end of the stop grace: the item stays claimed and is
@@ -189,6 +192,43 @@ func (s *Server) relayOne(ctx context.Context, it *store.OutboxItem) {
 	if err := s.st.RetryOutbox(ctx, it, s.now().Add(delay), err.Error(), s.now()); err != nil {
 		log.Error("reschedule outbox item", "err", err)
 	}
+}
+
+// forwardingRelay is a Relay that speaks for the device: GLPI records the
+// device's address, not the service's, and its listener's port.
+// *glpi.Client implements it.
+type forwardingRelay interface {
+	PostJSONFor(ctx context.Context, agentID string, body []byte, from netip.Addr) (*glpi.Answer, error)
+	ContactFor(ctx context.Context, agentID string, m *glpi.Contact, from netip.Addr) (*glpi.Answer, error)
+}
+
+// post sends one inventory to GLPI as the device would itself: from the
+// address the service received it from (X-Forwarded-For), after a
+// CONTACT that gives GLPI the port of the device's listener, which GLPI
+// reads from CONTACT only and then calls for "Request inventory". A
+// CONTACT GLPI refuses for good is logged and the inventory still sent.
+func (s *Server) post(ctx context.Context, log *slog.Logger, it *store.OutboxItem, body []byte) (*glpi.Answer, error) {
+	fr, ok := s.cfg.Relay.(forwardingRelay)
+	if !ok {
+		return s.cfg.Relay.PostJSON(ctx, it.AgentID, body)
+	}
+	from, _ := netip.ParseAddr(it.SourceIP)
+	if it.HTTPDPort > 0 {
+		var root struct {
+			DeviceID string `json:"deviceid"`
+			Tag      string `json:"tag"`
+		}
+		_ = json.Unmarshal(body, &root) // checked when received
+		c := &glpi.Contact{DeviceID: root.DeviceID, Tag: root.Tag, HTTPDPort: it.HTTPDPort,
+			InstalledTasks: []string{"inventory"}, EnabledTasks: []string{"inventory"}}
+		if _, err := fr.ContactFor(ctx, it.AgentID, c, from); err != nil {
+			if !permanent(err) {
+				return nil, err
+			}
+			log.Debug("GLPI refused the CONTACT that gives the listener's port", "err", err)
+		}
+	}
+	return fr.PostJSONFor(ctx, it.AgentID, body, from)
 }
 
 func (s *Server) finish(ctx context.Context, it *store.OutboxItem, status, message string) {

@@ -114,6 +114,13 @@ type Config struct {
 	// at most; zero means DefaultOutboxPerDevice. See
 	// store.Store.SaveInventory.
 	OutboxPerDevice int
+	// AgentTrust lists the hosts the agents' listeners trust for "Request
+	// inventory" (GLPI's host, --agent-trust): sent in the enrollment
+	// answer and every check-in's, with the addresses its names resolve
+	// to here. Nil sends an empty list: the agents trust no host for it.
+	AgentTrust []string
+	// Resolver resolves AgentTrust's names; nil means net.DefaultResolver.
+	Resolver Resolver
 	// Logger receives the server's logs; nil discards them.
 	Logger *slog.Logger
 	// Now returns the current time; nil means time.Now.
@@ -138,6 +145,8 @@ type Server struct {
 	// glpiDown is set while GLPI fails, so its first success resumes
 	// the backlog.
 	glpiDown atomic.Bool
+	// agentTrust is what the agents are told to trust (Config.AgentTrust).
+	agentTrust *agentTrust
 }
 
 // New returns a Server for cfg.
@@ -190,13 +199,14 @@ func New(cfg Config) (*Server, error) {
 	lim := limits{burst: cfg.FailureBurst, every: cfg.FailureEvery}
 	return &Server{
 		cfg: cfg, st: cfg.Store, log: cfg.Logger, now: cfg.Now,
-		byIP:    newFailureLimiter(cfg.Store, scopeIP, lim, cfg.Logger),
-		byKey:   newFailureLimiter(cfg.Store, scopeKey, lim, cfg.Logger),
-		metrics: newMetrics(),
-		wake:    make(chan struct{}, 1),
-		hub:     newHub(),
-		closing: make(chan struct{}),
-		intake:  busySet{ids: map[string]struct{}{}},
+		byIP:       newFailureLimiter(cfg.Store, scopeIP, lim, cfg.Logger),
+		byKey:      newFailureLimiter(cfg.Store, scopeKey, lim, cfg.Logger),
+		metrics:    newMetrics(),
+		wake:       make(chan struct{}, 1),
+		hub:        newHub(),
+		closing:    make(chan struct{}),
+		intake:     busySet{ids: map[string]struct{}{}},
+		agentTrust: newAgentTrust(cfg.AgentTrust, cfg.Resolver),
 	}, nil
 }
 
@@ -445,7 +455,8 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 	}
 
 	cred, replace, sec := s.issue(now, true)
-	resp := &enroll.EnrollResponse{Tag: rec.Tag, Credential: cred, ReplaceSecret: replace, ServerTime: now.UTC()}
+	resp := &enroll.EnrollResponse{Tag: rec.Tag, Credential: cred, ReplaceSecret: replace, ServerTime: now.UTC(),
+		AgentTrust: s.agentTrust.get(ctx, now)}
 	reissue := func(d *store.Device, event string) *enrollRejection {
 		ev.Event, ev.DeviceID = event, d.ID
 		gen, err := s.st.Reissue(ctx, d.ID, sec, now, *ev)
@@ -791,7 +802,7 @@ func (s *Server) handleInventory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	inv := &store.Inventory{DeviceID: d.ID, ReceivedAt: now, Size: int64(len(out)), Body: packed, Sections: msg.sections, IdempotencyKey: key,
-		Partial: msg.partial}
+		Partial: msg.partial, SourceIP: clientAddr(r), HTTPDPort: httpdPort(r)}
 	h, err := s.st.SaveInventory(ctx, inv, s.cfg.Relay != nil, d.AgentID, inventoryHistoryDepth, s.cfg.OutboxPerDevice)
 	if err != nil {
 		s.log.Error("store inventory", "device_id", d.ID, "err", err)
@@ -815,6 +826,16 @@ func (s *Server) handleInventory(w http.ResponseWriter, r *http.Request) {
 	}
 	s.log.Debug("inventory accepted", "device_id", d.ID, "size", len(out), "changed", h.Changed)
 	writeJSON(w, http.StatusAccepted, enroll.InventoryResponse{Status: "accepted", ID: h.ID})
+}
+
+// httpdPort returns the port of the agent's listener an inventory names
+// (enroll.HeaderHTTPDPort), 0 when it names none or no port.
+func httpdPort(r *http.Request) int {
+	n, err := strconv.Atoi(r.Header.Get(enroll.HeaderHTTPDPort))
+	if err != nil || n <= 0 || n > 65535 {
+		return 0
+	}
+	return n
 }
 
 func compress(b []byte) ([]byte, error) {

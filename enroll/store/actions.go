@@ -29,7 +29,16 @@ type Action struct {
 	DeliveredAt time.Time         `json:"delivered_at,omitzero"`
 	UpdatedAt   time.Time         `json:"updated_at"`
 	History     []ActionEvent     `json:"history,omitempty"`
+	// RequestedBy is who asked, for an action the agent reported rather
+	// than the service queued (RequestedByGLPI), and RequestedFrom the
+	// address that asked; both empty for the service's own.
+	RequestedBy   string `json:"requested_by,omitempty"`
+	RequestedFrom string `json:"requested_from,omitempty"`
 }
+
+// RequestedByGLPI marks an inventory GLPI asked of the agent's listener
+// ("Request inventory").
+const RequestedByGLPI = "GLPI"
 
 // ActionEvent is one state change of an action.
 type ActionEvent struct {
@@ -101,6 +110,33 @@ func (s *sqlStore) QueueAction(ctx context.Context, a *Action) error {
 	})
 }
 
+func (s *sqlStore) RecordRequested(ctx context.Context, a *Action) error {
+	a.State, a.UpdatedAt, a.DeliveredAt = enroll.ActionRunning, a.CreatedAt, a.CreatedAt
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM devices WHERE id = ? AND revoked_at = 0 AND retired_at = 0`), a.DeviceID).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("record requested action: %w", err)
+		}
+		if n == 0 {
+			return nil
+		}
+		res, err := tx.ExecContext(ctx, s.q(`INSERT INTO actions (id, device_id, type, full_run, categories, config, state,
+			created_at, delivered_at, updated_at, requested_by, requested_from)
+			VALUES (?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+			a.ID, a.DeviceID, a.Type, boolInt(a.Full), strings.Join(a.Categories, ","), a.State,
+			ts(a.CreatedAt), ts(a.CreatedAt), ts(a.CreatedAt), a.RequestedBy, a.RequestedFrom)
+		if err != nil {
+			return fmt.Errorf("record requested action: %w", err)
+		}
+		if added, err := res.RowsAffected(); err != nil || added == 0 {
+			return err
+		}
+		return s.addActionEvent(ctx, tx, a.ID, a.DeviceID, ActionEvent{At: a.CreatedAt, State: a.State,
+			Message: "requested by " + a.RequestedBy + " from " + a.RequestedFrom})
+	})
+}
+
 func (s *sqlStore) addActionEvent(ctx context.Context, tx *sql.Tx, actionID, deviceID string, ev ActionEvent) error {
 	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO action_history (action_id, device_id, at, state, message, inventory_id)
 		VALUES (?, ?, ?, ?, ?, ?)`), actionID, deviceID, ts(ev.At), ev.State, ev.Message, ev.InventoryID)
@@ -121,7 +157,7 @@ func (s *sqlStore) setActionState(ctx context.Context, tx *sql.Tx, actionID, dev
 	return s.addActionEvent(ctx, tx, actionID, deviceID, ev)
 }
 
-const actionColumns = `id, device_id, type, full_run, categories, config, state, message, inventory_id, created_at, delivered_at, updated_at`
+const actionColumns = `id, device_id, type, full_run, categories, config, state, message, inventory_id, created_at, delivered_at, updated_at, requested_by, requested_from`
 
 func scanAction(row interface{ Scan(...any) error }) (*Action, error) {
 	var (
@@ -131,7 +167,7 @@ func scanAction(row interface{ Scan(...any) error }) (*Action, error) {
 		created, delivered, updated int64
 	)
 	err := row.Scan(&a.ID, &a.DeviceID, &a.Type, &full, &categories, &config, &a.State, &a.Message, &a.InventoryID,
-		&created, &delivered, &updated)
+		&created, &delivered, &updated, &a.RequestedBy, &a.RequestedFrom)
 	if err != nil {
 		return nil, err
 	}

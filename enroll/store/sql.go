@@ -720,8 +720,9 @@ func (s *sqlStore) SaveInventory(ctx context.Context, inv *Inventory, relay bool
 			return fmt.Errorf("update device: %w", err)
 		}
 		if relay {
-			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO outbox (device_id, agent_id, body, created_at, next_attempt_at, inventory_id, partial)
-				VALUES (?, ?, ?, ?, ?, ?, ?)`), inv.DeviceID, agentID, inv.Body, ts(inv.ReceivedAt), ts(inv.ReceivedAt), h.ID, boolInt(inv.Partial)); err != nil {
+			if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO outbox (device_id, agent_id, body, created_at, next_attempt_at, inventory_id, partial,
+				source_ip, httpd_port) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`), inv.DeviceID, agentID, inv.Body, ts(inv.ReceivedAt), ts(inv.ReceivedAt), h.ID,
+				boolInt(inv.Partial), inv.SourceIP, inv.HTTPDPort); err != nil {
 				return fmt.Errorf("queue inventory: %w", err)
 			}
 			return s.trimOutbox(ctx, tx, inv, h, outboxMax)
@@ -944,7 +945,7 @@ func (s *sqlStore) ClaimOutbox(ctx context.Context, n int, now time.Time, lease 
 			SELECT o.id FROM outbox o WHERE o.next_attempt_at <= ? AND o.locked_until <= ?
 			AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.device_id = o.device_id AND p.id < o.id)
 			ORDER BY o.id LIMIT ?`+skipLocked+`)
-			RETURNING id, device_id, agent_id, body, created_at, attempts, inventory_id`),
+			RETURNING id, device_id, agent_id, body, created_at, attempts, inventory_id, source_ip, httpd_port`),
 			ts(now.Add(lease)), ts(now), ts(now), n)
 		if err != nil {
 			return fmt.Errorf("claim outbox: %w", err)
@@ -955,7 +956,7 @@ func (s *sqlStore) ClaimOutbox(ctx context.Context, n int, now time.Time, lease 
 				it      OutboxItem
 				created int64
 			)
-			if err := rows.Scan(&it.ID, &it.DeviceID, &it.AgentID, &it.Body, &created, &it.Attempts, &it.InventoryID); err != nil {
+			if err := rows.Scan(&it.ID, &it.DeviceID, &it.AgentID, &it.Body, &created, &it.Attempts, &it.InventoryID, &it.SourceIP, &it.HTTPDPort); err != nil {
 				return fmt.Errorf("claim outbox: %w", err)
 			}
 			it.CreatedAt = fromTS(created)

@@ -225,6 +225,11 @@ type Inventory struct {
 	// Partial is set for an inventory of some sections only: it does not
 	// supersede the inventories waiting for GLPI.
 	Partial bool
+	// SourceIP is the address the inventory came from, as the service
+	// saw it, and HTTPDPort the port of the agent's listener (0: none):
+	// the relay tells GLPI both.
+	SourceIP  string
+	HTTPDPort int
 }
 
 // Section summarises one content section of an inventory.
@@ -277,6 +282,9 @@ type OutboxItem struct {
 	Attempts  int
 	// InventoryID is the history entry of the inventory.
 	InventoryID int64
+	// SourceIP and HTTPDPort are the inventory's (see Inventory).
+	SourceIP  string
+	HTTPDPort int
 }
 
 // Store is the persistent state of glpi-enrolld. Every method is safe for
@@ -396,6 +404,12 @@ type Store interface {
 	// DeviceActions returns the device's last n actions with their
 	// history, newest first.
 	DeviceActions(ctx context.Context, deviceID string, n int) ([]Action, error)
+	// RecordRequested stores an inventory the agent started at another's
+	// request (a.RequestedBy, from a.RequestedFrom) as an action in state
+	// running, whose progress the agent then reports like the service's
+	// own. An ID already taken, or a device revoked or retired, records
+	// nothing and is no error.
+	RecordRequested(ctx context.Context, a *Action) error
 	// ActionCounts counts actions by state.
 	ActionCounts(ctx context.Context) (map[string]int64, error)
 	// WatchActions calls fn with the device id of every action queued from

@@ -11,15 +11,19 @@ package glpitest
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -58,14 +62,20 @@ type Received struct {
 	Partial     bool
 	JSON        []byte // the decoded message
 	Header      http.Header
+	// RemoteAddr is the client's address and port, as the socket gives it.
+	RemoteAddr string
 }
 
 // Agent is the server's record of one agent, as GLPI's agents table keeps
 // it: one row per deviceid, updated by every message.
 type Agent struct {
-	AgentID     string
-	Tag         string
-	Port        int // httpd-port of the last CONTACT
+	AgentID string
+	Tag     string
+	Port    int // httpd-port of the last CONTACT
+	// RemoteAddr is where the agent connects from, as GLPI's
+	// Agent::handleAgent takes it from every message: the first address of
+	// X-Forwarded-For, else X-Real-IP, else the socket's address.
+	RemoteAddr  string
 	UserAgent   string
 	Contacts    int
 	Inventories int
@@ -284,6 +294,7 @@ func (s *Server) serveInventory(w http.ResponseWriter, r *http.Request) {
 		Tag:         stringField(msg, "tag"),
 		JSON:        body,
 		Header:      r.Header.Clone(),
+		RemoteAddr:  r.RemoteAddr,
 	}
 	_ = json.Unmarshal(msg["partial"], &rec.Partial)
 	switch action {
@@ -395,11 +406,36 @@ func (s *Server) record(rec Received, update func(*Agent), list *[]Received) {
 	a := s.agents[rec.DeviceID]
 	a.AgentID = rec.AgentID
 	a.UserAgent = rec.UserAgent
+	a.RemoteAddr = remoteAddr(rec)
 	update(&a)
 	s.agents[rec.DeviceID] = a
 	*list = append(*list, rec)
 	close(s.changed)
 	s.changed = make(chan struct{})
+}
+
+// remoteAddr is the agent's address as GLPI records it: the first hop of
+// X-Forwarded-For (GLPI splits on ", "), else X-Real-IP, else the socket's
+// address; "" when that is no address.
+func remoteAddr(rec Received) string {
+	ip := rec.Header.Get("X-Forwarded-For")
+	switch {
+	case ip != "":
+		ip, _, _ = strings.Cut(ip, ", ")
+	case rec.Header.Get("X-Real-IP") != "":
+		ip = rec.Header.Get("X-Real-IP")
+	default:
+		ap, err := netip.ParseAddrPort(rec.RemoteAddr)
+		if err != nil {
+			return ""
+		}
+		ip = ap.Addr().Unmap().String()
+	}
+	a, err := netip.ParseAddr(strings.TrimSpace(ip))
+	if err != nil {
+		return ""
+	}
+	return a.String()
 }
 
 // authorized checks credentials the way GLPI does, before reading the body.
@@ -602,4 +638,53 @@ func (s *Server) WaitInventories(t testing.TB, n int, timeout time.Duration) []R
 			return nil
 		}
 	}
+}
+
+// DefaultAgentPort is the port GLPI calls an agent on when the agent
+// never told it one (httpd-port).
+const DefaultAgentPort = 62354
+
+// AgentURL returns the base URL GLPI's agent page calls for the agent of
+// deviceID at host: http://host:PORT, PORT the httpd-port its last
+// CONTACT gave, else DefaultAgentPort.
+func (s *Server) AgentURL(deviceID, host string) string {
+	s.mu.Lock()
+	port := s.agents[deviceID].Port
+	s.mu.Unlock()
+	if port == 0 {
+		port = DefaultAgentPort
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(port))
+}
+
+// RequestInventory does what GLPI's "Request inventory" button does: GET
+// base/now, connecting through dial (nil: a plain dial), and returns what
+// GLPI's page then shows: "Requested" on success, "Not allowed" for a 4xx
+// answer, "Unknown" when the agent cannot be reached or answers otherwise.
+// The error says why when it is not "Requested".
+func RequestInventory(ctx context.Context, base string, dial func(ctx context.Context, network, addr string) (net.Conn, error)) (string, error) {
+	if dial == nil {
+		dial = (&net.Dialer{}).DialContext
+	}
+	hc := &http.Client{
+		Transport: &http.Transport{DialContext: dial, DisableKeepAlives: true},
+		Timeout:   5 * time.Second, // GLPI's connect timeout
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(base, "/")+"/now", nil)
+	if err != nil {
+		return "Unknown", err
+	}
+	req.Header.Set("User-Agent", "GuzzleHttp/7")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return "Unknown", err
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode >= 200 && resp.StatusCode < 300:
+		return "Requested", nil
+	case resp.StatusCode >= 400 && resp.StatusCode < 500:
+		return "Not allowed", fmt.Errorf("GET %s/now: %s", base, resp.Status)
+	}
+	return "Unknown", fmt.Errorf("GET %s/now: %s", base, resp.Status)
 }

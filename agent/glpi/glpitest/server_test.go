@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -72,7 +73,7 @@ func TestContact(t *testing.T) {
 	if len(got) != 1 || got[0].AgentID != agentID || got[0].UserAgent != "GLPI-Agent (glpi-agentd/1.0.0)" || got[0].DeviceID != "pc42" {
 		t.Errorf("Contacts() = %+v, want one from %s with our user agent", got, agentID)
 	}
-	if want := (Agent{AgentID: agentID, Tag: "SITE-A", Port: 62354, UserAgent: "GLPI-Agent (glpi-agentd/1.0.0)", Contacts: 1}); s.Agents()["pc42"] != want {
+	if want := (Agent{AgentID: agentID, Tag: "SITE-A", Port: 62354, RemoteAddr: "127.0.0.1", UserAgent: "GLPI-Agent (glpi-agentd/1.0.0)", Contacts: 1}); s.Agents()["pc42"] != want {
 		t.Errorf("Agents()[pc42] = %+v, want %+v", s.Agents()["pc42"], want)
 	}
 }
@@ -357,5 +358,36 @@ func TestWaitInventoriesConcurrent(t *testing.T) {
 	}()
 	if got := s.WaitInventories(t, 1, 5*time.Second); len(got) != 1 {
 		t.Errorf("WaitInventories(1) = %d inventories, want 1", len(got))
+	}
+}
+
+// TestRelayedAgentAddress: a relay that names the agent (X-Forwarded-For)
+// makes GLPI record the agent's address, not the relay's, and a CONTACT
+// it sends for the agent gives GLPI the agent's httpd-port.
+func TestRelayedAgentAddress(t *testing.T) {
+	s := New(t)
+	c := newClient(t, s.URL, glpi.Config{})
+	from := netip.MustParseAddr("192.0.2.7")
+	if _, err := c.ContactFor(t.Context(), agentID, &glpi.Contact{DeviceID: "pc42", HTTPDPort: 62999, Tag: "SITE-A"}, from); err != nil {
+		t.Fatalf("ContactFor() error: %v", err)
+	}
+	inv := example(t, "computer_2.json")
+	inv.DeviceID, inv.Action, inv.ItemType = "pc42", "inventory", "Computer"
+	body, _ := json.Marshal(inv)
+	if _, err := c.PostJSONFor(t.Context(), agentID, body, from); err != nil {
+		t.Fatalf("PostJSONFor() error: %v", err)
+	}
+	a := s.Agents()["pc42"]
+	if a.RemoteAddr != "192.0.2.7" || a.Port != 62999 || a.Contacts != 1 || a.Inventories != 1 {
+		t.Errorf("Agents()[pc42] = %+v, want remote address 192.0.2.7, port 62999, a contact and an inventory", a)
+	}
+	if got := s.Inventories()[0].Header.Get("X-Forwarded-For"); got != "192.0.2.7" {
+		t.Errorf("inventory X-Forwarded-For = %q, want 192.0.2.7", got)
+	}
+	if got, want := s.AgentURL("pc42", "192.0.2.7"), "http://192.0.2.7:62999"; got != want {
+		t.Errorf("AgentURL() = %q, want %q", got, want)
+	}
+	if got, want := s.AgentURL("pc43", "192.0.2.8"), "http://192.0.2.8:62354"; got != want {
+		t.Errorf("AgentURL(no contact) = %q, want %q", got, want)
 	}
 }
