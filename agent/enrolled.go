@@ -180,7 +180,12 @@ func (a *Agent) Enroll(ctx context.Context, force bool) (*Enrollment, error) {
 	if old, err = a.checkClone(old); err != nil {
 		return nil, err
 	}
-	if old != nil && !old.Revoked && !force {
+	switch {
+	case old != nil && !old.Revoked && !force:
+		return old, nil
+	case old != nil && old.Revoked && !force:
+		// A revocation sticks: only its owner's `enroll --force` with
+		// a valid key makes the machine a device again.
 		return old, nil
 	}
 	if !force {

@@ -61,6 +61,12 @@ echo "   *At1000/*At300: open loop, requests arriving at the target rate; others
 [ -n "${GLPI_ENROLLD_TEST_DATABASE:-}" ] || echo "(PostgreSQL rows: set GLPI_ENROLLD_TEST_DATABASE)"
 
 echo
+echo "== glpi-enrolld web console: server time per page with 20,000 devices (handler, no network)"
+go test -run '^$' -bench 'ConsolePages(Postgres)?$' -benchtime 30x ./enroll/server/console 2>&1 |
+	awk '/^Benchmark/ { name=$1; sub(/-[0-9]+$/, "", name); sub(/^BenchmarkConsolePages/, "", name); db="sqlite"; if (name ~ /^Postgres/) { db="postgres"; sub(/^Postgres/, "", name) } sub(/^\//, "", name); for (i=2;i<=NF;i++) { if ($i=="ms/page") ms=$(i-1); if ($i=="p95-ms") p95=$(i-1) } printf "%-9s %-20s %7.1f ms/page   p95 %6.1f ms\n", db, name, ms, p95 }'
+[ -n "${GLPI_ENROLLD_TEST_DATABASE:-}" ] || echo "(PostgreSQL rows: set GLPI_ENROLLD_TEST_DATABASE)"
+
+echo
 echo "== bytes on the wire per inventory of this machine (zlib; JSON in brackets)"
 go test -run '^$' -bench WireBytes -benchtime 3x ./agent 2>&1 |
 	awk '/^BenchmarkWireBytes/ { for (i=2;i<=NF;i++) v[$i]=$(i-1); printf "full %d B (%d)   partial, software changed %d B (%d)   unchanged %d B (%d)\n", v["full-B"], v["full-json-B"], v["partial-B"], v["partial-json-B"], v["unchanged-B"], v["unchanged-json-B"] }'

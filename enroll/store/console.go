@@ -324,7 +324,7 @@ func (s *sqlStore) SearchDevices(ctx context.Context, q DeviceQuery) ([]Device, 
 	if limit <= 0 {
 		limit = 50
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+deviceColumns+` FROM devices`+cond+` ORDER BY created_at DESC, id LIMIT ? OFFSET ?`),
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+deviceColumns+` FROM devices`+cond+` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`),
 		append(args, limit, max(q.Offset, 0))...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("search devices: %w", err)
