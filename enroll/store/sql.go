@@ -1112,7 +1112,7 @@ func (s *sqlStore) PruneEvents(ctx context.Context, before time.Time) (int64, er
 }
 
 func (s *sqlStore) Events(ctx context.Context, since time.Time) ([]Event, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, at, event, key_id, device_id, source_ip, reason, detail, occurrences
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, at, event, key_id, device_id, source_ip, reason, detail, occurrences, actor
 		FROM audit WHERE at >= ? ORDER BY id`), ts(since))
 	if err != nil {
 		return nil, fmt.Errorf("read audit: %w", err)
