@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -35,7 +34,11 @@ commands:
 func userCmd(ctx context.Context, args []string, out io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(os.Stderr, userUsage)
-		return flag.ErrHelp
+		return errUsage
+	}
+	if isHelp(args[0]) {
+		fmt.Fprint(out, userUsage)
+		return nil
 	}
 	sub, args := args[0], args[1:]
 	var (
