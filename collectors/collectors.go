@@ -1,9 +1,11 @@
 // Package collectors gathers one inventory category each, in GLPI's native
 // inventory format.
 //
-// Every collector registers itself in init() from the file of the operating
-// system it supports (bios_linux.go, bios_windows.go, …), so the set of
-// categories on a platform is exactly the set of collectors built for it.
+// Every collector registers itself in init() from the files of the
+// operating system it supports: on Linux one per category (bios_linux.go,
+// …), on Windows and macOS from the tables of win_collectors.go and
+// mac_*.go, registered by collectors_windows.go and mac_darwin.go. The set
+// of categories on a platform is exactly the set of collectors built for it.
 // Collectors read the host through an Env, never through global state, so the
 // same code inventories the machine, a container's host (--host-root) or a
 // fixture tree under testdata/.

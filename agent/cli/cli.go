@@ -164,14 +164,14 @@ func (g *globals) logger(cfg *config.Config) (*slog.Logger, func(), error) {
 }
 
 // setup loads the configuration and builds the agent.
-func (g *globals) setup() (*agent.Agent, *config.Config, *slog.Logger, func(), error) {
+func (g *globals) setup() (*agent.Agent, *config.Config, func(), error) {
 	cfg, err := g.load()
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, nil, err
 	}
 	log, closeFn, err := g.logger(cfg)
 	if err != nil {
-		return nil, nil, nil, nil, err
+		return nil, nil, nil, err
 	}
 	for _, name := range cfg.Ignored() {
 		log.Warn("ignoring an environment variable that names no setting (see glpi-agentd's configuration keys)", "name", name)
@@ -179,9 +179,9 @@ func (g *globals) setup() (*agent.Agent, *config.Config, *slog.Logger, func(), e
 	a, err := g.newAgent(cfg, log)
 	if err != nil {
 		closeFn()
-		return nil, nil, nil, nil, err
+		return nil, nil, nil, err
 	}
-	return a, cfg, log, closeFn, nil
+	return a, cfg, closeFn, nil
 }
 
 // newAgent builds the agent for cfg, reading the host at --host-root.
@@ -238,7 +238,7 @@ func cmdRun(g *globals, args []string) error {
 	if *scm || !service.Interactive() {
 		return g.runService(*scm)
 	}
-	a, _, _, closeFn, err := g.setup()
+	a, _, closeFn, err := g.setup()
 	if err != nil {
 		return err
 	}

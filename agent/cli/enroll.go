@@ -63,7 +63,7 @@ func cmdEnroll(g *globals, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	a, cfg, _, closeFn, err := g.setup()
+	a, cfg, closeFn, err := g.setup()
 	if err != nil {
 		return err
 	}

@@ -30,7 +30,7 @@ func cmdInventory(g *globals, args []string) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
-	a, cfg, _, closeFn, err := g.setup()
+	a, cfg, closeFn, err := g.setup()
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@ func cmdPrepareImage(g *globals, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	a, _, _, closeFn, err := g.setup()
+	a, _, closeFn, err := g.setup()
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ func cmdStatus(g *globals, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	a, cfg, _, closeFn, err := g.setup()
+	a, cfg, closeFn, err := g.setup()
 	if err != nil {
 		return err
 	}

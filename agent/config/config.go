@@ -68,8 +68,10 @@ type Config struct {
 	Proxy string `toml:"proxy"`
 	// CACertFile is a PEM file of CAs trusted besides the system's.
 	CACertFile string `toml:"ca_cert_file"`
-	// SSLFingerprint pins the server's public key: SHA-256 of its
-	// SubjectPublicKeyInfo, hex or base64, optionally prefixed "sha256/".
+	// SSLFingerprint pins the server's public key or its private CA's:
+	// SHA-256 of a SubjectPublicKeyInfo, in any form package tlspin
+	// accepts ("sha256/<base64>", "sha256//<base64>", base64, hex), several
+	// separated by commas for a rotation.
 	SSLFingerprint string `toml:"ssl_fingerprint"`
 	// NoSSLCheck disables TLS verification (never for secrets: see
 	// InsecureHTTP).
