@@ -125,9 +125,16 @@ func (t *agentTrust) get(ctx context.Context, now time.Time) []string {
 		found, err := t.resolver.LookupNetIP(lctx, "ip", e)
 		cancel()
 		if err == nil {
+			// In order: a DNS server rotating its answers must not make the
+			// list, and so every agent's copy, change each minute.
+			found = slices.Clone(found)
+			for i := range found {
+				found[i] = found[i].Unmap()
+			}
+			slices.SortFunc(found, netip.Addr.Compare)
 			var addrs []string
-			for _, a := range found {
-				addrs = append(addrs, a.Unmap().String())
+			for _, a := range slices.Compact(found) {
+				addrs = append(addrs, a.String())
 			}
 			t.addrs[e] = addrs
 		}

@@ -79,16 +79,21 @@ func TestParseAgentTrust(t *testing.T) {
 // the last addresses rather than untrusting GLPI.
 func TestAgentTrustResolved(t *testing.T) {
 	r := &stubResolver{addrs: map[string][]netip.Addr{}}
-	r.set("glpi.example.com", "192.0.2.10", "2001:db8::10")
+	r.set("glpi.example.com", "2001:db8::10", "192.0.2.10")
 	at := newAgentTrust([]string{"glpi.example.com", "198.51.100.0/24"}, r)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	want := []string{"glpi.example.com", "198.51.100.0/24", "192.0.2.10", "2001:db8::10"}
 	if got := at.get(t.Context(), now); !slices.Equal(got, want) {
 		t.Errorf("get() = %q, want %q", got, want)
 	}
+	r.set("glpi.example.com", "192.0.2.10", "2001:db8::10") // rotated: the same list
+	if got := at.get(t.Context(), now.Add(time.Minute)); !slices.Equal(got, want) {
+		t.Errorf("get() after the resolver rotated its answer = %q, want %q", got, want)
+	}
+	now = now.Add(time.Minute)
 	r.set("glpi.example.com", "192.0.2.11")
-	if got := at.get(t.Context(), now.Add(30*time.Second)); !slices.Equal(got, want) || r.lookups != 1 {
-		t.Errorf("get() within the minute = %q after %d lookups, want %q after 1", got, r.lookups, want)
+	if got := at.get(t.Context(), now.Add(30*time.Second)); !slices.Equal(got, want) || r.lookups != 2 {
+		t.Errorf("get() within the minute = %q after %d lookups, want %q after 2", got, r.lookups, want)
 	}
 	want = []string{"glpi.example.com", "198.51.100.0/24", "192.0.2.11"}
 	if got := at.get(t.Context(), now.Add(time.Minute)); !slices.Equal(got, want) {
