@@ -375,6 +375,24 @@ func (s *Server) issue(now time.Time, withReplace bool) (enroll.Credential, stri
 	return cred, replace, sec
 }
 
+// deviceByInstall finds the device a request repeating an install id
+// speaks for: among the live devices of that key and install id (the
+// installation's own, and clones forked from it), the one whose strong
+// signals are exactly the request's; else the first enrolled, which the
+// clone check compares with. nil when there is none.
+func (s *Server) deviceByInstall(ctx context.Context, keyID string, req *enroll.EnrollRequest) (*store.Device, error) {
+	devs, err := s.st.DevicesByInstall(ctx, keyID, req.InstallID)
+	if err != nil || len(devs) == 0 {
+		return nil, err
+	}
+	for _, d := range devs {
+		if len(exactChanges(d.Fingerprint, req.Fingerprint)) == 0 && len(exactChanges(req.Fingerprint, d.Fingerprint)) == 0 {
+			return d, nil
+		}
+	}
+	return devs[len(devs)-1], nil
+}
+
 // enrollRejection is a refused enrollment, audited and answered.
 type enrollRejection struct {
 	status     int
@@ -522,11 +540,11 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 	// back, with a new credential; it takes no further use of the key. A
 	// known clone, or other hardware with the same install id (a copied
 	// disk), becomes a new device as the key's clone policy allows.
-	d, err := s.st.DeviceByInstall(ctx, rec.ID, req.InstallID)
+	d, err := s.deviceByInstall(ctx, rec.ID, req)
 	switch {
-	case errors.Is(err, store.ErrNotFound):
 	case err != nil:
 		return nil, s.internal(err)
+	case d == nil:
 	default:
 		changes := exactChanges(d.Fingerprint, req.Fingerprint)
 		c, err := s.st.FindClone(ctx, d.ID, fingerprintHash(req.Fingerprint))

@@ -448,15 +448,35 @@ func hashInstallIDs(ctx context.Context, s *sqlStore) error {
 }
 
 func (s *sqlStore) DeviceByInstall(ctx context.Context, keyID, installID string) (*Device, error) {
-	d, err := scanDevice(s.r.QueryRowContext(ctx, s.q(`SELECT `+deviceColumns+` FROM devices
-		WHERE key_id = ? AND install_hash = ? AND revoked_at = 0 AND retired_at = 0 ORDER BY created_at DESC LIMIT 1`), keyID, InstallHash(installID)))
-	if errors.Is(err, sql.ErrNoRows) {
+	devs, err := s.DevicesByInstall(ctx, keyID, installID)
+	if err != nil {
+		return nil, err
+	}
+	if len(devs) == 0 {
 		return nil, fmt.Errorf("find device by install id: %w", ErrNotFound)
 	}
+	return devs[0], nil
+}
+
+func (s *sqlStore) DevicesByInstall(ctx context.Context, keyID, installID string) ([]*Device, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+deviceColumns+` FROM devices
+		WHERE key_id = ? AND install_hash = ? AND revoked_at = 0 AND retired_at = 0 ORDER BY created_at DESC LIMIT 100`), keyID, InstallHash(installID))
 	if err != nil {
-		return nil, fmt.Errorf("find device by install id: %w", err)
+		return nil, fmt.Errorf("find devices by install id: %w", err)
 	}
-	return d, nil
+	defer rows.Close()
+	var out []*Device
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, fmt.Errorf("find devices by install id: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find devices by install id: %w", err)
+	}
+	return out, nil
 }
 
 func (s *sqlStore) Device(ctx context.Context, id string) (*Device, error) {

@@ -324,9 +324,13 @@ type Store interface {
 	// than their key's window, records an audit event for each and returns
 	// their ids.
 	RetireIdle(ctx context.Context, now time.Time) ([]string, error)
-	// DeviceByInstall returns the live (neither revoked nor retired)
-	// device enrolled with key keyID and install id installID.
+	// DeviceByInstall returns the newest of DevicesByInstall, or
+	// ErrNotFound.
 	DeviceByInstall(ctx context.Context, keyID, installID string) (*Device, error)
+	// DevicesByInstall returns the live (neither revoked nor retired)
+	// devices enrolled with key keyID and install id installID, newest
+	// first: the installation's own, and the clones forked from it.
+	DevicesByInstall(ctx context.Context, keyID, installID string) ([]*Device, error)
 	// Device returns a device by id.
 	Device(ctx context.Context, id string) (*Device, error)
 	// Devices lists devices, newest first.
