@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strconv"
 	"strings"
@@ -192,10 +193,13 @@ func TestInventoryServer(t *testing.T) {
 	}
 
 	stdout, _, _ = agent(t, nil, "--state-dir", state, "status")
-	for _, want := range []string{first.DeviceID, first.AgentID, glpi.URL, "Last result:  ok"} {
+	for _, want := range []string{first.DeviceID, first.AgentID, glpi.URL} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("status lacks %q:\n%s", want, stdout)
 		}
+	}
+	if !regexp.MustCompile(`(?m)^Last result:\s+ok$`).MatchString(stdout) {
+		t.Errorf("status lacks the last result ok:\n%s", stdout)
 	}
 }
 
