@@ -164,6 +164,52 @@ func testClones(t *testing.T, s Store) {
 	if _, err := s.ApproveClones(ctx, "nope", t0); !errors.Is(err, ErrNotFound) {
 		t.Errorf("ApproveClones(unknown) = %v, want ErrNotFound", err)
 	}
+
+	// One clone at a time: the device is clone_suspected while one waits.
+	s.Enroll(ctx, newDevice("d2", "k1"), secrets(2), t0, Event{At: t0, Event: "e"})
+	c3, err := s.RecordClone(ctx, &Clone{DeviceID: "d1", KeyID: "k1", FPHash: "fp3", Via: "replay", Policy: ClonePolicyQuarantine,
+		State: ClonePending, DetectedAt: t0}, Event{At: t0, Event: "clone_suspected", DeviceID: "d1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := func(id string) string {
+		d, err := s.Device(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d.State()
+	}
+	t1 := t0.Add(2 * time.Hour)
+	for _, step := range []struct{ state, device string }{
+		{CloneRejected, StateActive}, {ClonePending, StateCloneSuspected}, {CloneForked, StateActive}, {CloneApproved, StateActive},
+	} {
+		got, err := s.DecideClone(ctx, "d1", c3.ID, step.state, t1)
+		if err != nil || got.ID != c3.ID || got.State != step.state {
+			t.Fatalf("DecideClone(%s) = %+v, %v", step.state, got, err)
+		}
+		if want := t1; step.state == ClonePending {
+			if !got.ResolvedAt.IsZero() {
+				t.Errorf("DecideClone(pending) resolved at %v, want unresolved", got.ResolvedAt)
+			}
+		} else if !got.ResolvedAt.Equal(want) {
+			t.Errorf("DecideClone(%s) resolved at %v, want %v", step.state, got.ResolvedAt, want)
+		}
+		if st := state("d1"); st != step.device {
+			t.Errorf("after DecideClone(%s) device state = %s, want %s", step.state, st, step.device)
+		}
+	}
+	if found, _ := s.FindClone(ctx, "d1", "fp2"); found.State != CloneApproved {
+		t.Errorf("the other clone is %s, want approved still", found.State)
+	}
+	if _, err := s.DecideClone(ctx, "d2", c3.ID, CloneRejected, t1); !errors.Is(err, ErrNotFound) {
+		t.Errorf("DecideClone(another device's clone) = %v, want ErrNotFound", err)
+	}
+	if _, err := s.DecideClone(ctx, "nope", c3.ID, CloneRejected, t1); !errors.Is(err, ErrNotFound) {
+		t.Errorf("DecideClone(unknown device) = %v, want ErrNotFound", err)
+	}
+	if _, err := s.DecideClone(ctx, "d1", c3.ID, "maybe", t1); err == nil {
+		t.Error("DecideClone(unknown state) = nil, want an error")
+	}
 }
 
 func testEphemeral(t *testing.T, s Store) {

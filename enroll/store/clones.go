@@ -164,6 +164,62 @@ func (s *sqlStore) ApproveClones(ctx context.Context, deviceID string, now time.
 	return int(n), err
 }
 
+func (s *sqlStore) DecideClone(ctx context.Context, deviceID string, cloneID int64, state string, now time.Time) (*Clone, error) {
+	switch state {
+	case CloneApproved, CloneForked, CloneRejected, ClonePending:
+	default:
+		return nil, fmt.Errorf("decide clone %d: unknown state %q", cloneID, state)
+	}
+	var out *Clone
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var suspected int64
+		err := tx.QueryRowContext(ctx, s.q(`SELECT clone_suspected_at FROM devices WHERE id = ?`+s.forUpdate()), deviceID).Scan(&suspected)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("decide clone %d: device %s: %w", cloneID, deviceID, ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("decide clone %d: %w", cloneID, err)
+		}
+		resolved := ts(now)
+		if state == ClonePending {
+			resolved = 0
+		}
+		res, err := tx.ExecContext(ctx, s.q(`UPDATE clones SET state = ?, resolved_at = ? WHERE id = ? AND device_id = ?`),
+			state, resolved, cloneID, deviceID)
+		if err != nil {
+			return fmt.Errorf("decide clone %d: %w", cloneID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return fmt.Errorf("decide clone %d of %s: %w", cloneID, deviceID, ErrNotFound)
+		}
+		var pending int64
+		if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM clones WHERE device_id = ? AND state = ?`), deviceID, ClonePending).Scan(&pending); err != nil {
+			return fmt.Errorf("decide clone %d: %w", cloneID, err)
+		}
+		mark := suspected
+		switch {
+		case pending > 0 && suspected == 0:
+			mark = ts(now)
+		case pending == 0:
+			mark = 0
+		}
+		if mark != suspected {
+			if _, err := tx.ExecContext(ctx, s.q(`UPDATE devices SET clone_suspected_at = ? WHERE id = ?`), mark, deviceID); err != nil {
+				return fmt.Errorf("decide clone %d: %w", cloneID, err)
+			}
+		}
+		out, err = scanClone(tx.QueryRowContext(ctx, s.q(`SELECT `+cloneColumns+` FROM clones WHERE id = ?`), cloneID))
+		if err != nil {
+			return fmt.Errorf("decide clone %d: %w", cloneID, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (s *sqlStore) CloneEnrolled(ctx context.Context, cloneID int64, newDeviceID string) error {
 	if _, err := s.w.ExecContext(ctx, s.q(`UPDATE clones SET new_device_id = ? WHERE id = ?`), newDeviceID, cloneID); err != nil {
 		return fmt.Errorf("record clone enrollment: %w", err)

@@ -434,6 +434,13 @@ type Store interface {
 	// ApproveClones approves the device's pending clones and clears its
 	// clone_suspected mark; it returns the number approved.
 	ApproveClones(ctx context.Context, deviceID string, now time.Time) (int, error)
+	// DecideClone sets the state of one of a device's clones as an
+	// administrator decided: CloneApproved, CloneForked or CloneRejected
+	// resolve it, ClonePending holds it again. The device is marked
+	// clone_suspected while one of its clones is pending, and the mark is
+	// cleared once none is. It returns the clone as stored; ErrNotFound
+	// when the device has no such clone.
+	DecideClone(ctx context.Context, deviceID string, cloneID int64, state string, now time.Time) (*Clone, error)
 	// CloneEnrolled records the device a clone became.
 	CloneEnrolled(ctx context.Context, cloneID int64, newDeviceID string) error
 

@@ -134,6 +134,7 @@ func (c *Console) routes() {
 	m.Handle("GET /ui/devices/{id}/revoke", c.auth(permManage, c.handleDeviceRevokeConfirm))
 	m.Handle("POST /ui/devices/{id}/revoke", c.auth(permManage, c.handleDeviceRevoke))
 	m.Handle("POST /ui/devices/{id}/approve", c.auth(permManage, c.handleDeviceApprove))
+	m.Handle("POST /ui/devices/{id}/clones/{clone}", c.auth(permManage, c.handleCloneDecision))
 	m.Handle("GET /ui/keys", c.auth(permKeys, c.handleKeys))
 	m.Handle("POST /ui/keys", c.auth(permManage, c.handleKeyCreate))
 	m.Handle("GET /ui/keys/{id}/revoke", c.auth(permManage, c.handleKeyRevokeConfirm))

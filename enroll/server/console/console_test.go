@@ -578,3 +578,119 @@ func TestPasswordHash(t *testing.T) {
 		t.Error("HashPassword accepts a short password")
 	}
 }
+
+func TestCloneDecisions(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		id, keyID := e.device("pc-1")
+		record := func(fp, via string) *store.Clone {
+			t.Helper()
+			cl, err := e.st.RecordClone(ctx, &store.Clone{DeviceID: id, KeyID: keyID, FPHash: fp, Via: via, Policy: store.ClonePolicyQuarantine,
+				State: store.ClonePending, Signals: []store.SignalChange{{Signal: "smbios_uuid", Old: "a", New: "b"}}, DetectedAt: e.clock.now()},
+				store.Event{At: e.clock.now(), Event: "clone_suspected", DeviceID: id})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return cl
+		}
+		cl := record("fp-copy", "fingerprint")
+		other := record("fp-other", "replay")
+		ident := record("fp-ident", "identity")
+		path := fmt.Sprintf("/ui/devices/%s/clones/%d", id, cl.ID)
+		stateOf := func(cloneID int64) string {
+			t.Helper()
+			list, err := e.st.Clones(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range list {
+				if c.ID == cloneID {
+					return c.State
+				}
+			}
+			t.Fatalf("clone %d not found", cloneID)
+			return ""
+		}
+
+		// Only an admin decides, and sees the buttons.
+		for _, who := range []string{"hugo", "vera"} {
+			c := e.login(who)
+			if _, body := c.get("/ui/devices/" + id); strings.Contains(body, `name="decision"`) {
+				t.Errorf("%s sees the clone decision buttons", who)
+			}
+			for d := range cloneDecisions {
+				if resp, _ := c.post(path, url.Values{"decision": {d}}); resp.StatusCode != http.StatusForbidden {
+					t.Errorf("%s: %s = %d, want 403", who, d, resp.StatusCode)
+				}
+			}
+		}
+		if got := stateOf(cl.ID); got != store.ClonePending {
+			t.Fatalf("after refused decisions the clone is %s, want pending", got)
+		}
+
+		admin := e.login("alice")
+		if _, body := admin.get("/ui/devices/" + id); !strings.Contains(body, fmt.Sprintf(`action="/ui/devices/%s/clones/%d"`, id, cl.ID)) {
+			t.Errorf("alice's device page has no decision form for clone %d", cl.ID)
+		}
+		if resp, _ := admin.do("POST", path, url.Values{"decision": {"reject"}}); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("decision without CSRF token = %d, want 403", resp.StatusCode)
+		}
+		for _, step := range []struct{ decision, state string }{
+			{"reject", store.CloneRejected}, {"quarantine", store.ClonePending}, {"fork", store.CloneForked}, {"approve", store.CloneApproved},
+		} {
+			resp, body := admin.post(path, url.Values{"decision": {step.decision}})
+			if resp.StatusCode != http.StatusSeeOther {
+				t.Fatalf("%s = %d %s, want 303", step.decision, resp.StatusCode, body)
+			}
+			if got := stateOf(cl.ID); got != step.state {
+				t.Errorf("after %s the clone is %s, want %s", step.decision, got, step.state)
+			}
+			if got := stateOf(other.ID); got != store.ClonePending {
+				t.Errorf("after %s on clone %d, clone %d is %s, want pending", step.decision, cl.ID, other.ID, got)
+			}
+		}
+		evs := e.events("clone_decided")
+		if len(evs) != 4 {
+			t.Fatalf("%d clone_decided events, want 4: %+v", len(evs), evs)
+		}
+		for _, ev := range evs {
+			if ev.Actor != "alice" || ev.DeviceID != id || ev.KeyID != keyID || ev.Reason == "" {
+				t.Errorf("audit event %+v, want alice's decision on %s", ev, id)
+			}
+		}
+
+		// The device stays clone_suspected while a clone waits.
+		if d, _ := e.st.Device(ctx, id); d.State() != store.StateCloneSuspected {
+			t.Errorf("device state = %s with clones pending, want clone_suspected", d.State())
+		}
+		if resp, body := admin.post(fmt.Sprintf("/ui/devices/%s/clones/%d", id, ident.ID), url.Values{"decision": {"fork"}}); resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, "nothing to fork") {
+			t.Errorf("fork of an identity mismatch = %d, want 400 saying there is nothing to fork", resp.StatusCode)
+		}
+		for _, cid := range []int64{other.ID, ident.ID} {
+			if resp, _ := admin.post(fmt.Sprintf("/ui/devices/%s/clones/%d", id, cid), url.Values{"decision": {"reject"}}); resp.StatusCode != http.StatusSeeOther {
+				t.Errorf("reject clone %d = %d, want 303", cid, resp.StatusCode)
+			}
+		}
+		if d, _ := e.st.Device(ctx, id); d.State() != store.StateActive {
+			t.Errorf("device state = %s once every clone is decided, want active", d.State())
+		}
+
+		other2, _ := e.device("pc-2")
+		for _, bad := range []struct {
+			path, decision string
+			want           int
+		}{
+			{fmt.Sprintf("/ui/devices/%s/clones/%d", other2, cl.ID), "approve", http.StatusNotFound},
+			{fmt.Sprintf("/ui/devices/%s/clones/999999", id), "approve", http.StatusNotFound},
+			{fmt.Sprintf("/ui/devices/%s/clones/x", id), "approve", http.StatusNotFound},
+			{path, "maybe", http.StatusBadRequest},
+		} {
+			if resp, _ := admin.post(bad.path, url.Values{"decision": {bad.decision}}); resp.StatusCode != bad.want {
+				t.Errorf("POST %s %s = %d, want %d", bad.path, bad.decision, resp.StatusCode, bad.want)
+			}
+		}
+		if got := stateOf(cl.ID); got != store.CloneApproved {
+			t.Errorf("after refused requests the clone is %s, want approved", got)
+		}
+	})
+}

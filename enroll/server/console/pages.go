@@ -408,6 +408,59 @@ func (c *Console) handleDeviceApprove(w http.ResponseWriter, r *http.Request, s 
 	http.Redirect(w, r, "/ui/devices/"+url.PathEscape(id), http.StatusSeeOther)
 }
 
+// cloneDecisions maps the console's clone buttons to the state each sets.
+var cloneDecisions = map[string]string{
+	"approve":    store.CloneApproved,
+	"fork":       store.CloneForked,
+	"quarantine": store.ClonePending,
+	"reject":     store.CloneRejected,
+}
+
+// handleCloneDecision decides on one clone of a device: approve (the
+// newcomer enrolls as a new device, or an inventory stating other hardware
+// is accepted), fork (the newcomer is told to enroll again as a new
+// device), quarantine (held until decided again) or reject (refused for
+// good).
+func (c *Console) handleCloneDecision(w http.ResponseWriter, r *http.Request, s *session) {
+	ctx, id := r.Context(), r.PathValue("id")
+	cloneID, err := strconv.ParseInt(r.PathValue("clone"), 10, 64)
+	if err != nil || cloneID <= 0 {
+		c.fail(w, r, s, http.StatusNotFound, "No such clone alert.")
+		return
+	}
+	decision := r.PostFormValue("decision")
+	state, ok := cloneDecisions[decision]
+	if !ok {
+		c.fail(w, r, s, http.StatusBadRequest, "Choose approve, fork, quarantine or reject.")
+		return
+	}
+	if decision == "fork" {
+		clones, err := c.st.Clones(ctx, id)
+		if err != nil {
+			c.unavailable(w, r, s, "read clones", err)
+			return
+		}
+		for _, cl := range clones {
+			if cl.ID == cloneID && cl.Via == "identity" {
+				c.fail(w, r, s, http.StatusBadRequest, "An inventory stating another machine's hardware comes with the device's own credential: there is nothing to fork. Approve or reject it.")
+				return
+			}
+		}
+	}
+	cl, err := c.st.DecideClone(ctx, id, cloneID, state, c.now())
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			c.fail(w, r, s, http.StatusNotFound, "No such clone alert.")
+			return
+		}
+		c.unavailable(w, r, s, "decide clone", err)
+		return
+	}
+	c.audit(ctx, r, s, store.Event{Event: "clone_decided", KeyID: cl.KeyID, DeviceID: id, Reason: decision,
+		Detail: fmt.Sprintf("clone %d (%s) now %s (console)", cl.ID, cl.Via, cl.State)})
+	http.Redirect(w, r, "/ui/devices/"+url.PathEscape(id)+"#clones-h", http.StatusSeeOther)
+}
+
 func (c *Console) keysData(r *http.Request) (map[string]any, error) {
 	keys, err := c.st.Keys(r.Context())
 	if err != nil {
