@@ -403,10 +403,13 @@ func serve(ctx context.Context, args []string) error {
 	if adminTokenFile != "" && len(cfg.AdminToken) < 32 {
 		return errors.New("serve: the admin token must have at least 32 characters")
 	}
+	var srv *server.Server // set below, before anything is served
 	if webConsole {
 		dataDir := sf.dataDir
 		cfg.Console, err = console.New(console.Config{Store: st.(console.Store), Secret: secret, Logger: logger.With("component", "console"),
-			Bundle: func(u string) (string, string, error) { return server.BundleTarget(u, dataDir) }})
+			Bundle: func(u string) (string, string, error) { return server.BundleTarget(u, dataDir) },
+			// A run-now from the console wakes the device's held check-in at once.
+			Notify: func(deviceID string) { srv.Wake(deviceID) }})
 		if err != nil {
 			return err
 		}
@@ -455,7 +458,7 @@ func serve(ctx context.Context, args []string) error {
 	case apiCert != "":
 		tlsMode = "self-signed"
 	}
-	srv, err := server.New(cfg)
+	srv, err = server.New(cfg)
 	if err != nil {
 		return err
 	}

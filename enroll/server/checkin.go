@@ -223,6 +223,11 @@ func (s *Server) unavailable(w http.ResponseWriter, what, deviceID string, err e
 	s.reject(w, http.StatusServiceUnavailable, enroll.ReasonInternal, "try again later", 5*time.Second)
 }
 
+// Wake answers at once the check-in this process holds for a device, if
+// any, so that it collects an action just queued in this process (the web
+// console's run-now) without waiting for the store's watch.
+func (s *Server) Wake(deviceID string) { s.hub.notify(deviceID) }
+
 // RunWatch relays the store's notifications of queued actions to the
 // check-ins held by this process, until ctx is done.
 func (s *Server) RunWatch(ctx context.Context) {

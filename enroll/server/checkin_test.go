@@ -125,6 +125,34 @@ func TestCheckInWakesOnRunNow(t *testing.T) {
 	}
 }
 
+// TestWakeWithoutWatch: Wake alone answers a held check-in, the store's
+// watch stopped.
+func TestWakeWithoutWatch(t *testing.T) {
+	e := newEnv(t, nil)
+	dev := e.enroll(e.key(KeyOptions{}), enrollReq("pc"))
+	e.stop() // no store watch from here on
+	res := checkInAsync(t.Context(), e.client, dev.Credential.AccessToken, &enroll.CheckInRequest{Wait: 30, Status: "idle"})
+	waitHeld(t, e.srv, 1)
+	a, err := QueueRunNow(t.Context(), e.st, dev.DeviceID, nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	queued := time.Now()
+	e.srv.Wake(dev.DeviceID)
+	select {
+	case r := <-res:
+		if r.err != nil {
+			t.Fatalf("CheckIn: %v", r.err)
+		}
+		if len(r.resp.Actions) != 1 || r.resp.Actions[0].ID != a.ID {
+			t.Errorf("CheckIn = %+v, want action %s", r.resp, a.ID)
+		}
+		t.Logf("check-in answered %v after the wake", r.at.Sub(queued).Round(time.Millisecond))
+	case <-time.After(5 * time.Second):
+		t.Fatal("held check-in not answered 5 s after Wake")
+	}
+}
+
 func TestCheckInIdle(t *testing.T) {
 	e := newEnv(t, nil)
 	dev := e.enroll(e.key(KeyOptions{}), enrollReq("pc"))
