@@ -727,8 +727,9 @@ func (s *sqlStore) SaveInventory(ctx context.Context, inv *Inventory, relay bool
 		if relay {
 			relayStatus = RelayQueued
 		}
-		if err := tx.QueryRowContext(ctx, s.q(`INSERT INTO inventory_history (device_id, received_at, size, changed, relay_status, idem_key)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`), inv.DeviceID, ts(inv.ReceivedAt), inv.Size, string(changed), relayStatus, inv.IdempotencyKey).Scan(&h.ID); err != nil {
+		if err := tx.QueryRowContext(ctx, s.q(`INSERT INTO inventory_history (device_id, received_at, size, changed, relay_status, idem_key, partial)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`), inv.DeviceID, ts(inv.ReceivedAt), inv.Size, string(changed), relayStatus, inv.IdempotencyKey,
+			boolInt(inv.Partial)).Scan(&h.ID); err != nil {
 			return fmt.Errorf("store inventory history: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM inventory_history WHERE device_id = ? AND id <=
@@ -925,8 +926,8 @@ func (s *sqlStore) Inventory(ctx context.Context, deviceID string) (*Inventory, 
 }
 
 func (s *sqlStore) History(ctx context.Context, deviceID string) ([]HistoryEntry, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, received_at, size, changed FROM inventory_history
-		WHERE device_id = ? ORDER BY id DESC`), deviceID)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, received_at, size, changed, partial, relay_status, relay_message
+		FROM inventory_history WHERE device_id = ? ORDER BY id DESC`), deviceID)
 	if err != nil {
 		return nil, fmt.Errorf("read history of %s: %w", deviceID, err)
 	}
@@ -934,14 +935,14 @@ func (s *sqlStore) History(ctx context.Context, deviceID string) ([]HistoryEntry
 	var out []HistoryEntry
 	for rows.Next() {
 		var (
-			h        HistoryEntry
-			received int64
-			changed  string
+			h                 HistoryEntry
+			received, partial int64
+			changed           string
 		)
-		if err := rows.Scan(&h.ID, &received, &h.Size, &changed); err != nil {
+		if err := rows.Scan(&h.ID, &received, &h.Size, &changed, &partial, &h.RelayStatus, &h.RelayMessage); err != nil {
 			return nil, fmt.Errorf("read history of %s: %w", deviceID, err)
 		}
-		h.ReceivedAt = fromTS(received)
+		h.ReceivedAt, h.Partial = fromTS(received), partial != 0
 		if err := json.Unmarshal([]byte(changed), &h.Changed); err != nil {
 			return nil, fmt.Errorf("decode history of %s: %w", deviceID, err)
 		}

@@ -260,6 +260,13 @@ type HistoryEntry struct {
 	ReceivedAt time.Time `json:"received_at"`
 	Size       int64     `json:"size"`
 	Changed    []string  `json:"changed"`
+	// Partial is set for an inventory of some sections only.
+	Partial bool `json:"partial"`
+	// RelayStatus is the inventory's relay to GLPI (RelayQueued, RelayOK…)
+	// and RelayMessage GLPI's answer or the relay's error, as History
+	// reads them.
+	RelayStatus  string `json:"relay_status,omitempty"`
+	RelayMessage string `json:"relay_message,omitempty"`
 	// Duplicate is set when SaveInventory found the idempotency key: the
 	// entry is the first one's, and nothing was stored.
 	Duplicate bool `json:"-"`

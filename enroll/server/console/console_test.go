@@ -694,3 +694,43 @@ func TestCloneDecisions(t *testing.T) {
 		}
 	})
 }
+
+func TestDeviceInventories(t *testing.T) {
+	each(t, func(t *testing.T, e *env) {
+		ctx := t.Context()
+		id, _ := e.device("pc-1")
+		save := func(partial bool, sections map[string]store.Section) {
+			t.Helper()
+			if _, err := e.st.SaveInventory(ctx, &store.Inventory{DeviceID: id, ReceivedAt: e.clock.now(), Size: 2048, Body: []byte("x"),
+				Sections: sections, Partial: partial}, true, "agent", 20, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+		save(false, map[string]store.Section{"cpus": {Hash: "c1", Items: 1}, "software": {Hash: "s1", Items: 9}})
+		items, err := e.st.ClaimOutbox(ctx, 10, e.clock.now(), time.Minute)
+		if err != nil || len(items) != 1 {
+			t.Fatalf("ClaimOutbox = %d items, %v", len(items), err)
+		}
+		if err := e.st.CompleteOutbox(ctx, &items[0], store.RelayRejected, "GLPI said: missing deviceid", e.clock.now()); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.add(time.Minute)
+		save(true, map[string]store.Section{"software": {Hash: "s2", Items: 10}})
+
+		hist, err := e.st.History(ctx, id)
+		if err != nil || len(hist) != 2 {
+			t.Fatalf("History = %+v, %v", hist, err)
+		}
+		if !hist[0].Partial || hist[0].RelayStatus != store.RelayQueued || hist[1].Partial || hist[1].RelayStatus != store.RelayRejected ||
+			hist[1].RelayMessage != "GLPI said: missing deviceid" {
+			t.Errorf("History = %+v, want a queued partial after a rejected full", hist)
+		}
+		_, page := e.login("vera").get("/ui/devices/" + id)
+		m := regexp.MustCompile(`(?s)<table class="list" id="inventories">.*?</table>`).FindString(page)
+		for _, want := range []string{"<td>partial</td>", "<td>full</td>", "2.0 KiB", "software", "waiting to be sent", "rejected", "GLPI said: missing deviceid"} {
+			if !strings.Contains(m, want) {
+				t.Errorf("inventories table lacks %q:\n%s", want, m)
+			}
+		}
+	})
+}

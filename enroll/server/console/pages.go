@@ -62,6 +62,7 @@ func (c *Console) parseTemplates() error {
 		"state":    func(d store.Device) string { return c.deviceState(&d) },
 		"keystate": func(k store.Key) string { return string(k.State(c.now())) },
 		"label":    func(s string) string { return strings.ReplaceAll(s, "_", " ") },
+		"relay":    relayText,
 	}
 	pages, err := fs.Glob(assets, "templates/*.html")
 	if err != nil {
@@ -80,6 +81,27 @@ func (c *Console) parseTemplates() error {
 		c.pages[name] = t
 	}
 	return nil
+}
+
+// relayText says what an inventory's relay state means.
+func relayText(status string) string {
+	switch status {
+	case store.RelayOK:
+		return "accepted"
+	case store.RelayNone:
+		return "not relayed (no GLPI configured)"
+	case store.RelayQueued:
+		return "waiting to be sent"
+	case store.RelayRetrying:
+		return "retrying"
+	case store.RelayRejected:
+		return "rejected"
+	case store.RelaySuperseded:
+		return "superseded by a newer full inventory"
+	case store.RelayDropped:
+		return "dropped (too many waiting)"
+	}
+	return status
 }
 
 func ago(now, t time.Time) string {
