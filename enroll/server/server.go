@@ -429,52 +429,14 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 // enroll decides an enrollment. On success the audit event ev has been
 // recorded with the device; on rejection the caller records it.
 func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWriter, now time.Time, ip netip.Addr, ev *store.Event) (*enroll.EnrollResponse, *enrollRejection) {
-	if wait := s.byIP.blocked(ctx, sourceSubject(ip), now); wait > 0 {
-		return nil, &enrollRejection{status: http.StatusTooManyRequests, reason: enroll.ReasonRateLimited, message: "too many failed attempts from this address", retryAfter: wait}
+	rec, req, rej := s.authenticateKey(ctx, r, w, now, ip, ev)
+	if rej != nil {
+		return nil, rej
 	}
-	key, err := enroll.ParseKey(bearer(r))
-	if err != nil {
-		return nil, &enrollRejection{status: http.StatusUnauthorized, reason: enroll.ReasonKeyInvalid, message: err.Error(), failure: true}
-	}
-	ev.KeyID = key.ID
-	if wait := s.byKey.blocked(ctx, sourceKeySubject(ip, key.ID), now); wait > 0 {
-		return nil, &enrollRejection{status: http.StatusTooManyRequests, reason: enroll.ReasonRateLimited, message: "too many failed attempts with this key", retryAfter: wait}
-	}
-	body, err := readBody(w, r, maxEnrollBody)
-	if err != nil {
-		return nil, &enrollRejection{status: http.StatusRequestEntityTooLarge, reason: enroll.ReasonBadRequest, message: "request body too large"}
-	}
-	req, err := decodeEnroll(body)
-	if err != nil {
-		return nil, &enrollRejection{status: http.StatusBadRequest, reason: enroll.ReasonBadRequest, message: err.Error()}
-	}
-	rec, err := s.st.Key(ctx, key.ID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, s.internal(err)
-	}
-	if err != nil || !hmac.Equal([]byte(rec.Hash), []byte(keyHash(s.cfg.Secret, key))) {
-		return nil, &enrollRejection{status: http.StatusUnauthorized, reason: enroll.ReasonKeyInvalid, message: "unknown registration key", failure: true}
-	}
-	// The key's state comes before anything else: a revoked, expired or
-	// used-up key neither enrolls nor gives back a device it enrolled.
-	switch rec.State(now) {
-	case store.KeyRevoked:
-		return nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonKeyRevoked, message: "registration key revoked"}
-	case store.KeyExpired:
-		return nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonKeyExpired, message: "registration key expired"}
-	case store.KeyExhausted:
-		return nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonKeyExhausted, message: "registration key has no uses left"}
-	}
-	if !networkAllowed(rec, ip) {
-		return nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonNetworkNotAllowed, message: "source address not allowed for this key"}
-	}
-	if !hostnameAllowed(rec, req.Hostname) {
-		return nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonHostnameNotAllowed, message: "hostname not allowed for this key"}
-	}
-
 	cred, replace, sec := s.issue(now, true)
 	resp := &enroll.EnrollResponse{Tag: rec.Tag, Credential: cred, ReplaceSecret: replace, ServerTime: now.UTC(),
 		AgentTrust: s.agentTrust.get(ctx, now)}
+	// reissue gives device d back with the new credential.
 	reissue := func(d *store.Device, event string) *enrollRejection {
 		ev.Event, ev.DeviceID = event, d.ID
 		gen, err := s.st.Reissue(ctx, d.ID, sec, now, *ev)
@@ -488,8 +450,33 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 		resp.Credential.Generation = gen
 		return nil
 	}
-
+	// existing decides for a request that speaks for device d: d back,
+	// when no clone is known and no signal changed; else a clone, which
+	// the key's policy refuses or lets enroll as a new device.
 	var clone *store.Clone
+	existing := func(d *store.Device, changes []store.SignalChange, via, event string) (back bool, rej *enrollRejection) {
+		c, err := s.st.FindClone(ctx, d.ID, fingerprintHash(req.Fingerprint))
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return false, s.internal(err)
+		}
+		if c != nil {
+			clone = c
+		}
+		if clone == nil && len(changes) == 0 {
+			return true, reissue(d, event)
+		}
+		if clone == nil {
+			if clone, err = s.suspectClone(ctx, d, via, req.Fingerprint, changes, ip.String(), ""); err != nil {
+				return false, s.internal(err)
+			}
+		}
+		if status, reason, msg := cloneRefusal(clone); reason != enroll.ReasonDeviceUnknown {
+			ev.DeviceID = d.ID
+			return false, &enrollRejection{status: status, reason: reason, message: msg}
+		}
+		return false, nil
+	}
+
 	// revokedBefore is the revoked device whose owner enrolls again.
 	var revokedBefore string
 	if req.Replace != nil {
@@ -501,38 +488,23 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 			return nil, s.internal(err)
 		case d.ReplaceHash == "" || !hmac.Equal([]byte(d.ReplaceHash), []byte(enroll.HashToken(req.Replace.ReplaceSecret))):
 			return nil, &enrollRejection{status: http.StatusUnauthorized, reason: enroll.ReasonTokenInvalid, message: "wrong replace secret", failure: true}
-		}
-		if !d.RevokedAt.IsZero() {
+		case !d.RevokedAt.IsZero():
 			// An admin revoked this device, and its owner enrolls again
 			// with a valid key: a new device, the revoked one stays
 			// revoked, and the audit ties the two.
 			revokedBefore = d.ID
-		} else {
+		default:
 			// The replace secret travels with a copied disk: on other
-			// hardware it is a clone's, and the original keeps its identity.
-			// A reinstall on the same hardware gets a new machine id, so only
-			// the SMBIOS UUID counts here.
-			changes := hardwareChanges(d.Fingerprint, req.Fingerprint)
-			c, err := s.st.FindClone(ctx, d.ID, fingerprintHash(req.Fingerprint))
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return nil, s.internal(err)
+			// hardware it is a clone's, and the original keeps its
+			// identity. A reinstall on the same hardware gets a new
+			// machine id, so only the SMBIOS UUID counts here.
+			back, rej := existing(d, hardwareChanges(d.Fingerprint, req.Fingerprint), viaReplaceSecret, "device_replaced")
+			if rej != nil {
+				return nil, rej
 			}
-			if c == nil && len(changes) == 0 {
-				if rej := reissue(d, "device_replaced"); rej != nil {
-					return nil, rej
-				}
+			if back {
 				return resp, nil
 			}
-			if c == nil {
-				if c, err = s.suspectClone(ctx, d, viaReplaceSecret, req.Fingerprint, changes, ip.String(), ""); err != nil {
-					return nil, s.internal(err)
-				}
-			}
-			if status, reason, msg := cloneRefusal(c); reason != enroll.ReasonDeviceUnknown {
-				ev.DeviceID = d.ID
-				return nil, &enrollRejection{status: status, reason: reason, message: msg}
-			}
-			clone = c
 		}
 	}
 
@@ -541,39 +513,78 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 	// known clone, or other hardware with the same install id (a copied
 	// disk), becomes a new device as the key's clone policy allows.
 	d, err := s.deviceByInstall(ctx, rec.ID, req)
-	switch {
-	case err != nil:
+	if err != nil {
 		return nil, s.internal(err)
-	case d == nil:
-	default:
-		changes := exactChanges(d.Fingerprint, req.Fingerprint)
-		c, err := s.st.FindClone(ctx, d.ID, fingerprintHash(req.Fingerprint))
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return nil, s.internal(err)
+	}
+	if d != nil {
+		back, rej := existing(d, exactChanges(d.Fingerprint, req.Fingerprint), viaInstallID, "enroll_repeated")
+		if rej != nil {
+			return nil, rej
 		}
-		if c != nil {
-			clone = c
-		}
-		if clone == nil && len(changes) == 0 {
-			if rej := reissue(d, "enroll_repeated"); rej != nil {
-				return nil, rej
-			}
+		if back {
 			return resp, nil
-		}
-		if clone == nil {
-			if clone, err = s.suspectClone(ctx, d, viaInstallID, req.Fingerprint, changes, ip.String(), ""); err != nil {
-				return nil, s.internal(err)
-			}
-		}
-		if status, reason, msg := cloneRefusal(clone); reason != enroll.ReasonDeviceUnknown {
-			ev.DeviceID = d.ID
-			return nil, &enrollRejection{status: status, reason: reason, message: msg}
 		}
 	}
 
+	return s.createDevice(ctx, rec, req, sec, resp, clone, revokedBefore, now, ip, ev)
+}
+
+// authenticateKey checks an enrollment's rate limits, its registration
+// key (secret, then state, networks and host names) and its body.
+func (s *Server) authenticateKey(ctx context.Context, r *http.Request, w http.ResponseWriter, now time.Time, ip netip.Addr, ev *store.Event) (*store.Key, *enroll.EnrollRequest, *enrollRejection) {
+	if wait := s.byIP.blocked(ctx, sourceSubject(ip), now); wait > 0 {
+		return nil, nil, &enrollRejection{status: http.StatusTooManyRequests, reason: enroll.ReasonRateLimited, message: "too many failed attempts from this address", retryAfter: wait}
+	}
+	key, err := enroll.ParseKey(bearer(r))
+	if err != nil {
+		return nil, nil, &enrollRejection{status: http.StatusUnauthorized, reason: enroll.ReasonKeyInvalid, message: err.Error(), failure: true}
+	}
+	ev.KeyID = key.ID
+	if wait := s.byKey.blocked(ctx, sourceKeySubject(ip, key.ID), now); wait > 0 {
+		return nil, nil, &enrollRejection{status: http.StatusTooManyRequests, reason: enroll.ReasonRateLimited, message: "too many failed attempts with this key", retryAfter: wait}
+	}
+	body, err := readBody(w, r, maxEnrollBody)
+	if err != nil {
+		return nil, nil, &enrollRejection{status: http.StatusRequestEntityTooLarge, reason: enroll.ReasonBadRequest, message: "request body too large"}
+	}
+	req, err := decodeEnroll(body)
+	if err != nil {
+		return nil, nil, &enrollRejection{status: http.StatusBadRequest, reason: enroll.ReasonBadRequest, message: err.Error()}
+	}
+	rec, err := s.st.Key(ctx, key.ID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, nil, s.internal(err)
+	}
+	if err != nil || !hmac.Equal([]byte(rec.Hash), []byte(keyHash(s.cfg.Secret, key))) {
+		return nil, nil, &enrollRejection{status: http.StatusUnauthorized, reason: enroll.ReasonKeyInvalid, message: "unknown registration key", failure: true}
+	}
+	// The key's state comes before anything else: a revoked, expired or
+	// used-up key neither enrolls nor gives back a device it enrolled.
+	switch rec.State(now) {
+	case store.KeyRevoked:
+		return nil, nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonKeyRevoked, message: "registration key revoked"}
+	case store.KeyExpired:
+		return nil, nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonKeyExpired, message: "registration key expired"}
+	case store.KeyExhausted:
+		return nil, nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonKeyExhausted, message: "registration key has no uses left"}
+	}
+	if !networkAllowed(rec, ip) {
+		return nil, nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonNetworkNotAllowed, message: "source address not allowed for this key"}
+	}
+	if !hostnameAllowed(rec, req.Hostname) {
+		return nil, nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonHostnameNotAllowed, message: "hostname not allowed for this key"}
+	}
+
+	return rec, req, nil
+}
+
+// createDevice enrolls a new device for req: a first enrollment, a clone
+// the key's policy lets in, or a revoked device's owner enrolling again.
+func (s *Server) createDevice(ctx context.Context, rec *store.Key, req *enroll.EnrollRequest, sec store.Secrets, resp *enroll.EnrollResponse,
+	clone *store.Clone, revokedBefore string, now time.Time, ip netip.Addr, ev *store.Event) (*enroll.EnrollResponse, *enrollRejection) {
 	fp := req.Fingerprint
 	fp.InstallID = "" // kept only as the device's install hash
-	d = &store.Device{
+	d := &store.Device{
 		ID: newDeviceID(), KeyID: rec.ID, Tag: rec.Tag, Hostname: req.Hostname,
 		GLPIDeviceID: req.Hostname + now.UTC().Format("-2006-01-02-15-04-05"),
 		AgentID:      uuid.NewString(), OS: req.OS, Arch: req.Arch, AgentVersion: req.AgentVersion,
