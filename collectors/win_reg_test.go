@@ -62,17 +62,13 @@ func TestParseRegFileMultiLine(t *testing.T) {
 	}
 }
 
-// regCorpusDir is the corpus of real captures (../shared/corpus beside the
-// module root). Without it the test is skipped, and fails under CI, where
-// the corpus is always there.
+// regCorpusDir is the corpus of real captures (corpusDir: ../shared/corpus
+// beside the module root, or $GLPI_CORPUS), with its Windows cases.
 func regCorpusDir(t *testing.T) string {
 	t.Helper()
-	dir := filepath.Join("..", "..", "shared", "corpus")
+	dir := corpusDir(t)
 	if _, err := os.Stat(filepath.Join(dir, "windows")); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("corpus of real captures missing under CI: %v", err)
-		}
-		t.Skipf("corpus of real captures not available at %s, skipping: %v", dir, err)
+		t.Fatalf("corpus without its Windows cases: %v", err)
 	}
 	return dir
 }
