@@ -128,8 +128,11 @@ type ConsoleStore interface {
 	DeviceStates(ctx context.Context, silentBefore time.Time) (map[string]int64, error)
 	// SearchEvents returns the audit events matching q, newest first.
 	SearchEvents(ctx context.Context, q EventQuery) ([]Event, error)
-	// DailyEvents counts the named events per day and reason since since.
-	DailyEvents(ctx context.Context, since time.Time, events ...string) ([]DayCount, error)
+	// DailyEvents counts the named events per day and reason from the
+	// day of since until now. A day is counted once from the audit, an
+	// hour after it is over (DayClosedAfter), and its counts kept: an
+	// event recorded later with a time on that day is not counted.
+	DailyEvents(ctx context.Context, since, now time.Time, events ...string) ([]DayCount, error)
 	// LastRelay returns GLPI's last answer to a relay; ErrNotFound before
 	// the first.
 	LastRelay(ctx context.Context) (*RelayAnswer, error)
@@ -334,20 +337,21 @@ func (s *sqlStore) SearchDevices(ctx context.Context, q DeviceQuery) ([]Device, 
 }
 
 func (s *sqlStore) DeviceStates(ctx context.Context, silentBefore time.Time) (map[string]int64, error) {
-	var revoked, retired, suspected, silent, active, quarantined int64
+	// Ranges of the devices_state index, counted without reading the
+	// rows: the few revoked, retired and suspected devices, and the
+	// active ones; silent is what is left of the total.
+	var total, revoked, retired, suspected, active, quarantined int64
 	err := s.r.QueryRowContext(ctx, s.q(`SELECT
-		COALESCE(SUM(CASE WHEN revoked_at <> 0 THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN revoked_at = 0 AND retired_at <> 0 THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN revoked_at = 0 AND retired_at = 0 AND clone_suspected_at <> 0 THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN revoked_at = 0 AND retired_at = 0 AND clone_suspected_at = 0 AND last_seen_at < ? THEN 1 ELSE 0 END), 0),
-		COALESCE(SUM(CASE WHEN revoked_at = 0 AND retired_at = 0 AND clone_suspected_at = 0 AND last_seen_at >= ? THEN 1 ELSE 0 END), 0)
-		FROM devices`), ts(silentBefore), ts(silentBefore)).Scan(&revoked, &retired, &suspected, &silent, &active)
+		(SELECT COUNT(*) FROM devices),
+		(SELECT COUNT(*) FROM devices WHERE revoked_at > 0),
+		(SELECT COUNT(*) FROM devices WHERE revoked_at = 0 AND retired_at > 0),
+		(SELECT COUNT(*) FROM devices WHERE revoked_at = 0 AND retired_at = 0 AND clone_suspected_at > 0),
+		(SELECT COUNT(*) FROM devices WHERE revoked_at = 0 AND retired_at = 0 AND clone_suspected_at = 0 AND last_seen_at >= ?),
+		(SELECT COUNT(*) FROM clones WHERE state = ?)`), ts(silentBefore), ClonePending).Scan(&total, &revoked, &retired, &suspected, &active, &quarantined)
 	if err != nil {
 		return nil, fmt.Errorf("count devices: %w", err)
 	}
-	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM clones WHERE state = ?`), ClonePending).Scan(&quarantined); err != nil {
-		return nil, fmt.Errorf("count clones: %w", err)
-	}
+	silent := total - revoked - retired - suspected - active
 	return map[string]int64{StateActive: active, StateSilent: silent, StateCloneSuspected: suspected,
 		StateQuarantined: quarantined, StateRetired: retired, StateRevoked: revoked}, nil
 }
@@ -401,19 +405,40 @@ func (s *sqlStore) SearchEvents(ctx context.Context, q EventQuery) ([]Event, err
 	return out, rows.Err()
 }
 
-func (s *sqlStore) DailyEvents(ctx context.Context, since time.Time, events ...string) ([]DayCount, error) {
+// DayClosedAfter is how long after its end DailyEvents counts a day for
+// good: the events of the day still being written (an audit window of
+// counted events, a slow transaction) have been by then.
+const DayClosedAfter = time.Hour
+
+const dayMicros = int64(24 * time.Hour / time.Microsecond)
+
+func (s *sqlStore) DailyEvents(ctx context.Context, since, now time.Time, events ...string) ([]DayCount, error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
-	const day = int64(24 * time.Hour / time.Microsecond)
-	args := []any{day, day, ts(since)}
+	first := ts(since) / dayMicros * dayMicros
+	// Days before open are over: counted once, then read from their
+	// counts; the open days are counted from the audit at each call.
+	open := max(first, ts(now.Add(-DayClosedAfter))/dayMicros*dayMicros)
+	if err := s.countDays(ctx, first, open); err != nil {
+		return nil, err
+	}
 	marks := make([]string, len(events))
+	var evArgs []any
 	for i, e := range events {
 		marks[i] = "?"
-		args = append(args, e)
+		evArgs = append(evArgs, e)
 	}
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT (at / ?) * ?, event, reason, SUM(occurrences) FROM audit
-		WHERE at >= ? AND event IN (`+strings.Join(marks, ", ")+`) GROUP BY 1, event, reason ORDER BY 1, event, reason`), args...)
+	in := strings.Join(marks, ", ")
+	args := append([]any{first, open}, evArgs...)
+	args = append(args, dayMicros, dayMicros, open)
+	args = append(args, evArgs...)
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT day, event, reason, count FROM audit_day_counts
+		WHERE day >= ? AND day < ? AND event IN (`+in+`)
+		UNION ALL
+		SELECT (at / ?) * ?, event, reason, SUM(occurrences) FROM audit
+		WHERE at >= ? AND event IN (`+in+`) GROUP BY 1, event, reason
+		ORDER BY 1, 2, 3`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("count audit by day: %w", err)
 	}
@@ -433,13 +458,61 @@ func (s *sqlStore) DailyEvents(ctx context.Context, since time.Time, events ...s
 	return out, rows.Err()
 }
 
+// countDays counts from the audit each day in [first, end) not counted
+// yet, one transaction a day; a day another process counts at the same
+// time is counted once.
+func (s *sqlStore) countDays(ctx context.Context, first, end int64) error {
+	if first >= end {
+		return nil
+	}
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT day FROM audit_days WHERE day >= ? AND day < ?`), first, end)
+	if err != nil {
+		return fmt.Errorf("read counted days: %w", err)
+	}
+	done := map[int64]bool{}
+	for rows.Next() {
+		var day int64
+		if err := rows.Scan(&day); err != nil {
+			rows.Close()
+			return fmt.Errorf("read counted days: %w", err)
+		}
+		done[day] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read counted days: %w", err)
+	}
+	for day := first; day < end; day += dayMicros {
+		if done[day] {
+			continue
+		}
+		err := s.tx(ctx, func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, s.q(`INSERT INTO audit_days (day) VALUES (?) ON CONFLICT (day) DO NOTHING`), day)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				return err // counted by another process
+			}
+			_, err = tx.ExecContext(ctx, s.q(`INSERT INTO audit_day_counts (day, event, reason, count)
+				SELECT CAST(? AS BIGINT), event, reason, SUM(occurrences) FROM audit WHERE at >= ? AND at < ? GROUP BY event, reason`),
+				day, day, day+dayMicros)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("count audit of %s: %w", time.UnixMicro(day).UTC().Format(time.DateOnly), err)
+		}
+	}
+	return nil
+}
+
 func (s *sqlStore) LastRelay(ctx context.Context) (*RelayAnswer, error) {
 	var (
 		a  RelayAnswer
 		at int64
 	)
 	err := s.r.QueryRowContext(ctx, `SELECT relay_status, relay_message, relay_at FROM devices
-		WHERE relay_at <> 0 ORDER BY relay_at DESC LIMIT 1`).Scan(&a.Status, &a.Message, &at)
+		WHERE relay_at > 0 ORDER BY relay_at DESC LIMIT 1`).Scan(&a.Status, &a.Message, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("last relay: %w", ErrNotFound)
 	}

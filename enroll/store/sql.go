@@ -1127,9 +1127,16 @@ func (s *sqlStore) PruneEvents(ctx context.Context, before time.Time) (int64, er
 		}
 		total += n
 		if n < pruneBatch {
-			return total, nil
+			break
 		}
 	}
+	// The daily counts of the days pruned go with them.
+	for _, table := range []string{"audit_day_counts", "audit_days"} {
+		if _, err := s.w.ExecContext(ctx, s.q(`DELETE FROM `+table+` WHERE day <= ?`), ts(before)-dayMicros); err != nil {
+			return total, fmt.Errorf("prune audit: %w", err)
+		}
+	}
+	return total, nil
 }
 
 func (s *sqlStore) Events(ctx context.Context, since time.Time) ([]Event, error) {

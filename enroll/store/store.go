@@ -458,8 +458,9 @@ type Store interface {
 	// truncated to window): a flood of them is one row per source and
 	// window.
 	CountEvent(ctx context.Context, ev Event, window time.Duration) error
-	// PruneEvents deletes the audit events before the given time and
-	// returns how many.
+	// PruneEvents deletes the audit events before the given time, and
+	// the daily counts of the days over by then, and returns how many
+	// events.
 	PruneEvents(ctx context.Context, before time.Time) (int64, error)
 	// Events returns the audit events since the given time, oldest first.
 	Events(ctx context.Context, since time.Time) ([]Event, error)

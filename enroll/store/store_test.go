@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -81,6 +82,7 @@ func TestStore(t *testing.T) {
 			t.Run("Watch", func(t *testing.T) { testWatch(t, open(t)) })
 			t.Run("Clones", func(t *testing.T) { testClones(t, open(t)) })
 			t.Run("Ephemeral", func(t *testing.T) { testEphemeral(t, open(t)) })
+			t.Run("DailyEvents", func(t *testing.T) { testDailyEvents(t, open(t)) })
 		})
 	}
 }
@@ -429,4 +431,66 @@ func TestMigrateIdempotent(t *testing.T) {
 		}
 		s.Close()
 	}
+}
+
+// testDailyEvents: a day is counted from the audit once it is over
+// (DayClosedAfter past midnight) and read from its counts after; the
+// open days are counted at each call; pruning the audit prunes the counts.
+func testDailyEvents(t *testing.T, st Store) {
+	ctx := t.Context()
+	s := st.(ConsoleStore)
+	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	add := func(at time.Time, event, reason string) {
+		t.Helper()
+		if err := st.AddEvent(ctx, Event{At: at, Event: event, Reason: reason}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(day.AddDate(0, 0, -2).Add(10*time.Hour), "enroll_succeeded", "")
+	add(day.AddDate(0, 0, -2).Add(11*time.Hour), "enroll_succeeded", "")
+	add(day.AddDate(0, 0, -2).Add(11*time.Hour), "other", "")
+	for range 3 {
+		if err := st.CountEvent(ctx, Event{At: day.AddDate(0, 0, -2).Add(12 * time.Hour), Event: "enroll_rejected", Reason: "key_expired", SourceIP: "192.0.2.1"}, 10*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(day.Add(9*time.Hour), "enroll_succeeded", "")
+	read := func(now time.Time) string {
+		t.Helper()
+		got, err := s.DailyEvents(ctx, day.AddDate(0, 0, -3).Add(5*time.Hour), now, "enroll_succeeded", "enroll_rejected")
+		if err != nil {
+			t.Fatalf("DailyEvents: %v", err)
+		}
+		var b strings.Builder
+		for _, c := range got {
+			fmt.Fprintf(&b, "%s %s %s %d; ", c.Day.Format("01-02"), c.Event, c.Reason, c.Count)
+		}
+		return b.String()
+	}
+	check := func(now time.Time, want string) {
+		t.Helper()
+		if got := read(now); got != want {
+			t.Errorf("DailyEvents(now %s) = %q, want %q", now.Format("01-02 15:04"), got, want)
+		}
+	}
+	noon := day.Add(12 * time.Hour)
+	check(noon, "03-08 enroll_rejected key_expired 3; 03-08 enroll_succeeded  2; 03-10 enroll_succeeded  1; ")
+	// 03-08 is counted for good; 03-10 is still open.
+	add(day.AddDate(0, 0, -2).Add(13*time.Hour), "enroll_succeeded", "")
+	add(day.Add(13*time.Hour), "enroll_succeeded", "")
+	check(noon, "03-08 enroll_rejected key_expired 3; 03-08 enroll_succeeded  2; 03-10 enroll_succeeded  2; ")
+	// Just past midnight the day before stays open for DayClosedAfter.
+	after := day.AddDate(0, 0, 1).Add(DayClosedAfter / 2)
+	check(after, "03-08 enroll_rejected key_expired 3; 03-08 enroll_succeeded  2; 03-10 enroll_succeeded  2; ")
+	add(day.Add(23*time.Hour+59*time.Minute), "enroll_succeeded", "")
+	later := day.AddDate(0, 0, 1).Add(2 * DayClosedAfter)
+	check(later, "03-08 enroll_rejected key_expired 3; 03-08 enroll_succeeded  2; 03-10 enroll_succeeded  3; ")
+	add(day.Add(23*time.Hour+59*time.Minute), "enroll_succeeded", "")
+	check(later, "03-08 enroll_rejected key_expired 3; 03-08 enroll_succeeded  2; 03-10 enroll_succeeded  3; ")
+
+	// Pruning the audit before 03-10 prunes the counts of the days before.
+	if _, err := st.PruneEvents(ctx, day); err != nil {
+		t.Fatal(err)
+	}
+	check(later, "03-10 enroll_succeeded  3; ")
 }

@@ -81,10 +81,6 @@ type Console struct {
 	pages map[string]*template.Template
 	mux   *http.ServeMux
 	fails throttle
-
-	chartsMu              sync.Mutex
-	charts                []store.DayCount
-	chartsFirst, chartsAt time.Time
 }
 
 // New returns the console for cfg.

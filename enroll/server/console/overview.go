@@ -192,22 +192,7 @@ func (c *Console) handleOverview(w http.ResponseWriter, r *http.Request, s *sess
 	c.render(w, r, s, http.StatusOK, "overview", data)
 }
 
-// chartsTTL is how long the overview's daily counts are reused: counting
-// 30 days of audit is the overview's dearest query.
-const chartsTTL = time.Minute
-
-// dailyEvents returns the counts the overview's charts draw, read at most
-// once per chartsTTL.
+// dailyEvents returns the counts the overview's charts draw.
 func (c *Console) dailyEvents(ctx context.Context, first, now time.Time) ([]store.DayCount, error) {
-	c.chartsMu.Lock()
-	defer c.chartsMu.Unlock()
-	if c.chartsFirst.Equal(first) && now.Sub(c.chartsAt) < chartsTTL && now.After(c.chartsAt) {
-		return c.charts, nil
-	}
-	daily, err := c.st.DailyEvents(ctx, first, "enroll_succeeded", "clone_enrolled", "enroll_rejected")
-	if err != nil {
-		return nil, err
-	}
-	c.charts, c.chartsFirst, c.chartsAt = daily, first, now
-	return daily, nil
+	return c.st.DailyEvents(ctx, first, now, "enroll_succeeded", "clone_enrolled", "enroll_rejected")
 }
