@@ -188,6 +188,12 @@ func TestConsoleInBrowser(t *testing.T) {
 			t.Errorf("progress lacks %q:\n%s", want, steps)
 		}
 	}
+	// The inventories received, each with GLPI's answer: the first one
+	// and the one asked for.
+	do("device page reloaded", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("#inventories")))
+	if inv := text("#inventories"); strings.Count(inv, "accepted") < 2 || !strings.Contains(inv, "full") {
+		t.Errorf("inventories received: want two full ones accepted by GLPI:\n%s", inv)
+	}
 	shot("device")
 
 	// Revoke, after the confirmation.
