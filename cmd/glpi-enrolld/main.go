@@ -111,7 +111,9 @@ func (sf *storeFlags) useService(flags *flag.FlagSet) error {
 var errUsage = errors.New("usage")
 
 // isHelp reports a request for the usage.
-func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help" }
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
+}
 
 func run(ctx context.Context, args []string, out io.Writer) (err error) {
 	if len(args) == 0 {
@@ -144,24 +146,73 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 		}
 		sub, args = args[0], args[1:]
 	}
+	name := strings.TrimSpace(cmd + " " + sub)
+	define, ok := adminCommands[name]
+	if !ok {
+		fmt.Fprint(os.Stderr, usage)
+		return fmt.Errorf("unknown command %q", name)
+	}
 	var sf storeFlags
-	fs := newFlagSet(strings.TrimSpace(cmd+" "+sub), &sf)
+	fs := newFlagSet(name, &sf)
 	fs.BoolVar(&sf.json, "json", false, "print JSON instead of tables")
-	var (
-		opts     server.KeyOptions
-		expires  string
-		output   string
-		force    bool
-		bundle   string
-		since    string
-		needsArg bool
-		policy   string
-		ephem    string
-		runNow   server.RunNowOptions
-		cats     string
-	)
-	switch cmd + " " + sub {
-	case "key create":
+	c := define(fs)
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	needsArg := c.needsArg != nil && c.needsArg()
+	if needsArg != (len(pos) == 1) || !needsArg && len(pos) != 0 {
+		return fmt.Errorf("%s: unexpected arguments %q", name, pos)
+	}
+	arg := ""
+	if len(pos) == 1 {
+		arg = pos[0]
+	}
+	if c.before != nil {
+		// Before useService, which may give up root: what it makes is
+		// the caller's.
+		done, err := c.before()
+		if err != nil {
+			return err
+		}
+		defer done()
+	}
+	if err := sf.useService(fs); err != nil {
+		return err
+	}
+	st, secret, err := server.OpenStore(ctx, sf.dataDir, sf.database, sf.secretFile)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if !sf.json {
+		out = server.TextWriter(out) // devices choose much of what is printed
+	}
+	a := &server.Admin{Store: st, Secret: secret, Out: out, JSON: sf.json}
+	return c.run(ctx, a, &sf, arg)
+}
+
+// adminCommand is one admin command once its flags are declared: whether
+// it takes an argument, what it does before it opens the store, and its run.
+type adminCommand struct {
+	needsArg func() bool
+	before   func() (done func(), err error)
+	run      func(ctx context.Context, a *server.Admin, sf *storeFlags, arg string) error
+}
+
+// always is needsArg for the commands that take one argument.
+func always() bool { return true }
+
+// adminCommands declares each admin command's flags on fs and returns the
+// command.
+var adminCommands = map[string]func(fs *flag.FlagSet) adminCommand{
+	"key create": func(fs *flag.FlagSet) adminCommand {
+		var (
+			opts                                   server.KeyOptions
+			expires, output, bundle, policy, ephem string
+			force                                  bool
+			keyOut                                 *server.KeyFile
+		)
 		fs.StringVar(&opts.Tag, "tag", "", "GLPI tag given to devices enrolled with the key (required)")
 		fs.StringVar(&expires, "expires", "30d", "lifetime, e.g. 12h, 30d; 0 for none")
 		fs.Int64Var(&opts.MaxUses, "max-uses", 0, "number of devices the key may enroll; 0 for unlimited")
@@ -176,97 +227,93 @@ func run(ctx context.Context, args []string, out io.Writer) (err error) {
 		fs.StringVar(&bundle, "bundle", "", "give the key as a bundle (glpib_…) for the service at this `URL`, with the pin of its self-signed certificate: one string configures an agent")
 		fs.StringVar(&policy, "clone-policy", "fork", "fate of a suspected clone: fork (enrolls as a new device), quarantine (waits for device approve) or reject")
 		fs.StringVar(&ephem, "ephemeral", "0", "retire devices silent this long (VDI), e.g. 8h; a new device of the same hostname keeps the GLPI record; 0 for never")
-	case "key revoke", "device show", "device revoke", "device approve":
-		needsArg = true
-	case "device run-now":
-		fs.StringVar(&runNow.Hostname, "hostname", "", "name the device by hostname instead of id")
+		return adminCommand{
+			before: func() (func(), error) {
+				if output == "" {
+					return func() {}, nil
+				}
+				var err error
+				if keyOut, err = server.CreateSecretFile(output, force); err != nil {
+					return nil, err
+				}
+				return keyOut.Abort, nil // a no-op once the key is written
+			},
+			run: func(ctx context.Context, a *server.Admin, sf *storeFlags, _ string) error {
+				var err error
+				if bundle != "" {
+					if a.BundleURL, a.BundlePin, err = server.BundleTarget(bundle, sf.dataDir); err != nil {
+						return fmt.Errorf("key create: --bundle: %w", err)
+					}
+				}
+				if opts.TTL, err = parseDuration(expires); err != nil {
+					return fmt.Errorf("key create: --expires: %w", err)
+				}
+				if opts.Ephemeral, err = parseDuration(ephem); err != nil {
+					return fmt.Errorf("key create: --ephemeral: %w", err)
+				}
+				if opts.ClonePolicy, err = store.ParseClonePolicy(policy); err != nil {
+					return fmt.Errorf("key create: --clone-policy: %w", err)
+				}
+				return a.KeyCreate(ctx, opts, keyOut)
+			},
+		}
+	},
+	"key list": func(*flag.FlagSet) adminCommand {
+		return adminCommand{run: func(ctx context.Context, a *server.Admin, _ *storeFlags, _ string) error { return a.KeyList(ctx) }}
+	},
+	"key revoke": func(*flag.FlagSet) adminCommand {
+		return adminCommand{needsArg: always, run: func(ctx context.Context, a *server.Admin, _ *storeFlags, id string) error {
+			return a.KeyRevoke(ctx, id)
+		}}
+	},
+	"device list": func(*flag.FlagSet) adminCommand {
+		return adminCommand{run: func(ctx context.Context, a *server.Admin, _ *storeFlags, _ string) error { return a.DeviceList(ctx) }}
+	},
+	"device show": func(*flag.FlagSet) adminCommand {
+		return adminCommand{needsArg: always, run: func(ctx context.Context, a *server.Admin, _ *storeFlags, id string) error {
+			return a.DeviceShow(ctx, id)
+		}}
+	},
+	"device revoke": func(*flag.FlagSet) adminCommand {
+		return adminCommand{needsArg: always, run: func(ctx context.Context, a *server.Admin, _ *storeFlags, id string) error {
+			return a.DeviceRevoke(ctx, id)
+		}}
+	},
+	"device approve": func(*flag.FlagSet) adminCommand {
+		return adminCommand{needsArg: always, run: func(ctx context.Context, a *server.Admin, _ *storeFlags, id string) error {
+			return a.DeviceApprove(ctx, id)
+		}}
+	},
+	"device run-now": func(fs *flag.FlagSet) adminCommand {
+		var (
+			opts server.RunNowOptions
+			cats string
+		)
+		fs.StringVar(&opts.Hostname, "hostname", "", "name the device by hostname instead of id")
 		fs.StringVar(&cats, "category", "", "comma-separated inventory categories; default a full inventory")
-		fs.BoolVar(&runNow.Wait, "wait", false, "follow the request until GLPI answers")
-		fs.DurationVar(&runNow.Timeout, "timeout", 2*time.Minute, "with --wait, give up after this long")
-	case "key list", "device list":
-	case "audit ":
-		fs.StringVar(&since, "since", "24h", "how far back to show, e.g. 1h, 7d")
-	default:
-		fmt.Fprint(os.Stderr, usage)
-		return fmt.Errorf("unknown command %q", strings.TrimSpace(cmd+" "+sub))
-	}
-	pos, err := parseInterspersed(fs, args)
-	if err != nil {
-		return err
-	}
-	if cmd+" "+sub == "device run-now" {
-		needsArg = runNow.Hostname == ""
-	}
-	if needsArg != (len(pos) == 1) || !needsArg && len(pos) != 0 {
-		return fmt.Errorf("%s: unexpected arguments %q", fs.Name(), pos)
-	}
-	arg := ""
-	if len(pos) == 1 {
-		arg = pos[0]
-	}
-	var keyOut *server.KeyFile
-	if cmd+" "+sub == "key create" && output != "" {
-		// Before useService, which may give up root: the file is the caller's.
-		if keyOut, err = server.CreateSecretFile(output, force); err != nil {
-			return err
+		fs.BoolVar(&opts.Wait, "wait", false, "follow the request until GLPI answers")
+		fs.DurationVar(&opts.Timeout, "timeout", 2*time.Minute, "with --wait, give up after this long")
+		return adminCommand{
+			needsArg: func() bool { return opts.Hostname == "" },
+			run: func(ctx context.Context, a *server.Admin, _ *storeFlags, id string) error {
+				opts.DeviceID = id
+				if cats != "" {
+					opts.Categories = strings.Split(cats, ",")
+				}
+				return a.RunNow(ctx, opts)
+			},
 		}
-		defer keyOut.Abort() // a no-op once the key is written
-	}
-	if err := sf.useService(fs); err != nil {
-		return err
-	}
-	st, secret, err := server.OpenStore(ctx, sf.dataDir, sf.database, sf.secretFile)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	if !sf.json {
-		out = server.TextWriter(out) // devices choose much of what is printed
-	}
-	a := &server.Admin{Store: st, Secret: secret, Out: out, JSON: sf.json}
-	if bundle != "" {
-		if a.BundleURL, a.BundlePin, err = server.BundleTarget(bundle, sf.dataDir); err != nil {
-			return fmt.Errorf("key create: --bundle: %w", err)
-		}
-	}
-	switch cmd + " " + sub {
-	case "key create":
-		if opts.TTL, err = parseDuration(expires); err != nil {
-			return fmt.Errorf("key create: --expires: %w", err)
-		}
-		if opts.Ephemeral, err = parseDuration(ephem); err != nil {
-			return fmt.Errorf("key create: --ephemeral: %w", err)
-		}
-		if opts.ClonePolicy, err = store.ParseClonePolicy(policy); err != nil {
-			return fmt.Errorf("key create: --clone-policy: %w", err)
-		}
-		err = a.KeyCreate(ctx, opts, keyOut)
-		return err
-	case "key list":
-		return a.KeyList(ctx)
-	case "key revoke":
-		return a.KeyRevoke(ctx, arg)
-	case "device list":
-		return a.DeviceList(ctx)
-	case "device show":
-		return a.DeviceShow(ctx, arg)
-	case "device revoke":
-		return a.DeviceRevoke(ctx, arg)
-	case "device approve":
-		return a.DeviceApprove(ctx, arg)
-	case "device run-now":
-		runNow.DeviceID = arg
-		if cats != "" {
-			runNow.Categories = strings.Split(cats, ",")
-		}
-		return a.RunNow(ctx, runNow)
-	default: // audit
-		d, err := parseDuration(since)
-		if err != nil {
-			return fmt.Errorf("audit: --since: %w", err)
-		}
-		return a.Audit(ctx, d)
-	}
+	},
+	"audit": func(fs *flag.FlagSet) adminCommand {
+		since := fs.String("since", "24h", "how far back to show, e.g. 1h, 7d")
+		return adminCommand{run: func(ctx context.Context, a *server.Admin, _ *storeFlags, _ string) error {
+			d, err := parseDuration(*since)
+			if err != nil {
+				return fmt.Errorf("audit: --since: %w", err)
+			}
+			return a.Audit(ctx, d)
+		}}
+	},
 }
 
 // parseInterspersed parses flags placed before and after the positional
