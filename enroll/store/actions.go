@@ -440,6 +440,8 @@ func (s *sqlStore) WatchActions(ctx context.Context, fn func(deviceID string)) e
 	if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM action_history`).Scan(&last); err != nil {
 		return fmt.Errorf("watch actions: %w", err)
 	}
+	// Watching from here on, as PostgreSQL's LISTEN says: look again.
+	fn("")
 	tick := time.NewTicker(watchPoll)
 	defer tick.Stop()
 	for {

@@ -101,10 +101,16 @@ func testWatch(t *testing.T, s Store) {
 	seen := make(chan string, 10)
 	errc := make(chan error, 1)
 	go func() { errc <- s.WatchActions(ctx, func(id string) { seen <- id }) }()
-	// PostgreSQL announces "" once listening; SQLite starts at once.
-	time.Sleep(200 * time.Millisecond)
-	for len(seen) > 0 {
-		<-seen
+	// Both stores announce "" once the watch is in place.
+	select {
+	case id := <-seen:
+		if id != "" {
+			t.Fatalf("WatchActions first said %q, want \"\" once watching", id)
+		}
+	case err := <-errc:
+		t.Fatalf("WatchActions = %v", err)
+	case <-time.After(5 * time.Second):
+		t.Fatal("WatchActions never said it was watching")
 	}
 	start := time.Now()
 	if err := s.QueueAction(ctx, &Action{ID: "w1", DeviceID: "d1", Type: enroll.ActionRunInventory, CreatedAt: t0}); err != nil {

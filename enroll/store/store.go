@@ -426,7 +426,9 @@ type Store interface {
 	// WatchActions calls fn with the device id of every action queued from
 	// now on by any process sharing the database, until ctx is done (nil)
 	// or the database fails (the error; call it again). fn("") means some
-	// may have been missed and every waiter should look again.
+	// may have been missed and every waiter should look again; it is
+	// called once the watch is in place, and actions queued after it are
+	// never missed.
 	WatchActions(ctx context.Context, fn func(deviceID string)) error
 
 	// RecordClone records a suspected clone of c.DeviceID, unless one with
