@@ -1,7 +1,9 @@
 package collectors
 
 import (
+	"bytes"
 	"encoding/binary"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -498,4 +500,24 @@ func FuzzParseSMBIOS(f *testing.F) {
 		structs, _ := parseSMBIOS(b)
 		memoriesFromSMBIOS(structs)
 	})
+}
+
+// BenchmarkPCIIDs streams the host's pci.ids for a handful of devices, as
+// the controllers collector does at every inventory.
+func BenchmarkPCIIDs(b *testing.B) {
+	db, err := os.ReadFile("/usr/share/misc/pci.ids")
+	if err != nil {
+		b.Skip("no pci.ids on this host")
+	}
+	devs := []pciDevice{
+		{Vendor: "8086", Device: "a0e8", Class: "0c0330"},
+		{Vendor: "10de", Device: "1f82", Class: "030000"},
+		{Vendor: "1af4", Device: "1001", Class: "010000"},
+	}
+	b.SetBytes(int64(len(db)))
+	for b.Loop() {
+		if _, err := parsePCIIDs(bytes.NewReader(db), devs); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"fmt"
 	"io"
@@ -132,45 +133,60 @@ var pciSubclassNames = map[string]string{
 type pciIDs map[string]string
 
 // parsePCIIDs reads pci.ids, keeping only the names of the given devices, so
-// the whole database is never held in memory.
+// the whole database is never held in memory. The file is over a megabyte
+// and read at every inventory: lines are looked at as bytes, and the
+// devices of a vendor or class no device asked for are skipped by their
+// first byte.
 func parsePCIIDs(r io.Reader, devs []pciDevice) (pciIDs, error) {
 	want := map[string]bool{}
+	blocks := map[string]bool{} // vendors and classes whose devices are wanted
 	for _, d := range devs {
 		want["v"+d.Vendor] = true
 		want["d"+d.Vendor+d.Device] = true
+		blocks["d"+d.Vendor] = true
 		if len(d.Class) >= 4 {
 			want["c"+d.Class[:2]] = true
 			want["s"+d.Class[:4]] = true
+			blocks["s"+d.Class[:2]] = true
 		}
 	}
 	ids := pciIDs{}
-	parent := "" // the key prefix of the current vendor ("d8086") or class ("s06")
+	parent := "" // the key prefix of the current wanted vendor ("d8086") or class ("s06")
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
-		line := sc.Text()
-		if line == "" || line[0] == '#' || strings.HasPrefix(line, "\t\t") {
+		line := sc.Bytes()
+		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
-		var key, rest string
-		switch {
-		case line[0] == '\t':
-			if parent == "" {
+		if line[0] == '\t' {
+			// A device of the current vendor, or a subclass; subsystems
+			// ("\t\t") are not read.
+			if parent == "" || len(line) > 1 && line[1] == '\t' {
 				continue
 			}
-			id, name, ok := strings.Cut(line[1:], "  ")
+			id, name, ok := bytes.Cut(line[1:], []byte("  "))
 			if !ok {
 				continue
 			}
-			key, rest = parent+id, name
-		case strings.HasPrefix(line, "C "):
-			id, name, _ := strings.Cut(line[2:], "  ")
-			key, rest, parent = "c"+id, name, "s"+id
-		default:
-			id, name, _ := strings.Cut(line, "  ")
-			key, rest, parent = "v"+id, name, "d"+id
+			if key := parent + string(id); want[key] {
+				ids[key] = string(bytes.TrimSpace(name))
+			}
+			continue
+		}
+		var key string
+		var id, name []byte
+		if bytes.HasPrefix(line, []byte("C ")) {
+			id, name, _ = bytes.Cut(line[2:], []byte("  "))
+			key, parent = "c"+string(id), "s"+string(id)
+		} else {
+			id, name, _ = bytes.Cut(line, []byte("  "))
+			key, parent = "v"+string(id), "d"+string(id)
+		}
+		if !blocks[parent] {
+			parent = ""
 		}
 		if want[key] {
-			ids[key] = strings.TrimSpace(rest)
+			ids[key] = string(bytes.TrimSpace(name))
 		}
 	}
 	return ids, sc.Err()
