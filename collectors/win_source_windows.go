@@ -507,3 +507,15 @@ func (l liveKey) Binary(name string) ([]byte, bool) {
 
 // Close implements regKey.
 func (l liveKey) Close() error { return l.k.Close() }
+
+// wmiFields lists the fields of a struct type that are WMI properties:
+// every exported field, by name.
+func wmiFields(t reflect.Type) []string {
+	var names []string
+	for i := range t.NumField() {
+		if f := t.Field(i); f.IsExported() {
+			names = append(names, f.Name)
+		}
+	}
+	return names
+}

@@ -46,18 +46,6 @@ import (
 // into a narrower unsigned field or a float into an integer field, is an
 // error naming both types; the source adds the class and the property.
 
-// wmiFields lists the fields of a struct type that are WMI properties:
-// every exported field, by name.
-func wmiFields(t reflect.Type) []string {
-	var names []string
-	for i := range t.NumField() {
-		if f := t.Field(i); f.IsExported() {
-			names = append(names, f.Name)
-		}
-	}
-	return names
-}
-
 // loadWMIStruct fills the struct v from one instance of class. prop reads a
 // property by field name: present is false when the class has no such
 // property (an older Windows), which leaves the field zero; an error is a

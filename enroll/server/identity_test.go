@@ -108,9 +108,9 @@ func TestInventoryIdentityChecked(t *testing.T) {
 	if _, err := e.client.SendInventory(ctx, tok, own); err != nil {
 		t.Fatalf("SendInventory(own identity, %s): %v", swapped, err)
 	}
-	got := g.WaitInventories(t, 1, 10*time.Second)
+	g.WaitInventories(t, 1, 10*time.Second)
 	time.Sleep(200 * time.Millisecond)
-	if got = g.Inventories(); len(got) != 1 || got[0].DeviceID != pc.GLPIDeviceID {
+	if got := g.Inventories(); len(got) != 1 || got[0].DeviceID != pc.GLPIDeviceID {
 		t.Fatalf("GLPI received %d inventories, want only pc's own", len(got))
 	}
 
