@@ -4,7 +4,9 @@ import "strings"
 
 // Drive is one entry of the drives section: a mounted file system.
 type Drive struct {
-	Volumn        string `json:"volumn,omitempty"`
+	Volumn string `json:"volumn,omitempty"`
+	// Type is the mount point on Linux and macOS, as the official agent
+	// sends it, and the kind of drive on Windows ("Local Disk").
 	Type          string `json:"type,omitempty"`
 	Filesystem    string `json:"filesystem,omitempty"`
 	Total         int64  `json:"total,omitempty"`

@@ -32,6 +32,7 @@ func collectDrives(ctx context.Context, env *Env) (any, error) {
 			d.Label = unescapeUdev(labels[dev])
 		}
 		if env.Live() {
+			// On Linux GLPI's drive "type" is the mount point: a path.
 			if u, err := disk.UsageWithContext(ctx, d.Type); err == nil {
 				d.Total, d.Free = int64(u.Total>>20), int64(u.Free>>20)
 			}
