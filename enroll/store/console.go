@@ -376,7 +376,7 @@ func (s *sqlStore) SearchEvents(ctx context.Context, q EventQuery) ([]Event, err
 	if !q.Until.IsZero() {
 		add("at < ?", ts(q.Until))
 	}
-	query := `SELECT id, at, event, key_id, device_id, source_ip, reason, detail, occurrences, actor FROM audit`
+	query := `SELECT ` + eventColumns + ` FROM audit`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -389,20 +389,11 @@ func (s *sqlStore) SearchEvents(ctx context.Context, q EventQuery) ([]Event, err
 	if err != nil {
 		return nil, fmt.Errorf("search audit: %w", err)
 	}
-	defer rows.Close()
-	var out []Event
-	for rows.Next() {
-		var (
-			ev Event
-			at int64
-		)
-		if err := rows.Scan(&ev.ID, &at, &ev.Event, &ev.KeyID, &ev.DeviceID, &ev.SourceIP, &ev.Reason, &ev.Detail, &ev.Occurrences, &ev.Actor); err != nil {
-			return nil, fmt.Errorf("search audit: %w", err)
-		}
-		ev.At = fromTS(at)
-		out = append(out, ev)
+	out, err := scanEvents(rows)
+	if err != nil {
+		return nil, fmt.Errorf("search audit: %w", err)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // DayClosedAfter is how long after its end DailyEvents counts a day for

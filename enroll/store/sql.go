@@ -1139,12 +1139,11 @@ func (s *sqlStore) PruneEvents(ctx context.Context, before time.Time) (int64, er
 	return total, nil
 }
 
-func (s *sqlStore) Events(ctx context.Context, since time.Time) ([]Event, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT id, at, event, key_id, device_id, source_ip, reason, detail, occurrences, actor
-		FROM audit WHERE at >= ? ORDER BY id`), ts(since))
-	if err != nil {
-		return nil, fmt.Errorf("read audit: %w", err)
-	}
+// eventColumns are the audit's columns as scanEvents reads them.
+const eventColumns = `id, at, event, key_id, device_id, source_ip, reason, detail, occurrences, actor`
+
+// scanEvents reads the audit rows of a query on eventColumns.
+func scanEvents(rows *sql.Rows) ([]Event, error) {
 	defer rows.Close()
 	var out []Event
 	for rows.Next() {
@@ -1153,12 +1152,21 @@ func (s *sqlStore) Events(ctx context.Context, since time.Time) ([]Event, error)
 			at int64
 		)
 		if err := rows.Scan(&ev.ID, &at, &ev.Event, &ev.KeyID, &ev.DeviceID, &ev.SourceIP, &ev.Reason, &ev.Detail, &ev.Occurrences, &ev.Actor); err != nil {
-			return nil, fmt.Errorf("read audit: %w", err)
+			return nil, err
 		}
 		ev.At = fromTS(at)
 		out = append(out, ev)
 	}
-	if err := rows.Err(); err != nil {
+	return out, rows.Err()
+}
+
+func (s *sqlStore) Events(ctx context.Context, since time.Time) ([]Event, error) {
+	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+eventColumns+` FROM audit WHERE at >= ? ORDER BY id`), ts(since))
+	if err != nil {
+		return nil, fmt.Errorf("read audit: %w", err)
+	}
+	out, err := scanEvents(rows)
+	if err != nil {
 		return nil, fmt.Errorf("read audit: %w", err)
 	}
 	return out, nil
