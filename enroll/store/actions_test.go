@@ -239,7 +239,7 @@ func testEphemeral(t *testing.T, s Store) {
 	if err != nil || !slices.Equal(ids, []string{"d1"}) {
 		t.Errorf("RetireIdle(9h) = %v, %v; want [d1] (not the persistent p1)", ids, err)
 	}
-	if _, err := s.DeviceByInstall(ctx, "k1", "inst-d1"); !errors.Is(err, ErrNotFound) {
+	if _, err := deviceByInstall(ctx, s, "k1", "inst-d1"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("DeviceByInstall(retired) = %v, want ErrNotFound", err)
 	}
 	d := newDevice("d2", "k1")

@@ -76,7 +76,7 @@ func TestInstallIDHashedAtRest(t *testing.T) {
 			if b, _ := json.Marshal(d); d.InstallID != "" || d.Fingerprint.InstallID != "" || strings.Contains(string(b), "inst-d1") {
 				t.Errorf("device read back = %s, want no install id", b)
 			}
-			if d, err := s.DeviceByInstall(ctx, "k1", "inst-d1"); err != nil || d.ID != "d1" {
+			if d, err := deviceByInstall(ctx, s, "k1", "inst-d1"); err != nil || d.ID != "d1" {
 				t.Errorf("DeviceByInstall(inst-d1) = %v, %v; want d1", d, err)
 			}
 
@@ -91,7 +91,7 @@ func TestInstallIDHashedAtRest(t *testing.T) {
 			if clear, hash := stored(s, "d2"); clear != "" || hash != InstallHash("inst-d2") {
 				t.Errorf("after the upgrade, stored install id = %q, hash %q; want none in clear and the hash", clear, hash)
 			}
-			if d, err := s.DeviceByInstall(ctx, "k1", "inst-d2"); err != nil || d.ID != "d2" {
+			if d, err := deviceByInstall(ctx, s, "k1", "inst-d2"); err != nil || d.ID != "d2" {
 				t.Errorf("DeviceByInstall(inst-d2) after the upgrade = %v, %v; want d2", d, err)
 			}
 		})

@@ -447,17 +447,6 @@ func hashInstallIDs(ctx context.Context, s *sqlStore) error {
 	})
 }
 
-func (s *sqlStore) DeviceByInstall(ctx context.Context, keyID, installID string) (*Device, error) {
-	devs, err := s.DevicesByInstall(ctx, keyID, installID)
-	if err != nil {
-		return nil, err
-	}
-	if len(devs) == 0 {
-		return nil, fmt.Errorf("find device by install id: %w", ErrNotFound)
-	}
-	return devs[0], nil
-}
-
 func (s *sqlStore) DevicesByInstall(ctx context.Context, keyID, installID string) ([]*Device, error) {
 	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+deviceColumns+` FROM devices
 		WHERE key_id = ? AND install_hash = ? AND revoked_at = 0 AND retired_at = 0 ORDER BY created_at DESC LIMIT 100`), keyID, InstallHash(installID))

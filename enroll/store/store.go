@@ -331,9 +331,6 @@ type Store interface {
 	// than their key's window, records an audit event for each and returns
 	// their ids.
 	RetireIdle(ctx context.Context, now time.Time) ([]string, error)
-	// DeviceByInstall returns the newest of DevicesByInstall, or
-	// ErrNotFound.
-	DeviceByInstall(ctx context.Context, keyID, installID string) (*Device, error)
 	// DevicesByInstall returns the live (neither revoked nor retired)
 	// devices enrolled with key keyID and install id installID, newest
 	// first: the installation's own, and the clones forked from it.

@@ -135,7 +135,7 @@ func testEnrollUses(t *testing.T, s Store) {
 	if k.Uses != 2 || k.State(t0) != KeyExhausted {
 		t.Errorf("key uses = %d, state %s; want 2, exhausted", k.Uses, k.State(t0))
 	}
-	d, err := s.DeviceByInstall(ctx, "k1", "inst-d1")
+	d, err := deviceByInstall(ctx, s, "k1", "inst-d1")
 	if err != nil {
 		t.Fatalf("DeviceByInstall: %v", err)
 	}
@@ -162,7 +162,7 @@ func testEnrollUses(t *testing.T, s Store) {
 	if err := s.RevokeDevice(ctx, "d1", t0); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.DeviceByInstall(ctx, "k1", "inst-d1"); !errors.Is(err, ErrNotFound) {
+	if _, err := deviceByInstall(ctx, s, "k1", "inst-d1"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("DeviceByInstall(revoked) = %v, want ErrNotFound", err)
 	}
 	if _, err := s.Reissue(ctx, "d1", secrets(7), t0, Event{At: t0, Event: "x"}); !errors.Is(err, ErrNotFound) {
@@ -493,4 +493,16 @@ func testDailyEvents(t *testing.T, st Store) {
 		t.Fatal(err)
 	}
 	check(later, "03-10 enroll_succeeded  3; ")
+}
+
+// deviceByInstall is the newest of DevicesByInstall, or ErrNotFound.
+func deviceByInstall(ctx context.Context, s Store, keyID, installID string) (*Device, error) {
+	devs, err := s.DevicesByInstall(ctx, keyID, installID)
+	if err != nil {
+		return nil, err
+	}
+	if len(devs) == 0 {
+		return nil, ErrNotFound
+	}
+	return devs[0], nil
 }
