@@ -196,9 +196,9 @@ func New(cfg Config) (*Client, error) {
 // URL returns the server URL, without credentials.
 func (c *Client) URL() string { return c.redacted }
 
-// Contact sends a CONTACT message with the client's agent id. Action and
-// Name default to "contact" and "GLPI-Agent".
-func (c *Client) Contact(ctx context.Context, m *Contact) (*Answer, error) {
+// contactDefaults is a copy of m with its defaults: Action "contact", Name
+// "GLPI-Agent", and task lists that encode as [] rather than null.
+func contactDefaults(m *Contact) Contact {
 	msg := *m
 	if msg.Action == "" {
 		msg.Action = "contact"
@@ -212,6 +212,13 @@ func (c *Client) Contact(ctx context.Context, m *Contact) (*Answer, error) {
 	if msg.EnabledTasks == nil {
 		msg.EnabledTasks = []string{}
 	}
+	return msg
+}
+
+// Contact sends a CONTACT message with the client's agent id. Action and
+// Name default to "contact" and "GLPI-Agent".
+func (c *Client) Contact(ctx context.Context, m *Contact) (*Answer, error) {
+	msg := contactDefaults(m)
 	a, err := c.send(ctx, &msg, msg.DeviceID)
 	if err != nil {
 		return nil, fmt.Errorf("contact %s: %w", c.redacted, err)
@@ -256,15 +263,7 @@ func (c *Client) send(ctx context.Context, msg any, deviceID string) (*Answer, e
 // PostJSON posts a ready JSON message on behalf of the agent agentID and
 // returns the server's answer. A failure the server reports is an *Error.
 func (c *Client) PostJSON(ctx context.Context, agentID string, body []byte) (*Answer, error) {
-	id := strings.ToLower(agentID)
-	if !ValidAgentID(id) {
-		return nil, fmt.Errorf("post to %s: agent id %q: not a UUID", c.redacted, agentID)
-	}
-	a, err := c.post(ctx, id, body, netip.Addr{})
-	if err != nil {
-		return nil, fmt.Errorf("post to %s: %w", c.redacted, err)
-	}
-	return a, nil
+	return c.PostJSONFor(ctx, agentID, body, netip.Addr{})
 }
 
 // PostJSONFor is PostJSON for an agent at address from, which GLPI then
@@ -290,19 +289,7 @@ func (c *Client) ContactFor(ctx context.Context, agentID string, m *Contact, fro
 	if !ValidAgentID(id) {
 		return nil, fmt.Errorf("contact %s: agent id %q: not a UUID", c.redacted, agentID)
 	}
-	msg := *m
-	if msg.Action == "" {
-		msg.Action = "contact"
-	}
-	if msg.Name == "" {
-		msg.Name = "GLPI-Agent"
-	}
-	if msg.InstalledTasks == nil {
-		msg.InstalledTasks = []string{}
-	}
-	if msg.EnabledTasks == nil {
-		msg.EnabledTasks = []string{}
-	}
+	msg := contactDefaults(m)
 	body, err := json.Marshal(&msg)
 	if err != nil {
 		return nil, fmt.Errorf("marshal message: %w", err)

@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/enroll/tlspin"
 )
 
 const testAgentID = "3f2a9c1e-7b4d-4e2a-9c1e-7b4d4e2a9c1e"
@@ -468,7 +470,7 @@ func TestRedirectPolicy(t *testing.T) {
 	defer plain.Close()
 	secure := httptest.NewTLSServer(redirect)
 	defer secure.Close()
-	pin := []string{SPKIPin(secure.Certificate())}
+	pin := []string{tlspin.Of(secure.Certificate()).String()}
 
 	tests := []struct {
 		name   string

@@ -2,7 +2,6 @@ package glpi
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 
 	"github.com/glpi-agentd/glpi-agentd/enroll/tlspin"
 )
@@ -13,6 +12,3 @@ import (
 func tlsConfig(cfg Config, host string) (*tls.Config, error) {
 	return tlspin.ClientConfig(tlspin.Config{Host: host, CAFile: cfg.CAFile, Pins: cfg.PinSHA256, InsecureSkipVerify: cfg.InsecureSkipVerify})
 }
-
-// SPKIPin returns the pin of a certificate, as Config.PinSHA256 accepts it.
-func SPKIPin(cert *x509.Certificate) string { return tlspin.Of(cert).String() }

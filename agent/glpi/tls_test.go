@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/glpi-agentd/glpi-agentd/enroll/tlspin"
 )
 
 func TestTLS(t *testing.T) {
@@ -24,7 +26,7 @@ func TestTLS(t *testing.T) {
 	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Raw}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	goodPin := SPKIPin(cert)
+	goodPin := tlspin.Of(cert).String()
 	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
 	hexPin := strings.ToUpper(hex.EncodeToString(sum[:]))
 	var colons []string
