@@ -184,26 +184,7 @@ func (s *Server) ServeAdmin(ctx context.Context, ln net.Listener, certFile, keyF
 		}
 		h.ServeHTTP(w, r)
 	})
-	errc := make(chan error, 1)
-	go func() {
-		if certFile != "" {
-			errc <- hs.ServeTLS(ln, certFile, keyFile)
-		} else {
-			errc <- hs.Serve(ln)
-		}
-	}()
-	var err error
-	select {
-	case err = <-errc:
-	case <-ctx.Done():
-		shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = hs.Shutdown(shutCtx)
-		cancel()
-	}
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
-	return err
+	return serveUntil(ctx, hs, ln, certFile, keyFile, 5*time.Second, nil)
 }
 
 // BundleTarget checks the URL a key bundle names and returns it with the

@@ -269,6 +269,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 	workers.Go(func() { s.runSweeper(ctx, s.cfg.SweepEvery) })
 	workers.Go(func() { s.runFailureSync(ctx) })
 	workers.Go(func() { s.runAuditRetention(ctx) })
+	err := serveUntil(ctx, hs, ln, certFile, keyFile, 10*time.Second, s.Close)
+	workers.Wait()
+	return err
+}
+
+// serveUntil serves hs on ln (over TLS when certFile is set) until ctx is
+// done, then calls stopping, when not nil, and shuts hs down within grace.
+func serveUntil(ctx context.Context, hs *http.Server, ln net.Listener, certFile, keyFile string, grace time.Duration, stopping func()) error {
 	errc := make(chan error, 1)
 	go func() {
 		if certFile != "" {
@@ -281,12 +289,13 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 	select {
 	case err = <-errc:
 	case <-ctx.Done():
-		s.Close()
-		shutCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if stopping != nil {
+			stopping()
+		}
+		shutCtx, cancel := context.WithTimeout(context.Background(), grace)
 		err = hs.Shutdown(shutCtx)
 		cancel()
 	}
-	workers.Wait()
 	if errors.Is(err, http.ErrServerClosed) {
 		err = nil
 	}
