@@ -19,12 +19,17 @@ import (
 // failing makes the collectors of the given sections fail, as a WMI query
 // or a command that errors would, on top of the real collectors.
 func failing(sections ...string) func(context.Context, *collectors.Env, []collectors.Info, time.Duration, func(collectors.Result)) (map[string]any, []collectors.Result) {
+	return ending(errors.New("query failed: 0x80041003"), sections...)
+}
+
+// ending makes the collectors of the given sections end with err.
+func ending(err error, sections ...string) func(context.Context, *collectors.Env, []collectors.Info, time.Duration, func(collectors.Result)) (map[string]any, []collectors.Result) {
 	return func(ctx context.Context, env *collectors.Env, infos []collectors.Info, timeout time.Duration, progress func(collectors.Result)) (map[string]any, []collectors.Result) {
 		content, results := collectors.Run(ctx, env, infos, timeout, progress)
 		for i, r := range results {
 			if slices.Contains(sections, r.Key) {
 				delete(content, r.Key)
-				results[i].Items, results[i].Err = 0, errors.New("query failed: 0x80041003")
+				results[i].Items, results[i].Err = 0, err
 			}
 		}
 		return content, results
@@ -174,16 +179,7 @@ func TestNoDataSectionIsForgotten(t *testing.T) {
 		t.Fatal(err)
 	}
 	id, _ := a.Identity()
-	a.runCollectors = func(ctx context.Context, env *collectors.Env, infos []collectors.Info, timeout time.Duration, progress func(collectors.Result)) (map[string]any, []collectors.Result) {
-		content, results := collectors.Run(ctx, env, infos, timeout, progress)
-		for i, r := range results {
-			if r.Key == "sounds" {
-				delete(content, r.Key)
-				results[i].Items, results[i].Err = 0, collectors.NoData("no sound card")
-			}
-		}
-		return content, results
-	}
+	a.runCollectors = ending(collectors.NoData("no sound card"), "sounds")
 	rep, err := a.RunOnce(t.Context(), Request{})
 	if err != nil {
 		t.Fatal(err)
