@@ -19,10 +19,10 @@ import (
 	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/agent/config"
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
 	"github.com/glpi-agentd/glpi-agentd/agent/state"
 	"github.com/glpi-agentd/glpi-agentd/collectors"
 	"github.com/glpi-agentd/glpi-agentd/enroll"
+	"github.com/glpi-agentd/glpi-agentd/glpi"
 )
 
 // Version is the agent's version, set at build time with

@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/agent/config"
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
 	"github.com/glpi-agentd/glpi-agentd/collectors"
+	"github.com/glpi-agentd/glpi-agentd/glpi/glpitest"
 )
 
 // failing makes the collectors of the given sections fail, as a WMI query

@@ -6,9 +6,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
 	"github.com/glpi-agentd/glpi-agentd/agent/state"
 	"github.com/glpi-agentd/glpi-agentd/enroll"
+	"github.com/glpi-agentd/glpi-agentd/glpi"
 )
 
 // spoolFile holds the last inventory the server did not take, so that it

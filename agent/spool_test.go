@@ -6,9 +6,9 @@ import (
 	"testing"
 
 	"github.com/glpi-agentd/glpi-agentd/agent/config"
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
 	"github.com/glpi-agentd/glpi-agentd/collectors"
+	"github.com/glpi-agentd/glpi-agentd/glpi"
+	"github.com/glpi-agentd/glpi-agentd/glpi/glpitest"
 )
 
 func TestOfflineSpool(t *testing.T) {

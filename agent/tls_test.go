@@ -21,8 +21,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
 	"github.com/glpi-agentd/glpi-agentd/enroll"
+	"github.com/glpi-agentd/glpi-agentd/glpi"
 )
 
 // testCert is a certificate and its key.

@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/agent/config"
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
 	"github.com/glpi-agentd/glpi-agentd/collectors"
+	"github.com/glpi-agentd/glpi-agentd/glpi"
 )
 
 // BenchmarkWireBytes reports the bytes on the wire of this machine's

@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
 	"github.com/glpi-agentd/glpi-agentd/enroll/server"
+	"github.com/glpi-agentd/glpi-agentd/glpi/glpitest"
 )
 
 // enrolld is the packaged glpi-enrolld, serving on 127.0.0.1 for the

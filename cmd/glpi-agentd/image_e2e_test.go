@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
 	"github.com/glpi-agentd/glpi-agentd/enroll"
+	"github.com/glpi-agentd/glpi-agentd/glpi/glpitest"
 )
 
 // TestImageBuilderPath walks the image builder's path: prepare-image, a
@@ -115,7 +115,7 @@ func TestDeadlineBoundsOneShotRun(t *testing.T) {
 	}()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, agentBin, "--state-dir", t.TempDir(), "inventory", "--server", "http://"+ln.Addr().String()+"/", "--deadline", "2s")
+	cmd := exec.CommandContext(ctx, agentBin, "--config", agentConfig, "--state-dir", t.TempDir(), "inventory", "--server", "http://"+ln.Addr().String()+"/", "--deadline", "2s")
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "GLPI_AGENTD_TIMEOUT=60", "GLPI_AGENTD_NO_HTTPD=true"}
 	out, err := cmd.CombinedOutput()
 	if ctx.Err() != nil {
@@ -150,7 +150,7 @@ func TestStatusSaysEachState(t *testing.T) {
 	}
 
 	// A daemon that has started but not run yet has its first run on record.
-	cmd := exec.Command(agentBin, "--state-dir", stateDir, "run")
+	cmd := exec.Command(agentBin, "--config", agentConfig, "--state-dir", stateDir, "run")
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

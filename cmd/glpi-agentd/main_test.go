@@ -21,18 +21,25 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
 	"github.com/glpi-agentd/glpi-agentd/collectors/schematest"
+	"github.com/glpi-agentd/glpi-agentd/glpi/glpitest"
 )
 
-var agentBin string
+// agentBin is the binary under test; agentConfig an empty configuration
+// that every run is given first (a test's own --config comes after and
+// wins), so that no test reads the host's /etc/glpi-agentd, which the
+// packaging test installs meanwhile.
+var agentBin, agentConfig string
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "glpi-agentd-e2e")
 	if err != nil {
 		panic(err)
 	}
-	agentBin = filepath.Join(dir, "glpi-agentd")
+	agentBin, agentConfig = filepath.Join(dir, "glpi-agentd"), filepath.Join(dir, "agent.toml")
+	if err := os.WriteFile(agentConfig, nil, 0o600); err != nil {
+		panic(err)
+	}
 	build := exec.Command("go", "build", "-o", agentBin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
@@ -48,7 +55,7 @@ func TestMain(m *testing.M) {
 // returns stdout, stderr and the exit code.
 func agent(t *testing.T, env []string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(agentBin, args...)
+	cmd := exec.Command(agentBin, append([]string{"--config", agentConfig}, args...)...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -265,7 +272,7 @@ func TestConfigErrors(t *testing.T) {
 
 func TestDaemon(t *testing.T) {
 	glpi := glpitest.New(t, glpitest.WithExpiration("1h"))
-	cmd := exec.Command(agentBin, "--state-dir", t.TempDir(), "run")
+	cmd := exec.Command(agentBin, "--config", agentConfig, "--state-dir", t.TempDir(), "run")
 	port := freePort(t)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "GLPI_AGENTD_SERVER=" + glpi.URL, "GLPI_AGENTD_DELAYTIME=1",
 		"GLPI_AGENTD_HTTPD_IP=127.0.0.1", "GLPI_AGENTD_HTTPD_PORT=" + port}
@@ -364,7 +371,7 @@ func (s *syncBuffer) String() string {
 // startDaemon runs `glpi-agentd run` until the test ends.
 func startDaemon(t *testing.T, state string, env ...string) *syncBuffer {
 	t.Helper()
-	cmd := exec.Command(agentBin, "--state-dir", state, "run")
+	cmd := exec.Command(agentBin, "--config", agentConfig, "--state-dir", state, "run")
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "GLPI_AGENTD_NO_HTTPD=1"}, env...)
 	var stderr syncBuffer
 	cmd.Stderr = &stderr

@@ -13,7 +13,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
+	"github.com/glpi-agentd/glpi-agentd/glpi/glpitest"
 )
 
 // screenshotsEnv names a directory the browser test also writes its
@@ -144,7 +144,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	keyFile := filepath.Join(t.TempDir(), "key")
 	os.WriteFile(keyFile, []byte(key+"\n"), 0o600)
 	root, state := host(t, "desk-ui-01", "88888888888888888888888888888888", "4C4C4544-0020-0020-0020-000000000020"), t.TempDir()
-	daemon := exec.Command(bins.agent, "--host-root", root, "--state-dir", state, "run")
+	daemon := exec.Command(bins.agent, "--config", bins.config, "--host-root", root, "--state-dir", state, "run")
 	daemon.Env = []string{"PATH=" + os.Getenv("PATH"), "GLPI_AGENTD_NO_HTTPD=1", "GLPI_AGENTD_DELAYTIME=1",
 		"GLPI_AGENTD_SERVER=" + s.url, "GLPI_AGENTD_REGISTRATION_KEY_FILE=" + keyFile}
 	var alog syncBuffer

@@ -19,11 +19,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
 	"github.com/glpi-agentd/glpi-agentd/enroll/store/pgtest"
+	"github.com/glpi-agentd/glpi-agentd/glpi/glpitest"
 )
 
-var bins struct{ agent, enrolld string }
+// bins are the binaries under test, and config an empty agent
+// configuration that every agent run is given, so that no test reads the
+// host's /etc/glpi-agentd (which the packaging test installs meanwhile).
+var bins struct{ agent, enrolld, config string }
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "glpi-e2e")
@@ -31,6 +34,10 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	bins.agent, bins.enrolld = filepath.Join(dir, "glpi-agentd"), filepath.Join(dir, "glpi-enrolld")
+	bins.config = filepath.Join(dir, "agent.toml")
+	if err := os.WriteFile(bins.config, nil, 0o600); err != nil {
+		panic(err)
+	}
 	for out, pkg := range map[string]string{bins.agent: "../glpi-agentd", bins.enrolld: "."} {
 		build := exec.Command("go", "build", "-o", out, pkg)
 		build.Env = append(os.Environ(), "CGO_ENABLED=0")
@@ -174,7 +181,7 @@ func host(t *testing.T, name, machineID, uuid string) string {
 // agentRun runs glpi-agentd once and returns its combined output and exit code.
 func agentRun(t *testing.T, root, state string, env []string, args ...string) (string, int) {
 	t.Helper()
-	full := append([]string{"--host-root", root, "--state-dir", state}, args...)
+	full := append([]string{"--config", bins.config, "--host-root", root, "--state-dir", state}, args...)
 	cmd := exec.Command(bins.agent, full...)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "GLPI_AGENTD_NO_HTTPD=1"}, env...)
 	out, err := cmd.CombinedOutput()

@@ -16,7 +16,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
+	"github.com/glpi-agentd/glpi-agentd/glpi/glpitest"
 )
 
 // testNet is a network namespace joined to this one by a veth pair, on
@@ -133,7 +133,7 @@ func TestRequestInventoryFromGLPI(t *testing.T) {
 	const port = 62411 // any port: the namespace is ours
 	agentEnv := []string{"PATH=" + os.Getenv("PATH"), "GLPI_AGENTD_DELAYTIME=1", "GLPI_AGENTD_DEBUG=1",
 		"GLPI_AGENTD_HTTPD_PORT=" + fmt.Sprint(port), "GLPI_AGENTD_REGISTRATION_KEY_FILE=" + keyFile}
-	daemon := exec.Command("ip", "netns", "exec", n.ns, bins.agent, "--host-root", root, "--state-dir", state, "run")
+	daemon := exec.Command("ip", "netns", "exec", n.ns, bins.agent, "--config", bins.config, "--host-root", root, "--state-dir", state, "run")
 	daemon.Env = agentEnv
 	var agentLog syncBuffer
 	daemon.Stdout, daemon.Stderr = &agentLog, &agentLog
@@ -158,7 +158,7 @@ func TestRequestInventoryFromGLPI(t *testing.T) {
 
 	// The device trusts GLPI's host because the service said so.
 	status := func() string {
-		cmd := exec.Command(bins.agent, "--state-dir", state, "status", "--json")
+		cmd := exec.Command(bins.agent, "--config", bins.config, "--state-dir", state, "status", "--json")
 		cmd.Env = agentEnv
 		out, err := cmd.CombinedOutput()
 		if err != nil {

@@ -26,10 +26,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
 	"github.com/glpi-agentd/glpi-agentd/enroll/server"
 	"github.com/glpi-agentd/glpi-agentd/enroll/server/console"
 	"github.com/glpi-agentd/glpi-agentd/enroll/store"
+	"github.com/glpi-agentd/glpi-agentd/glpi"
 )
 
 const usage = `usage: glpi-enrolld COMMAND [flags]

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
+	"github.com/glpi-agentd/glpi-agentd/glpi/glpitest"
 )
 
 // TestRevocationIsNotOneWay walks the admin's path: a device is revoked,
@@ -23,7 +23,7 @@ func TestRevocationIsNotOneWay(t *testing.T) {
 	root, state := host(t, "desk-09", "88888888888888888888888888888888", "4C4C4544-0010-0010-0010-000000000019"), t.TempDir()
 	env := []string{"GLPI_AGENTD_NO_HTTPD=1", "GLPI_AGENTD_DELAYTIME=1", "GLPI_AGENTD_SERVER=" + s.url}
 
-	daemon := exec.Command(bins.agent, "--host-root", root, "--state-dir", state, "run")
+	daemon := exec.Command(bins.agent, "--config", bins.config, "--host-root", root, "--state-dir", state, "run")
 	daemon.Env = append([]string{"PATH=" + os.Getenv("PATH"), "GLPI_AGENTD_REGISTRATION_KEY_FILE=" + key}, env...)
 	var log syncBuffer
 	daemon.Stdout, daemon.Stderr = &log, &log

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
+	"github.com/glpi-agentd/glpi-agentd/glpi/glpitest"
 )
 
 // TestRunNowThroughCheckIn: the helpdesk asks the service for an inventory
@@ -23,7 +23,7 @@ func TestRunNowThroughCheckIn(t *testing.T) {
 	key := s.newKey("--tag", "helpdesk")
 	root, state := host(t, "desk-07", "99999999999999999999999999999999", "4C4C4544-0010-0010-0010-000000000010"), t.TempDir()
 
-	daemon := exec.Command(bins.agent, "--host-root", root, "--state-dir", state, "run")
+	daemon := exec.Command(bins.agent, "--config", bins.config, "--host-root", root, "--state-dir", state, "run")
 	daemon.Env = []string{"PATH=" + os.Getenv("PATH"), "GLPI_AGENTD_NO_HTTPD=1", "GLPI_AGENTD_DELAYTIME=1", "GLPI_AGENTD_DEBUG=1",
 		"GLPI_AGENTD_SERVER=" + s.url, "GLPI_AGENTD_REGISTRATION_KEY_FILE=" + key}
 	var log syncBuffer

@@ -13,10 +13,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
 	"github.com/glpi-agentd/glpi-agentd/enroll"
 	"github.com/glpi-agentd/glpi-agentd/enroll/store"
+	"github.com/glpi-agentd/glpi-agentd/glpi"
+	"github.com/glpi-agentd/glpi-agentd/glpi/glpitest"
 )
 
 // stubResolver answers from a map, counts lookups, and fails for names

@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
 	"github.com/glpi-agentd/glpi-agentd/enroll"
 	"github.com/glpi-agentd/glpi-agentd/enroll/store"
+	"github.com/glpi-agentd/glpi-agentd/glpi"
+	"github.com/glpi-agentd/glpi-agentd/glpi/glpitest"
 )
 
 const testAdminToken = "admin-token-0123456789abcdef0123456789"

@@ -16,9 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
 	"github.com/glpi-agentd/glpi-agentd/enroll"
+	"github.com/glpi-agentd/glpi-agentd/glpi"
+	"github.com/glpi-agentd/glpi-agentd/glpi/glpitest"
 )
 
 // inflatingInventory returns a valid JSON inventory of about size bytes,

@@ -13,8 +13,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
 	"github.com/glpi-agentd/glpi-agentd/enroll/store"
+	"github.com/glpi-agentd/glpi-agentd/glpi"
 )
 
 // claims are the outbox items this process is posting. Their leases are

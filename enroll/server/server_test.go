@@ -22,10 +22,10 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi"
-	"github.com/glpi-agentd/glpi-agentd/agent/glpi/glpitest"
 	"github.com/glpi-agentd/glpi-agentd/enroll"
 	"github.com/glpi-agentd/glpi-agentd/enroll/store"
+	"github.com/glpi-agentd/glpi-agentd/glpi"
+	"github.com/glpi-agentd/glpi-agentd/glpi/glpitest"
 )
 
 // clock is a settable time source.
