@@ -23,7 +23,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/glpi-agentd/glpi-agentd/collectors/schematest"
+	"github.com/glpi-agentd/glpi-agentd/glpi/schematest"
 )
 
 // corpusDir returns the corpus directory. Without it the test is skipped

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/glpi-agentd/glpi-agentd/collectors/schematest"
+	"github.com/glpi-agentd/glpi-agentd/glpi/schematest"
 )
 
 // update rewrites the golden inventories of the fixture tests instead of

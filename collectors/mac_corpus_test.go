@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glpi-agentd/glpi-agentd/collectors/schematest"
+	"github.com/glpi-agentd/glpi-agentd/glpi/schematest"
 )
 
 // The macOS corpus tests run every macOS collector on real Macs: the

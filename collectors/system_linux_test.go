@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glpi-agentd/glpi-agentd/collectors/schematest"
+	"github.com/glpi-agentd/glpi-agentd/glpi/schematest"
 )
 
 // systemCollectors are the categories of the operating system, software,

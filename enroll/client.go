@@ -2,7 +2,6 @@ package enroll
 
 import (
 	"bytes"
-	"compress/zlib"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -18,6 +17,7 @@ import (
 	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/enroll/tlspin"
+	"github.com/glpi-agentd/glpi-agentd/glpi"
 	"github.com/hashicorp/go-retryablehttp"
 )
 
@@ -171,12 +171,8 @@ func (c *Client) SendInventory(ctx context.Context, accessToken string, body []b
 // SendInventoryOnce is SendInventory with the caller's idempotency key, for
 // an inventory that may be sent again later (from a spool, after a restart).
 func (c *Client) SendInventoryOnce(ctx context.Context, accessToken string, body []byte, key string) (*InventoryResponse, error) {
-	var buf bytes.Buffer
-	zw := zlib.NewWriter(&buf)
-	if _, err := zw.Write(body); err != nil {
-		return nil, fmt.Errorf("compress inventory: %w", err)
-	}
-	if err := zw.Close(); err != nil {
+	compressed, contentType, err := glpi.Encode(body, glpi.CompressionZlib)
+	if err != nil {
 		return nil, fmt.Errorf("compress inventory: %w", err)
 	}
 	var resp InventoryResponse
@@ -184,7 +180,7 @@ func (c *Client) SendInventoryOnce(ctx context.Context, accessToken string, body
 	if c.httpdPort > 0 {
 		extra = append(extra, HeaderHTTPDPort, strconv.Itoa(c.httpdPort))
 	}
-	if err := c.post(ctx, PathInventory, accessToken, "application/x-compress-zlib", buf.Bytes(), http.StatusAccepted, &resp,
+	if err := c.post(ctx, PathInventory, accessToken, contentType, compressed, http.StatusAccepted, &resp,
 		extra...); err != nil {
 		return nil, fmt.Errorf("send inventory: %w", err)
 	}

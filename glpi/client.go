@@ -227,14 +227,14 @@ func (c *Client) Contact(ctx context.Context, m *Contact) (*Answer, error) {
 }
 
 // SendInventory sends an inventory with the client's agent id. Action and
-// ItemType default to "inventory" and "Computer".
+// ItemType default to ActionInventory and ItemTypeComputer.
 func (c *Client) SendInventory(ctx context.Context, inv *Inventory) (*Answer, error) {
 	msg := *inv
 	if msg.Action == "" {
-		msg.Action = "inventory"
+		msg.Action = ActionInventory
 	}
 	if msg.ItemType == "" {
-		msg.ItemType = "Computer"
+		msg.ItemType = ItemTypeComputer
 	}
 	if msg.Content == nil {
 		return nil, fmt.Errorf("send inventory to %s: no content", c.redacted)

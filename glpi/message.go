@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -23,9 +24,25 @@ const (
 	StatusPending = "pending"
 )
 
-// Inventory is an inventory message. Its root keys are exactly those the
-// official schema allows; Content holds the inventory proper and must carry
-// "versionclient".
+// The action and itemtype of an inventory message that names none.
+const (
+	ActionInventory  = "inventory"
+	ItemTypeComputer = "Computer"
+)
+
+// RootKeys are the root keys GLPI's inventory schema allows, which are
+// exactly the fields of Inventory.
+var RootKeys = []string{"action", "content", "deviceid", "itemtype", "jobid", "partial", "tag"}
+
+// itemTypes is the schema's itemtype pattern, plus GLPI 11's custom asset
+// classes.
+var itemTypes = regexp.MustCompile(`^(Unmanaged|Computer|Phone|NetworkEquipment|Printer|Glpi\\CustomAsset\\[A-Za-z0-9_]+)$`)
+
+// ValidItemType reports whether GLPI imports an inventory of itemtype s.
+func ValidItemType(s string) bool { return itemTypes.MatchString(s) }
+
+// Inventory is an inventory message. Its root keys are exactly RootKeys;
+// Content holds the inventory proper and must carry "versionclient".
 type Inventory struct {
 	Action   string         `json:"action"`
 	DeviceID string         `json:"deviceid"`

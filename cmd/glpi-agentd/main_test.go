@@ -21,8 +21,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glpi-agentd/glpi-agentd/collectors/schematest"
 	"github.com/glpi-agentd/glpi-agentd/glpi/glpitest"
+	"github.com/glpi-agentd/glpi-agentd/glpi/schematest"
 )
 
 // agentBin is the binary under test; agentConfig an empty configuration

@@ -29,7 +29,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glpi-agentd/glpi-agentd/collectors/schematest"
+	"github.com/glpi-agentd/glpi-agentd/glpi/schematest"
 )
 
 // wineAbsent are the collectors Wine 8 cannot serve, with a part of the

@@ -7,20 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 
 	"github.com/glpi-agentd/glpi-agentd/enroll"
 	"github.com/glpi-agentd/glpi-agentd/enroll/store"
+	"github.com/glpi-agentd/glpi-agentd/glpi"
 )
-
-// rootKeys are the root keys GLPI's inventory schema allows.
-var rootKeys = []string{"action", "content", "deviceid", "itemtype", "jobid", "partial", "tag"}
-
-// itemtypes matches the schema's itemtype pattern, plus GLPI 11 custom
-// asset classes.
-var itemtypes = regexp.MustCompile(`^(Unmanaged|Computer|Phone|NetworkEquipment|Printer|Glpi\\CustomAsset\\[A-Za-z0-9_]+)$`)
 
 // inventoryMsg is a validated GLPI inventory message.
 type inventoryMsg struct {
@@ -54,7 +47,7 @@ func decodeInventory(data []byte) (*inventoryMsg, error) {
 		return nil, errors.New("decode inventory: not a JSON object")
 	}
 	for k := range root {
-		if !slices.Contains(rootKeys, k) {
+		if !slices.Contains(glpi.RootKeys, k) {
 			return nil, fmt.Errorf("decode inventory: root key %q is not allowed", k)
 		}
 	}
@@ -64,7 +57,7 @@ func decodeInventory(data []byte) (*inventoryMsg, error) {
 	}
 	if raw, ok := root["itemtype"]; ok {
 		var it string
-		if err := json.Unmarshal(raw, &it); err != nil || !itemtypes.MatchString(it) {
+		if err := json.Unmarshal(raw, &it); err != nil || !glpi.ValidItemType(it) {
 			return nil, fmt.Errorf("decode inventory: itemtype %s is not allowed", raw)
 		}
 	}
@@ -115,7 +108,7 @@ func (m *inventoryMsg) rewrite(deviceID, tag string) []byte {
 		root["tag"] = t
 	}
 	if _, ok := root["action"]; !ok {
-		root["action"] = json.RawMessage(`"inventory"`)
+		root["action"], _ = json.Marshal(glpi.ActionInventory)
 	}
 	// The values came out of json.Unmarshal and are valid JSON: splice them
 	// rather than let json.Marshal scan the whole inventory twice more.

@@ -29,8 +29,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glpi-agentd/glpi-agentd/collectors/schematest"
 	"github.com/glpi-agentd/glpi-agentd/glpi"
+	"github.com/glpi-agentd/glpi-agentd/glpi/schematest"
 )
 
 // Messages GLPI sends, word for word.

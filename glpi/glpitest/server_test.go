@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/glpi-agentd/glpi-agentd/collectors/schematest"
 	"github.com/glpi-agentd/glpi-agentd/glpi"
+	"github.com/glpi-agentd/glpi-agentd/glpi/schematest"
 )
 
 const agentID = "3f2a9c1e-7b4d-4e2a-9c1e-7b4d4e2a9c1e"

@@ -8,9 +8,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/glpi-agentd/glpi-agentd/collectors/schematest"
 	"github.com/glpi-agentd/glpi-agentd/glpi"
 	"github.com/glpi-agentd/glpi-agentd/glpi/glpitest"
+	"github.com/glpi-agentd/glpi-agentd/glpi/schematest"
 )
 
 // sink is a GLPI stand-in that reports what it received.

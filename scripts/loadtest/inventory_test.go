@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/glpi-agentd/glpi-agentd/collectors/schematest"
+	"github.com/glpi-agentd/glpi-agentd/glpi/schematest"
 )
 
 // softwareCount is the number of packages in the simulated inventory,
