@@ -495,12 +495,15 @@ func macMonitors(ctx context.Context, env *Env, h *macHost) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The EDIDs of the I/O Registry give the serials the other systems
+	// give (mac_ioreg.go).
+	edids := macDisplayEDIDs(ctx, env, r.Displays)
 	var out []Monitor
 	for _, g := range r.Displays {
 		for _, d := range g.Displays {
 			// A display without a name or an EDID, such as a virtual
 			// machine's framebuffer, is no monitor GLPI could tell apart.
-			if m := monitorFromDisplay(d); m.Name != "" || m.Serial != "" || m.Manufacturer != "" {
+			if m := edids.monitor(d); m.Name != "" || m.Serial != "" || m.Manufacturer != "" {
 				out = append(out, m)
 			}
 		}
