@@ -66,7 +66,7 @@ func TestRunNowThroughTheCommands(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
 	wg.Go(func() { fakeAgent(ctx, t, c, dev.Credential.AccessToken) })
-	time.Sleep(100 * time.Millisecond) // let the agent's check-in be held
+	s.waitMetric("glpi_enrolld_checkins_held 1")
 
 	// The command is another process: the held check-in wakes through the
 	// database.

@@ -9,16 +9,19 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/glpi-agentd/glpi-agentd/enroll"
 	"github.com/glpi-agentd/glpi-agentd/enroll/store/pgtest"
 	"github.com/glpi-agentd/glpi-agentd/glpi/glpitest"
 )
@@ -87,6 +90,54 @@ func startService(t *testing.T, extra ...string) *service {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("glpi-enrolld not ready:\n%s", s.log)
+		}
+	}
+}
+
+// waitMetric waits until the service's /metrics has line, a metric and its
+// value ("glpi_enrolld_checkins_held 1"): the event itself, as the service
+// counts it.
+func (s *service) waitMetric(line string) {
+	s.t.Helper()
+	var last string
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if resp, err := http.Get(s.url + "/metrics"); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			last = string(b)
+			if slices.Contains(strings.Split(last, "\n"), line) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("/metrics never had %q:\n%s", line, last)
+		}
+	}
+}
+
+// waitKeyState waits until key list shows the key in keyFile in state.
+func (s *service) waitKeyState(keyFile, state string) {
+	s.t.Helper()
+	b, err := os.ReadFile(keyFile)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	key, err := enroll.ParseKey(strings.TrimSpace(string(b)))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	var keys []struct{ ID, State string }
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if err := json.Unmarshal([]byte(s.admin("key", "list", "--json")), &keys); err != nil {
+			s.t.Fatal(err)
+		}
+		for _, k := range keys {
+			if k.ID == key.ID && k.State == state {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("key %s never %s: %+v", key.ID, state, keys)
 		}
 	}
 }
@@ -275,7 +326,7 @@ func TestRejections(t *testing.T) {
 		{"hostname not allowed", s.newKey("--tag", "t", "--hostname-pattern", "db-*"), "hostname_not_allowed"},
 		{"expired key", s.newKey("--tag", "t", "--expires", "1s"), "key_expired"},
 	}
-	time.Sleep(1100 * time.Millisecond) // let the 1 s key expire
+	s.waitKeyState(tests[len(tests)-1].key, "expired")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			out, code := agentRun(t, root, t.TempDir(), nil, "enroll", "--server", s.url, "--key-file", tt.key)

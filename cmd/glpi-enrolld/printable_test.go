@@ -48,7 +48,7 @@ func TestAdminOutputEscapesDeviceText(t *testing.T) {
 			}
 		}
 	}()
-	time.Sleep(100 * time.Millisecond)
+	s.waitMetric("glpi_enrolld_checkins_held 1")
 
 	args := append(append([]string{"device", "run-now"}, s.storeArgs()...), dev.DeviceID, "--wait", "--timeout", "20s")
 	cmd := exec.Command(bins.enrolld, args...)

@@ -34,7 +34,8 @@ func serveRaw(t *testing.T, dataDir string, args ...string) *bytes.Buffer {
 			t.Fatalf("glpi-enrolld not serving:\n%s", log.String())
 		}
 	}
-	time.Sleep(50 * time.Millisecond) // the listener is open before the log line; Serve follows it
+	// The listener is open before the log line: a connection made now waits
+	// in its backlog until Serve accepts it.
 	return bytes.NewBufferString(log.String())
 }
 

@@ -109,7 +109,7 @@ func TestInventoryIdentityChecked(t *testing.T) {
 		t.Fatalf("SendInventory(own identity, %s): %v", swapped, err)
 	}
 	g.WaitInventories(t, 1, 10*time.Second)
-	time.Sleep(200 * time.Millisecond)
+	waitFor(t, func() bool { n, err := e.st.OutboxDepth(ctx); return err == nil && n == 0 }) // nothing else to relay
 	if got := g.Inventories(); len(got) != 1 || got[0].DeviceID != pc.GLPIDeviceID {
 		t.Fatalf("GLPI received %d inventories, want only pc's own", len(got))
 	}
