@@ -1,11 +1,11 @@
 // Package collectors gathers one inventory category each, in GLPI's native
 // inventory format.
 //
-// Every collector registers itself in init() from the files of the
+// Every collector is a Func registered in init() from the files of the
 // operating system it supports: on Linux one per category (bios_linux.go,
-// …), on Windows and macOS from the tables of win_collectors.go and
-// mac_*.go, registered by collectors_windows.go and mac_darwin.go. The set
-// of categories on a platform is exactly the set of collectors built for it.
+// …), on Windows all in collectors_windows.go, on macOS from the table of
+// mac_profiler.go, registered by mac_darwin.go. The set of categories on a
+// platform is exactly the set of collectors built for it.
 // Collectors read the host through an Env, never through global state, so the
 // same code inventories the machine, a container's host (--host-root) or a
 // fixture tree under testdata/.
@@ -133,7 +133,10 @@ func (r Result) Failed() bool { return r.Err != nil && !errors.Is(r.Err, ErrNoDa
 // collector in the order given. A collector that fails, times out or has no
 // data leaves its section out; the others are unaffected. progress, when
 // not nil, is called as each collector finishes, from one goroutine at a time.
+// The collectors of a run share the sources they open (WMI, the registry,
+// system_profiler's reports), and only they do: the next run opens its own.
 func Run(ctx context.Context, env *Env, infos []Info, timeout time.Duration, progress func(Result)) (map[string]any, []Result) {
+	env = env.forRun()
 	content := make(map[string]any, len(infos))
 	results := make([]Result, len(infos))
 	var mu sync.Mutex

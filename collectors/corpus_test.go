@@ -201,27 +201,28 @@ func corpusRun(t *testing.T, dir string) map[string]map[string][]map[string]any 
 			t.Errorf("case %s: %v", e.Name(), err)
 			continue
 		}
+		env := winEnv(h)
 		content := map[string]any{"versionclient": "test"}
-		for _, c := range winCollectors {
+		for _, c := range winRegistered(t) {
 			v, err := func() (v any, err error) {
 				defer func() {
 					if p := recover(); p != nil {
 						err = fmt.Errorf("panic: %v", p)
 					}
 				}()
-				return c.collect(h)
+				return c.Collect(t.Context(), env)
 			}()
 			switch {
 			case errors.Is(err, ErrNoData):
-				put(c.name, e.Name(), nil)
+				put(c.Name, e.Name(), nil)
 				continue
 			case err != nil:
-				t.Errorf("case %s: collector %s: %v", e.Name(), c.name, err)
+				t.Errorf("case %s: collector %s: %v", e.Name(), c.Name, err)
 				continue
 			}
-			put(c.name, e.Name(), v)
+			put(c.Name, e.Name(), v)
 			if count(v) > 0 {
-				content[c.key] = v
+				content[c.Key] = v
 			}
 		}
 		if _, ok := content["hardware"]; !ok {

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shirou/gopsutil/v4/common"
@@ -39,6 +40,57 @@ type Env struct {
 	// data: rpm's database on Linux; system_profiler, fdesetup and ps on
 	// macOS. Nil means os/exec; tests substitute a fake.
 	Exec func(ctx context.Context, name string, args ...string) ([]byte, error)
+
+	// open, when set, opens the named source of a run ("windows": a
+	// winHost, "macos": a *macHost) in place of this machine's. Tests open
+	// fixture machines with it, so that the Windows and macOS collectors
+	// run on any OS. It is untyped so that a binary carries only its own
+	// platform's types.
+	open func(e *Env, source string) (any, error)
+	// run holds the sources the collectors of one run share; nil outside
+	// a run, where each collector opens its own.
+	run *runSources
+}
+
+// runSources are the sources of the host that the collectors of one run
+// share, each opened by the first collector that needs it: WMI and the
+// registry on Windows, the system_profiler reports and the programs'
+// outputs on macOS. Run makes them afresh for each run, so that nothing a
+// run read, or failed to open, is seen by the next one.
+type runSources struct {
+	mu     sync.Mutex
+	opened map[string]any // *onceValue[T], by the name of the source
+}
+
+// onceValue is a value opened once.
+type onceValue[T any] struct {
+	once sync.Once
+	v    T
+	err  error
+}
+
+// shared returns the source name of e's run, calling open if no collector
+// of the run has yet; outside a run it calls open every time.
+func shared[T any](e *Env, name string, open func() (T, error)) (T, error) {
+	if e.run == nil {
+		return open()
+	}
+	e.run.mu.Lock()
+	o, ok := e.run.opened[name].(*onceValue[T])
+	if !ok {
+		o = &onceValue[T]{}
+		e.run.opened[name] = o
+	}
+	e.run.mu.Unlock()
+	o.once.Do(func() { o.v, o.err = open() })
+	return o.v, o.err
+}
+
+// forRun returns a copy of e with sources of its own, for one run.
+func (e *Env) forRun() *Env {
+	c := *e
+	c.run = &runSources{opened: map[string]any{}}
+	return &c
 }
 
 // root returns the host root, never empty.
@@ -158,5 +210,8 @@ func (e *Env) with(attrs ...any) *Env {
 		Options: e.Options,
 		Now:     e.Now,
 		Exec:    e.Exec,
+
+		open: e.open,
+		run:  e.run,
 	}
 }

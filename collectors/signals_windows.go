@@ -4,6 +4,10 @@ import "context"
 
 // hostSignals reads MachineGuid from the registry and the SMBIOS UUID and
 // serial through WMI.
-func hostSignals(_ context.Context, _ *Env) Signals {
-	return winSignals(liveHost)
+func hostSignals(_ context.Context, env *Env) Signals {
+	h, err := openWindows(env)
+	if err != nil {
+		return Signals{}
+	}
+	return winSignals(h)
 }

@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"cmp"
+	"context"
 	"encoding/base64"
 	"fmt"
 	"regexp"
@@ -30,7 +31,11 @@ func cpuID(s string) string {
 // winCPUs builds the cpus section, one entry per socket. The brand string,
 // identifier and vendor come from the registry key of the socket's first
 // logical processor, WMI's values being stale on older Windows.
-func winCPUs(h winHost) ([]CPU, error) {
+func winCPUs(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	procs, err := queryWMI[win32Processor](h.wmi, "Win32_Processor", "")
 	if err != nil {
 		return nil, fmt.Errorf("query Win32_Processor: %w", err)
@@ -111,7 +116,11 @@ func winMemoryMaker(s string) string {
 // dmidecode: the slot's locator as caption, the form factor as description,
 // slots numbered from 1. Firmware storage listed as memory (the BIOS ROM or
 // flash) is left out.
-func winMemories(h winHost) ([]Memory, error) {
+func winMemories(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	mods, err := queryWMI[win32PhysicalMemory](h.wmi, "Win32_PhysicalMemory", "")
 	if err != nil {
 		return nil, fmt.Errorf("query Win32_PhysicalMemory: %w", err)
@@ -152,7 +161,11 @@ type win32VideoController struct {
 // winVideos builds the videos section, one entry per adapter name as the
 // official agent sends it. The memory is the driver's record when there is
 // one: AdapterRAM is a 32-bit count that stops at 4 GB.
-func winVideos(h winHost) ([]Video, error) {
+func winVideos(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	vcs, err := queryWMI[win32VideoController](h.wmi, "Win32_VideoController", "")
 	if err != nil {
 		return nil, fmt.Errorf("query Win32_VideoController: %w", err)
@@ -178,7 +191,11 @@ func winVideos(h winHost) ([]Video, error) {
 }
 
 // winSounds builds the sounds section.
-func winSounds(h winHost) ([]Sound, error) {
+func winSounds(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	type device struct{ Name, Manufacturer, Caption, Description string }
 	devs, err := queryWMI[device](h.wmi, "Win32_SoundDevice", "")
 	if err != nil {
@@ -235,7 +252,11 @@ func pnpEntities(h winHost) ([]win32PnPEntity, error) {
 
 // winUSB builds the usbdevices section from the USB devices (winUSBDevice
 // tells which), once each, named from usb.ids when it knows them.
-func winUSB(h winHost) ([]USBDevice, error) {
+func winUSB(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	ents, err := pnpEntities(h)
 	if err != nil {
 		return nil, fmt.Errorf("query Win32_PnPEntity: %w", err)
@@ -281,7 +302,11 @@ func winUSB(h winHost) ([]USBDevice, error) {
 }
 
 // winControllers builds the controllers section from the PCI devices.
-func winControllers(h winHost) ([]Controller, error) {
+func winControllers(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	ents, err := pnpEntities(h)
 	if err != nil {
 		return nil, err
@@ -313,7 +338,11 @@ func winControllers(h winHost) ([]Controller, error) {
 
 // winMonitors builds the monitors section from the EDID Windows keeps for
 // each present display.
-func winMonitors(h winHost) ([]Monitor, error) {
+func winMonitors(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	mons, err := queryWMI[win32PnPEntity](h.wmi, "Win32_PnPEntity", "PNPClass = 'Monitor'")
 	if err != nil {
 		return nil, err
@@ -355,7 +384,11 @@ type Printer struct {
 var printerStatuses = [...]string{1: "Other", 3: "Idle", 4: "Printing", 5: "Warmup", 6: "Stopped Printing", 7: "Offline"}
 
 // winPrinters builds the printers section.
-func winPrinters(h winHost) ([]Printer, error) {
+func winPrinters(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	type printer struct {
 		Name, DriverName, PortName, PrintProcessor, ShareName, ServerName, Comment, Location string
 		Network, Shared                                                                      bool
@@ -397,7 +430,11 @@ var batteryChemistries = [...]string{
 
 // winBatteries builds the batteries section: Win32_Battery, completed by
 // the battery driver's static data in root\WMI.
-func winBatteries(h winHost) ([]Battery, error) {
+func winBatteries(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	type battery struct {
 		Name, DeviceID                                    string
 		DesignCapacity, FullChargeCapacity, DesignVoltage uint64

@@ -17,18 +17,19 @@ func TestWindowsGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			env := winEnv(h)
 			content := map[string]any{"versionclient": "test"}
-			for _, c := range winCollectors {
-				v, err := c.collect(h)
+			for _, c := range winRegistered(t) {
+				v, err := c.Collect(t.Context(), env)
 				switch {
 				case errors.Is(err, ErrNoData):
 					continue
 				case err != nil:
-					t.Errorf("%s: %v", c.name, err)
+					t.Errorf("%s: %v", c.Name, err)
 					continue
 				}
 				if count(v) > 0 {
-					content[c.key] = v
+					content[c.Key] = v
 				}
 			}
 			doc := map[string]any{

@@ -82,7 +82,7 @@ func TestWinCPUsRegistry(t *testing.T) {
 "VendorIdentifier"="GenuineIntel"
 `),
 	}
-	cpus, err := winCPUs(h)
+	cpus, err := collectWin[[]CPU](t, winCPUs, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestWinCPUsQueryFails(t *testing.T) {
 	h := winHost{wmi: stubWMI{jsonWMI(t, nil), func(class, _ string) (bool, error) {
 		return class == "Win32_Processor", errors.New("0x80041003 access denied")
 	}}, reg: regFixture(t, "")}
-	if cpus, err := winCPUs(h); err == nil || !strings.Contains(err.Error(), "Win32_Processor") {
+	if cpus, err := collectWin[[]CPU](t, winCPUs, h); err == nil || !strings.Contains(err.Error(), "Win32_Processor") {
 		t.Errorf("winCPUs = %+v, %v; want the Win32_Processor error", cpus, err)
 	}
 }
@@ -135,7 +135,7 @@ func TestWinMemoriesSkipsFirmware(t *testing.T) {
 		{"Capacity": "4294967296", "DeviceLocator": "DIMM0", "FormFactor": "8", "MemoryType": "0", "SerialNumber": "00000000"},
 		{"Capacity": "1048576", "DeviceLocator": "SYSTEM ROM", "MemoryType": "10"},
 		{"Capacity": "4294967296", "DeviceLocator": "DIMM1", "FormFactor": "8", "MemoryType": "21", "SerialNumber": "1A2B3C4D"}]`})}
-	mems, err := winMemories(h)
+	mems, err := collectWin[[]Memory](t, winMemories, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +222,7 @@ func TestWinUSBOncePerDevice(t *testing.T) {
 		{"Name": "USB Input Device", "Caption": "USB Input Device", "PNPDeviceID": "USB\\VID_FFFE&PID_0001\\6&1&0&6"},
 		{"Name": "USB Input Device", "Caption": "USB Input Device", "PNPDeviceID": "USB\\VID_FFFE&PID_0001\\6&1&0&7"},
 		{"Name": "Root Hub", "PNPDeviceID": "USB\\ROOT_HUB20\\4&1&0"}]`})}
-	devs, err := winUSB(h)
+	devs, err := collectWin[[]USBDevice](t, winUSB, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func TestWinUsersLastLogon(t *testing.T) {
 				wmi: jsonWMI(t, map[string]string{"Win32_ComputerSystem": tc.cs, "Win32_UserAccount": accounts}),
 				reg: regFixture(t, "[HKEY_LOCAL_MACHINE\\"+regLogonUI+"]\n"+tc.reg+"\n"),
 			}
-			got, err := winUsers(h)
+			got, err := collectWin[[]User](t, winUsers, h)
 			if err != nil {
 				t.Fatal(err)
 			}

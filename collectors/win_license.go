@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"cmp"
+	"context"
 	"regexp"
 	"slices"
 	"strconv"
@@ -245,7 +246,11 @@ func decodeProductKey(raw []byte) string {
 // names takes its full name from there, and a product whose registry
 // license has the same key is listed once, from the registry. Unlike the
 // official agent, Windows' own products are listed too.
-func winLicenses(h winHost) ([]LicenseInfo, error) {
+func winLicenses(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	products, err := queryWMI[softwareLicensingProduct](h.wmi, "SoftwareLicensingProduct", "PartialProductKey IS NOT NULL")
 	if err != nil {
 		return nil, err

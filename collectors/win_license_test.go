@@ -108,7 +108,7 @@ func TestWinLicenses(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := winLicenses(h)
+			got, err := collectWin[[]LicenseInfo](t, winLicenses, h)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -121,7 +121,7 @@ func TestWinLicenses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := winLicenses(h); !errors.Is(err, ErrNoData) {
+	if _, err := collectWin[[]LicenseInfo](t, winLicenses, h); !errors.Is(err, ErrNoData) {
 		t.Errorf("winLicenses(empty machine) error = %v, want ErrNoData", err)
 	}
 }
@@ -247,7 +247,7 @@ func TestWinLicensesOffice(t *testing.T) {
 			{Key: "BCDFG-HJKMP-QRTVW-XY234-6789B", ProductID: "55555-66666-77777-AA888"}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := winLicenses(winHost{reg: r, wmi: productsWMI(tc.products)})
+			got, err := collectWin[[]LicenseInfo](t, winLicenses, winHost{reg: r, wmi: productsWMI(tc.products)})
 			if err != nil {
 				t.Fatal(err)
 			}

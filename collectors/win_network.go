@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"cmp"
+	"context"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -325,7 +326,11 @@ func winVPNs(h winHost, confs []win32NetworkAdapterConfiguration) []winIface {
 }
 
 // winNetworks builds the networks section.
-func winNetworks(h winHost) ([]Network, error) {
+func winNetworks(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	ifaces, err := winInterfaces(h)
 	if err != nil {
 		return nil, err

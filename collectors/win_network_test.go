@@ -46,7 +46,7 @@ func TestWinNetworksNetAdapter(t *testing.T) {
 		]`,
 		"Win32_NetworkAdapter": `[{"Index": 1, "InterfaceIndex": 11, "ServiceName": "e1dexpress"}]`,
 	})
-	got, err := winNetworks(winHost{wmi: w})
+	got, err := collectWin[[]Network](t, winNetworks, winHost{wmi: w})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestWinNetworksLegacy(t *testing.T) {
 	reg := testRegistry(t, `[HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\Network\{4D36E972-E325-11CE-BFC1-08002BE10318}\{AAAA0002-0000-0000-0000-000000000000}\Connection]
 "MediaSubType"=dword:00000002
 `)
-	got, err := winNetworks(winHost{wmi: w, reg: reg})
+	got, err := collectWin[[]Network](t, winNetworks, winHost{wmi: w, reg: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestWinNetworksLegacy(t *testing.T) {
 
 func TestWinNetworksFails(t *testing.T) {
 	wmiErr := errors.New("access denied")
-	if _, err := winNetworks(winHost{wmi: failingWMI{wmiErr}}); !errors.Is(err, wmiErr) {
+	if _, err := collectWin[[]Network](t, winNetworks, winHost{wmi: failingWMI{wmiErr}}); !errors.Is(err, wmiErr) {
 		t.Errorf("winNetworks with a failing WMI = %v, want %v", err, wmiErr)
 	}
 }
@@ -174,7 +174,7 @@ func TestWinFirewallsConnections(t *testing.T) {
 "ProfileGuid"="{11111111-0000-0000-0000-000000000000}"
 "FirstNetwork"="corp.example"
 `)
-	got, err := winFirewalls(winHost{wmi: w, reg: reg})
+	got, err := collectWin[[]Firewall](t, winFirewalls, winHost{wmi: w, reg: reg})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"cmp"
+	"context"
 	"regexp"
 	"strings"
 )
@@ -36,7 +37,11 @@ var defenderRe = regexp.MustCompile(`(?i)(Windows|Microsoft) Defender`)
 
 // winAntivirus builds the antivirus section from the Security Center,
 // which servers lack: there, Defender's own status is read.
-func winAntivirus(h winHost) ([]Antivirus, error) {
+func winAntivirus(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	products, _ := queryWMI[antiVirusProduct](h.wmi, classAntiVirus, "")
 	var out []Antivirus
 	for _, p := range products {
@@ -104,7 +109,11 @@ const (
 // winFirewalls builds the firewalls section: each profile's state, a group
 // policy setting overriding the local one, repeated for each address of
 // the connected interfaces the profile applies on.
-func winFirewalls(h winHost) ([]Firewall, error) {
+func winFirewalls(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []Firewall
 	conns := firewallConnections(h)
 	for _, p := range firewallProfiles {

@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"path"
@@ -332,7 +333,11 @@ type uninstallView struct {
 // listed once. The machine's Uninstall keys are the section: failing to
 // read them fails it; the user hives and the updates WMI lists are
 // optional.
-func winSoftware(h winHost) ([]Software, error) {
+func winSoftware(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	seen := map[[3]string]bool{}
 	names := map[string]bool{}
 	var out []Software

@@ -102,7 +102,7 @@ func softwareByName(list []Software) map[string][]Software {
 }
 
 func TestWinSoftware(t *testing.T) {
-	list, err := winSoftware(softwareHost(t, nil))
+	list, err := collectWin[[]Software](t, winSoftware, softwareHost(t, nil))
 	if err != nil {
 		t.Fatalf("winSoftware: %v", err)
 	}
@@ -139,7 +139,7 @@ func TestWinSoftware(t *testing.T) {
 }
 
 func TestWinSoftwareHotfixQueryFails(t *testing.T) {
-	list, err := winSoftware(softwareHost(t, errors.New("0x80041003 access denied")))
+	list, err := collectWin[[]Software](t, winSoftware, softwareHost(t, errors.New("0x80041003 access denied")))
 	if err != nil {
 		t.Fatalf("winSoftware with a failed hotfix query: %v, want the registry list", err)
 	}
@@ -165,14 +165,14 @@ func TestWinSoftwareRegistryFails(t *testing.T) {
 	for _, path := range []string{regUninstall} {
 		h := softwareHost(t, nil)
 		h.reg = brokenRegistry{h.reg, path}
-		if list, err := winSoftware(h); err == nil {
+		if list, err := collectWin[[]Software](t, winSoftware, h); err == nil {
 			t.Errorf("winSoftware with %s unreadable = %d entries, nil error; want an error", path, len(list))
 		}
 	}
 	// A user hive that cannot be read only loses its own entries.
 	h := softwareHost(t, nil)
 	h.reg = brokenRegistry{h.reg, `S-1-5-21-1-2-3-1001\` + regUninstall}
-	list, err := winSoftware(h)
+	list, err := collectWin[[]Software](t, winSoftware, h)
 	if err != nil {
 		t.Fatalf("winSoftware with a user hive unreadable: %v", err)
 	}
@@ -186,7 +186,7 @@ func TestWinSoftwareNoRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if list, err := winSoftware(winHost{reg: reg, wmi: fakeWMI{}}); !errors.Is(err, ErrNoData) {
+	if list, err := collectWin[[]Software](t, winSoftware, winHost{reg: reg, wmi: fakeWMI{}}); !errors.Is(err, ErrNoData) {
 		t.Errorf("winSoftware without Uninstall keys = %+v, %v; want ErrNoData", list, err)
 	}
 }

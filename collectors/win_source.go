@@ -10,8 +10,9 @@ import (
 
 // The Windows collectors read the host through two narrow seams, WMI and the
 // registry, so that their logic compiles and is tested on every OS against
-// fixtures (win_fixture.go) and runs on Windows against the live sources
-// (win_source_windows.go).
+// fixture machines (win_fixture_test.go) and runs on Windows against the
+// live sources (win_source_windows.go). collectors_windows.go registers
+// them, so that other platforms' binaries do not carry them.
 
 // wmiSource runs WQL queries.
 type wmiSource interface {
@@ -91,6 +92,25 @@ type winHost struct {
 	// ctx carries the collector's deadline, which its optional lookups
 	// stay within; nil means no deadline.
 	ctx context.Context
+}
+
+// windows returns the Windows host of env's run, for the collector running
+// with ctx. Its sources are opened by the first collector of the run that
+// needs them; sources that cannot be opened fail every collector of the run.
+func (e *Env) windows(ctx context.Context) (winHost, error) {
+	h, err := shared(e, "windows", func() (winHost, error) {
+		if e.open == nil {
+			return openWindows(e)
+		}
+		v, err := e.open(e, "windows")
+		h, _ := v.(winHost)
+		return h, err
+	})
+	if err != nil {
+		return winHost{}, fmt.Errorf("open windows sources: %w", err)
+	}
+	h.ctx = ctx
+	return h, nil
 }
 
 // context returns the context of the collector run.

@@ -1,7 +1,6 @@
 package collectors
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -17,22 +16,21 @@ import (
 	winreg "golang.org/x/sys/windows/registry"
 )
 
-// liveHost is this Windows machine.
-var liveHost = winHost{wmi: liveWMI{}, reg: liveRegistry{}}
-
-// liveHostFor is this machine for one collector run: ctx carries the run's
-// deadline, and process owners are named with a cache of the run's own, so
-// that a renamed account or a domain controller back online is seen on the
-// next run.
-func liveHostFor(ctx context.Context) winHost {
-	h := liveHost
-	h.ctx = ctx
-	h.owners = &liveOwners{names: map[string]ownerName{}}
-	return h
+// openWindows opens this machine's sources for one run. The run's WMI
+// source learns the classes' properties and process owners are named with
+// caches of the run's own, so that a class a provider changed, a renamed
+// account or a domain controller back online is seen on the next run.
+func openWindows(*Env) (winHost, error) {
+	return winHost{
+		wmi:    &liveWMI{},
+		reg:    liveRegistry{},
+		owners: &liveOwners{names: map[string]ownerName{}},
+	}, nil
 }
 
 // liveOwners names the users of processes' access tokens.
 type liveOwners struct {
+	mu    sync.Mutex
 	names map[string]ownerName // by SID
 }
 
@@ -63,6 +61,8 @@ func (o *liveOwners) Owner(pid uint32) (winAccount, bool) {
 		return winAccount{}, false
 	}
 	sid := tu.User.Sid.String()
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	if n, ok := o.names[sid]; ok {
 		return n.acct, n.ok
 	}
@@ -79,11 +79,11 @@ func (o *liveOwners) Owner(pid uint32) (winAccount, bool) {
 // implementations). Properties are read through each object's
 // Properties_ collection, the documented way that works on every WMI
 // implementation, and converted by setWMIValue's rules (wmi_value.go).
-type liveWMI struct{}
-
-// wmiSchemas caches the property names of each class, by lower-case
-// "namespace:class", then by lower-case property name.
-var wmiSchemas sync.Map // string → map[string]string
+type liveWMI struct {
+	// schemas tells whether a class has a property, by lower-case
+	// "namespace:class.property", for one run.
+	schemas sync.Map // string → bool
+}
 
 // WMI scripting constants.
 const (
@@ -107,7 +107,7 @@ func lockClass(path string) func() {
 
 // Query implements wmiSource. COM is initialised for the call on a thread
 // of its own, so that every query works whatever the goroutine ran before.
-func (liveWMI) Query(class, where string, dst any) error {
+func (w *liveWMI) Query(class, where string, dst any) error {
 	namespace := `root\CIMV2`
 	if ns, c, ok := strings.Cut(class, ":"); ok {
 		namespace, class = ns, c
@@ -145,7 +145,7 @@ func (liveWMI) Query(class, where string, dst any) error {
 	}
 	defer svc.Release()
 	et := out.Elem().Type().Elem()
-	schema, err := wmiSchema(svc, namespace, class, wmiFields(et))
+	schema, err := w.schema(svc, namespace, class, wmiFields(et))
 	if err != nil {
 		return err
 	}
@@ -211,15 +211,14 @@ func wmiConnect(namespace string) (*ole.IDispatch, error) {
 	return svc, nil
 }
 
-// wmiSchema tells which of fields class has, by lower-case name, from
-// the class's definition. Answers are kept for the life of the process:
-// a class's definition does not change while it runs.
-func wmiSchema(svc *ole.IDispatch, namespace, class string, fields []string) (map[string]string, error) {
+// schema tells which of fields class has, by lower-case name, from the
+// class's definition. Answers are kept for the run.
+func (w *liveWMI) schema(svc *ole.IDispatch, namespace, class string, fields []string) (map[string]string, error) {
 	schema := map[string]string{}
 	var unknown []string
 	for _, f := range fields {
 		id := strings.ToLower(namespace + ":" + class + "." + f)
-		has, ok := wmiSchemas.Load(id)
+		has, ok := w.schemas.Load(id)
 		switch {
 		case !ok:
 			unknown = append(unknown, f)
@@ -248,7 +247,7 @@ func wmiSchema(svc *ole.IDispatch, namespace, class string, fields []string) (ma
 		} else if wmiSCode(err) != wbemENotFound {
 			return nil, fmt.Errorf("get class %s: property %s: %w", class, f, wmiError(err))
 		}
-		wmiSchemas.Store(strings.ToLower(namespace+":"+class+"."+f), has)
+		w.schemas.Store(strings.ToLower(namespace+":"+class+"."+f), has)
 		if has {
 			schema[strings.ToLower(f)] = f
 		}

@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"cmp"
+	"context"
 	"encoding/hex"
 	"fmt"
 	"regexp"
@@ -137,7 +138,11 @@ func volumeDrive(v win32Volume, systemDrive string) Drive {
 
 // winDrives builds the drives section: the lettered volumes, then the
 // volumes Win32_LogicalDisk does not list, each with its BitLocker state.
-func winDrives(h winHost) ([]Drive, error) {
+func winDrives(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	disks, err := queryWMI[win32LogicalDisk](h.wmi, "Win32_LogicalDisk", "")
 	if err != nil {
 		return nil, err
@@ -304,7 +309,11 @@ func diskDriveStorage(d win32DiskDrive, scsi bool) Storage {
 // winStorages builds the storages section: the physical disks of the
 // Storage Management API (Windows 8 and later), which also lists the disks
 // of storage pools, else the disk drives; then the optical and tape drives.
-func winStorages(h winHost) ([]Storage, error) {
+func winStorages(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out []Storage
 	pds, err := queryWMI[msftPhysicalDisk](h.wmi, classPhysicalDisk, "")
 	if err == nil {

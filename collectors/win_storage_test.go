@@ -62,7 +62,7 @@ func TestWinDrives(t *testing.T) {
 			{"DeviceID": "\\\\?\\Volume{3}\\", "ConversionStatus": 0}
 		]`,
 	})
-	got, err := winDrives(winHost{wmi: w})
+	got, err := collectWin[[]Drive](t, winDrives, winHost{wmi: w})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestWinDrives(t *testing.T) {
 
 func TestWinDrivesFails(t *testing.T) {
 	wmiErr := errors.New("access denied")
-	if _, err := winDrives(winHost{wmi: failingWMI{wmiErr}}); !errors.Is(err, wmiErr) {
+	if _, err := collectWin[[]Drive](t, winDrives, winHost{wmi: failingWMI{wmiErr}}); !errors.Is(err, wmiErr) {
 		t.Errorf("winDrives with a failing WMI = %v, want %v", err, wmiErr)
 	}
 }
@@ -151,7 +151,7 @@ func TestWinStorages(t *testing.T) {
 		{"no physical disk", map[string]string{"Win32_DiskDrive": disk, "MSFT_PhysicalDisk": `[]`}, []Storage{wantDisk}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := winStorages(winHost{wmi: wmiDir(t, tc.classes)})
+			got, err := collectWin[[]Storage](t, winStorages, winHost{wmi: wmiDir(t, tc.classes)})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"cmp"
+	"context"
 	"slices"
 	"strconv"
 	"strings"
@@ -76,7 +77,11 @@ func windowsMachineGUID(reg registrySource) string {
 }
 
 // winBIOS builds the bios section.
-func winBIOS(h winHost) (*BIOS, error) {
+func winBIOS(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	bios, err := queryWMI[win32BIOS](h.wmi, "Win32_BIOS", "")
 	if err != nil {
 		return nil, err
@@ -129,7 +134,11 @@ func winComputerName(reg registrySource, cs win32ComputerSystem) string {
 }
 
 // winHardware builds the hardware section.
-func winHardware(h winHost) (*Hardware, error) {
+func winHardware(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	css, err := queryWMI[win32ComputerSystem](h.wmi, "Win32_ComputerSystem", "")
 	if err != nil {
 		return nil, err
@@ -197,7 +206,11 @@ func lastLoggedUser(h winHost, cs win32ComputerSystem) string {
 }
 
 // winOS builds the operatingsystem section.
-func winOS(h winHost) (*OperatingSystem, error) {
+func winOS(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	oss, err := queryWMI[win32OperatingSystem](h.wmi, "Win32_OperatingSystem", "")
 	if err != nil {
 		return nil, err

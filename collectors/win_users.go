@@ -9,7 +9,11 @@ import (
 )
 
 // winLocalUsers builds the local_users section from the local accounts.
-func winLocalUsers(h winHost) ([]LocalUser, error) {
+func winLocalUsers(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	type account struct{ Name, FullName, SID string }
 	accts, err := queryWMI[account](h.wmi, "Win32_UserAccount", "LocalAccount = TRUE")
 	if err != nil {
@@ -30,7 +34,11 @@ func winLocalUsers(h winHost) ([]LocalUser, error) {
 // winLocalGroups builds the local_groups section from the local groups and
 // their members. Members are optional: a group whose member query fails, or
 // comes after the time allowed for them, is reported without members.
-func winLocalGroups(h winHost) ([]LocalGroup, error) {
+func winLocalGroups(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	type group struct{ Name, Domain, SID string }
 	groups, err := queryWMI[group](h.wmi, "Win32_Group", "LocalAccount = TRUE")
 	if err != nil {
@@ -106,7 +114,11 @@ func ntAuthoritySID(sid string) bool {
 
 // winUsers builds the users section: the user logged on the console, else
 // the last one to log on (winLastUser).
-func winUsers(h winHost) ([]User, error) {
+func winUsers(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	cs, err := queryWMI[win32ComputerSystem](h.wmi, "Win32_ComputerSystem", "")
 	if err != nil {
 		return nil, fmt.Errorf("query Win32_ComputerSystem: %w", err)
@@ -119,7 +131,11 @@ func winUsers(h winHost) ([]User, error) {
 }
 
 // winEnvironment builds the envs section from the system variables.
-func winEnvironment(h winHost) ([]EnvVar, error) {
+func winEnvironment(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	type variable struct{ Name, VariableValue string }
 	vars, err := queryWMI[variable](h.wmi, "Win32_Environment", "SystemVariable = TRUE")
 	if err != nil {
@@ -135,7 +151,11 @@ func winEnvironment(h winHost) ([]EnvVar, error) {
 // winProcesses builds the processes section. WMI names a process's owner
 // only through a method call per process, so owners come from the host's
 // process owners instead; a process whose owner is unknown has no user.
-func winProcesses(h winHost) ([]Process, error) {
+func winProcesses(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	type process struct {
 		Name, CommandLine, ExecutablePath, CreationDate string
 		ProcessId                                       uint32

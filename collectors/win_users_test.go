@@ -39,7 +39,7 @@ func TestWinLocalGroupsMemberQueryFails(t *testing.T) {
 	h.wmi = stubWMI{h.wmi, func(class, _ string) (bool, error) {
 		return class == "Win32_GroupUser", errors.New("0x80041003 access denied")
 	}}
-	groups, err := winLocalGroups(h)
+	groups, err := collectWin[[]LocalGroup](t, winLocalGroups, h)
 	if err != nil {
 		t.Fatalf("winLocalGroups: %v", err)
 	}
@@ -54,7 +54,7 @@ func TestWinLocalGroupsQueryFails(t *testing.T) {
 	h.wmi = stubWMI{h.wmi, func(class, _ string) (bool, error) {
 		return class == "Win32_Group", errors.New("0x80041003 access denied")
 	}}
-	if groups, err := winLocalGroups(h); err == nil {
+	if groups, err := collectWin[[]LocalGroup](t, winLocalGroups, h); err == nil {
 		t.Errorf("winLocalGroups = %+v, nil error; want the Win32_Group error", groups)
 	}
 }
@@ -78,7 +78,7 @@ func TestWinLocalGroupsSlowMembers(t *testing.T) {
 		defer cancel()
 		h.ctx = ctx
 		start := time.Now()
-		groups, err := winLocalGroups(h)
+		groups, err := collectWin[[]LocalGroup](t, winLocalGroups, h)
 		if err != nil {
 			t.Fatalf("winLocalGroups: %v", err)
 		}
@@ -108,7 +108,7 @@ func TestWinProcessOwners(t *testing.T) {
 		return m
 	}
 	h := laptopHost(t)
-	ps, err := winProcesses(h)
+	ps, err := collectWin[[]Process](t, winProcesses, h)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestWinProcessOwners(t *testing.T) {
 		"no time left":  {wmi: h.wmi, reg: h.reg, owners: h.owners, ctx: cancelled()},
 		"access denied": {wmi: h.wmi, reg: h.reg, owners: ownerFixture{}},
 	} {
-		ps, err := winProcesses(h)
+		ps, err := collectWin[[]Process](t, winProcesses, h)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"testing"
 	"unicode"
 	"unicode/utf16"
 )
@@ -25,6 +26,57 @@ import (
 // accounts processes run as by PID: {"4": {"Domain": "NT AUTHORITY",
 // "Name": "SYSTEM", "SID": "S-1-5-18"}}, a PID absent from it being a
 // process that cannot be opened.
+
+// winFuncs are the Windows collectors by name, for winRegistered.
+var winFuncs = map[string]Func{
+	"winAntivirus": winAntivirus, "winBatteries": winBatteries, "winBIOS": winBIOS,
+	"winControllers": winControllers, "winCPUs": winCPUs, "winDrives": winDrives,
+	"winEnvironment": winEnvironment, "winFirewalls": winFirewalls, "winHardware": winHardware,
+	"winLicenses": winLicenses, "winLocalGroups": winLocalGroups, "winLocalUsers": winLocalUsers,
+	"winMemories": winMemories, "winMonitors": winMonitors, "winNetworks": winNetworks,
+	"winOS": winOS, "winPrinters": winPrinters, "winProcesses": winProcesses,
+	"winSoftware": winSoftware, "winSounds": winSounds, "winStorages": winStorages,
+	"winUSB": winUSB, "winUsers": winUsers, "winVideos": winVideos,
+}
+
+// winRegistered returns the collectors the Windows binary registers
+// (collectors_windows.go).
+func winRegistered(t testing.TB) []Info {
+	t.Helper()
+	return registered(t, "collectors_windows.go", winFuncs)
+}
+
+// winEnv returns an Env whose Windows machine is h, for one run.
+func winEnv(h winHost) *Env {
+	return (&Env{open: openFixture("windows", h)}).forRun()
+}
+
+// collectWin runs the Windows collector f on the machine h, within h's
+// context if it has one, and returns its section as a T.
+func collectWin[T any](t testing.TB, f Func, h winHost) (T, error) {
+	t.Helper()
+	ctx := h.ctx
+	if ctx == nil {
+		ctx = t.Context()
+	}
+	v, err := f(ctx, winEnv(h))
+	got, ok := v.(T)
+	if !ok && v != nil {
+		t.Fatalf("collector returned a %T, want a %T", v, got)
+	}
+	return got, err
+}
+
+// openFixture is an Env's open for a fixture machine: it opens v as the
+// source named source, and no other.
+func openFixture(source string, v any) func(*Env, string) (any, error) {
+	return func(_ *Env, name string) (any, error) {
+		if name != source {
+			return nil, fmt.Errorf("fixture of %s: no %s source", source, name)
+		}
+		return v, nil
+	}
+}
 
 // winFixture loads the fixture machine in dir.
 func winFixture(dir string) (winHost, error) {
