@@ -1,7 +1,12 @@
 package collectors
 
 import (
+	"bytes"
+	"log/slog"
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -37,5 +42,75 @@ func TestBIOSFixtures(t *testing.T) {
 				t.Errorf("bios(%s) = %+v, want %+v", tt.fixture, got, tt.want)
 			}
 		})
+	}
+}
+
+// writeTree writes files (path: content) under a new root and returns it.
+func writeTree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return root
+}
+
+// TestBIOSDeviceTree: a board without DMI (a Raspberry Pi) is described by
+// its device tree: model, vendor (the first "compatible" entry's prefix) and
+// serial number, and its boot loader's version.
+func TestBIOSDeviceTree(t *testing.T) {
+	const dt = "sys/firmware/devicetree/base/"
+	root := writeTree(t, map[string]string{
+		dt + "model":                 "Raspberry Pi 4 Model B Rev 1.4\x00",
+		dt + "compatible":            "raspberrypi,4-model-b\x00brcm,bcm2711\x00",
+		dt + "serial-number":         "10000000a1b2c3d4\x00",
+		dt + "chassis-type":          "embedded\x00",
+		dt + "chosen/u-boot,version": "U-Boot 2023.01\x00",
+	})
+	env := &Env{Root: root}
+	got, err := collectBIOS(t.Context(), env)
+	if err != nil {
+		t.Fatalf("bios on a device tree: %v", err)
+	}
+	want := &BIOS{
+		BManufacturer: "U-Boot", BVersion: "U-Boot 2023.01",
+		SManufacturer: "raspberrypi", SModel: "Raspberry Pi 4 Model B Rev 1.4", SSN: "10000000a1b2c3d4",
+		MManufacturer: "raspberrypi", MModel: "Raspberry Pi 4 Model B Rev 1.4", MSN: "10000000a1b2c3d4",
+		EnclosureSerial: "10000000a1b2c3d4", SecureBoot: "unsupported",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("bios(device tree) = %+v, want %+v", got, want)
+	}
+	hw, err := collectHardware(t.Context(), env)
+	if err != nil {
+		t.Fatalf("hardware on a device tree: %v", err)
+	}
+	if ct := hw.(*Hardware).ChassisType; ct != "Embedded PC" {
+		t.Errorf("hardware(device tree).ChassisType = %q, want %q", ct, "Embedded PC")
+	}
+}
+
+// TestBIOSNoDMILogs: on a host without DMI, what ghw says of the files it
+// cannot read reaches the Env's logger at Debug, and nothing above.
+func TestBIOSNoDMILogs(t *testing.T) {
+	root := writeTree(t, map[string]string{"proc/version": "Linux"})
+	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
+		var buf bytes.Buffer
+		env := &Env{Root: root, Logger: slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: level}))}
+		if _, err := collectBIOS(t.Context(), env); err == nil {
+			t.Errorf("bios without DMI: no error, want no data")
+		}
+		switch out := buf.String(); {
+		case level == slog.LevelInfo && out != "":
+			t.Errorf("bios without DMI logged at %v and above:\n%s", level, out)
+		case level == slog.LevelDebug && !strings.Contains(out, "level=DEBUG") || strings.Contains(out, "level=WARN"):
+			t.Errorf("bios without DMI logged at Debug:\n%s\nwant ghw's reads at DEBUG only", out)
+		}
 	}
 }

@@ -12,11 +12,12 @@ import (
 func init() { Register("hardware", "hardware", true, collectHardware) }
 
 func collectHardware(ctx context.Context, env *Env) (any, error) {
+	d := readDMI(ctx, env)
 	h := &Hardware{
 		Name:        hostname(env),
-		UUID:        cleanUUID(env.ReadString(dmiID + "product_uuid")),
-		ChassisType: chassisName(env.ReadString(dmiID + "chassis_type")),
-		VMSystem:    vmSystem(gatherVMEvidence(env)),
+		UUID:        cleanUUID(d.productUUID),
+		ChassisType: chassisName(d.chassisType),
+		VMSystem:    vmSystem(gatherVMEvidence(env, d)),
 	}
 	// gopsutil reads the host's /proc/meminfo through the Env's root.
 	if vm, err := mem.VirtualMemoryWithContext(env.Context(ctx)); err == nil {
@@ -47,9 +48,10 @@ func hostname(env *Env) string {
 	return shortHostname(env.ReadString("/etc/hostname"))
 }
 
-// gatherVMEvidence reads the files vmSystem decides from. Each is optional:
-// PID 1's environment, for one, is unreadable to non-root users.
-func gatherVMEvidence(env *Env) vmEvidence {
+// gatherVMEvidence reads the files vmSystem decides from, DMI's from d.
+// Each is optional: PID 1's environment, for one, is unreadable to non-root
+// users.
+func gatherVMEvidence(env *Env, d dmi) vmEvidence {
 	exists := func(name string) bool {
 		_, err := os.Stat(env.Path(name))
 		return err == nil
@@ -67,11 +69,11 @@ func gatherVMEvidence(env *Env) vmEvidence {
 		overlayRoot:    rootMountIsOverlay(string(mountinfo)),
 		initCgroup:     env.ReadString("/proc/1/cgroup"),
 		wsl:            exists("/proc/sys/fs/binfmt_misc/WSLInterop") || strings.Contains(strings.ToLower(env.ReadString("/proc/sys/kernel/osrelease")), "microsoft"),
-		sysVendor:      env.ReadString(dmiID + "sys_vendor"),
-		product:        env.ReadString(dmiID + "product_name"),
-		biosVendor:     env.ReadString(dmiID + "bios_vendor"),
-		biosVersion:    env.ReadString(dmiID + "bios_version"),
-		boardName:      env.ReadString(dmiID + "board_name"),
+		sysVendor:      d.sysVendor,
+		product:        d.productName,
+		biosVendor:     d.biosVendor,
+		biosVersion:    d.biosVersion,
+		boardName:      d.boardName,
 		hypervisorType: env.ReadString("/sys/hypervisor/type"),
 		xenDom0:        strings.Contains(env.ReadString("/proc/xen/capabilities"), "control_d"),
 		acpiOEM:        acpiOEMID(env),
