@@ -219,14 +219,15 @@ func (a *Agent) collect(ctx context.Context, categories, serverNoCategory []stri
 	if err := coreFailure(results); err != nil {
 		return &collection{results: results}, err
 	}
-	carried, lost := a.carryOver(content, results, time.Now())
 	// GLPI refuses a computer without a name: whatever the collectors
-	// could read, the inventory carries the host's.
+	// could read, the inventory carries the host's. A failed hardware
+	// section carried over below replaces this one.
 	if hw, ok := content["hardware"].(*collectors.Hardware); ok && hw.Name == "" {
 		hw.Name = a.Hostname()
 	} else if !ok {
 		content["hardware"] = &collectors.Hardware{Name: a.Hostname()}
 	}
+	carried, lost := a.carryOver(content, results, time.Now())
 	content["versionclient"] = Name + "_v" + Version
 	content["versionprovider"] = map[string]any{
 		"name":    Name,

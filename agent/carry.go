@@ -91,7 +91,8 @@ func coreFailure(results []collectors.Result) error {
 // whose collector failed, and records the sections collected now as the
 // new last good ones. It returns the sections carried over, and the failed
 // ones it had nothing for (lost), which the inventory must not claim the
-// host lacks.
+// host lacks. Every section it records is left in content as its JSON
+// (json.RawMessage), so that digests and the message reuse that encoding.
 func (a *Agent) carryOver(content map[string]any, results []collectors.Result, now time.Time) (carried []Carried, lost []string) {
 	path := a.state.File(sectionsFile)
 	var lg lastGood
@@ -126,6 +127,7 @@ func (a *Agent) carryOver(content map[string]any, results []collectors.Result, n
 			if err != nil {
 				continue
 			}
+			content[r.Key] = json.RawMessage(b)
 			if old, ok := lg.Sections[r.Key]; !ok || string(old) != string(b) {
 				lg.Sections[r.Key], lg.Since[r.Key], dirty = b, now.UTC(), true
 			}

@@ -15,16 +15,20 @@ var alwaysSent = []string{"hardware", "bios", "operatingsystem"}
 // Sections that describe the sender, not the host: never compared.
 var selfSections = []string{"versionclient", "versionprovider"}
 
-// digests returns the SHA-256 of each section's JSON.
+// digests returns the SHA-256 of each section's JSON. A section already
+// encoded (json.RawMessage, as json.Marshal wrote it) is hashed as it is.
 func digests(content map[string]any) map[string]string {
 	out := make(map[string]string, len(content))
 	for k, v := range content {
 		if slices.Contains(selfSections, k) {
 			continue
 		}
-		b, err := json.Marshal(v)
-		if err != nil {
-			continue
+		b, ok := v.(json.RawMessage)
+		if !ok {
+			var err error
+			if b, err = json.Marshal(v); err != nil {
+				continue
+			}
 		}
 		sum := sha256.Sum256(b)
 		out[k] = hex.EncodeToString(sum[:16])
