@@ -402,14 +402,18 @@ func (s *Server) deviceByInstall(ctx context.Context, keyID string, req *enroll.
 	return devs[len(devs)-1], nil
 }
 
-// enrollRejection is a refused enrollment, audited and answered.
-type enrollRejection struct {
+// rejection is a refused enrollment or renewal, audited and answered.
+type rejection struct {
 	status     int
 	reason     enroll.Reason
 	message    string
 	retryAfter time.Duration
-	// failure counts against the rate limits (a wrong key, not a policy).
+	// failure counts against the rate limits (a wrong key or secret, not a
+	// policy).
 	failure bool
+	// event is the audit event of a refused renewal; none when empty (a
+	// clone, which suspectClone audits). Enrollments audit their own.
+	event string
 }
 
 func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
@@ -437,7 +441,7 @@ func (s *Server) handleEnroll(w http.ResponseWriter, r *http.Request) {
 
 // enroll decides an enrollment. On success the audit event ev has been
 // recorded with the device; on rejection the caller records it.
-func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWriter, now time.Time, ip netip.Addr, ev *store.Event) (*enroll.EnrollResponse, *enrollRejection) {
+func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWriter, now time.Time, ip netip.Addr, ev *store.Event) (*enroll.EnrollResponse, *rejection) {
 	rec, req, rej := s.authenticateKey(ctx, r, w, now, ip, ev)
 	if rej != nil {
 		return nil, rej
@@ -446,11 +450,11 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 	resp := &enroll.EnrollResponse{Tag: rec.Tag, Credential: cred, ReplaceSecret: replace, ServerTime: now.UTC(),
 		AgentTrust: s.agentTrust.get(ctx, now)}
 	// reissue gives device d back with the new credential.
-	reissue := func(d *store.Device, event string) *enrollRejection {
+	reissue := func(d *store.Device, event string) *rejection {
 		ev.Event, ev.DeviceID = event, d.ID
 		gen, err := s.st.Reissue(ctx, d.ID, sec, now, *ev)
 		if errors.Is(err, store.ErrNotFound) {
-			return &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonDeviceRevoked, message: "device revoked"}
+			return &rejection{status: http.StatusForbidden, reason: enroll.ReasonDeviceRevoked, message: "device revoked"}
 		}
 		if err != nil {
 			return s.internal(err)
@@ -463,7 +467,7 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 	// when no clone is known and no signal changed; else a clone, which
 	// the key's policy refuses or lets enroll as a new device.
 	var clone *store.Clone
-	existing := func(d *store.Device, changes []store.SignalChange, via, event string) (back bool, rej *enrollRejection) {
+	existing := func(d *store.Device, changes []store.SignalChange, via, event string) (back bool, rej *rejection) {
 		c, err := s.st.FindClone(ctx, d.ID, fingerprintHash(req.Fingerprint))
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return false, s.internal(err)
@@ -481,7 +485,7 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 		}
 		if status, reason, msg := cloneRefusal(clone); reason != enroll.ReasonDeviceUnknown {
 			ev.DeviceID = d.ID
-			return false, &enrollRejection{status: status, reason: reason, message: msg}
+			return false, &rejection{status: status, reason: reason, message: msg}
 		}
 		return false, nil
 	}
@@ -492,11 +496,11 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 		d, err := s.st.Device(ctx, req.Replace.DeviceID)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return nil, &enrollRejection{status: http.StatusUnauthorized, reason: enroll.ReasonDeviceUnknown, message: "unknown device"}
+			return nil, &rejection{status: http.StatusUnauthorized, reason: enroll.ReasonDeviceUnknown, message: "unknown device"}
 		case err != nil:
 			return nil, s.internal(err)
 		case d.ReplaceHash == "" || !hmac.Equal([]byte(d.ReplaceHash), []byte(enroll.HashToken(req.Replace.ReplaceSecret))):
-			return nil, &enrollRejection{status: http.StatusUnauthorized, reason: enroll.ReasonTokenInvalid, message: "wrong replace secret", failure: true}
+			return nil, &rejection{status: http.StatusUnauthorized, reason: enroll.ReasonTokenInvalid, message: "wrong replace secret", failure: true}
 		case !d.RevokedAt.IsZero():
 			// An admin revoked this device, and its owner enrolls again
 			// with a valid key: a new device, the revoked one stays
@@ -540,48 +544,48 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 
 // authenticateKey checks an enrollment's rate limits, its registration
 // key (secret, then state, networks and host names) and its body.
-func (s *Server) authenticateKey(ctx context.Context, r *http.Request, w http.ResponseWriter, now time.Time, ip netip.Addr, ev *store.Event) (*store.Key, *enroll.EnrollRequest, *enrollRejection) {
+func (s *Server) authenticateKey(ctx context.Context, r *http.Request, w http.ResponseWriter, now time.Time, ip netip.Addr, ev *store.Event) (*store.Key, *enroll.EnrollRequest, *rejection) {
 	if wait := s.byIP.blocked(ctx, sourceSubject(ip), now); wait > 0 {
-		return nil, nil, &enrollRejection{status: http.StatusTooManyRequests, reason: enroll.ReasonRateLimited, message: "too many failed attempts from this address", retryAfter: wait}
+		return nil, nil, &rejection{status: http.StatusTooManyRequests, reason: enroll.ReasonRateLimited, message: "too many failed attempts from this address", retryAfter: wait}
 	}
 	key, err := enroll.ParseKey(bearer(r))
 	if err != nil {
-		return nil, nil, &enrollRejection{status: http.StatusUnauthorized, reason: enroll.ReasonKeyInvalid, message: err.Error(), failure: true}
+		return nil, nil, &rejection{status: http.StatusUnauthorized, reason: enroll.ReasonKeyInvalid, message: err.Error(), failure: true}
 	}
 	ev.KeyID = key.ID
 	if wait := s.byKey.blocked(ctx, sourceKeySubject(ip, key.ID), now); wait > 0 {
-		return nil, nil, &enrollRejection{status: http.StatusTooManyRequests, reason: enroll.ReasonRateLimited, message: "too many failed attempts with this key", retryAfter: wait}
+		return nil, nil, &rejection{status: http.StatusTooManyRequests, reason: enroll.ReasonRateLimited, message: "too many failed attempts with this key", retryAfter: wait}
 	}
 	body, err := readBody(w, r, maxEnrollBody)
 	if err != nil {
-		return nil, nil, &enrollRejection{status: http.StatusRequestEntityTooLarge, reason: enroll.ReasonBadRequest, message: "request body too large"}
+		return nil, nil, &rejection{status: http.StatusRequestEntityTooLarge, reason: enroll.ReasonBadRequest, message: "request body too large"}
 	}
 	req, err := decodeEnroll(body)
 	if err != nil {
-		return nil, nil, &enrollRejection{status: http.StatusBadRequest, reason: enroll.ReasonBadRequest, message: err.Error()}
+		return nil, nil, &rejection{status: http.StatusBadRequest, reason: enroll.ReasonBadRequest, message: err.Error()}
 	}
 	rec, err := s.st.Key(ctx, key.ID)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, nil, s.internal(err)
 	}
 	if err != nil || !hmac.Equal([]byte(rec.Hash), []byte(keyHash(s.cfg.Secret, key))) {
-		return nil, nil, &enrollRejection{status: http.StatusUnauthorized, reason: enroll.ReasonKeyInvalid, message: "unknown registration key", failure: true}
+		return nil, nil, &rejection{status: http.StatusUnauthorized, reason: enroll.ReasonKeyInvalid, message: "unknown registration key", failure: true}
 	}
 	// The key's state comes before anything else: a revoked, expired or
 	// used-up key neither enrolls nor gives back a device it enrolled.
 	switch rec.State(now) {
 	case store.KeyRevoked:
-		return nil, nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonKeyRevoked, message: "registration key revoked"}
+		return nil, nil, &rejection{status: http.StatusForbidden, reason: enroll.ReasonKeyRevoked, message: "registration key revoked"}
 	case store.KeyExpired:
-		return nil, nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonKeyExpired, message: "registration key expired"}
+		return nil, nil, &rejection{status: http.StatusForbidden, reason: enroll.ReasonKeyExpired, message: "registration key expired"}
 	case store.KeyExhausted:
-		return nil, nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonKeyExhausted, message: "registration key has no uses left"}
+		return nil, nil, &rejection{status: http.StatusForbidden, reason: enroll.ReasonKeyExhausted, message: "registration key has no uses left"}
 	}
 	if !networkAllowed(rec, ip) {
-		return nil, nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonNetworkNotAllowed, message: "source address not allowed for this key"}
+		return nil, nil, &rejection{status: http.StatusForbidden, reason: enroll.ReasonNetworkNotAllowed, message: "source address not allowed for this key"}
 	}
 	if !hostnameAllowed(rec, req.Hostname) {
-		return nil, nil, &enrollRejection{status: http.StatusForbidden, reason: enroll.ReasonHostnameNotAllowed, message: "hostname not allowed for this key"}
+		return nil, nil, &rejection{status: http.StatusForbidden, reason: enroll.ReasonHostnameNotAllowed, message: "hostname not allowed for this key"}
 	}
 
 	return rec, req, nil
@@ -590,7 +594,7 @@ func (s *Server) authenticateKey(ctx context.Context, r *http.Request, w http.Re
 // createDevice enrolls a new device for req: a first enrollment, a clone
 // the key's policy lets in, or a revoked device's owner enrolling again.
 func (s *Server) createDevice(ctx context.Context, rec *store.Key, req *enroll.EnrollRequest, sec store.Secrets, resp *enroll.EnrollResponse,
-	clone *store.Clone, revokedBefore string, now time.Time, ip netip.Addr, ev *store.Event) (*enroll.EnrollResponse, *enrollRejection) {
+	clone *store.Clone, revokedBefore string, now time.Time, ip netip.Addr, ev *store.Event) (*enroll.EnrollResponse, *rejection) {
 	fp := req.Fingerprint
 	fp.InstallID = "" // kept only as the device's install hash
 	d := &store.Device{
@@ -622,7 +626,7 @@ func (s *Server) createDevice(ctx context.Context, rec *store.Key, req *enroll.E
 			}
 		}
 		ev.Event, ev.DeviceID = "enroll_rejected", ""
-		return nil, &enrollRejection{status: http.StatusForbidden, reason: reason, message: msg}
+		return nil, &rejection{status: http.StatusForbidden, reason: reason, message: msg}
 	}
 	if err != nil {
 		return nil, s.internal(err)
@@ -642,9 +646,9 @@ func (s *Server) createDevice(ctx context.Context, rec *store.Key, req *enroll.E
 	return resp, nil
 }
 
-func (s *Server) internal(err error) *enrollRejection {
+func (s *Server) internal(err error) *rejection {
 	s.log.Error("enrollment failed", "err", err)
-	return &enrollRejection{status: http.StatusInternalServerError, reason: enroll.ReasonInternal, message: "internal error", retryAfter: 5 * time.Second}
+	return &rejection{status: http.StatusInternalServerError, reason: enroll.ReasonInternal, message: "internal error", retryAfter: 5 * time.Second}
 }
 
 func newDeviceID() string {
@@ -682,74 +686,88 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ev := store.Event{At: now, DeviceID: req.DeviceID, SourceIP: ip.String(), Detail: "presented generation " + strconv.FormatInt(req.Generation, 10)}
-	fail := func(status int, event string, reason enroll.Reason, msg string) {
-		ev.Event, ev.Reason = event, string(reason)
-		s.audit(ctx, ev)
-		s.metrics.refresh(string(reason))
-		if reason == enroll.ReasonTokenInvalid || reason == enroll.ReasonDeviceUnknown && event == "refresh_rejected" {
+	cred, rej := s.refresh(ctx, req, now, ip, &ev)
+	if rej != nil {
+		if rej.event != "" {
+			ev.Event, ev.Reason = rej.event, string(rej.reason)
+			s.audit(ctx, ev)
+		}
+		if rej.reason != enroll.ReasonInternal {
+			s.metrics.refresh(string(rej.reason))
+		}
+		if rej.failure {
 			s.byIP.fail(ctx, sourceSubject(ip), now)
 		}
-		s.reject(w, status, reason, msg, 0)
+		s.reject(w, rej.status, rej.reason, rej.message, rej.retryAfter)
+		return
 	}
-	internal := func(err error) {
+	s.audit(ctx, ev)
+	s.metrics.refresh("ok")
+	writeJSON(w, http.StatusOK, cred)
+}
+
+// refused is a refused renewal, audited as event (refresh_rejected unless
+// said otherwise); a wrong secret or an unknown device counts against the
+// source's rate limit.
+func refused(status int, reason enroll.Reason, msg string) *rejection {
+	return &rejection{status: status, reason: reason, message: msg, event: "refresh_rejected",
+		failure: reason == enroll.ReasonTokenInvalid || reason == enroll.ReasonDeviceUnknown}
+}
+
+// refresh decides a renewal: the device's state, then its fingerprint
+// (only a holder of one of its secrets can raise a clone alarm), then the
+// secret presented, spent or not. On success ev is the event to audit.
+func (s *Server) refresh(ctx context.Context, req *enroll.RefreshRequest, now time.Time, ip netip.Addr, ev *store.Event) (*enroll.Credential, *rejection) {
+	internal := func(err error) *rejection {
 		s.log.Error("refresh credential", "device_id", req.DeviceID, "err", err)
-		s.reject(w, http.StatusInternalServerError, enroll.ReasonInternal, "internal error", 5*time.Second)
+		return &rejection{status: http.StatusInternalServerError, reason: enroll.ReasonInternal, message: "internal error", retryAfter: 5 * time.Second}
 	}
-	// clone answers a proven copy of the credential without touching the
-	// original's: the newcomer is refused as its key's clone policy says.
-	clone := func(d *store.Device, via string, fp enroll.Fingerprint, changes []store.SignalChange, detail string) {
+	// clone refuses a proven copy of the credential without touching the
+	// original's, as its key's clone policy says; suspectClone audits it.
+	clone := func(d *store.Device, via string, fp enroll.Fingerprint, changes []store.SignalChange, detail string) *rejection {
 		c, err := s.suspectClone(ctx, d, via, fp, changes, ip.String(), detail)
 		if err != nil {
-			internal(err)
-			return
+			return internal(err)
 		}
 		status, reason, msg := cloneRefusal(c)
-		s.metrics.refresh(string(reason))
-		s.reject(w, status, reason, msg, 0)
+		return &rejection{status: status, reason: reason, message: msg}
 	}
 	hash := enroll.HashToken(req.RefreshSecret)
 	d, err := s.st.Device(ctx, req.DeviceID)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		fail(http.StatusUnauthorized, "refresh_rejected", enroll.ReasonDeviceUnknown, "unknown device")
-		return
+		return nil, refused(http.StatusUnauthorized, enroll.ReasonDeviceUnknown, "unknown device")
 	case err != nil:
-		internal(err)
-		return
+		return nil, internal(err)
 	case !d.RevokedAt.IsZero():
-		fail(http.StatusForbidden, "refresh_rejected", enroll.ReasonDeviceRevoked, "device revoked")
-		return
+		return nil, refused(http.StatusForbidden, enroll.ReasonDeviceRevoked, "device revoked")
 	case !d.RetiredAt.IsZero():
-		fail(http.StatusUnauthorized, "device_retired_refresh", enroll.ReasonDeviceUnknown, "device retired: enroll again")
-		return
+		return nil, &rejection{status: http.StatusUnauthorized, reason: enroll.ReasonDeviceUnknown, message: "device retired: enroll again", event: "device_retired_refresh"}
 	}
 	// A refresh without a fingerprint is checked as one with an empty
-	// fingerprint: leaving it out must not skip the clone check.
+	// fingerprint: leaving it out must not skip the clone check. A replay
+	// is judged on the fingerprint sent, else on the device's.
 	var fp enroll.Fingerprint
 	if req.Fingerprint != nil {
 		fp = *req.Fingerprint
 	}
-	{
-		if changes := strongChanges(d.Fingerprint, fp); len(changes) > 0 {
-			// Only a holder of one of the device's secrets can raise a
-			// clone alarm; anyone else just has a wrong secret.
-			ok, err := s.st.MatchRefresh(ctx, d.ID, hash)
-			switch {
-			case err != nil:
-				internal(err)
-			case !ok:
-				fail(http.StatusUnauthorized, "refresh_rejected", enroll.ReasonTokenInvalid, "wrong refresh secret")
-			default:
-				clone(d, viaFingerprint, fp, changes, "")
-			}
-			return
+	if changes := strongChanges(d.Fingerprint, fp); len(changes) > 0 {
+		switch ok, err := s.st.MatchRefresh(ctx, d.ID, hash); {
+		case err != nil:
+			return nil, internal(err)
+		case !ok:
+			return nil, refused(http.StatusUnauthorized, enroll.ReasonTokenInvalid, "wrong refresh secret")
 		}
+		return nil, clone(d, viaFingerprint, fp, changes, "")
+	}
+	replayFP := d.Fingerprint
+	if req.Fingerprint != nil {
+		replayFP = *req.Fingerprint
 	}
 	cred, _, sec := s.issue(now, false)
 	if req.NextRefreshSecret != "" {
 		if !enroll.ValidNextSecret(req.NextRefreshSecret) {
-			fail(http.StatusBadRequest, "refresh_rejected", enroll.ReasonBadRequest, "next_refresh_secret is not a refresh secret")
-			return
+			return nil, refused(http.StatusBadRequest, enroll.ReasonBadRequest, "next_refresh_secret is not a refresh secret")
 		}
 		// The agent stored this secret before asking: it is the one.
 		cred.RefreshSecret, sec.RefreshHash, sec.Proposed = req.NextRefreshSecret, enroll.HashToken(req.NextRefreshSecret), true
@@ -757,39 +775,28 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	outcome, gen, err := s.st.Refresh(ctx, req.DeviceID, hash, sec, now, s.cfg.RefreshGrace)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		fail(http.StatusUnauthorized, "refresh_rejected", enroll.ReasonDeviceUnknown, "unknown device")
+		return nil, refused(http.StatusUnauthorized, enroll.ReasonDeviceUnknown, "unknown device")
 	case err != nil:
-		internal(err)
+		return nil, internal(err)
 	case outcome == store.DeviceRevoked:
-		fail(http.StatusForbidden, "refresh_rejected", enroll.ReasonDeviceRevoked, "device revoked")
+		return nil, refused(http.StatusForbidden, enroll.ReasonDeviceRevoked, "device revoked")
 	case outcome == store.Replayed:
 		// A spent secret beyond the grace window: two machines share the
 		// credential. The holder of the newest generation is the original.
-		fp := d.Fingerprint
-		if req.Fingerprint != nil {
-			fp = *req.Fingerprint
-		}
-		clone(d, viaReplay, fp, nil, fmt.Sprintf("spent generation %d replayed, device at %d", gen, d.Generation))
+		return nil, clone(d, viaReplay, replayFP, nil, fmt.Sprintf("spent generation %d replayed, device at %d", gen, d.Generation))
 	case outcome == store.ReplayedByOther:
 		// The client that rotated knows the secret it proposed; this one
 		// does not: a copy of the spent secret, within the grace or not.
-		fp := d.Fingerprint
-		if req.Fingerprint != nil {
-			fp = *req.Fingerprint
-		}
-		clone(d, viaReplay, fp, nil, fmt.Sprintf("spent generation %d replayed within the grace window by a client that did not rotate it, device at %d", gen, d.Generation))
+		return nil, clone(d, viaReplay, replayFP, nil, fmt.Sprintf("spent generation %d replayed within the grace window by a client that did not rotate it, device at %d", gen, d.Generation))
 	case outcome == store.BadSecret:
-		fail(http.StatusUnauthorized, "refresh_rejected", enroll.ReasonTokenInvalid, "wrong refresh secret")
-	default:
-		ev.Event = "credential_rotated"
-		if outcome == store.ReplayedInGrace {
-			ev.Event, ev.Detail = "refresh_replayed", ev.Detail+", within grace: new credential issued"
-		}
-		s.audit(ctx, ev)
-		s.metrics.refresh("ok")
-		cred.Generation = gen
-		writeJSON(w, http.StatusOK, cred)
+		return nil, refused(http.StatusUnauthorized, enroll.ReasonTokenInvalid, "wrong refresh secret")
 	}
+	ev.Event = "credential_rotated"
+	if outcome == store.ReplayedInGrace {
+		ev.Event, ev.Detail = "refresh_replayed", ev.Detail+", within grace: new credential issued"
+	}
+	cred.Generation = gen
+	return &cred, nil
 }
 
 func (s *Server) handleInventory(w http.ResponseWriter, r *http.Request) {
