@@ -32,7 +32,7 @@ func benchCollector(b *testing.B, name, fixture string) {
 func BenchmarkCollectBIOS(b *testing.B)     { benchCollector(b, "bios", "laptop") }
 func BenchmarkCollectHardware(b *testing.B) { benchCollector(b, "hardware", "laptop") }
 func BenchmarkCollectCPU(b *testing.B)      { benchCollector(b, "cpu", "laptop") }
-func BenchmarkCollectDrives(b *testing.B)   { benchCollector(b, "drive", "laptop") }
+func BenchmarkCollectDrives(b *testing.B)   { benchCollector(b, "drive", "server") }
 func BenchmarkCollectStorage(b *testing.B)  { benchCollector(b, "storage", "server") }
 
 // BenchmarkLibGHWDMI is ghw's BIOS, baseboard, chassis and product on the
@@ -80,7 +80,7 @@ func BenchmarkLibGopsutilCPU(b *testing.B) {
 // BenchmarkLibGopsutilPartitions is gopsutil's mount table on the drives
 // fixture, all file systems (the pseudo ones are filtered after).
 func BenchmarkLibGopsutilPartitions(b *testing.B) {
-	ctx := (&Env{Root: "testdata/laptop"}).Context(b.Context())
+	ctx := (&Env{Root: "testdata/server"}).Context(b.Context())
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := disk.PartitionsWithContext(ctx, true); err != nil {

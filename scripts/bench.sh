@@ -73,4 +73,4 @@ go test -run '^$' -bench WireBytes -benchtime 3x ./agent 2>&1 |
 
 echo
 echo "== Go micro-benchmarks"
-go test -run '^$' -bench 'Dpkg|Decode|Parse' -benchtime 200ms -benchmem ./collectors ./glpi ./enroll/server 2>&1 | grep -E '^Benchmark' || true
+go test -run '^$' -bench 'Dpkg|Decode|Parse|Collect' -benchtime 200ms -benchmem ./collectors ./glpi ./enroll/server 2>&1 | grep -E '^Benchmark' || true
