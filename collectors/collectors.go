@@ -1,14 +1,19 @@
 // Package collectors gathers one inventory category each, in GLPI's native
 // inventory format.
 //
-// Every collector is a Func registered in init() from the files of the
-// operating system it supports: on Linux one per category (bios_linux.go,
-// …), on Windows all in collectors_windows.go, on macOS from the table of
-// mac_profiler.go, registered by mac_darwin.go. The set of categories on a
-// platform is exactly the set of collectors built for it.
+// Every collector is a Func, registered in init() by the files of the
+// operating system it supports: on Linux one file per category
+// (bios_linux.go, …); on Windows and macOS one table, collectors_windows.go
+// and mac_darwin.go, of collectors whose logic lives in OS-neutral files
+// (win_*.go, mac_*.go), so that it is tested on every platform against
+// fixture machines while only that platform's binary carries it. The set of
+// categories on a platform is exactly the set of collectors built for it.
+//
 // Collectors read the host through an Env, never through global state, so the
 // same code inventories the machine, a container's host (--host-root) or a
-// fixture tree under testdata/.
+// fixture tree under testdata/. The sources that are costly to open (WMI and
+// the registry, system_profiler's reports) are opened by the first collector
+// of a run that needs them and shared by that run's collectors only (Run).
 package collectors
 
 import (

@@ -78,18 +78,18 @@ func macCorpusHost(t *testing.T, dir string) (*Env, *macHost) {
 // returns the content of its inventory, as JSON values.
 func macCorpusInventory(t *testing.T, dir string) map[string]any {
 	t.Helper()
-	env, h := macCorpusHost(t, dir)
+	env := macEnv(macCorpusHost(t, dir))
 	content := map[string]any{"versionclient": "test"}
-	for _, c := range macCollectors {
-		v, err := c.collect(t.Context(), env, h)
+	for _, c := range macRegistered(t) {
+		v, err := c.Collect(t.Context(), env)
 		if errors.Is(err, ErrNoData) {
 			continue
 		}
 		if err != nil {
-			t.Fatalf("%s: %v", c.name, err)
+			t.Fatalf("%s: %v", c.Name, err)
 		}
 		if count(v) > 0 {
-			content[c.key] = v
+			content[c.Key] = v
 		}
 	}
 	b, err := json.Marshal(content)

@@ -8,51 +8,44 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
 
+// The macOS collectors read system_profiler's reports, sysctl, property
+// lists and a few programs' outputs, shared by the collectors of a run
+// (Env.mac). Their logic lives in the OS-neutral mac_*.go files, run on
+// fixture machines by the tests of every platform, which read this table
+// from this file (macRegistered).
 func init() {
-	for _, c := range macCollectors {
-		Register(c.name, c.key, c.enabled, func(ctx context.Context, env *Env) (any, error) {
-			return c.collect(ctx, env, liveMacHost(env))
-		})
-	}
+	Register("antivirus", "antivirus", true, macAntivirus)
+	Register("battery", "batteries", true, macBatteries)
+	Register("bios", "bios", true, macBIOS)
+	Register("cpu", "cpus", true, macCPUs)
+	Register("drive", "drives", true, macDrives)
+	Register("environment", "envs", false, macEnvironment)
+	Register("firewall", "firewalls", true, macFirewall)
+	Register("hardware", "hardware", true, macHardware)
+	Register("local_group", "local_groups", true, macLocalGroups)
+	Register("local_user", "local_users", true, macLocalUsers)
+	Register("memory", "memories", true, macMemories)
+	Register("monitor", "monitors", true, macMonitors)
+	Register("network", "networks", true, macNetworks)
+	Register("os", "operatingsystem", true, macOS)
+	Register("process", "processes", false, macProcesses)
+	Register("remote_mgmt", "remote_mgmt", true, macRemoteMgmt)
+	Register("software", "softwares", true, macSoftware)
+	Register("sound", "sounds", true, macSounds)
+	Register("storage", "storages", true, macStorages)
+	Register("usb", "usbdevices", true, macUSB)
+	Register("user", "users", true, macUsers)
+	Register("video", "videos", true, macVideos)
 }
 
-// macHostTTL is how long the collectors share one macHost: longer than an
-// inventory takes, far shorter than the time between two inventories.
-const macHostTTL = 5 * time.Minute
-
-// macHosts holds the macHost of the current inventory of each host root.
-// The runner gives each collector its own copy of the Env, so the shared
-// state cannot hang off the Env; it is keyed by root and expires.
-var macHosts struct {
-	sync.Mutex
-	m map[string]macHostEntry
-}
-
-type macHostEntry struct {
-	host    *macHost
-	created time.Time
-}
-
-// liveMacHost returns the macHost shared by the collectors of the current
-// inventory of env's root.
-func liveMacHost(env *Env) *macHost {
-	macHosts.Lock()
-	defer macHosts.Unlock()
-	now := time.Now()
-	root := env.root()
-	if e, ok := macHosts.m[root]; ok && now.Sub(e.created) < macHostTTL {
-		return e.host
-	}
-	if macHosts.m == nil {
-		macHosts.m = make(map[string]macHostEntry)
-	}
+// openMac makes the macOS host of one run: this machine's live sources
+// when env is this machine, none for another root, which has only files.
+func openMac(env *Env) *macHost {
 	h := &macHost{}
 	if env.Live() {
 		h.sysctl = darwinSysctl
@@ -62,7 +55,6 @@ func liveMacHost(env *Env) *macHost {
 		h.ps = runPS
 		h.environ = os.Environ
 	}
-	macHosts.m[root] = macHostEntry{host: h, created: now}
 	return h
 }
 

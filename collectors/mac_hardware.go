@@ -61,7 +61,11 @@ func macVMSystem(model, vmmPresent string) string {
 	return "Physical"
 }
 
-func macHardware(ctx context.Context, env *Env, h *macHost) (any, error) {
+func macHardware(ctx context.Context, env *Env) (any, error) {
+	h, err := env.mac()
+	if err != nil {
+		return nil, err
+	}
 	r, err := h.profile(ctx, env)
 	if err != nil {
 		return nil, err
@@ -111,7 +115,11 @@ func macLocalHostName(computerName string) string {
 	return b.String()
 }
 
-func macBIOS(ctx context.Context, env *Env, h *macHost) (any, error) {
+func macBIOS(ctx context.Context, env *Env) (any, error) {
+	h, err := env.mac()
+	if err != nil {
+		return nil, err
+	}
 	r, err := h.profile(ctx, env)
 	if err != nil {
 		return nil, err
@@ -132,7 +140,11 @@ func macBIOS(ctx context.Context, env *Env, h *macHost) (any, error) {
 	}, nil
 }
 
-func macCPUs(ctx context.Context, env *Env, h *macHost) (any, error) {
+func macCPUs(ctx context.Context, env *Env) (any, error) {
+	h, err := env.mac()
+	if err != nil {
+		return nil, err
+	}
 	r, err := h.profile(ctx, env)
 	if err != nil {
 		return nil, err
@@ -287,7 +299,11 @@ type spMemory struct {
 	ECC          string     `json:"global_ecc_state"`
 }
 
-func macMemories(ctx context.Context, env *Env, h *macHost) (any, error) {
+func macMemories(ctx context.Context, env *Env) (any, error) {
+	h, err := env.mac()
+	if err != nil {
+		return nil, err
+	}
 	r, err := h.profile(ctx, env)
 	if err != nil {
 		return nil, err
@@ -377,7 +393,11 @@ type spDisk struct {
 	MediumType  string `json:"spsata_medium_type"`
 }
 
-func macStorages(ctx context.Context, env *Env, h *macHost) (any, error) {
+func macStorages(ctx context.Context, env *Env) (any, error) {
+	h, err := env.mac()
+	if err != nil {
+		return nil, err
+	}
 	r, err := h.profile(ctx, env)
 	if err != nil {
 		return nil, err
@@ -456,7 +476,11 @@ type spDisplay struct {
 	Main       string `json:"spdisplays_main"`
 }
 
-func macVideos(ctx context.Context, env *Env, h *macHost) (any, error) {
+func macVideos(ctx context.Context, env *Env) (any, error) {
+	h, err := env.mac()
+	if err != nil {
+		return nil, err
+	}
 	r, err := h.profile(ctx, env)
 	if err != nil {
 		return nil, err
@@ -490,7 +514,11 @@ func pixelResolution(s string) string {
 	return strings.TrimSpace(w) + "x" + strings.TrimSpace(h)
 }
 
-func macMonitors(ctx context.Context, env *Env, h *macHost) (any, error) {
+func macMonitors(ctx context.Context, env *Env) (any, error) {
+	h, err := env.mac()
+	if err != nil {
+		return nil, err
+	}
 	r, err := h.profile(ctx, env)
 	if err != nil {
 		return nil, err
@@ -579,7 +607,11 @@ type spAudioDevice struct {
 	Outputs      int    `json:"coreaudio_device_output"`
 }
 
-func macSounds(ctx context.Context, env *Env, h *macHost) (any, error) {
+func macSounds(ctx context.Context, env *Env) (any, error) {
+	h, err := env.mac()
+	if err != nil {
+		return nil, err
+	}
 	r, err := h.profile(ctx, env)
 	if err != nil {
 		return nil, err
@@ -620,7 +652,11 @@ type spUSBNode struct {
 	Items        []spUSBNode `json:"_items"`
 }
 
-func macUSB(ctx context.Context, env *Env, h *macHost) (any, error) {
+func macUSB(ctx context.Context, env *Env) (any, error) {
+	h, err := env.mac()
+	if err != nil {
+		return nil, err
+	}
 	r, err := h.profile(ctx, env)
 	if err != nil {
 		return nil, err
@@ -695,7 +731,11 @@ type spPower struct {
 	} `json:"sppower_battery_health_info"`
 }
 
-func macBatteries(ctx context.Context, env *Env, h *macHost) (any, error) {
+func macBatteries(ctx context.Context, env *Env) (any, error) {
+	h, err := env.mac()
+	if err != nil {
+		return nil, err
+	}
 	r, err := h.profile(ctx, env)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,7 +34,11 @@ const psWords = 11
 // macProcesses lists the processes of the live system. They change by the
 // second and reveal command lines: the category is off unless asked for,
 // as on the other platforms.
-func macProcesses(ctx context.Context, env *Env, h *macHost) (any, error) {
+func macProcesses(ctx context.Context, env *Env) (any, error) {
+	h, err := env.mac()
+	if err != nil {
+		return nil, err
+	}
 	if h.ps == nil {
 		return nil, NoData("no process list off the live system")
 	}
@@ -41,7 +46,7 @@ func macProcesses(ctx context.Context, env *Env, h *macHost) (any, error) {
 		return h.ps(ctx, env)
 	})
 	if err != nil {
-		return nil, NoData("run ps: %v", err)
+		return nil, fmt.Errorf("run ps: %w", err)
 	}
 	return parsePS(string(out)), nil
 }
@@ -114,7 +119,11 @@ func cutWords(s string, n int) (words []string, rest string) {
 // macEnvironment reports the agent's own environment, which may hold
 // secrets: the category is collected only when asked for. Another root
 // has no agent running in it, hence no environment.
-func macEnvironment(_ context.Context, _ *Env, h *macHost) (any, error) {
+func macEnvironment(_ context.Context, env *Env) (any, error) {
+	h, err := env.mac()
+	if err != nil {
+		return nil, err
+	}
 	if h.environ == nil {
 		return nil, NoData("no agent environment off the live system")
 	}

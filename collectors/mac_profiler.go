@@ -17,10 +17,10 @@ import (
 )
 
 // The macOS inventory reads system_profiler's JSON reports, a few sysctl
-// values, property list files and what fdesetup and ps print. Its parsing
-// lives in these OS-neutral mac_*.go files, tested on every platform with
-// fixtures; mac_darwin.go registers the collectors and supplies the live
-// sources.
+// values, property list files and what fdesetup, ps and ioreg print. Its
+// collectors and parsing live in these OS-neutral mac_*.go files, tested on
+// every platform with fixtures; mac_darwin.go registers the collectors and
+// supplies the live sources.
 
 // systemProfiler is the program behind "About This Mac".
 const systemProfiler = "/usr/sbin/system_profiler"
@@ -33,40 +33,6 @@ const (
 	fdesetupTimeout = 10 * time.Second
 	psTimeout       = 30 * time.Second
 )
-
-// macCollector is a macOS collector: the category and content key it is
-// registered under, and its function.
-type macCollector struct {
-	name, key string
-	enabled   bool
-	collect   func(ctx context.Context, env *Env, h *macHost) (any, error)
-}
-
-// macCollectors are the macOS categories, named and enabled as on Linux.
-var macCollectors = []macCollector{
-	{"antivirus", "antivirus", true, macAntivirus},
-	{"battery", "batteries", true, macBatteries},
-	{"bios", "bios", true, macBIOS},
-	{"cpu", "cpus", true, macCPUs},
-	{"drive", "drives", true, macDrives},
-	{"environment", "envs", false, macEnvironment},
-	{"firewall", "firewalls", true, macFirewall},
-	{"hardware", "hardware", true, macHardware},
-	{"local_group", "local_groups", true, macLocalGroups},
-	{"local_user", "local_users", true, macLocalUsers},
-	{"memory", "memories", true, macMemories},
-	{"monitor", "monitors", true, macMonitors},
-	{"network", "networks", true, macNetworks},
-	{"os", "operatingsystem", true, macOS},
-	{"process", "processes", false, macProcesses},
-	{"remote_mgmt", "remote_mgmt", true, macRemoteMgmt},
-	{"software", "softwares", true, macSoftware},
-	{"sound", "sounds", true, macSounds},
-	{"storage", "storages", true, macStorages},
-	{"usb", "usbdevices", true, macUSB},
-	{"user", "users", true, macUsers},
-	{"video", "videos", true, macVideos},
-}
 
 // macHost is what the collectors of one macOS inventory share: the two
 // system_profiler reports and the outputs of fdesetup and ps, each run
@@ -92,6 +58,27 @@ type macHost struct {
 	apps      macLazy[[]spApp]
 	fileVault macLazy[string]
 	procs     macLazy[[]byte]
+}
+
+// mac returns the macOS host of env's run, made by the first collector of
+// the run that needs it: the collectors of a run share its system_profiler
+// reports and programs' outputs, and a run's failures are its own.
+func (e *Env) mac() (*macHost, error) {
+	h, err := shared(e, "macos", func() (*macHost, error) {
+		if e.open == nil {
+			return openMac(e), nil
+		}
+		v, err := e.open(e, "macos")
+		h, _ := v.(*macHost)
+		if err == nil && h == nil {
+			err = fmt.Errorf("open gave a %T, not a macOS host", v)
+		}
+		return h, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open macos sources: %w", err)
+	}
+	return h, nil
 }
 
 // sysctlValue returns a sysctl value, "" without a sysctl source.

@@ -14,7 +14,11 @@ import (
 	"time"
 )
 
-func macOS(ctx context.Context, env *Env, h *macHost) (any, error) {
+func macOS(ctx context.Context, env *Env) (any, error) {
+	h, err := env.mac()
+	if err != nil {
+		return nil, err
+	}
 	v := macVersion(env)
 	if v.ProductVersion == "" {
 		return nil, NoData("no SystemVersion.plist")
@@ -136,7 +140,11 @@ func (v spVolume) systemImage() bool {
 	return v.Physical.Protocol == "Disk Image" && !strings.HasPrefix(v.MountPoint, "/Volumes/")
 }
 
-func macDrives(ctx context.Context, env *Env, h *macHost) (any, error) {
+func macDrives(ctx context.Context, env *Env) (any, error) {
+	h, err := env.mac()
+	if err != nil {
+		return nil, err
+	}
 	r, err := h.profile(ctx, env)
 	if err != nil {
 		return nil, err
@@ -330,7 +338,11 @@ func macIfaceType(name, hardware string) string {
 	return ""
 }
 
-func macNetworks(ctx context.Context, env *Env, h *macHost) (any, error) {
+func macNetworks(ctx context.Context, env *Env) (any, error) {
+	h, err := env.mac()
+	if err != nil {
+		return nil, err
+	}
 	r, err := h.profile(ctx, env)
 	if err != nil {
 		return nil, err
@@ -389,11 +401,18 @@ type spApp struct {
 	SignedBy     []string  `json:"signed_by"`
 }
 
-func macSoftware(ctx context.Context, env *Env, h *macHost) (any, error) {
+func macSoftware(ctx context.Context, env *Env) (any, error) {
+	h, err := env.mac()
+	if err != nil {
+		return nil, err
+	}
 	loc := macLocation(env)
+	// Without the applications the list would be the receipts alone, and
+	// GLPI would take every application for uninstalled: the section fails
+	// instead, and the agent keeps the last one it sent.
 	apps, err := h.applications(ctx, env)
 	if err != nil {
-		env.Log().Debug("no applications", "err", err)
+		return nil, err
 	}
 	out := make([]Software, 0, len(apps))
 	for _, a := range apps {
@@ -401,9 +420,6 @@ func macSoftware(ctx context.Context, env *Env, h *macHost) (any, error) {
 	}
 	for _, r := range macReceipts(env) {
 		out = append(out, softwareFromReceipt(r, loc))
-	}
-	if len(out) == 0 && err != nil {
-		return nil, err
 	}
 	return out, nil
 }
@@ -570,7 +586,7 @@ func macUserEntries(env *Env) []passwdEntry {
 	return out
 }
 
-func macLocalUsers(_ context.Context, env *Env, _ *macHost) (any, error) {
+func macLocalUsers(_ context.Context, env *Env) (any, error) {
 	users := macUserEntries(env)
 	if len(users) == 0 {
 		return nil, NoData("no local directory (not root?)")
@@ -582,7 +598,7 @@ func macLocalUsers(_ context.Context, env *Env, _ *macHost) (any, error) {
 	return out, nil
 }
 
-func macLocalGroups(_ context.Context, env *Env, _ *macHost) (any, error) {
+func macLocalGroups(_ context.Context, env *Env) (any, error) {
 	records := dslocalRecords(env, "groups")
 	if len(records) == 0 {
 		return nil, NoData("no local directory (not root?)")
@@ -603,7 +619,11 @@ func macLocalGroups(_ context.Context, env *Env, _ *macHost) (any, error) {
 
 // macUsers reports the user logged in at the screen, who owns
 // /dev/console; root owns it at the login window.
-func macUsers(_ context.Context, env *Env, h *macHost) (any, error) {
+func macUsers(_ context.Context, env *Env) (any, error) {
+	h, err := env.mac()
+	if err != nil {
+		return nil, err
+	}
 	if h.consoleUID == nil {
 		return nil, NoData("no console")
 	}
@@ -627,7 +647,7 @@ type alfPreferences struct {
 
 // macFirewall reports the application firewall: globalstate 0 is off, 1
 // on, 2 on and blocking all incoming connections.
-func macFirewall(_ context.Context, env *Env, _ *macHost) (any, error) {
+func macFirewall(_ context.Context, env *Env) (any, error) {
 	var p alfPreferences
 	if err := readPlist(env, "/Library/Preferences/com.apple.alf.plist", &p); err != nil || p.GlobalState == nil {
 		return nil, NoData("no application firewall preferences")
@@ -667,7 +687,7 @@ var xprotectBundles = []string{
 	"/System/Library/CoreServices/XProtect.bundle",
 }
 
-func macAntivirus(_ context.Context, env *Env, _ *macHost) (any, error) {
+func macAntivirus(_ context.Context, env *Env) (any, error) {
 	var out []Antivirus
 	for _, b := range xprotectBundles {
 		var info bundleInfo
@@ -702,7 +722,7 @@ var anyDeskConfigs = []string{
 	"/etc/anydesk/system.conf",
 }
 
-func macRemoteMgmt(_ context.Context, env *Env, _ *macHost) (any, error) {
+func macRemoteMgmt(_ context.Context, env *Env) (any, error) {
 	var out []RemoteMgmt
 	var tv teamViewerPreferences
 	if readPlist(env, "/Library/Preferences/com.teamviewer.teamviewer.preferences.plist", &tv) == nil && tv.ClientID > 0 {

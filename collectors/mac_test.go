@@ -451,7 +451,7 @@ func TestMacDrivesFileVault(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env, h, _ := macFixture(t, "laptop")
 			h.fdesetup = tt.fdesetup
-			v, err := macDrives(t.Context(), env, h)
+			v, err := macDrives(t.Context(), macEnv(env, h))
 			if err != nil {
 				t.Fatalf("macDrives() error = %v", err)
 			}
@@ -582,24 +582,26 @@ func TestPSArgs(t *testing.T) {
 	}
 }
 
+// TestMacProcessesNoData: off the live system there is no ps, and no
+// process list; a ps that fails fails the collector, which has no empty
+// list to give.
 func TestMacProcessesNoData(t *testing.T) {
-	failing := func(context.Context, *Env) ([]byte, error) { return nil, errors.New("signal: killed") }
-	for name, ps := range map[string]func(context.Context, *Env) ([]byte, error){"no ps": nil, "failing": failing} {
-		t.Run(name, func(t *testing.T) {
-			h := &macHost{ps: ps}
-			if v, err := macProcesses(t.Context(), &Env{}, h); !errors.Is(err, ErrNoData) {
-				t.Errorf("macProcesses() = %v, %v, want ErrNoData", v, err)
-			}
-		})
+	if v, err := macProcesses(t.Context(), macEnv(&Env{}, &macHost{})); !errors.Is(err, ErrNoData) {
+		t.Errorf("macProcesses(no ps) = %v, %v, want ErrNoData", v, err)
+	}
+	killed := errors.New("signal: killed")
+	h := &macHost{ps: func(context.Context, *Env) ([]byte, error) { return nil, killed }}
+	if v, err := macProcesses(t.Context(), macEnv(&Env{}, h)); !errors.Is(err, killed) || errors.Is(err, ErrNoData) || v != nil {
+		t.Errorf("macProcesses(failing ps) = %v, %v, want a failure wrapping %q", v, err, killed)
 	}
 }
 
 func TestMacEnvironment(t *testing.T) {
-	if v, err := macEnvironment(t.Context(), &Env{}, &macHost{}); !errors.Is(err, ErrNoData) {
+	if v, err := macEnvironment(t.Context(), macEnv(&Env{}, &macHost{})); !errors.Is(err, ErrNoData) {
 		t.Errorf("macEnvironment(no environ) = %v, %v, want ErrNoData", v, err)
 	}
 	h := &macHost{environ: func() []string { return []string{"PATH=/usr/bin:/bin", "OPTS=a=b", "=bad"} }}
-	v, err := macEnvironment(t.Context(), &Env{}, h)
+	v, err := macEnvironment(t.Context(), macEnv(&Env{}, h))
 	want := []EnvVar{{"PATH", "/usr/bin:/bin"}, {"OPTS", "a=b"}}
 	if got, _ := v.([]EnvVar); err != nil || !slices.Equal(got, want) {
 		t.Errorf("macEnvironment() = %+v, %v, want %+v", v, err, want)

@@ -1,8 +1,11 @@
 package collectors
 
 import (
+	"context"
 	"errors"
+	"maps"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -61,4 +64,71 @@ func keys(m map[string]any) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// TestRunMacSources runs the macOS collectors four times with one Env, as
+// the daemon does: system_profiler runs once a run, whatever the number of
+// collectors reading its report; when it fails, every collector that needs
+// it fails with its error, none passing for one with no data, and the next
+// run runs it again.
+func TestRunMacSources(t *testing.T) {
+	infos := macRegistered(t)
+	base, h0, runs := macFixture(t, "laptop")
+	errProfiler := errors.New("system_profiler: signal: killed")
+	var fail atomic.Bool
+	env := *base
+	env.Exec = func(ctx context.Context, prog string, args ...string) ([]byte, error) {
+		if fail.Load() && prog == systemProfiler {
+			return nil, errProfiler
+		}
+		return base.Exec(ctx, prog, args...)
+	}
+	env.open = func(*Env, string) (any, error) {
+		return &macHost{sysctl: h0.sysctl, consoleUID: h0.consoleUID, fdesetup: h0.fdesetup, ps: h0.ps, environ: h0.environ}, nil
+	}
+	report := "system_profiler " + strings.Join(profilerDataTypes(macVersion(base).major()), " ")
+	items := func(results []Result) map[string]int {
+		m := map[string]int{}
+		for _, r := range results {
+			m[r.Name] = r.Items
+		}
+		return m
+	}
+
+	_, first := Run(t.Context(), &env, infos, time.Minute, nil)
+	for _, r := range first {
+		if r.Failed() {
+			t.Errorf("run 1: %s failed: %v", r.Name, r.Err)
+		}
+	}
+	_, second := Run(t.Context(), &env, infos, time.Minute, nil)
+	if !maps.Equal(items(first), items(second)) {
+		t.Errorf("run 2 = %v, want run 1's %v", items(second), items(first))
+	}
+	if runs[report] != 2 || runs["system_profiler SPApplicationsDataType"] != 2 {
+		t.Errorf("after two runs: system_profiler ran %v, want each report twice", runs)
+	}
+
+	fail.Store(true)
+	_, failed := Run(t.Context(), &env, infos, time.Minute, nil)
+	var failures int
+	for i, r := range failed {
+		switch {
+		case r.Failed() && errors.Is(r.Err, errProfiler):
+			failures++
+		case r.Err != nil:
+			t.Errorf("failing system_profiler: %s = %v, want its data or a failure wrapping %q", r.Name, r.Err, errProfiler)
+		case r.Items != first[i].Items:
+			t.Errorf("failing system_profiler: %s has %d items, want %d", r.Name, r.Items, first[i].Items)
+		}
+	}
+	if failures < 10 {
+		t.Errorf("failing system_profiler: %d collectors failed, want the 10 or more that read its reports", failures)
+	}
+
+	fail.Store(false)
+	_, again := Run(t.Context(), &env, infos, time.Minute, nil)
+	if !maps.Equal(items(first), items(again)) {
+		t.Errorf("run after the failing one = %v, want run 1's %v", items(again), items(first))
+	}
 }

@@ -103,7 +103,10 @@ func (e *Env) windows(ctx context.Context) (winHost, error) {
 			return openWindows(e)
 		}
 		v, err := e.open(e, "windows")
-		h, _ := v.(winHost)
+		h, ok := v.(winHost)
+		if err == nil && !ok {
+			err = fmt.Errorf("open gave a %T, not a Windows host", v)
+		}
 		return h, err
 	})
 	if err != nil {
