@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -329,16 +328,39 @@ func parseSpeedMHz(s string) int {
 	return 0
 }
 
-// spKey matches the keys system_profiler prints where its localised text
-// would go ("spdisplays_display", "sppci_vendor_Apple", "spdisplays_yes").
-var spKey = regexp.MustCompile(`^sp[a-z0-9]+_[A-Za-z0-9_-]+$`)
+// isSPKey reports whether s is one of the keys system_profiler prints where
+// its localised text would go ("spdisplays_display", "sppci_vendor_Apple",
+// "spdisplays_yes"): sp, lower-case letters or digits, an underscore, then
+// letters, digits, underscores or dashes. (Read by hand rather than with a
+// package-level regexp, which every binary would compile at start.)
+func isSPKey(s string) bool {
+	rest, ok := strings.CutPrefix(s, "sp")
+	if !ok {
+		return false
+	}
+	group, name, ok := strings.Cut(rest, "_")
+	if !ok || group == "" || name == "" {
+		return false
+	}
+	for _, c := range []byte(group) {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	for _, c := range []byte(name) {
+		if (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') && (c < '0' || c > '9') && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
 
 // spValue returns a value of system_profiler, or "" when it is no value:
 // a placeholder ("Unknown", "empty"), a mark without a letter or digit
 // ("-"), or a localisation key, which names no device.
 func spValue(s string) string {
 	s = clean(s)
-	if !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) || spKey.MatchString(s) {
+	if !strings.ContainsFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) || isSPKey(s) {
 		return ""
 	}
 	return s

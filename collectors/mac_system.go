@@ -482,10 +482,20 @@ func appCategory(p string) (category, user string) {
 	return dir, ""
 }
 
-// macArchNames are the architectures of system_profiler's arch_kind, which
+// macArchName names an architecture of system_profiler's arch_kind, which
 // lists those an application is built for: "arch_arm_i64", "arch_i32_i64".
-var macArchNames = map[string]string{
-	"arm": "arm64", "ios": "arm64", "i64": "x86_64", "i32": "i386", "ppc": "ppc",
+func macArchName(p string) string {
+	switch p {
+	case "arm", "ios":
+		return "arm64"
+	case "i64":
+		return "x86_64"
+	case "i32":
+		return "i386"
+	case "ppc":
+		return "ppc"
+	}
+	return ""
 }
 
 // macArchKind maps system_profiler's arch_kind to an architecture name,
@@ -497,13 +507,13 @@ func macArchKind(kind string) string {
 		return ""
 	case len(parts) > 1:
 		for _, p := range parts {
-			if macArchNames[p] == "" {
+			if macArchName(p) == "" {
 				return ""
 			}
 		}
 		return "universal"
 	}
-	return macArchNames[parts[0]]
+	return macArchName(parts[0])
 }
 
 // signerPublisher names an application's publisher from its signing

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -605,5 +606,19 @@ func TestMacEnvironment(t *testing.T) {
 	want := []EnvVar{{"PATH", "/usr/bin:/bin"}, {"OPTS", "a=b"}}
 	if got, _ := v.([]EnvVar); err != nil || !slices.Equal(got, want) {
 		t.Errorf("macEnvironment() = %+v, %v, want %+v", v, err, want)
+	}
+}
+
+// TestIsSPKey holds isSPKey to the pattern it reads by hand.
+func TestIsSPKey(t *testing.T) {
+	re := regexp.MustCompile(`^sp[a-z0-9]+_[A-Za-z0-9_-]+$`)
+	for _, s := range []string{
+		"spdisplays_display", "sppci_vendor_Apple", "spdisplays_yes", "spusb3_host-controller", "sp_x", "spx_",
+		"spX_y", "sp", "spdisplays", "Spdisplays_yes", "spdisplays_yes!", "spdisplays_é", "xspdisplays_yes",
+		"spdisplays__", "sp1_2", "Apple M1", "spdisplays_ yes", "",
+	} {
+		if got, want := isSPKey(s), re.MatchString(s); got != want {
+			t.Errorf("isSPKey(%q) = %v, want %v", s, got, want)
+		}
 	}
 }
