@@ -203,7 +203,7 @@ func corpusRun(t *testing.T, dir string) map[string]map[string][]map[string]any 
 		}
 		env := winEnv(h)
 		content := map[string]any{"versionclient": "test"}
-		for _, c := range winRegistered(t) {
+		for _, c := range windowsCollectors() {
 			v, err := func() (v any, err error) {
 				defer func() {
 					if p := recover(); p != nil {

@@ -80,7 +80,7 @@ func macCorpusInventory(t *testing.T, dir string) map[string]any {
 	t.Helper()
 	env := macEnv(macCorpusHost(t, dir))
 	content := map[string]any{"versionclient": "test"}
-	for _, c := range macRegistered(t) {
+	for _, c := range macCollectors() {
 		v, err := c.Collect(t.Context(), env)
 		if errors.Is(err, ErrNoData) {
 			continue

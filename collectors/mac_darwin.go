@@ -16,32 +16,8 @@ import (
 // The macOS collectors read system_profiler's reports, sysctl, property
 // lists and a few programs' outputs, shared by the collectors of a run
 // (Env.mac). Their logic lives in the OS-neutral mac_*.go files, run on
-// fixture machines by the tests of every platform, which read this table
-// from this file (macRegistered).
-func init() {
-	Register("antivirus", "antivirus", true, macAntivirus)
-	Register("battery", "batteries", true, macBatteries)
-	Register("bios", "bios", true, macBIOS)
-	Register("cpu", "cpus", true, macCPUs)
-	Register("drive", "drives", true, macDrives)
-	Register("environment", "envs", false, macEnvironment)
-	Register("firewall", "firewalls", true, macFirewall)
-	Register("hardware", "hardware", true, macHardware)
-	Register("local_group", "local_groups", true, macLocalGroups)
-	Register("local_user", "local_users", true, macLocalUsers)
-	Register("memory", "memories", true, macMemories)
-	Register("monitor", "monitors", true, macMonitors)
-	Register("network", "networks", true, macNetworks)
-	Register("os", "operatingsystem", true, macOS)
-	Register("process", "processes", false, macProcesses)
-	Register("remote_mgmt", "remote_mgmt", true, macRemoteMgmt)
-	Register("software", "softwares", true, macSoftware)
-	Register("sound", "sounds", true, macSounds)
-	Register("storage", "storages", true, macStorages)
-	Register("usb", "usbdevices", true, macUSB)
-	Register("user", "users", true, macUsers)
-	Register("video", "videos", true, macVideos)
-}
+// fixture machines by the tests of every platform (mac_collectors.go).
+func init() { registerAll(macCollectors()) }
 
 // openMac makes the macOS host of one run: this machine's live sources
 // when env is this machine, none for another root, which has only files.

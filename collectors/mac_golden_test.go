@@ -75,24 +75,6 @@ func macFixture(t *testing.T, name string) (*Env, *macHost, map[string]int) {
 	return env, h, runs
 }
 
-// macFuncs are the macOS collectors by name, for macRegistered.
-var macFuncs = map[string]Func{
-	"macAntivirus": macAntivirus, "macBatteries": macBatteries, "macBIOS": macBIOS,
-	"macCPUs": macCPUs, "macDrives": macDrives, "macEnvironment": macEnvironment,
-	"macFirewall": macFirewall, "macHardware": macHardware, "macLocalGroups": macLocalGroups,
-	"macLocalUsers": macLocalUsers, "macMemories": macMemories, "macMonitors": macMonitors,
-	"macNetworks": macNetworks, "macOS": macOS, "macProcesses": macProcesses,
-	"macRemoteMgmt": macRemoteMgmt, "macSoftware": macSoftware, "macSounds": macSounds,
-	"macStorages": macStorages, "macUSB": macUSB, "macUsers": macUsers, "macVideos": macVideos,
-}
-
-// macRegistered returns the collectors the macOS binary registers
-// (mac_darwin.go).
-func macRegistered(t testing.TB) []Info {
-	t.Helper()
-	return registered(t, "mac_darwin.go", macFuncs)
-}
-
 // macEnv returns a copy of env whose macOS host is h, for one run.
 func macEnv(env *Env, h *macHost) *Env {
 	e := *env
@@ -108,7 +90,7 @@ func TestMacGolden(t *testing.T) {
 			env, h, runs := macFixture(t, name)
 			env = macEnv(env, h)
 			content := map[string]any{"versionclient": "test"}
-			for _, c := range macRegistered(t) {
+			for _, c := range macCollectors() {
 				v, err := c.Collect(t.Context(), env)
 				if errors.Is(err, ErrNoData) {
 					continue

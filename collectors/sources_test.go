@@ -17,7 +17,7 @@ import (
 // opened fail every collector of the run, none of them passing for one
 // with no data.
 func TestRunWindowsSources(t *testing.T) {
-	infos := winRegistered(t)
+	infos := windowsCollectors()
 	var opens atomic.Int32
 	var fail atomic.Bool
 	errOpen := errors.New("connect to root\\CIMV2: access denied")
@@ -72,7 +72,7 @@ func keys(m map[string]any) []string {
 // it fails with its error, none passing for one with no data, and the next
 // run runs it again.
 func TestRunMacSources(t *testing.T) {
-	infos := macRegistered(t)
+	infos := macCollectors()
 	base, h0, runs := macFixture(t, "laptop")
 	errProfiler := errors.New("system_profiler: signal: killed")
 	var fail atomic.Bool

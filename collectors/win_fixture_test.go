@@ -27,25 +27,6 @@ import (
 // "Name": "SYSTEM", "SID": "S-1-5-18"}}, a PID absent from it being a
 // process that cannot be opened.
 
-// winFuncs are the Windows collectors by name, for winRegistered.
-var winFuncs = map[string]Func{
-	"winAntivirus": winAntivirus, "winBatteries": winBatteries, "winBIOS": winBIOS,
-	"winControllers": winControllers, "winCPUs": winCPUs, "winDrives": winDrives,
-	"winEnvironment": winEnvironment, "winFirewalls": winFirewalls, "winHardware": winHardware,
-	"winLicenses": winLicenses, "winLocalGroups": winLocalGroups, "winLocalUsers": winLocalUsers,
-	"winMemories": winMemories, "winMonitors": winMonitors, "winNetworks": winNetworks,
-	"winOS": winOS, "winPrinters": winPrinters, "winProcesses": winProcesses,
-	"winSoftware": winSoftware, "winSounds": winSounds, "winStorages": winStorages,
-	"winUSB": winUSB, "winUsers": winUsers, "winVideos": winVideos,
-}
-
-// winRegistered returns the collectors the Windows binary registers
-// (collectors_windows.go).
-func winRegistered(t testing.TB) []Info {
-	t.Helper()
-	return registered(t, "collectors_windows.go", winFuncs)
-}
-
 // winEnv returns an Env whose Windows machine is h, for one run.
 func winEnv(h winHost) *Env {
 	return (&Env{open: openFixture("windows", h)}).forRun()

@@ -19,7 +19,7 @@ func TestWindowsGolden(t *testing.T) {
 			}
 			env := winEnv(h)
 			content := map[string]any{"versionclient": "test"}
-			for _, c := range winRegistered(t) {
+			for _, c := range windowsCollectors() {
 				v, err := c.Collect(t.Context(), env)
 				switch {
 				case errors.Is(err, ErrNoData):
