@@ -18,7 +18,7 @@ const dmiID = "/sys/class/dmi/id/"
 const secureBootVar = "/sys/firmware/efi/efivars/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c"
 
 func collectBIOS(ctx context.Context, env *Env) (any, error) {
-	d := readDMI(ctx, env)
+	d := runDMI(ctx, env)
 	b := &BIOS{
 		BManufacturer:   clean(d.biosVendor),
 		BVersion:        clean(d.biosVersion),
@@ -53,6 +53,13 @@ type dmi struct {
 	sysVendor, productName, productVersion, productSerial, productSKU, productUUID string
 	boardVendor, boardName, boardSerial, boardAssetTag                             string
 	chassisType, chassisSerial, chassisAssetTag                                    string
+}
+
+// runDMI is readDMI once per run: the bios and hardware collectors share
+// it.
+func runDMI(ctx context.Context, env *Env) dmi {
+	d, _ := shared(env, "dmi", func() (dmi, error) { return readDMI(ctx, env), nil })
+	return d
 }
 
 // readDMI reads the host's DMI through ghw, under the Env's root and

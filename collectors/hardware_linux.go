@@ -12,7 +12,7 @@ import (
 func init() { Register("hardware", "hardware", true, collectHardware) }
 
 func collectHardware(ctx context.Context, env *Env) (any, error) {
-	d := readDMI(ctx, env)
+	d := runDMI(ctx, env)
 	h := &Hardware{
 		Name:        hostname(env),
 		UUID:        cleanUUID(d.productUUID),
