@@ -342,6 +342,7 @@ func serve(ctx context.Context, args []string) error {
 		adminTokenFile, adminListen         string
 		insecureHTTP                        bool
 		webConsole                          bool
+		pprofOn                             bool
 		concurrency                         int
 		refreshGrace                        time.Duration
 		maxInventory                        = sizeFlag(server.DefaultMaxInventorySize)
@@ -379,6 +380,7 @@ func serve(ctx context.Context, args []string) error {
 	fs.IntVar(&outboxPerDevice, "outbox-per-device", server.DefaultOutboxPerDevice, "inventories of one device kept waiting while GLPI is unreachable; a full inventory also supersedes the older waiting ones")
 	fs.StringVar(&adminTokenFile, "admin-token-file", "", "file holding the bearer token of the admin API (run-now); without it the admin API is off")
 	fs.BoolVar(&webConsole, "console", true, "serve the web console at /ui/ where the admin API is (--admin-listen, else loopback clients of --listen); accounts: glpi-enrolld user add")
+	fs.BoolVar(&pprofOn, "pprof", false, "serve Go's runtime profiles under /debug/pprof/ on --admin-listen (which it needs), for measuring memory and goroutines")
 	fs.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -389,6 +391,9 @@ func serve(ctx context.Context, args []string) error {
 	}
 	if insecureHTTP && tlsCert != "" {
 		return errors.New("serve: --insecure-http and --tls-cert exclude each other")
+	}
+	if pprofOn && adminListen == "" {
+		return errors.New("serve: --pprof needs --admin-listen: profiles are never served on the agents' listener")
 	}
 	if refreshGrace <= 0 {
 		return errors.New("serve: --refresh-grace must be positive")
@@ -443,7 +448,7 @@ func serve(ctx context.Context, args []string) error {
 	defer st.Close()
 	cfg := server.Config{Store: st, Secret: secret, Logger: logger, RelayConcurrency: concurrency, RefreshGrace: refreshGrace,
 		MaxInventorySize: int64(maxInventory), OutboxPerDevice: outboxPerDevice, AuditRetention: retention,
-		TrustedProxies: proxies, ForwardedHeader: forwardedHeader, AgentTrust: trust}
+		TrustedProxies: proxies, ForwardedHeader: forwardedHeader, AgentTrust: trust, Pprof: pprofOn}
 	if cfg.AdminToken, err = readSecret(adminTokenFile); err != nil {
 		return err
 	}

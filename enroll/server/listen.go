@@ -14,6 +14,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"net/url"
 	"os"
@@ -176,8 +177,15 @@ func (s *Server) apiHandler() http.Handler {
 // listener no longer serves these paths.
 func (s *Server) ServeAdmin(ctx context.Context, ln net.Listener, certFile, keyFile string) error {
 	h := s.Handler()
+	if s.cfg.Pprof {
+		h = withPprof(h)
+	}
 	hs := s.httpServer()
 	hs.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.Pprof && strings.HasPrefix(r.URL.Path, "/debug/pprof/") {
+			h.ServeHTTP(w, r)
+			return
+		}
 		if !adminPath(r.URL.Path) && r.URL.Path != "/healthz" && r.URL.Path != "/readyz" {
 			http.NotFound(w, r)
 			return
@@ -185,6 +193,19 @@ func (s *Server) ServeAdmin(ctx context.Context, ln net.Listener, certFile, keyF
 		h.ServeHTTP(w, r)
 	})
 	return serveUntil(ctx, hs, ln, certFile, keyFile, 5*time.Second, nil)
+}
+
+// withPprof serves net/http/pprof's profiles under /debug/pprof/ beside h
+// (Config.Pprof: the admin listener only).
+func withPprof(h http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.Handle("/", h)
+	return mux
 }
 
 // BundleTarget checks the URL a key bundle names and returns it with the

@@ -91,6 +91,9 @@ type Config struct {
 	// listener, for ServeAdmin's; otherwise that listener serves them to
 	// loopback clients only.
 	AdminApart bool
+	// Pprof serves net/http/pprof's profiles under /debug/pprof/ on the
+	// admin listener (ServeAdmin) only, never on the agents'.
+	Pprof bool
 	// SweepEvery is how often ephemeral devices are checked for
 	// retirement; zero means 1 min.
 	SweepEvery time.Duration
