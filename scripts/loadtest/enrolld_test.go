@@ -24,16 +24,30 @@ type enrolld struct {
 	bin   string
 	addr  string
 	URL   string
-	store []string // --data-dir DIR or --database URL
-	args  []string // the serve flags after the store
-	log   string   // file receiving the process's output
-	cmd   *exec.Cmd
-	done  chan struct{}
+	ready string // URL of /readyz; empty means URL's
+	// client reads ready and metrics; nil means http.DefaultClient.
+	client *http.Client
+	store  []string // --data-dir DIR or --database URL
+	args   []string // the serve flags after the store
+	log    string   // file receiving the process's output
+	cmd    *exec.Cmd
+	done   chan struct{}
 }
 
 // startEnrolld starts glpi-enrolld serve on a free loopback port and waits
 // until it is ready. The process is killed when the test ends.
 func startEnrolld(t *testing.T, bin string, store []string, args ...string) *enrolld {
+	t.Helper()
+	e := newEnrolld(t, bin, store, args...)
+	if err := e.start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.kill)
+	return e
+}
+
+// newEnrolld returns an enrolld on a free loopback address, not started.
+func newEnrolld(t *testing.T, bin string, store []string, args ...string) *enrolld {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -41,13 +55,8 @@ func startEnrolld(t *testing.T, bin string, store []string, args ...string) *enr
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	e := &enrolld{t: t, bin: bin, addr: addr, URL: "http://" + addr, store: store, args: args,
+	return &enrolld{t: t, bin: bin, addr: addr, URL: "http://" + addr, store: store, args: args,
 		log: filepath.Join(t.TempDir(), "enrolld.log")}
-	if err := e.start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(e.kill)
-	return e
 }
 
 // start runs the process on e's address and waits for /readyz.
@@ -77,7 +86,11 @@ func (e *enrolld) start() error {
 			return fmt.Errorf("glpi-enrolld exited at start:\n%s", e.logTail())
 		default:
 		}
-		if resp, err := http.Get(e.URL + "/readyz"); err == nil {
+		ready := e.ready
+		if ready == "" {
+			ready = e.URL + "/readyz"
+		}
+		if resp, err := e.httpClient().Get(ready); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return nil
@@ -85,6 +98,13 @@ func (e *enrolld) start() error {
 		}
 	}
 	return fmt.Errorf("glpi-enrolld not ready after 30 s:\n%s", e.logTail())
+}
+
+func (e *enrolld) httpClient() *http.Client {
+	if e.client != nil {
+		return e.client
+	}
+	return http.DefaultClient
 }
 
 // kill ends the process with SIGKILL (TerminateProcess on Windows): no
@@ -174,11 +194,16 @@ func (e *enrolld) devices() []deviceRow {
 
 // metric reads one unlabelled sample from /metrics.
 func (e *enrolld) metric(ctx context.Context, name string) (float64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, e.URL+"/metrics", nil)
+	return e.metricAt(ctx, e.URL+"/metrics", name)
+}
+
+// metricAt reads one unlabelled sample from the /metrics at url.
+func (e *enrolld) metricAt(ctx context.Context, url, name string) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return 0, err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := e.httpClient().Do(req)
 	if err != nil {
 		return 0, fmt.Errorf("read metrics: %w", err)
 	}

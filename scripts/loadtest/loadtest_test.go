@@ -33,7 +33,7 @@ import (
 var (
 	flagAgents      = flag.Int("agents", 2000, "simulated agents in steady mode")
 	flagStress      = flag.Int("stress-agents", 250, "simulated agents in herd, kill, restart, glpidown and pg2 modes; 0 for -agents")
-	flagMode        = flag.String("mode", "all", "steady, herd, kill, restart, glpidown, pg2 or all (comma-separated list allowed)")
+	flagMode        = flag.String("mode", "all", "steady, herd, kill, restart, glpidown, pg2, checkin or all (comma-separated list allowed)")
 	flagInventories = flag.Int("inventories", 2, "inventories sent by each agent")
 	flagWorkers     = flag.Int("concurrency", 256, "agents in flight at once")
 	flagHerdWorkers = flag.Int("herd-concurrency", 1024, "agents in flight at once in herd mode")
@@ -48,7 +48,7 @@ var (
 	flagJSONOut     = flag.String("json-out", "", "write the figures of every mode to this JSON file")
 )
 
-var modes = []string{"steady", "herd", "kill", "restart", "glpidown", "pg2"}
+var modes = []string{"steady", "herd", "kill", "restart", "glpidown", "pg2", "checkin"}
 
 var (
 	buildDir  string
@@ -58,6 +58,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if file := os.Getenv(holderEnv); file != "" {
+		os.Exit(runHolder(file)) // a holder process of the checkin mode
+	}
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "glpi-loadtest")
 	if err != nil {

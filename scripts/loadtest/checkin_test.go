@@ -1,0 +1,447 @@
+//go:build loadtest
+
+package loadtest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/enroll"
+	"github.com/glpi-agentd/glpi-agentd/enroll/server"
+	"github.com/glpi-agentd/glpi-agentd/enroll/tlspin"
+)
+
+// The check-in scale mode: one glpi-enrolld under TLS holds the long polls
+// of -checkin-held enrolled devices, played by several holder processes
+// (this test binary, re-executed) that connect from many 127.x.y.z source
+// addresses, each under the per-process file limit. While they are held,
+// a run-now is queued every second through the admin API for a random
+// device, and the time until its holder receives the action is measured.
+// The service's memory per held check-in is read from /proc (VmRSS) and
+// from its runtime (heap and stacks, through --pprof) before and after.
+
+var (
+	flagCheckInHeld    = flag.Int("checkin-held", 3000, "check-ins held in checkin mode")
+	flagCheckInHolders = flag.Int("checkin-holders", 0, "holder processes in checkin mode; 0 for one per 8,000 held, at least 2")
+	flagCheckInRunNow  = flag.Duration("checkin-runnow", 10*time.Second, "how long a run-now is fired every second at a held device in checkin mode")
+	flagCheckInMaxKiB  = flag.Float64("checkin-max-kib", 96, "fail when the service's RSS grows by more than this per held check-in (a regression guard, generous)")
+	flagCheckInProfile = flag.String("checkin-profiles", "", "directory to write the service's heap and goroutine profiles to, once every check-in is held")
+	flagCheckInJSON    = flag.String("checkin-json-out", "", "write the checkin mode's figures to this JSON file")
+)
+
+// checkInReport holds the checkin mode's figures.
+type checkInReport struct {
+	Held             int     `json:"held"`
+	Holders          int     `json:"holder_processes"`
+	Proto            string  `json:"protocol"`
+	Machine          string  `json:"machine"`
+	EnrollSeconds    float64 `json:"enroll_seconds"`
+	HoldSeconds      float64 `json:"seconds_until_all_held"`
+	RSSBeforeKiB     int64   `json:"rss_before_kib"`
+	RSSAfterKiB      int64   `json:"rss_after_kib"`
+	RSSPerHeldKiB    float64 `json:"rss_per_held_kib"`
+	HeapPerHeldKiB   float64 `json:"heap_per_held_kib"`
+	StackPerHeldKiB  float64 `json:"stack_per_held_kib"`
+	GoroutinesBefore int     `json:"goroutines_before"`
+	GoroutinesAfter  int     `json:"goroutines_after"`
+	RunNows          int     `json:"run_nows"`
+	RunNowDelivered  int     `json:"run_nows_delivered"`
+	RunNowP50ms      float64 `json:"run_now_p50_ms"`
+	RunNowP99ms      float64 `json:"run_now_p99_ms"`
+	RunNowMaxms      float64 `json:"run_now_max_ms"`
+	HolderErrors     int64   `json:"holder_errors"`
+}
+
+func (r *checkInReport) table() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "checkin: %d held under TLS (%s) by %d holder processes; %s\n", r.Held, r.Proto, r.Holders, r.Machine)
+	fmt.Fprintf(&b, "  enrolled in %.1f s, all held %.1f s after the holders started\n", r.EnrollSeconds, r.HoldSeconds)
+	fmt.Fprintf(&b, "  service RSS %d KiB → %d KiB: %.1f KiB per held check-in (heap %.1f KiB, stacks %.1f KiB)\n",
+		r.RSSBeforeKiB, r.RSSAfterKiB, r.RSSPerHeldKiB, r.HeapPerHeldKiB, r.StackPerHeldKiB)
+	fmt.Fprintf(&b, "  goroutines %d → %d\n", r.GoroutinesBefore, r.GoroutinesAfter)
+	fmt.Fprintf(&b, "  run-now: %d fired, %d delivered, p50 %.0f ms, p99 %.0f ms, max %.0f ms; holder errors %d\n",
+		r.RunNows, r.RunNowDelivered, r.RunNowP50ms, r.RunNowP99ms, r.RunNowMaxms, r.HolderErrors)
+	return b.String()
+}
+
+func TestLoadCheckIn(t *testing.T) {
+	if *flagMode != "all" && !slices.Contains(strings.Split(*flagMode, ","), "checkin") {
+		t.Skipf("-mode %s does not include checkin", *flagMode)
+	}
+	n := *flagCheckInHeld
+	holders := *flagCheckInHolders
+	if holders <= 0 {
+		holders = max(2, (n+7999)/8000)
+	}
+	bin := enrolldBin(t)
+	dir := t.TempDir()
+	cert, key, pin, err := server.SelfSigned(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminToken := strings.Repeat("a", 40)
+	tokenFile := filepath.Join(dir, "admin-token")
+	if err := os.WriteFile(tokenFile, []byte(adminToken), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	adminAddr := freeAddr(t)
+	admin := "https://" + adminAddr
+	e := newEnrolld(t, bin, []string{"--data-dir", dir},
+		"--tls-cert", cert, "--tls-key", key, "--admin-listen", adminAddr, "--admin-token-file", tokenFile, "--pprof")
+	e.URL = "https://" + e.addr
+	e.ready = admin + "/readyz"
+	tc, err := tlspin.ClientConfig(tlspin.Config{Host: "127.0.0.1", Pins: []string{pin}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.client = &http.Client{Transport: &http.Transport{TLSClientConfig: tc}, Timeout: time.Minute}
+	if err := e.start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(e.kill)
+	r := &checkInReport{Held: n, Holders: holders, Machine: machine()}
+
+	// Enroll the fleet, as agents do, through the pinned TLS listener.
+	regKey := e.newKey("loadtest-checkin")
+	start := time.Now()
+	tokens, ids := enrollFleet(t, e.URL, pin, regKey, n)
+	r.EnrollSeconds = time.Since(start).Seconds()
+
+	before := sampleService(t, e, admin)
+	r.RSSBeforeKiB, r.GoroutinesBefore = before.rssKiB, before.goroutines
+
+	// Start the holders.
+	delivered := make(chan delivery, 64)
+	var holderErrs atomic.Int64
+	var protos sync.Map
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	start = time.Now()
+	var procs []*exec.Cmd
+	per := (n + holders - 1) / holders
+	for h := range holders {
+		lo, hi := h*per, min((h+1)*per, n)
+		if lo >= hi {
+			break
+		}
+		cfg := holderConfig{URL: e.URL, Pin: pin, Tokens: tokens[lo:hi], First: lo, Wait: enroll.MaxCheckInWait - 5, Source: 10 + h}
+		procs = append(procs, startHolder(t, ctx, cfg, delivered, &holderErrs, &protos))
+	}
+	r.Holders = len(procs)
+	t.Cleanup(func() {
+		cancel()
+		for _, p := range procs {
+			p.Wait()
+		}
+	})
+	if err := waitHeld(ctx, e, n, 10*time.Minute); err != nil {
+		t.Fatalf("%v (holder errors %d):\n%s", err, holderErrs.Load(), e.logTail())
+	}
+	r.HoldSeconds = time.Since(start).Seconds()
+	time.Sleep(2 * time.Second) // let the last handshakes' garbage go
+	after := sampleService(t, e, admin)
+	r.RSSAfterKiB, r.GoroutinesAfter = after.rssKiB, after.goroutines
+	r.RSSPerHeldKiB = float64(after.rssKiB-before.rssKiB) / float64(n)
+	r.HeapPerHeldKiB = float64(after.heapInuse-before.heapInuse) / 1024 / float64(n)
+	r.StackPerHeldKiB = float64(after.stackInuse-before.stackInuse) / 1024 / float64(n)
+	protos.Range(func(k, _ any) bool {
+		r.Proto = strings.TrimPrefix(r.Proto+","+k.(string), ",")
+		return true
+	})
+	if *flagCheckInProfile != "" {
+		saveProfiles(t, e.client, admin, *flagCheckInProfile)
+	}
+
+	// A run-now every second at a random held device, through the
+	// admin API, timed until its holder receives the action.
+	fired := map[int]time.Time{}
+	var lat []time.Duration
+	tick := time.NewTicker(time.Second)
+	end := time.After(*flagCheckInRunNow)
+	drain := (<-chan time.Time)(nil)
+loop:
+	for {
+		select {
+		case <-tick.C:
+			if drain != nil {
+				continue
+			}
+			i := rand.IntN(n)
+			if _, ok := fired[i]; ok {
+				continue
+			}
+			at := time.Now()
+			if err := runNow(ctx, e.client, admin, adminToken, ids[i]); err != nil {
+				t.Errorf("run-now %s: %v", ids[i], err)
+				continue
+			}
+			fired[i] = at
+			r.RunNows++
+		case d := <-delivered:
+			if at, ok := fired[d.device]; ok {
+				lat = append(lat, d.at.Sub(at))
+				delete(fired, d.device)
+			}
+			if drain != nil && len(fired) == 0 {
+				break loop
+			}
+		case <-end:
+			drain = time.After(10 * time.Second)
+			if len(fired) == 0 {
+				break loop
+			}
+		case <-drain:
+			break loop
+		}
+	}
+	tick.Stop()
+	slices.Sort(lat)
+	r.RunNowDelivered = len(lat)
+	r.RunNowP50ms, r.RunNowP99ms, r.RunNowMaxms = ms(percentile(lat, 0.5)), ms(percentile(lat, 0.99)), ms(percentile(lat, 1))
+	r.HolderErrors = holderErrs.Load()
+	t.Log("\n" + r.table())
+	if *flagCheckInJSON != "" {
+		b, _ := json.MarshalIndent(r, "", "  ")
+		if err := os.WriteFile(*flagCheckInJSON, append(b, '\n'), 0o644); err != nil {
+			t.Errorf("write -checkin-json-out: %v", err)
+		}
+	}
+	if len(fired) > 0 {
+		t.Errorf("%d of %d run-nows never reached their held check-in", len(fired), r.RunNows)
+	}
+	if r.RSSPerHeldKiB > *flagCheckInMaxKiB {
+		t.Errorf("service RSS grew by %.1f KiB per held check-in, want at most %.0f KiB (-checkin-max-kib)", r.RSSPerHeldKiB, *flagCheckInMaxKiB)
+	}
+}
+
+// freeAddr returns a free loopback address.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// enrollFleet enrolls n devices and returns their access tokens and ids.
+func enrollFleet(t *testing.T, url, pin, key string, n int) (tokens, ids []string) {
+	t.Helper()
+	tokens, ids = make([]string, n), make([]string, n)
+	run := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	for range 32 {
+		c, err := enroll.NewClient(enroll.ClientConfig{URL: url, PinSHA256: pin, Timeout: 30 * time.Second, UserAgent: "glpi-agentd-loadtest"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			for i := range jobs {
+				id := fmt.Sprintf("%s-%06d", run, i)
+				req := &enroll.EnrollRequest{Hostname: "ci-" + id, AgentVersion: "loadtest", OS: "linux", Arch: "amd64", InstallID: "install-" + id,
+					Fingerprint: enroll.Fingerprint{MachineID: fmt.Sprintf("%032x", uint64(i)+3<<40), InstallID: "install-" + id}}
+				resp, err := c.Enroll(t.Context(), key, req)
+				if err != nil {
+					failed.CompareAndSwap(nil, fmt.Errorf("enroll %d: %w", i, err))
+					continue
+				}
+				tokens[i], ids[i] = resp.Credential.AccessToken, resp.DeviceID
+			}
+		})
+	}
+	for i := range n {
+		if failed.Load() != nil {
+			break
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	if err, _ := failed.Load().(error); err != nil {
+		t.Fatal(err)
+	}
+	return tokens, ids
+}
+
+// serviceSample is the service's memory and goroutines at one time.
+type serviceSample struct {
+	rssKiB                int64
+	heapInuse, stackInuse int64
+	goroutines            int
+}
+
+// sampleService reads the service's VmRSS from /proc and, after a
+// garbage collection, its heap and stacks in use and its goroutines.
+func sampleService(t *testing.T, e *enrolld, admin string) serviceSample {
+	t.Helper()
+	var s serviceSample
+	heap := httpGet(t, e.client, admin+"/debug/pprof/heap?gc=1&debug=1")
+	for line := range strings.SplitSeq(string(heap), "\n") {
+		if v, ok := strings.CutPrefix(line, "# HeapInuse = "); ok {
+			s.heapInuse, _ = strconv.ParseInt(v, 10, 64)
+		}
+		if v, ok := strings.CutPrefix(line, "# Stack = "); ok {
+			s.stackInuse, _ = strconv.ParseInt(strings.Fields(v)[0], 10, 64)
+		}
+	}
+	g := httpGet(t, e.client, admin+"/debug/pprof/goroutine?debug=1")
+	if v, ok := strings.CutPrefix(strings.SplitN(string(g), "\n", 2)[0], "goroutine profile: total "); ok {
+		s.goroutines, _ = strconv.Atoi(v)
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", e.cmd.Process.Pid))
+	if err != nil {
+		t.Fatalf("read the service's memory: %v", err)
+	}
+	for line := range strings.SplitSeq(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			s.rssKiB, _ = strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		}
+	}
+	if s.rssKiB == 0 || s.heapInuse == 0 {
+		t.Fatalf("service memory unread: VmRSS %d KiB, HeapInuse %d", s.rssKiB, s.heapInuse)
+	}
+	return s
+}
+
+func httpGet(t *testing.T, c *http.Client, url string) []byte {
+	t.Helper()
+	resp, err := c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %v", url, resp.StatusCode, err)
+	}
+	return b
+}
+
+// saveProfiles writes the service's heap profile (for go tool pprof) and
+// its goroutines, grouped by stack, into dir.
+func saveProfiles(t *testing.T, c *http.Client, admin, dir string) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for file, path := range map[string]string{"heap.pprof": "/debug/pprof/heap?gc=1", "goroutine.txt": "/debug/pprof/goroutine?debug=1",
+		"heap.txt": "/debug/pprof/heap?debug=1"} {
+		if err := os.WriteFile(filepath.Join(dir, file), httpGet(t, c, admin+path), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// waitHeld waits until the service holds n check-ins.
+func waitHeld(ctx context.Context, e *enrolld, n int, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	var held float64
+	for time.Now().Before(deadline) {
+		v, err := e.metricAt(ctx, e.ready[:strings.LastIndex(e.ready, "/")]+"/metrics", "glpi_enrolld_checkins_held")
+		if err == nil {
+			held = v
+			if int(v) >= n {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("%v check-ins held after %v, want %d", held, limit, n)
+}
+
+// runNow queues an inventory for device id through the admin API.
+func runNow(ctx context.Context, c *http.Client, admin, token, id string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, admin+strings.Replace(server.PathAdminRunNow, "{id}", id, 1), strings.NewReader("{}"))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("%s: %s", resp.Status, bytes.TrimSpace(b))
+	}
+	return nil
+}
+
+// delivery is an action a holder received for a device.
+type delivery struct {
+	device int
+	at     time.Time
+}
+
+// startHolder runs a holder process for cfg and relays what it says.
+func startHolder(t *testing.T, ctx context.Context, cfg holderConfig, delivered chan<- delivery, errs *atomic.Int64, protos *sync.Map) *exec.Cmd {
+	t.Helper()
+	b, _ := json.Marshal(cfg)
+	file := filepath.Join(t.TempDir(), "holder.json")
+	if err := os.WriteFile(file, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, os.Args[0])
+	cmd.Env = append(os.Environ(), holderEnv+"="+file)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			f := strings.Fields(sc.Text())
+			switch {
+			case len(f) == 3 && f[0] == "action":
+				i, _ := strconv.Atoi(f[1])
+				ns, _ := strconv.ParseInt(f[2], 10, 64)
+				select {
+				case delivered <- delivery{device: i, at: time.Unix(0, ns)}:
+				case <-ctx.Done():
+					return
+				}
+			case len(f) >= 1 && f[0] == "error":
+				errs.Add(1)
+			case len(f) == 2 && f[0] == "proto":
+				protos.Store(f[1], true)
+			}
+		}
+	}()
+	return cmd
+}
+
+// machine describes this machine for the report.
+func machine() string {
+	return fmt.Sprintf("%s/%s, %d CPU, %s", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
+}
