@@ -80,9 +80,10 @@ func (s *Server) handleRetire(w http.ResponseWriter, r *http.Request) {
 
 // handleCheckIn records the agent's action results and answers the
 // device's pending actions, holding the request up to the wait the agent
-// allows while there are none. A held request costs a parked goroutine; it
-// wakes when an action is queued for its device, by this process or (via
-// the store's watch) by any other.
+// allows while there are none. On Serve's listener a held request is
+// parked (park.go); elsewhere (HTTP/2, Handler alone) it costs a waiting
+// goroutine. It wakes when an action is queued for its device, by this
+// process or (via the store's watch) by any other.
 func (s *Server) handleCheckIn(w http.ResponseWriter, r *http.Request) {
 	ctx, now := r.Context(), s.now()
 	d := s.authenticate(w, r, now)
@@ -130,6 +131,10 @@ func (s *Server) handleCheckIn(w http.ResponseWriter, r *http.Request) {
 	if d.RelayStatus != "" {
 		resp.Relay = &enroll.RelayStatus{Status: d.RelayStatus, Message: d.RelayMessage, At: d.RelayAt, InventoryID: d.RelayInventoryID}
 	}
+	if pl, ok := parkable(w, r); ok && wait > 0 {
+		s.parkCheckIn(w, r, pl, d.ID, resp, wait)
+		return
+	}
 	var replaced <-chan struct{}
 	if wait > 0 {
 		var release func()
@@ -163,7 +168,7 @@ func (s *Server) handleCheckIn(w http.ResponseWriter, r *http.Request) {
 			continue
 		case <-timer.C:
 		case <-s.closing:
-			resp.Poll = 5
+			resp.Poll = s.parking.comeBack()
 		case <-replaced:
 			// A newer check-in of the device holds now: this one is
 			// answered, with no action, and told to poll later rather

@@ -143,6 +143,8 @@ type Server struct {
 	hub     *hub
 	closing chan struct{} // closed when Serve starts shutting down
 	once    sync.Once
+	// parking holds the check-ins parked on Serve's listener (park.go).
+	parking parking
 	// intake holds the devices with an inventory being read.
 	intake busySet
 	// glpiDown is set while GLPI fails, so its first success resumes
@@ -266,13 +268,17 @@ func (s *Server) httpServer() *http.Server {
 // once when it stops.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile string) error {
 	hs := s.httpServer()
+	ln, err := s.parkingListener(hs, ln, certFile, keyFile)
+	if err != nil {
+		return err
+	}
 	var workers sync.WaitGroup
 	workers.Go(func() { s.RunRelay(ctx) })
 	workers.Go(func() { s.RunWatch(ctx) })
 	workers.Go(func() { s.runSweeper(ctx, s.cfg.SweepEvery) })
 	workers.Go(func() { s.runFailureSync(ctx) })
 	workers.Go(func() { s.runAuditRetention(ctx) })
-	err := serveUntil(ctx, hs, ln, certFile, keyFile, 10*time.Second, s.Close)
+	err = serveUntil(ctx, hs, ln, "", "", 10*time.Second, s.Close)
 	workers.Wait()
 	return err
 }
@@ -305,10 +311,14 @@ func serveUntil(ctx context.Context, hs *http.Server, ln net.Listener, certFile,
 	return err
 }
 
-// Close answers the held check-ins at once and makes new ones return
+// Close answers the held check-ins at once, each told to come back
+// within a window sized to how many were held, and makes new ones return
 // without waiting; Serve calls it when stopping.
 func (s *Server) Close() {
-	s.once.Do(func() { close(s.closing) })
+	s.once.Do(func() {
+		close(s.closing)
+		s.parking.close(s.metrics.held.Load())
+	})
 }
 
 // reject writes an error answer.
