@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -106,7 +107,7 @@ func (r *actionReports) giveBack(p []enroll.ActionResult) {
 // the service's actions ("run now" from the helpdesk, token refresh, config
 // changes) to agents behind NAT and VPNs, and reports their progress.
 func (a *Agent) checkinLoop(ctx context.Context) {
-	delay := time.Duration(0)
+	var delay, backoff time.Duration
 	for {
 		select {
 		case <-ctx.Done():
@@ -135,12 +136,28 @@ func (a *Agent) checkinLoop(ctx context.Context) {
 			}
 			delay = 0
 		case err != nil:
-			delay = min(max(2*delay, checkinBackoffMin), checkinBackoffMax)
+			backoff = min(max(2*backoff, checkinBackoffMin), checkinBackoffMax)
+			delay = retryIn(backoff, err)
 			a.log.Debug("check-in failed", "err", err, "retry_in", delay.String())
 		default:
-			delay = next
+			backoff, delay = 0, next
+			if next > 0 {
+				a.log.Debug("next check-in as the service asked", "in", next.String())
+			}
 		}
 	}
+}
+
+// retryIn is the wait before the check-in after a failure: drawn from the
+// upper half of backoff, so that the agents a service crash or an outage
+// cut off at once do not all come back at once, or the service's
+// Retry-After when longer.
+func retryIn(backoff time.Duration, err error) time.Duration {
+	wait := backoff/2 + rand.N(backoff/2+1)
+	if re, ok := errors.AsType[*enroll.RejectError](err); ok && re.RetryAfter > wait {
+		wait = re.RetryAfter
+	}
+	return wait
 }
 
 // reenrollPoll is how often a revoked agent looks for a new enrollment

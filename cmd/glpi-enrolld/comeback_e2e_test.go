@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestRestartTellsAgentsWhenToComeBack: the service stopping answers the
+// real agent's held check-in with a delay drawn from its come-back
+// window; the agent waits it out, not trying the restarting service
+// meanwhile, then holds its check-in on the restarted one.
+func TestRestartTellsAgentsWhenToComeBack(t *testing.T) {
+	s := &service{t: t, dataDir: t.TempDir(), log: &bytes.Buffer{}}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s.url = "http://" + addr
+	serve := func() *exec.Cmd {
+		cmd := exec.Command(bins.enrolld, append([]string{"serve", "--listen", addr, "--log-level", "debug"}, s.storeArgs()...)...)
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
+		cmd.Stdout, cmd.Stderr = s.log, s.log
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(30 * time.Millisecond) {
+			if resp, err := http.Get(s.url + "/readyz"); err == nil {
+				resp.Body.Close()
+				if resp.StatusCode == http.StatusOK {
+					return cmd
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("glpi-enrolld not ready:\n%s", s.log)
+			}
+		}
+	}
+	svc := serve()
+	key := s.newKey("--tag", "restart")
+	root := host(t, "desk-11", "11111111111111111111111111111111", "4C4C4544-0011-0011-0011-000000000011")
+	daemon := exec.Command(bins.agent, "--config", bins.config, "--host-root", root, "--state-dir", t.TempDir(), "run")
+	daemon.Env = []string{"PATH=" + os.Getenv("PATH"), "GLPI_AGENTD_NO_HTTPD=1", "GLPI_AGENTD_DELAYTIME=1", "GLPI_AGENTD_DEBUG=1",
+		"GLPI_AGENTD_SERVER=" + s.url, "GLPI_AGENTD_REGISTRATION_KEY_FILE=" + key}
+	var log syncBuffer
+	daemon.Stdout, daemon.Stderr = &log, &log
+	if err := daemon.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { daemon.Process.Signal(syscall.SIGTERM); daemon.Wait() })
+	s.waitMetric("glpi_enrolld_checkins_held 1")
+
+	if err := svc.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Wait(); err != nil {
+		t.Fatalf("glpi-enrolld after SIGTERM: %v\n%s", err, s.log)
+	}
+	serve()
+	// One held check-in stopped: the window is the shortest, 5 to 9 s.
+	next := regexp.MustCompile(`next check-in as the service asked.* in=(\d+)s`)
+	var m []string
+	for deadline := time.Now().Add(15 * time.Second); m == nil && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		m = next.FindStringSubmatch(log.String())
+	}
+	if m == nil {
+		t.Fatalf("the agent never logged the delay the stopping service asked:\n%s", log.String())
+	}
+	if n, _ := strconv.Atoi(m[1]); n < 5 || n > 9 {
+		t.Errorf("the agent comes back in %s s, want 5 to 9 (the window for one held check-in)", m[1])
+	}
+	s.waitMetric("glpi_enrolld_checkins_held 1")
+	if strings.Contains(log.String(), "check-in failed") {
+		t.Errorf("the agent tried the restarting service before the delay it was told:\n%s", log.String())
+	}
+}
