@@ -76,12 +76,8 @@ func (pl *parkListener) acceptLoop() {
 			}
 			return
 		}
-		if err != nil {
-			if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
-				if errors.Is(err, net.ErrClosed) {
-					return
-				}
-			}
+		if errors.Is(err, net.ErrClosed) {
+			return
 		}
 	}
 }
@@ -166,8 +162,7 @@ func (s *Server) parkCheckIn(w http.ResponseWriter, r *http.Request, pl *parkLis
 		if err != nil {
 			// Answered already, or the connection is lost.
 			s.log.Debug("check-in not parked", "device_id", deviceID, "err", err)
-			p.stopWait()
-			p.release()
+			p.drop()
 			return
 		}
 		p.conn, p.header = conn, w.Header().Clone()
@@ -180,8 +175,7 @@ func (s *Server) parkCheckIn(w http.ResponseWriter, r *http.Request, pl *parkLis
 		}
 		return
 	}
-	p.stopWait()
-	p.release()
+	p.drop()
 	if err != nil {
 		s.unavailable(w, "deliver actions", deviceID, err)
 		return
@@ -191,6 +185,14 @@ func (s *Server) parkCheckIn(w http.ResponseWriter, r *http.Request, pl *parkLis
 	}
 	s.metrics.checkIn(len(actions))
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// drop gives up parking p, answered by the handler instead: the hub's
+// calls waiting on p.mu then find it answered. p.mu is held.
+func (p *parked) drop() {
+	p.answered = true
+	p.stopWait()
+	p.release()
 }
 
 // hijack takes the connection of the check-in from net/http, with no

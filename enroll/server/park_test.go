@@ -196,3 +196,42 @@ func TestParkedCheckInOfAgentGoneLeavesActionQueued(t *testing.T) {
 		t.Errorf("action for an agent gone = %+v, %v; want it still %s", got, err, enroll.ActionQueued)
 	}
 }
+
+// TestCheckInsOfOneDeviceAtOnce: check-ins of one device replacing each
+// other while actions are queued and delivered, each answered once.
+func TestCheckInsOfOneDeviceAtOnce(t *testing.T) {
+	e := newEnv(t, nil)
+	srv, _, c := serveTLS(t, e)
+	dev := e.enroll(e.key(KeyOptions{}), enrollReq("pc"))
+	delivered := map[string]int{}
+	var queued []string
+	for range 20 {
+		var results []<-chan checkInResult
+		for range 4 {
+			results = append(results, checkInAsync(t.Context(), c, dev.Credential.AccessToken, &enroll.CheckInRequest{Wait: 1}))
+		}
+		a, err := QueueRunNow(t.Context(), e.st, dev.DeviceID, nil, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		queued = append(queued, a.ID)
+		srv.Wake(dev.DeviceID)
+		for _, res := range results {
+			r := <-res
+			if r.err != nil {
+				t.Fatalf("check-in = %v", r.err)
+			}
+			for _, got := range r.resp.Actions {
+				delivered[got.ID]++
+			}
+		}
+	}
+	for id, n := range delivered {
+		if n != 1 {
+			t.Errorf("action %s delivered %d times, want once", id, n)
+		}
+	}
+	if len(delivered) == 0 {
+		t.Errorf("none of %d actions delivered", len(queued))
+	}
+}
