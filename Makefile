@@ -95,14 +95,19 @@ package:
 msi-smoke:
 	GO="$(GO)" scripts/msi-smoke.sh
 
-## loadtest: AGENTS simulated agents per mode against the real glpi-enrolld, every fault mode; figures in bin/loadtest.json
+## loadtest: AGENTS simulated agents per mode against the real glpi-enrolld, every fault mode; figures in bin/loadtest.json;
+## and CHECKIN_HELD check-ins held under TLS with a run-now a second (checkin mode): figures in bin/loadtest-checkin.json,
+## the service's heap and goroutine profiles in bin/loadtest-checkin/
 AGENTS ?= 20000
+CHECKIN_HELD ?= 19000
 .PHONY: loadtest
 loadtest:
 	@mkdir -p $(BIN)
 	$(GO) test -tags loadtest ./scripts/loadtest -run TestLoad -count=1 -v -timeout 4h -args \
 		-agents $(AGENTS) -stress-agents 0 -mode all -validate-every 100 -stall 6m -drain-timeout 30m \
-		-json-out $(CURDIR)/$(BIN)/loadtest.json
+		-json-out $(CURDIR)/$(BIN)/loadtest.json \
+		-checkin-held $(CHECKIN_HELD) -checkin-runnow 60s -checkin-profiles $(CURDIR)/$(BIN)/loadtest-checkin \
+		-checkin-json-out $(CURDIR)/$(BIN)/loadtest-checkin.json
 
 clean:
 	rm -rf $(BIN) dist
