@@ -120,12 +120,16 @@ func splitList(s string) []string {
 const keyColumns = `id, hash, tag, description, created_at, expires_at, max_uses, uses, allow_cidrs, hostname_pattern, revoked_at,
 	clone_policy, ephemeral_ttl`
 
-// keySelect reads keys. Keys without a use limit do not count their uses
+// keysSelect lists keys. Keys without a use limit do not count their uses
 // in their row (that would serialise their enrollments on one row lock):
-// their uses are their devices.
-const keySelect = `SELECT id, hash, tag, description, created_at, expires_at, max_uses,
+// their uses are their devices, counted for the list.
+const keysSelect = `SELECT id, hash, tag, description, created_at, expires_at, max_uses,
 	CASE WHEN max_uses = 0 THEN (SELECT COUNT(*) FROM devices d WHERE d.key_id = keys.id) ELSE uses END,
 	allow_cidrs, hostname_pattern, revoked_at, clone_policy, ephemeral_ttl FROM keys`
+
+// keySelect reads one key without that count, which would read an index
+// entry per device of the key on every enrollment and inventory.
+const keySelect = `SELECT ` + keyColumns + ` FROM keys`
 
 func scanKey(row interface{ Scan(...any) error }) (*Key, error) {
 	var (
@@ -175,7 +179,7 @@ func (s *sqlStore) Key(ctx context.Context, id string) (*Key, error) {
 }
 
 func (s *sqlStore) Keys(ctx context.Context) ([]Key, error) {
-	rows, err := s.r.QueryContext(ctx, keySelect+` ORDER BY created_at DESC, id`)
+	rows, err := s.r.QueryContext(ctx, keysSelect+` ORDER BY created_at DESC, id`)
 	if err != nil {
 		return nil, fmt.Errorf("list keys: %w", err)
 	}
@@ -224,6 +228,19 @@ func (s *sqlStore) mark(ctx context.Context, table, id string, at time.Time) err
 
 // deviceColumns leaves out install_hash: the install id is a credential,
 // only ever compared.
+// The lookups of a device by what an agent presents, run on every
+// enrollment or run-now by name; their indexes (migration 0013) name every
+// column they filter on, which TestLookupsUseTheirIndexes holds.
+const (
+	queryDevicesByInstall = `SELECT ` + deviceColumns + ` FROM devices
+		WHERE key_id = ? AND install_hash = ? AND revoked_at = 0 AND retired_at = 0 ORDER BY created_at DESC LIMIT 100`
+	queryDevicesByHostname = `SELECT ` + deviceColumns + ` FROM devices
+		WHERE hostname = ? AND revoked_at = 0 AND retired_at = 0 ORDER BY created_at DESC`
+	queryEphemeralPredecessor = `SELECT id, glpi_deviceid, agent_id FROM devices
+		WHERE key_id = ? AND hostname = ? AND superseded_by = '' AND revoked_at = 0
+		ORDER BY created_at DESC LIMIT 1`
+)
+
 const deviceColumns = `id, key_id, tag, hostname, glpi_deviceid, agent_id, os, arch, agent_version, install_id,
 	fp_machine_id, fp_smbios_uuid, fp_serial, fp_macs, source_ip, replace_hash, generation,
 	created_at, last_seen_at, revoked_at, relay_status, relay_message, relay_at,
@@ -263,9 +280,7 @@ func (s *sqlStore) Enroll(ctx context.Context, d *Device, sec Secrets, now time.
 		if ephemeral > 0 {
 			// A non-persistent desktop comes back under its hostname: it
 			// takes over the GLPI identity of its predecessor.
-			err := tx.QueryRowContext(ctx, s.q(`SELECT id, glpi_deviceid, agent_id FROM devices
-				WHERE key_id = ? AND hostname = ? AND superseded_by = '' AND revoked_at = 0
-				ORDER BY created_at DESC LIMIT 1`+s.forUpdate()), d.KeyID, d.Hostname).Scan(&reused, &d.GLPIDeviceID, &d.AgentID)
+			err := tx.QueryRowContext(ctx, s.q(queryEphemeralPredecessor+s.forUpdate()), d.KeyID, d.Hostname).Scan(&reused, &d.GLPIDeviceID, &d.AgentID)
 			if err != nil && !errors.Is(err, sql.ErrNoRows) {
 				return fmt.Errorf("find previous device: %w", err)
 			}
@@ -338,8 +353,7 @@ func (s *sqlStore) Enroll(ctx context.Context, d *Device, sec Secrets, now time.
 }
 
 func (s *sqlStore) DeviceByHostname(ctx context.Context, hostname string) ([]Device, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+deviceColumns+` FROM devices
-		WHERE hostname = ? AND revoked_at = 0 AND retired_at = 0 ORDER BY created_at DESC`), hostname)
+	rows, err := s.r.QueryContext(ctx, s.q(queryDevicesByHostname), hostname)
 	if err != nil {
 		return nil, fmt.Errorf("find device by hostname: %w", err)
 	}
@@ -448,8 +462,7 @@ func hashInstallIDs(ctx context.Context, s *sqlStore) error {
 }
 
 func (s *sqlStore) DevicesByInstall(ctx context.Context, keyID, installID string) ([]*Device, error) {
-	rows, err := s.r.QueryContext(ctx, s.q(`SELECT `+deviceColumns+` FROM devices
-		WHERE key_id = ? AND install_hash = ? AND revoked_at = 0 AND retired_at = 0 ORDER BY created_at DESC LIMIT 100`), keyID, InstallHash(installID))
+	rows, err := s.r.QueryContext(ctx, s.q(queryDevicesByInstall), keyID, InstallHash(installID))
 	if err != nil {
 		return nil, fmt.Errorf("find devices by install id: %w", err)
 	}

@@ -45,7 +45,11 @@ type Key struct {
 	CreatedAt       time.Time `json:"created_at"`
 	ExpiresAt       time.Time `json:"expires_at,omitzero"`
 	MaxUses         int64     `json:"max_uses"` // 0 means unlimited
-	Uses            int64     `json:"uses"`
+	// Uses counts the devices enrolled with the key. For a key without a
+	// limit it is counted by Keys only; Key, on every enrollment and
+	// inventory, reads one row whatever the number of devices, and leaves
+	// it 0.
+	Uses int64 `json:"uses"`
 	AllowCIDRs      []string  `json:"allow_cidrs,omitempty"`
 	HostnamePattern string    `json:"hostname_pattern,omitempty"`
 	RevokedAt       time.Time `json:"revoked_at,omitzero"`
@@ -307,7 +311,8 @@ type Store interface {
 
 	// CreateKey stores a new key; ErrExists if its id is taken.
 	CreateKey(ctx context.Context, k *Key) error
-	// Key returns a key by public id.
+	// Key returns a key by public id, with Uses only for a key with a
+	// limit (see Key.Uses).
 	Key(ctx context.Context, id string) (*Key, error)
 	// Keys lists keys, newest first.
 	Keys(ctx context.Context) ([]Key, error)
