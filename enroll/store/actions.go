@@ -206,14 +206,18 @@ func (s *sqlStore) DeliverActions(ctx context.Context, deviceID string, now time
 	// Most check-ins find nothing: look on a reader before taking the
 	// write lock.
 	var n int
-	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM actions WHERE `+deliverable), deviceID, before).Scan(&n); err != nil {
+	st, err := s.readStmt(ctx, `SELECT COUNT(*) FROM actions WHERE `+deliverable)
+	if err == nil {
+		err = st.QueryRowContext(ctx, deviceID, before).Scan(&n)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("look for actions: %w", err)
 	}
 	if n == 0 {
 		return nil, nil
 	}
 	var out []Action
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		// On PostgreSQL a concurrent delivery blocks on the row locks and
 		// then no longer matches: each delivery happens once.
 		rows, err := tx.QueryContext(ctx, s.q(`UPDATE actions SET state = 'delivered', delivered_at = ?, updated_at = ?

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/enroll"
@@ -22,6 +23,28 @@ type sqlStore struct {
 	w, r     *sql.DB // writer and reader pools; the same pool for PostgreSQL
 	postgres bool
 	dsn      string // PostgreSQL only, for the notification listener
+
+	// stmts are the reader's statements prepared once (see readStmt).
+	stmts sync.Map // query -> *sql.Stmt
+}
+
+// readStmt returns query prepared on the reader pool, once. It serves the
+// reads of every check-in: SQLite parses a query's text each time it is
+// run, a fifth of a check-in's CPU when it was not prepared (PostgreSQL's
+// driver caches its statements itself).
+func (s *sqlStore) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.r.PrepareContext(ctx, s.q(query))
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 // q adapts a query to the dialect: "?" placeholders become "$n" on
@@ -76,7 +99,12 @@ func (s *sqlStore) Ping(ctx context.Context) error {
 }
 
 func (s *sqlStore) Close() error {
-	err := s.w.Close()
+	var err error
+	s.stmts.Range(func(_, st any) bool {
+		err = errors.Join(err, st.(*sql.Stmt).Close())
+		return true
+	})
+	err = errors.Join(err, s.w.Close())
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
 	}
@@ -666,10 +694,16 @@ func equal(a, b string) bool {
 	return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1
 }
 
+var queryAuthenticate = `SELECT ` + prefixed("d.", deviceColumns) + `, t.expires_at
+	FROM access_tokens t JOIN devices d ON d.id = t.device_id WHERE t.hash = ?`
+
 func (s *sqlStore) Authenticate(ctx context.Context, accessHash string) (*Device, time.Time, error) {
 	var expires int64
-	d, err := scanDevice(s.r.QueryRowContext(ctx, s.q(`SELECT `+prefixed("d.", deviceColumns)+`, t.expires_at
-		FROM access_tokens t JOIN devices d ON d.id = t.device_id WHERE t.hash = ?`), accessHash), &expires)
+	st, err := s.readStmt(ctx, queryAuthenticate)
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("authenticate token: %w", err)
+	}
+	d, err := scanDevice(st.QueryRowContext(ctx, accessHash), &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, time.Time{}, fmt.Errorf("authenticate token: %w", ErrNotFound)
 	}
