@@ -37,8 +37,8 @@ func TestRevocationIsNotOneWay(t *testing.T) {
 	if out, err := s.adminErr("device", "revoke", old); err != nil {
 		t.Fatalf("device revoke: %v\n%s", err, out)
 	}
-	// The daemon learns of the revocation at its next check-in, once the
-	// one it holds (55 s at most) ends, and pauses its check-ins.
+	// The service answers the check-in the daemon holds with the
+	// revocation at once, and the daemon pauses its check-ins.
 	deadline := time.Now().Add(90 * time.Second)
 	for !containsText(log.String(), "check-in paused: device revoked") {
 		if time.Now().After(deadline) {

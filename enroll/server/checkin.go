@@ -143,12 +143,18 @@ func (s *Server) handleCheckIn(w http.ResponseWriter, r *http.Request) {
 	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
+	woke := false // authenticate has checked the device until then
 	for {
 		woken, done := s.hub.wait(d.ID)
 		actions, err := s.st.DeliverActions(ctx, d.ID, s.now(), redeliverAfter)
 		if err != nil {
 			done()
 			s.unavailable(w, "deliver actions", d.ID, err)
+			return
+		}
+		if len(actions) == 0 && woke && s.revoked(ctx, d.ID) {
+			done()
+			s.reject(w, http.StatusForbidden, enroll.ReasonDeviceRevoked, "device revoked", 0)
 			return
 		}
 		if len(actions) > 0 || wait == 0 {
@@ -165,6 +171,7 @@ func (s *Server) handleCheckIn(w http.ResponseWriter, r *http.Request) {
 		case <-woken:
 			s.metrics.held.Add(-1)
 			done()
+			woke = true
 			continue
 		case <-timer.C:
 		case <-s.closing:
@@ -184,6 +191,19 @@ func (s *Server) handleCheckIn(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
+}
+
+// revokedBody is the answer to a held check-in of a device revoked
+// meanwhile, as authenticate would have given it.
+var revokedBody = enroll.ErrorBody{Reason: enroll.ReasonDeviceRevoked, Message: "device revoked"}
+
+// revoked reports whether deviceID was revoked: asked when a held
+// check-in is woken with nothing to deliver, which a revocation does
+// (WatchActions), so that the agent learns it at once, not when its wait
+// ends. A failed read counts as not revoked: the wait goes on.
+func (s *Server) revoked(ctx context.Context, deviceID string) bool {
+	d, err := s.st.Device(ctx, deviceID)
+	return err == nil && !d.RevokedAt.IsZero()
 }
 
 // decodeCheckIn decodes a check-in body with at most maxResults results.

@@ -244,6 +244,8 @@ func (p *parked) wake() {
 			p.resp.Actions = append(p.resp.Actions, enroll.Action{ID: a.ID, Type: a.Type, Full: a.Full, Categories: a.Categories, Config: a.Config})
 		}
 		p.answerLocked(http.StatusOK, &p.resp, 0)
+	case p.s.revoked(ctx, p.deviceID):
+		p.answerLocked(http.StatusForbidden, revokedBody, 0)
 	}
 }
 

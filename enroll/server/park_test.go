@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net"
 	"path/filepath"
 	"runtime/pprof"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/enroll"
+	"github.com/glpi-agentd/glpi-agentd/enroll/store"
 )
 
 // countingListener counts the connections it accepts.
@@ -233,5 +235,56 @@ func TestCheckInsOfOneDeviceAtOnce(t *testing.T) {
 	}
 	if len(delivered) == 0 {
 		t.Errorf("none of %d actions delivered", len(queued))
+	}
+}
+
+// TestRevocationEndsHeldCheckIn: a device revoked by another process (the
+// admin command) gets its held check-in answered at once with the
+// revocation, parked or held by its handler, not when its wait ends; an
+// unrevoked device held beside it stays held.
+func TestRevocationEndsHeldCheckIn(t *testing.T) {
+	e := newEnv(t, nil)
+	srv, _, tlsClient := serveTLS(t, e)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go srv.RunWatch(ctx)
+	cli, err := store.OpenSQLite(t.Context(), e.dir) // the admin command's own handle
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	key := e.key(KeyOptions{})
+	for _, tt := range []struct {
+		name   string
+		srv    *Server
+		client *enroll.Client
+	}{
+		{"parked", srv, tlsClient},
+		{"held by its handler", e.srv, e.client},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dev := e.enroll(key, enrollReq("pc-revoked-"+strings.ReplaceAll(tt.name, " ", "-")))
+			other := e.enroll(key, enrollReq("pc-kept-"+strings.ReplaceAll(tt.name, " ", "-")))
+			res := checkInAsync(t.Context(), tt.client, dev.Credential.AccessToken, &enroll.CheckInRequest{Wait: 60})
+			kept := checkInAsync(t.Context(), tt.client, other.Credential.AccessToken, &enroll.CheckInRequest{Wait: 60})
+			waitHeld(t, tt.srv, 2)
+			if err := cli.RevokeDevice(t.Context(), dev.DeviceID, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case r := <-res:
+				if rej, ok := errors.AsType[*enroll.RejectError](r.err); !ok || rej.Status != 403 || rej.Reason != enroll.ReasonDeviceRevoked {
+					t.Errorf("held check-in of the revoked device = %+v, %v; want 403 %s", r.resp, r.err, enroll.ReasonDeviceRevoked)
+				}
+			case <-time.After(20 * time.Second): // its wait is 60 s
+				t.Fatal("held check-in of the revoked device still held")
+			}
+			waitFor(t, func() bool { return tt.srv.metrics.held.Load() == 1 })
+			select {
+			case r := <-kept:
+				t.Errorf("the other device's check-in answered: %+v, %v", r.resp, r.err)
+			default:
+			}
+		})
 	}
 }

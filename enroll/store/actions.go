@@ -439,9 +439,14 @@ func (s *sqlStore) WatchActions(ctx context.Context, fn func(deviceID string)) e
 		return s.listen(ctx, fn)
 	}
 	// SQLite assigns history ids under its single write lock, so a cursor
-	// on them misses nothing.
-	var last int64
+	// on them misses nothing. Revocations are found by their time, which
+	// the revoking process's clock sets: one stamped earlier than the last
+	// seen is missed, and its check-in ends when its wait does.
+	var last, lastRevoked int64
 	if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM action_history`).Scan(&last); err != nil {
+		return fmt.Errorf("watch actions: %w", err)
+	}
+	if err := s.r.QueryRowContext(ctx, `SELECT COALESCE(MAX(revoked_at), 0) FROM devices`).Scan(&lastRevoked); err != nil {
 		return fmt.Errorf("watch actions: %w", err)
 	}
 	// Watching from here on, as PostgreSQL's LISTEN says: look again.
@@ -475,7 +480,31 @@ func (s *sqlStore) WatchActions(ctx context.Context, fn func(deviceID string)) e
 		if err := rows.Err(); err != nil && ctx.Err() == nil {
 			return fmt.Errorf("watch actions: %w", err)
 		}
+		if err := s.watchRevoked(ctx, &lastRevoked, fn); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("watch actions: %w", err)
+		}
 	}
+}
+
+// watchRevoked calls fn with each device revoked after *last, and moves
+// *last on.
+func (s *sqlStore) watchRevoked(ctx context.Context, last *int64, fn func(deviceID string)) error {
+	rows, err := s.r.QueryContext(ctx, `SELECT id, revoked_at FROM devices WHERE revoked_at > ? ORDER BY revoked_at`, *last)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id, last); err != nil {
+			return err
+		}
+		fn(id)
+	}
+	return rows.Err()
 }
 
 // listen receives the notifications of QueueAction on a dedicated

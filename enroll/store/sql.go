@@ -238,7 +238,17 @@ func (s *sqlStore) SeeDevice(ctx context.Context, id string, now time.Time) erro
 }
 
 func (s *sqlStore) RevokeDevice(ctx context.Context, id string, at time.Time) error {
-	return s.mark(ctx, "devices", id, at)
+	if err := s.mark(ctx, "devices", id, at); err != nil {
+		return err
+	}
+	if s.postgres {
+		// The replicas holding the device's check-in answer it now
+		// (WatchActions); SQLite's watch finds revoked_at itself.
+		if _, err := s.w.ExecContext(ctx, `SELECT pg_notify($1, $2)`, notifyChannel, id); err != nil {
+			return fmt.Errorf("notify revocation of %s: %w", id, err)
+		}
+	}
+	return nil
 }
 
 // mark sets revoked_at on a row of table (a constant of this package),

@@ -425,8 +425,9 @@ type Store interface {
 	RecordRequested(ctx context.Context, a *Action) error
 	// ActionCounts counts actions by state.
 	ActionCounts(ctx context.Context) (map[string]int64, error)
-	// WatchActions calls fn with the device id of every action queued from
-	// now on by any process sharing the database, until ctx is done (nil)
+	// WatchActions calls fn with the device id of every action queued, and
+	// of every device revoked, from now on by any process sharing the
+	// database, until ctx is done (nil)
 	// or the database fails (the error; call it again). fn("") means some
 	// may have been missed and every waiter should look again; it is
 	// called once the watch is in place, and actions queued after it are
