@@ -38,18 +38,18 @@ const (
 
 // Key is a registration key as stored: its secret is kept only as an HMAC.
 type Key struct {
-	ID              string    `json:"id"`
-	Hash            string    `json:"-"`
-	Tag             string    `json:"tag"`
-	Description     string    `json:"description,omitempty"`
-	CreatedAt       time.Time `json:"created_at"`
-	ExpiresAt       time.Time `json:"expires_at,omitzero"`
-	MaxUses         int64     `json:"max_uses"` // 0 means unlimited
+	ID          string    `json:"id"`
+	Hash        string    `json:"-"`
+	Tag         string    `json:"tag"`
+	Description string    `json:"description,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	ExpiresAt   time.Time `json:"expires_at,omitzero"`
+	MaxUses     int64     `json:"max_uses"` // 0 means unlimited
 	// Uses counts the devices enrolled with the key. For a key without a
 	// limit it is counted by Keys only; Key, on every enrollment and
 	// inventory, reads one row whatever the number of devices, and leaves
 	// it 0.
-	Uses int64 `json:"uses"`
+	Uses            int64     `json:"uses"`
 	AllowCIDRs      []string  `json:"allow_cidrs,omitempty"`
 	HostnamePattern string    `json:"hostname_pattern,omitempty"`
 	RevokedAt       time.Time `json:"revoked_at,omitzero"`
