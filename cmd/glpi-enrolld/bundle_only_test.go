@@ -1,7 +1,6 @@
 package main
 
 import (
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,8 +15,7 @@ import (
 // of saying there is nowhere to send the inventory.
 func TestBundleIsTheOnlySetting(t *testing.T) {
 	data := t.TempDir()
-	_, port, _ := net.SplitHostPort(freeAddr(t, "127.0.0.1"))
-	serveRaw(t, data, "--listen", ":"+port)
+	port := serveRaw(t, data, "--listen", ":0").port()
 	keyFile := filepath.Join(t.TempDir(), "bundle")
 	create := exec.Command(bins.enrolld, "key", "create", "--data-dir", data, "--tag", "t", "--bundle", "https://127.0.0.1:"+port, "--output", keyFile)
 	if out, err := create.CombinedOutput(); err != nil {

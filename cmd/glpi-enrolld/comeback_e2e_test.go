@@ -1,9 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"regexp"
@@ -19,35 +16,12 @@ import (
 // window; the agent waits it out, not trying the restarting service
 // meanwhile, then holds its check-in on the restarted one.
 func TestRestartTellsAgentsWhenToComeBack(t *testing.T) {
-	s := &service{t: t, dataDir: t.TempDir(), log: &bytes.Buffer{}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	s := &service{t: t, dataDir: t.TempDir(), log: &syncBuffer{}}
+	serve := func(addr string) *serving {
+		return startServe(t, s.log, append([]string{"--listen", addr}, s.storeArgs()...)...)
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	s.url = "http://" + addr
-	serve := func() *exec.Cmd {
-		cmd := exec.Command(bins.enrolld, append([]string{"serve", "--listen", addr, "--log-level", "debug"}, s.storeArgs()...)...)
-		cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
-		cmd.Stdout, cmd.Stderr = s.log, s.log
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-		for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(30 * time.Millisecond) {
-			if resp, err := http.Get(s.url + "/readyz"); err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					return cmd
-				}
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("glpi-enrolld not ready:\n%s", s.log)
-			}
-		}
-	}
-	svc := serve()
+	svc := serve("127.0.0.1:0")
+	s.url = "http://" + svc.addr
 	key := s.newKey("--tag", "restart")
 	root := host(t, "desk-11", "11111111111111111111111111111111", "4C4C4544-0011-0011-0011-000000000011")
 	daemon := exec.Command(bins.agent, "--config", bins.config, "--host-root", root, "--state-dir", t.TempDir(), "run")
@@ -61,13 +35,13 @@ func TestRestartTellsAgentsWhenToComeBack(t *testing.T) {
 	t.Cleanup(func() { daemon.Process.Signal(syscall.SIGTERM); daemon.Wait() })
 	s.waitMetric("glpi_enrolld_checkins_held 1")
 
-	if err := svc.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := svc.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Wait(); err != nil {
+	if err := svc.wait(); err != nil {
 		t.Fatalf("glpi-enrolld after SIGTERM: %v\n%s", err, s.log)
 	}
-	serve()
+	serve(svc.addr) // the same address, as a restarted service has
 	// One held check-in stopped: the window is the shortest, 5 to 9 s.
 	next := regexp.MustCompile(`next check-in as the service asked.* in=(\d+)s`)
 	var m []string

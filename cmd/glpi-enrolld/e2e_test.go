@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -60,38 +59,15 @@ type service struct {
 	url     string
 	dataDir string
 	db      string
-	log     *bytes.Buffer
+	log     *syncBuffer
 }
 
 func startService(t *testing.T, extra ...string) *service {
 	t.Helper()
-	s := &service{t: t, dataDir: t.TempDir(), log: &bytes.Buffer{}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	s.url = "http://" + addr
-	args := append([]string{"serve", "--listen", addr, "--log-level", "debug"}, s.storeArgs()...)
-	cmd := exec.Command(bins.enrolld, append(args, extra...)...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
-	cmd.Stdout, cmd.Stderr = s.log, s.log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(30 * time.Millisecond) {
-		if resp, err := http.Get(s.url + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return s
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("glpi-enrolld not ready:\n%s", s.log)
-		}
-	}
+	s := &service{t: t, dataDir: t.TempDir(), log: &syncBuffer{}}
+	args := append(append([]string{"--listen", "127.0.0.1:0"}, s.storeArgs()...), extra...)
+	s.url = "http://" + startServe(t, s.log, args...).addr
+	return s
 }
 
 // waitMetric waits until the service's /metrics has line, a metric and its
@@ -478,7 +454,7 @@ func TestNoSecretsInClear(t *testing.T) {
 		"refresh secret":   fmt.Sprint(cred["refresh_secret"]),
 		"replace secret":   fmt.Sprint(e["replace_secret"]),
 	}
-	logs.Write(s.log.Bytes())
+	logs.WriteString(s.log.String())
 	for name, secret := range secrets {
 		if len(secret) < 20 {
 			t.Fatalf("%s %q looks empty", name, secret)

@@ -90,23 +90,7 @@ func from(addr netip.Addr) func(ctx context.Context, network, address string) (n
 // serveOn runs glpi-enrolld on the data dir at addr until stop kills it.
 func serveOn(t *testing.T, dataDir, addr string, log *syncBuffer, args ...string) (stop func()) {
 	t.Helper()
-	cmd := exec.Command(bins.enrolld, append([]string{"serve", "--data-dir", dataDir, "--listen", addr, "--log-level", "debug"}, args...)...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
-	cmd.Stdout, cmd.Stderr = log, log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stop = func() { cmd.Process.Kill(); cmd.Wait() }
-	t.Cleanup(stop)
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(30 * time.Millisecond) {
-		if c, err := net.Dial("tcp", addr); err == nil {
-			c.Close()
-			return stop
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("glpi-enrolld not listening on %s:\n%s", addr, log.String())
-		}
-	}
+	return startServe(t, log, append([]string{"--data-dir", dataDir, "--listen", addr}, args...)...).stop
 }
 
 // TestRequestInventoryFromGLPI: GLPI's "Request inventory" reaches an

@@ -1,19 +1,15 @@
 package main
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
 	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -47,31 +43,10 @@ func selfSigned(t *testing.T, dir, name string) (*x509.Certificate, string, stri
 }
 
 // serveTLS starts glpi-enrolld on addr over TLS with certFile and keyFile,
-// on s's store, and returns, when it answers, a func that stops it.
-func serveTLS(s *service, addr, certFile, keyFile string) (stop func()) {
-	t := s.t
-	t.Helper()
-	args := append([]string{"serve", "--listen", addr, "--tls-cert", certFile, "--tls-key", keyFile, "--log-level", "debug"}, s.storeArgs()...)
-	cmd := exec.Command(bins.enrolld, args...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
-	cmd.Stdout, cmd.Stderr = s.log, s.log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	stop = func() { cmd.Process.Kill(); cmd.Wait() }
-	t.Cleanup(stop)
-	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
-	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(30 * time.Millisecond) {
-		if resp, err := client.Get("https://" + addr + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return stop
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("glpi-enrolld not ready over TLS:\n%s", s.log)
-		}
-	}
+// on s's store.
+func serveTLS(s *service, addr, certFile, keyFile string) *serving {
+	s.t.Helper()
+	return startServe(s.t, s.log, append([]string{"--listen", addr, "--tls-cert", certFile, "--tls-key", keyFile}, s.storeArgs()...)...)
 }
 
 // TestBundlePinOutlivesTheKey: an agent enrolled with a key bundle keeps
@@ -80,15 +55,10 @@ func serveTLS(s *service, addr, certFile, keyFile string) (stop func()) {
 // self-signed glpi-enrolld, and refuse a server that only a CA vouches for.
 func TestBundlePinOutlivesTheKey(t *testing.T) {
 	dir := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	s := &service{t: t, dataDir: t.TempDir(), log: &bytes.Buffer{}}
+	s := &service{t: t, dataDir: t.TempDir(), log: &syncBuffer{}}
 	cert, certFile, keyFile := selfSigned(t, dir, "enrolld")
-	stop := serveTLS(s, addr, certFile, keyFile)
+	first := serveTLS(s, "127.0.0.1:0", certFile, keyFile)
+	addr := first.addr
 
 	keyPath := s.newKey("--tag", "pinned")
 	raw, err := os.ReadFile(keyPath)
@@ -114,7 +84,7 @@ func TestBundlePinOutlivesTheKey(t *testing.T) {
 
 	// Another server on the same address, whose certificate a configured
 	// CA file vouches for: without the pin the agent would trust it.
-	stop()
+	first.stop()
 	_, impostorCert, impostorKey := selfSigned(t, dir, "impostor")
 	serveTLS(s, addr, impostorCert, impostorKey)
 	out, code := agentRun(t, root, state, append(env, "GLPI_AGENTD_CA_CERT_FILE="+impostorCert), "inventory", "--server", "https://"+addr)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"crypto/tls"
 	"io"
 	"net"
@@ -17,36 +16,10 @@ import (
 	"github.com/glpi-agentd/glpi-agentd/enroll/server"
 )
 
-// serveRaw starts glpi-enrolld serve with args on dataDir and returns once
-// it logs that it serves.
-func serveRaw(t *testing.T, dataDir string, args ...string) *bytes.Buffer {
+// serveRaw starts glpi-enrolld serve with args on dataDir.
+func serveRaw(t *testing.T, dataDir string, args ...string) *serving {
 	t.Helper()
-	var log syncBuffer
-	cmd := exec.Command(bins.enrolld, append([]string{"serve", "--data-dir", dataDir}, args...)...)
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
-	cmd.Stdout, cmd.Stderr = &log, &log
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	for deadline := time.Now().Add(15 * time.Second); !strings.Contains(log.String(), "glpi-enrolld serving"); time.Sleep(30 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("glpi-enrolld not serving:\n%s", log.String())
-		}
-	}
-	// The listener is open before the log line: a connection made now waits
-	// in its backlog until Serve accepts it.
-	return bytes.NewBufferString(log.String())
-}
-
-func freeAddr(t *testing.T, host string) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", host+":0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return startServe(t, &syncBuffer{}, append([]string{"--data-dir", dataDir}, args...)...)
 }
 
 func status(t *testing.T, c *http.Client, url string) int {
@@ -66,8 +39,8 @@ func status(t *testing.T, c *http.Client, url string) int {
 // needs --insecure-http; /metrics and the admin API stay on loopback.
 func TestServeTLSByDefault(t *testing.T) {
 	data := t.TempDir()
-	_, port, _ := net.SplitHostPort(freeAddr(t, "127.0.0.1"))
-	log := serveRaw(t, data, "--listen", ":"+port)
+	served := serveRaw(t, data, "--listen", ":0")
+	port, log := served.port(), served.log
 	url := "https://127.0.0.1:" + port
 
 	plain := &http.Client{Timeout: 5 * time.Second}
@@ -123,24 +96,21 @@ func TestServeTLSByDefault(t *testing.T) {
 
 	// Made once: a restart keeps the certificate, so the pin holds.
 	data2 := t.TempDir()
-	_, port2, _ := net.SplitHostPort(freeAddr(t, "127.0.0.1"))
-	serveRaw(t, data, "--listen", ":"+port2)
+	serveRaw(t, data, "--listen", ":0")
 	if again, _ := server.PinOfCertFile(filepath.Join(data, server.SelfSignedCertFile)); again != pin {
 		t.Errorf("pin after a restart = %s, want %s", again, pin)
 	}
 
 	// Plain HTTP beyond loopback only when asked.
-	_, port3, _ := net.SplitHostPort(freeAddr(t, "127.0.0.1"))
-	serveRaw(t, data2, "--listen", ":"+port3, "--insecure-http")
+	port3 := serveRaw(t, data2, "--listen", ":0", "--insecure-http").port()
 	if code := status(t, plain, "http://127.0.0.1:"+port3+"/readyz"); code != http.StatusOK {
 		t.Errorf("serve --insecure-http: plain GET /readyz = %d, want 200", code)
 	}
 
 	// --admin-listen: /metrics there, not on the agents' listener.
 	data3 := t.TempDir()
-	_, port4, _ := net.SplitHostPort(freeAddr(t, "127.0.0.1"))
-	admin := freeAddr(t, "127.0.0.1")
-	serveRaw(t, data3, "--listen", "127.0.0.1:"+port4, "--admin-listen", admin)
+	withAdmin := serveRaw(t, data3, "--listen", "127.0.0.1:0", "--admin-listen", "127.0.0.1:0")
+	port4, admin := withAdmin.port(), withAdmin.adminAddr(t)
 	if code := status(t, plain, "http://127.0.0.1:"+port4+"/metrics"); code != http.StatusNotFound {
 		t.Errorf("/metrics on the agents' listener with --admin-listen = %d, want 404", code)
 	}
