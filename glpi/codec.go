@@ -10,6 +10,7 @@ import (
 	"io"
 	"mime"
 	"strings"
+	"sync"
 )
 
 // Compression names, as accepted by Encode and returned by CompressionOf.
@@ -74,6 +75,10 @@ func CompressionOf(contentType string) (string, error) {
 	return c, nil
 }
 
+// zlibWriters are reused by Encode: a new writer allocates and clears
+// about 1 MB of compressor state, which a relay paid on every inventory.
+var zlibWriters = sync.Pool{New: func() any { return zlib.NewWriter(nil) }}
+
 // Encode compresses a JSON body and returns it with its Content-Type.
 // compression is zlib (the default when empty), gzip, deflate or none.
 func Encode(body []byte, compression string) (encoded []byte, contentType string, err error) {
@@ -83,7 +88,10 @@ func Encode(body []byte, compression string) (encoded []byte, contentType string
 	)
 	switch compression {
 	case "", CompressionZlib:
-		w, contentType = zlib.NewWriter(&buf), ContentTypeZlib
+		zw := zlibWriters.Get().(*zlib.Writer)
+		defer zlibWriters.Put(zw)
+		zw.Reset(&buf)
+		w, contentType = zw, ContentTypeZlib
 	case CompressionGzip:
 		w, contentType = gzip.NewWriter(&buf), ContentTypeGzip
 	case CompressionDeflate:

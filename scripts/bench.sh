@@ -55,9 +55,9 @@ echo "== glpi-enrolld on loopback (agents on the same 2 cores)"
 echo "   *At1000/*At300: open loop, requests arriving at the target rate; others: closed loop at saturation"
 {
 	go test -run '^$' -bench 'At(1000|300)$' -benchtime 3000x ./enroll/server
-	go test -run '^$' -bench 'Benchmark(Enroll|Inventory)(Postgres)?$' -benchtime "$BENCHTIME" ./enroll/server
+	go test -run '^$' -bench 'Benchmark(Enroll|Inventory|CheckIn)(Postgres)?$' -benchtime "$BENCHTIME" ./enroll/server
 } 2>&1 |
-	awk '/^Benchmark/ { name=$1; sub(/-[0-9]+$/, "", name); for (i=2;i<=NF;i++) { if ($i=="req/s") rps=$(i-1); if ($i=="p99-ms") p99=$(i-1); if ($i=="p50-ms") p50=$(i-1) } printf "%-30s %8.0f req/s   p50 %6.1f ms   p99 %6.1f ms\n", name, rps, p50, p99 }'
+	awk '/^(--- FAIL|FAIL|panic)|_test.go:[0-9]+:/ { print; failed=1 } END { exit failed } /^Benchmark/ { name=$1; sub(/-[0-9]+$/, "", name); for (i=2;i<=NF;i++) { if ($i=="req/s") rps=$(i-1); if ($i=="p99-ms") p99=$(i-1); if ($i=="p50-ms") p50=$(i-1) } printf "%-30s %8.0f req/s   p50 %6.1f ms   p99 %6.1f ms\n", name, rps, p50, p99 }'
 [ -n "${GLPI_ENROLLD_TEST_DATABASE:-}" ] || echo "(PostgreSQL rows: set GLPI_ENROLLD_TEST_DATABASE)"
 
 echo

@@ -102,26 +102,29 @@ func BenchmarkInventory(b *testing.B) { benchInventory(b, newBenchEnv(b)) }
 func BenchmarkInventoryPostgres(b *testing.B) { benchInventory(b, newBenchEnvPostgres(b)) }
 
 // inventoryAgents enrolls n agents and returns their access tokens and the
-// compressed inventory (about 900 softwares) they send. Agents compress on
-// their own CPU: it is compressed once, so the two cores measure the
-// server, not simulated zlib encoders.
-func inventoryAgents(b *testing.B, e *env, n int) ([]string, []byte) {
+// compressed inventory (about 900 softwares) each sends, with its own
+// hardware identity, which the service checks. Agents compress on their
+// own CPU: each is compressed once, so the two cores measure the server,
+// not simulated zlib encoders.
+func inventoryAgents(b *testing.B, e *env, n int) ([]string, [][]byte) {
 	key := e.key(KeyOptions{})
-	tokens := make([]string, n)
+	tokens, bodies := make([]string, n), make([][]byte, n)
 	for i := range tokens {
-		tokens[i] = e.enroll(key, enrollReq(fmt.Sprintf("pc-%d", i))).Credential.AccessToken
+		name := fmt.Sprintf("pc-%d", i)
+		tokens[i] = e.enroll(key, enrollReq(name)).Credential.AccessToken
+		body, err := compress(inventoryJSON(name, 900))
+		if err != nil {
+			b.Fatal(err)
+		}
+		bodies[i] = body
 	}
-	body, err := compress(inventoryJSON("pc", 900))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(body)))
-	return tokens, body
+	b.SetBytes(int64(len(bodies[0])))
+	return tokens, bodies
 }
 
 func benchInventory(b *testing.B, e *env) {
 	const agents = 32
-	tokens, body := inventoryAgents(b, e, agents)
+	tokens, bodies := inventoryAgents(b, e, agents)
 	var (
 		next atomic.Int64
 		lat  latencies
@@ -130,7 +133,8 @@ func benchInventory(b *testing.B, e *env) {
 	b.ResetTimer()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
-		tok := tokens[next.Add(1)%agents]
+		i := next.Add(1) % agents
+		tok, body := tokens[i], bodies[i]
 		c := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
 		for pb.Next() {
 			t0 := time.Now()
@@ -205,10 +209,10 @@ func BenchmarkInventoryPostgresAt300(b *testing.B) {
 
 func benchInventoryAt(b *testing.B, e *env, rate int) {
 	const agents = 64
-	tokens, body := inventoryAgents(b, e, agents)
+	tokens, bodies := inventoryAgents(b, e, agents)
 	c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}}
 	openLoop(b, rate, func(i int) error {
-		return post(b, c, e.url+enroll.PathInventory, tokens[i%agents], "application/x-compress-zlib", body, http.StatusAccepted)
+		return post(b, c, e.url+enroll.PathInventory, tokens[i%agents], "application/x-compress-zlib", bodies[i%agents], http.StatusAccepted)
 	})
 }
 
