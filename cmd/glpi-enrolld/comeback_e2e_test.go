@@ -1,8 +1,6 @@
 package main
 
 import (
-	"os"
-	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -24,15 +22,7 @@ func TestRestartTellsAgentsWhenToComeBack(t *testing.T) {
 	s.url = "http://" + svc.addr
 	key := s.newKey("--tag", "restart")
 	root := host(t, "desk-11", "11111111111111111111111111111111", "4C4C4544-0011-0011-0011-000000000011")
-	daemon := exec.Command(bins.agent, "--config", bins.config, "--host-root", root, "--state-dir", t.TempDir(), "run")
-	daemon.Env = []string{"PATH=" + os.Getenv("PATH"), "GLPI_AGENTD_NO_HTTPD=1", "GLPI_AGENTD_DELAYTIME=1", "GLPI_AGENTD_DEBUG=1",
-		"GLPI_AGENTD_SERVER=" + s.url, "GLPI_AGENTD_REGISTRATION_KEY_FILE=" + key}
-	var log syncBuffer
-	daemon.Stdout, daemon.Stderr = &log, &log
-	if err := daemon.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { daemon.Process.Signal(syscall.SIGTERM); daemon.Wait() })
+	log := startDaemon(t, root, t.TempDir(), "GLPI_AGENTD_DEBUG=1", "GLPI_AGENTD_SERVER="+s.url, "GLPI_AGENTD_REGISTRATION_KEY_FILE="+key)
 	s.waitMetric("glpi_enrolld_checkins_held 1")
 
 	if err := svc.cmd.Process.Signal(syscall.SIGTERM); err != nil {

@@ -7,7 +7,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -144,15 +143,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	keyFile := filepath.Join(t.TempDir(), "key")
 	os.WriteFile(keyFile, []byte(key+"\n"), 0o600)
 	root, state := host(t, "desk-ui-01", "88888888888888888888888888888888", "4C4C4544-0020-0020-0020-000000000020"), t.TempDir()
-	daemon := exec.Command(bins.agent, "--config", bins.config, "--host-root", root, "--state-dir", state, "run")
-	daemon.Env = []string{"PATH=" + os.Getenv("PATH"), "GLPI_AGENTD_NO_HTTPD=1", "GLPI_AGENTD_DELAYTIME=1",
-		"GLPI_AGENTD_SERVER=" + s.url, "GLPI_AGENTD_REGISTRATION_KEY_FILE=" + keyFile}
-	var alog syncBuffer
-	daemon.Stdout, daemon.Stderr = &alog, &alog
-	if err := daemon.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { daemon.Process.Signal(syscall.SIGTERM); daemon.Wait() })
+	alog := startDaemon(t, root, state, "GLPI_AGENTD_SERVER="+s.url, "GLPI_AGENTD_REGISTRATION_KEY_FILE="+keyFile)
 
 	// The device appears in the list.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {

@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -219,6 +220,23 @@ func agentRun(t *testing.T, root, state string, env []string, args ...string) (s
 		t.Fatal(err)
 	}
 	return string(out), code
+}
+
+// startDaemon runs glpi-agentd run on the host root with the state dir,
+// its listener off and its first run at once, with env added (its server,
+// its key); the daemon is stopped (SIGTERM) when the test ends. It returns
+// the daemon's log.
+func startDaemon(t *testing.T, root, state string, env ...string) *syncBuffer {
+	t.Helper()
+	daemon := exec.Command(bins.agent, "--config", bins.config, "--host-root", root, "--state-dir", state, "run")
+	daemon.Env = append([]string{"PATH=" + os.Getenv("PATH"), "GLPI_AGENTD_NO_HTTPD=1", "GLPI_AGENTD_DELAYTIME=1"}, env...)
+	log := &syncBuffer{}
+	daemon.Stdout, daemon.Stderr = log, log
+	if err := daemon.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { daemon.Process.Signal(syscall.SIGTERM); daemon.Wait() })
+	return log
 }
 
 func enrollment(t *testing.T, state string) map[string]any {

@@ -2,10 +2,7 @@ package main
 
 import (
 	"encoding/json"
-	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -22,15 +19,7 @@ func TestRevocationIsNotOneWay(t *testing.T) {
 	key := s.newKey("--tag", "first")
 	root, state := host(t, "desk-09", "88888888888888888888888888888888", "4C4C4544-0010-0010-0010-000000000019"), t.TempDir()
 	env := []string{"GLPI_AGENTD_NO_HTTPD=1", "GLPI_AGENTD_DELAYTIME=1", "GLPI_AGENTD_SERVER=" + s.url}
-
-	daemon := exec.Command(bins.agent, "--config", bins.config, "--host-root", root, "--state-dir", state, "run")
-	daemon.Env = append([]string{"PATH=" + os.Getenv("PATH"), "GLPI_AGENTD_REGISTRATION_KEY_FILE=" + key}, env...)
-	var log syncBuffer
-	daemon.Stdout, daemon.Stderr = &log, &log
-	if err := daemon.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { daemon.Process.Signal(syscall.SIGTERM); daemon.Wait() })
+	log := startDaemon(t, root, state, "GLPI_AGENTD_SERVER="+s.url, "GLPI_AGENTD_REGISTRATION_KEY_FILE="+key)
 	glpi.WaitInventories(t, 1, 30*time.Second)
 	old := s.devices()[0].ID
 

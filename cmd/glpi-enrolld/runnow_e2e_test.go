@@ -3,11 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"slices"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -23,15 +20,7 @@ func TestRunNowThroughCheckIn(t *testing.T) {
 	key := s.newKey("--tag", "helpdesk")
 	root, state := host(t, "desk-07", "99999999999999999999999999999999", "4C4C4544-0010-0010-0010-000000000010"), t.TempDir()
 
-	daemon := exec.Command(bins.agent, "--config", bins.config, "--host-root", root, "--state-dir", state, "run")
-	daemon.Env = []string{"PATH=" + os.Getenv("PATH"), "GLPI_AGENTD_NO_HTTPD=1", "GLPI_AGENTD_DELAYTIME=1", "GLPI_AGENTD_DEBUG=1",
-		"GLPI_AGENTD_SERVER=" + s.url, "GLPI_AGENTD_REGISTRATION_KEY_FILE=" + key}
-	var log syncBuffer
-	daemon.Stdout, daemon.Stderr = &log, &log
-	if err := daemon.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { daemon.Process.Signal(syscall.SIGTERM); daemon.Wait() })
+	log := startDaemon(t, root, state, "GLPI_AGENTD_DEBUG=1", "GLPI_AGENTD_SERVER="+s.url, "GLPI_AGENTD_REGISTRATION_KEY_FILE="+key)
 	glpi.WaitInventories(t, 1, 30*time.Second) // enrolled, first inventory relayed
 	id := s.devices()[0].ID
 

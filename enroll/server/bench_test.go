@@ -125,20 +125,30 @@ func inventoryAgents(b *testing.B, e *env, n int) ([]string, [][]byte) {
 func benchInventory(b *testing.B, e *env) {
 	const agents = 32
 	tokens, bodies := inventoryAgents(b, e, agents)
+	closedLoop(b, agents, func(i int) func() error {
+		c := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		return func() error {
+			return post(b, c, e.url+enroll.PathInventory, tokens[i], "application/x-compress-zlib", bodies[i], http.StatusAccepted)
+		}
+	})
+}
+
+// closedLoop runs b.N requests from n agents, two per core at once, each
+// agent i sending through the function agent(i) returns (its own
+// connection), and reports their rate and latencies.
+func closedLoop(b *testing.B, n int, agent func(i int) func() error) {
 	var (
 		next atomic.Int64
 		lat  latencies
 	)
-	b.SetParallelism(agents / 2)
+	b.SetParallelism(n / 2)
 	b.ResetTimer()
 	start := time.Now()
 	b.RunParallel(func(pb *testing.PB) {
-		i := next.Add(1) % agents
-		tok, body := tokens[i], bodies[i]
-		c := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+		send := agent(int(next.Add(1) % int64(n)))
 		for pb.Next() {
 			t0 := time.Now()
-			if err := post(b, c, e.url+enroll.PathInventory, tok, "application/x-compress-zlib", body, http.StatusAccepted); err != nil {
+			if err := send(); err != nil {
 				b.Error(err)
 				return
 			}
@@ -256,24 +266,11 @@ func BenchmarkCheckIn(b *testing.B) {
 	for i := range tokens {
 		tokens[i] = e.enroll(key, enrollReq(fmt.Sprintf("pc-%d", i))).Credential.AccessToken
 	}
-	var (
-		next atomic.Int64
-		lat  latencies
-	)
-	b.SetParallelism(agents / 2)
-	b.ResetTimer()
-	start := time.Now()
-	b.RunParallel(func(pb *testing.PB) {
-		tok := tokens[next.Add(1)%agents]
+	closedLoop(b, agents, func(i int) func() error {
 		c := agentClient(b, e)
-		for pb.Next() {
-			t0 := time.Now()
-			if _, err := c.CheckIn(b.Context(), tok, &enroll.CheckInRequest{Status: "idle"}); err != nil {
-				b.Error(err)
-				return
-			}
-			lat.add(time.Since(t0))
+		return func() error {
+			_, err := c.CheckIn(b.Context(), tokens[i], &enroll.CheckInRequest{Status: "idle"})
+			return err
 		}
 	})
-	lat.report(b, time.Since(start))
 }

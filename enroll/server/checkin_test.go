@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -49,6 +50,20 @@ func waitHeld(t testing.TB, srv *Server, n int64) {
 			t.Fatalf("held check-ins = %d, want %d", srv.metrics.held.Load(), n)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// answeredRevoked fails unless res, a check-in held with a wait of 60 s,
+// is answered with the revocation well before that wait ends.
+func answeredRevoked(t *testing.T, res <-chan checkInResult, what string) {
+	t.Helper()
+	select {
+	case r := <-res:
+		if rej, ok := errors.AsType[*enroll.RejectError](r.err); !ok || rej.Status != 403 || rej.Reason != enroll.ReasonDeviceRevoked {
+			t.Errorf("%s = %+v, %v; want 403 %s", what, r.resp, r.err, enroll.ReasonDeviceRevoked)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatalf("%s: still held", what)
 	}
 }
 
