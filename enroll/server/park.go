@@ -52,6 +52,12 @@ type parkListener struct {
 	conns chan accepted
 	done  chan struct{}
 	once  sync.Once
+
+	// back has the connections given back that have not begun a new
+	// request: a stopping service closes them (closeGivenBack) rather
+	// than let Shutdown wait for each agent's next request.
+	mu   sync.Mutex
+	back map[net.Conn]struct{}
 }
 
 type accepted struct {
@@ -60,7 +66,7 @@ type accepted struct {
 }
 
 func newParkListener(ln net.Listener) *parkListener {
-	pl := &parkListener{Listener: ln, conns: make(chan accepted), done: make(chan struct{})}
+	pl := &parkListener{Listener: ln, conns: make(chan accepted), done: make(chan struct{}), back: map[net.Conn]struct{}{}}
 	go pl.acceptLoop()
 	return pl
 }
@@ -103,10 +109,41 @@ func (pl *parkListener) Close() error {
 // giveBack hands the connection of an answered check-in to the
 // http.Server, or closes it once the listener is closed.
 func (pl *parkListener) giveBack(c net.Conn) {
+	pl.mu.Lock()
+	pl.back[c] = struct{}{}
+	pl.mu.Unlock()
 	select {
 	case pl.conns <- accepted{c: c}:
 	case <-pl.done:
+		pl.forget(c)
 		c.Close()
+	}
+}
+
+// connState is the http.Server's ConnState: a connection given back that
+// begins a request, or ends, is no longer idle.
+func (pl *parkListener) connState(c net.Conn, st http.ConnState) {
+	if st != http.StateNew {
+		pl.forget(c)
+	}
+}
+
+func (pl *parkListener) forget(c net.Conn) {
+	pl.mu.Lock()
+	delete(pl.back, c)
+	pl.mu.Unlock()
+}
+
+// closeGivenBack closes the connections given back that wait for their
+// agent's next request: http.Server.Shutdown would wait 5 s for each
+// (it counts a new connection as busy until then), and the agent, told
+// when to come back, reconnects then.
+func (pl *parkListener) closeGivenBack() {
+	pl.mu.Lock()
+	defer pl.mu.Unlock()
+	for c := range pl.back {
+		c.Close()
+		delete(pl.back, c)
 	}
 }
 
@@ -417,7 +454,7 @@ func comeBackWindow(held int64) int {
 // be parked (HTTP/2 offers no connection to park), and taking back the
 // connections of answered check-ins. The requests it serves carry it in
 // their context.
-func (s *Server) parkingListener(hs *http.Server, ln net.Listener, certFile, keyFile string) (net.Listener, error) {
+func (s *Server) parkingListener(hs *http.Server, ln net.Listener, certFile, keyFile string) (*parkListener, error) {
 	if certFile != "" {
 		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
 		if err != nil {
@@ -430,5 +467,6 @@ func (s *Server) parkingListener(hs *http.Server, ln net.Listener, certFile, key
 	}
 	pl := newParkListener(ln)
 	hs.ConnContext = func(ctx context.Context, _ net.Conn) context.Context { return context.WithValue(ctx, parkKey{}, pl) }
+	hs.ConnState = pl.connState
 	return pl, nil
 }

@@ -268,7 +268,7 @@ func (s *Server) httpServer() *http.Server {
 // once when it stops.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile string) error {
 	hs := s.httpServer()
-	ln, err := s.parkingListener(hs, ln, certFile, keyFile)
+	pl, err := s.parkingListener(hs, ln, certFile, keyFile)
 	if err != nil {
 		return err
 	}
@@ -278,7 +278,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, certFile, keyFile s
 	workers.Go(func() { s.runSweeper(ctx, s.cfg.SweepEvery) })
 	workers.Go(func() { s.runFailureSync(ctx) })
 	workers.Go(func() { s.runAuditRetention(ctx) })
-	err = serveUntil(ctx, hs, ln, "", "", 10*time.Second, s.Close)
+	err = serveUntil(ctx, hs, pl, "", "", 10*time.Second, func() { s.Close(); pl.closeGivenBack() })
 	workers.Wait()
 	return err
 }
