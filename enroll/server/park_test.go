@@ -206,10 +206,27 @@ func TestCheckInsOfOneDeviceAtOnce(t *testing.T) {
 	dev := e.enroll(e.key(KeyOptions{}), enrollReq("pc"))
 	delivered := map[string]int{}
 	var queued []string
+	collect := func(r checkInResult) {
+		t.Helper()
+		if r.err != nil {
+			t.Fatalf("check-in = %v", r.err)
+		}
+		for _, got := range r.resp.Actions {
+			delivered[got.ID]++
+		}
+	}
+	checkIn := func() <-chan checkInResult {
+		return checkInAsync(t.Context(), c, dev.Credential.AccessToken, &enroll.CheckInRequest{Wait: 1})
+	}
+	// Each round, four check-ins of the device and a run-now race. All
+	// but the newest held are answered at once (the action, or replaced);
+	// a check-in of the next round then replaces that one, rather than
+	// the round waiting out its second.
+	var carry <-chan checkInResult
 	for range 20 {
-		var results []<-chan checkInResult
-		for range 4 {
-			results = append(results, checkInAsync(t.Context(), c, dev.Credential.AccessToken, &enroll.CheckInRequest{Wait: 1}))
+		pending := []<-chan checkInResult{checkIn(), checkIn(), checkIn(), checkIn()}
+		if carry != nil {
+			pending = append(pending, carry)
 		}
 		a, err := QueueRunNow(t.Context(), e.st, dev.DeviceID, nil, time.Now())
 		if err != nil {
@@ -217,16 +234,17 @@ func TestCheckInsOfOneDeviceAtOnce(t *testing.T) {
 		}
 		queued = append(queued, a.ID)
 		srv.Wake(dev.DeviceID)
-		for _, res := range results {
-			r := <-res
-			if r.err != nil {
-				t.Fatalf("check-in = %v", r.err)
-			}
-			for _, got := range r.resp.Actions {
-				delivered[got.ID]++
-			}
+		answers := make(chan checkInResult, len(pending))
+		for _, res := range pending {
+			go func() { answers <- <-res }()
 		}
+		for range len(pending) - 1 {
+			collect(<-answers)
+		}
+		carry = checkIn()
+		collect(<-answers)
 	}
+	collect(<-carry)
 	for id, n := range delivered {
 		if n != 1 {
 			t.Errorf("action %s delivered %d times, want once", id, n)
