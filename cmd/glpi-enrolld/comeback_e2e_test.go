@@ -14,6 +14,7 @@ import (
 // window; the agent waits it out, not trying the restarting service
 // meanwhile, then holds its check-in on the restarted one.
 func TestRestartTellsAgentsWhenToComeBack(t *testing.T) {
+	t.Parallel() // waits on processes and the network, mostly
 	s := &service{t: t, dataDir: t.TempDir(), log: &syncBuffer{}}
 	serve := func(addr string) *serving {
 		return startServe(t, s.log, append([]string{"--listen", addr}, s.storeArgs()...)...)

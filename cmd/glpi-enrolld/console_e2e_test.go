@@ -50,6 +50,7 @@ func browser(t *testing.T) context.Context {
 // "relayed" from the GLPI stand-in, the device is revoked and the audit
 // shows each step with the account; a helpdesk account sees no keys.
 func TestConsoleInBrowser(t *testing.T) {
+	t.Parallel() // waits on processes and the network, mostly
 	ctx := browser(t)
 	glpi := glpitest.New(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

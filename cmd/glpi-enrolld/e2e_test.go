@@ -294,6 +294,7 @@ func TestEnrollInventoryRelay(t *testing.T) {
 }
 
 func TestRejections(t *testing.T) {
+	t.Parallel() // waits on processes and the network, mostly
 	s := startService(t)
 	root := host(t, "web-01", "22222222222222222222222222222222", "4C4C4544-0002-0002-0002-000000000002")
 	revoked := s.newKey("--tag", "t")

@@ -32,6 +32,7 @@ func TestServeRefreshGraceFlag(t *testing.T) {
 // TestRefreshGraceShortened: a rotated refresh secret replayed within
 // --refresh-grace renews again (a lost answer); past it, it is a clone's.
 func TestRefreshGraceShortened(t *testing.T) {
+	t.Parallel() // waits on processes and the network, mostly
 	s := startService(t, "--refresh-grace", "1s")
 	keyFile := s.newKey("--tag", "t")
 	key, err := os.ReadFile(keyFile)

@@ -12,6 +12,7 @@ import (
 // not stay "active" on the service: prepare-image tells the service its
 // device is gone, and still works when the service cannot be reached.
 func TestPrepareImageRetiresTheDevice(t *testing.T) {
+	t.Parallel() // waits on processes and the network, mostly
 	s := startService(t)
 	key := s.newKey("--tag", "images")
 	root, state := host(t, "golden", "66666666666666666666666666666666", "4C4C4544-0010-0010-0010-000000000066"), t.TempDir()

@@ -14,6 +14,7 @@ import (
 // daemon keeps running, and a run-now reaches the daemon through its
 // check-in without a restart.
 func TestRevocationIsNotOneWay(t *testing.T) {
+	t.Parallel() // waits on processes and the network, mostly
 	glpi := glpitest.New(t)
 	s := startService(t, "--glpi-url", glpi.URL)
 	key := s.newKey("--tag", "first")

@@ -15,6 +15,7 @@ import (
 // of a device behind NAT; the real agent daemon gets it over its check-in
 // long poll and the run is followed until GLPI answers.
 func TestRunNowThroughCheckIn(t *testing.T) {
+	t.Parallel() // waits on processes and the network, mostly
 	glpi := glpitest.New(t)
 	s := startService(t, "--glpi-url", glpi.URL)
 	key := s.newKey("--tag", "helpdesk")
