@@ -22,6 +22,12 @@ func TestCheck(t *testing.T) {
 	}
 	key := enroll.NewKey()
 	good := keyFile(key.String() + "\n")
+	// The key with its last character changed: one the key does not end
+	// with (a random key may end in "x").
+	typo := key.String()[:len(key.String())-1] + "x"
+	if typo == key.String() {
+		typo = typo[:len(typo)-1] + "y"
+	}
 	bundle := keyFile(enroll.Bundle{URL: "https://enroll.example.com:8443", Key: key.String()}.String())
 	for _, tt := range []struct {
 		name, server, tag, keyFile string
@@ -42,7 +48,7 @@ func TestCheck(t *testing.T) {
 
 		{name: "remote plain http with a key", server: "http://enroll.example.com/", keyFile: good, wantErr: "plain http to a remote host"},
 		{name: "not a key", server: "https://enroll.example.com/", keyFile: keyFile("notakey\n"), wantErr: "holds no registration key"},
-		{name: "mistyped key", server: "https://enroll.example.com/", keyFile: keyFile(key.String()[:len(key.String())-1] + "x"), wantErr: "checksum"},
+		{name: "mistyped key", server: "https://enroll.example.com/", keyFile: keyFile(typo), wantErr: "checksum"},
 		{name: "empty key file", server: "https://enroll.example.com/", keyFile: keyFile("\n"), wantErr: "is empty"},
 		{name: "missing key file", server: "https://enroll.example.com/", keyFile: filepath.Join(dir, "none"), wantErr: "read REGISTRATION_KEY_FILE"},
 		{name: "key without server", keyFile: good, wantErr: "without SERVER"},
