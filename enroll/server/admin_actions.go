@@ -71,19 +71,26 @@ func stepLine(ev store.ActionEvent, since time.Time) string {
 }
 
 func stepText(ev store.ActionEvent, since time.Time) string {
-	line := fmt.Sprintf("+%.1fs %s", ev.At.Sub(since).Seconds(), ev.State)
+	return fmt.Sprintf("+%.1fs %s", ev.At.Sub(since).Seconds(), StepText(ev))
+}
+
+// StepText describes a state change of a run-now: the state, and the
+// inventory it sent, GLPI's answer or the agent's message. The command
+// line and the web console both show it.
+func StepText(ev store.ActionEvent) string {
+	text := ev.State
 	switch {
 	case ev.State == enroll.ActionSent && ev.InventoryID > 0:
-		line += fmt.Sprintf(" (inventory %d)", ev.InventoryID)
+		text += fmt.Sprintf(" (inventory %d)", ev.InventoryID)
 	case ev.State == enroll.ActionRelayed:
-		line += ": GLPI answered ok"
+		text += ": GLPI answered ok"
 		if ev.Message != "" {
-			line += " (" + ev.Message + ")"
+			text += " (" + ev.Message + ")"
 		}
 	case ev.Message != "":
-		line += ": " + ev.Message
+		text += ": " + ev.Message
 	}
-	return line
+	return text
 }
 
 // DeviceApprove approves the pending clones of a device, which may then

@@ -324,19 +324,7 @@ func newActionView(a *store.Action) actionView {
 		v.What = "inventory of " + strings.Join(a.Categories, ", ")
 	}
 	for _, ev := range a.History {
-		text := ev.State
-		switch {
-		case ev.State == enroll.ActionSent && ev.InventoryID > 0:
-			text += fmt.Sprintf(" (inventory %d)", ev.InventoryID)
-		case ev.State == enroll.ActionRelayed:
-			text += ": GLPI answered ok"
-			if ev.Message != "" {
-				text += " (" + ev.Message + ")"
-			}
-		case ev.Message != "":
-			text += ": " + ev.Message
-		}
-		v.Steps = append(v.Steps, stepView{State: ev.State, After: ev.At.Sub(a.CreatedAt).Seconds(), Text: text})
+		v.Steps = append(v.Steps, stepView{State: ev.State, After: ev.At.Sub(a.CreatedAt).Seconds(), Text: server.StepText(ev)})
 	}
 	return v
 }
