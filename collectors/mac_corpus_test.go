@@ -78,21 +78,7 @@ func macCorpusHost(t *testing.T, dir string) (*Env, *macHost) {
 // returns the content of its inventory, as JSON values.
 func macCorpusInventory(t *testing.T, dir string) map[string]any {
 	t.Helper()
-	env := macEnv(macCorpusHost(t, dir))
-	content := map[string]any{"versionclient": "test"}
-	for _, c := range macCollectors() {
-		v, err := c.Collect(t.Context(), env)
-		if errors.Is(err, ErrNoData) {
-			continue
-		}
-		if err != nil {
-			t.Fatalf("%s: %v", c.Name, err)
-		}
-		if count(v) > 0 {
-			content[c.Key] = v
-		}
-	}
-	b, err := json.Marshal(content)
+	b, err := json.Marshal(macContent(t, macEnv(macCorpusHost(t, dir))))
 	if err != nil {
 		t.Fatal(err)
 	}

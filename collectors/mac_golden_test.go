@@ -75,6 +75,26 @@ func macFixture(t *testing.T, name string) (*Env, *macHost, map[string]int) {
 	return env, h, runs
 }
 
+// macContent runs every macOS collector on env and returns the content of
+// its inventory; a collector that fails fails the test.
+func macContent(t *testing.T, env *Env) map[string]any {
+	t.Helper()
+	content := map[string]any{"versionclient": "test"}
+	for _, c := range macCollectors() {
+		v, err := c.Collect(t.Context(), env)
+		if errors.Is(err, ErrNoData) {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", c.Name, err)
+		}
+		if count(v) > 0 {
+			content[c.Key] = v
+		}
+	}
+	return content
+}
+
 // macEnv returns a copy of env whose macOS host is h, for one run.
 func macEnv(env *Env, h *macHost) *Env {
 	e := *env
@@ -88,20 +108,7 @@ func TestMacGolden(t *testing.T) {
 	for _, name := range macCases {
 		t.Run(name, func(t *testing.T) {
 			env, h, runs := macFixture(t, name)
-			env = macEnv(env, h)
-			content := map[string]any{"versionclient": "test"}
-			for _, c := range macCollectors() {
-				v, err := c.Collect(t.Context(), env)
-				if errors.Is(err, ErrNoData) {
-					continue
-				}
-				if err != nil {
-					t.Fatalf("%s: %v", c.Name, err)
-				}
-				if count(v) > 0 {
-					content[c.Key] = v
-				}
-			}
+			content := macContent(t, macEnv(env, h))
 			for args, n := range runs {
 				if n != 1 {
 					t.Errorf("%s ran %d times, want 1", args, n)

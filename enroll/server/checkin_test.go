@@ -455,13 +455,17 @@ func TestRunNowWaitCLI(t *testing.T) {
 
 // rss returns the resident set size of this process, or 0 where /proc is
 // not available.
-func rss() int64 {
+func rss() int64 { return procStatus("VmRSS") }
+
+// procStatus returns the size /proc/self/status gives for field (VmRSS,
+// VmHWM), in bytes, or 0 where /proc is not available.
+func procStatus(field string) int64 {
 	data, err := os.ReadFile("/proc/self/status")
 	if err != nil {
 		return 0
 	}
 	for line := range strings.Lines(string(data)) {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
 			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 			return kb << 10
 		}

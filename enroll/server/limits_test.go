@@ -47,19 +47,7 @@ func inflatingInventory(size int) []byte {
 
 // peakRSS returns the peak resident set size of this process (VmHWM), or 0
 // where /proc is not available.
-func peakRSS() int64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.Lines(string(data)) {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
+func peakRSS() int64 { return procStatus("VmHWM") }
 
 // TestMeasureInflatedBodies reports the peak RSS of the service while it
 // takes GLPI_ENROLLD_MEASURE_N concurrent inventories that inflate to 31 MB
