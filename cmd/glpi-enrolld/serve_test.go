@@ -31,9 +31,7 @@ var servingLine = regexp.MustCompile(`msg="glpi-enrolld serving" addr=(\S+)`)
 // test with its log; the process is killed when the test ends.
 func startServe(t *testing.T, log *syncBuffer, args ...string) *serving {
 	t.Helper()
-	p := &serving{log: log, done: make(chan struct{})}
-	from := len(log.String()) // a restart logs into the same buffer
-	p.from = from
+	p := &serving{log: log, done: make(chan struct{}), from: len(log.String())} // a restart logs into the same buffer
 	p.cmd = exec.Command(bins.enrolld, append([]string{"serve", "--log-level", "debug"}, args...)...)
 	p.cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	p.cmd.Stdout, p.cmd.Stderr = log, log
@@ -42,34 +40,39 @@ func startServe(t *testing.T, log *syncBuffer, args ...string) *serving {
 	}
 	go func() { p.err = p.cmd.Wait(); close(p.done) }()
 	t.Cleanup(p.stop)
+	p.addr = p.waitLog(t, servingLine)[1]
+	return p
+}
+
+// waitLog waits for this process to log a line re matches, and returns
+// the submatches. A process that ends first, or 30 s without the line,
+// fails the test with the log.
+func (p *serving) waitLog(t *testing.T, re *regexp.Regexp) []string {
+	t.Helper()
 	deadline := time.After(30 * time.Second)
 	for {
-		if m := servingLine.FindStringSubmatch(log.String()[from:]); m != nil {
-			p.addr = m[1]
-			return p
+		if m := re.FindStringSubmatch(p.log.String()[p.from:]); m != nil {
+			return m
 		}
 		select {
 		case <-p.done:
-			t.Fatalf("glpi-enrolld serve %v ended before serving (%v):\n%s", args, p.err, log)
+			t.Fatalf("glpi-enrolld serve ended (%v) before logging %q:\n%s", p.err, re, p.log)
 		case <-deadline:
-			t.Fatalf("glpi-enrolld serve %v not serving after 30 s:\n%s", args, log)
+			t.Fatalf("glpi-enrolld serve: no %q after 30 s:\n%s", re, p.log)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
 }
 
+// adminLine is the service's log line once its --admin-listen listener is
+// open.
+var adminLine = regexp.MustCompile(`msg="admin listener serving" addr=(\S+)`)
+
 // adminAddr waits for the service to log its --admin-listen listener,
 // and returns its address.
 func (p *serving) adminAddr(t *testing.T) string {
 	t.Helper()
-	line := regexp.MustCompile(`msg="admin listener serving" addr=(\S+)`)
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := line.FindStringSubmatch(p.log.String()[p.from:]); m != nil {
-			return m[1]
-		}
-	}
-	t.Fatalf("glpi-enrolld never logged its admin listener:\n%s", p.log)
-	return ""
+	return p.waitLog(t, adminLine)[1]
 }
 
 // port is the port of the agents' listener.
