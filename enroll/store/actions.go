@@ -82,7 +82,7 @@ func (s *sqlStore) QueueAction(ctx context.Context, a *Action) error {
 		return fmt.Errorf("encode action config: %w", err)
 	}
 	a.State, a.UpdatedAt = enroll.ActionQueued, a.CreatedAt
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx txn) error {
 		var n int
 		err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM devices WHERE id = ? AND revoked_at = 0 AND retired_at = 0`), a.DeviceID).Scan(&n)
 		if err != nil {
@@ -112,7 +112,7 @@ func (s *sqlStore) QueueAction(ctx context.Context, a *Action) error {
 
 func (s *sqlStore) RecordRequested(ctx context.Context, a *Action) error {
 	a.State, a.UpdatedAt, a.DeliveredAt = enroll.ActionRunning, a.CreatedAt, a.CreatedAt
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx txn) error {
 		var n int
 		err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM devices WHERE id = ? AND revoked_at = 0 AND retired_at = 0`), a.DeviceID).Scan(&n)
 		if err != nil {
@@ -137,7 +137,7 @@ func (s *sqlStore) RecordRequested(ctx context.Context, a *Action) error {
 	})
 }
 
-func (s *sqlStore) addActionEvent(ctx context.Context, tx *sql.Tx, actionID, deviceID string, ev ActionEvent) error {
+func (s *sqlStore) addActionEvent(ctx context.Context, tx txn, actionID, deviceID string, ev ActionEvent) error {
 	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO action_history (action_id, device_id, at, state, message, inventory_id)
 		VALUES (?, ?, ?, ?, ?, ?)`), actionID, deviceID, ts(ev.At), ev.State, ev.Message, ev.InventoryID)
 	if err != nil {
@@ -147,7 +147,7 @@ func (s *sqlStore) addActionEvent(ctx context.Context, tx *sql.Tx, actionID, dev
 }
 
 // setActionState moves an action to state and records the change.
-func (s *sqlStore) setActionState(ctx context.Context, tx *sql.Tx, actionID, deviceID string, ev ActionEvent) error {
+func (s *sqlStore) setActionState(ctx context.Context, tx txn, actionID, deviceID string, ev ActionEvent) error {
 	_, err := tx.ExecContext(ctx, s.q(`UPDATE actions SET state = ?, message = ?,
 		inventory_id = CASE WHEN ? > 0 THEN ? ELSE inventory_id END, updated_at = ? WHERE id = ?`),
 		ev.State, ev.Message, ev.InventoryID, ev.InventoryID, ts(ev.At), actionID)
@@ -206,18 +206,14 @@ func (s *sqlStore) DeliverActions(ctx context.Context, deviceID string, now time
 	// Most check-ins find nothing: look on a reader before taking the
 	// write lock.
 	var n int
-	st, err := s.readStmt(ctx, `SELECT COUNT(*) FROM actions WHERE `+deliverable)
-	if err == nil {
-		err = st.QueryRowContext(ctx, deviceID, before).Scan(&n)
-	}
-	if err != nil {
+	if err := s.r.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM actions WHERE `+deliverable), deviceID, before).Scan(&n); err != nil {
 		return nil, fmt.Errorf("look for actions: %w", err)
 	}
 	if n == 0 {
 		return nil, nil
 	}
 	var out []Action
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx txn) error {
 		// On PostgreSQL a concurrent delivery blocks on the row locks and
 		// then no longer matches: each delivery happens once.
 		rows, err := tx.QueryContext(ctx, s.q(`UPDATE actions SET state = 'delivered', delivered_at = ?, updated_at = ?
@@ -242,7 +238,7 @@ func (s *sqlStore) DeliverActions(ctx context.Context, deviceID string, now time
 }
 
 func (s *sqlStore) ReportActions(ctx context.Context, deviceID string, results []enroll.ActionResult, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx txn) error {
 		for _, r := range results {
 			if err := s.report(ctx, tx, deviceID, r, now); err != nil {
 				return err
@@ -254,7 +250,7 @@ func (s *sqlStore) ReportActions(ctx context.Context, deviceID string, results [
 
 // report applies one result; results for unknown or finished actions, for
 // another device's actions, or that would go backwards are ignored.
-func (s *sqlStore) report(ctx context.Context, tx *sql.Tx, deviceID string, r enroll.ActionResult, now time.Time) error {
+func (s *sqlStore) report(ctx context.Context, tx txn, deviceID string, r enroll.ActionResult, now time.Time) error {
 	switch r.State {
 	case enroll.ActionRunning, enroll.ActionSent, enroll.ActionFailed:
 	default:
@@ -299,7 +295,7 @@ func (s *sqlStore) report(ctx context.Context, tx *sql.Tx, deviceID string, r en
 
 // relayActions moves the device's sent actions for an inventory on, once
 // the relay of that inventory is over.
-func (s *sqlStore) relayActions(ctx context.Context, tx *sql.Tx, deviceID string, inventoryID int64, relayStatus, message string, now time.Time) error {
+func (s *sqlStore) relayActions(ctx context.Context, tx txn, deviceID string, inventoryID int64, relayStatus, message string, now time.Time) error {
 	var state string
 	switch relayStatus {
 	case RelayOK:

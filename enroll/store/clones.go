@@ -72,7 +72,7 @@ func (s *sqlStore) RecordClone(ctx context.Context, c *Clone, ev Event) (*Clone,
 		return nil, fmt.Errorf("encode clone signals: %w", err)
 	}
 	var out *Clone
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx txn) error {
 		// Lock the device first so that concurrent detections of one
 		// newcomer record it once.
 		var suspected int64
@@ -145,7 +145,7 @@ func (s *sqlStore) Clones(ctx context.Context, deviceID string) ([]Clone, error)
 
 func (s *sqlStore) ApproveClones(ctx context.Context, deviceID string, now time.Time) (int, error) {
 	var n int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx txn) error {
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE devices SET clone_suspected_at = 0 WHERE id = ?`), deviceID)
 		if err != nil {
 			return fmt.Errorf("approve clones: %w", err)
@@ -171,7 +171,7 @@ func (s *sqlStore) DecideClone(ctx context.Context, deviceID string, cloneID int
 		return nil, fmt.Errorf("decide clone %d: unknown state %q", cloneID, state)
 	}
 	var out *Clone
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx txn) error {
 		var suspected int64
 		err := tx.QueryRowContext(ctx, s.q(`SELECT clone_suspected_at FROM devices WHERE id = ?`+s.forUpdate()), deviceID).Scan(&suspected)
 		if errors.Is(err, sql.ErrNoRows) {

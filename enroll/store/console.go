@@ -191,7 +191,7 @@ func (s *sqlStore) Users(ctx context.Context) ([]User, error) {
 }
 
 func (s *sqlStore) SetPassword(ctx context.Context, name, hash string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx txn) error {
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE users SET password_hash = ? WHERE name = ?`), hash, name)
 		if err != nil {
 			return fmt.Errorf("set password of %s: %w", name, err)
@@ -207,7 +207,7 @@ func (s *sqlStore) SetPassword(ctx context.Context, name, hash string) error {
 }
 
 func (s *sqlStore) DeleteUser(ctx context.Context, name string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx txn) error {
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM sessions WHERE user_name = ?`), name); err != nil {
 			return fmt.Errorf("end sessions of %s: %w", name, err)
 		}
@@ -477,7 +477,7 @@ func (s *sqlStore) countDays(ctx context.Context, first, end int64) error {
 		if done[day] {
 			continue
 		}
-		err := s.tx(ctx, func(tx *sql.Tx) error {
+		err := s.tx(ctx, func(tx txn) error {
 			res, err := tx.ExecContext(ctx, s.q(`INSERT INTO audit_days (day) VALUES (?) ON CONFLICT (day) DO NOTHING`), day)
 			if err != nil {
 				return err

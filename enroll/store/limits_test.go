@@ -1,7 +1,6 @@
 package store
 
 import (
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -164,7 +163,7 @@ func testAuditCountPrune(t *testing.T, s Store) {
 	}
 
 	db := rawStore(s)
-	err = db.tx(ctx, func(tx *sql.Tx) error {
+	err = db.tx(ctx, func(tx txn) error {
 		for i := range pruneBatch + 10 {
 			if err := db.addEvent(ctx, tx, Event{At: t0.Add(-time.Hour - time.Duration(i)*time.Millisecond), Event: "old"}); err != nil {
 				return err

@@ -65,7 +65,7 @@ func OpenSQLite(ctx context.Context, dir string) (Store, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &sqlStore{w: w, r: r}, nil
+	return &sqlStore{w: newPool(w, true), r: newPool(r, true)}, nil
 }
 
 // OpenPostgres connects to the PostgreSQL database at dsn (a postgres://
@@ -83,14 +83,16 @@ func OpenPostgres(ctx context.Context, dsn string) (Store, error) {
 		db.Close()
 		return nil, err
 	}
-	return &postgresStore{&sqlStore{w: db, r: db, postgres: true, dsn: dsn}}, nil
+	p := newPool(db, false)
+	return &postgresStore{&sqlStore{w: p, r: p, postgres: true, dsn: dsn}}, nil
 }
 
 // migrate applies, in order and each in its own transaction, the embedded
 // migrations of dialect not yet recorded in schema_migrations. Migration
 // files are named NNNN_name.sql.
 func migrate(ctx context.Context, db *sql.DB, dialect string) error {
-	s := &sqlStore{w: db, r: db, postgres: dialect == "postgres"}
+	p := newPool(db, false) // migrations run once
+	s := &sqlStore{w: p, r: p, postgres: dialect == "postgres"}
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("create schema_migrations: %w", err)
@@ -115,7 +117,7 @@ func migrate(ctx context.Context, db *sql.DB, dialect string) error {
 		if err != nil {
 			return fmt.Errorf("read migration %s: %w", name, err)
 		}
-		err = s.tx(ctx, func(tx *sql.Tx) error {
+		err = s.tx(ctx, func(tx txn) error {
 			if s.postgres {
 				// Replicas starting together migrate one at a time.
 				if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(7274231)`); err != nil {

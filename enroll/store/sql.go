@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/enroll"
@@ -20,31 +19,10 @@ import (
 // same queries, written with "?" placeholders and portable SQL; the few
 // differences (placeholders, row locks, SKIP LOCKED) are in the dialect.
 type sqlStore struct {
-	w, r     *sql.DB // writer and reader pools; the same pool for PostgreSQL
+	w, r     *pool // writer and reader pools; the same pool for PostgreSQL
 	postgres bool
 	dsn      string // PostgreSQL only, for the notification listener
 
-	// stmts are the reader's statements prepared once (see readStmt).
-	stmts sync.Map // query -> *sql.Stmt
-}
-
-// readStmt returns query prepared on the reader pool, once. It serves the
-// reads of every check-in: SQLite parses a query's text each time it is
-// run, a fifth of a check-in's CPU when it was not prepared (PostgreSQL's
-// driver caches its statements itself).
-func (s *sqlStore) readStmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	if st, ok := s.stmts.Load(query); ok {
-		return st.(*sql.Stmt), nil
-	}
-	st, err := s.r.PrepareContext(ctx, s.q(query))
-	if err != nil {
-		return nil, err
-	}
-	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
-		st.Close()
-		return prev.(*sql.Stmt), nil
-	}
-	return st, nil
 }
 
 // q adapts a query to the dialect: "?" placeholders become "$n" on
@@ -75,11 +53,12 @@ func (s *sqlStore) forUpdate() string {
 	return ""
 }
 
-func (s *sqlStore) tx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := s.w.BeginTx(ctx, nil)
+func (s *sqlStore) tx(ctx context.Context, fn func(txn) error) error {
+	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
 	}
+	tx := txn{sqlTx, s.w}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return err
@@ -99,12 +78,7 @@ func (s *sqlStore) Ping(ctx context.Context) error {
 }
 
 func (s *sqlStore) Close() error {
-	var err error
-	s.stmts.Range(func(_, st any) bool {
-		err = errors.Join(err, st.(*sql.Stmt).Close())
-		return true
-	})
-	err = errors.Join(err, s.w.Close())
+	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
 	}
@@ -306,7 +280,7 @@ func scanDevice(row interface{ Scan(...any) error }, extra ...any) (*Device, err
 
 func (s *sqlStore) Enroll(ctx context.Context, d *Device, sec Secrets, now time.Time, ev Event) (string, error) {
 	var reused string
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx txn) error {
 		var ephemeral, maxUses int64
 		err := tx.QueryRowContext(ctx, s.q(`SELECT ephemeral_ttl, max_uses FROM keys WHERE id = ?`), d.KeyID).Scan(&ephemeral, &maxUses)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -400,7 +374,7 @@ func (s *sqlStore) DeviceByHostname(ctx context.Context, hostname string) ([]Dev
 
 func (s *sqlStore) RetireIdle(ctx context.Context, now time.Time) ([]string, error) {
 	var ids []string
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx txn) error {
 		ids = ids[:0]
 		rows, err := tx.QueryContext(ctx, s.q(`UPDATE devices SET retired_at = ?
 			WHERE retired_at = 0 AND revoked_at = 0 AND EXISTS (SELECT 1 FROM keys k
@@ -434,7 +408,7 @@ func (s *sqlStore) RetireIdle(ctx context.Context, now time.Time) ([]string, err
 
 // RetireDevice implements Store.
 func (s *sqlStore) RetireDevice(ctx context.Context, id string, now time.Time, ev Event) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx txn) error {
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE devices SET retired_at = ? WHERE id = ? AND retired_at = 0 AND revoked_at = 0`), ts(now), id)
 		if err != nil {
 			return fmt.Errorf("retire device %s: %w", id, err)
@@ -452,7 +426,7 @@ func (s *sqlStore) RetireDevice(ctx context.Context, id string, now time.Time, e
 // addToken stores a new access token and drops the device's others: a
 // token stops working when a newer one is issued, not at its expiry, so a
 // copied token dies at the device's next renewal.
-func (s *sqlStore) addToken(ctx context.Context, tx *sql.Tx, deviceID string, sec Secrets) error {
+func (s *sqlStore) addToken(ctx context.Context, tx txn, deviceID string, sec Secrets) error {
 	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM access_tokens WHERE device_id = ?`), deviceID); err != nil {
 		return fmt.Errorf("drop older tokens: %w", err)
 	}
@@ -472,7 +446,7 @@ func InstallHash(installID string) string { return enroll.HashToken(installID) }
 // migration 0006 kept in clear to install_hash, and blanks them; on later
 // starts it finds nothing to do.
 func hashInstallIDs(ctx context.Context, s *sqlStore) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx txn) error {
 		rows, err := tx.QueryContext(ctx, `SELECT id, install_id FROM devices WHERE install_id <> ''`)
 		if err != nil {
 			return fmt.Errorf("hash install ids: %w", err)
@@ -556,7 +530,7 @@ func collectDevices(rows *sql.Rows) ([]Device, error) {
 
 func (s *sqlStore) Reissue(ctx context.Context, deviceID string, sec Secrets, now time.Time, ev Event) (int64, error) {
 	var gen int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx txn) error {
 		if err := s.spend(ctx, tx, deviceID, "refresh_hash", "generation"); err != nil {
 			return err
 		}
@@ -587,7 +561,7 @@ func (s *sqlStore) Refresh(ctx context.Context, deviceID, presented string, sec 
 		outcome RefreshOutcome
 		gen     int64
 	)
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx txn) error {
 		var (
 			cur, prev                    string
 			prevGen                      int64
@@ -668,7 +642,7 @@ const spentKept = 200
 
 // spend remembers the device's secret in column hashCol (with its
 // generation in genCol) as spent, and forgets the oldest ones.
-func (s *sqlStore) spend(ctx context.Context, tx *sql.Tx, deviceID, hashCol, genCol string) error {
+func (s *sqlStore) spend(ctx context.Context, tx txn, deviceID, hashCol, genCol string) error {
 	if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO spent_refresh (device_id, hash, generation)
 		SELECT id, `+hashCol+`, `+genCol+` FROM devices WHERE id = ? AND `+hashCol+` <> ''
 		ON CONFLICT (device_id, hash) DO NOTHING`), deviceID); err != nil {
@@ -709,11 +683,7 @@ var queryAuthenticate = `SELECT ` + prefixed("d.", deviceColumns) + `, t.expires
 
 func (s *sqlStore) Authenticate(ctx context.Context, accessHash string) (*Device, time.Time, error) {
 	var expires int64
-	st, err := s.readStmt(ctx, queryAuthenticate)
-	if err != nil {
-		return nil, time.Time{}, fmt.Errorf("authenticate token: %w", err)
-	}
-	d, err := scanDevice(st.QueryRowContext(ctx, accessHash), &expires)
+	d, err := scanDevice(s.r.QueryRowContext(ctx, s.q(queryAuthenticate), accessHash), &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, time.Time{}, fmt.Errorf("authenticate token: %w", ErrNotFound)
 	}
@@ -737,7 +707,7 @@ func (s *sqlStore) SaveInventory(ctx context.Context, inv *Inventory, relay bool
 		return nil, fmt.Errorf("encode sections: %w", err)
 	}
 	h := &HistoryEntry{ReceivedAt: inv.ReceivedAt, Size: inv.Size}
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx txn) error {
 		if inv.IdempotencyKey != "" {
 			var at int64
 			err := tx.QueryRowContext(ctx, s.q(`SELECT id, received_at FROM inventory_history WHERE device_id = ? AND idem_key = ?`),
@@ -818,7 +788,7 @@ type waitingItem struct {
 // LOCKED), is left alone. Locking it would make this transaction, which
 // already holds the device's row, and that relay's completion, which takes
 // the item then the device, wait for each other.
-func (s *sqlStore) trimOutbox(ctx context.Context, tx *sql.Tx, inv *Inventory, h *HistoryEntry, limit int) error {
+func (s *sqlStore) trimOutbox(ctx context.Context, tx txn, inv *Inventory, h *HistoryEntry, limit int) error {
 	var total int
 	if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM outbox WHERE device_id = ? AND inventory_id <> ?`),
 		inv.DeviceID, h.ID).Scan(&total); err != nil {
@@ -900,7 +870,7 @@ func (s *sqlStore) trimOutbox(ctx context.Context, tx *sql.Tx, inv *Inventory, h
 // history entries. The actions waiting for the relay of a superseded
 // inventory wait for the one superseding it (by, when not zero); the
 // others fail with msg.
-func (s *sqlStore) dropOutbox(ctx context.Context, tx *sql.Tx, deviceID string, items []waitingItem, status, msg string, by int64, now time.Time) error {
+func (s *sqlStore) dropOutbox(ctx context.Context, tx txn, deviceID string, items []waitingItem, status, msg string, by int64, now time.Time) error {
 	for _, it := range items {
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM outbox WHERE id = ?`), it.id); err != nil {
 			return fmt.Errorf("drop outbox item %d: %w", it.id, err)
@@ -1007,7 +977,7 @@ func (s *sqlStore) ClaimOutbox(ctx context.Context, n int, now time.Time, lease 
 		skipLocked = " FOR UPDATE SKIP LOCKED"
 	}
 	var items []OutboxItem
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx txn) error {
 		rows, err := tx.QueryContext(ctx, s.q(`UPDATE outbox SET locked_until = ? WHERE id IN (
 			SELECT o.id FROM outbox o WHERE o.next_attempt_at <= ? AND o.locked_until <= ?
 			AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.device_id = o.device_id AND p.id < o.id)
@@ -1039,7 +1009,7 @@ func (s *sqlStore) ClaimOutbox(ctx context.Context, n int, now time.Time, lease 
 }
 
 func (s *sqlStore) CompleteOutbox(ctx context.Context, it *OutboxItem, status, message string, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx txn) error {
 		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM outbox WHERE id = ?`), it.ID); err != nil {
 			return fmt.Errorf("complete outbox item %d: %w", it.ID, err)
 		}
@@ -1051,7 +1021,7 @@ func (s *sqlStore) CompleteOutbox(ctx context.Context, it *OutboxItem, status, m
 }
 
 func (s *sqlStore) RetryOutbox(ctx context.Context, it *OutboxItem, next time.Time, message string, now time.Time) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx txn) error {
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, locked_until = 0 WHERE id = ?`),
 			ts(next), it.ID); err != nil {
 			return fmt.Errorf("reschedule outbox item %d: %w", it.ID, err)
@@ -1062,7 +1032,7 @@ func (s *sqlStore) RetryOutbox(ctx context.Context, it *OutboxItem, next time.Ti
 
 func (s *sqlStore) ResumeOutbox(ctx context.Context, now time.Time) (int64, error) {
 	var n int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx txn) error {
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE outbox SET next_attempt_at = ? WHERE next_attempt_at > ?`), ts(now), ts(now))
 		if err != nil {
 			return fmt.Errorf("resume outbox: %w", err)
@@ -1094,7 +1064,7 @@ func (s *sqlStore) RecoverLeases(ctx context.Context) error {
 	if s.postgres {
 		return nil
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx txn) error {
 		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET locked_until = 0 WHERE locked_until > 0`); err != nil {
 			return fmt.Errorf("recover outbox leases: %w", err)
 		}
@@ -1104,7 +1074,7 @@ func (s *sqlStore) RecoverLeases(ctx context.Context) error {
 
 // setRelay records the outcome of relaying it on its device and its
 // inventory history entry.
-func (s *sqlStore) setRelay(ctx context.Context, tx *sql.Tx, it *OutboxItem, status, message string, now time.Time) error {
+func (s *sqlStore) setRelay(ctx context.Context, tx txn, it *OutboxItem, status, message string, now time.Time) error {
 	_, err := tx.ExecContext(ctx, s.q(`UPDATE devices SET relay_status = ?, relay_message = ?, relay_at = ?, relay_inventory_id = ? WHERE id = ?`),
 		status, message, ts(now), it.InventoryID, it.DeviceID)
 	if err != nil {
@@ -1127,10 +1097,10 @@ func (s *sqlStore) OutboxDepth(ctx context.Context) (int64, error) {
 }
 
 func (s *sqlStore) AddEvent(ctx context.Context, ev Event) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return s.addEvent(ctx, tx, ev) })
+	return s.tx(ctx, func(tx txn) error { return s.addEvent(ctx, tx, ev) })
 }
 
-func (s *sqlStore) addEvent(ctx context.Context, tx *sql.Tx, ev Event) error {
+func (s *sqlStore) addEvent(ctx context.Context, tx txn, ev Event) error {
 	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO audit (at, event, key_id, device_id, source_ip, reason, detail, actor)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), ts(ev.At), ev.Event, ev.KeyID, ev.DeviceID, ev.SourceIP, ev.Reason, ev.Detail, ev.Actor)
 	if err != nil {
@@ -1140,7 +1110,7 @@ func (s *sqlStore) addEvent(ctx context.Context, tx *sql.Tx, ev Event) error {
 }
 
 func (s *sqlStore) CountEvent(ctx context.Context, ev Event, window time.Duration) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx txn) error {
 		start := ev.At.Truncate(window)
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE audit SET occurrences = occurrences + 1 WHERE id = (SELECT MIN(id) FROM audit
 			WHERE source_ip = ? AND event = ? AND at >= ? AND at < ? AND reason = ?)`),
