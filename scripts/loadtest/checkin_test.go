@@ -75,6 +75,8 @@ type checkInReport struct {
 	CPUSeconds      float64 `json:"cpu_seconds"`
 	CPUPerCheckInUs float64 `json:"cpu_per_checkin_us"`
 	PhaseSeconds    float64 `json:"runnow_phase_seconds"`
+	// Then the load phases (mix_test.go).
+	Phases []*loadPhase `json:"load_phases,omitempty"`
 }
 
 func (r *checkInReport) table() string {
@@ -88,6 +90,9 @@ func (r *checkInReport) table() string {
 		r.RunNows, r.RunNowDelivered, r.RunNowP50ms, r.RunNowP99ms, r.RunNowMaxms, r.HolderErrors)
 	fmt.Fprintf(&b, "  meanwhile (%.0f s): %d check-ins answered, %.1f s of service CPU (%.0f µs a check-in)\n",
 		r.PhaseSeconds, r.CheckIns, r.CPUSeconds, r.CPUPerCheckInUs)
+	for _, p := range r.Phases {
+		b.WriteString(p.line() + "\n")
+	}
 	return b.String()
 }
 
@@ -113,7 +118,8 @@ func TestLoadCheckIn(t *testing.T) {
 	}
 	adminAddr := freeAddr(t)
 	admin := "https://" + adminAddr
-	e := newEnrolld(t, bin, []string{"--data-dir", dir},
+	glpi := newGLPI(t, 0)
+	e := newEnrolld(t, bin, []string{"--data-dir", dir}, "--glpi-url", glpi.URL, "--relay-concurrency", strconv.Itoa(*flagRelay),
 		"--tls-cert", cert, "--tls-key", key, "--admin-listen", adminAddr, "--admin-token-file", tokenFile, "--pprof")
 	e.URL = "https://" + e.addr
 	e.ready = admin + "/readyz"
@@ -131,7 +137,15 @@ func TestLoadCheckIn(t *testing.T) {
 	// Enroll the fleet, as agents do, through the pinned TLS listener.
 	regKey := e.newKey("loadtest-checkin")
 	start := time.Now()
-	tokens, ids := enrollFleet(t, e.URL, pin, regKey, n)
+	run := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+	tokens, ids := make([]string, n), make([]string, n)
+	for i, er := range enrollFleet(t, e.URL, pin, regKey, n, func(i int) *enroll.EnrollRequest {
+		id := fmt.Sprintf("%s-%06d", run, i)
+		return &enroll.EnrollRequest{Hostname: "ci-" + id, AgentVersion: "loadtest", OS: "linux", Arch: "amd64", InstallID: "install-" + id,
+			Fingerprint: enroll.Fingerprint{MachineID: fmt.Sprintf("%032x", uint64(i)+3<<40), InstallID: "install-" + id}}
+	}) {
+		tokens[i], ids[i] = er.Credential.AccessToken, er.DeviceID
+	}
 	r.EnrollSeconds = time.Since(start).Seconds()
 
 	before := sampleService(t, e, admin)
@@ -181,48 +195,50 @@ func TestLoadCheckIn(t *testing.T) {
 
 	// A run-now every second at a random held device, through the
 	// admin API, timed until its holder receives the action.
-	phase := time.Now()
-	fired := map[int]time.Time{}
-	var lat []time.Duration
-	tick := time.NewTicker(time.Second)
-	end := time.After(*flagCheckInRunNow)
-	drain := (<-chan time.Time)(nil)
-loop:
-	for {
-		select {
-		case <-tick.C:
-			if drain != nil {
-				continue
+	fireRunNows := func(d time.Duration) (fired int, lat []time.Duration, missing int) {
+		waiting := map[int]time.Time{}
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		end := time.After(d)
+		drain := (<-chan time.Time)(nil)
+		for {
+			select {
+			case <-tick.C:
+				if drain != nil {
+					continue
+				}
+				i := rand.IntN(n)
+				if _, ok := waiting[i]; ok {
+					continue
+				}
+				at := time.Now()
+				if err := runNow(ctx, e.client, admin, adminToken, ids[i]); err != nil {
+					t.Errorf("run-now %s: %v", ids[i], err)
+					continue
+				}
+				waiting[i] = at
+				fired++
+			case d := <-delivered:
+				if at, ok := waiting[d.device]; ok {
+					lat = append(lat, d.at.Sub(at))
+					delete(waiting, d.device)
+				}
+				if drain != nil && len(waiting) == 0 {
+					return fired, lat, 0
+				}
+			case <-end:
+				drain = time.After(10 * time.Second)
+				if len(waiting) == 0 {
+					return fired, lat, 0
+				}
+			case <-drain:
+				return fired, lat, len(waiting)
 			}
-			i := rand.IntN(n)
-			if _, ok := fired[i]; ok {
-				continue
-			}
-			at := time.Now()
-			if err := runNow(ctx, e.client, admin, adminToken, ids[i]); err != nil {
-				t.Errorf("run-now %s: %v", ids[i], err)
-				continue
-			}
-			fired[i] = at
-			r.RunNows++
-		case d := <-delivered:
-			if at, ok := fired[d.device]; ok {
-				lat = append(lat, d.at.Sub(at))
-				delete(fired, d.device)
-			}
-			if drain != nil && len(fired) == 0 {
-				break loop
-			}
-		case <-end:
-			drain = time.After(10 * time.Second)
-			if len(fired) == 0 {
-				break loop
-			}
-		case <-drain:
-			break loop
 		}
 	}
-	tick.Stop()
+	phase := time.Now()
+	fired, lat, missing := fireRunNows(*flagCheckInRunNow)
+	r.RunNows = fired
 	end2 := sampleService(t, e, admin)
 	r.PhaseSeconds = time.Since(phase).Seconds()
 	r.CheckIns = end2.checkIns - after.checkIns
@@ -233,6 +249,28 @@ loop:
 	slices.Sort(lat)
 	r.RunNowDelivered = len(lat)
 	r.RunNowP50ms, r.RunNowP99ms, r.RunNowMaxms = ms(percentile(lat, 0.5)), ms(percentile(lat, 0.99)), ms(percentile(lat, 1))
+
+	// Enrollments, then inventories, then both with run-nows, while every
+	// check-in is held.
+	if *flagMixEnroll > 0 || *flagMixInventory > 0 {
+		rig := newLoadRig(t, e, admin, pin, regKey, glpi)
+		perCheckIn := r.CPUPerCheckInUs / 1e6
+		if *flagMixEnroll > 0 {
+			r.Phases = append(r.Phases, rig.phase(ctx, "enroll", *flagMixEnroll, 0, nil, perCheckIn))
+		}
+		if *flagMixInventory > 0 {
+			r.Phases = append(r.Phases, rig.phase(ctx, "inventory", 0, *flagMixInventory, nil, perCheckIn))
+		}
+		r.Phases = append(r.Phases, rig.phase(ctx, "mixed", *flagMixEnroll, *flagMixInventory, func(d time.Duration) opRate {
+			fired, lat, missing := fireRunNows(d)
+			slices.Sort(lat)
+			if missing > 0 {
+				t.Errorf("mixed: %d of %d run-nows never reached their held check-in", missing, fired)
+			}
+			return opRate{Offered: fired, Answered: len(lat), Failed: missing, PerSec: float64(len(lat)) / d.Seconds(),
+				P50ms: ms(percentile(lat, 0.5)), P99ms: ms(percentile(lat, 0.99))}
+		}, perCheckIn))
+	}
 	r.HolderErrors = holderErrs.Load()
 	t.Log("\n" + r.table())
 	if *flagCheckInJSON != "" {
@@ -241,8 +279,8 @@ loop:
 			t.Errorf("write -checkin-json-out: %v", err)
 		}
 	}
-	if len(fired) > 0 {
-		t.Errorf("%d of %d run-nows never reached their held check-in", len(fired), r.RunNows)
+	if missing > 0 {
+		t.Errorf("%d of %d run-nows never reached their held check-in", missing, r.RunNows)
 	}
 	if r.RSSPerHeldKiB > *flagCheckInMaxKiB {
 		t.Errorf("service RSS grew by %.1f KiB per held check-in, want at most %.0f KiB (-checkin-max-kib)", r.RSSPerHeldKiB, *flagCheckInMaxKiB)
@@ -260,11 +298,11 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-// enrollFleet enrolls n devices and returns their access tokens and ids.
-func enrollFleet(t *testing.T, url, pin, key string, n int) (tokens, ids []string) {
+// enrollFleet enrolls n devices, device i with request(i), 32 at a time,
+// and returns the service's answers.
+func enrollFleet(t *testing.T, url, pin, key string, n int, request func(i int) *enroll.EnrollRequest) []*enroll.EnrollResponse {
 	t.Helper()
-	tokens, ids = make([]string, n), make([]string, n)
-	run := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+	out := make([]*enroll.EnrollResponse, n)
 	jobs := make(chan int)
 	var wg sync.WaitGroup
 	var failed atomic.Value
@@ -275,15 +313,12 @@ func enrollFleet(t *testing.T, url, pin, key string, n int) (tokens, ids []strin
 		}
 		wg.Go(func() {
 			for i := range jobs {
-				id := fmt.Sprintf("%s-%06d", run, i)
-				req := &enroll.EnrollRequest{Hostname: "ci-" + id, AgentVersion: "loadtest", OS: "linux", Arch: "amd64", InstallID: "install-" + id,
-					Fingerprint: enroll.Fingerprint{MachineID: fmt.Sprintf("%032x", uint64(i)+3<<40), InstallID: "install-" + id}}
-				resp, err := c.Enroll(t.Context(), key, req)
+				resp, err := c.Enroll(t.Context(), key, request(i))
 				if err != nil {
 					failed.CompareAndSwap(nil, fmt.Errorf("enroll %d: %w", i, err))
 					continue
 				}
-				tokens[i], ids[i] = resp.Credential.AccessToken, resp.DeviceID
+				out[i] = resp
 			}
 		})
 	}
@@ -298,7 +333,7 @@ func enrollFleet(t *testing.T, url, pin, key string, n int) (tokens, ids []strin
 	if err, _ := failed.Load().(error); err != nil {
 		t.Fatal(err)
 	}
-	return tokens, ids
+	return out
 }
 
 // serviceSample is the service's memory and goroutines at one time.
