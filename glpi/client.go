@@ -1,6 +1,7 @@
 package glpi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -281,6 +282,29 @@ func (c *Client) PostJSONFor(ctx context.Context, agentID string, body []byte, f
 	return a, nil
 }
 
+// PostZlibFor is PostJSONFor for a message already compressed with zlib,
+// as a relay keeps it: a client set to zlib (the default) sends it as it
+// is, without inflating and compressing 100 KB of JSON again; another
+// compression has it decoded and encoded as set.
+func (c *Client) PostZlibFor(ctx context.Context, agentID string, zbody []byte, from netip.Addr) (*Answer, error) {
+	if c.compress != "" && c.compress != CompressionZlib {
+		body, err := Decode(ContentTypeZlib, bytes.NewReader(zbody), DefaultMaxBytes)
+		if err != nil {
+			return nil, fmt.Errorf("post to %s: %w", c.redacted, err)
+		}
+		return c.PostJSONFor(ctx, agentID, body, from)
+	}
+	id := strings.ToLower(agentID)
+	if !ValidAgentID(id) {
+		return nil, fmt.Errorf("post to %s: agent id %q: not a UUID", c.redacted, agentID)
+	}
+	a, err := c.postEncoded(ctx, id, zbody, ContentTypeZlib, from)
+	if err != nil {
+		return nil, fmt.Errorf("post to %s: %w", c.redacted, err)
+	}
+	return a, nil
+}
+
 // ContactFor sends a CONTACT on behalf of the agent agentID at address
 // from (see PostJSONFor): GLPI records its httpd-port, the port its
 // "Request inventory" button calls, from CONTACT only.
@@ -301,12 +325,18 @@ func (c *Client) ContactFor(ctx context.Context, agentID string, m *Contact, fro
 	return a, nil
 }
 
-// post sends body; a valid from is sent as X-Forwarded-For.
+// post sends body in the client's compression; a valid from is sent as
+// X-Forwarded-For.
 func (c *Client) post(ctx context.Context, agentID string, body []byte, from netip.Addr) (*Answer, error) {
 	encoded, contentType, err := Encode(body, c.compress)
 	if err != nil {
 		return nil, err
 	}
+	return c.postEncoded(ctx, agentID, encoded, contentType, from)
+}
+
+// postEncoded sends a body already encoded as contentType says.
+func (c *Client) postEncoded(ctx context.Context, agentID string, encoded []byte, contentType string, from netip.Addr) (*Answer, error) {
 	for attempt := 0; ; attempt++ {
 		req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, c.url, encoded)
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -502,5 +503,49 @@ func TestRedirectPolicy(t *testing.T) {
 				t.Errorf("%d credentials reached the redirect target", n)
 			}
 		})
+	}
+}
+
+func TestPostZlibFor(t *testing.T) {
+	var gotType string
+	var gotRaw []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotType = r.Header.Get("Content-Type")
+		gotRaw, _ = io.ReadAll(r.Body)
+		io.WriteString(w, `{"status":"ok","expiration":24}`)
+	}))
+	defer srv.Close()
+	const id = "0b1e6a8f-5c2d-4d7e-8f9a-0b1c2d3e4f5a"
+	body := []byte(`{"action":"inventory","deviceid":"x","content":{"versionclient":"v"}}`)
+	zbody, _, err := Encode(body, CompressionZlib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		compression, wantType string
+		asIs                  bool
+	}{
+		{"", ContentTypeZlib, true},
+		{CompressionZlib, ContentTypeZlib, true},
+		{CompressionGzip, ContentTypeGzip, false},
+		{CompressionNone, ContentTypeJSON, false},
+	} {
+		c, err := New(Config{URL: srv.URL, Compression: tt.compression})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.PostZlibFor(t.Context(), id, zbody, netip.Addr{}); err != nil {
+			t.Fatalf("%q: PostZlibFor() error: %v", tt.compression, err)
+		}
+		got, err := Decode(gotType, bytes.NewReader(gotRaw), 0)
+		if gotType != tt.wantType || err != nil || !bytes.Equal(got, body) {
+			t.Errorf("%q: sent %s %q (%v), want %s and the message", tt.compression, gotType, got, err, tt.wantType)
+		}
+		if asIs := bytes.Equal(gotRaw, zbody); asIs != tt.asIs {
+			t.Errorf("%q: body sent as given = %v, want %v", tt.compression, asIs, tt.asIs)
+		}
+		if _, err := c.PostZlibFor(t.Context(), "not-a-uuid", zbody, netip.Addr{}); err == nil {
+			t.Errorf("%q: PostZlibFor(not-a-uuid) succeeded, want an error", tt.compression)
+		}
 	}
 }

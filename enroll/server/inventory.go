@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"compress/zlib"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -116,11 +117,18 @@ func (m *inventoryMsg) rewrite(deviceID, tag string) []byte {
 	}
 	// The values came out of json.Unmarshal and are valid JSON: splice them
 	// rather than let json.Marshal scan the whole inventory twice more.
+	// The content goes last, so that the relay reads deviceid and tag from
+	// the first bytes of the stored message (inventoryHead).
 	keys := make([]string, 0, len(root))
 	for k := range root {
-		keys = append(keys, k)
+		if k != "content" {
+			keys = append(keys, k)
+		}
 	}
 	slices.Sort(keys)
+	if _, ok := root["content"]; ok {
+		keys = append(keys, "content")
+	}
 	var buf bytes.Buffer
 	buf.Grow(len(root["content"]) + 256)
 	buf.WriteByte('{')
@@ -134,4 +142,46 @@ func (m *inventoryMsg) rewrite(deviceID, tag string) []byte {
 	}
 	buf.WriteByte('}')
 	return buf.Bytes()
+}
+
+// inventoryHead returns the deviceid and tag of a stored (zlib) message,
+// inflating no more of it than the keys before its content: rewrite puts
+// the content last. A message stored before that order is read whole.
+func inventoryHead(zbody []byte) (deviceID, tag string, err error) {
+	zr, err := zlib.NewReader(bytes.NewReader(zbody))
+	if err != nil {
+		return "", "", fmt.Errorf("read stored inventory: %w", err)
+	}
+	defer zr.Close()
+	dec := json.NewDecoder(zr)
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", "", fmt.Errorf("read stored inventory: not a JSON object (%v)", err)
+	}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return "", "", fmt.Errorf("read stored inventory: %w", err)
+		}
+		key, _ := t.(string)
+		if key == "content" && deviceID != "" {
+			break
+		}
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return "", "", fmt.Errorf("read stored inventory: %w", err)
+		}
+		switch key {
+		case "deviceid":
+			err = json.Unmarshal(v, &deviceID)
+		case "tag":
+			err = json.Unmarshal(v, &tag)
+		}
+		if err != nil {
+			return "", "", fmt.Errorf("read stored inventory: %s: %w", key, err)
+		}
+	}
+	if deviceID == "" {
+		return "", "", errors.New("read stored inventory: no deviceid")
+	}
+	return deviceID, tag, nil
 }

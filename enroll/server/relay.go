@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"maps"
@@ -148,15 +147,15 @@ func (s *Server) RunRelay(ctx context.Context) {
 // relayOne posts one outbox item and records the outcome.
 func (s *Server) relayOne(ctx context.Context, it *store.OutboxItem) {
 	log := s.log.With("device_id", it.DeviceID, "outbox_id", it.ID)
-	body, err := decompress(it.Body)
-	if err != nil {
+	start := time.Now()
+	answer, err := s.post(ctx, log, it)
+	elapsed := time.Since(start)
+	var bad *unreadableError
+	if errors.As(err, &bad) {
 		log.Error("relay inventory: drop unreadable outbox item", "err", err)
 		s.finish(ctx, it, "rejected", err.Error())
 		return
 	}
-	start := time.Now()
-	answer, err := s.post(ctx, log, it, body)
-	elapsed := time.Since(start)
 	if ctx.Err() != nil {
 		// Cut at the end of the stop grace: the item stays claimed and is
 		// sent again after the restart, maybe a second time.
@@ -195,31 +194,44 @@ func (s *Server) relayOne(ctx context.Context, it *store.OutboxItem) {
 }
 
 // forwardingRelay is a Relay that speaks for the device: GLPI records the
-// device's address, not the service's, and its listener's port.
-// *glpi.Client implements it.
+// device's address, not the service's, and its listener's port. It takes
+// the inventory compressed as the outbox keeps it. *glpi.Client
+// implements it.
 type forwardingRelay interface {
-	PostJSONFor(ctx context.Context, agentID string, body []byte, from netip.Addr) (*glpi.Answer, error)
+	PostZlibFor(ctx context.Context, agentID string, zbody []byte, from netip.Addr) (*glpi.Answer, error)
 	ContactFor(ctx context.Context, agentID string, m *glpi.Contact, from netip.Addr) (*glpi.Answer, error)
 }
+
+// unreadableError is an outbox item that cannot be read: it is dropped,
+// not retried.
+type unreadableError struct{ err error }
+
+func (e *unreadableError) Error() string { return e.err.Error() }
+func (e *unreadableError) Unwrap() error { return e.err }
 
 // post sends one inventory to GLPI as the device would itself: from the
 // address the service received it from (X-Forwarded-For), after a
 // CONTACT that gives GLPI the port of the device's listener, which GLPI
 // reads from CONTACT only and then calls for "Request inventory". A
 // CONTACT GLPI refuses for good is logged and the inventory still sent.
-func (s *Server) post(ctx context.Context, log *slog.Logger, it *store.OutboxItem, body []byte) (*glpi.Answer, error) {
+// The inventory goes as the outbox keeps it, compressed: only the head
+// of the message is inflated, for the CONTACT's deviceid and tag.
+func (s *Server) post(ctx context.Context, log *slog.Logger, it *store.OutboxItem) (*glpi.Answer, error) {
 	fr, ok := s.cfg.Relay.(forwardingRelay)
 	if !ok {
+		body, err := decompress(it.Body)
+		if err != nil {
+			return nil, &unreadableError{err}
+		}
 		return s.cfg.Relay.PostJSON(ctx, it.AgentID, body)
 	}
 	from, _ := netip.ParseAddr(it.SourceIP)
 	if it.HTTPDPort > 0 {
-		var root struct {
-			DeviceID string `json:"deviceid"`
-			Tag      string `json:"tag"`
+		deviceID, tag, err := inventoryHead(it.Body)
+		if err != nil {
+			return nil, &unreadableError{err}
 		}
-		_ = json.Unmarshal(body, &root) // checked when received
-		c := &glpi.Contact{DeviceID: root.DeviceID, Tag: root.Tag, HTTPDPort: it.HTTPDPort,
+		c := &glpi.Contact{DeviceID: deviceID, Tag: tag, HTTPDPort: it.HTTPDPort,
 			InstalledTasks: []string{"inventory"}, EnabledTasks: []string{"inventory"}}
 		if _, err := fr.ContactFor(ctx, it.AgentID, c, from); err != nil {
 			if !permanent(err) {
@@ -228,7 +240,7 @@ func (s *Server) post(ctx context.Context, log *slog.Logger, it *store.OutboxIte
 			log.Debug("GLPI refused the CONTACT that gives the listener's port", "err", err)
 		}
 	}
-	return fr.PostJSONFor(ctx, it.AgentID, body, from)
+	return fr.PostZlibFor(ctx, it.AgentID, it.Body, from)
 }
 
 func (s *Server) finish(ctx context.Context, it *store.OutboxItem, status, message string) {
