@@ -41,6 +41,9 @@ type Agent struct {
 
 	runMu   sync.Mutex // one run at a time
 	running atomic.Bool
+	// noStreamUntil is when the check-in streams again (Unix seconds),
+	// after a streamed answer stalled on the way.
+	noStreamUntil atomic.Int64
 	trigger chan Request
 	regKey  string // registration key given on the command line
 

@@ -15,8 +15,18 @@ import (
 
 // checkinWait is how long a check-in may be held by the service: the
 // longest a "run now" from the service waits before it reaches the agent is
-// the time to answer it, not this.
-const checkinWait = 55
+// the time to answer it, not this. A streamed check-in, whose connection
+// carries a keep-alive every enroll.CheckInKeepAlive seconds, may be held
+// for streamWait: the service answers ten times fewer check-ins.
+const (
+	checkinWait = 55
+	streamWait  = enroll.MaxStreamedCheckInWait
+)
+
+// noStreamFor is how long the agent checks in without streaming after a
+// streamed answer stalled: something on the way (a proxy that buffers
+// answers) holds it back.
+const noStreamFor = 24 * time.Hour
 
 // Backoff of the check-in loop after errors.
 const (
@@ -215,6 +225,9 @@ func (a *Agent) checkin(ctx context.Context) (time.Duration, error) {
 	results := a.reports.take()
 	req := &enroll.CheckInRequest{Wait: checkinWait, Status: "idle", Results: results, Requested: requested,
 		AgentTrustHash: a.pushedTrustHash()}
+	if time.Now().Unix() >= a.noStreamUntil.Load() {
+		req.Wait, req.Stream = streamWait, true
+	}
 	if a.running.Load() {
 		req.Status = "running"
 	}
@@ -246,6 +259,11 @@ func (a *Agent) checkin(ctx context.Context) (time.Duration, error) {
 		}
 		if re, ok := errors.AsType[*enroll.RejectError](err); ok && (re.Reason == enroll.ReasonTokenExpired || re.Reason == enroll.ReasonTokenInvalid) {
 			a.expireToken(e.Credential.AccessToken)
+		}
+		if errors.Is(err, enroll.ErrCheckInStalled) {
+			a.noStreamUntil.Store(time.Now().Add(noStreamFor).Unix())
+			a.log.Warn("check-ins stop streaming for a day: their answers stalled on the way to the agent; a \"run now\" still reaches it within a minute",
+				"err", err)
 		}
 		return 0, a.rejected(e, err)
 	}

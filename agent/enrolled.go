@@ -154,8 +154,14 @@ func (a *Agent) enrollClient(server, pin string) (*enroll.Client, error) {
 		UserAgent:    UserAgent(),
 		Logger:       a.log,
 		HTTPDPort:    port,
+		StreamIdle:   streamIdle,
 	})
 }
+
+// streamIdle is how long a streamed check-in's answer may go without a
+// byte; zero is the client's default (a keep-alive's interval and the
+// timeout). Tests shorten it.
+var streamIdle time.Duration
 
 // serverAndPin resolves the enrollment service's URL and pin: the
 // configuration first, then the key bundle.

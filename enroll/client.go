@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/enroll/tlspin"
@@ -36,6 +37,9 @@ type ClientConfig struct {
 	InsecureHTTP bool
 	// Timeout bounds each HTTP attempt; zero means 60 s.
 	Timeout time.Duration
+	// StreamIdle is how long a streamed check-in's answer may go without
+	// a byte; zero means CheckInKeepAlive seconds plus Timeout.
+	StreamIdle time.Duration
 	// UserAgent is sent with every request; empty means "glpi-enroll-client".
 	UserAgent string
 	// Retries is the number of retries after a network error, a 5xx or a
@@ -51,12 +55,13 @@ type ClientConfig struct {
 
 // Client talks to glpi-enrolld.
 type Client struct {
-	base      *url.URL
-	http      *retryablehttp.Client
-	long      *http.Client // check-ins: no retries, deadline per call
-	timeout   time.Duration
-	userAgent string
-	httpdPort int
+	base       *url.URL
+	http       *retryablehttp.Client
+	long       *http.Client // check-ins: no retries, deadline per call
+	timeout    time.Duration
+	streamIdle time.Duration
+	userAgent  string
+	httpdPort  int
 }
 
 // NewClient checks cfg and returns a Client. It refuses to send secrets over
@@ -105,8 +110,12 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if ua == "" {
 		ua = "glpi-enroll-client"
 	}
+	idle := cfg.StreamIdle
+	if idle == 0 {
+		idle = CheckInKeepAlive*time.Second + timeout
+	}
 	return &Client{base: base, http: rc, long: &http.Client{Transport: transport, CheckRedirect: refuseRedirect}, timeout: timeout, userAgent: ua,
-		httpdPort: cfg.HTTPDPort}, nil
+		httpdPort: cfg.HTTPDPort, streamIdle: idle}, nil
 }
 
 // checkRetry is retryablehttp's policy, less the failures a retry cannot
@@ -187,18 +196,39 @@ func (c *Client) SendInventoryOnce(ctx context.Context, accessToken string, body
 	return &resp, nil
 }
 
-// CheckIn reports action results and long-polls for new actions: the
-// server holds the request up to req.Wait seconds (at most MaxCheckInWait)
-// unless an action is queued. It is never retried, so that long polls do
-// not stack; the call may last the wait plus the client timeout.
+// CheckIn reports action results and asks for pending actions. The
+// server holds the request up to req.Wait seconds (at most MaxCheckInWait,
+// or MaxStreamedCheckInWait when req.Stream) unless an action is queued.
+// It is never retried, so that long polls do not stack; the call may last
+// the wait plus the client timeout. A streamed answer that goes longer
+// than the stream's idle time without a byte (something on the way holds
+// it back) ends the call with ErrCheckInStalled.
 func (c *Client) CheckIn(ctx context.Context, accessToken string, req *CheckInRequest) (*CheckInResponse, error) {
 	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, fmt.Errorf("encode check-in: %w", err)
 	}
-	wait := time.Duration(min(max(req.Wait, 0), MaxCheckInWait)) * time.Second
+	longest := MaxCheckInWait
+	if req.Stream {
+		longest = MaxStreamedCheckInWait
+	}
+	wait := time.Duration(min(max(req.Wait, 0), longest)) * time.Second
 	ctx, cancel := context.WithTimeout(ctx, wait+c.timeout)
 	defer cancel()
+	var stalled atomic.Bool
+	var watchdog *time.Timer
+	if req.Stream {
+		// Until the head comes: a server that does not stream holds the
+		// request as a plain check-in.
+		watchdog = time.AfterFunc(min(wait, MaxCheckInWait*time.Second)+c.timeout, func() { stalled.Store(true); cancel() })
+		defer watchdog.Stop()
+	}
+	fail := func(err error) error {
+		if stalled.Load() {
+			return fmt.Errorf("check in: %w", ErrCheckInStalled)
+		}
+		return fmt.Errorf("check in: %w", err)
+	}
 	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base.JoinPath(PathCheckIn).String(), bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("check in: build request: %w", err)
@@ -206,13 +236,38 @@ func (c *Client) CheckIn(ctx context.Context, accessToken string, req *CheckInRe
 	c.setHeaders(hr.Header, accessToken, "application/json")
 	resp, err := c.long.Do(hr)
 	if err != nil {
-		return nil, fmt.Errorf("check in: %w", err)
+		return nil, fail(err)
+	}
+	if watchdog != nil {
+		watchdog.Reset(c.streamIdle)
+		resp.Body = &liveBody{ReadCloser: resp.Body, watchdog: watchdog, idle: c.streamIdle}
 	}
 	var out CheckInResponse
 	if err := decodeAnswer(resp, http.StatusOK, &out); err != nil {
-		return nil, fmt.Errorf("check in: %w", err)
+		return nil, fail(err)
 	}
 	return &out, nil
+}
+
+// ErrCheckInStalled is a streamed check-in whose answer stopped coming:
+// a proxy on the way holds streamed answers back, or the connection was
+// cut without a word. The agent then checks in without streaming.
+var ErrCheckInStalled = errors.New("the streamed answer stopped coming (a proxy that buffers answers, or a connection cut on the way)")
+
+// liveBody is a streamed answer's body: each byte read puts off its
+// watchdog by idle.
+type liveBody struct {
+	io.ReadCloser
+	watchdog *time.Timer
+	idle     time.Duration
+}
+
+func (b *liveBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		b.watchdog.Reset(b.idle)
+	}
+	return n, err
 }
 
 // Retire asks the service to retire this device: its identity is being

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -232,5 +233,44 @@ func TestPlainHTTPServerNotRetried(t *testing.T) {
 	}
 	if n := conns.Load(); n != 1 {
 		t.Errorf("%d connections, want 1: the failure is not retried", n)
+	}
+}
+
+func TestStreamedCheckInStalls(t *testing.T) {
+	var streamed atomic.Bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if !streamed.Load() {
+			// A service that does not stream holds the check-in, then
+			// answers as usual.
+			time.Sleep(300 * time.Millisecond)
+			io.WriteString(w, `{"actions":[],"poll":0}`)
+			return
+		}
+		// A proxy that buffers: the head, one keep-alive, then nothing.
+		w.WriteHeader(http.StatusOK)
+		io.WriteString(w, "\n")
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	c, err := NewClient(ClientConfig{URL: srv.URL, Timeout: 200 * time.Millisecond, StreamIdle: 150 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CheckIn(t.Context(), "tok", &CheckInRequest{Wait: 600, Stream: true}); err != nil {
+		t.Errorf("streamed check-in with a service that does not stream = %v, want its answer", err)
+	}
+	streamed.Store(true)
+	start := time.Now()
+	_, err = c.CheckIn(t.Context(), "tok", &CheckInRequest{Wait: 600, Stream: true})
+	if !errors.Is(err, ErrCheckInStalled) || time.Since(start) > 5*time.Second {
+		t.Errorf("stalled streamed check-in = %v after %v, want ErrCheckInStalled after its idle time", err, time.Since(start))
+	}
+	// A check-in that does not stream is not watched so.
+	ctx, cancel := context.WithTimeout(t.Context(), 400*time.Millisecond)
+	defer cancel()
+	if _, err := c.CheckIn(ctx, "tok", &CheckInRequest{Wait: 600}); errors.Is(err, ErrCheckInStalled) || err == nil {
+		t.Errorf("plain check-in = %v, want the caller's deadline", err)
 	}
 }

@@ -28,6 +28,16 @@ const (
 // MaxCheckInWait is the longest the server holds a check-in, in seconds.
 const MaxCheckInWait = 60
 
+// MaxStreamedCheckInWait is the longest the server holds a streamed
+// check-in (CheckInRequest.Stream), in seconds.
+const MaxStreamedCheckInWait = 600
+
+// CheckInKeepAlive is how often, in seconds, the server writes a
+// keep-alive on a streamed check-in's answer: white space before its
+// JSON, so that NATs, firewalls and proxies see a connection held for
+// minutes carry data, and the agent sees the server alive.
+const CheckInKeepAlive = 45
+
 // HeaderIdempotencyKey carries a key that makes an inventory sent again
 // (after a lost answer, from the agent's spool) count once.
 const HeaderIdempotencyKey = "Idempotency-Key"
@@ -217,9 +227,15 @@ const (
 // the access token.
 type CheckInRequest struct {
 	// Wait is how many seconds the agent lets the server hold the request
-	// while no action is queued; the server caps it at MaxCheckInWait and
-	// answers at once for 0.
+	// while no action is queued; the server caps it at MaxCheckInWait, or
+	// MaxStreamedCheckInWait for a streamed check-in, and answers at once
+	// for 0.
 	Wait int `json:"wait"`
+	// Stream says the agent reads a streamed answer: its head at once,
+	// then white space every CheckInKeepAlive seconds, then the JSON
+	// when an action comes or the wait ends. A server that cannot stream
+	// (HTTP/2) answers as usual, and holds it at most MaxCheckInWait.
+	Stream bool `json:"stream,omitempty"`
 	// Status is "idle" or "running".
 	Status  string         `json:"status"`
 	Results []ActionResult `json:"results,omitempty"`

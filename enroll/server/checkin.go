@@ -118,7 +118,13 @@ func (s *Server) handleCheckIn(w http.ResponseWriter, r *http.Request) {
 			s.log.Warn("record check-in", "device_id", d.ID, "err", err)
 		}
 	}
-	wait := time.Duration(min(max(req.Wait, 0), enroll.MaxCheckInWait)) * time.Second
+	pl, parkOK := parkable(w, r)
+	stream := req.Stream && parkOK
+	maxWait := enroll.MaxCheckInWait
+	if stream {
+		maxWait = enroll.MaxStreamedCheckInWait
+	}
+	wait := time.Duration(min(max(req.Wait, 0), maxWait)) * time.Second
 	resp := enroll.CheckInResponse{Actions: []enroll.Action{}, Poll: shortPollInterval, AgentTrust: s.agentTrust.get(ctx, now)}
 	if wait > 0 {
 		resp.Poll = 0
@@ -131,8 +137,8 @@ func (s *Server) handleCheckIn(w http.ResponseWriter, r *http.Request) {
 	if d.RelayStatus != "" {
 		resp.Relay = &enroll.RelayStatus{Status: d.RelayStatus, Message: d.RelayMessage, At: d.RelayAt, InventoryID: d.RelayInventoryID}
 	}
-	if pl, ok := parkable(w, r); ok && wait > 0 {
-		s.parkCheckIn(w, r, pl, d.ID, resp, wait)
+	if parkOK && wait > 0 {
+		s.parkCheckIn(w, r, pl, d.ID, resp, wait, stream)
 		return
 	}
 	var replaced <-chan struct{}

@@ -29,6 +29,14 @@ import (
 // answers it. The answered connection then goes back to the http.Server
 // through parkListener, so the agent's keep-alive connection serves its
 // next check-in without a new TLS handshake.
+//
+// A streamed check-in (enroll.CheckInRequest.Stream) may be held up to
+// ten minutes rather than one: its answer's head is written when it is
+// parked, then a keep-alive (a chunk of white space, which the JSON
+// answer may begin with) every CheckInKeepAlive, then the JSON when it is
+// answered. The connection thus carries data well within the idle limits
+// of NATs, firewalls and load balancers, and a fleet's check-ins come back
+// ten times less often: each costs a request's CPU, a keep-alive a write.
 
 // parkKey is the context key under which Serve's connections carry the
 // listener that takes parked connections back.
@@ -165,6 +173,8 @@ type parked struct {
 	header   http.Header
 	resp     enroll.CheckInResponse
 	close    bool // the agent asked to close the connection
+	stream   bool // the answer's head is written; keep-alives until the JSON
+	deadline time.Time
 
 	mu       sync.Mutex
 	answered bool
@@ -185,8 +195,8 @@ func parkable(w http.ResponseWriter, r *http.Request) (*parkListener, bool) {
 }
 
 // parkCheckIn answers the check-in of deviceID at once when an action is
-// waiting, and otherwise parks it for up to wait.
-func (s *Server) parkCheckIn(w http.ResponseWriter, r *http.Request, pl *parkListener, deviceID string, resp enroll.CheckInResponse, wait time.Duration) {
+// waiting, and otherwise parks it for up to wait, streamed if asked.
+func (s *Server) parkCheckIn(w http.ResponseWriter, r *http.Request, pl *parkListener, deviceID string, resp enroll.CheckInResponse, wait time.Duration, stream bool) {
 	p := &parked{s: s, ln: pl, deviceID: deviceID, resp: resp, close: r.Close}
 	// Nothing answers p before it is parked: the hub's calls wait here.
 	p.mu.Lock()
@@ -203,7 +213,13 @@ func (s *Server) parkCheckIn(w http.ResponseWriter, r *http.Request, pl *parkLis
 			return
 		}
 		p.conn, p.header = conn, w.Header().Clone()
-		p.timer = time.AfterFunc(wait, p.expire)
+		if stream && !p.writeHead() {
+			p.drop()
+			conn.Close()
+			return
+		}
+		p.stream, p.deadline = stream, time.Now().Add(wait)
+		p.timer = time.AfterFunc(p.untilTick(), p.tick)
 		s.metrics.held.Add(1)
 		if !s.parking.add(p) {
 			// The service is stopping.
@@ -286,13 +302,63 @@ func (p *parked) wake() {
 	}
 }
 
-// expire answers with no action when the wait is over.
-func (p *parked) expire() {
+// tick answers with no action when the wait is over, and otherwise
+// writes a streamed check-in's keep-alive.
+func (p *parked) tick() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.answered {
-		p.answerLocked(http.StatusOK, &p.resp, 0)
+	if p.answered {
+		return
 	}
+	if !p.stream || !time.Now().Before(p.deadline) {
+		p.answerLocked(http.StatusOK, &p.resp, 0)
+		return
+	}
+	if !p.writeRaw(keepAliveChunk) {
+		// The agent is gone: its actions wait for its next check-in.
+		p.abandonLocked()
+		return
+	}
+	p.timer.Reset(p.untilTick())
+}
+
+// untilTick is the time until the next keep-alive or the wait's end.
+func (p *parked) untilTick() time.Duration {
+	left := time.Until(p.deadline)
+	if p.stream {
+		return min(left, p.s.cfg.CheckInKeepAlive)
+	}
+	return left
+}
+
+// keepAliveChunk is a chunk of one newline: white space the JSON answer
+// may begin with.
+var keepAliveChunk = []byte("1\r\n\n\r\n")
+
+// writeHead writes the head of a streamed check-in's answer: 200, its
+// body chunked. p.mu is held.
+func (p *parked) writeHead() bool {
+	h := p.header
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
+	h.Set("Transfer-Encoding", "chunked")
+	if p.close {
+		h.Set("Connection", "close")
+	}
+	var buf bytes.Buffer
+	buf.WriteString("HTTP/1.1 200 OK\r\n")
+	h.Write(&buf)
+	buf.WriteString("\r\n")
+	return p.writeRaw(buf.Bytes())
+}
+
+// writeRaw writes b on p's connection, within 10 seconds.
+func (p *parked) writeRaw(b []byte) bool {
+	p.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	_, err := p.conn.Write(b)
+	p.conn.SetWriteDeadline(time.Time{})
+	return err == nil
 }
 
 // replaced answers, with no action, a check-in a newer one of the device
@@ -349,8 +415,15 @@ func (p *parked) endLocked() {
 }
 
 // answerLocked ends the parking of p and writes its answer; p.mu is held.
+// A streamed answer has said 200 already: another status becomes an
+// answer with no action telling the agent when to come back, when its
+// next check-in gets the status.
 func (p *parked) answerLocked(status int, v any, retryAfter time.Duration) {
 	p.endLocked()
+	if p.stream && status != http.StatusOK {
+		p.resp.Actions, p.resp.Poll = []enroll.Action{}, int(retryAfter.Seconds()+0.999)
+		status, v = http.StatusOK, &p.resp
+	}
 	if status == http.StatusOK {
 		p.s.metrics.checkIn(len(p.resp.Actions))
 	}
@@ -368,6 +441,17 @@ func (p *parked) writeLocked(status int, v any, retryAfter time.Duration) bool {
 		return false
 	}
 	body = append(body, '\n')
+	if p.stream {
+		var buf bytes.Buffer
+		fmt.Fprintf(&buf, "%x\r\n", len(body))
+		buf.Write(body)
+		buf.WriteString("\r\n0\r\n\r\n")
+		if !p.writeRaw(buf.Bytes()) || p.close {
+			p.conn.Close()
+			return false
+		}
+		return true
+	}
 	h := p.header
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")

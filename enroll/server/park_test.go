@@ -33,7 +33,17 @@ func (l *countingListener) Accept() (net.Conn, error) {
 // pinning its key. Serve stops when the test ends.
 func serveTLS(t *testing.T, e *env) (*Server, *countingListener, *enroll.Client) {
 	t.Helper()
-	srv, err := New(Config{Store: e.st, Secret: e.srv.cfg.Secret})
+	return serveTLSWith(t, e, nil)
+}
+
+// serveTLSWith is serveTLS with the server's Config edited.
+func serveTLSWith(t *testing.T, e *env, edit func(*Config)) (*Server, *countingListener, *enroll.Client) {
+	t.Helper()
+	cfg := Config{Store: e.st, Secret: e.srv.cfg.Secret}
+	if edit != nil {
+		edit(&cfg)
+	}
+	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

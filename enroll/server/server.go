@@ -117,6 +117,9 @@ type Config struct {
 	// at most; zero means DefaultOutboxPerDevice. See
 	// store.Store.SaveInventory.
 	OutboxPerDevice int
+	// CheckInKeepAlive is how often a streamed check-in gets a keep-alive;
+	// zero means enroll.CheckInKeepAlive seconds.
+	CheckInKeepAlive time.Duration
 	// AgentTrust lists the hosts the agents' listeners trust for "Request
 	// inventory" (GLPI's host, --agent-trust): sent in the enrollment
 	// answer and every check-in's, with the addresses its names resolve
@@ -171,6 +174,7 @@ func New(cfg Config) (*Server, error) {
 	def(&cfg.RelayLease, 60*time.Second)
 	def(&cfg.AccessTTL, time.Hour)
 	def(&cfg.RefreshGrace, 2*time.Minute)
+	def(&cfg.CheckInKeepAlive, enroll.CheckInKeepAlive*time.Second)
 	def(&cfg.FailureEvery, 6*time.Second)
 	def(&cfg.SweepEvery, time.Minute)
 	if cfg.AuditRetention == 0 {
