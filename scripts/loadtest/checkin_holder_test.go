@@ -30,6 +30,7 @@ type holderConfig struct {
 	Tokens []string `json:"tokens"` // access tokens, by device
 	First  int      `json:"first"`  // index of Tokens[0] in the fleet
 	Wait   int      `json:"wait"`   // seconds a check-in may be held
+	Stream bool     `json:"stream"` // streamed check-ins, as the agent makes them
 	Source int      `json:"source"` // second byte of the 127.x.y.z source addresses
 }
 
@@ -102,7 +103,7 @@ func holdCheckIns(cfg holderConfig, i int, token string, src net.IP, dialing cha
 	client := &http.Client{Transport: tr, Timeout: time.Duration(cfg.Wait)*time.Second + time.Minute}
 	var results []enroll.ActionResult
 	for {
-		body, _ := json.Marshal(enroll.CheckInRequest{Wait: cfg.Wait, Status: "idle", Results: results})
+		body, _ := json.Marshal(enroll.CheckInRequest{Wait: cfg.Wait, Stream: cfg.Stream, Status: "idle", Results: results})
 		req, _ := http.NewRequest(http.MethodPost, cfg.URL+enroll.PathCheckIn, bytes.NewReader(body))
 		req.Header.Set("Authorization", "Bearer "+token)
 		req.Header.Set("Content-Type", "application/json")

@@ -46,6 +46,7 @@ var (
 	flagCheckInMaxKiB  = flag.Float64("checkin-max-kib", 32, "fail when the service's RSS grows by more than this per held check-in (a regression guard, generous)")
 	flagCheckInProfile = flag.String("checkin-profiles", "", "directory to write the service's heap and goroutine profiles to, once every check-in is held")
 	flagCheckInJSON    = flag.String("checkin-json-out", "", "write the checkin mode's figures to this JSON file")
+	flagCheckInStream  = flag.Bool("checkin-stream", true, "hold streamed check-ins (up to 10 minutes, a keep-alive every 45 s), as agents do; false for plain ones (up to 55 s)")
 )
 
 // checkInReport holds the checkin mode's figures.
@@ -74,6 +75,10 @@ type checkInReport struct {
 	CheckIns        int64   `json:"checkins_answered"`
 	CPUSeconds      float64 `json:"cpu_seconds"`
 	CPUPerCheckInUs float64 `json:"cpu_per_checkin_us"`
+	// The service's CPU over the phase, scaled to 100,000 held check-ins:
+	// what holding them costs at rest.
+	CoresPer100kHeld float64 `json:"cores_per_100k_held"`
+	Streamed         bool    `json:"streamed"`
 	PhaseSeconds    float64 `json:"runnow_phase_seconds"`
 	// Then the load phases (mix_test.go).
 	Phases []*loadPhase `json:"load_phases,omitempty"`
@@ -81,15 +86,19 @@ type checkInReport struct {
 
 func (r *checkInReport) table() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "checkin: %d held under TLS (%s) by %d holder processes; %s\n", r.Held, r.Proto, r.Holders, r.Machine)
+	kind := "plain"
+	if r.Streamed {
+		kind = "streamed"
+	}
+	fmt.Fprintf(&b, "checkin: %d %s check-ins held under TLS (%s) by %d holder processes; %s\n", r.Held, kind, r.Proto, r.Holders, r.Machine)
 	fmt.Fprintf(&b, "  enrolled in %.1f s, all held %.1f s after the holders started\n", r.EnrollSeconds, r.HoldSeconds)
 	fmt.Fprintf(&b, "  service RSS %d KiB → %d KiB: %.1f KiB per held check-in (heap %.1f KiB, stacks %.1f KiB)\n",
 		r.RSSBeforeKiB, r.RSSAfterKiB, r.RSSPerHeldKiB, r.HeapPerHeldKiB, r.StackPerHeldKiB)
 	fmt.Fprintf(&b, "  goroutines %d → %d\n", r.GoroutinesBefore, r.GoroutinesAfter)
 	fmt.Fprintf(&b, "  run-now: %d fired, %d delivered, p50 %.0f ms, p99 %.0f ms, max %.0f ms; holder errors %d\n",
 		r.RunNows, r.RunNowDelivered, r.RunNowP50ms, r.RunNowP99ms, r.RunNowMaxms, r.HolderErrors)
-	fmt.Fprintf(&b, "  meanwhile (%.0f s): %d check-ins answered, %.1f s of service CPU (%.0f µs a check-in)\n",
-		r.PhaseSeconds, r.CheckIns, r.CPUSeconds, r.CPUPerCheckInUs)
+	fmt.Fprintf(&b, "  meanwhile (%.0f s): %d check-ins answered, %.1f s of service CPU (%.0f µs a check-in; %.2f cores per 100,000 held)\n",
+		r.PhaseSeconds, r.CheckIns, r.CPUSeconds, r.CPUPerCheckInUs, r.CoresPer100kHeld)
 	for _, p := range r.Phases {
 		b.WriteString(p.line() + "\n")
 	}
@@ -132,7 +141,7 @@ func TestLoadCheckIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(e.kill)
-	r := &checkInReport{Held: n, Holders: holders, Machine: machine()}
+	r := &checkInReport{Held: n, Holders: holders, Machine: machine(), Streamed: *flagCheckInStream}
 
 	// Enroll the fleet, as agents do, through the pinned TLS listener.
 	regKey := e.newKey("loadtest-checkin")
@@ -166,6 +175,9 @@ func TestLoadCheckIn(t *testing.T) {
 			break
 		}
 		cfg := holderConfig{URL: e.URL, Pin: pin, Tokens: tokens[lo:hi], First: lo, Wait: enroll.MaxCheckInWait - 5, Source: 10 + h}
+		if *flagCheckInStream {
+			cfg.Wait, cfg.Stream = enroll.MaxStreamedCheckInWait, true
+		}
 		procs = append(procs, startHolder(t, ctx, cfg, delivered, &holderErrs, &protos))
 	}
 	r.Holders = len(procs)
@@ -246,6 +258,7 @@ func TestLoadCheckIn(t *testing.T) {
 	if r.CheckIns > 0 {
 		r.CPUPerCheckInUs = r.CPUSeconds / float64(r.CheckIns) * 1e6
 	}
+	r.CoresPer100kHeld = r.CPUSeconds / r.PhaseSeconds * 100000 / float64(n)
 	slices.Sort(lat)
 	r.RunNowDelivered = len(lat)
 	r.RunNowP50ms, r.RunNowP99ms, r.RunNowMaxms = ms(percentile(lat, 0.5)), ms(percentile(lat, 0.99)), ms(percentile(lat, 1))
@@ -254,12 +267,12 @@ func TestLoadCheckIn(t *testing.T) {
 	// check-in is held.
 	if *flagMixEnroll > 0 || *flagMixInventory > 0 {
 		rig := newLoadRig(t, e, admin, pin, regKey, glpi)
-		perCheckIn := r.CPUPerCheckInUs / 1e6
+		rest := r.CPUSeconds / r.PhaseSeconds
 		if *flagMixEnroll > 0 {
-			r.Phases = append(r.Phases, rig.phase(ctx, "enroll", *flagMixEnroll, 0, nil, perCheckIn))
+			r.Phases = append(r.Phases, rig.phase(ctx, "enroll", *flagMixEnroll, 0, nil, rest))
 		}
 		if *flagMixInventory > 0 {
-			r.Phases = append(r.Phases, rig.phase(ctx, "inventory", 0, *flagMixInventory, nil, perCheckIn))
+			r.Phases = append(r.Phases, rig.phase(ctx, "inventory", 0, *flagMixInventory, nil, rest))
 		}
 		r.Phases = append(r.Phases, rig.phase(ctx, "mixed", *flagMixEnroll, *flagMixInventory, func(d time.Duration) opRate {
 			fired, lat, missing := fireRunNows(d)
@@ -269,7 +282,7 @@ func TestLoadCheckIn(t *testing.T) {
 			}
 			return opRate{Offered: fired, Answered: len(lat), Failed: missing, PerSec: float64(len(lat)) / d.Seconds(),
 				P50ms: ms(percentile(lat, 0.5)), P99ms: ms(percentile(lat, 0.99))}
-		}, perCheckIn))
+		}, rest))
 	}
 	r.HolderErrors = holderErrs.Load()
 	t.Log("\n" + r.table())

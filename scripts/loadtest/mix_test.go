@@ -50,8 +50,8 @@ type loadPhase struct {
 	// The service's CPU over the phase, in seconds and in cores.
 	CPUSeconds float64 `json:"cpu_seconds"`
 	Cores      float64 `json:"cores"`
-	// The phase's CPU less its check-ins' (at the held-only phase's cost
-	// each), divided by its enrollments or inventories.
+	// The phase's CPU less what the held check-ins cost at rest (the
+	// run-now phase's cores), divided by its enrollments or inventories.
 	CPUPerRequestUs float64 `json:"cpu_per_request_us,omitempty"`
 	RunNow          *opRate `json:"run_now,omitempty"`
 }
@@ -228,9 +228,9 @@ func offer(ctx context.Context, rate int, d time.Duration, do func(ctx context.C
 }
 
 // phase runs one load phase: enroll and inventory are the rates offered,
-// runNows, if set, fires run-nows meanwhile. perCheckIn is the CPU a
-// check-in costs, to tell the requests' share.
-func (rig *loadRig) phase(ctx context.Context, name string, enrollRate, invRate int, runNows func(time.Duration) opRate, perCheckIn float64) *loadPhase {
+// runNows, if set, fires run-nows meanwhile. restCores is the service's
+// CPU at rest with every check-in held, to tell the requests' share.
+func (rig *loadRig) phase(ctx context.Context, name string, enrollRate, invRate int, runNows func(time.Duration) opRate, restCores float64) *loadPhase {
 	t := rig.t
 	p := &loadPhase{Name: name}
 	relayedBefore := rig.glpi.count()
@@ -266,7 +266,7 @@ func (rig *loadRig) phase(ctx context.Context, name string, enrollRate, invRate 
 	p.CPUSeconds = after.cpuSeconds - before.cpuSeconds
 	p.Cores = p.CPUSeconds / p.Seconds
 	if n := p.Enroll.Answered + p.Inventory.Answered; n > 0 && (p.Enroll.Answered == 0 || p.Inventory.Answered == 0) {
-		p.CPUPerRequestUs = max(0, p.CPUSeconds-float64(p.CheckIns)*perCheckIn) / float64(n) * 1e6
+		p.CPUPerRequestUs = max(0, p.CPUSeconds-restCores*p.Seconds) / float64(n) * 1e6
 	}
 	if fails := p.Enroll.Failed + p.Inventory.Failed; fails > 0 {
 		t.Errorf("%s: %d requests failed", name, fails)
