@@ -44,8 +44,8 @@ type Agent struct {
 	// noStreamUntil is when the check-in streams again (Unix seconds),
 	// after a streamed answer stalled on the way.
 	noStreamUntil atomic.Int64
-	trigger chan Request
-	regKey  string // registration key given on the command line
+	trigger       chan Request
+	regKey        string // registration key given on the command line
 
 	waitMu  sync.Mutex
 	waiters []*waiter // control clients following the next run

@@ -79,7 +79,7 @@ type checkInReport struct {
 	// what holding them costs at rest.
 	CoresPer100kHeld float64 `json:"cores_per_100k_held"`
 	Streamed         bool    `json:"streamed"`
-	PhaseSeconds    float64 `json:"runnow_phase_seconds"`
+	PhaseSeconds     float64 `json:"runnow_phase_seconds"`
 	// Then the load phases (mix_test.go).
 	Phases []*loadPhase `json:"load_phases,omitempty"`
 }
