@@ -8,7 +8,6 @@ package server
 
 import (
 	"bytes"
-	"compress/zlib"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -26,6 +25,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/klauspost/compress/zlib"
 
 	"github.com/google/uuid"
 
