@@ -249,7 +249,21 @@ func TestLoadCheckIn(t *testing.T) {
 		}
 	}
 	phase := time.Now()
+	profiled := make(chan struct{})
+	if *flagCheckInProfile != "" {
+		go func() {
+			defer close(profiled)
+			// The admin client gives up after a minute.
+			b := httpGet(t, e.client, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", admin, int(min(flagCheckInRunNow.Seconds(), 50))))
+			if err := os.WriteFile(filepath.Join(*flagCheckInProfile, "cpu-held.pprof"), b, 0o644); err != nil {
+				t.Error(err)
+			}
+		}()
+	} else {
+		close(profiled)
+	}
 	fired, lat, missing := fireRunNows(*flagCheckInRunNow)
+	<-profiled
 	r.RunNows = fired
 	end2 := sampleService(t, e, admin)
 	r.PhaseSeconds = time.Since(phase).Seconds()

@@ -240,7 +240,7 @@ func (rig *loadRig) phase(ctx context.Context, name string, enrollRate, invRate 
 	var wg sync.WaitGroup
 	if *flagCheckInProfile != "" {
 		wg.Go(func() {
-			cpuProfile = httpGet(t, rig.e.client, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", rig.admin, int(flagMixPhase.Seconds())))
+			cpuProfile = httpGet(t, rig.e.client, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", rig.admin, int(min(flagMixPhase.Seconds(), 50))))
 		})
 	}
 	wg.Go(func() {
