@@ -28,6 +28,8 @@ func FuzzDecodeInventory(f *testing.F) {
 	f.Add([]byte(`{"deviceid":"x","content":{"versionclient":"v","cpus":[1,2]}}`))
 	f.Add([]byte(`{"deviceid":"x","itemtype":"Glpi\\CustomAsset\\Server","content":{"versionclient":"v"}}`))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"deviceid":"d","content":{"softwares":[{"name":"a"},{"name":"b,]"}],"bios":{"ssn":"x"},"versionclient":"v"},"content":{"a":[]}}`))
+	f.Add([]byte(`{"content":{"a":[1]},"content":null}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		msg, err := decodeInventory(data)
 		if err != nil {
@@ -119,6 +121,8 @@ func FuzzJSONWalk(f *testing.F) {
 	f.Add([]byte(`{"\ud800":1,"k\\":{}}`))
 	f.Add([]byte("{\"\xff\":1}"))
 	f.Add([]byte(`[]`))
+	f.Add([]byte(`{"deviceid":"d","content":{"softwares":[{"name":"a"},{"name":"b,]"}],"bios":{"ssn":"x"},"versionclient":"v"},"content":{"a":[]}}`))
+	f.Add([]byte(`{"content":{"a":[1]},"content":null}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if !json.Valid(data) {
 			return
@@ -132,6 +136,25 @@ func FuzzJSONWalk(f *testing.F) {
 			for k, v := range want {
 				if !bytes.Equal(got[k], v) {
 					t.Fatalf("splitObject(%q)[%q] = %q, want %q", data, k, got[k], v)
+				}
+			}
+		}
+		if want != nil {
+			root, content, items, err := splitInventory(data)
+			if err != nil || len(root) != len(want) {
+				t.Fatalf("splitInventory(%q) root = %q, %v; want %q", data, root, err, want)
+			}
+			var wantContent map[string]json.RawMessage
+			if json.Unmarshal(want["content"], &wantContent) != nil || wantContent == nil {
+				if content != nil {
+					t.Fatalf("splitInventory(%q) content = %q, want none: %q is no object", data, content, want["content"])
+				}
+			} else if len(content) != len(wantContent) {
+				t.Fatalf("splitInventory(%q) content = %q, want %q", data, content, wantContent)
+			}
+			for k, v := range wantContent {
+				if !bytes.Equal(content[k], v) || items[k] != countItems(v) {
+					t.Fatalf("splitInventory(%q) content[%q] = %q (%d items), want %q (%d)", data, k, content[k], items[k], v, countItems(v))
 				}
 			}
 		}

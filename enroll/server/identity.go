@@ -25,10 +25,7 @@ type inventoryIdentity struct {
 // identityOf reads the identity fields of a decoded inventory.
 func identityOf(msg *inventoryMsg) (inventoryIdentity, error) {
 	var id inventoryIdentity
-	content, err := splitObject(msg.root["content"])
-	if err != nil {
-		return id, err
-	}
+	content := msg.content
 	var hw struct {
 		UUID string `json:"uuid"`
 	}

@@ -20,6 +20,7 @@ import (
 // inventoryMsg is a validated GLPI inventory message.
 type inventoryMsg struct {
 	root     map[string]json.RawMessage
+	content  map[string]json.RawMessage // root["content"], split
 	sections map[string]store.Section
 	// partial is set for an inventory of some sections only.
 	partial bool
@@ -41,14 +42,15 @@ func decodeEnroll(data []byte) (*enroll.EnrollRequest, error) {
 // object with only schema root keys, a deviceid, a content object with a
 // versionclient, and a known itemtype when one is given.
 func decodeInventory(data []byte) (*inventoryMsg, error) {
-	// One scan checks the message, one more splits it without copying
-	// (json.Unmarshal into RawMessages scanned twice and copied each value);
-	// FuzzJSONWalk holds splitObject to json.Unmarshal's result.
+	// One scan checks the message, one more splits it and its content and
+	// counts the sections' items, without copying (json.Unmarshal into
+	// RawMessages scanned twice and copied each value); FuzzJSONWalk holds
+	// splitInventory to json.Unmarshal's result.
 	if !json.Valid(data) {
 		var v any
 		return nil, fmt.Errorf("decode inventory: %w", json.Unmarshal(data, &v))
 	}
-	root, err := splitObject(data)
+	root, content, items, err := splitInventory(data)
 	if err != nil {
 		return nil, errors.New("decode inventory: not a JSON object")
 	}
@@ -79,23 +81,21 @@ func decodeInventory(data []byte) (*inventoryMsg, error) {
 			return nil, errors.New("decode inventory: partial must be a boolean")
 		}
 	}
-	// The whole message is valid JSON: split content without checking it
-	// again.
-	content, err := splitObject(root["content"])
-	if err != nil {
+	// The whole message is valid JSON: content was split with it.
+	if content == nil {
 		return nil, errors.New("decode inventory: content must be an object")
 	}
 	var version string
 	if err := json.Unmarshal(content["versionclient"], &version); err != nil || version == "" {
 		return nil, errors.New("decode inventory: content.versionclient must be a non-empty string")
 	}
-	msg := &inventoryMsg{root: root, sections: make(map[string]store.Section, len(content)), partial: partial}
+	msg := &inventoryMsg{root: root, content: content, sections: make(map[string]store.Section, len(content)), partial: partial}
 	for name, raw := range content {
 		if name == "versionclient" {
 			continue
 		}
 		sum := sha256.Sum256(raw)
-		msg.sections[name] = store.Section{Hash: hex.EncodeToString(sum[:12]), Items: countItems(raw)}
+		msg.sections[name] = store.Section{Hash: hex.EncodeToString(sum[:12]), Items: items[name]}
 	}
 	return msg, nil
 }

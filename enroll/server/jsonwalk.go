@@ -72,28 +72,78 @@ func stringEnd(b []byte, i int) int {
 // json.Unmarshal into a map[string]json.RawMessage would (the last of
 // duplicate keys wins).
 func splitObject(raw []byte) (map[string]json.RawMessage, error) {
-	i := skipSpace(raw, 0)
-	if i >= len(raw) || raw[i] != '{' {
-		return nil, errNotObject
-	}
 	out := map[string]json.RawMessage{}
+	_, err := walkObject(raw, skipSpace(raw, 0), func(key string, vStart int) int {
+		vEnd := valueEnd(raw, vStart)
+		out[key] = raw[vStart:vEnd:vEnd]
+		return vEnd
+	})
+	return out, err
+}
+
+// walkObject walks the members of the valid JSON object at raw[i]: member
+// gets each key and the index of its value, and returns the index just
+// past the value. It returns the index just past the object.
+func walkObject(raw []byte, i int, member func(key string, vStart int) (vEnd int)) (int, error) {
+	if i >= len(raw) || raw[i] != '{' {
+		return i, errNotObject
+	}
 	for i = skipSpace(raw, i+1); i < len(raw) && raw[i] != '}'; {
 		kEnd := stringEnd(raw, i)
 		key := string(raw[i+1 : kEnd-1])
 		if !plainASCII(raw[i+1 : kEnd-1]) {
 			// Escapes, and invalid UTF-8 made U+FFFD, as json.Unmarshal does.
 			if err := json.Unmarshal(raw[i:kEnd], &key); err != nil {
-				return nil, err
+				return i, err
 			}
 		}
-		vStart := skipSpace(raw, skipSpace(raw, kEnd)+1) // past the colon
-		vEnd := valueEnd(raw, vStart)
-		out[key] = raw[vStart:vEnd:vEnd]
+		vEnd := member(key, skipSpace(raw, skipSpace(raw, kEnd)+1)) // past the colon
 		if i = skipSpace(raw, vEnd); i < len(raw) && raw[i] == ',' {
 			i = skipSpace(raw, i+1)
 		}
 	}
-	return out, nil
+	return i + 1, nil
+}
+
+// splitInventory splits the valid JSON object raw as splitObject does,
+// and its "content" member's members too, with the item count (see
+// countItems) of each, in one pass.
+func splitInventory(raw []byte) (root, content map[string]json.RawMessage, items map[string]int, err error) {
+	root = map[string]json.RawMessage{}
+	_, err = walkObject(raw, skipSpace(raw, 0), func(key string, vStart int) int {
+		var vEnd int
+		if key == "content" && raw[vStart] == '{' {
+			content, items = map[string]json.RawMessage{}, map[string]int{}
+			vEnd, _ = walkObject(raw, vStart, func(name string, start int) int {
+				end, n := valueEndCount(raw, start)
+				content[name], items[name] = raw[start:end:end], n
+				return end
+			})
+		} else {
+			if key == "content" {
+				content, items = nil, nil // the last one wins
+			}
+			vEnd = valueEnd(raw, vStart)
+		}
+		root[key] = raw[vStart:vEnd:vEnd]
+		return vEnd
+	})
+	return root, content, items, err
+}
+
+// valueEndCount is valueEnd, with the number of items of an array, 1 for
+// any other value.
+func valueEndCount(b []byte, i int) (int, int) {
+	if b[i] != '[' {
+		return valueEnd(b, i), 1
+	}
+	n := 0
+	for i = skipSpace(b, i+1); i < len(b) && b[i] != ']'; n++ {
+		if i = skipSpace(b, valueEnd(b, i)); i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+		}
+	}
+	return i + 1, n
 }
 
 // plainASCII reports whether a string's bytes need no decoding: ASCII
@@ -111,14 +161,9 @@ func plainASCII(b []byte) bool {
 // other value.
 func countItems(raw json.RawMessage) int {
 	i := skipSpace(raw, 0)
-	if i >= len(raw) || raw[i] != '[' {
+	if i >= len(raw) {
 		return 1
 	}
-	n := 0
-	for i = skipSpace(raw, i+1); i < len(raw) && raw[i] != ']'; n++ {
-		if i = skipSpace(raw, valueEnd(raw, i)); i < len(raw) && raw[i] == ',' {
-			i = skipSpace(raw, i+1)
-		}
-	}
+	_, n := valueEndCount(raw, i)
 	return n
 }
