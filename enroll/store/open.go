@@ -65,7 +65,9 @@ func OpenSQLite(ctx context.Context, dir string) (Store, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &sqlStore{w: newPool(w, true), r: newPool(r, true)}, nil
+	s := &sqlStore{w: newPool(w, true), r: newPool(r, true)}
+	s.batch = newBatcher(s)
+	return s, nil
 }
 
 // OpenPostgres connects to the PostgreSQL database at dsn (a postgres://

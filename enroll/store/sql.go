@@ -19,7 +19,8 @@ import (
 // same queries, written with "?" placeholders and portable SQL; the few
 // differences (placeholders, row locks, SKIP LOCKED) are in the dialect.
 type sqlStore struct {
-	w, r     *pool // writer and reader pools; the same pool for PostgreSQL
+	w, r     *pool    // writer and reader pools; the same pool for PostgreSQL
+	batch    *batcher // SQLite's writes, committed together (batch.go)
 	postgres bool
 	dsn      string // PostgreSQL only, for the notification listener
 
@@ -54,6 +55,14 @@ func (s *sqlStore) forUpdate() string {
 }
 
 func (s *sqlStore) tx(ctx context.Context, fn func(txn) error) error {
+	if s.batch != nil {
+		return s.batch.do(ctx, fn)
+	}
+	return s.plainTx(ctx, fn)
+}
+
+// plainTx runs fn in a transaction of its own.
+func (s *sqlStore) plainTx(ctx context.Context, fn func(txn) error) error {
 	sqlTx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
@@ -78,6 +87,9 @@ func (s *sqlStore) Ping(ctx context.Context) error {
 }
 
 func (s *sqlStore) Close() error {
+	if s.batch != nil {
+		s.batch.close()
+	}
 	err := s.w.Close()
 	if s.r != s.w {
 		err = errors.Join(err, s.r.Close())
