@@ -96,8 +96,8 @@ msi-smoke:
 	GO="$(GO)" scripts/msi-smoke.sh
 
 ## loadtest: AGENTS simulated agents per mode against the real glpi-enrolld, every fault mode; figures in bin/loadtest.json;
-## and CHECKIN_HELD check-ins held under TLS with a run-now a second (checkin mode): figures in bin/loadtest-checkin.json,
-## the service's heap and goroutine profiles in bin/loadtest-checkin/
+## and CHECKIN_HELD streamed check-ins held under TLS with a run-now a second (checkin mode), then enrollments, inventories
+## and both offered meanwhile: figures in bin/loadtest-checkin.json, the service's profiles in bin/loadtest-checkin/
 AGENTS ?= 20000
 CHECKIN_HELD ?= 19000
 .PHONY: loadtest
@@ -107,6 +107,7 @@ loadtest:
 		-agents $(AGENTS) -stress-agents 0 -mode all -validate-every 100 -stall 6m -drain-timeout 30m \
 		-json-out $(CURDIR)/$(BIN)/loadtest.json \
 		-checkin-held $(CHECKIN_HELD) -checkin-runnow 60s -checkin-profiles $(CURDIR)/$(BIN)/loadtest-checkin \
+		-checkin-enroll-rate 300 -checkin-inventory-rate 90 -checkin-phase 20s \
 		-checkin-json-out $(CURDIR)/$(BIN)/loadtest-checkin.json
 
 clean:
