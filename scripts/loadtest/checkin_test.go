@@ -27,6 +27,7 @@ import (
 
 	"github.com/glpi-agentd/glpi-agentd/enroll"
 	"github.com/glpi-agentd/glpi-agentd/enroll/server"
+	"github.com/glpi-agentd/glpi-agentd/enroll/store/pgtest"
 	"github.com/glpi-agentd/glpi-agentd/enroll/tlspin"
 )
 
@@ -40,13 +41,15 @@ import (
 // from its runtime (heap and stacks, through --pprof) before and after.
 
 var (
-	flagCheckInHeld    = flag.Int("checkin-held", 3000, "check-ins held in checkin mode")
-	flagCheckInHolders = flag.Int("checkin-holders", 0, "holder processes in checkin mode; 0 for one per 8,000 held, at least 2")
-	flagCheckInRunNow  = flag.Duration("checkin-runnow", 10*time.Second, "how long a run-now is fired every second at a held device in checkin mode")
-	flagCheckInMaxKiB  = flag.Float64("checkin-max-kib", 32, "fail when the service's RSS grows by more than this per held check-in (a regression guard, generous)")
-	flagCheckInProfile = flag.String("checkin-profiles", "", "directory to write the service's heap and goroutine profiles to, once every check-in is held")
-	flagCheckInJSON    = flag.String("checkin-json-out", "", "write the checkin mode's figures to this JSON file")
-	flagCheckInStream  = flag.Bool("checkin-stream", true, "hold streamed check-ins (up to 10 minutes, a keep-alive every 45 s), as agents do; false for plain ones (up to 55 s)")
+	flagCheckInHeld     = flag.Int("checkin-held", 3000, "check-ins held in checkin mode")
+	flagCheckInHolders  = flag.Int("checkin-holders", 0, "holder processes in checkin mode; 0 for one per 8,000 held, at least 2")
+	flagCheckInRunNow   = flag.Duration("checkin-runnow", 10*time.Second, "how long a run-now is fired every second at a held device in checkin mode")
+	flagCheckInMaxKiB   = flag.Float64("checkin-max-kib", 32, "fail when the service's RSS grows by more than this per held check-in (a regression guard, generous)")
+	flagCheckInProfile  = flag.String("checkin-profiles", "", "directory to write the service's heap and goroutine profiles to, once every check-in is held")
+	flagCheckInJSON     = flag.String("checkin-json-out", "", "write the checkin mode's figures to this JSON file")
+	flagCheckInStore    = flag.String("checkin-store", "sqlite", "the checkin mode's store: sqlite, or postgres (GLPI_ENROLLD_TEST_DATABASE)")
+	flagCheckInReplicas = flag.Int("checkin-replicas", 1, "services in the checkin mode, on one PostgreSQL database when more than one; holders and load split between them")
+	flagCheckInStream   = flag.Bool("checkin-stream", true, "hold streamed check-ins (up to 10 minutes, a keep-alive every 45 s), as agents do; false for plain ones (up to 55 s)")
 )
 
 // checkInReport holds the checkin mode's figures.
@@ -79,6 +82,9 @@ type checkInReport struct {
 	// what holding them costs at rest.
 	CoresPer100kHeld float64 `json:"cores_per_100k_held"`
 	Streamed         bool    `json:"streamed"`
+	Store            string  `json:"store"`
+	Replicas         int     `json:"replicas"`
+	DBCPUSeconds     float64 `json:"database_cpu_seconds,omitempty"`
 	PhaseSeconds     float64 `json:"runnow_phase_seconds"`
 	// Then the load phases (mix_test.go).
 	Phases []*loadPhase `json:"load_phases,omitempty"`
@@ -90,7 +96,8 @@ func (r *checkInReport) table() string {
 	if r.Streamed {
 		kind = "streamed"
 	}
-	fmt.Fprintf(&b, "checkin: %d %s check-ins held under TLS (%s) by %d holder processes; %s\n", r.Held, kind, r.Proto, r.Holders, r.Machine)
+	fmt.Fprintf(&b, "checkin: %d %s check-ins held under TLS (%s) by %d holder processes, %d service(s) on %s; %s\n",
+		r.Held, kind, r.Proto, r.Holders, r.Replicas, r.Store, r.Machine)
 	fmt.Fprintf(&b, "  enrolled in %.1f s, all held %.1f s after the holders started\n", r.EnrollSeconds, r.HoldSeconds)
 	fmt.Fprintf(&b, "  service RSS %d KiB → %d KiB: %.1f KiB per held check-in (heap %.1f KiB, stacks %.1f KiB)\n",
 		r.RSSBeforeKiB, r.RSSAfterKiB, r.RSSPerHeldKiB, r.HeapPerHeldKiB, r.StackPerHeldKiB)
@@ -99,6 +106,9 @@ func (r *checkInReport) table() string {
 		r.RunNows, r.RunNowDelivered, r.RunNowP50ms, r.RunNowP99ms, r.RunNowMaxms, r.HolderErrors)
 	fmt.Fprintf(&b, "  meanwhile (%.0f s): %d check-ins answered, %.1f s of service CPU (%.0f µs a check-in; %.2f cores per 100,000 held)\n",
 		r.PhaseSeconds, r.CheckIns, r.CPUSeconds, r.CPUPerCheckInUs, r.CoresPer100kHeld)
+	if r.DBCPUSeconds > 0 {
+		fmt.Fprintf(&b, "  PostgreSQL meanwhile: %.1f s of CPU\n", r.DBCPUSeconds)
+	}
 	for _, p := range r.Phases {
 		b.WriteString(p.line() + "\n")
 	}
@@ -125,23 +135,40 @@ func TestLoadCheckIn(t *testing.T) {
 	if err := os.WriteFile(tokenFile, []byte(adminToken), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	adminAddr := freeAddr(t)
-	admin := "https://" + adminAddr
 	glpi := newGLPI(t, 0)
-	e := newEnrolld(t, bin, []string{"--data-dir", dir}, "--glpi-url", glpi.URL, "--relay-concurrency", strconv.Itoa(*flagRelay),
-		"--tls-cert", cert, "--tls-key", key, "--admin-listen", adminAddr, "--admin-token-file", tokenFile, "--pprof")
-	e.URL = "https://" + e.addr
-	e.ready = admin + "/readyz"
 	tc, err := tlspin.ClientConfig(tlspin.Config{Host: "127.0.0.1", Pins: []string{pin}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.client = &http.Client{Transport: &http.Transport{TLSClientConfig: tc}, Timeout: time.Minute}
-	if err := e.start(); err != nil {
-		t.Fatal(err)
+	store := []string{"--data-dir", dir}
+	switch {
+	case *flagCheckInStore == "postgres":
+		dsn := os.Getenv("GLPI_ENROLLD_TEST_DATABASE")
+		if dsn == "" {
+			t.Fatal("-checkin-store postgres needs GLPI_ENROLLD_TEST_DATABASE=postgres://… (a PostgreSQL the test may create schemas in)")
+		}
+		store = []string{"--database", pgtest.Schema(t)}
+	case *flagCheckInReplicas > 1:
+		t.Fatal("-checkin-replicas above 1 needs -checkin-store postgres")
 	}
-	t.Cleanup(e.kill)
-	r := &checkInReport{Held: n, Holders: holders, Machine: machine(), Streamed: *flagCheckInStream}
+	rs := &replicas{postgres: *flagCheckInStore == "postgres"}
+	for range max(1, *flagCheckInReplicas) {
+		// One after the other: the first creates the schema and the secret.
+		adminAddr := freeAddr(t)
+		admin := "https://" + adminAddr
+		e := newEnrolld(t, bin, store, "--glpi-url", glpi.URL, "--relay-concurrency", strconv.Itoa(*flagRelay),
+			"--tls-cert", cert, "--tls-key", key, "--admin-listen", adminAddr, "--admin-token-file", tokenFile, "--pprof")
+		e.URL = "https://" + e.addr
+		e.ready = admin + "/readyz"
+		e.client = &http.Client{Transport: &http.Transport{TLSClientConfig: tc}, Timeout: time.Minute}
+		if err := e.start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(e.kill)
+		rs.svcs, rs.admins = append(rs.svcs, e), append(rs.admins, admin)
+	}
+	e, admin := rs.svcs[0], rs.admins[0]
+	r := &checkInReport{Held: n, Holders: holders, Machine: machine(), Streamed: *flagCheckInStream, Replicas: len(rs.svcs), Store: *flagCheckInStore}
 
 	// Enroll the fleet, as agents do, through the pinned TLS listener.
 	regKey := e.newKey("loadtest-checkin")
@@ -157,7 +184,7 @@ func TestLoadCheckIn(t *testing.T) {
 	}
 	r.EnrollSeconds = time.Since(start).Seconds()
 
-	before := sampleService(t, e, admin)
+	before := rs.sample(t)
 	r.RSSBeforeKiB, r.GoroutinesBefore = before.rssKiB, before.goroutines
 
 	// Start the holders.
@@ -174,7 +201,7 @@ func TestLoadCheckIn(t *testing.T) {
 		if lo >= hi {
 			break
 		}
-		cfg := holderConfig{URL: e.URL, Pin: pin, Tokens: tokens[lo:hi], First: lo, Wait: enroll.MaxCheckInWait - 5, Source: 10 + h}
+		cfg := holderConfig{URL: rs.svcs[h%len(rs.svcs)].URL, Pin: pin, Tokens: tokens[lo:hi], First: lo, Wait: enroll.MaxCheckInWait - 5, Source: 10 + h}
 		if *flagCheckInStream {
 			cfg.Wait, cfg.Stream = enroll.MaxStreamedCheckInWait, true
 		}
@@ -187,12 +214,12 @@ func TestLoadCheckIn(t *testing.T) {
 			p.Wait()
 		}
 	})
-	if err := waitHeld(ctx, e, n, 10*time.Minute); err != nil {
+	if err := rs.waitHeld(ctx, n, 10*time.Minute); err != nil {
 		t.Fatalf("%v (holder errors %d):\n%s", err, holderErrs.Load(), e.logTail())
 	}
 	r.HoldSeconds = time.Since(start).Seconds()
 	time.Sleep(2 * time.Second) // let the last handshakes' garbage go
-	after := sampleService(t, e, admin)
+	after := rs.sample(t)
 	r.RSSAfterKiB, r.GoroutinesAfter = after.rssKiB, after.goroutines
 	r.RSSPerHeldKiB = float64(after.rssKiB-before.rssKiB) / float64(n)
 	r.HeapPerHeldKiB = float64(after.heapInuse-before.heapInuse) / 1024 / float64(n)
@@ -265,10 +292,11 @@ func TestLoadCheckIn(t *testing.T) {
 	fired, lat, missing := fireRunNows(*flagCheckInRunNow)
 	<-profiled
 	r.RunNows = fired
-	end2 := sampleService(t, e, admin)
+	end2 := rs.sample(t)
 	r.PhaseSeconds = time.Since(phase).Seconds()
 	r.CheckIns = end2.checkIns - after.checkIns
 	r.CPUSeconds = end2.cpuSeconds - after.cpuSeconds
+	r.DBCPUSeconds = end2.dbCPUSeconds - after.dbCPUSeconds
 	if r.CheckIns > 0 {
 		r.CPUPerCheckInUs = r.CPUSeconds / float64(r.CheckIns) * 1e6
 	}
@@ -280,7 +308,7 @@ func TestLoadCheckIn(t *testing.T) {
 	// Enrollments, then inventories, then both with run-nows, while every
 	// check-in is held.
 	if *flagMixEnroll > 0 || *flagMixInventory > 0 {
-		rig := newLoadRig(t, e, admin, pin, regKey, glpi)
+		rig := newLoadRig(t, rs, pin, regKey, glpi)
 		rest := r.CPUSeconds / r.PhaseSeconds
 		if *flagMixEnroll > 0 {
 			r.Phases = append(r.Phases, rig.phase(ctx, "enroll", *flagMixEnroll, 0, nil, rest))
@@ -369,6 +397,7 @@ type serviceSample struct {
 	heapInuse, stackInuse int64
 	goroutines            int
 	cpuSeconds            float64 // user and system
+	dbCPUSeconds          float64 // PostgreSQL's processes, when used
 	checkIns              int64   // answered, from /metrics
 }
 
@@ -451,17 +480,65 @@ func saveProfiles(t *testing.T, c *http.Client, admin, dir string) {
 	}
 }
 
-// waitHeld waits until the service holds n check-ins.
-func waitHeld(ctx context.Context, e *enrolld, n int, limit time.Duration) error {
+// replicas are the services of the checkin mode: one on SQLite, or one
+// or more on a PostgreSQL database.
+type replicas struct {
+	svcs     []*enrolld
+	admins   []string // each one's admin listener
+	postgres bool
+}
+
+// sample sums the replicas' samples, with the database's CPU.
+func (rs *replicas) sample(t *testing.T) serviceSample {
+	var sum serviceSample
+	for i, e := range rs.svcs {
+		s := sampleService(t, e, rs.admins[i])
+		sum.rssKiB += s.rssKiB
+		sum.heapInuse += s.heapInuse
+		sum.stackInuse += s.stackInuse
+		sum.goroutines += s.goroutines
+		sum.cpuSeconds += s.cpuSeconds
+		sum.checkIns += s.checkIns
+	}
+	if rs.postgres {
+		sum.dbCPUSeconds = processCPU("postgres")
+	}
+	return sum
+}
+
+// processCPU sums the CPU, user and system, of the processes named name.
+func processCPU(name string) float64 {
+	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
+	var sum float64
+	for _, file := range stats {
+		stat, err := os.ReadFile(file)
+		open, end := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
+		if err != nil || open < 0 || end < open || string(stat[open+1:end]) != name {
+			continue
+		}
+		f := strings.Fields(string(stat[end+1:]))
+		if len(f) > 12 {
+			ut, _ := strconv.ParseFloat(f[11], 64)
+			st, _ := strconv.ParseFloat(f[12], 64)
+			sum += (ut + st) / 100
+		}
+	}
+	return sum
+}
+
+// waitHeld waits until the replicas hold n check-ins between them.
+func (rs *replicas) waitHeld(ctx context.Context, n int, limit time.Duration) error {
 	deadline := time.Now().Add(limit)
 	var held float64
 	for time.Now().Before(deadline) {
-		v, err := e.metricAt(ctx, e.ready[:strings.LastIndex(e.ready, "/")]+"/metrics", "glpi_enrolld_checkins_held")
-		if err == nil {
-			held = v
-			if int(v) >= n {
-				return nil
+		held = 0
+		for i, e := range rs.svcs {
+			if v, err := e.metricAt(ctx, rs.admins[i]+"/metrics", "glpi_enrolld_checkins_held"); err == nil {
+				held += v
 			}
+		}
+		if int(held) >= n {
+			return nil
 		}
 		select {
 		case <-ctx.Done():

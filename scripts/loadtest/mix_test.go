@@ -50,6 +50,8 @@ type loadPhase struct {
 	// The service's CPU over the phase, in seconds and in cores.
 	CPUSeconds float64 `json:"cpu_seconds"`
 	Cores      float64 `json:"cores"`
+	// PostgreSQL's CPU over the phase, when used.
+	DBCPUSeconds float64 `json:"database_cpu_seconds,omitempty"`
 	// The phase's CPU less what the held check-ins cost at rest (the
 	// run-now phase's cores), divided by its enrollments or inventories.
 	CPUPerRequestUs float64 `json:"cpu_per_request_us,omitempty"`
@@ -72,6 +74,9 @@ func (p *loadPhase) line() string {
 	if p.CPUPerRequestUs > 0 {
 		fmt.Fprintf(&b, ", %.0f µs a request", p.CPUPerRequestUs)
 	}
+	if p.DBCPUSeconds > 0 {
+		fmt.Fprintf(&b, "; PostgreSQL %.2f cores (%.1f s CPU)", p.DBCPUSeconds/p.Seconds, p.DBCPUSeconds)
+	}
 	for _, o := range []struct {
 		name string
 		r    *opRate
@@ -90,10 +95,8 @@ func (p *loadPhase) line() string {
 // loadRig offers enrollments and inventories to a service under TLS.
 type loadRig struct {
 	t      *testing.T
-	e      *enrolld
-	admin  string
+	rs     *replicas
 	glpi   *glpiFront
-	url    string
 	key    string
 	tc     func() *http.Client // a client whose connections serve one request
 	run    string
@@ -106,12 +109,12 @@ type loadRig struct {
 // (enough for each to send one every ten seconds) and renders and
 // compresses each one's inventory once: agents compress on their own
 // CPUs.
-func newLoadRig(t *testing.T, e *enrolld, admin, pin, key string, glpi *glpiFront) *loadRig {
+func newLoadRig(t *testing.T, rs *replicas, pin, key string, glpi *glpiFront) *loadRig {
 	tc, err := tlspin.ClientConfig(tlspin.Config{Host: "127.0.0.1", Pins: []string{pin}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	rig := &loadRig{t: t, e: e, admin: admin, glpi: glpi, url: e.URL, key: key,
+	rig := &loadRig{t: t, rs: rs, glpi: glpi, key: key,
 		run: fmt.Sprintf("%x", time.Now().UnixNano()%1e9),
 		tc: func() *http.Client {
 			return &http.Client{Timeout: time.Minute, Transport: &http.Transport{TLSClientConfig: tc.Clone(), DisableKeepAlives: true}}
@@ -121,7 +124,7 @@ func newLoadRig(t *testing.T, e *enrolld, admin, pin, key string, glpi *glpiFron
 		return rig
 	}
 	tmpl := newTemplate()
-	resps := enrollFleet(t, e.URL, pin, key, n, func(i int) *enroll.EnrollRequest { return inventoryDevice(rig.run, i) })
+	resps := enrollFleet(t, rs.svcs[0].URL, pin, key, n, func(i int) *enroll.EnrollRequest { return inventoryDevice(rig.run, i) })
 	rig.tokens, rig.bodies = make([]string, n), make([][]byte, n)
 	zw := zlib.NewWriter(nil)
 	for i, er := range resps {
@@ -158,17 +161,19 @@ func (rig *loadRig) enroll(ctx context.Context) error {
 	id := fmt.Sprintf("%s-new-%07d", rig.run, i)
 	body, _ := json.Marshal(&enroll.EnrollRequest{Hostname: "new-" + id, AgentVersion: "loadtest", OS: "windows", Arch: "amd64",
 		InstallID: "install-" + id, Fingerprint: enroll.Fingerprint{InstallID: "install-" + id, MachineID: fmt.Sprintf("%032x", uint64(i)+7<<40)}})
-	return rig.post(ctx, enroll.PathEnroll, rig.key, "application/json", body, http.StatusCreated)
+	return rig.post(ctx, int(i), enroll.PathEnroll, rig.key, "application/json", body, http.StatusCreated)
 }
 
 // inventory sends device i's inventory, on a connection of its own.
 func (rig *loadRig) inventory(ctx context.Context, i int) error {
 	i %= len(rig.tokens)
-	return rig.post(ctx, enroll.PathInventory, rig.tokens[i], "application/x-compress-zlib", rig.bodies[i], http.StatusAccepted)
+	return rig.post(ctx, i, enroll.PathInventory, rig.tokens[i], "application/x-compress-zlib", rig.bodies[i], http.StatusAccepted)
 }
 
-func (rig *loadRig) post(ctx context.Context, path, bearer, ctype string, body []byte, want int) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rig.url+path, bytes.NewReader(body))
+// post sends a request to replica i (modulo their number).
+func (rig *loadRig) post(ctx context.Context, i int, path, bearer, ctype string, body []byte, want int) error {
+	url := rig.rs.svcs[i%len(rig.rs.svcs)].URL
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url+path, bytes.NewReader(body))
 	if err != nil {
 		return err
 	}
@@ -234,13 +239,13 @@ func (rig *loadRig) phase(ctx context.Context, name string, enrollRate, invRate 
 	t := rig.t
 	p := &loadPhase{Name: name}
 	relayedBefore := rig.glpi.count()
-	before := sampleService(t, rig.e, rig.admin)
+	before := rig.rs.sample(t)
 	start := time.Now()
 	var cpuProfile []byte
 	var wg sync.WaitGroup
 	if *flagCheckInProfile != "" {
 		wg.Go(func() {
-			cpuProfile = httpGet(t, rig.e.client, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", rig.admin, int(min(flagMixPhase.Seconds(), 50))))
+			cpuProfile = httpGet(t, rig.rs.svcs[0].client, fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", rig.rs.admins[0], int(min(flagMixPhase.Seconds(), 50))))
 		})
 	}
 	wg.Go(func() {
@@ -257,13 +262,14 @@ func (rig *loadRig) phase(ctx context.Context, name string, enrollRate, invRate 
 		time.Sleep(50 * time.Millisecond)
 	}
 	p.Seconds = time.Since(start).Seconds()
-	after := sampleService(t, rig.e, rig.admin)
+	after := rig.rs.sample(t)
 	p.Relayed = rig.glpi.count() - relayedBefore
 	if p.Relayed < p.Inventory.Answered {
 		t.Errorf("%s: %d of %d accepted inventories reached GLPI within 2 minutes", name, p.Relayed, p.Inventory.Answered)
 	}
 	p.CheckIns = after.checkIns - before.checkIns
 	p.CPUSeconds = after.cpuSeconds - before.cpuSeconds
+	p.DBCPUSeconds = after.dbCPUSeconds - before.dbCPUSeconds
 	p.Cores = p.CPUSeconds / p.Seconds
 	if n := p.Enroll.Answered + p.Inventory.Answered; n > 0 && (p.Enroll.Answered == 0 || p.Inventory.Answered == 0) {
 		p.CPUPerRequestUs = max(0, p.CPUSeconds-restCores*p.Seconds) / float64(n) * 1e6
