@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/glpi-agentd/glpi-agentd/enroll"
 )
 
 // placeholders are values firmware and drivers put where they have nothing
@@ -36,21 +38,14 @@ func clean(s string) string {
 	return s
 }
 
-// placeholderUUIDs are SMBIOS UUIDs shared by many machines, which GLPI
-// blacklists and which identify nothing.
-var placeholderUUIDs = map[string]bool{
-	"00000000-0000-0000-0000-000000000000": true,
-	"FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF": true,
-	"03000200-0400-0500-0006-000700080009": true,
-	"01234567-8910-1112-1314-151617181920": true,
-	"00020003-0004-0005-0006-000700080009": true,
-}
-
 // cleanUUID returns the upper-case form of a SMBIOS UUID, or "" when it is
-// malformed or a placeholder.
+// malformed or a placeholder (shared by many machines, blacklisted by
+// GLPI): the rule of the fingerprint's signal (enroll.SignalUUID), so that
+// every UUID an inventory states is one the service can check against the
+// device's fingerprint.
 func cleanUUID(s string) string {
 	u := strings.ToUpper(strings.TrimSpace(s))
-	if len(u) != 36 || strings.Count(u, "-") != 4 || placeholderUUIDs[u] {
+	if enroll.SignalUUID(u) == "" {
 		return ""
 	}
 	return u

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"path"
 	"strings"
+
+	"github.com/glpi-agentd/glpi-agentd/enroll"
 )
 
 // Signals are the raw identity signals of a host, from which the agent
@@ -13,7 +15,9 @@ type Signals struct {
 	// MachineID is the OS installation's id: /etc/machine-id, Windows'
 	// MachineGuid, macOS's platform UUID.
 	MachineID string
-	// SMBIOSUUID is the firmware's system UUID, uppercased, placeholders dropped.
+	// SMBIOSUUID is the firmware's system UUID in the fingerprint's
+	// canonical form (enroll.SignalUUID): the service checks the UUID of
+	// each inventory against it in that form.
 	SMBIOSUUID string
 	// Serial is the system serial number.
 	Serial string
@@ -24,38 +28,6 @@ type Signals struct {
 // HostSignals reads the identity signals of the host. Unreadable signals
 // are left empty.
 func HostSignals(ctx context.Context, env *Env) Signals { return hostSignals(ctx, env) }
-
-// signalUUID uppercases an SMBIOS UUID and drops the placeholders firmware
-// fills in when it has none.
-func signalUUID(u string) string {
-	u = strings.ToUpper(strings.TrimSpace(u))
-	switch u {
-	case "", "00000000-0000-0000-0000-000000000000", "FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF",
-		"03000200-0400-0500-0006-000700080009", "00020003-0004-0005-0006-000700080009":
-		return ""
-	}
-	if len(u) != 36 {
-		return ""
-	}
-	// Firmware and hypervisors disagree on the byte order of the first
-	// three fields (SMBIOS before 2.6, VMware as seen from ESX and from the
-	// guest): the smaller of the two orders is the canonical one, so the
-	// same machine always gives the same signal.
-	return min(u, swapUUID(u))
-}
-
-// swapUUID reverses the bytes of the first three fields of a canonical
-// UUID string.
-func swapUUID(u string) string {
-	rev := func(h string) string {
-		b := []byte(h)
-		for i, j := 0, len(b)-2; i < j; i, j = i+2, j-2 {
-			b[i], b[i+1], b[j], b[j+1] = b[j], b[j+1], b[i], b[i+1]
-		}
-		return string(b)
-	}
-	return rev(u[0:8]) + "-" + rev(u[9:13]) + "-" + rev(u[14:18]) + u[18:]
-}
 
 // permanentMAC keeps a MAC address only when it is globally administered
 // (burnt in) and real.
@@ -75,7 +47,7 @@ func permanentMAC(mac string) string {
 func linuxSignals(env *Env) Signals {
 	s := Signals{
 		MachineID:  env.ReadString("/etc/machine-id"),
-		SMBIOSUUID: signalUUID(env.ReadString("/sys/class/dmi/id/product_uuid")),
+		SMBIOSUUID: enroll.SignalUUID(env.ReadString("/sys/class/dmi/id/product_uuid")),
 		Serial:     clean(env.ReadString("/sys/class/dmi/id/product_serial")),
 	}
 	for _, dir := range env.Glob("/sys/class/net/*") {

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/glpi-agentd/glpi-agentd/enroll"
 )
 
 func TestLinuxSignals(t *testing.T) {
@@ -36,19 +38,31 @@ func TestLinuxSignals(t *testing.T) {
 	}
 }
 
-func TestSignalUUID(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"4c4c4544-0042-3510-8052-b4c04f4e4b32", "44454C4C-4200-1035-8052-B4C04F4E4B32"},
-		// The same VMware guest seen in both byte orders gives one signal.
-		{"564D9A2B-1C3D-4E5F-8A9B-0C1D2E3F4A5B", "2B9A4D56-3D1C-5F4E-8A9B-0C1D2E3F4A5B"},
-		{"2B9A4D56-3D1C-5F4E-8A9B-0C1D2E3F4A5B", "2B9A4D56-3D1C-5F4E-8A9B-0C1D2E3F4A5B"},
-		{"03000200-0400-0500-0006-000700080009", ""},
-		{"FFFFFFFF-FFFF-FFFF-FFFF-FFFFFFFFFFFF", ""},
-		{"not-a-uuid", ""},
-	}
-	for _, tt := range tests {
-		if got := signalUUID(tt.in); got != tt.want {
-			t.Errorf("signalUUID(%q) = %q, want %q", tt.in, got, tt.want)
+// TestInventoryUUIDMatchesSignal holds the UUID an inventory states to
+// the fingerprint's signal, which the service checks it against: a UUID
+// stated without a signal to match, or one whose canonical form differs,
+// would have every inventory of the device refused.
+func TestInventoryUUIDMatchesSignal(t *testing.T) {
+	for _, raw := range []string{
+		"4c4c4544-0042-3510-8052-b4c04f4e4b32",
+		"564D9A2B-1C3D-4E5F-8A9B-0C1D2E3F4A5B",
+		" 2b9a4d56-3d1c-5f4e-8a9b-0c1d2e3f4a5b\n",
+		"01234567-8910-1112-1314-151617181920", // a placeholder
+		"03000200-0400-0500-0006-000700080009",
+		"4C4C454-40042-3510-8052-B4C04F4E4B32", // dashes misplaced
+		"not-a-uuid", "",
+	} {
+		root := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(root, "sys/class/dmi/id"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, "sys/class/dmi/id/product_uuid"), []byte(raw), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sig := HostSignals(t.Context(), &Env{Root: root}).SMBIOSUUID
+		inv := cleanUUID(raw)
+		if (inv == "") != (sig == "") || inv != "" && enroll.SignalUUID(inv) != sig {
+			t.Errorf("UUID %q: the inventory states %q, the fingerprint's signal is %q", raw, inv, sig)
 		}
 	}
 }

@@ -1,12 +1,16 @@
 package collectors
 
-import "net"
+import (
+	"net"
+
+	"github.com/glpi-agentd/glpi-agentd/enroll"
+)
 
 // winSignals reads the identity signals through the Windows sources.
 func winSignals(h winHost) Signals {
 	s := Signals{MachineID: windowsMachineGUID(h.reg)}
 	csp, _ := queryFirst[win32ComputerSystemProduct](h.wmi, "Win32_ComputerSystemProduct")
-	s.SMBIOSUUID = signalUUID(csp.UUID)
+	s.SMBIOSUUID = enroll.SignalUUID(csp.UUID)
 	s.Serial = clean(csp.IdentifyingNumber)
 	var nics []struct {
 		MACAddress      string
