@@ -359,8 +359,9 @@ func (a *Agent) RunEnrolled(ctx context.Context, req Request) (rep *Report, err 
 	if err != nil {
 		return p.report(), err
 	}
-	p.inv.DeviceID = e.GLPIDeviceID
-	p.inv.Tag = "" // the service sets the key's tag
+	// The service sets these whatever the agent says, and keeps a body
+	// that says them already as it came, compressed by the agent.
+	p.inv.DeviceID, p.inv.Tag = e.GLPIDeviceID, e.Tag
 	body, err := json.Marshal(p.inv)
 	if err != nil {
 		return nil, fmt.Errorf("encode inventory: %w", err)
@@ -377,7 +378,7 @@ func (a *Agent) RunEnrolled(ctx context.Context, req Request) (rep *Report, err 
 	if isDeviceUnknown(err) {
 		// The service has forgotten this device: enroll again, once.
 		if e, err = a.reenroll(ctx, e); err == nil {
-			p.inv.DeviceID = e.GLPIDeviceID
+			p.inv.DeviceID, p.inv.Tag = e.GLPIDeviceID, e.Tag
 			if body, err = json.Marshal(p.inv); err == nil {
 				resp, err = client.SendInventoryOnce(ctx, e.Credential.AccessToken, body, p.key)
 			}

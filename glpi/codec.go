@@ -127,24 +127,32 @@ func Decode(contentType string, r io.Reader, maxBytes int64) ([]byte, error) {
 		return nil, fmt.Errorf("decode body: %w", err)
 	}
 	src := &readErr{r: r}
+	// A reader that is also a ByteReader (a *bytes.Reader) is read by the
+	// decompressors no further than the compressed stream's end, so that
+	// its caller can tell whether bytes follow it; a network body is
+	// buffered as usual.
+	var in io.Reader = src
+	if br, ok := r.(flate.Reader); ok {
+		in = byteReadErr{src, br}
+	}
 	var dec io.Reader
 	switch compression {
 	case CompressionZlib:
-		zr, err := zlib.NewReader(src)
+		zr, err := zlib.NewReader(in)
 		if err != nil {
 			return nil, decodeError(compression, src, err)
 		}
 		defer zr.Close()
 		dec = zr
 	case CompressionGzip:
-		gr, err := gzip.NewReader(src)
+		gr, err := gzip.NewReader(in)
 		if err != nil {
 			return nil, decodeError(compression, src, err)
 		}
 		defer gr.Close()
 		dec = gr
 	case CompressionDeflate:
-		fr := flate.NewReader(src)
+		fr := flate.NewReader(in)
 		defer fr.Close()
 		dec = fr
 	default:
@@ -176,6 +184,20 @@ func decodeError(compression string, src *readErr, err error) error {
 type readErr struct {
 	r   io.Reader
 	err error
+}
+
+// byteReadErr is a readErr whose reader is also a ByteReader.
+type byteReadErr struct {
+	*readErr
+	br io.ByteReader
+}
+
+func (b byteReadErr) ReadByte() (byte, error) {
+	c, err := b.br.ReadByte()
+	if err != nil && err != io.EOF && b.readErr.err == nil {
+		b.readErr.err = err
+	}
+	return c, err
 }
 
 func (e *readErr) Read(p []byte) (int, error) {

@@ -164,3 +164,22 @@ func TestCompressionOf(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeStopsAtStreamEnd(t *testing.T) {
+	body := []byte(`{"action":"inventory","deviceid":"pc"}`)
+	// (gzip reads on for a next member, and refuses what follows.)
+	for _, c := range []string{CompressionZlib, CompressionDeflate} {
+		enc, ctype, err := Encode(body, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := bytes.NewReader(append(enc, "after"...))
+		got, err := Decode(ctype, in, 0)
+		if err != nil || !bytes.Equal(got, body) {
+			t.Fatalf("%s: Decode = %q, %v", c, got, err)
+		}
+		if in.Len() != len("after") {
+			t.Errorf("%s: %d bytes left unread, want the 5 after the stream", c, in.Len())
+		}
+	}
+}

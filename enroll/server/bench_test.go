@@ -226,7 +226,7 @@ func benchInventoryAt(b *testing.B, e *env, rate int) {
 	})
 }
 
-func post(b *testing.B, c *http.Client, url, bearer, ctype string, body []byte, want int) error {
+func post(b testing.TB, c *http.Client, url, bearer, ctype string, body []byte, want int) error {
 	req, _ := http.NewRequestWithContext(b.Context(), "POST", url, bytes.NewReader(body))
 	req.Header.Set("Content-Type", ctype)
 	req.Header.Set("Authorization", "Bearer "+bearer)

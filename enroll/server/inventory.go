@@ -100,6 +100,16 @@ func decodeInventory(data []byte) (*inventoryMsg, error) {
 	return msg, nil
 }
 
+// names reports whether the message says what rewrite would make it say:
+// the device's GLPI deviceid, the key's tag when there is one, an action.
+func (m *inventoryMsg) names(deviceID, tag string) bool {
+	var id, t string
+	if _, ok := m.root["action"]; !ok || json.Unmarshal(m.root["deviceid"], &id) != nil || id != deviceID {
+		return false
+	}
+	return tag == "" || json.Unmarshal(m.root["tag"], &t) == nil && t == tag
+}
+
 // rewrite returns the message with the device's GLPI deviceid and the key's
 // tag, which the server owns whatever the agent sent.
 func (m *inventoryMsg) rewrite(deviceID, tag string) []byte {

@@ -2,8 +2,15 @@ package server
 
 import (
 	"bytes"
+	"encoding/json"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/enroll"
+	"github.com/glpi-agentd/glpi-agentd/glpi"
+	"github.com/glpi-agentd/glpi-agentd/glpi/glpitest"
 )
 
 func TestInventoryHead(t *testing.T) {
@@ -52,4 +59,54 @@ func must(b []byte, err error) []byte {
 		panic(err)
 	}
 	return b
+}
+
+// TestInventoryKeptAsSent: an agent's zlib body that names the device's
+// GLPI deviceid and its key's tag is stored and relayed as it came; any
+// other is rewritten, and GLPI gets the service's deviceid and tag each
+// time.
+func TestInventoryKeptAsSent(t *testing.T) {
+	g := glpitest.New(t)
+	relay, err := glpi.New(glpi.Config{URL: g.URL, Retries: -1, Timeout: 10 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, func(c *Config) { c.Relay = relay })
+	dev := e.enroll(e.key(KeyOptions{Tag: "LYON"}), enrollReq("pc-7"))
+	body := func(deviceID, tag string) []byte {
+		var m map[string]any
+		json.Unmarshal(inventoryJSON("pc-7", 20), &m)
+		m["deviceid"], m["tag"] = deviceID, tag
+		b, _ := json.Marshal(m)
+		z, err := compress(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return z
+	}
+	for i, tt := range []struct {
+		name string
+		body []byte
+		asIs bool
+	}{
+		{"naming the device and its tag", body(dev.GLPIDeviceID, "LYON"), true},
+		{"another tag", body(dev.GLPIDeviceID, "PARIS"), false},
+		{"another deviceid", body("pc-7-2020-01-01-00-00-00", "LYON"), false},
+		{"bytes after the stream", append(body(dev.GLPIDeviceID, "LYON"), "junk"...), false},
+	} {
+		if err := post(t, http.DefaultClient, e.url+enroll.PathInventory, dev.Credential.AccessToken, glpi.ContentTypeZlib, tt.body, http.StatusAccepted); err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		inv, err := e.st.Inventory(t.Context(), dev.DeviceID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if asIs := bytes.Equal(inv.Body, tt.body); asIs != tt.asIs {
+			t.Errorf("%s: stored as sent = %v, want %v", tt.name, asIs, tt.asIs)
+		}
+		got := g.WaitInventories(t, i+1, 10*time.Second)[i]
+		if got.DeviceID != dev.GLPIDeviceID || got.Tag != "LYON" {
+			t.Errorf("%s: GLPI got deviceid %q tag %q, want %q LYON", tt.name, got.DeviceID, got.Tag, dev.GLPIDeviceID)
+		}
+	}
 }

@@ -828,10 +828,16 @@ func (s *Server) handleInventory(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer s.intake.done(d.ID)
-	// The inflated body is read up to the cap and no further: a small
-	// compressed body cannot make the service hold more than that.
+	// The body is read up to the cap, and inflated up to the cap and no
+	// further: a small compressed body cannot make the service hold more
+	// than that.
 	limit := s.cfg.MaxInventorySize
-	data, err := glpi.Decode(r.Header.Get("Content-Type"), http.MaxBytesReader(w, r.Body, limit), limit)
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var data []byte
+	in := bytes.NewReader(raw)
+	if err == nil {
+		data, err = glpi.Decode(r.Header.Get("Content-Type"), in, limit)
+	}
 	var maxErr *http.MaxBytesError
 	switch {
 	case errors.Is(err, glpi.ErrTooLarge) || errors.As(err, &maxErr):
@@ -852,19 +858,26 @@ func (s *Server) handleInventory(w http.ResponseWriter, r *http.Request) {
 	if !s.checkIdentity(ctx, w, r, d, msg) {
 		return
 	}
-	out := msg.rewrite(d.GLPIDeviceID, d.Tag)
-	packed, err := compress(out)
-	if err != nil {
-		s.log.Error("compress inventory", "err", err)
-		s.reject(w, http.StatusInternalServerError, enroll.ReasonInternal, "internal error", 5*time.Second)
-		return
+	// The agent names its deviceid and its key's tag: its zlib body, with
+	// nothing after the stream, is kept as it came, and only another
+	// message is rewritten and compressed again.
+	packed, size := raw, len(data)
+	if compression, _ := glpi.CompressionOf(r.Header.Get("Content-Type")); compression != glpi.CompressionZlib || in.Len() > 0 ||
+		!msg.names(d.GLPIDeviceID, d.Tag) {
+		out := msg.rewrite(d.GLPIDeviceID, d.Tag)
+		if packed, err = compress(out); err != nil {
+			s.log.Error("compress inventory", "err", err)
+			s.reject(w, http.StatusInternalServerError, enroll.ReasonInternal, "internal error", 5*time.Second)
+			return
+		}
+		size = len(out)
 	}
 	key := r.Header.Get(enroll.HeaderIdempotencyKey)
 	if len(key) > 128 {
 		s.reject(w, http.StatusBadRequest, enroll.ReasonBadRequest, "idempotency key longer than 128 characters", 0)
 		return
 	}
-	inv := &store.Inventory{DeviceID: d.ID, ReceivedAt: now, Size: int64(len(out)), Body: packed, Sections: msg.sections, IdempotencyKey: key,
+	inv := &store.Inventory{DeviceID: d.ID, ReceivedAt: now, Size: int64(size), Body: packed, Sections: msg.sections, IdempotencyKey: key,
 		Partial: msg.partial, SourceIP: clientAddr(r), HTTPDPort: httpdPort(r)}
 	h, err := s.st.SaveInventory(ctx, inv, s.cfg.Relay != nil, d.AgentID, inventoryHistoryDepth, s.cfg.OutboxPerDevice)
 	if err != nil {
@@ -887,7 +900,7 @@ func (s *Server) handleInventory(w http.ResponseWriter, r *http.Request) {
 	if h.DroppedPartial > 0 {
 		s.requestFull(ctx, d.ID, now)
 	}
-	s.log.Debug("inventory accepted", "device_id", d.ID, "size", len(out), "changed", h.Changed)
+	s.log.Debug("inventory accepted", "device_id", d.ID, "size", size, "changed", h.Changed)
 	writeJSON(w, http.StatusAccepted, enroll.InventoryResponse{Status: "accepted", ID: h.ID})
 }
 

@@ -135,7 +135,7 @@ func (s *sim) agent(ctx context.Context, c *enroll.Client, i int) error {
 	s.mu.Unlock()
 
 	vars := invVars{
-		DeviceID: er.GLPIDeviceID, Host: host,
+		DeviceID: er.GLPIDeviceID, Tag: er.Tag, Host: host,
 		UUID: uuid, Serial: serial, MAC: fmt.Sprintf("02:00:%02x:%02x:%02x:%02x", i>>24&0xff, i>>16&0xff, i>>8&0xff, i&0xff),
 		IP: fmt.Sprintf("10.%d.%d.%d", i>>16&0xff, i>>8&0xff, i&0xff),
 	}

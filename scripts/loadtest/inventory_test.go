@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/zlib"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"regexp"
@@ -22,6 +23,7 @@ const softwareCount = 900
 // of one agent.
 type invVars struct {
 	DeviceID string
+	Tag      string // the key's, as the enrollment answer gives it
 	Host     string
 	UUID     string
 	Serial   string
@@ -35,6 +37,8 @@ func (v *invVars) value(name string) string {
 	switch name {
 	case "DEVICEID":
 		return v.DeviceID
+	case "TAG":
+		return v.Tag
 	case "HOST":
 		return v.Host
 	case "UUID":
@@ -68,10 +72,15 @@ var placeholder = regexp.MustCompile(`@([A-Z]+)@`)
 // newTemplate builds the inventory template from a fixed seed, so every
 // run of the harness sends the same kind of content.
 func newTemplate() *template {
-	raw, err := json.Marshal(inventoryDoc())
-	if err != nil {
-		panic(err) // a literal document always encodes
+	// The content goes last, as the agent writes it.
+	doc := inventoryDoc()
+	content, err := json.Marshal(doc["content"])
+	delete(doc, "content")
+	head, err2 := json.Marshal(doc)
+	if err != nil || err2 != nil {
+		panic(errors.Join(err, err2)) // a literal document always encodes
 	}
+	raw := append(append(head[:len(head)-1:len(head)-1], `,"content":`...), append(content, '}')...)
 	t := &template{size: len(raw)}
 	last := 0
 	for _, m := range placeholder.FindAllSubmatchIndex(raw, -1) {
@@ -131,6 +140,7 @@ func inventoryDoc() map[string]any {
 		"action":   "inventory",
 		"deviceid": "@DEVICEID@",
 		"itemtype": "Computer",
+		"tag":      "@TAG@",
 		"content": map[string]any{
 			"versionclient": "glpi-agentd-loadtest",
 			"versionprovider": map[string]any{

@@ -129,7 +129,7 @@ func newLoadRig(t *testing.T, rs *replicas, pin, key string, glpi *glpiFront) *l
 	zw := zlib.NewWriter(nil)
 	for i, er := range resps {
 		host, uuid, serial := deviceIdentity(rig.run, i)
-		body := tmpl.render(&invVars{DeviceID: er.GLPIDeviceID, Host: host, UUID: uuid, Serial: serial,
+		body := tmpl.render(&invVars{DeviceID: er.GLPIDeviceID, Tag: er.Tag, Host: host, UUID: uuid, Serial: serial,
 			MAC: fmt.Sprintf("02:00:00:00:%02x:%02x", i>>8&0xff, i&0xff), IP: fmt.Sprintf("10.9.%d.%d", i>>8&0xff, i&0xff),
 			Run: i % 7, Marker: marker(rig.run, i, 1)})
 		var b bytes.Buffer
