@@ -168,3 +168,22 @@ func FuzzJSONWalk(f *testing.F) {
 		}
 	})
 }
+
+func FuzzValidJSON(f *testing.F) {
+	for _, s := range []string{`{}`, `[]`, ` {"a":[1,2,{"b":null}],"c":"\u00e9\n"} `, `[1,]`, `{"a":1,}`, `{"a" 1}`,
+		`-0.5e+10`, `01`, `1.`, `-`, `.5`, `1e`, `"\x"`, `"\u12G4"`, "\"\x01\"", "\"\xff\"", `tru`, `nulll`,
+		`{"a":1}}`, `[[]]]`, `"`, ``, ` `, `{"a":[}`, `[1 2]`, `{,}`, `[-]`, `1 2`,
+		strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth),
+		strings.Repeat("[", maxJSONDepth+1) + strings.Repeat("]", maxJSONDepth+1),
+		strings.Repeat(`{"a":`, maxJSONDepth-1) + `{}` + strings.Repeat("}", maxJSONDepth-1),
+		strings.Repeat(`{"a":`, maxJSONDepth) + `{}` + strings.Repeat("}", maxJSONDepth),
+	} {
+		f.Add([]byte(s))
+	}
+	f.Add(inventoryJSON("pc", 3))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if got, want := validJSON(data), json.Valid(data); got != want {
+			t.Fatalf("validJSON(%q) = %v, json.Valid says %v", data, got, want)
+		}
+	})
+}

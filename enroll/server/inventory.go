@@ -46,7 +46,7 @@ func decodeInventory(data []byte) (*inventoryMsg, error) {
 	// counts the sections' items, without copying (json.Unmarshal into
 	// RawMessages scanned twice and copied each value); FuzzJSONWalk holds
 	// splitInventory to json.Unmarshal's result.
-	if !json.Valid(data) {
+	if !validJSON(data) {
 		var v any
 		return nil, fmt.Errorf("decode inventory: %w", json.Unmarshal(data, &v))
 	}
