@@ -4,6 +4,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -261,11 +262,17 @@ func (a *Agent) RunLocal(ctx context.Context, path string, req Request) (*Report
 	// over: GLPI must read the file as a partial inventory, or it would
 	// drop every section the file lacks.
 	inv.Partial = len(req.Categories) > 0 || len(c.lost) > 0
-	b, err := json.MarshalIndent(inv, "", "  ")
+	compact, err := inv.Encode()
 	if err != nil {
 		return nil, fmt.Errorf("encode inventory: %w", err)
 	}
-	b = append(b, '\n')
+	var buf bytes.Buffer
+	buf.Grow(len(compact) * 3 / 2)
+	if err := json.Indent(&buf, compact, "", "  "); err != nil {
+		return nil, fmt.Errorf("encode inventory: %w", err)
+	}
+	buf.WriteByte('\n')
+	b := buf.Bytes()
 	rep := &Report{Inventory: inv, Results: c.results, Sections: len(inv.Content), Partial: inv.Partial, Carried: c.carried}
 	switch fi, statErr := os.Stat(path); {
 	case path == "-":

@@ -2,14 +2,11 @@ package agent
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/glpi-agentd/glpi-agentd/agent/state"
 	"github.com/glpi-agentd/glpi-agentd/collectors"
 )
 
@@ -19,7 +16,7 @@ import (
 // failed section must never go missing:
 //
 //   - a failed section is carried over from the last run whose collector
-//     succeeded (sections.json in the state directory);
+//     succeeded (sections.jsonl in the state directory);
 //   - a failed section with nothing to carry over (the first run on this
 //     host, or after an upgrade) makes the inventory partial, which GLPI
 //     applies section by section and which keeps everything else;
@@ -30,22 +27,12 @@ import (
 // A collector that has no data (ErrNoData: no battery, no DMI tables) is
 // not failed: its section is absent and GLPI forgets it, as it should.
 
-// sectionsFile keeps the last good value of each section.
-const sectionsFile = "sections.json"
+// sectionsFile keeps the last good value of each section (lastgood.go).
+const sectionsFile = "sections.jsonl"
 
 // coreSections are the sections without which nothing is sent: GLPI's
 // import rules find the computer with them.
 var coreSections = alwaysSent
-
-// lastGood is the content of sectionsFile.
-type lastGood struct {
-	// Sections holds each section as the last successful collector run
-	// produced it.
-	Sections map[string]json.RawMessage `json:"sections"`
-	// Since is when each section last changed: the file is written only
-	// then, not at every run.
-	Since map[string]time.Time `json:"since"`
-}
 
 // Carried is a section sent from the last good run because its collector
 // failed in this one.
@@ -94,53 +81,39 @@ func coreFailure(results []collectors.Result) error {
 // host lacks. Every section it records is left in content as its JSON
 // (json.RawMessage), so that digests and the message reuse that encoding.
 func (a *Agent) carryOver(content map[string]any, results []collectors.Result, now time.Time) (carried []Carried, lost []string) {
-	path := a.state.File(sectionsFile)
-	var lg lastGood
-	if err := state.ReadJSON(path, &lg); err != nil && !errors.Is(err, os.ErrNotExist) {
+	lg, err := openLastGood(a.state.File(sectionsFile), a.state.File(oldSectionsFile))
+	if err != nil {
 		a.log.Warn("last good sections unreadable: failed sections cannot be carried over", "err", err)
 	}
-	if lg.Sections == nil {
-		lg.Sections, lg.Since = map[string]json.RawMessage{}, map[string]time.Time{}
-	}
-	dirty := false // a section changed, appeared or went
 	for _, r := range results {
 		switch {
 		case r.Failed():
-			raw, ok := lg.Sections[r.Key]
+			raw, since, ok := lg.section(r.Key)
 			if !ok {
 				lost = append(lost, r.Key)
 				a.log.Warn("failed section has no earlier value: sending a partial inventory so that GLPI keeps its own", "collector", r.Name, "section", r.Key)
 				continue
 			}
 			content[r.Key] = raw
-			carried = append(carried, Carried{Collector: r.Name, Section: r.Key, Since: lg.Since[r.Key], Err: r.Err.Error()})
-			a.log.Warn("failed section carried over from the last good run", "collector", r.Name, "section", r.Key, "unchanged_since", lg.Since[r.Key].Format(time.RFC3339))
+			carried = append(carried, Carried{Collector: r.Name, Section: r.Key, Since: since, Err: r.Err.Error()})
+			a.log.Warn("failed section carried over from the last good run", "collector", r.Name, "section", r.Key, "unchanged_since", since.Format(time.RFC3339))
 		case r.Err != nil:
 			// Nothing to report on this host any more: forget it.
-			if _, ok := lg.Sections[r.Key]; ok {
-				delete(lg.Sections, r.Key)
-				delete(lg.Since, r.Key)
-				dirty = true
-			}
+			lg.forget(r.Key)
 		default:
 			b, err := json.Marshal(content[r.Key])
 			if err != nil {
 				continue
 			}
 			content[r.Key] = json.RawMessage(b)
-			if old, ok := lg.Sections[r.Key]; !ok || string(old) != string(b) {
-				lg.Sections[r.Key], lg.Since[r.Key], dirty = b, now.UTC(), true
-			}
+			lg.set(r.Key, b, now.UTC())
 		}
 	}
-	if dirty {
-		b, err := json.Marshal(&lg)
-		if err == nil {
-			err = state.WriteFileAtomic(path, b, 0o600)
-		}
-		if err != nil {
-			a.log.Warn("last good sections not saved", "err", err)
-		}
+	if err := lg.save(); err != nil {
+		a.log.Warn("last good sections not saved", "err", err)
+	}
+	for _, w := range lg.warnings {
+		a.log.Warn("last good section dropped", "err", w)
 	}
 	return carried, lost
 }

@@ -2,7 +2,6 @@ package agent
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -362,7 +361,7 @@ func (a *Agent) RunEnrolled(ctx context.Context, req Request) (rep *Report, err 
 	// The service sets these whatever the agent says, and keeps a body
 	// that says them already as it came, compressed by the agent.
 	p.inv.DeviceID, p.inv.Tag = e.GLPIDeviceID, e.Tag
-	body, err := json.Marshal(p.inv)
+	body, err := p.inv.Encode()
 	if err != nil {
 		return nil, fmt.Errorf("encode inventory: %w", err)
 	}
@@ -379,7 +378,7 @@ func (a *Agent) RunEnrolled(ctx context.Context, req Request) (rep *Report, err 
 		// The service has forgotten this device: enroll again, once.
 		if e, err = a.reenroll(ctx, e); err == nil {
 			p.inv.DeviceID, p.inv.Tag = e.GLPIDeviceID, e.Tag
-			if body, err = json.Marshal(p.inv); err == nil {
+			if body, err = p.inv.Encode(); err == nil {
 				resp, err = client.SendInventoryOnce(ctx, e.Credential.AccessToken, body, p.key)
 			}
 		}

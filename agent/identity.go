@@ -34,7 +34,7 @@ func cloneOf(stored, now enroll.Fingerprint) (clone bool, why string) {
 // identityFiles are the files that make this installation a device: what a
 // clone must not keep and an image must not carry. The registration key and
 // the configuration are not among them.
-var identityFiles = []string{enrollmentFile, replaceFile, "identity.json", "install_id", "run.json", sectionsFile, firstBootFile}
+var identityFiles = []string{enrollmentFile, replaceFile, "identity.json", "install_id", "run.json", sectionsFile, oldSectionsFile, firstBootFile}
 
 // forgetIdentity removes the device identity from the state directory.
 func (a *Agent) forgetIdentity() error {

@@ -12,18 +12,31 @@ import (
 // packages ("install ok installed"), in file order. Dates are left to the
 // caller, which knows where the package lists are.
 func parseDpkgStatus(r io.Reader) ([]Software, error) {
+	list, _, err := readDpkgStatus(r)
+	return list, err
+}
+
+// readDpkgStatus is parseDpkgStatus, with the name of each package's file
+// list in dpkg's info directory, whose time is the package's install date:
+// pkg.list, or pkg:arch.list for a "Multi-Arch: same" package.
+func readDpkgStatus(r io.Reader) (out []Software, lists []string, err error) {
 	br := bufio.NewReaderSize(r, 64*1024)
 	var (
-		out       []Software
 		cur       Software
 		installed bool
+		sameArch  bool
 	)
 	flush := func() {
 		if installed && cur.Name != "" {
 			cur.From = "deb"
 			out = append(out, cur)
+			list := cur.Name + ".list"
+			if sameArch && cur.Arch != "" {
+				list = cur.Name + ":" + cur.Arch + ".list"
+			}
+			lists = append(lists, list)
 		}
-		cur, installed = Software{}, false
+		cur, installed, sameArch = Software{}, false, false
 	}
 	for {
 		line, err := br.ReadSlice('\n')
@@ -64,14 +77,16 @@ func parseDpkgStatus(r io.Reader) ([]Software, error) {
 				}
 			case "Description":
 				cur.Comments = string(v) // the synopsis
+			case "Multi-Arch":
+				sameArch = string(v) == "same"
 			}
 		}
 		if err == io.EOF {
 			flush()
-			return out, nil
+			return out, lists, nil
 		}
 		if err != nil {
-			return out, fmt.Errorf("read dpkg status: %w", err)
+			return out, lists, fmt.Errorf("read dpkg status: %w", err)
 		}
 	}
 }

@@ -240,7 +240,11 @@ func (c *Client) SendInventory(ctx context.Context, inv *Inventory) (*Answer, er
 	if msg.Content == nil {
 		return nil, fmt.Errorf("send inventory to %s: no content", c.redacted)
 	}
-	a, err := c.send(ctx, &msg, msg.DeviceID)
+	body, err := msg.Encode()
+	if err != nil {
+		return nil, fmt.Errorf("send inventory to %s: %w", c.redacted, err)
+	}
+	a, err := c.sendBody(ctx, body, msg.DeviceID)
 	if err != nil {
 		return nil, fmt.Errorf("send inventory to %s: %w", c.redacted, err)
 	}
@@ -248,15 +252,20 @@ func (c *Client) SendInventory(ctx context.Context, inv *Inventory) (*Answer, er
 }
 
 func (c *Client) send(ctx context.Context, msg any, deviceID string) (*Answer, error) {
+	body, err := json.Marshal(msg)
+	if err != nil {
+		return nil, fmt.Errorf("marshal message: %w", err)
+	}
+	return c.sendBody(ctx, body, deviceID)
+}
+
+// sendBody posts an encoded message of the device deviceID.
+func (c *Client) sendBody(ctx context.Context, body []byte, deviceID string) (*Answer, error) {
 	if c.agentID == "" {
 		return nil, errors.New("no agent id configured")
 	}
 	if deviceID == "" {
 		return nil, errors.New("no deviceid")
-	}
-	body, err := json.Marshal(msg)
-	if err != nil {
-		return nil, fmt.Errorf("marshal message: %w", err)
 	}
 	return c.post(ctx, c.agentID, body, netip.Addr{})
 }

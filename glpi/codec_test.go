@@ -5,7 +5,9 @@ import (
 	"compress/flate"
 	"compress/gzip"
 	"compress/zlib"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -181,5 +183,71 @@ func TestDecodeStopsAtStreamEnd(t *testing.T) {
 		if in.Len() != len("after") {
 			t.Errorf("%s: %d bytes left unread, want the 5 after the stream", c, in.Len())
 		}
+	}
+}
+
+// Inventory.Encode writes what json.Marshal writes, for content values
+// encoded by json.Marshal and kept as json.RawMessage, and for any other.
+func TestInventoryEncodeIsMarshal(t *testing.T) {
+	raw := func(v any) json.RawMessage {
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	type soft struct {
+		Name    string `json:"name"`
+		Version string `json:"version,omitempty"`
+	}
+	for _, inv := range []*Inventory{
+		{Action: "inventory", DeviceID: "pc-2026-01-01-00-00-00", ItemType: "Computer", Content: map[string]any{
+			"versionclient": "glpi-agentd_v1",
+			"softwares":     raw([]soft{{Name: "<b>&amp;\u2028", Version: "1"}, {Name: "é \"q\" \\ \n"}}),
+			"hardware":      map[string]any{"name": "pc", "memory": 2048},
+			"cpus":          []soft{{Name: "x"}},
+			"empty":         json.RawMessage(nil),
+		}},
+		{Action: "inventory", DeviceID: "d", ItemType: "Computer", Partial: true, Tag: "<paris>", JobID: "j1", Content: map[string]any{}},
+		{DeviceID: "d"},
+	} {
+		want, err := json.Marshal(inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := inv.Encode()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("Encode =\n%s\nwant (json.Marshal)\n%s", got, want)
+		}
+	}
+	if _, err := (&Inventory{Content: map[string]any{"bad": func() {}}}).Encode(); err == nil {
+		t.Error("Encode of a value json.Marshal refuses: no error")
+	}
+}
+
+// BenchmarkInventoryEncode encodes an inventory of 900 softwares whose
+// sections are already encoded, as the agent sends it.
+func BenchmarkInventoryEncode(b *testing.B) {
+	softs := make([]map[string]any, 900)
+	for i := range softs {
+		softs[i] = map[string]any{"name": fmt.Sprintf("package-%d", i), "version": "1.2.3-4", "publisher": "Debian", "arch": "amd64"}
+	}
+	s, _ := json.Marshal(softs)
+	inv := &Inventory{Action: "inventory", DeviceID: "pc", ItemType: "Computer", Content: map[string]any{"softwares": json.RawMessage(s), "versionclient": "v"}}
+	for _, f := range []struct {
+		name string
+		enc  func() ([]byte, error)
+	}{{"Encode", inv.Encode}, {"json.Marshal", func() ([]byte, error) { return json.Marshal(inv) }}} {
+		b.Run(f.name, func(b *testing.B) {
+			b.SetBytes(int64(len(s)))
+			for b.Loop() {
+				if _, err := f.enc(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
