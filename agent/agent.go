@@ -267,7 +267,6 @@ func (a *Agent) RunLocal(ctx context.Context, path string, req Request) (*Report
 		return nil, fmt.Errorf("encode inventory: %w", err)
 	}
 	var buf bytes.Buffer
-	buf.Grow(len(compact) * 3 / 2)
 	if err := json.Indent(&buf, compact, "", "  "); err != nil {
 		return nil, fmt.Errorf("encode inventory: %w", err)
 	}
