@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"testing"
+	"time"
 
 	"github.com/jaypipes/ghw"
 	"github.com/shirou/gopsutil/v4/cpu"
@@ -25,6 +26,22 @@ func benchCollector(b *testing.B, name, fixture string) {
 	for b.Loop() {
 		if _, err := info.Collect(b.Context(), env); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCollectAll runs every collector of a local inventory on the
+// laptop fixture, as one run does: concurrently, sharing what they read.
+func BenchmarkCollectAll(b *testing.B) {
+	infos, err := Select(nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	env := &Env{Root: "testdata/laptop"}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, results := Run(b.Context(), env, infos, time.Minute, nil); len(results) != len(infos) {
+			b.Fatalf("%d results for %d collectors", len(results), len(infos))
 		}
 	}
 }

@@ -37,12 +37,33 @@ func readPCIDevices(env *Env) []pciDevice {
 	return devs
 }
 
+// pciHost is the host's PCI functions and their names, read once a run
+// for the controller, video and sound collectors (each read sysfs and
+// pci.ids on its own before, three times the work). Its collectors only
+// read it.
+type pciHost struct {
+	devs []pciDevice
+	ids  pciIDs
+}
+
+// readPCIHost returns the run's pciHost.
+func readPCIHost(env *Env) *pciHost {
+	h, _ := shared(env, "pci", func() (*pciHost, error) {
+		h := &pciHost{devs: readPCIDevices(env)}
+		if len(h.devs) > 0 {
+			h.ids = loadPCIIDs(env, h.devs)
+		}
+		return h, nil
+	})
+	return h
+}
+
 func collectControllers(ctx context.Context, env *Env) (any, error) {
-	devs := readPCIDevices(env)
+	pci := readPCIHost(env)
+	devs, ids := pci.devs, pci.ids
 	if len(devs) == 0 {
 		return nil, NoData("no PCI devices")
 	}
-	ids := loadPCIIDs(env, devs)
 	out := make([]Controller, 0, len(devs))
 	for _, d := range devs {
 		out = append(out, controllerFrom(d, ids.names(d)))
@@ -51,13 +72,13 @@ func collectControllers(ctx context.Context, env *Env) (any, error) {
 }
 
 func collectVideos(ctx context.Context, env *Env) (any, error) {
-	devs := pciClass(readPCIDevices(env), pciClassDisplay)
+	pci := readPCIHost(env)
+	devs, ids := pciClass(pci.devs, pciClassDisplay), pci.ids
 	if len(devs) == 0 {
 		return nil, nil
 	}
 	var out []Video
 	modes := drmModes(env)
-	ids := loadPCIIDs(env, devs)
 	for _, d := range devs {
 		v := videoFrom(d, ids.names(d))
 		v.Resolution = modes[d.Address]
@@ -71,12 +92,11 @@ func collectVideos(ctx context.Context, env *Env) (any, error) {
 
 func collectSounds(ctx context.Context, env *Env) (any, error) {
 	// Subclasses 01 (audio) and 03 (HD audio); 00 is video capture.
-	all := readPCIDevices(env)
-	devs := append(pciClass(all, pciClassMultimedia+"01"), pciClass(all, pciClassMultimedia+"03")...)
+	pci := readPCIHost(env)
+	devs, ids := append(pciClass(pci.devs, pciClassMultimedia+"01"), pciClass(pci.devs, pciClassMultimedia+"03")...), pci.ids
 	if len(devs) == 0 {
 		return nil, nil
 	}
-	ids := loadPCIIDs(env, devs)
 	out := make([]Sound, 0, len(devs))
 	for _, d := range devs {
 		out = append(out, soundFrom(d, ids.names(d)))
