@@ -810,8 +810,8 @@ func (s *sqlStore) trimOutbox(ctx context.Context, tx txn, inv *Inventory, h *Hi
 	if s.postgres {
 		skipLocked = " FOR UPDATE SKIP LOCKED"
 	}
-	rows, err := tx.QueryContext(ctx, s.q(`SELECT id, inventory_id, partial FROM outbox
-		WHERE device_id = ? AND inventory_id <> ? AND locked_until <= ? ORDER BY id`+skipLocked), inv.DeviceID, h.ID, ts(inv.ReceivedAt))
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT id, inventory_id, partial FROM outbox o
+		WHERE device_id = ? AND inventory_id <> ? AND `+s.unleased("o")+` ORDER BY id`+skipLocked), inv.DeviceID, h.ID, ts(inv.ReceivedAt))
 	if err != nil {
 		return fmt.Errorf("read outbox of %s: %w", inv.DeviceID, err)
 	}
@@ -884,7 +884,7 @@ func (s *sqlStore) trimOutbox(ctx context.Context, tx txn, inv *Inventory, h *Hi
 // others fail with msg.
 func (s *sqlStore) dropOutbox(ctx context.Context, tx txn, deviceID string, items []waitingItem, status, msg string, by int64, now time.Time) error {
 	for _, it := range items {
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM outbox WHERE id = ?`), it.id); err != nil {
+		if err := s.deleteOutbox(ctx, tx, it.id); err != nil {
 			return fmt.Errorf("drop outbox item %d: %w", it.id, err)
 		}
 		if _, err := tx.ExecContext(ctx, s.q(`UPDATE inventory_history SET relay_status = ?, relay_message = ? WHERE id = ?`),
@@ -983,19 +983,29 @@ func (s *sqlStore) History(ctx context.Context, deviceID string) ([]HistoryEntry
 }
 
 func (s *sqlStore) ClaimOutbox(ctx context.Context, n int, now time.Time, lease time.Duration) ([]OutboxItem, error) {
-	skipLocked := ""
-	if s.postgres {
-		// Replicas claim disjoint rows without waiting on each other.
-		skipLocked = " FOR UPDATE SKIP LOCKED"
-	}
+	// The first waiting item of each device whose turn has come and that
+	// no relay holds.
+	const due = `o.next_attempt_at <= ? AND %s
+		AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.device_id = o.device_id AND p.id < o.id)
+		ORDER BY o.id LIMIT ?`
+	const columns = `id, device_id, agent_id, body, created_at, attempts, inventory_id, source_ip, httpd_port`
 	var items []OutboxItem
 	err := s.tx(ctx, func(tx txn) error {
-		rows, err := tx.QueryContext(ctx, s.q(`UPDATE outbox SET locked_until = ? WHERE id IN (
-			SELECT o.id FROM outbox o WHERE o.next_attempt_at <= ? AND o.locked_until <= ?
-			AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.device_id = o.device_id AND p.id < o.id)
-			ORDER BY o.id LIMIT ?`+skipLocked+`)
-			RETURNING id, device_id, agent_id, body, created_at, attempts, inventory_id, source_ip, httpd_port`),
-			ts(now.Add(lease)), ts(now), ts(now), n)
+		var q string
+		if s.postgres {
+			// Replicas claim disjoint rows without waiting on each other.
+			q = `UPDATE outbox SET locked_until = ? WHERE id IN (SELECT o.id FROM outbox o WHERE ` +
+				fmt.Sprintf(due, s.unleased("o")) + ` FOR UPDATE SKIP LOCKED) RETURNING ` + columns
+		} else {
+			// The leases are rows of their own (migration 0014), written
+			// below; this transaction holds the only writer.
+			q = `SELECT o.` + strings.ReplaceAll(columns, ", ", ", o.") + ` FROM outbox o WHERE ` + fmt.Sprintf(due, s.unleased("o"))
+		}
+		args := []any{ts(now), ts(now), n}
+		if s.postgres {
+			args = append([]any{ts(now.Add(lease))}, args...)
+		}
+		rows, err := tx.QueryContext(ctx, s.q(q), args...)
 		if err != nil {
 			return fmt.Errorf("claim outbox: %w", err)
 		}
@@ -1011,7 +1021,19 @@ func (s *sqlStore) ClaimOutbox(ctx context.Context, n int, now time.Time, lease 
 			it.CreatedAt = fromTS(created)
 			items = append(items, it)
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("claim outbox: %w", err)
+		}
+		rows.Close()
+		if !s.postgres {
+			for _, it := range items {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO outbox_leases (id, locked_until) VALUES (?, ?)
+					ON CONFLICT (id) DO UPDATE SET locked_until = excluded.locked_until`, it.ID, ts(now.Add(lease))); err != nil {
+					return fmt.Errorf("claim outbox: %w", err)
+				}
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -1020,9 +1042,32 @@ func (s *sqlStore) ClaimOutbox(ctx context.Context, n int, now time.Time, lease 
 	return items, nil
 }
 
+// unleased is the condition that outbox item alias is held by no relay at
+// the time of its one argument: on PostgreSQL its locked_until, on SQLite
+// its row in outbox_leases.
+func (s *sqlStore) unleased(alias string) string {
+	if s.postgres {
+		return alias + `.locked_until <= ?`
+	}
+	return `NOT EXISTS (SELECT 1 FROM outbox_leases l WHERE l.id = ` + alias + `.id AND l.locked_until > ?)`
+}
+
+// deleteOutbox deletes an outbox item, and its lease on SQLite.
+func (s *sqlStore) deleteOutbox(ctx context.Context, tx txn, id int64) error {
+	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM outbox WHERE id = ?`), id); err != nil {
+		return err
+	}
+	if !s.postgres {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox_leases WHERE id = ?`, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (s *sqlStore) CompleteOutbox(ctx context.Context, it *OutboxItem, status, message string, now time.Time) error {
 	return s.tx(ctx, func(tx txn) error {
-		if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM outbox WHERE id = ?`), it.ID); err != nil {
+		if err := s.deleteOutbox(ctx, tx, it.ID); err != nil {
 			return fmt.Errorf("complete outbox item %d: %w", it.ID, err)
 		}
 		if err := s.setRelay(ctx, tx, it, status, message, now); err != nil {
@@ -1034,7 +1079,14 @@ func (s *sqlStore) CompleteOutbox(ctx context.Context, it *OutboxItem, status, m
 
 func (s *sqlStore) RetryOutbox(ctx context.Context, it *OutboxItem, next time.Time, message string, now time.Time) error {
 	return s.tx(ctx, func(tx txn) error {
-		if _, err := tx.ExecContext(ctx, s.q(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?, locked_until = 0 WHERE id = ?`),
+		release := ", locked_until = 0"
+		if !s.postgres {
+			release = ""
+			if _, err := tx.ExecContext(ctx, `DELETE FROM outbox_leases WHERE id = ?`, it.ID); err != nil {
+				return fmt.Errorf("reschedule outbox item %d: %w", it.ID, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.q(`UPDATE outbox SET attempts = attempts + 1, next_attempt_at = ?`+release+` WHERE id = ?`),
 			ts(next), it.ID); err != nil {
 			return fmt.Errorf("reschedule outbox item %d: %w", it.ID, err)
 		}
@@ -1064,8 +1116,13 @@ func (s *sqlStore) ExtendOutbox(ctx context.Context, ids []int64, until time.Tim
 		args = append(args, id)
 	}
 	marks := strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ")
-	// locked_until 0 is an item released meanwhile (retry): not claimed.
-	_, err := s.w.ExecContext(ctx, s.q(`UPDATE outbox SET locked_until = ? WHERE locked_until > 0 AND id IN (`+marks+`)`), args...)
+	// locked_until 0 is an item released meanwhile (retry): not claimed;
+	// on SQLite a released item has no lease.
+	table := "outbox"
+	if !s.postgres {
+		table = "outbox_leases"
+	}
+	_, err := s.w.ExecContext(ctx, s.q(`UPDATE `+table+` SET locked_until = ? WHERE locked_until > 0 AND id IN (`+marks+`)`), args...)
 	if err != nil {
 		return fmt.Errorf("extend outbox leases: %w", err)
 	}
@@ -1077,7 +1134,7 @@ func (s *sqlStore) RecoverLeases(ctx context.Context) error {
 		return nil
 	}
 	return s.tx(ctx, func(tx txn) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE outbox SET locked_until = 0 WHERE locked_until > 0`); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM outbox_leases`); err != nil {
 			return fmt.Errorf("recover outbox leases: %w", err)
 		}
 		return nil
