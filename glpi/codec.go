@@ -119,6 +119,12 @@ func Encode(body []byte, compression string) (encoded []byte, contentType string
 // ErrUnsupportedEncoding for brotli. Content types are matched
 // case-insensitively; unknown ones are read as they are.
 func Decode(contentType string, r io.Reader, maxBytes int64) ([]byte, error) {
+	return DecodeAppend(nil, contentType, r, maxBytes)
+}
+
+// DecodeAppend is Decode appending the body to dst, so that a caller
+// decoding many bodies can reuse one buffer.
+func DecodeAppend(dst []byte, contentType string, r io.Reader, maxBytes int64) ([]byte, error) {
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxBytes
 	}
@@ -158,14 +164,32 @@ func Decode(contentType string, r io.Reader, maxBytes int64) ([]byte, error) {
 	default:
 		dec = src
 	}
-	b, err := io.ReadAll(io.LimitReader(dec, maxBytes+1))
+	b, err := ReadAppend(dst, io.LimitReader(dec, maxBytes+1))
 	if err != nil {
 		return nil, decodeError(compression, src, err)
 	}
-	if int64(len(b)) > maxBytes {
+	if int64(len(b)-len(dst)) > maxBytes {
 		return nil, fmt.Errorf("decode %s body: %w: more than %d bytes", compression, ErrTooLarge, maxBytes)
 	}
 	return b, nil
+}
+
+// ReadAppend is io.ReadAll appending to b: it reads r to its end into
+// b's spare capacity, growing b as io.ReadAll grows its buffer.
+func ReadAppend(b []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // room to read into
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
 
 // decodeError tells a failure to read the underlying stream apart from

@@ -251,3 +251,20 @@ func BenchmarkInventoryEncode(b *testing.B) {
 		})
 	}
 }
+
+// DecodeAppend appends to its buffer, and its limit is on the body alone.
+func TestDecodeAppend(t *testing.T) {
+	body := []byte(`{"action":"inventory"}`)
+	packed, ct, err := Encode(body, CompressionZlib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := append(make([]byte, 0, 4), "old:"...)
+	got, err := DecodeAppend(buf, ct, bytes.NewReader(packed), int64(len(body)))
+	if err != nil || string(got) != "old:"+string(body) {
+		t.Errorf("DecodeAppend = %q, %v; want the body after old:", got, err)
+	}
+	if _, err := DecodeAppend(buf, ct, bytes.NewReader(packed), int64(len(body)-1)); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("DecodeAppend over the limit = %v, want ErrTooLarge", err)
+	}
+}

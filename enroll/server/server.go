@@ -380,8 +380,20 @@ func bearer(r *http.Request) string {
 
 // readBody reads at most limit bytes of the request body.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
-	return io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var b []byte
+	if n := r.ContentLength; n > 0 && n <= limit {
+		b = make([]byte, 0, n+1) // the length and the read that sees the end
+	}
+	return glpi.ReadAppend(b, http.MaxBytesReader(w, r.Body, limit))
 }
+
+// inflated keeps inventories' decoded bodies for the next ones: a body
+// (140 KB of JSON for 900 packages) and its growth were most of what an
+// inventory allocated, and of the collector's work. Bodies larger than
+// maxPooledBody are left to the collector.
+var inflated = sync.Pool{New: func() any { return new([]byte) }}
+
+const maxPooledBody = 1 << 20
 
 // issue makes a fresh credential and the hashes to store.
 func (s *Server) issue(now time.Time, withReplace bool) (enroll.Credential, string, store.Secrets) {
@@ -832,11 +844,20 @@ func (s *Server) handleInventory(w http.ResponseWriter, r *http.Request) {
 	// further: a small compressed body cannot make the service hold more
 	// than that.
 	limit := s.cfg.MaxInventorySize
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	raw, err := readBody(w, r, limit)
 	var data []byte
 	in := bytes.NewReader(raw)
 	if err == nil {
-		data, err = glpi.Decode(r.Header.Get("Content-Type"), in, limit)
+		// Nothing keeps data past this request: the body stored is raw
+		// or a new encoding, the sections' digests are copies.
+		buf := inflated.Get().(*[]byte)
+		defer func() {
+			if cap(data) <= maxPooledBody {
+				*buf = data[:0]
+				inflated.Put(buf)
+			}
+		}()
+		data, err = glpi.DecodeAppend((*buf)[:0], r.Header.Get("Content-Type"), in, limit)
 	}
 	var maxErr *http.MaxBytesError
 	switch {
