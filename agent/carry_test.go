@@ -226,12 +226,7 @@ func TestLastGoodSectionsWrittenOnlyOnChange(t *testing.T) {
 }
 
 func TestLocalPartialInventoryIsMarkedPartial(t *testing.T) {
-	cfg := config.Default()
-	cfg.StateDir, cfg.NoHTTPD = t.TempDir(), true
-	a, err := New(cfg, &collectors.Env{Root: "../collectors/testdata/vm"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := localAgent(t)
 	read := func(req Request) map[string]any {
 		t.Helper()
 		out := filepath.Join(t.TempDir(), "inv.json")

@@ -62,19 +62,13 @@ type Inventory struct {
 // A RawMessage that is not such an encoding gives a message that is not
 // json.Marshal's.
 func (inv *Inventory) Encode() ([]byte, error) {
-	head := struct {
-		Action   string `json:"action"`
-		DeviceID string `json:"deviceid"`
-		ItemType string `json:"itemtype"`
-		Partial  bool   `json:"partial"`
-		Tag      string `json:"tag,omitempty"`
-		JobID    string `json:"jobid,omitempty"`
-	}{inv.Action, inv.DeviceID, inv.ItemType, inv.Partial, inv.Tag, inv.JobID}
-	b, err := json.Marshal(head)
+	head := *inv
+	head.Content = nil
+	b, err := json.Marshal(&head) // ends with the content, null
 	if err != nil {
 		return nil, err
 	}
-	b = append(b[:len(b)-1], `,"content":`...)
+	b = bytes.TrimSuffix(b, []byte("null}"))
 	if inv.Content == nil {
 		return append(b, "null}"...), nil
 	}
