@@ -85,7 +85,8 @@ func (a *Agent) carryOver(content map[string]any, results []collectors.Result, n
 	if err != nil {
 		a.log.Warn("last good sections unreadable: failed sections cannot be carried over", "err", err)
 	}
-	for _, r := range results {
+	encoded := encodeSections(content, results)
+	for i, r := range results {
 		switch {
 		case r.Failed():
 			raw, since, ok := lg.section(r.Key)
@@ -101,8 +102,8 @@ func (a *Agent) carryOver(content map[string]any, results []collectors.Result, n
 			// Nothing to report on this host any more: forget it.
 			lg.forget(r.Key)
 		default:
-			b, err := json.Marshal(content[r.Key])
-			if err != nil {
+			b := encoded[i]
+			if b == nil {
 				continue
 			}
 			content[r.Key] = json.RawMessage(b)
@@ -116,6 +117,25 @@ func (a *Agent) carryOver(content map[string]any, results []collectors.Result, n
 		a.log.Warn("last good section dropped", "err", w)
 	}
 	return carried, lost
+}
+
+// encodeSections returns the JSON of each section collected in results,
+// by the results' order, nil for a section not collected or that
+// json.Marshal refuses. The softwares, most of an inventory, are encoded
+// without reflection.
+func encodeSections(content map[string]any, results []collectors.Result) [][]byte {
+	out := make([][]byte, len(results))
+	for i, r := range results {
+		if r.Err != nil {
+			continue
+		}
+		if list, ok := content[r.Key].([]collectors.Software); ok {
+			out[i] = collectors.AppendSoftwaresJSON(nil, list)
+		} else if b, err := json.Marshal(content[r.Key]); err == nil {
+			out[i] = b
+		}
+	}
+	return out
 }
 
 // failedNames lists the failed collectors of results with their errors,
