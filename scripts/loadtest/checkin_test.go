@@ -88,6 +88,11 @@ type checkInReport struct {
 	PhaseSeconds     float64 `json:"runnow_phase_seconds"`
 	// Then the load phases (mix_test.go).
 	Phases []*loadPhase `json:"load_phases,omitempty"`
+	// The service's peak RSS (VmHWM) by the end of the run, the load
+	// phases' included: the garbage collector lets the heap grow to
+	// twice what is live between collections.
+	PeakRSSKiB     int64   `json:"peak_rss_kib"`
+	PeakPerHeldKiB float64 `json:"peak_rss_per_held_kib"`
 }
 
 func (r *checkInReport) table() string {
@@ -112,6 +117,7 @@ func (r *checkInReport) table() string {
 	for _, p := range r.Phases {
 		b.WriteString(p.line() + "\n")
 	}
+	fmt.Fprintf(&b, "  peak RSS by the end: %d KiB, %.1f KiB per held check-in over the service's at the start\n", r.PeakRSSKiB, r.PeakPerHeldKiB)
 	return b.String()
 }
 
@@ -327,6 +333,8 @@ func TestLoadCheckIn(t *testing.T) {
 		}, rest))
 	}
 	r.HolderErrors = holderErrs.Load()
+	r.PeakRSSKiB = rs.sample(t).peakKiB
+	r.PeakPerHeldKiB = float64(r.PeakRSSKiB-before.rssKiB) / float64(n)
 	t.Log("\n" + r.table())
 	if *flagCheckInJSON != "" {
 		b, _ := json.MarshalIndent(r, "", "  ")
@@ -394,6 +402,7 @@ func enrollFleet(t *testing.T, url, pin, key string, n int, request func(i int) 
 // serviceSample is the service's memory and goroutines at one time.
 type serviceSample struct {
 	rssKiB                int64
+	peakKiB               int64 // VmHWM
 	heapInuse, stackInuse int64
 	goroutines            int
 	cpuSeconds            float64 // user and system
@@ -443,6 +452,9 @@ func sampleService(t *testing.T, e *enrolld, admin string) serviceSample {
 	for line := range strings.SplitSeq(string(status), "\n") {
 		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
 			s.rssKiB, _ = strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+		}
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			s.peakKiB, _ = strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
 		}
 	}
 	if s.rssKiB == 0 || s.heapInuse == 0 {
@@ -494,6 +506,7 @@ func (rs *replicas) sample(t *testing.T) serviceSample {
 	for i, e := range rs.svcs {
 		s := sampleService(t, e, rs.admins[i])
 		sum.rssKiB += s.rssKiB
+		sum.peakKiB += s.peakKiB
 		sum.heapInuse += s.heapInuse
 		sum.stackInuse += s.stackInuse
 		sum.goroutines += s.goroutines
