@@ -51,6 +51,9 @@ type sectionsHead struct {
 type lastGood struct {
 	path, old string
 	head      sectionsHead
+	// lines are the sections of the file's lines, in their order, as
+	// its head said when it was read: head.Keys changes with the run.
+	lines []string
 	// raw holds the sections collected in this run and those read.
 	raw    map[string][]byte
 	loaded bool // the file's sections are in raw
@@ -90,7 +93,7 @@ func openLastGood(path, old string) (*lastGood, error) {
 	if head.Since != nil {
 		lg.head.Since = head.Since
 	}
-	lg.head.Keys = head.Keys
+	lg.head.Keys, lg.lines = head.Keys, slices.Clone(head.Keys)
 	return lg, nil
 }
 
@@ -145,11 +148,11 @@ func (lg *lastGood) load() {
 		return
 	}
 	_, rest, _ := bytes.Cut(b, []byte("\n")) // the head, read already
-	for _, k := range lg.head.Keys {
+	for _, k := range lg.lines {
 		var line []byte
 		line, rest, _ = bytes.Cut(rest, []byte("\n"))
-		if _, ok := lg.raw[k]; ok {
-			continue
+		if _, ok := lg.raw[k]; ok || !slices.Contains(lg.head.Keys, k) {
+			continue // collected in this run, or gone
 		}
 		if digest(line) != lg.head.Sums[k] {
 			lg.warnings = append(lg.warnings, fmt.Errorf("%s in %q does not match its digest", k, lg.path))

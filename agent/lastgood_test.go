@@ -2,10 +2,13 @@ package agent
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/agent/config"
 	"github.com/glpi-agentd/glpi-agentd/collectors"
@@ -129,5 +132,36 @@ func TestLastGoodSectionsReadOnlyToCarry(t *testing.T) {
 	content, partial = runLocal(t, a)
 	if partial || compact(t, content["softwares"]) != compact(t, first["softwares"]) {
 		t.Errorf("softwares after the rewrite: partial %v", partial)
+	}
+}
+
+// A section that went (no data) and another that failed, in the same run:
+// the failed one is carried over from its own line.
+func TestLastGoodSectionsCarryAfterOneWent(t *testing.T) {
+	a := localAgent(t)
+	first, _ := runLocal(t, a)
+	if first["drives"] == nil || first["softwares"] == nil {
+		t.Fatal("the VM fixture has no drives or softwares")
+	}
+	run := ending(collectors.NoData("no drive any more"), "drives")
+	a.runCollectors = func(ctx context.Context, env *collectors.Env, infos []collectors.Info, timeout time.Duration, progress func(collectors.Result)) (map[string]any, []collectors.Result) {
+		content, results := run(ctx, env, infos, timeout, progress)
+		for i, r := range results {
+			if r.Key == "softwares" {
+				delete(content, r.Key)
+				results[i].Items, results[i].Err = 0, errors.New("rpm: database locked")
+			}
+		}
+		return content, results
+	}
+	content, partial := runLocal(t, a)
+	if partial {
+		t.Error("the failed softwares were not carried over: the inventory is partial")
+	}
+	if compact(t, content["softwares"]) != compact(t, first["softwares"]) {
+		t.Errorf("softwares carried over = %.200s, want the first run's", content["softwares"])
+	}
+	if _, ok := content["drives"]; ok {
+		t.Error("a section with no data any more was sent")
 	}
 }
