@@ -50,7 +50,7 @@ func TestBatchedTransactions(t *testing.T) {
 				case 5:
 					return boom // its row goes with it
 				case 9:
-					return insert(tx, 8) // a constraint fails: rolled back alone
+					return insert(tx, 9) // its own row again: a constraint fails, rolled back alone
 				}
 				return nil
 			})
