@@ -53,9 +53,9 @@ func BenchmarkRelayCycle(b *testing.B) {
 
 // On SQLite, claiming an item, renewing and releasing its lease write
 // its lease, not the outbox row again with its body. (A retry also counts
-// its attempt in the row: from the second on, the count takes a byte more
-// and SQLite writes the row again; that is an outage's cost, once per
-// attempt, not every inventory's.)
+// its attempt in the row: SQLite writes the row again when the count
+// takes a byte more, at the second retry and the 128th; an outage's cost,
+// not every inventory's.)
 func TestLeasesDoNotRewriteBodies(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir()
