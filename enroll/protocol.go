@@ -71,6 +71,9 @@ const (
 	ReasonTooLarge            Reason = "too_large"
 	ReasonUnsupportedEncoding Reason = "unsupported_encoding"
 	ReasonInternal            Reason = "internal"
+	// ReasonBusy (503, with Retry-After) sheds a request the service has
+	// no room for at the moment; the agent comes back when told.
+	ReasonBusy Reason = "busy"
 	// ReasonCloneQuarantined refuses a suspected clone until an
 	// administrator approves it; the agent waits and retries later.
 	ReasonCloneQuarantined Reason = "clone_quarantined"

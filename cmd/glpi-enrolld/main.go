@@ -343,7 +343,7 @@ func serve(ctx context.Context, args []string) error {
 		insecureHTTP                        bool
 		webConsole                          bool
 		pprofOn                             bool
-		concurrency                         int
+		concurrency, maxInFlight            int
 		refreshGrace                        time.Duration
 		maxInventory                        = sizeFlag(server.DefaultMaxInventorySize)
 		outboxPerDevice                     int
@@ -365,6 +365,7 @@ func serve(ctx context.Context, args []string) error {
 	fs.StringVar(&oauthSecretFile, "glpi-oauth-secret-file", "", "file holding the GLPI 11 OAuth client secret")
 	fs.StringVar(&glpiCA, "glpi-ca-file", "", "CA bundle (PEM) to trust for GLPI")
 	fs.IntVar(&concurrency, "relay-concurrency", 4, "maximum concurrent posts to GLPI")
+	fs.IntVar(&maxInFlight, "max-in-flight", 0, "enrollments, refreshes and inventories in progress at once; beyond, a request waits a second for room, then is told to come back (503, Retry-After); 0 for 8 a CPU, 16 at least")
 	fs.DurationVar(&refreshGrace, "refresh-grace", 2*time.Minute, "how long a rotated refresh secret stays accepted, so an agent that lost the answer to its renewal can renew again; a spent secret presented later is a clone's")
 	fs.Var(&maxInventory, "max-inventory-size", "largest inventory accepted, as inflated (e.g. 16MiB, 512KiB); a larger one is refused with 413 once that much is read")
 	fs.Func("trusted-proxy", "`CIDR` of a load balancer or reverse proxy in front of the service (repeatable): from it, the client is the rightmost address of --forwarded-header that is not a trusted proxy, for rate limits, allowed networks and the audit", func(v string) error {
@@ -446,7 +447,7 @@ func serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer st.Close()
-	cfg := server.Config{Store: st, Secret: secret, Logger: logger, RelayConcurrency: concurrency, RefreshGrace: refreshGrace,
+	cfg := server.Config{Store: st, Secret: secret, Logger: logger, RelayConcurrency: concurrency, MaxInFlight: maxInFlight, RefreshGrace: refreshGrace,
 		MaxInventorySize: int64(maxInventory), OutboxPerDevice: outboxPerDevice, AuditRetention: retention,
 		TrustedProxies: proxies, ForwardedHeader: forwardedHeader, AgentTrust: trust, Pprof: pprofOn}
 	if cfg.AdminToken, err = readSecret(adminTokenFile); err != nil {

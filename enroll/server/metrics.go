@@ -20,6 +20,7 @@ type metrics struct {
 	relays      map[string]uint64 // by result
 	inventories uint64
 	checkIns    map[string]uint64 // by outcome: actions or idle
+	shedding    map[string]uint64 // requests told to come back (gate), by kind
 	relayHist   histogram
 	// held counts the check-ins waiting for an action.
 	held atomic.Int64
@@ -39,12 +40,14 @@ func newMetrics() *metrics {
 		refreshes:   map[string]uint64{},
 		relays:      map[string]uint64{},
 		checkIns:    map[string]uint64{},
+		shedding:    map[string]uint64{},
 		relayHist:   histogram{counts: make([]uint64, len(relayBuckets))},
 	}
 }
 
 func (m *metrics) enrollment(result string) { m.inc(m.enrollments, result) }
 func (m *metrics) refresh(result string)    { m.inc(m.refreshes, result) }
+func (m *metrics) shed(kind string)         { m.inc(m.shedding, kind) }
 
 func (m *metrics) inc(counter map[string]uint64, label string) {
 	m.mu.Lock()
@@ -98,6 +101,7 @@ func (m *metrics) write(ctx context.Context, w io.Writer, depth func(context.Con
 	counter("glpi_enrolld_refreshes_total", "Credential refresh requests by result.", "result", m.refreshes)
 	counter("glpi_enrolld_relays_total", "Inventory relays to GLPI by result.", "result", m.relays)
 	counter("glpi_enrolld_checkins_total", "Check-ins answered, with actions or idle.", "outcome", m.checkIns)
+	counter("glpi_enrolld_requests_shed_total", "Requests told to come back, the service having no room for them (--max-in-flight).", "kind", m.shedding)
 	fmt.Fprintf(w, "# HELP glpi_enrolld_checkins_held Check-ins held waiting for an action.\n# TYPE glpi_enrolld_checkins_held gauge\nglpi_enrolld_checkins_held %d\n", m.held.Load())
 	if counts, err := actions(ctx); err == nil {
 		fmt.Fprintf(w, "# HELP glpi_enrolld_actions Actions by state.\n# TYPE glpi_enrolld_actions gauge\n")

@@ -20,6 +20,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -118,6 +119,13 @@ type Config struct {
 	// at most; zero means DefaultOutboxPerDevice. See
 	// store.Store.SaveInventory.
 	OutboxPerDevice int
+	// MaxInFlight bounds the enrollments, credential refreshes and
+	// inventories in progress at once; zero means 8 a CPU (GOMAXPROCS),
+	// 16 at least. See gate.
+	MaxInFlight int
+	// InFlightWait is how long a request waits for room beyond
+	// MaxInFlight before it is told to come back; zero means a second.
+	InFlightWait time.Duration
 	// CheckInKeepAlive is how often a streamed check-in gets a keep-alive;
 	// zero means enroll.CheckInKeepAlive seconds.
 	CheckInKeepAlive time.Duration
@@ -151,6 +159,7 @@ type Server struct {
 	parking parking
 	// intake holds the devices with an inventory being read.
 	intake busySet
+	gate   *gate
 	// glpiDown is set while GLPI fails, so its first success resumes
 	// the backlog.
 	glpiDown atomic.Bool
@@ -200,6 +209,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.OutboxPerDevice <= 0 {
 		cfg.OutboxPerDevice = DefaultOutboxPerDevice
 	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = max(16, 8*runtime.GOMAXPROCS(0))
+	}
+	if cfg.InFlightWait <= 0 {
+		cfg.InFlightWait = time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -216,6 +231,7 @@ func New(cfg Config) (*Server, error) {
 		hub:        newHub(),
 		closing:    make(chan struct{}),
 		intake:     busySet{ids: map[string]struct{}{}},
+		gate:       newGate(cfg.MaxInFlight, cfg.InFlightWait),
 		agentTrust: newAgentTrust(cfg.AgentTrust, cfg.Resolver),
 	}, nil
 }
@@ -223,9 +239,9 @@ func New(cfg Config) (*Server, error) {
 // Handler returns the HTTP handler of every endpoint.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST "+enroll.PathEnroll, s.handleEnroll)
-	mux.HandleFunc("POST "+enroll.PathToken, s.handleToken)
-	mux.HandleFunc("POST "+enroll.PathInventory, s.handleInventory)
+	mux.HandleFunc("POST "+enroll.PathEnroll, s.gated("enroll", s.handleEnroll))
+	mux.HandleFunc("POST "+enroll.PathToken, s.gated("token", s.handleToken))
+	mux.HandleFunc("POST "+enroll.PathInventory, s.handleInventory) // gated once its body is read
 	mux.HandleFunc("POST "+enroll.PathCheckIn, s.handleCheckIn)
 	mux.HandleFunc("POST "+enroll.PathRetire, s.handleRetire)
 	if s.cfg.AdminToken != "" {
@@ -845,6 +861,12 @@ func (s *Server) handleInventory(w http.ResponseWriter, r *http.Request) {
 	// than that.
 	limit := s.cfg.MaxInventorySize
 	raw, err := readBody(w, r, limit)
+	if err == nil {
+		if !s.admit(w, r, "inventory") {
+			return
+		}
+		defer s.gate.leave()
+	}
 	var data []byte
 	in := bytes.NewReader(raw)
 	if err == nil {

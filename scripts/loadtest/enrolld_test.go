@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -33,6 +34,10 @@ type enrolld struct {
 	cmd    *exec.Cmd
 	done   chan struct{}
 }
+
+// flagServiceCPUs pins the services to some CPUs, so that the load
+// generator, pinned to the others, does not share their cores.
+var flagServiceCPUs = flag.String("service-cpus", "", "run the services on these CPUs only (taskset -c LIST); run the test itself on the others (taskset -c)")
 
 // startEnrolld starts glpi-enrolld serve on a free loopback port and waits
 // until it is ready. The process is killed when the test ends.
@@ -67,6 +72,9 @@ func (e *enrolld) start() error {
 	}
 	args := append(append([]string{"serve", "--listen", e.addr}, e.store...), e.args...)
 	cmd := exec.Command(e.bin, args...)
+	if *flagServiceCPUs != "" {
+		cmd = exec.Command("taskset", append([]string{"-c", *flagServiceCPUs, e.bin}, args...)...)
+	}
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {
