@@ -115,7 +115,7 @@ func TestWindowsUnderWine(t *testing.T) {
 		out, _ := os.ReadFile(stdout)
 		if err != nil {
 			msg, _ := os.ReadFile(stderr)
-			return out, fmt.Errorf("%s: %w: %s", filepath.Base(name), err, bytes.TrimSpace(msg))
+			return out, fmt.Errorf("%s: %w: %s %s", filepath.Base(name), err, bytes.TrimSpace(msg), bytes.TrimSpace(out))
 		}
 		return out, nil
 	}
@@ -162,7 +162,18 @@ func TestWindowsUnderWine(t *testing.T) {
 	}
 	for _, s := range wineSeeded {
 		for _, v := range [][2]string{{"DisplayName", s.name}, {"DisplayVersion", s.version}, {"Publisher", s.publisher}} {
-			if _, err := run(wine, "reg", "add", s.key, "/v", v[0], "/t", "REG_SZ", "/d", v[1], "/f"); err != nil {
+			// Right after wineboot, on a loaded machine, reg.exe has
+			// failed now and then without a word: the seeding is tried
+			// again, the test's checks are not.
+			var err error
+			for attempt := range 3 {
+				if _, err = run(wine, "reg", "add", s.key, "/v", v[0], "/t", "REG_SZ", "/d", v[1], "/f"); err == nil {
+					break
+				}
+				t.Logf("seed %s, attempt %d: %v", s.key, attempt+1, err)
+				time.Sleep(2 * time.Second)
+			}
+			if err != nil {
 				t.Fatalf("seed %s: %v", s.key, err)
 			}
 		}
