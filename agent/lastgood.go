@@ -73,15 +73,13 @@ func openLastGood(path, old string) (*lastGood, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return lg, lg.migrate()
 	}
-	if err != nil {
-		lg.loaded, lg.dirty = true, true
-		return lg, fmt.Errorf("read %q: %w", path, err)
-	}
-	defer f.Close()
-	line, err := bufio.NewReader(f).ReadBytes('\n')
 	var head sectionsHead
 	if err == nil {
-		err = json.Unmarshal(line, &head)
+		defer f.Close()
+		var line []byte
+		if line, err = bufio.NewReader(f).ReadBytes('\n'); err == nil {
+			err = json.Unmarshal(line, &head)
+		}
 	}
 	if err != nil {
 		lg.loaded, lg.dirty = true, true

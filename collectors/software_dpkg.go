@@ -8,17 +8,11 @@ import (
 	"strconv"
 )
 
-// parseDpkgStatus streams dpkg's status database and returns the installed
-// packages ("install ok installed"), in file order. Dates are left to the
-// caller, which knows where the package lists are.
-func parseDpkgStatus(r io.Reader) ([]Software, error) {
-	list, _, err := readDpkgStatus(r)
-	return list, err
-}
-
-// readDpkgStatus is parseDpkgStatus, with the name of each package's file
-// list in dpkg's info directory, whose time is the package's install date:
-// pkg.list, or pkg:arch.list for a "Multi-Arch: same" package.
+// readDpkgStatus streams dpkg's status database and returns the installed
+// packages ("install ok installed"), in file order, with the name of each
+// one's file list in dpkg's info directory, whose time is the package's
+// install date: pkg.list, or pkg:arch.list for a "Multi-Arch: same"
+// package. Dates are left to the caller, which knows where the lists are.
 func readDpkgStatus(r io.Reader) (out []Software, lists []string, err error) {
 	br := bufio.NewReaderSize(r, 64*1024)
 	var (

@@ -55,12 +55,12 @@ Description: time zone and daylight-saving time data`
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := parseDpkgStatus(strings.NewReader(tt.in))
+			got, _, err := readDpkgStatus(strings.NewReader(tt.in))
 			if err != nil {
-				t.Fatalf("parseDpkgStatus: %v", err)
+				t.Fatalf("readDpkgStatus: %v", err)
 			}
 			if !slices.Equal(got, tt.want) {
-				t.Errorf("parseDpkgStatus(%s) = %+v, want %+v", tt.name, got, tt.want)
+				t.Errorf("readDpkgStatus(%s) = %+v, want %+v", tt.name, got, tt.want)
 			}
 		})
 	}
@@ -83,9 +83,9 @@ func BenchmarkDpkg(b *testing.B) {
 	status := dpkgStatus(1000)
 	b.SetBytes(int64(len(status)))
 	for b.Loop() {
-		list, err := parseDpkgStatus(strings.NewReader(status))
+		list, _, err := readDpkgStatus(strings.NewReader(status))
 		if err != nil || len(list) != 1000 {
-			b.Fatalf("parseDpkgStatus = %d packages, %v; want 1000", len(list), err)
+			b.Fatalf("readDpkgStatus = %d packages, %v; want 1000", len(list), err)
 		}
 	}
 }

@@ -861,15 +861,13 @@ func (s *Server) handleInventory(w http.ResponseWriter, r *http.Request) {
 	// than that.
 	limit := s.cfg.MaxInventorySize
 	raw, err := readBody(w, r, limit)
+	var data []byte
+	in := bytes.NewReader(raw)
 	if err == nil {
 		if !s.admit(w, r, "inventory") {
 			return
 		}
 		defer s.gate.leave()
-	}
-	var data []byte
-	in := bytes.NewReader(raw)
-	if err == nil {
 		// Nothing keeps data past this request: the body stored is raw
 		// or a new encoding, the sections' digests are copies.
 		buf := inflated.Get().(*[]byte)

@@ -991,18 +991,15 @@ func (s *sqlStore) ClaimOutbox(ctx context.Context, n int, now time.Time, lease 
 	const columns = `id, device_id, agent_id, body, created_at, attempts, inventory_id, source_ip, httpd_port`
 	var items []OutboxItem
 	err := s.tx(ctx, func(tx txn) error {
-		var q string
-		if s.postgres {
-			// Replicas claim disjoint rows without waiting on each other.
-			q = `UPDATE outbox SET locked_until = ? WHERE id IN (SELECT o.id FROM outbox o WHERE ` +
-				fmt.Sprintf(due, s.unleased("o")) + ` FOR UPDATE SKIP LOCKED) RETURNING ` + columns
-		} else {
-			// The leases are rows of their own (migration 0014), written
-			// below; this transaction holds the only writer.
-			q = `SELECT o.` + strings.ReplaceAll(columns, ", ", ", o.") + ` FROM outbox o WHERE ` + fmt.Sprintf(due, s.unleased("o"))
-		}
+		// On SQLite the leases are rows of their own (migration 0014),
+		// written below; this transaction holds the only writer.
+		where := fmt.Sprintf(due, s.unleased("o"))
+		q := `SELECT o.` + strings.ReplaceAll(columns, ", ", ", o.") + ` FROM outbox o WHERE ` + where
 		args := []any{ts(now), ts(now), n}
 		if s.postgres {
+			// Replicas claim disjoint rows without waiting on each other.
+			q = `UPDATE outbox SET locked_until = ? WHERE id IN (SELECT o.id FROM outbox o WHERE ` + where +
+				` FOR UPDATE SKIP LOCKED) RETURNING ` + columns
 			args = append([]any{ts(now.Add(lease))}, args...)
 		}
 		rows, err := tx.QueryContext(ctx, s.q(q), args...)
