@@ -72,13 +72,6 @@ func Register(name, key string, enabled bool, f Func) {
 	registry[name] = Info{Name: name, Key: key, Default: enabled, Collect: f}
 }
 
-// registerAll registers a table of collectors (Windows', macOS').
-func registerAll(infos []Info) {
-	for _, i := range infos {
-		Register(i.Name, i.Key, i.Default, i.Collect)
-	}
-}
-
 // Lookup returns the collector of category name.
 func Lookup(name string) (Info, bool) {
 	info, ok := registry[name]
