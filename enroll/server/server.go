@@ -394,10 +394,14 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
-// readBody reads at most limit bytes of the request body.
+// readBody reads at most limit bytes of the request body, in a buffer
+// sized from the announced length up to maxPresized: a client that
+// announces more and sends it slowly does not make the service hold
+// memory it has not sent.
 func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	const maxPresized = 1 << 20
 	var b []byte
-	if n := r.ContentLength; n > 0 && n <= limit {
+	if n := r.ContentLength; n > 0 && n <= limit && n < maxPresized {
 		b = make([]byte, 0, n+1) // the length and the read that sees the end
 	}
 	return glpi.ReadAppend(b, http.MaxBytesReader(w, r.Body, limit))
