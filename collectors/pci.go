@@ -1,11 +1,11 @@
 package collectors
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"fmt"
-	"io"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -132,64 +132,85 @@ var pciSubclassNames = map[string]string{
 // "d<vendor><device>", "c<class>" and "s<class><subclass>".
 type pciIDs map[string]string
 
-// parsePCIIDs reads pci.ids, keeping only the names of the given devices, so
-// the whole database is never held in memory. The file is over a megabyte
-// and read at every inventory: lines are looked at as bytes, and the
-// devices of a vendor or class no device asked for are skipped by their
-// first byte.
-func parsePCIIDs(r io.Reader, devs []pciDevice) (pciIDs, error) {
-	want := map[string]bool{}
-	blocks := map[string]bool{} // vendors and classes whose devices are wanted
+// parsePCIIDs looks the names of devs up in db, a pci.ids file, keeping
+// only theirs, so that the whole database is never held parsed. The file
+// is over a megabyte and read at every inventory, and a host has a few
+// vendors: each wanted vendor's line ("8086  Intel Corporation") is
+// searched for at a line start, and only its block is read line by line
+// for its devices ("\t1234  Name"); classes likewise ("C 03  Display
+// controller", "\t00  VGA compatible controller"). Subsystem lines
+// ("\t\t") are not read. pci.ids is sorted, vendors then classes, so each
+// search starts where the last one ended; a line it misses (an unknown
+// vendor, a file out of order) is searched for from the file's start.
+func parsePCIIDs(db []byte, devs []pciDevice) pciIDs {
+	blocks := map[string]map[string]bool{} // "d8086" or "s03": the ids wanted in its block
 	for _, d := range devs {
-		want["v"+d.Vendor] = true
-		want["d"+d.Vendor+d.Device] = true
-		blocks["d"+d.Vendor] = true
+		wantIn(blocks, "d"+d.Vendor, d.Device)
 		if len(d.Class) >= 4 {
-			want["c"+d.Class[:2]] = true
-			want["s"+d.Class[:4]] = true
-			blocks["s"+d.Class[:2]] = true
+			wantIn(blocks, "s"+d.Class[:2], d.Class[2:4])
 		}
 	}
 	ids := pciIDs{}
-	parent := "" // the key prefix of the current wanted vendor ("d8086") or class ("s06")
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		line := sc.Bytes()
-		if len(line) == 0 || line[0] == '#' {
-			continue
+	from := 0
+	for _, parent := range slices.Sorted(maps.Keys(blocks)) { // vendors ("d"), then classes ("s")
+		line, key := parent[1:]+"  ", "v"+parent[1:]
+		if parent[0] == 's' {
+			line, key = "C "+parent[1:]+"  ", "c"+parent[1:]
 		}
-		if line[0] == '\t' {
-			// A device of the current vendor, or a subclass; subsystems
-			// ("\t\t") are not read.
-			if parent == "" || len(line) > 1 && line[1] == '\t' {
+		i := lineStart(db, from, line)
+		if i < 0 {
+			if i = lineStart(db, 0, line); i < 0 {
 				continue
 			}
-			id, name, ok := bytes.Cut(line[1:], []byte("  "))
-			if !ok {
+		}
+		name, rest := cutLine(db[i+len(line):])
+		ids[key] = string(bytes.TrimSpace(name))
+		for len(rest) > 0 {
+			var l []byte
+			l, rest = cutLine(rest)
+			if len(l) == 0 || l[0] == '#' {
 				continue
 			}
-			if key := parent + string(id); want[key] {
-				ids[key] = string(bytes.TrimSpace(name))
+			if l[0] != '\t' {
+				break // the next vendor or class
 			}
-			continue
+			if len(l) > 1 && l[1] == '\t' {
+				continue // a subsystem, or a programming interface
+			}
+			id, name, ok := bytes.Cut(l[1:], []byte("  "))
+			if ok && blocks[parent][string(id)] {
+				ids[parent+string(id)] = string(bytes.TrimSpace(name))
+			}
 		}
-		var key string
-		var id, name []byte
-		if bytes.HasPrefix(line, []byte("C ")) {
-			id, name, _ = bytes.Cut(line[2:], []byte("  "))
-			key, parent = "c"+string(id), "s"+string(id)
-		} else {
-			id, name, _ = bytes.Cut(line, []byte("  "))
-			key, parent = "v"+string(id), "d"+string(id)
-		}
-		if !blocks[parent] {
-			parent = ""
-		}
-		if want[key] {
-			ids[key] = string(bytes.TrimSpace(name))
-		}
+		from = len(db) - len(rest)
 	}
-	return ids, sc.Err()
+	return ids
+}
+
+func wantIn(blocks map[string]map[string]bool, parent, id string) {
+	if blocks[parent] == nil {
+		blocks[parent] = map[string]bool{}
+	}
+	blocks[parent][id] = true
+}
+
+// lineStart returns the index of the first line of db at or after from (a
+// line's start) that starts with prefix, or -1.
+func lineStart(db []byte, from int, prefix string) int {
+	if bytes.HasPrefix(db[from:], []byte(prefix)) {
+		return from
+	}
+	i := bytes.Index(db[from:], []byte("\n"+prefix))
+	if i < 0 {
+		return -1
+	}
+	return from + i + 1
+}
+
+// cutLine returns b's first line, without its end of line, and the rest.
+func cutLine(b []byte) (line, rest []byte) {
+	line, rest, _ = bytes.Cut(b, []byte("\n"))
+	return bytes.TrimSuffix(line, []byte("\r")), rest
 }
 
 // names returns the names of d. Ids pci.ids does not know get no name; a
