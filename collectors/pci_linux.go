@@ -2,8 +2,10 @@ package collectors
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path"
+	"runtime/debug"
 	"strings"
 	"syscall"
 )
@@ -132,9 +134,26 @@ func loadPCIIDs(env *Env, devs []pciDevice) pciIDs {
 			return nil
 		}
 		defer syscall.Munmap(db)
-		return parsePCIIDs(db, devs)
+		ids, err := parseMappedPCIIDs(db, devs)
+		if err != nil {
+			env.Log().Debug("read pci.ids", "path", p, "err", err)
+		}
+		return ids
 	}
 	return nil
+}
+
+// parseMappedPCIIDs is parsePCIIDs on a mapped file. A file cut short
+// while mapped faults past its new end: that is an error, as a read of it
+// would be, not the end of the process.
+func parseMappedPCIIDs(db []byte, devs []pciDevice) (ids pciIDs, err error) {
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer func() {
+		if p := recover(); p != nil {
+			ids, err = nil, fmt.Errorf("pci.ids changed while read: %v", p)
+		}
+	}()
+	return parsePCIIDs(db, devs), nil
 }
 
 // pciClass returns the devices whose class code starts with prefix.
