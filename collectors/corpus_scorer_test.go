@@ -17,12 +17,16 @@ import (
 
 // winCollector is a Windows collector as the scoring tool runs it: by
 // name, on a fixture machine.
+//
+//lint:ignore U1000 used by the scoring tool's tests, which TestCorpusScorerRuns builds in
 type winCollector struct {
 	name    string
 	collect func(h winHost) (any, error)
 }
 
 // winCollectors is windowsCollectors for the scoring tool.
+//
+//lint:ignore U1000 used by the scoring tool's tests, which TestCorpusScorerRuns builds in
 var winCollectors = func() []winCollector {
 	var cs []winCollector
 	for _, c := range windowsCollectors() {
