@@ -4,6 +4,7 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -166,6 +167,14 @@ func (a *Agent) Identity() (*state.Identity, error) {
 	}
 	if err := a.imageBootOver(); err != nil {
 		return nil, err
+	}
+	if prev := a.officialIdentity(); prev != nil {
+		id := &state.Identity{DeviceID: prev.DeviceID, AgentID: cmp.Or(prev.AgentID, state.NewUUID()), CreatedAt: a.env.Time().UTC()}
+		if err := a.state.SetIdentity(id); err != nil {
+			return nil, err
+		}
+		a.log.Info("kept the official agent's deviceid, so that GLPI keeps this machine's agent record", "deviceid", id.DeviceID, "from", prev.From)
+		return id, nil
 	}
 	return a.state.Identity(a.Hostname(), a.env.Time())
 }

@@ -227,6 +227,11 @@ func (a *Agent) Enroll(ctx context.Context, force bool) (*Enrollment, error) {
 	if err := state.ReadJSON(a.state.File(replaceFile), &rep); err == nil && rep.DeviceID != "" {
 		req.Replace = &rep
 	}
+	// The deviceid GLPI knows this machine by, when it moves from the
+	// official agent: the service keeps it if it names this host.
+	if prev := a.officialIdentity(); prev != nil {
+		req.PreviousGLPIDeviceID = prev.DeviceID
+	}
 	resp, err := client.Enroll(ctx, key, req)
 	if err != nil {
 		return nil, err

@@ -117,6 +117,11 @@ type EnrollRequest struct {
 	InstallID    string      `json:"install_id"`
 	Fingerprint  Fingerprint `json:"fingerprint"`
 	Replace      *Replace    `json:"replace,omitempty"`
+	// PreviousGLPIDeviceID is the deviceid the machine's agent used with
+	// GLPI before, the official agent's when it moves from it: the
+	// service keeps it when it names this host and no other device has
+	// it, so that GLPI keeps its agent record.
+	PreviousGLPIDeviceID string `json:"previous_glpi_deviceid,omitempty"`
 }
 
 // Validate reports the first missing or malformed field of r.
@@ -134,6 +139,8 @@ func (r *EnrollRequest) Validate() error {
 		return errors.New("fingerprint.macs has more than 64 entries")
 	case r.Replace != nil && (r.Replace.DeviceID == "" || r.Replace.ReplaceSecret == ""):
 		return errors.New("replace needs device_id and replace_secret")
+	case r.PreviousGLPIDeviceID != "" && DeviceIDHost(r.PreviousGLPIDeviceID) == "":
+		return errors.New("previous_glpi_deviceid must be a host name then -YYYY-MM-DD-HH-MM-SS")
 	}
 	for name, v := range map[string]string{
 		"install_id":    r.InstallID,
@@ -352,4 +359,29 @@ func validHostname(h string) bool {
 		}
 	}
 	return true
+}
+
+// deviceIDStamp is the time a GLPI deviceid ends with.
+const deviceIDStamp = "-2006-01-02-15-04-05"
+
+// DeviceIDHost returns the host name a GLPI deviceid starts with
+// (<host>-YYYY-MM-DD-HH-MM-SS, as the agents build it), or "" when id is
+// not one.
+func DeviceIDHost(id string) string {
+	if len(id) <= len(deviceIDStamp) || len(id) > 200 {
+		return ""
+	}
+	host, stamp := id[:len(id)-len(deviceIDStamp)], id[len(id)-len(deviceIDStamp):]
+	if _, err := time.Parse(deviceIDStamp, stamp); err != nil || !validHostname(host) {
+		return ""
+	}
+	return host
+}
+
+// SameHost reports whether two host names name one machine: the same
+// first label, in any case (a deviceid may start with the FQDN).
+func SameHost(a, b string) bool {
+	a, _, _ = strings.Cut(a, ".")
+	b, _, _ = strings.Cut(b, ".")
+	return a != "" && strings.EqualFold(a, b)
 }

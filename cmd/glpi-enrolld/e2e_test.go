@@ -501,3 +501,32 @@ func TestNoSecretsInClear(t *testing.T) {
 		return nil
 	})
 }
+
+// A machine moving from the official agent (its state file in its vardir,
+// written by Perl's Storable) enrolls and reaches GLPI with the deviceid
+// GLPI already knows it by: GLPI updates that agent record.
+func TestMovingFromTheOfficialAgent(t *testing.T) {
+	glpi := glpitest.New(t)
+	s := startService(t, "--glpi-url", glpi.URL)
+	key := s.newKey("--tag", "site-a")
+	root, state := host(t, "pc01", "33333333333333333333333333333333", "4C4C4544-0003-0003-0003-000000000003"), t.TempDir()
+	dump, err := os.ReadFile("../../agent/testdata/official/GLPI-Agent.dump") // deviceid pc01-2024-10-18-16-44-47
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(root, "var/lib/glpi-agent/GLPI-Agent.dump")
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	if err := os.WriteFile(p, dump, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := agentRun(t, root, state, nil, "inventory", "--server", s.url, "--key-file", key); code != 0 {
+		t.Fatalf("agent exit %d:\n%s", code, out)
+	}
+	const official = "pc01-2024-10-18-16-44-47"
+	if devs := s.devices(); len(devs) != 1 || devs[0].GLPIDeviceID != official {
+		t.Errorf("devices = %+v, want one with GLPI deviceid %s", devs, official)
+	}
+	if inv := glpi.WaitInventories(t, 1, 30*time.Second)[0]; inv.DeviceID != official {
+		t.Errorf("GLPI got deviceid %q, want the official agent's %q", inv.DeviceID, official)
+	}
+}

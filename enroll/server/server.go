@@ -657,7 +657,20 @@ func (s *Server) createDevice(ctx context.Context, rec *store.Key, req *enroll.E
 	if revokedBefore != "" {
 		ev.Event, ev.Detail = "device_reenrolled_after_revocation", "revoked device "+revokedBefore
 	}
+	// A machine moving from another agent keeps the deviceid GLPI knows
+	// it by, and so its agent record, when the id names this host and no
+	// other device holds it (a clone of the same image would).
+	detail := ev.Detail
+	kept := false
+	if prev := req.PreviousGLPIDeviceID; prev != "" && enroll.SameHost(enroll.DeviceIDHost(prev), req.Hostname) {
+		d.GLPIDeviceID, kept = prev, true
+		ev.Detail = strings.TrimPrefix(detail+"; ", "; ") + "GLPI deviceid " + prev + " kept from the previous agent"
+	}
 	reused, err := s.st.Enroll(ctx, d, sec, now, *ev)
+	if kept && errors.Is(err, store.ErrExists) {
+		d.GLPIDeviceID, ev.Detail = req.Hostname+now.UTC().Format("-2006-01-02-15-04-05"), detail
+		reused, err = s.st.Enroll(ctx, d, sec, now, *ev)
+	}
 	// Two machines of one hostname enrolled in the same second: GLPI
 	// tells agents apart by deviceid, so the newcomer takes the next second.
 	for i := 1; errors.Is(err, store.ErrExists) && i <= 10; i++ {

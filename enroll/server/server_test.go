@@ -718,3 +718,41 @@ func TestNoSecretInClear(t *testing.T) {
 		}
 	}
 }
+
+// A machine moving from the official agent keeps the GLPI deviceid of its
+// agent record when the id names it and no other device holds it; another
+// machine's id, or one a clone enrolled first with, gives a new deviceid.
+func TestEnrollKeepsPreviousGLPIDeviceID(t *testing.T) {
+	e := newEnv(t, nil)
+	key := e.key(KeyOptions{})
+	fresh := "-" + e.clock.Now().UTC().Format("2006-01-02-15-04-05")
+
+	req := enrollReq("pc-01")
+	req.PreviousGLPIDeviceID = "PC-01.example.org-2024-10-18-16-44-47"
+	if got := e.enroll(key, req).GLPIDeviceID; got != req.PreviousGLPIDeviceID {
+		t.Errorf("GLPI deviceid %q, want the previous agent's %q", got, req.PreviousGLPIDeviceID)
+	}
+	evs := e.events("enroll_succeeded")
+	if len(evs) != 1 || !strings.Contains(evs[0].Detail, "kept from the previous agent") {
+		t.Errorf("audit %+v does not say the deviceid was kept", evs)
+	}
+
+	// A clone of that machine (same hostname) enrolls after it.
+	clone := enrollReq("pc-01")
+	clone.InstallID, clone.Fingerprint.InstallID, clone.Fingerprint.MachineID, clone.Fingerprint.SMBIOSUUID = "install-clone", "install-clone", "bb", "cc"
+	clone.PreviousGLPIDeviceID = req.PreviousGLPIDeviceID
+	if got := e.enroll(key, clone).GLPIDeviceID; got != "pc-01"+fresh {
+		t.Errorf("clone's GLPI deviceid %q, want a new one, pc-01%s", got, fresh)
+	}
+
+	other := enrollReq("pc-02")
+	other.PreviousGLPIDeviceID = "golden-2022-01-01-00-00-00"
+	if got := e.enroll(key, other).GLPIDeviceID; got != "pc-02"+fresh {
+		t.Errorf("GLPI deviceid %q for another host's previous id, want pc-02%s", got, fresh)
+	}
+
+	bad := enrollReq("pc-03")
+	bad.PreviousGLPIDeviceID = "pc-03/../x"
+	_, err := e.client.Enroll(t.Context(), key, bad)
+	wantReject(t, err, http.StatusBadRequest, enroll.ReasonBadRequest)
+}
