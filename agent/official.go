@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"cmp"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,14 +16,16 @@ import (
 // in the packages' and installers' default vardir.
 func officialStateFiles() []string {
 	if runtime.GOOS == "windows" {
-		pf := os.Getenv("ProgramFiles")
-		if pf == "" {
-			pf = `C:\Program Files`
+		// 32-bit installers went to Program Files (x86) on 64-bit Windows.
+		var files []string
+		for _, pf := range []string{cmp.Or(os.Getenv("ProgramFiles"), `C:\Program Files`), os.Getenv("ProgramFiles(x86)")} {
+			if pf != "" {
+				files = append(files,
+					filepath.Join(pf, "GLPI-Agent", "var", "GLPI-Agent.dump"),
+					filepath.Join(pf, "FusionInventory-Agent", "var", "FusionInventory-Agent.dump"))
+			}
 		}
-		return []string{
-			filepath.Join(pf, "GLPI-Agent", "var", "GLPI-Agent.dump"),
-			filepath.Join(pf, "FusionInventory-Agent", "var", "FusionInventory-Agent.dump"),
-		}
+		return files
 	}
 	return []string{
 		"/var/lib/glpi-agent/GLPI-Agent.dump",

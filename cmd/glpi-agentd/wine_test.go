@@ -17,6 +17,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -178,6 +179,18 @@ func TestWindowsUnderWine(t *testing.T) {
 			}
 		}
 	}
+	// The official agent was here before: its state file, as Perl's
+	// Storable writes it, names this machine.
+	hostname, _ := os.Hostname()
+	hostname, _, _ = strings.Cut(hostname, ".")
+	official := hostname + "-2024-10-18-16-44-47"
+	dump := filepath.Join(dir, "prefix", "drive_c", "Program Files", "GLPI-Agent", "var", "GLPI-Agent.dump")
+	if err := os.MkdirAll(filepath.Dir(dump), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dump, storableHash(map[string]string{"deviceid": official}), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	prefixDone := time.Since(start)
 	wg.Wait()
 	if buildErr != nil {
@@ -223,10 +236,14 @@ func TestWindowsUnderWine(t *testing.T) {
 	}
 	schematest.Validate(t, doc)
 	var msg struct {
-		Content map[string]json.RawMessage
+		DeviceID string
+		Content  map[string]json.RawMessage
 	}
 	if err := json.Unmarshal(doc, &msg); err != nil {
 		t.Fatalf("parse the inventory: %v", err)
+	}
+	if msg.DeviceID != official {
+		t.Errorf("deviceid %q, want the official agent's %q from %s", msg.DeviceID, official, `C:\Program Files\GLPI-Agent\var`)
 	}
 	for _, k := range wineRequired {
 		v, ok := msg.Content[k]
@@ -246,4 +263,17 @@ func TestWindowsUnderWine(t *testing.T) {
 			t.Errorf("software %q = version %q publisher %q, want %q %q", s.name, got.Version, got.Publisher, s.version, s.publisher)
 		}
 	}
+}
+
+// storableHash is a hash of strings as Perl's Storable::store writes it
+// on a 64-bit little-endian machine (what the official agent keeps its
+// deviceid in).
+func storableHash(m map[string]string) []byte {
+	le32 := func(b []byte, n int) []byte { return binary.LittleEndian.AppendUint32(b, uint32(n)) }
+	b := le32([]byte("pst0\x04\x0b\x0812345678\x04\x08\x08\x08\x03"), len(m))
+	for k, v := range m {
+		b = append(le32(append(b, 0x01), len(v)), v...) // a long scalar
+		b = append(le32(b, len(k)), k...)
+	}
+	return b
 }
