@@ -27,6 +27,10 @@ func officialStateFiles() []string {
 		}
 		return files
 	}
+	if runtime.GOOS == "darwin" {
+		// The macOS installer puts etc, share and var under one directory.
+		return []string{"/Applications/GLPI-Agent/var/GLPI-Agent.dump"}
+	}
 	return []string{
 		"/var/lib/glpi-agent/GLPI-Agent.dump",
 		"/var/lib/fusioninventory-agent/FusionInventory-Agent.dump",
