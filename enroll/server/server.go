@@ -659,10 +659,11 @@ func (s *Server) createDevice(ctx context.Context, rec *store.Key, req *enroll.E
 	}
 	// A machine moving from another agent keeps the deviceid GLPI knows
 	// it by, and so its agent record, when the id names this host and no
-	// other device holds it (a clone of the same image would).
+	// other device holds it (a clone of the same image would). A key's
+	// non-persistent desktops take their predecessor's instead.
 	detail := ev.Detail
 	kept := false
-	if prev := req.PreviousGLPIDeviceID; prev != "" && enroll.SameHost(enroll.DeviceIDHost(prev), req.Hostname) {
+	if prev := req.PreviousGLPIDeviceID; prev != "" && rec.Ephemeral == 0 && enroll.SameHost(enroll.DeviceIDHost(prev), req.Hostname) {
 		d.GLPIDeviceID, kept = prev, true
 		ev.Detail = strings.TrimPrefix(detail+"; ", "; ") + "GLPI deviceid " + prev + " kept from the previous agent"
 	}

@@ -751,6 +751,15 @@ func TestEnrollKeepsPreviousGLPIDeviceID(t *testing.T) {
 		t.Errorf("GLPI deviceid %q for another host's previous id, want pc-02%s", got, fresh)
 	}
 
+	// A non-persistent desktop's key: its devices take their
+	// predecessor's deviceid, not one from before.
+	vdi := e.key(KeyOptions{Ephemeral: time.Hour})
+	desk := enrollReq("vdi-01")
+	desk.PreviousGLPIDeviceID = "vdi-01-2024-10-18-16-44-47"
+	if got := e.enroll(vdi, desk).GLPIDeviceID; got != "vdi-01"+fresh {
+		t.Errorf("GLPI deviceid %q under an ephemeral key, want vdi-01%s", got, fresh)
+	}
+
 	bad := enrollReq("pc-03")
 	bad.PreviousGLPIDeviceID = "pc-03/../x"
 	_, err := e.client.Enroll(t.Context(), key, bad)
