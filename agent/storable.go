@@ -157,10 +157,8 @@ func (s *storable) length() (int, error) {
 // hash reads a hash's members into out when out is not nil (the top
 // level), past them otherwise.
 func (s *storable) hash(kind byte, depth int, out map[string]string) error {
-	if kind == sxFlagHash {
-		if _, err := s.byte(); err != nil { // the hash's flags
-			return err
-		}
+	if err := s.flags(kind); err != nil { // the hash's
+		return err
 	}
 	n, err := s.length()
 	if err != nil {
@@ -171,10 +169,8 @@ func (s *storable) hash(kind byte, depth int, out map[string]string) error {
 		if err != nil {
 			return err
 		}
-		if kind == sxFlagHash {
-			if _, err := s.byte(); err != nil { // the key's flags
-				return err
-			}
+		if err := s.flags(kind); err != nil { // the key's
+			return err
 		}
 		klen, err := s.length()
 		if err != nil {
@@ -189,6 +185,15 @@ func (s *storable) hash(kind byte, depth int, out map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// flags reads past a flags byte of a hash with flags.
+func (s *storable) flags(kind byte) error {
+	if kind != sxFlagHash {
+		return nil
+	}
+	_, err := s.byte()
+	return err
 }
 
 // value reads one value: a scalar's text, or past a nested one.
