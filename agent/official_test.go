@@ -3,6 +3,7 @@ package agent
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -73,5 +74,17 @@ func TestOfficialIdentityKept(t *testing.T) {
 				t.Errorf("second run: identity %+v, %v; want %+v", again, err, id)
 			}
 		})
+	}
+}
+
+// prepare-image names the official agent's state file left in the image.
+func TestPrepareImageNamesOfficialState(t *testing.T) {
+	root := officialOn(t, "GLPI-Agent.dump", "/var/lib/glpi-agent/GLPI-Agent.dump")
+	advice, err := agentOn(t, root, t.TempDir(), nil).PrepareImage(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(advice, func(s string) bool { return strings.Contains(s, "/var/lib/glpi-agent/GLPI-Agent.dump") }) {
+		t.Errorf("prepare-image advice does not name the official agent's state file:\n%s", strings.Join(advice, "\n"))
 	}
 }
