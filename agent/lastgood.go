@@ -111,7 +111,7 @@ func (lg *lastGood) migrate() error {
 		if json.Compact(&b, raw) != nil {
 			continue
 		}
-		lg.put(k, b.Bytes())
+		lg.put(k, b.Bytes(), digest(b.Bytes()))
 		if t, ok := v1.Since[k]; ok {
 			lg.head.Since[k] = t
 		}
@@ -120,12 +120,12 @@ func (lg *lastGood) migrate() error {
 	return nil
 }
 
-// put records section k as raw, with its digest.
-func (lg *lastGood) put(k string, raw []byte) {
+// put records section k as raw, with its digest sum.
+func (lg *lastGood) put(k string, raw []byte, sum string) {
 	if !slices.Contains(lg.head.Keys, k) {
 		lg.head.Keys = append(lg.head.Keys, k)
 	}
-	lg.raw[k], lg.head.Sums[k] = raw, digest(raw)
+	lg.raw[k], lg.head.Sums[k] = raw, sum
 }
 
 func digest(b []byte) string {
@@ -183,11 +183,12 @@ func (lg *lastGood) section(k string) (json.RawMessage, time.Time, bool) {
 
 // set records raw as section k's last good value, collected at now.
 func (lg *lastGood) set(k string, raw []byte, now time.Time) {
-	if lg.head.Sums[k] == digest(raw) && slices.Contains(lg.head.Keys, k) {
+	sum := digest(raw)
+	if lg.head.Sums[k] == sum && slices.Contains(lg.head.Keys, k) {
 		lg.raw[k] = raw
 		return
 	}
-	lg.put(k, raw)
+	lg.put(k, raw, sum)
 	lg.head.Since[k], lg.dirty = now, true
 }
 

@@ -141,7 +141,7 @@ type pciIDs map[string]string
 // controller", "\t00  VGA compatible controller"). Subsystem lines
 // ("\t\t") are not read. pci.ids is sorted, vendors then classes, so each
 // search starts where the last one ended; a line it misses (an unknown
-// vendor, a file out of order) is searched for from the file's start.
+// vendor, a file out of order) is searched for before that.
 func parsePCIIDs(db []byte, devs []pciDevice) pciIDs {
 	blocks := map[string]map[string]bool{} // "d8086" or "s03": the ids wanted in its block
 	for _, d := range devs {
@@ -159,7 +159,9 @@ func parsePCIIDs(db []byte, devs []pciDevice) pciIDs {
 		}
 		i := lineStart(db, from, line)
 		if i < 0 {
-			if i = lineStart(db, 0, line); i < 0 {
+			// Lines before from end before it: the search from the start
+			// stops there.
+			if i = lineStart(db[:from], 0, line); i < 0 {
 				continue
 			}
 		}

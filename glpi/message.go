@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -72,13 +73,8 @@ func (inv *Inventory) Encode() ([]byte, error) {
 	if inv.Content == nil {
 		return append(b, "null}"...), nil
 	}
-	keys := make([]string, 0, len(inv.Content))
-	for k := range inv.Content {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	b = append(b, '{')
-	for i, k := range keys {
+	for i, k := range slices.Sorted(maps.Keys(inv.Content)) {
 		if i > 0 {
 			b = append(b, ',')
 		}
