@@ -31,5 +31,6 @@ func windowsCollectors() []Info {
 		{Name: "usb", Key: "usbdevices", Default: true, Collect: winUSB},
 		{Name: "user", Key: "users", Default: true, Collect: winUsers},
 		{Name: "video", Key: "videos", Default: true, Collect: winVideos},
+		{Name: "virtualmachine", Key: "virtualmachines", Default: true, Collect: winVirtualMachines},
 	}
 }

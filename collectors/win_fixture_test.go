@@ -109,7 +109,7 @@ func (f wmiFixture) Query(class, where string, dst any) error {
 		return err
 	}
 	var objs []map[string]any
-	b, err := os.ReadFile(filepath.Join(f.dir, class+".json"))
+	b, err := os.ReadFile(f.classFile(class))
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 	case err != nil:
@@ -134,6 +134,23 @@ func (f wmiFixture) Query(class, where string, dst any) error {
 		out.Set(reflect.Append(out, ev))
 	}
 	return nil
+}
+
+// classFile is the file of class: WMI's class names are not case
+// sensitive, and captures spell them as their tool queried them
+// (MSVM_ComputerSystem for Msvm_ComputerSystem).
+func (f wmiFixture) classFile(class string) string {
+	name := filepath.Join(f.dir, class+".json")
+	if _, err := os.Stat(name); err == nil {
+		return name
+	}
+	entries, _ := os.ReadDir(f.dir)
+	for _, e := range entries {
+		if strings.EqualFold(e.Name(), class+".json") {
+			return filepath.Join(f.dir, e.Name())
+		}
+	}
+	return name
 }
 
 // fillWMIStruct sets the fields of v from the properties of o, matched by

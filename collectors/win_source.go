@@ -69,6 +69,10 @@ const (
 // errKeyNotFound reports a registry key that does not exist.
 var errKeyNotFound = errors.New("registry key not found")
 
+// errWMINoNamespace reports a WMI namespace that does not exist on the
+// host: the feature whose provider would install it is not there.
+var errWMINoNamespace = errors.New("WMI namespace not found")
+
 // processOwners tells which account a process runs as.
 type processOwners interface {
 	// Owner returns the user of the access token of process pid; false

@@ -90,6 +90,7 @@ const (
 	wbemFlagReturnImmediately = 0x10
 	wbemFlagForwardOnly       = 0x20
 	wbemENotFound             = 0x80041002
+	wbemEInvalidNamespace     = 0x8004100E
 	hresultSFalse             = 0x00000001
 	hresultRPCChangedMode     = 0x80010106
 )
@@ -276,11 +277,26 @@ func wmiError(err error) error {
 	if !errors.As(err, &oe) {
 		return err
 	}
-	msg := fmt.Sprintf("status 0x%08X", wmiSCode(err))
+	code := wmiSCode(err)
+	msg := fmt.Sprintf("status 0x%08X", code)
 	if d := strings.TrimSpace(oe.Description()); d != "" && d != "<nil>" {
 		msg += ": " + d
 	}
-	return errors.New(msg)
+	return &wmiStatusError{code: code, msg: msg}
+}
+
+// wmiStatusError is a failed WMI call, worded by wmiError.
+type wmiStatusError struct {
+	code uint32
+	msg  string
+}
+
+func (e *wmiStatusError) Error() string { return e.msg }
+
+// Is matches errWMINoNamespace to WBEM_E_INVALID_NAMESPACE, which
+// ConnectServer returns for a namespace no provider installed.
+func (e *wmiStatusError) Is(target error) bool {
+	return target == errWMINoNamespace && e.code == wbemEInvalidNamespace
 }
 
 // wmiForEach calls f with each object of a collection, released after f.
