@@ -71,7 +71,7 @@ func winFixture(dir string) (winHost, error) {
 	case !errors.Is(err, fs.ErrNotExist):
 		return winHost{}, err
 	}
-	h := winHost{wmi: wmiFixture{dir: filepath.Join(dir, "wmi")}, reg: reg}
+	h := winHost{wmi: wmiFixture{dir: filepath.Join(dir, "wmi")}, reg: reg, files: fileFixture{dir: filepath.Join(dir, "files")}}
 	b, err = os.ReadFile(filepath.Join(dir, "process_owners.json"))
 	switch {
 	case err == nil:
@@ -84,6 +84,26 @@ func winFixture(dir string) (winHost, error) {
 		return winHost{}, err
 	}
 	return h, nil
+}
+
+// fileFixture holds a machine's files under files/, a drive's as its
+// letter's directory: `C:\Users\bob\.wslconfig` is files/C/Users/bob/.wslconfig.
+type fileFixture struct{ dir string }
+
+// path is the fixture file of a Windows path.
+func (f fileFixture) path(p string) string {
+	p = strings.ReplaceAll(p, `\`, "/")
+	if len(p) >= 2 && p[1] == ':' {
+		p = strings.ToUpper(p[:1]) + p[2:]
+	}
+	return filepath.Join(f.dir, filepath.FromSlash(p))
+}
+
+func (f fileFixture) ReadFile(p string) ([]byte, error) { return os.ReadFile(f.path(p)) }
+
+func (f fileFixture) IsDir(p string) bool {
+	fi, err := os.Stat(f.path(p))
+	return err == nil && fi.IsDir()
 }
 
 // ownerFixture answers process owners from a map.

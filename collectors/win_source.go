@@ -73,6 +73,16 @@ var errKeyNotFound = errors.New("registry key not found")
 // host: the feature whose provider would install it is not there.
 var errWMINoNamespace = errors.New("WMI namespace not found")
 
+// fileSource reads the machine's files by their Windows paths
+// (`C:\ProgramData\AnyDesk\system.conf`).
+type fileSource interface {
+	// ReadFile reads a file; the error wraps fs.ErrNotExist when there is
+	// none.
+	ReadFile(path string) ([]byte, error)
+	// IsDir reports whether path is a directory.
+	IsDir(path string) bool
+}
+
 // processOwners tells which account a process runs as.
 type processOwners interface {
 	// Owner returns the user of the access token of process pid; false
@@ -93,6 +103,9 @@ type winHost struct {
 	reg registrySource
 	// owners is nil when process owners are unknown.
 	owners processOwners
+	// files is nil when the machine's files cannot be read: a fixture
+	// without them.
+	files fileSource
 	// ctx carries the collector's deadline, which its optional lookups
 	// stay within; nil means no deadline.
 	ctx context.Context

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"reflect"
 	"runtime"
 	"strings"
@@ -25,7 +26,18 @@ func openWindows(*Env) (winHost, error) {
 		wmi:    &liveWMI{},
 		reg:    liveRegistry{},
 		owners: &liveOwners{names: map[string]ownerName{}},
+		files:  liveFiles{},
 	}, nil
+}
+
+// liveFiles reads this machine's files.
+type liveFiles struct{}
+
+func (liveFiles) ReadFile(path string) ([]byte, error) { return os.ReadFile(path) }
+
+func (liveFiles) IsDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }
 
 // liveOwners names the users of processes' access tokens.
