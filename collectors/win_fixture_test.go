@@ -92,7 +92,7 @@ type fileFixture struct{ dir string }
 
 // path is the fixture file of a Windows path.
 func (f fileFixture) path(p string) string {
-	p = strings.ReplaceAll(p, `\`, "/")
+	p = strings.ReplaceAll(strings.TrimPrefix(p, `\\?\`), `\`, "/")
 	if len(p) >= 2 && p[1] == ':' {
 		p = strings.ToUpper(p[:1]) + p[2:]
 	}

@@ -44,9 +44,10 @@ var hyperVStates = map[uint16]string{
 	32777: "blocked", // resuming
 }
 
-// winVirtualMachines lists the virtual machines of Hyper-V. A host without
-// Hyper-V has no data; a provider that fails is the collector's error, so
-// that GLPI keeps the machines it knew rather than deleting them.
+// winVirtualMachines lists the virtual machines of Hyper-V and the WSL
+// distributions of the users logged on. A host without either has no
+// data; a source that fails is the collector's error, so that GLPI keeps
+// the machines it knew rather than deleting them.
 func winVirtualMachines(ctx context.Context, env *Env) (any, error) {
 	h, err := env.windows(ctx)
 	if err != nil {
@@ -56,8 +57,13 @@ func winVirtualMachines(ctx context.Context, env *Env) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	wsl, err := wslMachines(h)
+	if err != nil {
+		return nil, err
+	}
+	vms = append(vms, wsl...)
 	if len(vms) == 0 {
-		return nil, NoData("no Hyper-V virtual machines")
+		return nil, NoData("no Hyper-V virtual machines or WSL distributions")
 	}
 	return vms, nil
 }

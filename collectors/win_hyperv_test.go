@@ -132,7 +132,7 @@ func TestHyperVMachines(t *testing.T) {
 		{name: "settings failing", w: wmiStub{instances: v2Host, errs: map[string]error{v2 + ":Msvm_ProcessorSettingData": failed}}, wantErr: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := collectWin[[]VirtualMachine](t, winVirtualMachines, winHost{wmi: tc.w})
+			got, err := collectWin[[]VirtualMachine](t, winVirtualMachines, winHost{wmi: tc.w, reg: &regFile{}})
 			switch {
 			case tc.wantErr:
 				if err == nil || errors.Is(err, ErrNoData) {

@@ -1,0 +1,172 @@
+package collectors
+
+import (
+	"cmp"
+	"crypto/md5"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// regLxss is where a user's hive lists the WSL distributions installed
+// for the user, a {GUID} subkey each.
+const regLxss = `Software\Microsoft\Windows\CurrentVersion\Lxss`
+
+var bracedGUID = regexp.MustCompile(`^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$`)
+
+// wslDistro is a WSL distribution of a user.
+type wslDistro struct {
+	sid, name, basePath string
+}
+
+// wslMachines lists the WSL distributions of the users whose hive is
+// loaded, as the official agent names them: "<distribution> on <user>
+// account", with a UUID made from the user's SID and the distribution's
+// name, so that each keeps its GLPI record.
+func wslMachines(h winHost) ([]VirtualMachine, error) {
+	var distros []wslDistro
+	for _, sid := range loadedUserHives(h.reg) {
+		root := sid + `\` + regLxss
+		for _, key := range regSubKeys(h.reg, hku, root, view64) {
+			if !bracedGUID.MatchString(key) {
+				continue
+			}
+			v := openValues(h.reg, hku, root+`\`+key, view64)
+			d := wslDistro{sid: sid, name: v.str("DistributionName"), basePath: v.str("BasePath")}
+			v.close()
+			if d.name != "" && d.basePath != "" {
+				distros = append(distros, d)
+			}
+		}
+	}
+	if len(distros) == 0 {
+		return nil, nil
+	}
+
+	// The host's processors and memory, which WSL shares.
+	procs, err := queryWMI[win32Processor](h.wmi, "Win32_Processor", "")
+	if err != nil {
+		return nil, err
+	}
+	vcpu := 0
+	for _, p := range procs {
+		vcpu += int(cmp.Or(p.NumberOfEnabledCore, p.NumberOfCores, 1))
+	}
+	cs, err := queryFirst[win32ComputerSystem](h.wmi, "Win32_ComputerSystem")
+	if err != nil {
+		return nil, err
+	}
+	memory := int64(cs.TotalPhysicalMemory >> 20)
+	osys, err := queryFirst[win32OperatingSystem](h.wmi, "Win32_OperatingSystem")
+	if err != nil {
+		return nil, err
+	}
+	build := windowsBuild(osys.Version)
+
+	users := userProfiles(h.reg)
+	out := make([]VirtualMachine, 0, len(distros))
+	for _, d := range distros {
+		user := cmp.Or(regString(h.reg, hku, d.sid+`\Volatile Environment`, "USERNAME"), users[d.sid])
+		profile := strings.ReplaceAll(regString(h.reg, hklm, regProfileList+`\`+d.sid, "ProfileImagePath"), "%SystemDrive%", osys.SystemDrive)
+		cfg := wslConfig{}
+		if profile != "" && h.files != nil {
+			if b, err := h.files.ReadFile(profile + `\.wslconfig`); err == nil {
+				cfg = parseWSLConfig(string(b))
+			}
+		}
+		vm := VirtualMachine{
+			Name:      d.name + " on " + user + " account",
+			Subsystem: "WSL",
+			VMType:    "WSL2",
+			VCPU:      cmp.Or(cfg.processors, vcpu),
+			UUID:      strings.ToUpper(uuidV3DNS(d.sid + "/" + d.name)),
+		}
+		switch {
+		case h.files != nil && h.files.IsDir(d.basePath+`\rootfs\etc`):
+			// WSL 1 keeps the distribution's files in the user's profile
+			// and runs in the host's memory.
+			vm.VMType, vm.Memory = "WSL1", memory
+		case cfg.memoryMB > 0:
+			vm.Memory = cfg.memoryMB
+		case build > 0 && build < 20175:
+			vm.Memory = memory * 8 / 10 // WSL 2's default before build 20175
+		default:
+			vm.Memory = min(memory/2, 8192)
+		}
+		out = append(out, vm)
+	}
+	return out, nil
+}
+
+// windowsBuild returns the build number of a Windows version
+// ("10.0.19045"), 0 if it has none.
+func windowsBuild(version string) int {
+	parts := strings.Split(version, ".")
+	if len(parts) < 3 {
+		return 0
+	}
+	n, _ := strconv.Atoi(parts[2])
+	return n
+}
+
+// wslConfig is what a user's .wslconfig sets for WSL 2 virtual machines.
+type wslConfig struct {
+	memoryMB   int64
+	processors int
+}
+
+// parseWSLConfig reads the memory and processors keys of the [wsl2]
+// section of a .wslconfig.
+func parseWSLConfig(s string) wslConfig {
+	var c wslConfig
+	inWSL2 := false
+	for line := range strings.Lines(s) {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "[") {
+			inWSL2 = strings.TrimSpace(strings.Trim(line, "[]")) == "wsl2"
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !inWSL2 || !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		switch strings.TrimSpace(k) {
+		case "memory":
+			c.memoryMB = sizeMB(v)
+		case "processors":
+			c.processors, _ = strconv.Atoi(v)
+		}
+	}
+	return c
+}
+
+// sizeMB converts a size with a unit ("4GB", "512MB", "1.5GB"; bytes
+// without one) to MB.
+func sizeMB(s string) int64 {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	num := strings.TrimRight(s, "KMGTB ")
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || f < 0 {
+		return 0
+	}
+	unit := strings.TrimSpace(s[len(num):])
+	scale := map[string]float64{"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "M": 1 << 20, "MB": 1 << 20,
+		"G": 1 << 30, "GB": 1 << 30, "T": 1 << 40, "TB": 1 << 40}[unit]
+	return int64(f * scale / (1 << 20))
+}
+
+// uuidV3DNS returns the name-based (MD5) UUID of name in the DNS
+// namespace (RFC 4122), as Perl's Data::UUID makes it.
+func uuidV3DNS(name string) string {
+	ns := [16]byte{0x6b, 0xa7, 0xb8, 0x10, 0x9d, 0xad, 0x11, 0xd1, 0x80, 0xb4, 0x00, 0xc0, 0x4f, 0xd4, 0x30, 0xc8}
+	h := md5.New()
+	h.Write(ns[:])
+	h.Write([]byte(name))
+	var u [16]byte
+	copy(u[:], h.Sum(nil))
+	u[6] = u[6]&0x0f | 0x30
+	u[8] = u[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", u[0:4], u[4:6], u[6:8], u[8:10], u[10:])
+}
