@@ -143,7 +143,7 @@ func parseWSLConfig(s string) wslConfig {
 }
 
 // sizeMB converts a size with a unit ("4GB", "512MB", "1.5GB"; bytes
-// without one) to MB.
+// without one) to MB, 0 when it is not one.
 func sizeMB(s string) int64 {
 	s = strings.ToUpper(strings.TrimSpace(s))
 	num := strings.TrimRight(s, "KMGTB ")
@@ -151,10 +151,21 @@ func sizeMB(s string) int64 {
 	if err != nil || f < 0 {
 		return 0
 	}
-	unit := strings.TrimSpace(s[len(num):])
-	scale := map[string]float64{"": 1, "B": 1, "K": 1 << 10, "KB": 1 << 10, "M": 1 << 20, "MB": 1 << 20,
-		"G": 1 << 30, "GB": 1 << 30, "T": 1 << 40, "TB": 1 << 40}[unit]
-	return int64(f * scale / (1 << 20))
+	var shift int
+	switch strings.TrimSpace(s[len(num):]) {
+	case "", "B":
+	case "K", "KB":
+		shift = 10
+	case "M", "MB":
+		shift = 20
+	case "G", "GB":
+		shift = 30
+	case "T", "TB":
+		shift = 40
+	default:
+		return 0
+	}
+	return int64(f * float64(uint64(1)<<shift) / (1 << 20))
 }
 
 // uuidV3DNS returns the name-based (MD5) UUID of name in the DNS
