@@ -99,12 +99,9 @@ func (f fileFixture) path(p string) string {
 	return filepath.Join(f.dir, filepath.FromSlash(p))
 }
 
-func (f fileFixture) ReadFile(p string) ([]byte, error) { return os.ReadFile(f.path(p)) }
-
-func (f fileFixture) IsDir(p string) bool {
-	fi, err := os.Stat(f.path(p))
-	return err == nil && fi.IsDir()
-}
+func (f fileFixture) ReadFile(p string) ([]byte, error)       { return os.ReadFile(f.path(p)) }
+func (f fileFixture) ReadDir(p string) ([]fs.DirEntry, error) { return os.ReadDir(f.path(p)) }
+func (f fileFixture) Stat(p string) (fs.FileInfo, error)      { return os.Stat(f.path(p)) }
 
 // ownerFixture answers process owners from a map.
 type ownerFixture map[uint32]winAccount

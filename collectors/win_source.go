@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 	"time"
 )
@@ -74,13 +75,29 @@ var errKeyNotFound = errors.New("registry key not found")
 var errWMINoNamespace = errors.New("WMI namespace not found")
 
 // fileSource reads the machine's files by their Windows paths
-// (`C:\ProgramData\AnyDesk\system.conf`).
+// (`C:\ProgramData\AnyDesk\system.conf`), as package os does: errors
+// wrap fs.ErrNotExist when there is no such file.
 type fileSource interface {
-	// ReadFile reads a file; the error wraps fs.ErrNotExist when there is
-	// none.
 	ReadFile(path string) ([]byte, error)
-	// IsDir reports whether path is a directory.
-	IsDir(path string) bool
+	ReadDir(path string) ([]fs.DirEntry, error)
+	Stat(path string) (fs.FileInfo, error)
+}
+
+// noFiles is a machine whose files cannot be read: none exists.
+type noFiles struct{}
+
+func (noFiles) ReadFile(path string) ([]byte, error) { return nil, noFile("open", path) }
+func (noFiles) ReadDir(path string) ([]fs.DirEntry, error) {
+	return nil, noFile("open", path)
+}
+func (noFiles) Stat(path string) (fs.FileInfo, error) { return nil, noFile("stat", path) }
+
+func noFile(op, path string) error { return &fs.PathError{Op: op, Path: path, Err: fs.ErrNotExist} }
+
+// isDir reports whether path is a directory of the machine.
+func isDir(files fileSource, path string) bool {
+	fi, err := files.Stat(path)
+	return err == nil && fi.IsDir()
 }
 
 // processOwners tells which account a process runs as.
@@ -103,9 +120,7 @@ type winHost struct {
 	reg registrySource
 	// owners is nil when process owners are unknown.
 	owners processOwners
-	// files is nil when the machine's files cannot be read: a fixture
-	// without them.
-	files fileSource
+	files  fileSource
 	// ctx carries the collector's deadline, which its optional lookups
 	// stay within; nil means no deadline.
 	ctx context.Context
@@ -130,6 +145,9 @@ func (e *Env) windows(ctx context.Context) (winHost, error) {
 		return winHost{}, fmt.Errorf("open windows sources: %w", err)
 	}
 	h.ctx = ctx
+	if h.files == nil {
+		h.files = noFiles{}
+	}
 	return h, nil
 }
 

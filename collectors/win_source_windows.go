@@ -3,6 +3,7 @@ package collectors
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"reflect"
@@ -33,12 +34,9 @@ func openWindows(*Env) (winHost, error) {
 // liveFiles reads this machine's files.
 type liveFiles struct{}
 
-func (liveFiles) ReadFile(path string) ([]byte, error) { return os.ReadFile(path) }
-
-func (liveFiles) IsDir(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.IsDir()
-}
+func (liveFiles) ReadFile(path string) ([]byte, error)       { return os.ReadFile(path) }
+func (liveFiles) ReadDir(path string) ([]fs.DirEntry, error) { return os.ReadDir(path) }
+func (liveFiles) Stat(path string) (fs.FileInfo, error)      { return os.Stat(path) }
 
 // liveOwners names the users of processes' access tokens.
 type liveOwners struct {

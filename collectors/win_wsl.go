@@ -70,7 +70,7 @@ func wslMachines(h winHost) ([]VirtualMachine, error) {
 		user := cmp.Or(regString(h.reg, hku, d.sid+`\Volatile Environment`, "USERNAME"), users[d.sid])
 		profile := strings.ReplaceAll(regString(h.reg, hklm, regProfileList+`\`+d.sid, "ProfileImagePath"), "%SystemDrive%", osys.SystemDrive)
 		cfg := wslConfig{}
-		if profile != "" && h.files != nil {
+		if profile != "" {
 			if b, err := h.files.ReadFile(profile + `\.wslconfig`); err == nil {
 				cfg = parseWSLConfig(string(b))
 			}
@@ -83,7 +83,7 @@ func wslMachines(h winHost) ([]VirtualMachine, error) {
 			UUID:      strings.ToUpper(uuidV3DNS(d.sid + "/" + d.name)),
 		}
 		switch {
-		case h.files != nil && h.files.IsDir(d.basePath+`\rootfs\etc`):
+		case isDir(h.files, d.basePath+`\rootfs\etc`):
 			// WSL 1 keeps the distribution's files in the user's profile
 			// and runs in the host's memory.
 			vm.VMType, vm.Memory = "WSL1", memory

@@ -167,23 +167,34 @@ func TestWindowsUnderWine(t *testing.T) {
 	if err != nil {
 		t.Fatalf("install the shim: %v", err)
 	}
+	seed := func(key, name, typ, data string) {
+		// Right after wineboot, on a loaded machine, reg.exe has failed
+		// now and then without a word: the seeding is tried again, the
+		// test's checks are not.
+		var err error
+		for attempt := range 3 {
+			if _, err = run(wine, "reg", "add", key, "/v", name, "/t", typ, "/d", data, "/f"); err == nil {
+				return
+			}
+			t.Logf("seed %s, attempt %d: %v", key, attempt+1, err)
+			time.Sleep(2 * time.Second)
+		}
+		t.Fatalf("seed %s: %v", key, err)
+	}
 	for _, s := range wineSeeded {
 		for _, v := range [][2]string{{"DisplayName", s.name}, {"DisplayVersion", s.version}, {"Publisher", s.publisher}} {
-			// Right after wineboot, on a loaded machine, reg.exe has
-			// failed now and then without a word: the seeding is tried
-			// again, the test's checks are not.
-			var err error
-			for attempt := range 3 {
-				if _, err = run(wine, "reg", "add", s.key, "/v", v[0], "/t", "REG_SZ", "/d", v[1], "/f"); err == nil {
-					break
-				}
-				t.Logf("seed %s, attempt %d: %v", s.key, attempt+1, err)
-				time.Sleep(2 * time.Second)
-			}
-			if err != nil {
-				t.Fatalf("seed %s: %v", s.key, err)
-			}
+			seed(s.key, v[0], "REG_SZ", v[1])
 		}
+	}
+	// Two remote control tools: TeamViewer's id in the registry, as a
+	// DWORD, and AnyDesk's in its service's configuration file.
+	seed(`HKEY_LOCAL_MACHINE\SOFTWARE\TeamViewer`, "ClientID", "REG_DWORD", "1234567890")
+	anydesk := filepath.Join(dir, "prefix", "drive_c", "ProgramData", "AnyDesk", "system.conf")
+	if err := os.MkdirAll(filepath.Dir(anydesk), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(anydesk, []byte("ad.anynet.alias=\r\nad.anynet.id=987654321\r\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	// The official agent was here before: its state file, as Perl's
 	// Storable writes it, names this machine.
@@ -263,6 +274,13 @@ func TestWindowsUnderWine(t *testing.T) {
 		v, ok := msg.Content[k]
 		if !ok || slices.Contains([]string{"null", "[]", "{}"}, string(v)) {
 			t.Errorf("inventory has no %s", k)
+		}
+	}
+	var remote []struct{ Type, ID string }
+	json.Unmarshal(msg.Content["remote_mgmt"], &remote)
+	for _, want := range []struct{ Type, ID string }{{"anydesk", "987654321"}, {"teamviewer", "1234567890"}} {
+		if !slices.Contains(remote, want) {
+			t.Errorf("remote_mgmt %+v has no %+v, seeded in the prefix", remote, want)
 		}
 	}
 	var softwares []struct{ Name, Version, Publisher string }
