@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"howett.net/plist"
 )
 
 func macOS(ctx context.Context, env *Env) (any, error) {
@@ -720,32 +722,90 @@ func macAntivirus(_ context.Context, env *Env) (any, error) {
 	return out, nil
 }
 
-// teamViewerPreferences holds TeamViewer's id, an integer.
-type teamViewerPreferences struct {
-	ClientID int64  `plist:"ClientID"`
-	Version  string `plist:"Version"`
-}
-
-// anyDeskConfigs are where AnyDesk keeps its id on macOS.
-var anyDeskConfigs = []string{
-	"/Library/Application Support/AnyDesk/system.conf",
-	"/etc/anydesk/system.conf",
+// macRemoteTools read the remote control tools whose id is kept in a
+// file, with the types and ids GLPI's agent reports, in the order of the
+// section. The tools GLPI's agent asks by running them (MeshCentral,
+// RuDesktop, SupRemo, Tactical RMM's version) are left out.
+var macRemoteTools = []remoteTool{
+	func(env *Env) ([]RemoteMgmt, error) {
+		return unixAnyDesk(env, "/Library/Application Support/AnyDesk/system.conf")
+	},
+	macDWService,
+	unixRustDesk,
+	func(env *Env) ([]RemoteMgmt, error) {
+		return simpleHelpFile(env, "/Library/Application Support/JWrapper-Remote Access/JWAppsSharedConfig/sgalive")
+	},
+	func(env *Env) ([]RemoteMgmt, error) { return tacticalRMMFile(env, "/private/etc/tacticalagent") },
+	macTeamViewer,
 }
 
 func macRemoteMgmt(_ context.Context, env *Env) (any, error) {
-	var out []RemoteMgmt
-	var tv teamViewerPreferences
-	if readPlist(env, "/Library/Preferences/com.teamviewer.teamviewer.preferences.plist", &tv) == nil && tv.ClientID > 0 {
-		out = append(out, RemoteMgmt{Type: "teamviewer", ID: strconv.FormatInt(tv.ClientID, 10), Version: tv.Version})
+	return collectRemoteTools(env, macRemoteTools)
+}
+
+// dwAgentDaemon is the launchd job of the DWService agent, which runs the
+// agent with its installation folder as first argument.
+const dwAgentDaemon = "/Library/LaunchDaemons/net.dwservice.agsvc.plist"
+
+// macDWService reads the DWService agent of the folder its launchd job
+// names, else of its default folder.
+func macDWService(env *Env) ([]RemoteMgmt, error) {
+	var dirs []string
+	b, ok, err := readRemoteFile(env, dwAgentDaemon)
+	if err != nil {
+		return nil, err
 	}
-	for _, p := range anyDeskConfigs {
-		if id := confValue(env.ReadString(p), "ad.anynet.id"); id != "" {
-			out = append(out, RemoteMgmt{Type: "anydesk", ID: id})
-			break
+	if ok {
+		var job struct {
+			ProgramArguments []string `plist:"ProgramArguments"`
+		}
+		if _, err := plist.Unmarshal(b, &job); err != nil {
+			env.Log().Debug("parse dwservice launch daemon", "path", dwAgentDaemon, "err", err)
+		} else if len(job.ProgramArguments) > 1 {
+			dirs = append(dirs, job.ProgramArguments[1])
 		}
 	}
-	if len(out) == 0 {
-		return nil, NoData("no remote control tool")
+	return dwServiceDirs(env, append(dirs, "/Library/DWAgent"))
+}
+
+// teamViewerPreferences holds TeamViewer's id, an integer or a string, and
+// its version.
+type teamViewerPreferences struct {
+	ClientID any    `plist:"ClientID"`
+	Version  string `plist:"Version"`
+}
+
+// macTeamViewer reads the TeamViewer id in the first of its preferences
+// files, in name order, which is the one GLPI's agent asks "defaults" about.
+func macTeamViewer(env *Env) ([]RemoteMgmt, error) {
+	files := env.Glob("/Library/Preferences/com.teamviewer.teamviewer*.plist")
+	if len(files) == 0 {
+		return nil, nil
 	}
-	return out, nil
+	b, ok, err := readRemoteFile(env, files[0])
+	if !ok {
+		return nil, err
+	}
+	var tv teamViewerPreferences
+	if _, err := plist.Unmarshal(b, &tv); err != nil {
+		env.Log().Debug("parse teamviewer preferences", "path", files[0], "err", err)
+		return nil, nil
+	}
+	var id string
+	switch v := tv.ClientID.(type) {
+	case uint64:
+		if v > 0 {
+			id = strconv.FormatUint(v, 10)
+		}
+	case int64:
+		if v > 0 {
+			id = strconv.FormatInt(v, 10)
+		}
+	case string:
+		id = strings.TrimSpace(v)
+	}
+	if id == "" {
+		return nil, nil
+	}
+	return []RemoteMgmt{{Type: "teamviewer", ID: id, Version: tv.Version}}, nil
 }

@@ -1,6 +1,19 @@
 package collectors
 
-import "strings"
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"regexp"
+	"slices"
+	"strings"
+)
 
 // RemoteMgmt is one entry of the remote_mgmt section: a remote control
 // tool and the id it is reached by.
@@ -10,9 +23,9 @@ type RemoteMgmt struct {
 	Version string `json:"version,omitempty"`
 }
 
-// confValue returns the value of key in a "key = value" configuration
-// (TeamViewer's global.conf prefixes keys with a "[type] " tag, RustDesk's
-// TOML quotes values), or "".
+// confValue returns the value of key in a "key = value" configuration,
+// unquoted (TeamViewer's global.conf prefixes keys with a "[type] " tag),
+// or "".
 func confValue(conf, key string) string {
 	for line := range strings.Lines(conf) {
 		line = strings.TrimSpace(line)
@@ -27,4 +40,222 @@ func confValue(conf, key string) string {
 		}
 	}
 	return ""
+}
+
+// confMatch returns the first submatch of re on a line of text, read as
+// GLPI's agent reads a configuration file: line by line, without the line
+// ends.
+func confMatch(text []byte, re *regexp.Regexp) string {
+	for line := range strings.Lines(string(text)) {
+		if m := re.FindStringSubmatch(strings.TrimRight(line, "\r\n")); m != nil {
+			return m[1]
+		}
+	}
+	return ""
+}
+
+// Lines of the configuration files that hold the ids.
+var (
+	anyDeskIDLine    = regexp.MustCompile(`^ad.anynet.id=(\S+)`)
+	rustDeskIDLine   = regexp.MustCompile(`^id\s*=\s*'(.*)'$`)
+	simpleHelpIDLine = regexp.MustCompile(`^ID=SG(?:_SG)?_(-?\d+)$`)
+)
+
+// dwServiceKey returns the key of a DWService agent's config.json, the id
+// of the agent while it is stopped; "" when it has none.
+func dwServiceKey(conf []byte) (string, error) {
+	var c struct {
+		Key any `json:"key"`
+	}
+	if err := json.Unmarshal(conf, &c); err != nil {
+		return "", err
+	}
+	if c.Key == nil {
+		return "", nil
+	}
+	return strings.TrimSpace(fmt.Sprint(c.Key)), nil
+}
+
+// shmNumber matches a position or size of the status file: digits.
+var shmNumber = regexp.MustCompile(`^\d+$`)
+
+// dwServiceName reads the name field of the DWService agent's status file:
+// the length of a JSON header (four bytes, big-endian), the header, which
+// gives the position and size of each field in the data after it, and the
+// data, strings padded with spaces. It returns "" when the file has no
+// name.
+func dwServiceName(shm []byte) string {
+	if len(shm) < 4 {
+		return ""
+	}
+	n := binary.BigEndian.Uint32(shm)
+	if uint64(n) > uint64(len(shm)-4) {
+		return ""
+	}
+	d := json.NewDecoder(bytes.NewReader(shm[4 : 4+n]))
+	d.UseNumber()
+	var fields map[string]map[string]any
+	if d.Decode(&fields) != nil {
+		return ""
+	}
+	pos, size := fmt.Sprint(fields["name"]["pos"]), fmt.Sprint(fields["name"]["size"])
+	if !shmNumber.MatchString(pos) || !shmNumber.MatchString(size) {
+		return ""
+	}
+	data := shm[4+n:]
+	start, end := min(atoi(pos), len(data)), min(atoi(pos)+atoi(size), len(data))
+	if start < 0 || end < start {
+		return ""
+	}
+	return strings.Join(strings.Fields(string(data[start:end])), " ")
+}
+
+// remoteTool reads one remote control tool of a Linux or macOS host: its
+// entries, none when it is not installed, and an error only when a file
+// exists but cannot be read.
+type remoteTool func(env *Env) ([]RemoteMgmt, error)
+
+// collectRemoteTools runs tools in order, the order of the section. An
+// entry found twice is listed once, one without an id not at all.
+func collectRemoteTools(env *Env, tools []remoteTool) (any, error) {
+	var out []RemoteMgmt
+	for _, read := range tools {
+		found, err := read(env)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range found {
+			if m.ID != "" && !slices.Contains(out, m) {
+				out = append(out, m)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil, NoData("no remote control tool")
+	}
+	return out, nil
+}
+
+// readRemoteFile reads a file of the host; ok is false when it does not
+// exist.
+func readRemoteFile(env *Env, name string) (b []byte, ok bool, err error) {
+	b, err = env.ReadFile(name)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, false, nil
+	case err != nil:
+		return nil, false, err
+	}
+	return b, true, nil
+}
+
+// isRemoteDir reports whether the host has the folder name.
+func isRemoteDir(env *Env, name string) (bool, error) {
+	fi, err := os.Stat(env.Path(name))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return fi.IsDir(), nil
+}
+
+// unixAnyDesk reads the AnyDesk ids in the system.conf of the custom
+// clients an organisation builds, /etc/anydesk_ad_<name>, then in that of
+// the service, /etc/anydesk, then in the other files given.
+func unixAnyDesk(env *Env, others ...string) ([]RemoteMgmt, error) {
+	confs := append(env.Glob("/etc/anydesk_ad_*/system.conf"), "/etc/anydesk/system.conf")
+	var out []RemoteMgmt
+	for _, c := range append(confs, others...) {
+		b, _, err := readRemoteFile(env, c)
+		if err != nil {
+			return nil, err
+		}
+		if id := confMatch(b, anyDeskIDLine); id != "" {
+			out = append(out, RemoteMgmt{Type: "anydesk", ID: id})
+		}
+	}
+	return out, nil
+}
+
+// unixRustDesk reads the id of RustDesk in root's configuration, where
+// GLPI's agent looks for it on Linux and macOS alike.
+func unixRustDesk(env *Env) ([]RemoteMgmt, error) {
+	b, _, err := readRemoteFile(env, "/root/.config/rustdesk/RustDesk.toml")
+	if id := confMatch(b, rustDeskIDLine); id != "" {
+		return []RemoteMgmt{{Type: "rustdesk", ID: id}}, nil
+	}
+	return nil, err
+}
+
+// simpleHelpFile reads the id of the SimpleHelp remote access service,
+// "SG_" and a number, in its sgalive file.
+func simpleHelpFile(env *Env, name string) ([]RemoteMgmt, error) {
+	b, _, err := readRemoteFile(env, name)
+	if id := confMatch(b, simpleHelpIDLine); id != "" {
+		return []RemoteMgmt{{Type: "simplehelp", ID: "SG_" + id}}, nil
+	}
+	return nil, err
+}
+
+// tacticalRMMFile reads the agent id of the Tactical RMM agent in its
+// JSON configuration. GLPI's agent gets its version by running it, which
+// this collector does not.
+func tacticalRMMFile(env *Env, name string) ([]RemoteMgmt, error) {
+	b, ok, err := readRemoteFile(env, name)
+	if !ok {
+		return nil, err
+	}
+	var c struct {
+		AgentID any `json:"agentid"`
+	}
+	if err := json.Unmarshal(b, &c); err != nil {
+		env.Log().Debug("parse tactical rmm configuration", "path", name, "err", err)
+		return nil, nil
+	}
+	if c.AgentID == nil {
+		return nil, nil
+	}
+	return []RemoteMgmt{{Type: "tacticalrmm", ID: strings.TrimSpace(fmt.Sprint(c.AgentID))}}, nil
+}
+
+// dwServiceDirs reads the DWService agent of the first of dirs that is a
+// folder holding its config.json. Its id is the name the agent shows,
+// read from its shared memory file, or while the agent is stopped the key
+// of its configuration.
+func dwServiceDirs(env *Env, dirs []string) ([]RemoteMgmt, error) {
+	for i, dir := range dirs {
+		if dir == "" || slices.Contains(dirs[:i], dir) {
+			continue
+		}
+		if ok, err := isRemoteDir(env, dir); !ok {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		name := path.Join(dir, "config.json")
+		conf, ok, err := readRemoteFile(env, name)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		key, err := dwServiceKey(conf)
+		if err != nil {
+			env.Log().Debug("parse dwservice configuration", "path", name, "err", err)
+			return nil, nil
+		}
+		if key == "" {
+			return nil, nil
+		}
+		shm, _, err := readRemoteFile(env, path.Join(dir, "sharedmem/status_config.shm"))
+		if err != nil {
+			return nil, err
+		}
+		return []RemoteMgmt{{Type: "dwservice", ID: cmp.Or(dwServiceName(shm), key)}}, nil
+	}
+	return nil, nil
 }

@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -198,25 +197,6 @@ func (r remoteHost) isDir(name string) (bool, error) {
 func winJoin(dir string, elem ...string) string {
 	return strings.Join(append([]string{strings.TrimRight(dir, `\/`)}, elem...), `\`)
 }
-
-// confMatch returns the first submatch of re on a line of text, read as
-// GLPI's agent reads a configuration file: line by line, without the line
-// ends.
-func confMatch(text []byte, re *regexp.Regexp) string {
-	for line := range strings.Lines(string(text)) {
-		if m := re.FindStringSubmatch(strings.TrimRight(line, "\r\n")); m != nil {
-			return m[1]
-		}
-	}
-	return ""
-}
-
-// Lines of the configuration files that hold the ids.
-var (
-	anyDeskIDLine    = regexp.MustCompile(`^ad.anynet.id=(\S+)`)
-	rustDeskIDLine   = regexp.MustCompile(`^id\s*=\s*'(.*)'$`)
-	simpleHelpIDLine = regexp.MustCompile(`^ID=SG(?:_SG)?_(-?\d+)$`)
-)
 
 // anyDeskRemote reads the id of AnyDesk in the system.conf of its service,
 // in %ProgramData%\AnyDesk, and in those of the custom clients an
@@ -510,16 +490,10 @@ func dwServiceRemote(r remoteHost) ([]RemoteMgmt, error) {
 		if !ok {
 			continue
 		}
-		var c struct {
-			Key any `json:"key"`
-		}
-		if err := json.Unmarshal(conf, &c); err != nil {
+		key, err := dwServiceKey(conf)
+		if err != nil {
 			r.log.Debug("parse dwservice configuration", "path", winJoin(dir, "config.json"), "err", err)
 			return nil, nil
-		}
-		key := ""
-		if c.Key != nil {
-			key = strings.TrimSpace(fmt.Sprint(c.Key))
 		}
 		if key == "" {
 			return nil, nil
@@ -531,38 +505,4 @@ func dwServiceRemote(r remoteHost) ([]RemoteMgmt, error) {
 		return []RemoteMgmt{{Type: "dwservice", ID: cmp.Or(dwServiceName(shm), key)}}, nil
 	}
 	return nil, nil
-}
-
-// shmNumber matches a position or size of the status file: digits.
-var shmNumber = regexp.MustCompile(`^\d+$`)
-
-// dwServiceName reads the name field of the DWService agent's status file:
-// the length of a JSON header (four bytes, big-endian), the header, which
-// gives the position and size of each field in the data after it, and the
-// data, strings padded with spaces. It returns "" when the file has no
-// name.
-func dwServiceName(shm []byte) string {
-	if len(shm) < 4 {
-		return ""
-	}
-	n := binary.BigEndian.Uint32(shm)
-	if uint64(n) > uint64(len(shm)-4) {
-		return ""
-	}
-	d := json.NewDecoder(bytes.NewReader(shm[4 : 4+n]))
-	d.UseNumber()
-	var fields map[string]map[string]any
-	if d.Decode(&fields) != nil {
-		return ""
-	}
-	pos, size := fmt.Sprint(fields["name"]["pos"]), fmt.Sprint(fields["name"]["size"])
-	if !shmNumber.MatchString(pos) || !shmNumber.MatchString(size) {
-		return ""
-	}
-	data := shm[4+n:]
-	start, end := min(atoi(pos), len(data)), min(atoi(pos)+atoi(size), len(data))
-	if start < 0 || end < start {
-		return ""
-	}
-	return strings.Join(strings.Fields(string(data[start:end])), " ")
 }
