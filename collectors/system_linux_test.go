@@ -393,8 +393,8 @@ func TestFirewallFixtures(t *testing.T) {
 func TestVirtualMachinesFixtures(t *testing.T) {
 	laptop := collectSection(t, fixtureEnv("laptop"), "virtualmachine").([]VirtualMachine)
 	wantLaptop := []VirtualMachine{
-		{Name: "web", Status: "running", VMType: "docker", Image: "nginx:1.27", MAC: "02:42:ac:11:00:02", IPAddress: "172.17.0.2"},
-		{Name: "db", Status: "off", VMType: "docker", Image: "postgres:16"},
+		{Name: "web", Status: "running", VMType: "docker", UUID: "4f3c2b1a0e9d", Image: "nginx:1.27", MAC: "02:42:ac:11:00:02", IPAddress: "172.17.0.2"},
+		{Name: "db", Status: "off", VMType: "docker", UUID: "9a8b7c6d5e4f", Image: "postgres:16"},
 	}
 	if !slices.Equal(laptop, wantLaptop) {
 		t.Errorf("virtualmachines on laptop = %+v, want %+v", laptop, wantLaptop)

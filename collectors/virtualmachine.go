@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"crypto/sha1"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
@@ -28,9 +29,9 @@ type VirtualMachine struct {
 // parseDockerConfig parses a container's config.v2.json.
 func parseDockerConfig(b []byte) (VirtualMachine, error) {
 	var c struct {
-		Name   string
-		Config struct{ Image string }
-		State  struct{ Running, Paused, Restarting bool }
+		ID, Name string
+		Config   struct{ Image string }
+		State    struct{ Running, Paused, Restarting bool }
 
 		NetworkSettings struct {
 			Networks map[string]struct{ IPAddress, MacAddress string }
@@ -40,7 +41,9 @@ func parseDockerConfig(b []byte) (VirtualMachine, error) {
 		return VirtualMachine{}, fmt.Errorf("parse docker config: %w", err)
 	}
 	vm := VirtualMachine{
-		Name:   strings.TrimPrefix(c.Name, "/"),
+		Name: strings.TrimPrefix(c.Name, "/"),
+		// The short id "docker ps" shows, which the official agent sends.
+		UUID:   c.ID[:min(len(c.ID), 12)],
 		Image:  c.Config.Image,
 		VMType: "docker",
 		Status: "off",
@@ -116,21 +119,108 @@ func toMiB(v int64, unit string) int64 {
 	return 0
 }
 
-// parseLXCConfig parses an LXC container's config file ("key = value").
-func parseLXCConfig(name, conf string) VirtualMachine {
-	vm := VirtualMachine{Name: name, VMType: "lxc"}
+// parseLXCConfig parses an LXC container's config file ("key = value"),
+// and returns the container and its root file system's directory. The
+// container is named as lxc-ls names it, after its directory, unless the
+// name is a number: Proxmox names containers by id and their host name by
+// lxc.uts.name.
+func parseLXCConfig(name, conf string) (vm VirtualMachine, rootfs string) {
+	vm = VirtualMachine{Name: name, VMType: "lxc"}
+	numeric := strings.Trim(name, "0123456789") == ""
 	for line := range strings.Lines(conf) {
 		k, v, ok := strings.Cut(line, "=")
-		if !ok {
+		if !ok || strings.HasPrefix(strings.TrimSpace(k), "#") {
 			continue
 		}
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		switch {
-		case k == "lxc.uts.name" || k == "lxc.utsname":
+		case numeric && (k == "lxc.uts.name" || k == "lxc.utsname"):
 			vm.Name = v
 		case vm.MAC == "" && strings.HasPrefix(k, "lxc.net") && strings.HasSuffix(k, ".hwaddr"):
 			vm.MAC = strings.ToLower(v)
+		case k == "lxc.cgroup2.memory.max" || k == "lxc.cgroup.memory.limit_in_bytes":
+			vm.Memory = cgroupSizeMB(v)
+		case k == "lxc.cgroup2.cpuset.cpus" || k == "lxc.cgroup.cpuset.cpus":
+			vm.VCPU = cpuListCount(v)
+		case k == "lxc.rootfs.path" || k == "lxc.rootfs":
+			// "dir:/var/lib/lxc/c1/rootfs", or an overlay's
+			// "overlay:<lower>:<upper>", whose upper directory holds the
+			// container's own files.
+			rootfs = v[strings.LastIndexByte(v, ':')+1:]
 		}
 	}
-	return vm
+	return vm, rootfs
+}
+
+// cgroupSizeMB converts a cgroup memory limit (bytes, or with a K, M, G
+// or T suffix) to MB; "max" and nonsense are 0.
+func cgroupSizeMB(v string) int64 {
+	return sizeMB(strings.TrimSuffix(strings.ToUpper(v), "B") + "B")
+}
+
+// sizeMB converts a size with a unit ("4GB", "512MB", "1.5GB"; bytes
+// without one) to MB, 0 when it is not one.
+func sizeMB(s string) int64 {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	num := strings.TrimRight(s, "KMGTB ")
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || f < 0 {
+		return 0
+	}
+	var shift int
+	switch strings.TrimSpace(s[len(num):]) {
+	case "", "B":
+	case "K", "KB":
+		shift = 10
+	case "M", "MB":
+		shift = 20
+	case "G", "GB":
+		shift = 30
+	case "T", "TB":
+		shift = 40
+	default:
+		return 0
+	}
+	return int64(f * float64(uint64(1)<<shift) / (1 << 20))
+}
+
+// cpuListCount counts the processors of a cpuset list ("0,3-5,7").
+func cpuListCount(v string) int {
+	n := 0
+	for part := range strings.SplitSeq(v, ",") {
+		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil {
+			return 0
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil || b < a {
+				return 0
+			}
+		}
+		n += b - a + 1
+	}
+	return n
+}
+
+// lxcUUID is the UUID the official agent gives a container: the SHA-1 in
+// hexadecimal of its machine-id then its host name, read from its root
+// file system; "" without either.
+func lxcUUID(env *Env, rootfs string) string {
+	if rootfs == "" {
+		return ""
+	}
+	machineID := firstLine(env.ReadString(rootfs + "/etc/machine-id"))
+	hostname := firstLine(env.ReadString(rootfs + "/etc/hostname"))
+	if machineID == "" || hostname == "" {
+		return ""
+	}
+	return fmt.Sprintf("%x", sha1.Sum([]byte(machineID+hostname)))
+}
+
+// firstLine returns the first line of s.
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return strings.TrimRight(line, "\r")
 }

@@ -40,7 +40,9 @@ func collectVirtualMachines(_ context.Context, env *Env) (any, error) {
 	}
 	for _, p := range env.Glob("/var/lib/lxc/*/config") {
 		name := filepath.Base(filepath.Dir(p))
-		vms = append(vms, parseLXCConfig(name, env.ReadString(p)))
+		vm, rootfs := parseLXCConfig(name, env.ReadString(p))
+		vm.UUID = lxcUUID(env, rootfs)
+		vms = append(vms, vm)
 	}
 	if len(vms) == 0 {
 		return nil, NoData("no docker, libvirt or lxc guests")

@@ -142,32 +142,6 @@ func parseWSLConfig(s string) wslConfig {
 	return c
 }
 
-// sizeMB converts a size with a unit ("4GB", "512MB", "1.5GB"; bytes
-// without one) to MB, 0 when it is not one.
-func sizeMB(s string) int64 {
-	s = strings.ToUpper(strings.TrimSpace(s))
-	num := strings.TrimRight(s, "KMGTB ")
-	f, err := strconv.ParseFloat(num, 64)
-	if err != nil || f < 0 {
-		return 0
-	}
-	var shift int
-	switch strings.TrimSpace(s[len(num):]) {
-	case "", "B":
-	case "K", "KB":
-		shift = 10
-	case "M", "MB":
-		shift = 20
-	case "G", "GB":
-		shift = 30
-	case "T", "TB":
-		shift = 40
-	default:
-		return 0
-	}
-	return int64(f * float64(uint64(1)<<shift) / (1 << 20))
-}
-
 // uuidV3DNS returns the name-based (MD5) UUID of name in the DNS
 // namespace (RFC 4122), as Perl's Data::UUID makes it.
 func uuidV3DNS(name string) string {
