@@ -34,7 +34,9 @@ type msvmSetting struct {
 // are off.
 var hyperVStates = map[uint16]string{
 	2:     "running",
-	9:     "paused", // Quiesce: paused, in v2
+	4:     "shutdown", // shutting down, in v2
+	9:     "paused",   // Quiesce: paused, in v2
+	10:    "blocked",  // starting, in v2
 	32768: "paused",
 	32770: "blocked", // starting
 	32771: "blocked", // snapshotting

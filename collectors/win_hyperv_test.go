@@ -90,6 +90,8 @@ func TestHyperVMachines(t *testing.T) {
 			vm("web", "AAAAAAAA-0000-0000-0000-000000000001", "2"),
 			vm("paused", "AAAAAAAA-0000-0000-0000-000000000002", "9"),
 			vm("saved", "aaaaaaaa-0000-0000-0000-000000000003", "6"),
+			vm("stopping", "AAAAAAAA-0000-0000-0000-000000000004", "4"),
+			vm("starting", "AAAAAAAA-0000-0000-0000-000000000005", "10"),
 		},
 		v2 + ":Msvm_MemorySettingData": {
 			{"InstanceID": `Microsoft:Definition\4764334E-E001-4176-82EE-5594EC9B530E\Default`, "VirtualQuantity": "512"},
@@ -110,6 +112,8 @@ func TestHyperVMachines(t *testing.T) {
 		{Name: "web", Status: "running", Subsystem: "MS HyperV", VMType: "HyperV", UUID: "5B1C2D3E-0000-4000-8000-000000000001", Memory: 4096, VCPU: 4},
 		{Name: "paused", Status: "paused", Subsystem: "MS HyperV", VMType: "HyperV"},
 		{Name: "saved", Status: "off", Subsystem: "MS HyperV", VMType: "HyperV", Memory: 2048},
+		{Name: "stopping", Status: "shutdown", Subsystem: "MS HyperV", VMType: "HyperV"},
+		{Name: "starting", Status: "blocked", Subsystem: "MS HyperV", VMType: "HyperV"},
 	}
 	// The same host through the first version of the provider.
 	v1Host := map[string][]map[string]any{}
