@@ -1,11 +1,14 @@
 package collectors
 
 import (
+	"cmp"
 	"crypto/sha1"
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"maps"
+	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +27,7 @@ type VirtualMachine struct {
 	VCPU      int    `json:"vcpu,omitempty"`
 	MAC       string `json:"mac,omitempty"`
 	IPAddress string `json:"ipaddress,omitempty"`
+	Serial    string `json:"serial,omitempty"`
 }
 
 // parseDockerConfig parses a container's config.v2.json.
@@ -223,4 +227,77 @@ func lxcUUID(env *Env, rootfs string) string {
 func firstLine(s string) string {
 	line, _, _ := strings.Cut(s, "\n")
 	return strings.TrimRight(line, "\r")
+}
+
+// qemuProgram matches the programs that run a QEMU virtual machine.
+var qemuProgram = regexp.MustCompile(`^(qemu|kvm|qemu-kvm|qemu-system-\S+)$`)
+
+// qemuSMBIOS matches the uuid and serial of a -smbios type=1 option.
+var qemuSMBIOS = regexp.MustCompile(`(uuid|serial)=([a-zA-Z0-9-]+)`)
+
+// parseQemuArgs reads a running QEMU virtual machine from its command
+// line, as the official agent reads it from the process list: named by
+// -name, else by its first disk; false when argv runs no machine or one
+// without a name.
+func parseQemuArgs(argv []string) (VirtualMachine, bool) {
+	if len(argv) == 0 || !qemuProgram.MatchString(path.Base(argv[0])) {
+		return VirtualMachine{}, false
+	}
+	vm := VirtualMachine{Status: "running", VMType: "qemu"}
+	if strings.Contains(path.Base(argv[0]), "kvm") {
+		vm.VMType = "kvm"
+	}
+	var disk string
+	for i, opt := range argv[1:] {
+		if opt == "-enable-kvm" {
+			vm.VMType = "kvm"
+		}
+		if i+2 >= len(argv) || !strings.HasPrefix(opt, "-") {
+			continue
+		}
+		v := argv[i+2]
+		switch opt {
+		case "-name":
+			// "vm1,debug-threads=on"
+			vm.Name, _, _ = strings.Cut(v, ",")
+		case "-m":
+			vm.Memory = qemuMemoryMB(v)
+		case "-uuid":
+			vm.UUID = v
+		case "-smp":
+			n, _, _ := strings.Cut(v, ",")
+			vm.VCPU, _ = strconv.Atoi(n)
+		case "-smbios":
+			for _, m := range qemuSMBIOS.FindAllStringSubmatch(v, -1) {
+				if m[1] == "uuid" {
+					vm.UUID = m[2]
+				} else {
+					vm.Serial = m[2]
+				}
+			}
+		case "-hda", "-hdb", "-hdc", "-hdd", "-fda", "-fdb", "-cdrom":
+			if disk == "" {
+				disk = v
+			}
+		}
+	}
+	vm.Name = cmp.Or(vm.Name, disk)
+	if vm.Name == "" {
+		return VirtualMachine{}, false
+	}
+	vm.Subsystem = vm.VMType
+	return vm, true
+}
+
+// qemuMemoryMB reads the memory of a -m option: "2048" (MB), "2G",
+// "size=4096,slots=2,maxmem=8G". QEMU's default, 128 MB, for 0.
+func qemuMemoryMB(v string) int64 {
+	v, _, _ = strings.Cut(strings.TrimPrefix(v, "size="), ",")
+	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+		if n == 0 {
+			return 128
+		}
+		return n
+	}
+	return sizeMB(v)
 }

@@ -3,6 +3,8 @@ package collectors
 import (
 	"context"
 	"path/filepath"
+	"slices"
+	"strings"
 )
 
 func init() { Register("virtualmachine", "virtualmachines", true, collectVirtualMachines) }
@@ -44,8 +46,41 @@ func collectVirtualMachines(_ context.Context, env *Env) (any, error) {
 		vm.UUID = lxcUUID(env, rootfs)
 		vms = append(vms, vm)
 	}
+	vms = append(vms, qemuMachines(env, vms)...)
 	if len(vms) == 0 {
-		return nil, NoData("no docker, libvirt or lxc guests")
+		return nil, NoData("no docker, libvirt, lxc or qemu guests")
 	}
 	return vms, nil
+}
+
+// qemuPrograms are where QEMU's packages install the program that runs
+// a machine, besides /usr/bin/qemu-system-*.
+var qemuPrograms = []string{"/usr/bin/kvm", "/usr/bin/qemu-kvm", "/usr/bin/qemu", "/usr/libexec/qemu-kvm"}
+
+// qemuMachines lists the QEMU virtual machines running without libvirt
+// (Proxmox VE's among them), from their processes' command lines. A
+// machine libvirt manages, listed already, is not listed again.
+func qemuMachines(env *Env, known []VirtualMachine) []VirtualMachine {
+	// The process list is read only where QEMU is installed.
+	if !slices.ContainsFunc(qemuPrograms, func(p string) bool { return exists(env, p) }) &&
+		len(env.Glob("/usr/bin/qemu-system-*")) == 0 {
+		return nil
+	}
+	var out []VirtualMachine
+	for _, p := range env.Glob("/proc/[0-9]*/cmdline") {
+		// A process may exit while it is read: it is then skipped.
+		b, err := env.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		vm, ok := parseQemuArgs(splitNUL(b))
+		if !ok || slices.ContainsFunc(known, func(k VirtualMachine) bool {
+			return k.VMType == "libvirt" && (k.UUID != "" && strings.EqualFold(k.UUID, vm.UUID) || k.Name == vm.Name)
+		}) {
+			continue
+		}
+		out = append(out, vm)
+	}
+	slices.SortFunc(out, func(a, b VirtualMachine) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }

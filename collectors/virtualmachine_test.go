@@ -100,3 +100,31 @@ func TestCPUListCount(t *testing.T) {
 		}
 	}
 }
+
+func TestParseQemuArgs(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		argv []string
+		want VirtualMachine
+		ok   bool
+	}{
+		{"Proxmox VE", []string{"/usr/bin/kvm", "-id", "100", "-name", "debian12,debug-threads=on", "-no-shutdown",
+			"-smbios", "type=1,uuid=5a6e1f2c-3b4d-4e5f-8a9b-0c1d2e3f4a5b,serial=PVE-100", "-smp", "4,sockets=1,cores=4,maxcpus=4",
+			"-nodefaults", "-m", "4096", "-device", "virtio-net-pci,mac=BC:24:11:00:00:01"},
+			VirtualMachine{Name: "debian12", Status: "running", Subsystem: "kvm", VMType: "kvm", UUID: "5a6e1f2c-3b4d-4e5f-8a9b-0c1d2e3f4a5b",
+				Memory: 4096, VCPU: 4, Serial: "PVE-100"}, true},
+		{"plain QEMU named by its disk", []string{"qemu-system-x86_64", "-hda", "/srv/vm/disk.img", "-m", "size=2G,slots=2,maxmem=8G", "-uuid", "0e1f2a3b-0000-4000-8000-000000000001"},
+			VirtualMachine{Name: "/srv/vm/disk.img", Status: "running", Subsystem: "qemu", VMType: "qemu", UUID: "0e1f2a3b-0000-4000-8000-000000000001", Memory: 2048}, true},
+		{"accelerated, default memory", []string{"/usr/bin/qemu-system-aarch64", "-enable-kvm", "-name", "arm", "-m", "0"},
+			VirtualMachine{Name: "arm", Status: "running", Subsystem: "kvm", VMType: "kvm", Memory: 128}, true},
+		{"guest agent", []string{"/usr/sbin/qemu-ga", "--method", "virtio-serial"}, VirtualMachine{}, false},
+		{"no name", []string{"qemu-system-x86_64", "-m", "512"}, VirtualMachine{}, false},
+		{"another program", []string{"/bin/bash", "-name", "x"}, VirtualMachine{}, false},
+		{"option without value", []string{"kvm", "-name"}, VirtualMachine{}, false},
+	} {
+		got, ok := parseQemuArgs(tc.argv)
+		if ok != tc.ok || got != tc.want {
+			t.Errorf("%s: parseQemuArgs = %+v, %v; want %+v, %v", tc.name, got, ok, tc.want, tc.ok)
+		}
+	}
+}

@@ -1,0 +1,48 @@
+package collectors
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// TestQemuMachines: running QEMU machines are listed from their processes,
+// except one libvirt manages, which its domain lists already.
+func TestQemuMachines(t *testing.T) {
+	root := t.TempDir()
+	write := func(name, content string) {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cmdline := func(args ...string) string { return strings.Join(args, "\x00") + "\x00" }
+	write("proc/100/cmdline", cmdline("/usr/bin/kvm", "-id", "100", "-name", "web,debug-threads=on", "-smbios", "type=1,uuid=aaaaaaaa-0000-4000-8000-000000000100", "-smp", "2,sockets=1", "-m", "2048"))
+	write("proc/200/cmdline", cmdline("/usr/bin/qemu-system-x86_64", "-name", "guest=build01,debug-threads=on", "-uuid", "0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b", "-m", "2048"))
+	write("proc/300/cmdline", cmdline("/bin/bash"))
+	write("usr/bin/kvm", "#!/bin/sh\n")
+	write("proc/400/cmdline", "")
+	write("etc/libvirt/qemu/build01.xml", `<domain type="kvm"><name>build01</name><uuid>0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b</uuid><memory unit="KiB">2097152</memory><vcpu>2</vcpu></domain>`)
+	got := collectSection(t, &Env{Root: root}, "virtualmachine").([]VirtualMachine)
+	want := []VirtualMachine{
+		{Name: "build01", Status: "off", Subsystem: "kvm", VMType: "libvirt", UUID: "0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b", Memory: 2048, VCPU: 2},
+		{Name: "web", Status: "running", Subsystem: "kvm", VMType: "kvm", UUID: "aaaaaaaa-0000-4000-8000-000000000100", Memory: 2048, VCPU: 2},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+
+	// Without QEMU installed, the process list is not read.
+	if err := os.Remove(filepath.Join(root, "usr/bin/kvm")); err != nil {
+		t.Fatal(err)
+	}
+	got = collectSection(t, &Env{Root: root}, "virtualmachine").([]VirtualMachine)
+	if !reflect.DeepEqual(got, want[:1]) {
+		t.Errorf("without QEMU installed: got %+v, want %+v", got, want[:1])
+	}
+}
