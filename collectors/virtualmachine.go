@@ -301,3 +301,56 @@ func qemuMemoryMB(v string) int64 {
 	}
 	return sizeMB(v)
 }
+
+// parseLXDBackup reads an LXD instance's backup.yaml, which LXD keeps
+// beside its root file system: the instance's own configuration keys
+// (limits.cpu, limits.memory, volatile.eth0.hwaddr), by name.
+func parseLXDBackup(b []byte) map[string]string {
+	config := map[string]string{}
+	inInstance, inConfig := false, false
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimRight(line, "\r\n")
+		trimmed := strings.TrimLeft(line, " ")
+		indent := len(line) - len(trimmed)
+		if trimmed == "" || strings.HasPrefix(trimmed, "#") {
+			continue
+		}
+		switch {
+		case indent == 0:
+			// LXD 4 names the block container, later releases instance.
+			inInstance = trimmed == "container:" || trimmed == "instance:"
+			inConfig = false
+		case inInstance && indent == 2:
+			inConfig = trimmed == "config:"
+		case inInstance && inConfig && indent == 4:
+			k, v, ok := strings.Cut(trimmed, ":")
+			if ok {
+				config[k] = strings.Trim(strings.TrimSpace(v), `"'`)
+			}
+		}
+	}
+	return config
+}
+
+// lxdMachine is an LXD instance named name, from its configuration, as
+// the official agent reports it: type LXD, and as UUID the SHA-1 of its
+// machine-id then its name.
+func lxdMachine(name string, config map[string]string, machineID string) VirtualMachine {
+	vm := VirtualMachine{Name: name, VMType: "LXD", MAC: strings.ToLower(config["volatile.eth0.hwaddr"])}
+	if cpu := config["limits.cpu"]; cpu != "" {
+		if n, err := strconv.Atoi(cpu); err == nil {
+			vm.VCPU = n
+		} else {
+			vm.VCPU = cpuListCount(cpu)
+		}
+	}
+	if mem := config["limits.memory"]; mem != "" && !strings.HasSuffix(mem, "%") {
+		// "2GiB" and "2GB" alike.
+		unit := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(mem), "B"), "I")
+		vm.Memory = sizeMB(unit + "B")
+	}
+	if machineID != "" {
+		vm.UUID = fmt.Sprintf("%x", sha1.Sum([]byte(machineID+name)))
+	}
+	return vm
+}

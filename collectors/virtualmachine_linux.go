@@ -46,9 +46,32 @@ func collectVirtualMachines(_ context.Context, env *Env) (any, error) {
 		vm.UUID = lxcUUID(env, rootfs)
 		vms = append(vms, vm)
 	}
+	var lxd []string
+	for _, root := range []string{"/var/snap/lxd/common/lxd", "/var/lib/lxd"} {
+		lxd = append(lxd, env.Glob(root+"/containers/*")...)
+		lxd = append(lxd, env.Glob(root+"/virtual-machines/*")...)
+	}
+	for _, dir := range lxd {
+		b, err := env.ReadFile(dir + "/backup.yaml")
+		if err != nil {
+			continue
+		}
+		name := filepath.Base(dir)
+		vm := lxdMachine(name, parseLXDBackup(b), firstLine(env.ReadString(dir+"/rootfs/etc/machine-id")))
+		// A running instance has its control group, which LXD names
+		// lxc.payload.<name> (cgroup v2, or v1's hierarchies).
+		vm.Status = "off"
+		for _, cg := range []string{"/sys/fs/cgroup/lxc.payload.", "/sys/fs/cgroup/memory/lxc.payload.", "/sys/fs/cgroup/systemd/lxc.payload."} {
+			if exists(env, cg+name) {
+				vm.Status = "running"
+				break
+			}
+		}
+		vms = append(vms, vm)
+	}
 	vms = append(vms, qemuMachines(env, vms)...)
 	if len(vms) == 0 {
-		return nil, NoData("no docker, libvirt, lxc or qemu guests")
+		return nil, NoData("no docker, libvirt, lxc, lxd or qemu guests")
 	}
 	return vms, nil
 }
@@ -59,7 +82,7 @@ var qemuPrograms = []string{"/usr/bin/kvm", "/usr/bin/qemu-kvm", "/usr/bin/qemu"
 
 // qemuMachines lists the QEMU virtual machines running without libvirt
 // (Proxmox VE's among them), from their processes' command lines. A
-// machine libvirt manages, listed already, is not listed again.
+// machine libvirt or LXD manages, listed already, is not listed again.
 func qemuMachines(env *Env, known []VirtualMachine) []VirtualMachine {
 	// The process list is read only where QEMU is installed.
 	if !slices.ContainsFunc(qemuPrograms, func(p string) bool { return exists(env, p) }) &&
@@ -75,7 +98,7 @@ func qemuMachines(env *Env, known []VirtualMachine) []VirtualMachine {
 		}
 		vm, ok := parseQemuArgs(splitNUL(b))
 		if !ok || slices.ContainsFunc(known, func(k VirtualMachine) bool {
-			return k.VMType == "libvirt" && (k.UUID != "" && strings.EqualFold(k.UUID, vm.UUID) || k.Name == vm.Name)
+			return (k.VMType == "libvirt" || k.VMType == "LXD") && (k.UUID != "" && strings.EqualFold(k.UUID, vm.UUID) || k.Name == vm.Name)
 		}) {
 			continue
 		}

@@ -46,3 +46,52 @@ func TestQemuMachines(t *testing.T) {
 		t.Errorf("without QEMU installed: got %+v, want %+v", got, want[:1])
 	}
 }
+
+// TestLXDMachines: LXD's instances, from the backup.yaml beside each and
+// their control groups, named and identified as the official agent does.
+func TestLXDMachines(t *testing.T) {
+	root := t.TempDir()
+	write := func(name, content string) {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const lxd = "var/snap/lxd/common/lxd/"
+	write(lxd+"containers/web/backup.yaml", `container:
+  architecture: x86_64
+  config:
+    image.os: Ubuntu
+    limits.cpu: "2"
+    limits.memory: 2GiB
+    volatile.eth0.hwaddr: 00:16:3E:12:34:56
+  devices: {}
+  expanded_config:
+    limits.cpu: "8"
+  name: web
+  status: Running
+snapshots: []
+pool:
+  config:
+    limits.cpu: "16"
+`)
+	write(lxd+"containers/web/rootfs/etc/machine-id", "0123456789abcdef0123456789abcdef\n")
+	write("sys/fs/cgroup/lxc.payload.web/cgroup.procs", "")
+	write(lxd+"containers/db/backup.yaml", "instance:\n  config:\n    limits.cpu: 0-3\n    limits.memory: 50%\n  name: db\n")
+	write(lxd+"virtual-machines/win/backup.yaml", "instance:\n  config:\n    limits.memory: 4GB\n  name: win\n")
+	write(lxd+"containers/broken/rootfs/etc/hostname", "no backup.yaml\n")
+
+	got := collectSection(t, &Env{Root: root}, "virtualmachine").([]VirtualMachine)
+	want := []VirtualMachine{
+		{Name: "db", Status: "off", VMType: "LXD", VCPU: 4},
+		// sha1_hex("0123456789abcdef0123456789abcdef" . "web"), with Perl's Digest::SHA
+		{Name: "web", Status: "running", VMType: "LXD", UUID: "9d4abe14fdb2c63e730f4a87ace2bcae73d1711f", VCPU: 2, Memory: 2048, MAC: "00:16:3e:12:34:56"},
+		{Name: "win", Status: "off", VMType: "LXD", Memory: 4096},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+}
