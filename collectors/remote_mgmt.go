@@ -124,12 +124,24 @@ func collectRemoteTools(env *Env, tools []remoteTool) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, m := range found {
-			if m.ID != "" && !slices.Contains(out, m) {
-				out = append(out, m)
-			}
+		out = addRemote(out, found)
+	}
+	return remoteSection(out)
+}
+
+// addRemote appends found to out: an entry found twice once, one without
+// an id not at all.
+func addRemote(out, found []RemoteMgmt) []RemoteMgmt {
+	for _, m := range found {
+		if m.ID != "" && !slices.Contains(out, m) {
+			out = append(out, m)
 		}
 	}
+	return out
+}
+
+// remoteSection is the remote_mgmt section of the entries found.
+func remoteSection(out []RemoteMgmt) (any, error) {
 	if len(out) == 0 {
 		return nil, NoData("no remote control tool")
 	}

@@ -11,23 +11,15 @@ import (
 // TestQemuMachines: running QEMU machines are listed from their processes,
 // except one libvirt manages, which its domain lists already.
 func TestQemuMachines(t *testing.T) {
-	root := t.TempDir()
-	write := func(name, content string) {
-		p := filepath.Join(root, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	cmdline := func(args ...string) string { return strings.Join(args, "\x00") + "\x00" }
-	write("proc/100/cmdline", cmdline("/usr/bin/kvm", "-id", "100", "-name", "web,debug-threads=on", "-smbios", "type=1,uuid=aaaaaaaa-0000-4000-8000-000000000100", "-smp", "2,sockets=1", "-m", "2048"))
-	write("proc/200/cmdline", cmdline("/usr/bin/qemu-system-x86_64", "-name", "guest=build01,debug-threads=on", "-uuid", "0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b", "-m", "2048"))
-	write("proc/300/cmdline", cmdline("/bin/bash"))
-	write("usr/bin/kvm", "#!/bin/sh\n")
-	write("proc/400/cmdline", "")
-	write("etc/libvirt/qemu/build01.xml", `<domain type="kvm"><name>build01</name><uuid>0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b</uuid><memory unit="KiB">2097152</memory><vcpu>2</vcpu></domain>`)
+	root := writeTree(t, map[string]string{
+		"proc/100/cmdline":             cmdline("/usr/bin/kvm", "-id", "100", "-name", "web,debug-threads=on", "-smbios", "type=1,uuid=aaaaaaaa-0000-4000-8000-000000000100", "-smp", "2,sockets=1", "-m", "2048"),
+		"proc/200/cmdline":             cmdline("/usr/bin/qemu-system-x86_64", "-name", "guest=build01,debug-threads=on", "-uuid", "0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b", "-m", "2048"),
+		"proc/300/cmdline":             cmdline("/bin/bash"),
+		"proc/400/cmdline":             "",
+		"usr/bin/kvm":                  "#!/bin/sh\n",
+		"etc/libvirt/qemu/build01.xml": `<domain type="kvm"><name>build01</name><uuid>0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b</uuid><memory unit="KiB">2097152</memory><vcpu>2</vcpu></domain>`,
+	})
 	got := collectSection(t, &Env{Root: root}, "virtualmachine").([]VirtualMachine)
 	want := []VirtualMachine{
 		{Name: "build01", Status: "off", Subsystem: "kvm", VMType: "libvirt", UUID: "0e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b", Memory: 2048, VCPU: 2},
@@ -50,18 +42,9 @@ func TestQemuMachines(t *testing.T) {
 // TestLXDMachines: LXD's instances, from the backup.yaml beside each and
 // their control groups, named and identified as the official agent does.
 func TestLXDMachines(t *testing.T) {
-	root := t.TempDir()
-	write := func(name, content string) {
-		p := filepath.Join(root, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 	const lxd = "var/snap/lxd/common/lxd/"
-	write(lxd+"containers/web/backup.yaml", `container:
+	root := writeTree(t, map[string]string{
+		lxd + "containers/web/backup.yaml": `container:
   architecture: x86_64
   config:
     image.os: Ubuntu
@@ -77,12 +60,13 @@ snapshots: []
 pool:
   config:
     limits.cpu: "16"
-`)
-	write(lxd+"containers/web/rootfs/etc/machine-id", "0123456789abcdef0123456789abcdef\n")
-	write("sys/fs/cgroup/lxc.payload.web/cgroup.procs", "")
-	write(lxd+"containers/db/backup.yaml", "instance:\n  config:\n    limits.cpu: 0-3\n    limits.memory: 50%\n  name: db\n")
-	write(lxd+"virtual-machines/win/backup.yaml", "instance:\n  config:\n    limits.memory: 4GB\n  name: win\n")
-	write(lxd+"containers/broken/rootfs/etc/hostname", "no backup.yaml\n")
+`,
+		lxd + "containers/web/rootfs/etc/machine-id":  "0123456789abcdef0123456789abcdef\n",
+		"sys/fs/cgroup/lxc.payload.web/cgroup.procs":  "",
+		lxd + "containers/db/backup.yaml":             "instance:\n  config:\n    limits.cpu: 0-3\n    limits.memory: 50%\n  name: db\n",
+		lxd + "virtual-machines/win/backup.yaml":      "instance:\n  config:\n    limits.memory: 4GB\n  name: win\n",
+		lxd + "containers/broken/rootfs/etc/hostname": "no backup.yaml\n",
+	})
 
 	got := collectSection(t, &Env{Root: root}, "virtualmachine").([]VirtualMachine)
 	want := []VirtualMachine{

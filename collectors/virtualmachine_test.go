@@ -1,8 +1,6 @@
 package collectors
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 )
 
@@ -69,19 +67,11 @@ func TestParseLXCConfig(t *testing.T) {
 // TestLXCUUID: the UUID is the official agent's, SHA-1 of the machine-id
 // and the host name (sha1_hex("0123456789abcdef0123456789abcdef" . "web1")).
 func TestLXCUUID(t *testing.T) {
-	root := t.TempDir()
-	write := func(name, content string) {
-		p := filepath.Join(root, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("var/lib/lxc/web/rootfs/etc/machine-id", "0123456789abcdef0123456789abcdef\n")
-	write("var/lib/lxc/web/rootfs/etc/hostname", "web1\n")
-	write("var/lib/lxc/half/rootfs/etc/hostname", "half\n")
+	root := writeTree(t, map[string]string{
+		"var/lib/lxc/web/rootfs/etc/machine-id": "0123456789abcdef0123456789abcdef\n",
+		"var/lib/lxc/web/rootfs/etc/hostname":   "web1\n",
+		"var/lib/lxc/half/rootfs/etc/hostname":  "half\n",
+	})
 	env := &Env{Root: root}
 	if got, want := lxcUUID(env, "/var/lib/lxc/web/rootfs"), "25ce0e3dccbd03ba49ee7fa4515235122cebb405"; got != want {
 		t.Errorf("lxcUUID = %q, want %q", got, want)

@@ -38,16 +38,9 @@ func winRemoteMgmt(ctx context.Context, env *Env) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, m := range found {
-			if m.ID != "" && !slices.Contains(out, m) {
-				out = append(out, m)
-			}
-		}
+		out = addRemote(out, found)
 	}
-	if len(out) == 0 {
-		return nil, NoData("no remote control tool")
-	}
-	return out, nil
+	return remoteSection(out)
 }
 
 // winRemoteTools read one remote control tool each, in the order of the

@@ -2,8 +2,6 @@ package collectors
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -52,26 +50,19 @@ const wslReg = `Windows Registry Editor Version 5.00
 // wslHost writes a fixture machine with wslReg, two sockets of four cores,
 // memoryMB of memory, Windows version and, if files, alice's .wslconfig
 // and her Debian's WSL 1 file system.
-func wslHost(t *testing.T, version string, memoryMB int, files bool) winHost {
+func wslHost(t *testing.T, version string, memoryMB int, withFiles bool) winHost {
 	t.Helper()
-	dir := t.TempDir()
-	write := func(name, content string) {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	files := map[string]string{
+		"registry.reg":                   wslReg,
+		"wmi/Win32_Processor.json":       `[{"NumberOfCores": "4"}, {"NumberOfCores": "4"}]`,
+		"wmi/Win32_ComputerSystem.json":  `[{"TotalPhysicalMemory": "` + strconv.Itoa(memoryMB<<20) + `"}]`,
+		"wmi/Win32_OperatingSystem.json": `[{"Version": "` + version + `", "SystemDrive": "C:"}]`,
 	}
-	write("registry.reg", wslReg)
-	write("wmi/Win32_Processor.json", `[{"NumberOfCores": "4"}, {"NumberOfCores": "4"}]`)
-	write("wmi/Win32_ComputerSystem.json", `[{"TotalPhysicalMemory": "`+strconv.Itoa(memoryMB<<20)+`"}]`)
-	write("wmi/Win32_OperatingSystem.json", `[{"Version": "`+version+`", "SystemDrive": "C:"}]`)
-	if files {
-		write("files/C/Users/alice/.wslconfig", "[wsl]\nmemory=1GB\n\n[wsl2]\nmemory = 4GB\nprocessors=2\n")
-		write("files/C/Users/alice/AppData/Local/Packages/TheDebianProject.DebianGNULinux_76v4gfsz19hv4/LocalState/rootfs/etc/hostname", "debian\n")
+	if withFiles {
+		files["files/C/Users/alice/.wslconfig"] = "[wsl]\nmemory=1GB\n\n[wsl2]\nmemory = 4GB\nprocessors=2\n"
+		files["files/C/Users/alice/AppData/Local/Packages/TheDebianProject.DebianGNULinux_76v4gfsz19hv4/LocalState/rootfs/etc/hostname"] = "debian\n"
 	}
+	dir := writeTree(t, files)
 	h, err := winFixture(dir)
 	if err != nil {
 		t.Fatal(err)
