@@ -726,7 +726,7 @@ func macAntivirus(_ context.Context, env *Env) (any, error) {
 // file, with the types and ids GLPI's agent reports, in the order of the
 // section. The tools GLPI's agent asks by running them (MeshCentral,
 // RuDesktop, SupRemo, Tactical RMM's version) are left out.
-var macRemoteTools = []remoteTool{
+var macRemoteTools = []remoteTool[*Env]{
 	func(env *Env) ([]RemoteMgmt, error) {
 		return unixAnyDesk(env, "/Library/Application Support/AnyDesk/system.conf")
 	},

@@ -110,34 +110,28 @@ func dwServiceName(shm []byte) string {
 	return strings.Join(strings.Fields(string(data[start:end])), " ")
 }
 
-// remoteTool reads one remote control tool of a Linux or macOS host: its
-// entries, none when it is not installed, and an error only when a file
+// remoteTool reads one remote control tool of a host, from what H gives
+// (an Env on Linux and macOS, the registry and files on Windows): its
+// entries, none when it is not installed, and an error only when a source
 // exists but cannot be read.
-type remoteTool func(env *Env) ([]RemoteMgmt, error)
+type remoteTool[H any] func(h H) ([]RemoteMgmt, error)
 
 // collectRemoteTools runs tools in order, the order of the section. An
 // entry found twice is listed once, one without an id not at all.
-func collectRemoteTools(env *Env, tools []remoteTool) (any, error) {
+func collectRemoteTools[H any](h H, tools []remoteTool[H]) (any, error) {
 	var out []RemoteMgmt
 	for _, read := range tools {
-		found, err := read(env)
+		found, err := read(h)
 		if err != nil {
 			return nil, err
 		}
-		out = addRemote(out, found)
-	}
-	return remoteSection(out)
-}
-
-// addRemote appends found to out: an entry found twice once, one without
-// an id not at all.
-func addRemote(out, found []RemoteMgmt) []RemoteMgmt {
-	for _, m := range found {
-		if m.ID != "" && !slices.Contains(out, m) {
-			out = append(out, m)
+		for _, m := range found {
+			if m.ID != "" && !slices.Contains(out, m) {
+				out = append(out, m)
+			}
 		}
 	}
-	return out
+	return remoteSection(out)
 }
 
 // remoteSection is the remote_mgmt section of the entries found.

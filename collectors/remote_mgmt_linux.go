@@ -11,7 +11,7 @@ func init() { Register("remote_mgmt", "remote_mgmt", true, collectRemoteMgmt) }
 // file, with the types and ids GLPI's agent reports, in the order of the
 // section. The tools GLPI's agent asks by running them (MeshCentral,
 // RuDesktop, SupRemo, Tactical RMM's version) are left out.
-var linuxRemoteTools = []remoteTool{
+var linuxRemoteTools = []remoteTool[*Env]{
 	func(env *Env) ([]RemoteMgmt, error) { return unixAnyDesk(env) },
 	linuxDWService,
 	unixRustDesk,

@@ -32,21 +32,13 @@ func winRemoteMgmt(ctx context.Context, env *Env) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []RemoteMgmt
-	for _, read := range winRemoteTools {
-		found, err := read(r)
-		if err != nil {
-			return nil, err
-		}
-		out = addRemote(out, found)
-	}
-	return remoteSection(out)
+	return collectRemoteTools(r, winRemoteTools)
 }
 
 // winRemoteTools read one remote control tool each, in the order of the
 // section: its entries, none when it is not installed, and an error only
 // when a source fails for another reason than a missing key or file.
-var winRemoteTools = []func(r remoteHost) ([]RemoteMgmt, error){
+var winRemoteTools = []remoteTool[remoteHost]{
 	anyDeskRemote,
 	dwServiceRemote,
 	liteManagerRemote,
