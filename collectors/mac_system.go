@@ -765,7 +765,7 @@ func macDWService(env *Env) ([]RemoteMgmt, error) {
 			dirs = append(dirs, job.ProgramArguments[1])
 		}
 	}
-	return dwServiceDirs(env, append(dirs, "/Library/DWAgent"))
+	return dwServiceDirs(unixFiles{env}, append(dirs, "/Library/DWAgent"))
 }
 
 // teamViewerPreferences holds TeamViewer's id, an integer or a string, and

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path"
 	"regexp"
@@ -226,23 +227,44 @@ func tacticalRMMFile(env *Env, name string) ([]RemoteMgmt, error) {
 	return []RemoteMgmt{{Type: "tacticalrmm", ID: strings.TrimSpace(fmt.Sprint(c.AgentID))}}, nil
 }
 
+// remoteFiles are a host's files as the remote control tools read them:
+// a file that does not exist is not ok, and no error.
+type remoteFiles interface {
+	isDir(name string) (bool, error)
+	read(name string) (b []byte, ok bool, err error)
+	join(dir string, elem ...string) string
+	sameDir(a, b string) bool
+	logger() *slog.Logger
+}
+
+// unixFiles are the files of a Linux or macOS host.
+type unixFiles struct{ env *Env }
+
+func (f unixFiles) isDir(name string) (bool, error)        { return isRemoteDir(f.env, name) }
+func (f unixFiles) read(name string) ([]byte, bool, error) { return readRemoteFile(f.env, name) }
+func (unixFiles) join(dir string, elem ...string) string {
+	return path.Join(append([]string{dir}, elem...)...)
+}
+func (unixFiles) sameDir(a, b string) bool { return a == b }
+func (f unixFiles) logger() *slog.Logger   { return f.env.Log() }
+
 // dwServiceDirs reads the DWService agent of the first of dirs that is a
 // folder holding its config.json. Its id is the name the agent shows,
 // read from its shared memory file, or while the agent is stopped the key
 // of its configuration.
-func dwServiceDirs(env *Env, dirs []string) ([]RemoteMgmt, error) {
+func dwServiceDirs(f remoteFiles, dirs []string) ([]RemoteMgmt, error) {
 	for i, dir := range dirs {
-		if dir == "" || slices.Contains(dirs[:i], dir) {
+		if dir == "" || slices.ContainsFunc(dirs[:i], func(d string) bool { return f.sameDir(d, dir) }) {
 			continue
 		}
-		if ok, err := isRemoteDir(env, dir); !ok {
+		if ok, err := f.isDir(dir); !ok {
 			if err != nil {
 				return nil, err
 			}
 			continue
 		}
-		name := path.Join(dir, "config.json")
-		conf, ok, err := readRemoteFile(env, name)
+		name := f.join(dir, "config.json")
+		conf, ok, err := f.read(name)
 		if err != nil {
 			return nil, err
 		}
@@ -251,13 +273,13 @@ func dwServiceDirs(env *Env, dirs []string) ([]RemoteMgmt, error) {
 		}
 		key, err := dwServiceKey(conf)
 		if err != nil {
-			env.Log().Debug("parse dwservice configuration", "path", name, "err", err)
+			f.logger().Debug("parse dwservice configuration", "path", name, "err", err)
 			return nil, nil
 		}
 		if key == "" {
 			return nil, nil
 		}
-		shm, _, err := readRemoteFile(env, path.Join(dir, "sharedmem/status_config.shm"))
+		shm, _, err := f.read(f.join(dir, "sharedmem", "status_config.shm"))
 		if err != nil {
 			return nil, err
 		}

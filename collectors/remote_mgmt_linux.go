@@ -43,7 +43,7 @@ func linuxDWService(env *Env) ([]RemoteMgmt, error) {
 		}
 		dirs = append(dirs, c.Path)
 	}
-	return dwServiceDirs(env, append(dirs, "/usr/share/dwagent", "/opt/dwagent"))
+	return dwServiceDirs(unixFiles{env}, append(dirs, "/usr/share/dwagent", "/opt/dwagent"))
 }
 
 // linuxTeamViewer reads the TeamViewer id in the configuration of its

@@ -178,6 +178,10 @@ func (r remoteHost) isDir(name string) (bool, error) {
 	return fi.IsDir(), nil
 }
 
+func (remoteHost) join(dir string, elem ...string) string { return winJoin(dir, elem...) }
+func (remoteHost) sameDir(a, b string) bool               { return strings.EqualFold(a, b) }
+func (r remoteHost) logger() *slog.Logger                 { return r.log }
+
 // winJoin joins the elements of a Windows path.
 func winJoin(dir string, elem ...string) string {
 	return strings.Join(append([]string{strings.TrimRight(dir, `\/`)}, elem...), `\`)
@@ -458,36 +462,5 @@ func dwServiceRemote(r remoteHost) ([]RemoteMgmt, error) {
 	for _, pf := range r.programFiles {
 		dirs = append(dirs, winJoin(pf, "DWAgent"))
 	}
-	for i, dir := range dirs {
-		if slices.ContainsFunc(dirs[:i], func(d string) bool { return strings.EqualFold(d, dir) }) {
-			continue
-		}
-		if ok, err := r.isDir(dir); !ok {
-			if err != nil {
-				return nil, err
-			}
-			continue
-		}
-		conf, ok, err := r.read(winJoin(dir, "config.json"))
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			continue
-		}
-		key, err := dwServiceKey(conf)
-		if err != nil {
-			r.log.Debug("parse dwservice configuration", "path", winJoin(dir, "config.json"), "err", err)
-			return nil, nil
-		}
-		if key == "" {
-			return nil, nil
-		}
-		shm, _, err := r.read(winJoin(dir, `sharedmem\status_config.shm`))
-		if err != nil {
-			return nil, err
-		}
-		return []RemoteMgmt{{Type: "dwservice", ID: cmp.Or(dwServiceName(shm), key)}}, nil
-	}
-	return nil, nil
+	return dwServiceDirs(r, dirs)
 }
