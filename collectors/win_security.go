@@ -3,6 +3,7 @@ package collectors
 import (
 	"cmp"
 	"context"
+	"errors"
 	"regexp"
 	"strings"
 )
@@ -36,13 +37,19 @@ const (
 var defenderRe = regexp.MustCompile(`(?i)(Windows|Microsoft) Defender`)
 
 // winAntivirus builds the antivirus section from the Security Center,
-// which servers lack: there, Defender's own status is read.
+// which servers lack: there, Defender's own status is read. A namespace
+// the host does not have is no antivirus; a query that fails is the
+// collector's error, for GLPI deletes the antivirus of an inventory
+// without the section.
 func winAntivirus(ctx context.Context, env *Env) (any, error) {
 	h, err := env.windows(ctx)
 	if err != nil {
 		return nil, err
 	}
-	products, _ := queryWMI[antiVirusProduct](h.wmi, classAntiVirus, "")
+	products, err := queryWMI[antiVirusProduct](h.wmi, classAntiVirus, "")
+	if err != nil && !errors.Is(err, errWMINoNamespace) {
+		return nil, err
+	}
 	var out []Antivirus
 	for _, p := range products {
 		enabled, uptodate := productState(p.ProductState)
@@ -58,7 +65,10 @@ func winAntivirus(ctx context.Context, env *Env) (any, error) {
 		out = append(out, av)
 	}
 	if len(out) == 0 {
-		st, _ := queryWMI[mpComputerStatus](h.wmi, classMpStatus, "")
+		st, err := queryWMI[mpComputerStatus](h.wmi, classMpStatus, "")
+		if err != nil && !errors.Is(err, errWMINoNamespace) {
+			return nil, err
+		}
 		if len(st) > 0 && st[0].AMServiceEnabled {
 			av := Antivirus{Name: defenderName, Company: microsoftCorp, Enabled: st[0].AntivirusEnabled}
 			defenderStatus(h, &av)

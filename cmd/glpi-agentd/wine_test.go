@@ -48,6 +48,7 @@ var wineAbsent = map[string]struct{ err, why string }{
 // wineNoData are the collectors that must find nothing in a Wine prefix,
 // and why: their sources answer as on a Windows machine without them.
 var wineNoData = map[string]string{
+	"antivirus":      `no Security Center or Defender: WMI has neither namespace, which must read as no antivirus, not as a failure`,
 	"virtualmachine": `no Hyper-V: WMI has no root\virtualization namespaces, which must read as no data, not as a failure`,
 }
 
