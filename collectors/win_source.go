@@ -74,6 +74,10 @@ var errKeyNotFound = errors.New("registry key not found")
 // host: the feature whose provider would install it is not there.
 var errWMINoNamespace = errors.New("WMI namespace not found")
 
+// errWMINoClass reports a WMI class that does not exist on the host: an
+// older Windows, or a provider not installed.
+var errWMINoClass = errors.New("WMI class not found")
+
 // fileSource reads the machine's files by their Windows paths
 // (`C:\ProgramData\AnyDesk\system.conf`), as package os does: errors
 // wrap fs.ErrNotExist when there is no such file.

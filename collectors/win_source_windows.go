@@ -101,6 +101,7 @@ const (
 	wbemFlagForwardOnly       = 0x20
 	wbemENotFound             = 0x80041002
 	wbemEInvalidNamespace     = 0x8004100E
+	wbemEInvalidClass         = 0x80041010
 	hresultSFalse             = 0x00000001
 	hresultRPCChangedMode     = 0x80010106
 )
@@ -178,7 +179,7 @@ func (w *liveWMI) Query(class, where string, dst any) error {
 	}
 	setV, err := oleutil.CallMethod(svc, "ExecQuery", wql, "WQL", wbemFlagReturnImmediately|wbemFlagForwardOnly)
 	if err != nil {
-		return fmt.Errorf("exec %q: %w", wql, wmiError(err))
+		return fmt.Errorf("exec %q: %w", wql, wmiClassError(err))
 	}
 	defer setV.Clear()
 	slice := reflect.MakeSlice(out.Elem().Type(), 0, 0)
@@ -242,7 +243,7 @@ func (w *liveWMI) schema(svc *ole.IDispatch, namespace, class string, fields []s
 	}
 	v, err := oleutil.CallMethod(svc, "Get", class)
 	if err != nil {
-		return nil, fmt.Errorf("get class %s: %w", class, wmiError(err))
+		return nil, fmt.Errorf("get class %s: %w", class, wmiClassError(err))
 	}
 	defer v.Clear()
 	props, err := oleutil.GetProperty(v.ToIDispatch(), "Properties_")
@@ -295,18 +296,37 @@ func wmiError(err error) error {
 	return &wmiStatusError{code: code, msg: msg}
 }
 
+// wmiClassError is wmiError for a call that named a class (getting it,
+// querying it), whose status may tell that the class does not exist.
+func wmiClassError(err error) error {
+	e := wmiError(err)
+	if s, ok := e.(*wmiStatusError); ok {
+		s.class = true
+	}
+	return e
+}
+
 // wmiStatusError is a failed WMI call, worded by wmiError.
 type wmiStatusError struct {
-	code uint32
-	msg  string
+	code  uint32
+	msg   string
+	class bool // the call named a class: getting it or querying it
 }
 
 func (e *wmiStatusError) Error() string { return e.msg }
 
 // Is matches errWMINoNamespace to WBEM_E_INVALID_NAMESPACE, which
-// ConnectServer returns for a namespace no provider installed.
+// ConnectServer returns for a namespace no provider installed, and
+// errWMINoClass to what getting or querying a class Windows lacks returns:
+// WBEM_E_NOT_FOUND or WBEM_E_INVALID_CLASS.
 func (e *wmiStatusError) Is(target error) bool {
-	return target == errWMINoNamespace && e.code == wbemEInvalidNamespace
+	switch target {
+	case errWMINoNamespace:
+		return e.code == wbemEInvalidNamespace
+	case errWMINoClass:
+		return e.class && (e.code == wbemENotFound || e.code == wbemEInvalidClass)
+	}
+	return false
 }
 
 // wmiForEach calls f with each object of a collection, released after f.

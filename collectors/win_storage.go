@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -158,8 +159,12 @@ func winDrives(ctx context.Context, env *Env) (any, error) {
 		out = append(out, d)
 	}
 	// Win32_Volume is absent before Windows Server 2003; without it the
-	// lettered volumes are still the section.
-	vols, _ := queryWMI[win32Volume](h.wmi, "Win32_Volume", "")
+	// lettered volumes are still the section. A query that fails is the
+	// collector's error: GLPI would delete the volumes it leaves out.
+	vols, err := queryWMI[win32Volume](h.wmi, "Win32_Volume", "")
+	if err != nil && !errors.Is(err, errWMINoClass) {
+		return nil, err
+	}
 	for _, v := range vols {
 		if _, ok := seen[strings.ToUpper(v.DriveLetter)]; ok && v.DriveLetter != "" {
 			continue
@@ -330,13 +335,16 @@ func winStorages(ctx context.Context, env *Env) (any, error) {
 			out = append(out, diskDriveStorage(d, true))
 		}
 	}
-	cds, _ := queryWMI[win32DiskDrive](h.wmi, "Win32_CDROMDrive", "")
-	for _, d := range cds {
-		out = append(out, diskDriveStorage(d, true))
-	}
-	tapes, _ := queryWMI[win32DiskDrive](h.wmi, "Win32_TapeDrive", "")
-	for _, d := range tapes {
-		out = append(out, diskDriveStorage(d, false))
+	// Optical and tape drives: a class Windows lacks has none, a query
+	// that fails is the collector's error, as GLPI would delete them.
+	for _, class := range []string{"Win32_CDROMDrive", "Win32_TapeDrive"} {
+		drives, err := queryWMI[win32DiskDrive](h.wmi, class, "")
+		if err != nil && !errors.Is(err, errWMINoClass) {
+			return nil, err
+		}
+		for _, d := range drives {
+			out = append(out, diskDriveStorage(d, class == "Win32_CDROMDrive"))
+		}
 	}
 	return out, nil
 }

@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -166,5 +167,38 @@ func TestPhysicalDiskVirtualBox(t *testing.T) {
 	got := physicalDiskStorage(msftPhysicalDisk{DeviceId: "2", Model: "VBOX HARDDISK", BusType: 3})
 	if got.Description != "Virtual device" || got.Type != "Virtual" || got.Interface != "ATA" {
 		t.Errorf("physicalDiskStorage(VBOX) = %+v, want a virtual ATA device", got)
+	}
+}
+
+// TestWinStorageSources: a class Windows lacks (Win32_Volume before
+// Server 2003, Win32_TapeDrive) leaves its entries out; a query that fails
+// is the collector's error, as GLPI would delete the entries left out.
+func TestWinStorageSources(t *testing.T) {
+	noClass := fmt.Errorf("get class: %w", errWMINoClass)
+	failed := errors.New("status 0x80041033")
+	base := map[string][]map[string]any{
+		"Win32_LogicalDisk": {{"DeviceID": "C:", "DriveType": "3", "FileSystem": "NTFS", "Size": "100000000000"}},
+		"Win32_DiskDrive":   {{"Name": `\\.\PHYSICALDRIVE0`, "Model": "Disk", "Size": "100000000000"}},
+	}
+	for _, tc := range []struct {
+		name    string
+		f       Func
+		errs    map[string]error
+		wantErr bool
+	}{
+		{"drives, Win32_Volume absent", winDrives, map[string]error{"Win32_Volume": noClass}, false},
+		{"drives, Win32_Volume failing", winDrives, map[string]error{"Win32_Volume": failed}, true},
+		{"storages, no tape class", winStorages, map[string]error{"Win32_TapeDrive": noClass}, false},
+		{"storages, optical drives failing", winStorages, map[string]error{"Win32_CDROMDrive": failed}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, err := tc.f(t.Context(), winEnv(winHost{wmi: wmiStub{instances: base, errs: tc.errs}, reg: &regFile{}}))
+			switch {
+			case tc.wantErr && (err == nil || errors.Is(err, ErrNoData)):
+				t.Fatalf("got %v, %v; want the query's error", v, err)
+			case !tc.wantErr && (err != nil || count(v) != 1):
+				t.Fatalf("got %v, %v; want the one disk", v, err)
+			}
+		})
 	}
 }
