@@ -146,7 +146,12 @@ func remoteSection(out []RemoteMgmt) (any, error) {
 // readRemoteFile reads a file of the host; ok is false when it does not
 // exist.
 func readRemoteFile(env *Env, name string) (b []byte, ok bool, err error) {
-	b, err = env.ReadFile(name)
+	return readIfExists(unixFiles{env}, name)
+}
+
+// readIfExists reads a file of files; ok is false when it does not exist.
+func readIfExists(files fileSource, name string) (b []byte, ok bool, err error) {
+	b, err = files.ReadFile(name)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return nil, false, nil
@@ -156,9 +161,10 @@ func readRemoteFile(env *Env, name string) (b []byte, ok bool, err error) {
 	return b, true, nil
 }
 
-// isRemoteDir reports whether the host has the folder name.
-func isRemoteDir(env *Env, name string) (bool, error) {
-	fi, err := os.Stat(env.Path(name))
+// isDirIfExists reports whether files has the folder name; false without
+// an error when nothing is there.
+func isDirIfExists(files fileSource, name string) (bool, error) {
+	fi, err := files.Stat(name)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		return false, nil
@@ -237,11 +243,14 @@ type remoteFiles interface {
 	logger() *slog.Logger
 }
 
-// unixFiles are the files of a Linux or macOS host.
+// unixFiles are the files of a Linux or macOS host, under its root.
 type unixFiles struct{ env *Env }
 
-func (f unixFiles) isDir(name string) (bool, error)        { return isRemoteDir(f.env, name) }
-func (f unixFiles) read(name string) ([]byte, bool, error) { return readRemoteFile(f.env, name) }
+func (f unixFiles) ReadFile(name string) ([]byte, error)       { return f.env.ReadFile(name) }
+func (f unixFiles) ReadDir(name string) ([]fs.DirEntry, error) { return os.ReadDir(f.env.Path(name)) }
+func (f unixFiles) Stat(name string) (fs.FileInfo, error)      { return os.Stat(f.env.Path(name)) }
+func (f unixFiles) isDir(name string) (bool, error)            { return isDirIfExists(f, name) }
+func (f unixFiles) read(name string) ([]byte, bool, error)     { return readIfExists(f, name) }
 func (unixFiles) join(dir string, elem ...string) string {
 	return path.Join(append([]string{dir}, elem...)...)
 }

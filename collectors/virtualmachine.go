@@ -143,7 +143,7 @@ func parseLXCConfig(name, conf string) (vm VirtualMachine, rootfs string) {
 		case vm.MAC == "" && strings.HasPrefix(k, "lxc.net") && strings.HasSuffix(k, ".hwaddr"):
 			vm.MAC = strings.ToLower(v)
 		case k == "lxc.cgroup2.memory.max" || k == "lxc.cgroup.memory.limit_in_bytes":
-			vm.Memory = cgroupSizeMB(v)
+			vm.Memory = sizeMB(v)
 		case k == "lxc.cgroup2.cpuset.cpus" || k == "lxc.cgroup.cpuset.cpus":
 			vm.VCPU = cpuListCount(v)
 		case k == "lxc.rootfs.path" || k == "lxc.rootfs":
@@ -156,31 +156,25 @@ func parseLXCConfig(name, conf string) (vm VirtualMachine, rootfs string) {
 	return vm, rootfs
 }
 
-// cgroupSizeMB converts a cgroup memory limit (bytes, or with a K, M, G
-// or T suffix) to MB; "max" and nonsense are 0.
-func cgroupSizeMB(v string) int64 {
-	return sizeMB(strings.TrimSuffix(strings.ToUpper(v), "B") + "B")
-}
-
-// sizeMB converts a size with a unit ("4GB", "512MB", "1.5GB"; bytes
-// without one) to MB, 0 when it is not one.
+// sizeMB converts a size with a unit ("4G", "4GB", "4GiB", "1.5GB"; bytes
+// without one) to MB, 0 when it is not one ("max", "50%").
 func sizeMB(s string) int64 {
 	s = strings.ToUpper(strings.TrimSpace(s))
-	num := strings.TrimRight(s, "KMGTB ")
+	num := strings.TrimRight(s, "KMGTIB ")
 	f, err := strconv.ParseFloat(num, 64)
 	if err != nil || f < 0 {
 		return 0
 	}
 	var shift int
-	switch strings.TrimSpace(s[len(num):]) {
-	case "", "B":
-	case "K", "KB":
+	switch strings.TrimSuffix(strings.TrimSuffix(strings.TrimSpace(s[len(num):]), "B"), "I") {
+	case "":
+	case "K":
 		shift = 10
-	case "M", "MB":
+	case "M":
 		shift = 20
-	case "G", "GB":
+	case "G":
 		shift = 30
-	case "T", "TB":
+	case "T":
 		shift = 40
 	default:
 		return 0
@@ -208,19 +202,23 @@ func cpuListCount(v string) int {
 	return n
 }
 
-// lxcUUID is the UUID the official agent gives a container: the SHA-1 in
-// hexadecimal of its machine-id then its host name, read from its root
-// file system; "" without either.
+// lxcUUID is the UUID of an LXC container: its virtualUUID from the
+// machine-id and host name of its root file system.
 func lxcUUID(env *Env, rootfs string) string {
 	if rootfs == "" {
 		return ""
 	}
-	machineID := firstLine(env.ReadString(rootfs + "/etc/machine-id"))
-	hostname := firstLine(env.ReadString(rootfs + "/etc/hostname"))
-	if machineID == "" || hostname == "" {
+	return virtualUUID(firstLine(env.ReadString(rootfs+"/etc/machine-id")), firstLine(env.ReadString(rootfs+"/etc/hostname")))
+}
+
+// virtualUUID is the UUID the official agent gives a container from its
+// machine-id and a name: the SHA-1 of both in hexadecimal; "" without
+// either.
+func virtualUUID(machineID, name string) string {
+	if machineID == "" || name == "" {
 		return ""
 	}
-	return fmt.Sprintf("%x", sha1.Sum([]byte(machineID+hostname)))
+	return fmt.Sprintf("%x", sha1.Sum([]byte(machineID+name)))
 }
 
 // firstLine returns the first line of s.
@@ -333,8 +331,8 @@ func parseLXDBackup(b []byte) map[string]string {
 }
 
 // lxdMachine is an LXD instance named name, from its configuration, as
-// the official agent reports it: type LXD, and as UUID the SHA-1 of its
-// machine-id then its name.
+// the official agent reports it: type LXD, and the virtualUUID of its
+// machine-id and name.
 func lxdMachine(name string, config map[string]string, machineID string) VirtualMachine {
 	vm := VirtualMachine{Name: name, VMType: "LXD", MAC: strings.ToLower(config["volatile.eth0.hwaddr"])}
 	if cpu := config["limits.cpu"]; cpu != "" {
@@ -344,13 +342,7 @@ func lxdMachine(name string, config map[string]string, machineID string) Virtual
 			vm.VCPU = cpuListCount(cpu)
 		}
 	}
-	if mem := config["limits.memory"]; mem != "" && !strings.HasSuffix(mem, "%") {
-		// "2GiB" and "2GB" alike.
-		unit := strings.TrimSuffix(strings.TrimSuffix(strings.ToUpper(mem), "B"), "I")
-		vm.Memory = sizeMB(unit + "B")
-	}
-	if machineID != "" {
-		vm.UUID = fmt.Sprintf("%x", sha1.Sum([]byte(machineID+name)))
-	}
+	vm.Memory = sizeMB(config["limits.memory"])
+	vm.UUID = virtualUUID(machineID, name)
 	return vm
 }

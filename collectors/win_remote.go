@@ -154,33 +154,11 @@ func (r remoteHost) value(path, name string) (string, error) {
 	return v[name], err
 }
 
-// read reads a file of the host; ok is false when it does not exist.
-func (r remoteHost) read(name string) (b []byte, ok bool, err error) {
-	b, err = r.files.ReadFile(name)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, false, nil
-	case err != nil:
-		return nil, false, fmt.Errorf("read %s: %w", name, err)
-	}
-	return b, true, nil
-}
-
-// isDir reports whether the host has the folder name.
-func (r remoteHost) isDir(name string) (bool, error) {
-	fi, err := r.files.Stat(name)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return false, nil
-	case err != nil:
-		return false, fmt.Errorf("read %s: %w", name, err)
-	}
-	return fi.IsDir(), nil
-}
-
-func (remoteHost) join(dir string, elem ...string) string { return winJoin(dir, elem...) }
-func (remoteHost) sameDir(a, b string) bool               { return strings.EqualFold(a, b) }
-func (r remoteHost) logger() *slog.Logger                 { return r.log }
+func (r remoteHost) read(name string) ([]byte, bool, error) { return readIfExists(r.files, name) }
+func (r remoteHost) isDir(name string) (bool, error)        { return isDirIfExists(r.files, name) }
+func (remoteHost) join(dir string, elem ...string) string   { return winJoin(dir, elem...) }
+func (remoteHost) sameDir(a, b string) bool                 { return strings.EqualFold(a, b) }
+func (r remoteHost) logger() *slog.Logger                   { return r.log }
 
 // winJoin joins the elements of a Windows path.
 func winJoin(dir string, elem ...string) string {

@@ -68,7 +68,7 @@ func wslMachines(h winHost) ([]VirtualMachine, error) {
 	out := make([]VirtualMachine, 0, len(distros))
 	for _, d := range distros {
 		user := cmp.Or(regString(h.reg, hku, d.sid+`\Volatile Environment`, "USERNAME"), users[d.sid])
-		profile := strings.ReplaceAll(regString(h.reg, hklm, regProfileList+`\`+d.sid, "ProfileImagePath"), "%SystemDrive%", osys.SystemDrive)
+		profile := expandWinVars(regString(h.reg, hklm, regProfileList+`\`+d.sid, "ProfileImagePath"), map[string]string{"systemdrive": osys.SystemDrive})
 		cfg := wslConfig{}
 		if profile != "" {
 			if b, err := h.files.ReadFile(profile + `\.wslconfig`); err == nil {
