@@ -98,12 +98,6 @@ func (noFiles) Stat(path string) (fs.FileInfo, error) { return nil, noFile("stat
 
 func noFile(op, path string) error { return &fs.PathError{Op: op, Path: path, Err: fs.ErrNotExist} }
 
-// isDir reports whether path is a directory of the machine.
-func isDir(files fileSource, path string) bool {
-	fi, err := files.Stat(path)
-	return err == nil && fi.IsDir()
-}
-
 // processOwners tells which account a process runs as.
 type processOwners interface {
 	// Owner returns the user of the access token of process pid; false

@@ -62,33 +62,42 @@ func wslMachines(h winHost) ([]VirtualMachine, error) {
 	if err != nil {
 		return nil, err
 	}
-	build := windowsBuild(osys.Version)
+	build, _ := strconv.Atoi(osys.BuildNumber)
 
-	users := userProfiles(h.reg)
+	// Each user's name and .wslconfig, read once for all their
+	// distributions.
+	type wslUser struct {
+		name string
+		cfg  wslConfig
+	}
+	users := map[string]wslUser{}
+	profiles := userProfiles(h.reg)
 	out := make([]VirtualMachine, 0, len(distros))
 	for _, d := range distros {
-		user := cmp.Or(regString(h.reg, hku, d.sid+`\Volatile Environment`, "USERNAME"), users[d.sid])
-		profile := expandWinVars(regString(h.reg, hklm, regProfileList+`\`+d.sid, "ProfileImagePath"), map[string]string{"systemdrive": osys.SystemDrive})
-		cfg := wslConfig{}
-		if profile != "" {
-			if b, err := h.files.ReadFile(profile + `\.wslconfig`); err == nil {
-				cfg = parseWSLConfig(string(b))
+		u, ok := users[d.sid]
+		if !ok {
+			u.name = cmp.Or(regString(h.reg, hku, d.sid+`\Volatile Environment`, "USERNAME"), profiles[d.sid])
+			profile := expandWinVars(regString(h.reg, hklm, regProfileList+`\`+d.sid, "ProfileImagePath"), map[string]string{"systemdrive": osys.SystemDrive})
+			if profile != "" {
+				if b, err := h.files.ReadFile(profile + `\.wslconfig`); err == nil {
+					u.cfg = parseWSLConfig(string(b))
+				}
 			}
+			users[d.sid] = u
 		}
 		vm := VirtualMachine{
-			Name:      d.name + " on " + user + " account",
+			Name:      d.name + " on " + u.name + " account",
 			Subsystem: "WSL",
 			VMType:    "WSL2",
-			VCPU:      cmp.Or(cfg.processors, vcpu),
+			VCPU:      cmp.Or(u.cfg.processors, vcpu),
 			UUID:      strings.ToUpper(uuidV3DNS(d.sid + "/" + d.name)),
 		}
 		switch {
-		case isDir(h.files, d.basePath+`\rootfs\etc`):
-			// WSL 1 keeps the distribution's files in the user's profile
-			// and runs in the host's memory.
+		case isWSL1(h.files, d.basePath):
+			// WSL 1 runs in the host's memory.
 			vm.VMType, vm.Memory = "WSL1", memory
-		case cfg.memoryMB > 0:
-			vm.Memory = cfg.memoryMB
+		case u.cfg.memoryMB > 0:
+			vm.Memory = u.cfg.memoryMB
 		case build > 0 && build < 20175:
 			vm.Memory = memory * 8 / 10 // WSL 2's default before build 20175
 		default:
@@ -99,15 +108,11 @@ func wslMachines(h winHost) ([]VirtualMachine, error) {
 	return out, nil
 }
 
-// windowsBuild returns the build number of a Windows version
-// ("10.0.19045"), 0 if it has none.
-func windowsBuild(version string) int {
-	parts := strings.Split(version, ".")
-	if len(parts) < 3 {
-		return 0
-	}
-	n, _ := strconv.Atoi(parts[2])
-	return n
+// isWSL1 reports a WSL 1 distribution, whose files are a folder of the
+// user's profile; WSL 2's are a disk image there.
+func isWSL1(files fileSource, basePath string) bool {
+	ok, _ := isDirIfExists(files, basePath+`\rootfs\etc`)
+	return ok
 }
 
 // wslConfig is what a user's .wslconfig sets for WSL 2 virtual machines.

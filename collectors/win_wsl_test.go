@@ -56,7 +56,7 @@ func wslHost(t *testing.T, version string, memoryMB int, withFiles bool) winHost
 		"registry.reg":                   wslReg,
 		"wmi/Win32_Processor.json":       `[{"NumberOfCores": "4"}, {"NumberOfCores": "4"}]`,
 		"wmi/Win32_ComputerSystem.json":  `[{"TotalPhysicalMemory": "` + strconv.Itoa(memoryMB<<20) + `"}]`,
-		"wmi/Win32_OperatingSystem.json": `[{"Version": "` + version + `", "SystemDrive": "C:"}]`,
+		"wmi/Win32_OperatingSystem.json": `[{"Version": "` + version + `", "BuildNumber": "` + version[strings.LastIndexByte(version, '.')+1:] + `", "SystemDrive": "C:"}]`,
 	}
 	if withFiles {
 		files["files/C/Users/alice/.wslconfig"] = "[wsl]\nmemory=1GB\n\n[wsl2]\nmemory = 4GB\nprocessors=2\n"
