@@ -111,7 +111,7 @@ func Select(enable, disable []string) ([]Info, error) {
 // configuration shared across a fleet of several OSes is valid on each.
 var Categories = []string{
 	"antivirus", "battery", "bios", "controller", "cpu", "drive", "environment",
-	"firewall", "hardware", "licenseinfo", "local_group", "local_user", "memory", "monitor",
+	"firewall", "hardware", "input", "licenseinfo", "local_group", "local_user", "memory", "monitor",
 	"network", "os", "printer", "process", "remote_mgmt", "software", "sound",
 	"storage", "usb", "user", "video", "virtualmachine",
 }

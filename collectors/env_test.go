@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/glpi-agentd/glpi-agentd/glpi/schematest"
 )
 
 // writeTree writes files (path: content) under a new root and returns it.
@@ -20,4 +22,13 @@ func writeTree(t *testing.T, files map[string]string) string {
 		}
 	}
 	return root
+}
+
+// validateSection checks one content section against the inventory schema.
+func validateSection(t *testing.T, key string, v any) {
+	t.Helper()
+	schematest.Validate(t, map[string]any{
+		"deviceid": "x-2024-01-01-00-00-00",
+		"content":  map[string]any{"versionclient": "test", key: v},
+	})
 }

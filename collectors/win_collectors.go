@@ -16,6 +16,7 @@ func windowsCollectors() []Info {
 		{Name: "environment", Key: "envs", Default: false, Collect: winEnvironment},
 		{Name: "firewall", Key: "firewalls", Default: true, Collect: winFirewalls},
 		{Name: "hardware", Key: "hardware", Default: true, Collect: winHardware},
+		{Name: "input", Key: "inputs", Default: true, Collect: winInputs},
 		{Name: "licenseinfo", Key: "licenseinfos", Default: true, Collect: winLicenses},
 		{Name: "local_group", Key: "local_groups", Default: true, Collect: winLocalGroups},
 		{Name: "local_user", Key: "local_users", Default: true, Collect: winLocalUsers},

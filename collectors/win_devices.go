@@ -474,3 +474,56 @@ func winBatteries(ctx context.Context, env *Env) (any, error) {
 	}
 	return out, nil
 }
+
+// mouseInterfaces names Win32_PointingDevice.DeviceInterface as the
+// official agent does.
+var mouseInterfaces = map[uint16]string{
+	1: "Other", 2: "Unknown", 3: "Serial", 4: "PS/2", 5: "Infrared", 6: "HP-HIL",
+	7: "Bus Mouse", 8: "ADB (Apple Desktop Bus)", 160: "Bus Mouse DB-9",
+	161: "Bus Mouse Micro-DIN", 162: "USB",
+}
+
+// winInputs builds the inputs section: the keyboards, then the pointing
+// devices, the first of each name only, as the official agent lists them
+// (Win32/Inputs.pm). Every Windows has both classes: a query that fails,
+// the class missing included, is the collector's error, since GLPI
+// disconnects the peripherals an inventory leaves out.
+func winInputs(ctx context.Context, env *Env) (any, error) {
+	h, err := env.windows(ctx)
+	if err != nil {
+		return nil, err
+	}
+	type keyboard struct{ Name, Caption, Manufacturer, Description, Layout string }
+	type pointer struct {
+		Name, Caption, Manufacturer, Description string
+		PointingType, DeviceInterface            uint16
+	}
+	keyboards, err := queryWMI[keyboard](h.wmi, "Win32_Keyboard", "")
+	if err != nil {
+		return nil, err
+	}
+	pointers, err := queryWMI[pointer](h.wmi, "Win32_PointingDevice", "")
+	if err != nil {
+		return nil, err
+	}
+	var out []Input
+	seen := map[string]bool{}
+	add := func(in Input) {
+		if !seen[in.Name] {
+			seen[in.Name] = true
+			out = append(out, in)
+		}
+	}
+	for _, k := range keyboards {
+		add(Input{Name: k.Name, Caption: k.Caption, Manufacturer: k.Manufacturer, Description: k.Description, Layout: k.Layout})
+	}
+	for _, p := range pointers {
+		in := Input{Name: p.Name, Caption: p.Caption, Manufacturer: p.Manufacturer, Description: p.Description,
+			Interface: mouseInterfaces[p.DeviceInterface]}
+		if p.PointingType != 0 {
+			in.PointingType = strconv.Itoa(int(p.PointingType))
+		}
+		add(in)
+	}
+	return out, nil
+}

@@ -582,10 +582,6 @@ func cutPrefixFold(s, prefix string) (string, bool) {
 	return s[len(prefix):], true
 }
 
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
-}
-
 // set sets the value name, or deletes it when val is nil.
 func (k *regFileKey) set(name string, val *regFileValue) {
 	id := strings.ToLower(name)

@@ -38,6 +38,7 @@ import (
 // never an empty section.
 var wineAbsent = map[string]struct{ err, why string }{
 	"battery":     {"Win32_Battery", "Wine has no Win32_Battery class (WBEM_E_NOT_FOUND); Windows has it, empty without a battery"},
+	"input":       {"Win32_Keyboard", "Wine has no Win32_Keyboard or Win32_PointingDevice class; every Windows has both"},
 	"licenseinfo": {"SoftwareLicensingProduct", "Wine's WQL parser rejects IS NOT NULL (WBEM_E_INVALID_QUERY)"},
 	"local_group": {"Win32_Group", "Wine has no Win32_Group class"},
 	"local_user":  {"Win32_UserAccount", "Wine has no Win32_UserAccount class"},
