@@ -81,14 +81,15 @@ func TestStorageFixtures(t *testing.T) {
 			{Name: "sda", Model: "Samsung SSD 860", Serial: "S3Z9NB0K123456A", Firmware: "4B6Q", Manufacturer: "Samsung",
 				DiskSize: 480103, Interface: "SATA", Description: "SATA", Type: "disk", WWN: "0x5002538e40a1b2c3"},
 			{Name: "sdb", Model: "Cruzer Blade", Serial: "4C530001230915115412", Firmware: "1.00", Manufacturer: "SanDisk",
-				DiskSize: 15376, Interface: "USB", Description: "USB", Type: "disk"},
+				DiskSize: 15376, Description: "SCSI", Type: "disk"},
 			{Name: "sr0", Model: "DVD+-RW DU-8A5LH", Firmware: "6D1M", Manufacturer: "PLDS",
-				Interface: "SATA", Description: "SATA", Type: "cdrom"},
+				Description: "SCSI", Type: "cdrom"},
 		}},
 		{"vm", []Storage{
 			{Name: "sr0", Model: "QEMU DVD-ROM", Firmware: "2.5+", Manufacturer: "QEMU",
-				Interface: "SATA", Description: "SATA", Type: "cdrom"},
-			{Name: "vda", Serial: "disk-web01", DiskSize: 42949, Interface: "VIRTIO", Description: "PCI", Type: "disk"},
+				Description: "SCSI", Type: "cdrom"},
+			// No pci.ids in this fixture to name virtio's vendor.
+			{Name: "vda", Serial: "disk-web01", DiskSize: 42949, Description: "Virtual", Type: "disk"},
 		}},
 		{"container", nil},
 	}

@@ -3,9 +3,11 @@ package collectors
 import (
 	"cmp"
 	"context"
+	"io"
 	"os"
 	"path"
 	"strconv"
+	"strings"
 )
 
 func init() { Register("storage", "storages", true, collectStorages) }
@@ -25,7 +27,9 @@ func collectStorages(ctx context.Context, env *Env) (any, error) {
 	return disks, nil
 }
 
-// readDisk describes the block device in sysfs directory dir.
+// readDisk describes the block device in sysfs directory dir, with the
+// official agent's values for the fields GLPI keys hard disks and their
+// links on (model, manufacturer, interface; serial).
 func readDisk(env *Env, dir, name string) Storage {
 	dev := dir + "/device"
 	udevData, _ := env.ReadFile("/run/udev/data/b" + env.ReadString(dir+"/dev"))
@@ -45,13 +49,66 @@ func readDisk(env *Env, dir, name string) Storage {
 		page, _ := env.ReadFile(dev + "/vpd_pg80")
 		d.Serial = scsiSerial(page)
 	}
-	d.Manufacturer = diskManufacturer(cmp.Or(env.ReadString(dev+"/vendor"), udev["ID_VENDOR"]), d.Model)
-	d.Interface = diskInterface(name, devpath, udev["ID_BUS"])
-	d.Description = diskDescription(d.Interface)
-	d.WWN = cmp.Or(diskWWN(env.ReadString(dev+"/wwid")), diskWWN(env.ReadString(dir+"/wwid")), udev["ID_WWN"])
+	vendor := cmp.Or(env.ReadString(dev+"/vendor"), udev["ID_VENDOR"])
+	d.Manufacturer = diskManufacturer(vendor, d.Model)
+	if id, ok := strings.CutPrefix(strings.ToLower(vendor), "0x"); ok && d.Manufacturer == "" {
+		// virtio disks give the PCI vendor id of virtio devices.
+		d.Manufacturer = pciVendorName(env, hexID(id))
+	}
 	// SCSI peripheral type 5 is a CD/DVD drive.
 	if env.ReadString(dev+"/type") == "5" || udev["ID_CDROM"] == "1" {
 		d.Type = "cdrom"
 	}
+	d.Interface = linuxDiskInterface(diskInterface(name, devpath, udev["ID_BUS"]), d.Type)
+	d.Description = linuxDiskDescription(name, sysBus(env, dev), vendor, d.Serial)
+	d.WWN = cmp.Or(diskWWN(env.ReadString(dev+"/wwid")), diskWWN(env.ReadString(dir+"/wwid")), udev["ID_WWN"])
+	if d.Serial == "" && d.Type == "disk" && !(d.DiskSize == 0 && env.ReadString(dir+"/removable") == "1") {
+		d.Serial = diskLabelID(env, name, env.ReadString(dir+"/queue/logical_block_size"))
+	}
 	return d
+}
+
+// sysBus returns, in upper case, the bus of the sysfs device dev ("SCSI",
+// "VIRTIO"), or of its parent when dev is a class device (an NVMe
+// namespace's controller is on no bus; its PCI function is).
+func sysBus(env *Env, dev string) string {
+	for _, p := range []string{dev + "/subsystem", dev + "/device/subsystem"} {
+		link, err := os.Readlink(env.Path(p))
+		if err == nil && path.Base(path.Dir(link)) == "bus" {
+			return strings.ToUpper(path.Base(link))
+		}
+	}
+	return ""
+}
+
+// diskLabelID reads the start of disk name for the identifier the official
+// agent sends as its serial when it has none: its partition table's, else
+// its LVM physical volume's. Reading a disk needs root; without it, or on
+// any error, the disk has no serial.
+func diskLabelID(env *Env, name, sectorSize string) string {
+	f, err := os.Open(env.Path("/dev", name))
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	ss, err := strconv.Atoi(sectorSize)
+	if err != nil || ss < 512 || ss > 4096 {
+		ss = 512
+	}
+	head := make([]byte, max(2*ss, 4*512)) // GPT's header, or LVM's label in one of the first four sectors
+	n, _ := io.ReadFull(f, head)
+	head = head[:n]
+	return cmp.Or(partitionTableID(head, ss), lvmPVUUID(head))
+}
+
+// pciVendorName is pci.ids' name of PCI vendor id ("1af4"): from the run's
+// PCI devices' names when one is the vendor's, else looked up.
+func pciVendorName(env *Env, id string) string {
+	if id == "" {
+		return ""
+	}
+	if name := readPCIHost(env).ids["v"+id]; name != "" {
+		return name
+	}
+	return loadPCIIDs(env, []pciDevice{{Vendor: id}})["v"+id]
 }
