@@ -403,25 +403,25 @@ func TestPCINamesWithoutIDs(t *testing.T) {
 			pciDevice{Address: "0000:00:00.0", Vendor: "8086", Device: "29c0", Class: "060000", Revision: "00"},
 			Controller{Caption: "Host bridge", Name: "Host bridge", PCIClass: "0600", PCISlot: "00:00.0", ProductID: "29c0",
 				Rev: "00", Type: "Host bridge", VendorID: "8086"},
-			Video{Name: "Host bridge", PCISlot: "00:00.0"},
+			Video{Name: "Host bridge", Chipset: "Host bridge", PCISlot: "00:00.0"},
 			Sound{Name: "Host bridge", Description: "rev 00"}},
 		{"display", nil,
 			pciDevice{Address: "0000:00:01.0", Vendor: "1b36", Device: "0100", Class: "030000"},
 			Controller{Caption: "VGA compatible controller", Name: "VGA compatible controller", PCIClass: "0300",
 				PCISlot: "00:01.0", ProductID: "0100", Type: "VGA compatible controller", VendorID: "1b36"},
-			Video{Name: "VGA compatible controller", PCISlot: "00:01.0"},
+			Video{Name: "VGA compatible controller", Chipset: "VGA compatible controller", PCISlot: "00:01.0"},
 			Sound{Name: "VGA compatible controller"}},
 		{"hd audio", nil,
 			pciDevice{Address: "0000:00:1b.0", Vendor: "8086", Device: "293e", Class: "040300", Revision: "03"},
 			Controller{Caption: "Audio device", Name: "Audio device", PCIClass: "0403", PCISlot: "00:1b.0",
 				ProductID: "293e", Rev: "03", Type: "Audio device", VendorID: "8086"},
-			Video{Name: "Audio device", PCISlot: "00:1b.0"},
+			Video{Name: "Audio device", Chipset: "Audio device", PCISlot: "00:1b.0"},
 			Sound{Name: "Audio device", Description: "rev 03"}},
 		{"subclass without name", nil,
 			pciDevice{Address: "0000:00:1f.0", Vendor: "8086", Device: "2918", Class: "0b1000"},
 			Controller{Caption: "Processor", Name: "Processor", PCIClass: "0b10", PCISlot: "00:1f.0",
 				ProductID: "2918", Type: "Processor", VendorID: "8086"},
-			Video{Name: "Processor", PCISlot: "00:1f.0"},
+			Video{Name: "Processor", Chipset: "Processor", PCISlot: "00:1f.0"},
 			Sound{Name: "Processor"}},
 		{"class without name", nil,
 			pciDevice{Address: "0000:05:00.0", Vendor: "abcd", Device: "0001", Class: "140000"},
@@ -433,7 +433,7 @@ func TestPCINamesWithoutIDs(t *testing.T) {
 			pciDevice{Address: "0000:00:02.0", Vendor: "8086", Device: "a7a0", Class: "030000", Revision: "04"},
 			Controller{Caption: "VGA compatible controller", Manufacturer: "Intel Corporation", Name: "VGA compatible controller",
 				PCIClass: "0300", PCISlot: "00:02.0", ProductID: "a7a0", Rev: "04", Type: "VGA compatible controller", VendorID: "8086"},
-			Video{Name: "Intel Corporation VGA compatible controller", PCISlot: "00:02.0"},
+			Video{Name: "Intel Corporation VGA compatible controller", Chipset: "VGA compatible controller", PCISlot: "00:02.0"},
 			Sound{Name: "VGA compatible controller", Manufacturer: "Intel Corporation", Description: "rev 04"}},
 	}
 	for _, tt := range tests {
@@ -513,5 +513,42 @@ func BenchmarkPCIIDs(b *testing.B) {
 	b.SetBytes(int64(len(db)))
 	for b.Loop() {
 		parsePCIIDs(db, devs)
+	}
+}
+
+// TestVideoNamesAsOfficial names graphics cards as the official agent does
+// from lspci, on which GLPI keys graphics card models (name and chipset):
+// pci.ids entries of their real shape, the card maker read from the
+// subsystem vendor through parsePCIIDs.
+func TestVideoNamesAsOfficial(t *testing.T) {
+	const db = "1002  Advanced Micro Devices, Inc. [AMD/ATI]\n" +
+		"\t1638  Cezanne [Radeon Vega Series / Radeon Vega Mobile Series]\n" +
+		"\t73ff  Navi 23 [Radeon RX 6600/6600 XT/6600M]\n" +
+		"\t7340  Navi 14\n" +
+		"102b  Matrox Electronics Systems Ltd.\n\t0536  Integrated Matrox G200eW3 Graphics Controller\n" +
+		"1462  Micro-Star International Co., Ltd. [MSI]\n" +
+		"17aa  Lenovo\n" +
+		"10de  NVIDIA Corporation\n\t1f99  TU117M [GeForce GTX 1650 Mobile / Max-Q]\n" +
+		"C 03  Display controller\n\t00  VGA compatible controller\n\t02  3D controller\n"
+	devs := []pciDevice{
+		{Address: "0000:01:00.0", Vendor: "10de", Device: "1f99", SubVendor: "17aa", Class: "030200"},
+		{Address: "0000:03:00.0", Vendor: "1002", Device: "73ff", SubVendor: "1462", Class: "030000"},
+		{Address: "0000:04:00.0", Vendor: "1002", Device: "1638", SubVendor: "0000", Class: "030000"},
+		{Address: "0000:05:00.0", Vendor: "1002", Device: "7340", SubVendor: "1462", Class: "030000"},
+		{Address: "0000:06:00.0", Vendor: "102b", Device: "0536", SubVendor: "1028", Class: "030000"},
+	}
+	want := []Video{
+		{Name: "Lenovo GeForce GTX 1650 Mobile / Max-Q", Chipset: "NVIDIA Corporation TU117M", PCISlot: "01:00.0"},
+		{Name: "Micro-Star International Co., Ltd. [MSI] Radeon RX 6600/6600 XT/6600M", Chipset: "Advanced Micro Devices, Inc. [AMD/ATI] Navi 23", PCISlot: "03:00.0"},
+		{Name: "Radeon Vega Series / Radeon Vega Mobile Series", Chipset: "Advanced Micro Devices, Inc. [AMD/ATI] Cezanne", PCISlot: "04:00.0"},
+		// Without a bracketed name: lspci's description, and the class.
+		{Name: "Advanced Micro Devices, Inc. [AMD/ATI] Navi 14", Chipset: "VGA compatible controller", PCISlot: "05:00.0"},
+		{Name: "Matrox Electronics Systems Ltd. Integrated Matrox G200eW3 Graphics Controller", Chipset: "VGA compatible controller", PCISlot: "06:00.0"},
+	}
+	ids := parsePCIIDs([]byte(db), devs)
+	for i, d := range devs {
+		if got := videoFrom(d, ids.names(d)); got != want[i] {
+			t.Errorf("videoFrom(%s) = %+v, want %+v", d.Address, got, want[i])
+		}
 	}
 }

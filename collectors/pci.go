@@ -67,6 +67,8 @@ func lspciSlot(addr string) string { return strings.TrimPrefix(addr, "0000:") }
 // pciClassNames and pciSubclassNames.
 type pciNames struct {
 	vendor, product, class, subclass string
+	// subvendor is the subsystem vendor's name, read for graphics cards.
+	subvendor string
 }
 
 // model names the device: its product name, or without one its class, as
@@ -149,6 +151,10 @@ func parsePCIIDs(db []byte, devs []pciDevice) pciIDs {
 		if len(d.Class) >= 4 {
 			wantIn(blocks, "s"+d.Class[:2], d.Class[2:4])
 		}
+		// A graphics card is named after its maker, the subsystem's vendor.
+		if strings.HasPrefix(d.Class, pciClassDisplay) && d.SubVendor != "" && d.SubVendor != "0000" && blocks["d"+d.SubVendor] == nil {
+			blocks["d"+d.SubVendor] = map[string]bool{}
+		}
 	}
 	ids := pciIDs{}
 	from := 0
@@ -167,7 +173,7 @@ func parsePCIIDs(db []byte, devs []pciDevice) pciIDs {
 		}
 		name, rest := cutLine(db[i+len(line):])
 		ids[key] = string(bytes.TrimSpace(name))
-		for len(rest) > 0 {
+		for len(rest) > 0 && len(blocks[parent]) > 0 {
 			var l []byte
 			l, rest = cutLine(rest)
 			if len(l) == 0 || l[0] == '#' {
@@ -219,7 +225,7 @@ func cutLine(b []byte) (line, rest []byte) {
 // class it does not know (or all of them, without pci.ids) is named from
 // pciClassNames and pciSubclassNames.
 func (ids pciIDs) names(d pciDevice) pciNames {
-	n := pciNames{vendor: ids["v"+d.Vendor], product: ids["d"+d.Vendor+d.Device]}
+	n := pciNames{vendor: ids["v"+d.Vendor], product: ids["d"+d.Vendor+d.Device], subvendor: ids["v"+d.SubVendor]}
 	if len(d.Class) >= 4 {
 		n.class = cmp.Or(ids["c"+d.Class[:2]], pciClassNames[d.Class[:2]])
 		n.subclass = cmp.Or(ids["s"+d.Class[:4]], pciSubclassNames[d.Class[:4]])
@@ -250,14 +256,25 @@ func controllerFrom(d pciDevice, n pciNames) Controller {
 	return c
 }
 
-// videoFrom describes a display controller: maker and product, or its class
-// for what pci.ids does not name.
+// videoFrom describes a display controller as the official agent does
+// from lspci (Generic/PCI/Videos.pm), since GLPI keys graphics card models
+// on name and chipset: pci.ids names most cards "chip [marketing name]";
+// the chipset is lspci's description up to the brackets, maker included
+// ("NVIDIA Corporation TU117M"), the name the bracketed one after the card
+// maker's, the subsystem vendor ("Lenovo GeForce GTX 1650 Mobile"). A card
+// named otherwise keeps lspci's description as its name and its class as
+// its chipset.
 func videoFrom(d pciDevice, n pciNames) Video {
-	return Video{
-		Name:    strings.TrimSpace(n.vendor + " " + n.model()),
-		Chipset: n.product,
-		PCISlot: lspciSlot(d.Address),
+	// lspci's description: "NVIDIA Corporation TU117M [GeForce GTX 1650 Mobile]".
+	desc := strings.TrimSpace(n.vendor + " " + n.model())
+	v := Video{Name: desc, Chipset: cmp.Or(n.subclass, n.class), PCISlot: lspciSlot(d.Address)}
+	if i := strings.LastIndex(desc, " ["); i > 0 && strings.HasSuffix(desc, "]") {
+		v.Chipset, v.Name = strings.TrimSpace(desc[:i]), desc[i+2:len(desc)-1]
+		if n.subvendor != "" {
+			v.Name = n.subvendor + " " + v.Name
+		}
 	}
+	return v
 }
 
 // soundFrom describes an audio device the way GLPI's agent does from lspci:
