@@ -159,6 +159,11 @@ func TestWinEnums(t *testing.T) {
 		{tableName(wmiMemoryFormFactors[:], 99), ""},
 		{enumName(memoryTypes[:], 34), "DDR5"},
 		{chassisName("10"), "Notebook"},
+		// The official agent's Windows names, then dmidecode's.
+		{winChassisName(17), "Main System Chassis"},
+		{winChassisName(2), "Unknown"},
+		{winChassisName(31), "Convertible"},
+		{winChassisName(99), ""},
 		{tableName(bitlockerMethods[:], 7), "XTS_AES_256"},
 		{pciIDFromPnP(`PCI\VEN_8086&DEV_1A1C&SUBSYS_330E17AA&REV_11\3&11583659&0&FE`), "8086:1A1C:330E:17AA"},
 		{pciIDFromPnP(`ROOT\NET\0000`), ""},

@@ -176,7 +176,7 @@ func winHardware(ctx context.Context, env *Env) (any, error) {
 		hw.WinLang = strconv.FormatUint(uint64(osys.OSLanguage), 10)
 	}
 	if t := first(enc.ChassisTypes); t != 0 {
-		hw.ChassisType = chassisName(strconv.Itoa(int(t)))
+		hw.ChassisType = winChassisName(t)
 	}
 	hw.LastLoggedUser = lastLoggedUser(h, cs)
 
@@ -265,4 +265,26 @@ func winTimezone(reg registrySource) *Timezone {
 		return nil
 	}
 	return &Timezone{Name: name, Offset: formatOffset(-int(int32(uint32(bias))) * 60)}
+}
+
+// winChassisTypes names Win32_SystemEnclosure's first chassis type as the
+// official agent does on Windows (Win32/Chassis.pm), after dmidecode's
+// name: its own names for types 1 to 24, dmidecode's for the later ones
+// it does not know (tablets, convertibles, mini PCs). GLPI makes the
+// computer's type of it, and "Main System Chassis" is not "Main Server
+// Chassis".
+var winChassisTypes = [...]string{
+	1: "Other", 2: "Unknown", 3: "Desktop", 4: "Low Profile Desktop", 5: "Pizza Box",
+	6: "Mini Tower", 7: "Tower", 8: "Portable", 9: "Laptop", 10: "Notebook", 11: "Hand Held",
+	12: "Docking Station", 13: "All in One", 14: "Sub Notebook", 15: "Space-Saving",
+	16: "Lunch Box", 17: "Main System Chassis", 18: "Expansion Chassis", 19: "SubChassis",
+	20: "Bus Expansion Chassis", 21: "Peripheral Chassis", 22: "Storage Chassis",
+	23: "Rack Mount Chassis", 24: "Sealed-Case PC",
+}
+
+func winChassisName(t uint16) string {
+	if int(t) < len(winChassisTypes) {
+		return winChassisTypes[t]
+	}
+	return chassisName(strconv.Itoa(int(t)))
 }
