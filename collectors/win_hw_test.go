@@ -304,3 +304,45 @@ func TestLoadWinUSBIDs(t *testing.T) {
 		t.Errorf("loadWinUSBIDs(no file) = %v, want nil", ids)
 	}
 }
+
+// TestWinOSAsOfficial gives the operating system's architecture, kernel
+// version and service pack as the official agent does (Win32/OS.pm), which
+// GLPI files and lists machines by: "64-bit" whatever the language, the
+// kernel version WMI gives, and since Windows 10 the build with its update
+// revision as the service pack.
+func TestWinOSAsOfficial(t *testing.T) {
+	const cv = `[HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion]` + "\r\n"
+	for _, tc := range []struct {
+		name, os, cpu, reg string
+		arch, kernel, sp   string
+	}{
+		{"French Windows 11", `[{"Caption":"Microsoft Windows 11 Professionnel","Version":"10.0.22631","BuildNumber":"22631","OSArchitecture":"64 bits"}]`, "",
+			cv + `"UBR"=dword:00000bbf` + "\r\n", "64-bit", "10.0.22631", "22631.3007"},
+		{"German Windows 10", `[{"Caption":"Microsoft Windows 10 Pro","Version":"10.0.19045","BuildNumber":"19045","OSArchitecture":"64-Bit"}]`, "",
+			cv, "64-bit", "10.0.19045", ""},
+		{"Russian Windows 10, 32-bit", `[{"Caption":"Майкрософт Windows 10 Pro","Version":"10.0.19045","BuildNumber":"19045","OSArchitecture":"32-разрядная"}]`, "",
+			cv + `"UBR"=dword:00000d8c` + "\r\n", "32-bit", "10.0.19045", "19045.3468"},
+		{"French Windows 7 (a real capture's values)", `[{"Caption":"Microsoft Windows 7 Professionnel ","Version":"6.1.7601","BuildNumber":"7601","CSDVersion":"Service Pack 1","OSArchitecture":"32 bits"}]`, "",
+			cv, "32-bit", "6.1.7601", "Service Pack 1"},
+		{"Windows XP: no OSArchitecture, the processors' width", `[{"Caption":"Microsoft Windows XP Professional","Version":"5.1.2600","BuildNumber":"2600","CSDVersion":"Service Pack 3"}]`,
+			`[{"AddressWidth":32}]`, cv, "32-bit", "5.1.2600", "Service Pack 3"},
+		{"Windows Server 2003 x64", `[{"Caption":"Microsoft(R) Windows(R) Server 2003 Standard x64 Edition","Version":"5.2.3790","BuildNumber":"3790","CSDVersion":"Service Pack 2"}]`,
+			`[{"AddressWidth":64},{"AddressWidth":64}]`, cv, "64-bit", "5.2.3790", "Service Pack 2"},
+		{"no width at all", `[{"Caption":"Microsoft Windows XP Professional","Version":"5.1.2600"}]`, "", cv, "", "5.1.2600", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			classes := map[string]string{"Win32_OperatingSystem": tc.os}
+			if tc.cpu != "" {
+				classes["Win32_Processor"] = tc.cpu
+			}
+			v, err := winOS(t.Context(), winEnv(winHost{wmi: jsonWMI(t, classes), reg: regFixture(t, tc.reg)}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			os := v.(*OperatingSystem)
+			if os.Arch != tc.arch || os.KernelVersion != tc.kernel || os.ServicePack != tc.sp {
+				t.Errorf("arch %q, kernel_version %q, service_pack %q; want %q, %q, %q", os.Arch, os.KernelVersion, os.ServicePack, tc.arch, tc.kernel, tc.sp)
+			}
+		})
+	}
+}

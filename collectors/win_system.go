@@ -230,15 +230,18 @@ func winOS(ctx context.Context, env *Env) (any, error) {
 		Version:       cmp.Or(cv.str("DisplayVersion"), cv.str("ReleaseId")),
 		KernelName:    "MSWin32",
 		KernelVersion: o.Version,
-		Arch:          o.OSArchitecture,
+		Arch:          winOSArch(h, o.OSArchitecture),
 		ServicePack:   o.CSDVersion,
 		BootTime:      cimDateTime(o.LastBootUpTime),
 		InstallDate:   cimDateTime(o.InstallDate),
 		DNSDomain:     tcp.str("Domain"),
 		Timezone:      winTimezone(h.reg),
 	}
-	if ubr, ok := cv.num("UBR"); ok && o.Version != "" {
-		os.KernelVersion = o.Version + "." + strconv.FormatUint(ubr, 10)
+	// Since Windows 10 the update build revision says what service packs
+	// said before: the official agent sends the build with it (22631.3007)
+	// as the service pack, which GLPI lists machines by.
+	if ubr, ok := cv.num("UBR"); ok && ubr != 0 {
+		os.ServicePack = strings.TrimPrefix(o.BuildNumber+"."+strconv.FormatUint(ubr, 10), ".")
 	}
 	if os.InstallDate == "" {
 		if sec, ok := cv.num("InstallDate"); ok {
@@ -252,6 +255,27 @@ func winOS(ctx context.Context, env *Env) (any, error) {
 		}
 	}
 	return os, nil
+}
+
+// winOSArch is the operating system's width as the official agent words
+// it, "64-bit" or "32-bit", in every language: Windows translates
+// OSArchitecture ("64 bits", "64-Bit", "64-разрядная"), which GLPI would
+// file as so many architectures. Windows before Vista has no
+// OSArchitecture; the processors' address width, which is the system's,
+// tells it there.
+func winOSArch(h winHost, arch string) string {
+	if arch == "" {
+		type processor struct{ AddressWidth uint16 }
+		procs, _ := queryWMI[processor](h.wmi, "Win32_Processor", "")
+		if len(procs) == 0 || procs[0].AddressWidth == 0 {
+			return ""
+		}
+		arch = strconv.Itoa(int(procs[0].AddressWidth))
+	}
+	if strings.Contains(arch, "64") {
+		return "64-bit"
+	}
+	return "32-bit"
 }
 
 // winTimezone reads the time zone: its Windows name and the current offset
