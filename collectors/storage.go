@@ -7,7 +7,9 @@ import (
 	"hash/crc32"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Storage is one disk or optical drive of the storages section.
@@ -264,4 +266,73 @@ func lvmPVUUID(head []byte) string {
 		return b.String()
 	}
 	return ""
+}
+
+// officialMakerWords and officialMakerPrefixes are the makers the official
+// agent recognises in a disk's model (GLPI::Agent::Tools'
+// getCanonicalManufacturer): a word anywhere, capitalised ("Samsung",
+// "Toshiba", "Intel", "Lg"), else a prefix.
+var (
+	officialMakerWords    = regexp.MustCompile(`(?i)(\blg\b|broadcom|compaq|dell|fujitsu|hitachi|ibm|intel|matshita|maxtor|nvidia|\bnec\b|pioneer|samsung|sony|supermicro|toshiba|transcend)`)
+	officialMakerPrefixes = []struct {
+		re   *regexp.Regexp
+		name string
+	}{
+		{regexp.MustCompile(`(?i)^APPLE`), "Apple"},
+		{regexp.MustCompile(`^(hp|HPE?|(?i)hewlett[ -]packard)`), "Hewlett-Packard"},
+		{regexp.MustCompile(`^(HD|IC|HU|HGST)`), "Hitachi"},
+		{regexp.MustCompile(`^(ST|(?i)seagate)`), "Seagate"},
+		{regexp.MustCompile(`(?i)^OPTIARC`), "Sony"},
+		{regexp.MustCompile(`^(WDC?|(?i)western)`), "Western Digital"},
+	}
+)
+
+// officialDiskMaker returns the maker the official agent names in a Linux
+// disk's model, or "". It names the maker of an ATA or NVMe disk, whose
+// vendor field says nothing, this way only: a maker it does not recognise
+// ("KINGSTON SA400S37240G") is left out rather than guessed, since GLPI
+// keys hard disk models on the maker when one is sent, and one the
+// official agent never sent would file the disk under a model of its own.
+func officialDiskMaker(model string) string {
+	if m := officialMakerWords.FindStringSubmatch(model); m != nil {
+		w := strings.ToLower(m[1])
+		return strings.ToUpper(w[:1]) + w[1:]
+	}
+	for _, p := range officialMakerPrefixes {
+		if p.re.MatchString(model) {
+			return p.name
+		}
+	}
+	return ""
+}
+
+// sysfsValue cleans a sysfs attribute as the official agent reads it: the
+// non-word characters around a value of words and spaces dropped
+// ("Generic-" is "Generic"), white space trimmed and folded.
+func sysfsValue(s string) string {
+	s = strings.TrimSpace(s)
+	inner := strings.TrimFunc(s, func(r rune) bool { return !isWordRune(r) && !unicode.IsSpace(r) })
+	if inner != "" && strings.IndexFunc(inner, func(r rune) bool { return !isWordRune(r) && !unicode.IsSpace(r) }) < 0 {
+		s = inner
+	}
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func isWordRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+// udevDecode decodes a udev "_ENC" property, whose unsafe bytes are
+// escaped as \xNN ("Samsung\x20SSD\x20860\x20EVO"), trimmed.
+func udevDecode(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) && s[i+1] == 'x' {
+			if n, err := strconv.ParseUint(s[i+2:i+4], 16, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return strings.TrimSpace(b.String())
 }

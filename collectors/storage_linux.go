@@ -36,9 +36,11 @@ func readDisk(env *Env, dir, name string) Storage {
 	udev := parseUdevData(string(udevData))
 	devpath, _ := os.Readlink(env.Path(dir))
 
+	// The official agent reads the vendor from sysfs alone.
+	vendor := sysfsValue(env.ReadString(dev + "/vendor"))
 	d := Storage{
 		Name:     name,
-		Model:    clean(cmp.Or(env.ReadString(dev+"/model"), udev["ID_MODEL"])),
+		Model:    clean(cmp.Or(sysfsValue(env.ReadString(dev+"/model")), udev["ID_MODEL"])),
 		Firmware: clean(cmp.Or(env.ReadString(dev+"/firmware_rev"), env.ReadString(dev+"/rev"), udev["ID_REVISION"])),
 		Type:     "disk",
 	}
@@ -49,17 +51,31 @@ func readDisk(env *Env, dir, name string) Storage {
 		page, _ := env.ReadFile(dev + "/vpd_pg80")
 		d.Serial = scsiSerial(page)
 	}
-	vendor := cmp.Or(env.ReadString(dev+"/vendor"), udev["ID_VENDOR"])
-	d.Manufacturer = diskManufacturer(vendor, d.Model)
-	if id, ok := strings.CutPrefix(strings.ToLower(vendor), "0x"); ok && d.Manufacturer == "" {
+	switch id, hex := strings.CutPrefix(strings.ToLower(vendor), "0x"); {
+	case vendor == "ATA" || vendor == "":
+		// An ATA disk's vendor field says ATA, and sysfs truncates its
+		// model to the 16 characters of a SCSI product name; the official
+		// agent takes the whole one from hdparm (the drive's identify
+		// data), which udev keeps too. An NVMe disk has no vendor field.
+		if vendor == "ATA" {
+			d.Model = cmp.Or(clean(udevDecode(udev["ID_MODEL_ENC"])), d.Model)
+		}
+		d.Manufacturer = officialDiskMaker(d.Model)
+	case hex:
 		// virtio disks give the PCI vendor id of virtio devices.
 		d.Manufacturer = pciVendorName(env, hexID(id))
+	default:
+		d.Manufacturer = clean(vendor)
 	}
 	// SCSI peripheral type 5 is a CD/DVD drive.
 	if env.ReadString(dev+"/type") == "5" || udev["ID_CDROM"] == "1" {
 		d.Type = "cdrom"
 	}
-	d.Interface = linuxDiskInterface(diskInterface(name, devpath, udev["ID_BUS"]), d.Type)
+	iface := diskInterface(name, devpath, udev["ID_BUS"])
+	if vendor == "ATA" {
+		iface = "SATA" // what hdparm answers for it
+	}
+	d.Interface = linuxDiskInterface(iface, d.Type)
 	d.Description = linuxDiskDescription(name, sysBus(env, dev), vendor, d.Serial)
 	d.WWN = cmp.Or(diskWWN(env.ReadString(dev+"/wwid")), diskWWN(env.ReadString(dir+"/wwid")), udev["ID_WWN"])
 	if d.Serial == "" && d.Type == "disk" && !(d.DiskSize == 0 && env.ReadString(dir+"/removable") == "1") {

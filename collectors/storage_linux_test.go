@@ -88,6 +88,16 @@ func TestLinuxStorageAsOfficial(t *testing.T) {
 		"sys/block/sda/device/model": "ST600MM0006     \n", "sys/block/sda/device/serial": "S0M1ABCD\n",
 		virtioSCSI + "/size": "20971520\n", virtioSCSI + "/device/vendor": "QEMU    \n",
 		virtioSCSI + "/device/model": "QEMU HARDDISK   \n", virtioSCSI + "/device/serial": "drive-scsi0\n",
+		// ATA disks, with and without udev's data.
+		"sys/block/sdd/size": "976773168\n", "sys/block/sdd/dev": "8:48\n", "sys/block/sdd/device/vendor": "ATA     \n",
+		"sys/block/sdd/device/model": "Samsung SSD 860 \n",
+		"run/udev/data/b8:48": "E:ID_ATA=1\nE:ID_BUS=ata\nE:ID_MODEL=Samsung_SSD_860_EVO_500GB\nE:ID_MODEL_ENC=Samsung\\x20SSD\\x20860\\x20EVO\\x20500GB\\x20\\x20\\x20\\x20\nE:ID_SERIAL_SHORT=S3Z9NB0K123456A\n",
+		"sys/block/sde/size": "468862128\n", "sys/block/sde/dev": "8:64\n", "sys/block/sde/device/vendor": "ATA     \n",
+		"sys/block/sde/device/model": "KINGSTON SA400S3\n",
+		"run/udev/data/b8:64": "E:ID_BUS=ata\nE:ID_MODEL_ENC=KINGSTON\\x20SA400S37240G\\x20\\x20\nE:ID_SERIAL_SHORT=50026B7782A0B1C2\n",
+		"sys/block/sdf/size": "1953525168\n", "sys/block/sdf/dev": "8:80\n", "sys/block/sdf/device/vendor": "ATA     \n",
+		"sys/block/sdf/device/model": "HGST HTS721010A9\n",
+		"run/udev/data/b8:80": "E:ID_MODEL_ENC=HGST\\x20HTS721010A9E630\nE:ID_SERIAL_SHORT=JR1000D33VPSBE\n",
 		// An SD card reader without a card.
 		"sys/block/sdc/size": "0\n", "sys/block/sdc/removable": "1\n", "sys/block/sdc/device/vendor": "Generic-\n",
 		"sys/block/sdc/device/model": "SD/MMC          \n", "dev/sdc": string(dos),
@@ -95,7 +105,7 @@ func TestLinuxStorageAsOfficial(t *testing.T) {
 	if err := os.Symlink("../"+virtioSCSI[len("sys/"):], filepath.Join(root, "sys/block/sdb")); err != nil {
 		t.Fatal(err)
 	}
-	for disk, bus := range map[string]string{"vda": "virtio", "vdb": "virtio", "vdc": "virtio", "vdd": "virtio", "sda": "scsi", "sdb": "scsi", "sdc": "scsi"} {
+	for disk, bus := range map[string]string{"vda": "virtio", "vdb": "virtio", "vdc": "virtio", "vdd": "virtio", "sda": "scsi", "sdb": "scsi", "sdc": "scsi", "sdd": "scsi", "sde": "scsi", "sdf": "scsi"} {
 		if err := os.Symlink("../../../../bus/"+bus, filepath.Join(root, "sys/block", disk, "device/subsystem")); err != nil {
 			t.Fatal(err)
 		}
@@ -110,7 +120,12 @@ func TestLinuxStorageAsOfficial(t *testing.T) {
 	want := []Storage{
 		{Name: "sda", Description: "SCSI", Manufacturer: "SEAGATE", Model: "ST600MM0006", DiskSize: 600127, Serial: "S0M1ABCD", Type: "disk"},
 		{Name: "sdb", Description: "SCSI", Manufacturer: "QEMU", Model: "QEMU HARDDISK", DiskSize: 10737, Serial: "drive-scsi0", Type: "disk"},
-		{Name: "sdc", Description: "SCSI", Manufacturer: "Generic-", Model: "SD/MMC", Type: "disk"},
+		{Name: "sdc", Description: "SCSI", Manufacturer: "Generic", Model: "SD/MMC", Type: "disk"}, // "Generic-" in sysfs
+		// ATA disks: the whole model from udev (sysfs keeps 16
+		// characters), the maker as the official agent names it, or none.
+		{Name: "sdd", Description: "SATA", Interface: "SATA", Manufacturer: "Samsung", Model: "Samsung SSD 860 EVO 500GB", DiskSize: 500107, Serial: "S3Z9NB0K123456A", Type: "disk"},
+		{Name: "sde", Description: "SATA", Interface: "SATA", Model: "KINGSTON SA400S37240G", DiskSize: 240057, Serial: "50026B7782A0B1C2", Type: "disk"},
+		{Name: "sdf", Description: "SATA", Interface: "SATA", Manufacturer: "Hitachi", Model: "HGST HTS721010A9E630", DiskSize: 1000204, Serial: "JR1000D33VPSBE", Type: "disk"},
 		virtio("vda", gptID),
 		virtio("vdb", dosID),
 		virtio("vdc", "U7pvmb-vmWs-FSD1-FXpC-vtld-Wmw7-WR5j73"), // as pvdisplay -o pv_uuid prints it
