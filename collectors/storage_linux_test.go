@@ -91,13 +91,13 @@ func TestLinuxStorageAsOfficial(t *testing.T) {
 		// ATA disks, with and without udev's data.
 		"sys/block/sdd/size": "976773168\n", "sys/block/sdd/dev": "8:48\n", "sys/block/sdd/device/vendor": "ATA     \n",
 		"sys/block/sdd/device/model": "Samsung SSD 860 \n",
-		"run/udev/data/b8:48": "E:ID_ATA=1\nE:ID_BUS=ata\nE:ID_MODEL=Samsung_SSD_860_EVO_500GB\nE:ID_MODEL_ENC=Samsung\\x20SSD\\x20860\\x20EVO\\x20500GB\\x20\\x20\\x20\\x20\nE:ID_SERIAL_SHORT=S3Z9NB0K123456A\n",
-		"sys/block/sde/size": "468862128\n", "sys/block/sde/dev": "8:64\n", "sys/block/sde/device/vendor": "ATA     \n",
+		"run/udev/data/b8:48":        "E:ID_ATA=1\nE:ID_BUS=ata\nE:ID_MODEL=Samsung_SSD_860_EVO_500GB\nE:ID_MODEL_ENC=Samsung\\x20SSD\\x20860\\x20EVO\\x20500GB\\x20\\x20\\x20\\x20\nE:ID_SERIAL_SHORT=S3Z9NB0K123456A\n",
+		"sys/block/sde/size":         "468862128\n", "sys/block/sde/dev": "8:64\n", "sys/block/sde/device/vendor": "ATA     \n",
 		"sys/block/sde/device/model": "KINGSTON SA400S3\n",
-		"run/udev/data/b8:64": "E:ID_BUS=ata\nE:ID_MODEL_ENC=KINGSTON\\x20SA400S37240G\\x20\\x20\nE:ID_SERIAL_SHORT=50026B7782A0B1C2\n",
-		"sys/block/sdf/size": "1953525168\n", "sys/block/sdf/dev": "8:80\n", "sys/block/sdf/device/vendor": "ATA     \n",
+		"run/udev/data/b8:64":        "E:ID_BUS=ata\nE:ID_MODEL_ENC=KINGSTON\\x20SA400S37240G\\x20\\x20\nE:ID_SERIAL_SHORT=50026B7782A0B1C2\n",
+		"sys/block/sdf/size":         "1953525168\n", "sys/block/sdf/dev": "8:80\n", "sys/block/sdf/device/vendor": "ATA     \n",
 		"sys/block/sdf/device/model": "HGST HTS721010A9\n",
-		"run/udev/data/b8:80": "E:ID_MODEL_ENC=HGST\\x20HTS721010A9E630\nE:ID_SERIAL_SHORT=JR1000D33VPSBE\n",
+		"run/udev/data/b8:80":        "E:ID_MODEL_ENC=HGST\\x20HTS721010A9E630\nE:ID_SERIAL_SHORT=JR1000D33VPSBE\n",
 		// An SD card reader without a card.
 		"sys/block/sdc/size": "0\n", "sys/block/sdc/removable": "1\n", "sys/block/sdc/device/vendor": "Generic-\n",
 		"sys/block/sdc/device/model": "SD/MMC          \n", "dev/sdc": string(dos),
