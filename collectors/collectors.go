@@ -27,7 +27,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -140,69 +139,86 @@ func (r Result) Failed() bool { return r.Err != nil && !errors.Is(r.Err, ErrNoDa
 // not nil, is called as each collector finishes, from one goroutine at a time.
 // The collectors of a run share the sources they open (WMI, the registry,
 // system_profiler's reports), and only they do: the next run opens its own.
+//
+// The collectors start together, so one deadline bounds them all. A
+// collector that ignores its context is abandoned when it passes: its
+// goroutine finishes on its own later and its result is dropped.
 func Run(ctx context.Context, env *Env, infos []Info, timeout time.Duration, progress func(Result)) (map[string]any, []Result) {
 	env = env.forRun()
-	content := make(map[string]any, len(infos))
-	results := make([]Result, len(infos))
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for i, info := range infos {
-		wg.Go(func() {
-			start := time.Now()
-			v, err := collectOne(ctx, env, info, timeout)
-			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
-				// A file the host does not have, or that only root may
-				// read: missing data, not a failure.
-				err = fmt.Errorf("%w: %w", ErrNoData, err)
-			}
-			r := Result{Name: info.Name, Key: info.Key, Duration: time.Since(start), Err: err}
-			if err == nil {
-				r.Items = count(v)
-				if r.Items == 0 {
-					r.Err = NoData("empty")
-				}
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if r.Err == nil {
-				content[info.Key] = v
-			}
-			results[i] = r
-			if progress != nil {
-				progress(r)
-			}
-		})
-	}
-	wg.Wait()
-	return content, results
-}
-
-// collectOne runs one collector with its timeout. A collector that ignores
-// its context is abandoned when the timeout passes: its goroutine finishes on
-// its own later and its result is dropped.
-func collectOne(ctx context.Context, env *Env, info Info, timeout time.Duration) (v any, err error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	type out struct {
+		i   int
 		v   any
 		err error
+		d   time.Duration
 	}
-	done := make(chan out, 1)
-	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				done <- out{nil, fmt.Errorf("collector %s panicked: %v", info.Name, p)}
-			}
+	// Buffered for every collector, so that an abandoned one never blocks.
+	done := make(chan out, len(infos))
+	start := time.Now()
+	for i, info := range infos {
+		go func() {
+			o := out{i: i}
+			defer func() {
+				if p := recover(); p != nil {
+					o.v, o.err = nil, fmt.Errorf("collector %s panicked: %v", info.Name, p)
+				}
+				o.d = time.Since(start)
+				done <- o
+			}()
+			o.v, o.err = info.Collect(ctx, env.with(slog.String("collector", info.Name)))
 		}()
-		cv, cerr := info.Collect(ctx, env.with(slog.String("collector", info.Name)))
-		done <- out{cv, cerr}
-	}()
-	select {
-	case o := <-done:
-		return o.v, o.err
-	case <-ctx.Done():
-		return nil, fmt.Errorf("collector %s: %w after %s", info.Name, ctx.Err(), timeout)
 	}
+	content := make(map[string]any, len(infos))
+	results := make([]Result, len(infos))
+	finished := make([]bool, len(infos))
+	finish := func(o out) {
+		info := infos[o.i]
+		err := o.err
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+			// A file the host does not have, or that only root may
+			// read: missing data, not a failure.
+			err = fmt.Errorf("%w: %w", ErrNoData, err)
+		}
+		r := Result{Name: info.Name, Key: info.Key, Duration: o.d, Err: err}
+		if err == nil {
+			r.Items = count(o.v)
+			if r.Items == 0 {
+				r.Err = NoData("empty")
+			} else {
+				content[info.Key] = o.v
+			}
+		}
+		results[o.i], finished[o.i] = r, true
+		if progress != nil {
+			progress(r)
+		}
+	}
+	for range infos {
+		select {
+		case o := <-done:
+			finish(o)
+			continue
+		case <-ctx.Done():
+		}
+		// The deadline passed: take the results that came meanwhile, and
+		// abandon the collectors still running.
+		for drained := false; !drained; {
+			select {
+			case o := <-done:
+				finish(o)
+			default:
+				drained = true
+			}
+		}
+		for i, info := range infos {
+			if !finished[i] {
+				finish(out{i: i, err: fmt.Errorf("collector %s: %w after %s", info.Name, ctx.Err(), timeout), d: time.Since(start)})
+			}
+		}
+		break
+	}
+	return content, results
 }
 
 // count is the number of items a section holds: its length for a slice, 1

@@ -26,8 +26,16 @@ func TestRun(t *testing.T) {
 		{Name: "panics", Key: "panics", Collect: func(context.Context, *Env) (any, error) { panic("boom") }},
 	}
 	var progress atomic.Int32
+	var inProgress atomic.Bool
 	start := time.Now()
-	content, results := Run(context.Background(), &Env{Root: t.TempDir()}, infos, 200*time.Millisecond, func(Result) { progress.Add(1) })
+	content, results := Run(context.Background(), &Env{Root: t.TempDir()}, infos, 200*time.Millisecond, func(Result) {
+		if !inProgress.CompareAndSwap(false, true) {
+			t.Error("progress called while a call was in progress: want one call at a time")
+		}
+		time.Sleep(time.Millisecond)
+		progress.Add(1)
+		inProgress.Store(false)
+	})
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("Run took %v with a hung collector, want it cut at its timeout", d)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -31,6 +32,12 @@ func macFixture(t *testing.T, name string) (*Env, *macHost, map[string]int) {
 	t.Helper()
 	dir := filepath.Join("testdata", "macos", name)
 	runs := map[string]int{}
+	var runsMu sync.Mutex // the collectors run concurrently
+	count := func(key string) {
+		runsMu.Lock()
+		defer runsMu.Unlock()
+		runs[key]++
+	}
 	env := &Env{
 		Root: dir,
 		Now:  func() time.Time { return macFixtureNow },
@@ -39,7 +46,7 @@ func macFixture(t *testing.T, name string) (*Env, *macHost, map[string]int) {
 				return nil, fmt.Errorf("fake exec: unexpected %s %q", prog, args)
 			}
 			key := "system_profiler " + strings.Join(args[3:], " ")
-			runs[key]++
+			count(key)
 			switch key {
 			case "system_profiler SPApplicationsDataType":
 				return os.ReadFile(filepath.Join(dir, "applications.json"))
@@ -61,7 +68,7 @@ func macFixture(t *testing.T, name string) (*Env, *macHost, map[string]int) {
 	// output prints a fixture file as the program of key would.
 	output := func(key, file string) func(context.Context, *Env) ([]byte, error) {
 		return func(context.Context, *Env) ([]byte, error) {
-			runs[key]++
+			count(key)
 			return os.ReadFile(filepath.Join(dir, file))
 		}
 	}
