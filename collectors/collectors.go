@@ -194,21 +194,16 @@ func Run(ctx context.Context, env *Env, infos []Info, timeout time.Duration, pro
 			progress(r)
 		}
 	}
-	for range infos {
-		select {
-		case o := <-done:
-			finish(o)
-			continue
-		case <-ctx.Done():
-		}
-		// The deadline passed: take the results that came meanwhile, and
-		// abandon the collectors still running.
-		for drained := false; !drained; {
+	// abandon takes the results that came by the deadline, and reports
+	// the collectors still running as timed out.
+	abandon := func() {
+	drain:
+		for {
 			select {
 			case o := <-done:
 				finish(o)
 			default:
-				drained = true
+				break drain
 			}
 		}
 		for i, info := range infos {
@@ -216,7 +211,15 @@ func Run(ctx context.Context, env *Env, infos []Info, timeout time.Duration, pro
 				finish(out{i: i, err: fmt.Errorf("collector %s: %w after %s", info.Name, ctx.Err(), timeout), d: time.Since(start)})
 			}
 		}
-		break
+	}
+	for range infos {
+		select {
+		case o := <-done:
+			finish(o)
+		case <-ctx.Done():
+			abandon()
+			return content, results
+		}
 	}
 	return content, results
 }
