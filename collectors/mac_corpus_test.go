@@ -166,7 +166,7 @@ var macCorpusWants = []macCorpusWant{
 	{"imacpro_intel_hw", "cpus.0.core", 8.0, "number_processors"},
 	{"imacpro_intel_hw", "cpus.0.thread", 16.0, "htt_enabled"},
 	{"imacpro_intel_hw", "cpus.0.arch", "x86_64", "cpu_type"},
-	{"vmware_intel_10.15", "hardware.name", "Abduls-Mac", `derived from the computer name "Abdul’s Mac"`},
+	{"vmware_intel_10.15", "hardware.name", "Abdul’s Mac", "the computer name, as the official agent sends it"},
 	{"vmware_intel_10.15", "cpus.0.core", 4.0, "a VMware guest without CPU type"},
 	{"vmware_intel_10.15", "cpus.0.speed", 2590.0, "2.59 GHz"},
 	{"vmware_intel_10.15", "cpus.0.arch", "x86_64", "an Intel processor speed"},

@@ -72,7 +72,7 @@ func macHardware(ctx context.Context, env *Env) (any, error) {
 	}
 	hw := r.hardware()
 	out := Hardware{
-		Name:        shortHostname(cmp.Or(h.sysctlValue("kern.hostname"), macLocalHostName(r.software().LocalHostName))),
+		Name:        macComputerName(h, r),
 		UUID:        macPlatformUUID(r),
 		ChassisType: macChassisType(hw.MachineName, hw.MachineModel),
 		VMSystem:    macVMSystem(cmp.Or(hw.MachineModel, h.sysctlValue("hw.model")), h.sysctlValue("kern.hv_vmm_present")),
@@ -92,27 +92,13 @@ func macHardware(ctx context.Context, env *Env) (any, error) {
 	return &out, nil
 }
 
-// macLocalHostName derives a host name from the computer name as macOS
-// derives its local host name ("Abdul’s Mac" is "Abduls-Mac"): letters
-// and digits are kept, apostrophes dropped, anything else separates words
-// joined by hyphens. The computer name itself is no host name.
-func macLocalHostName(computerName string) string {
-	var b strings.Builder
-	hyphen := false
-	for _, r := range computerName {
-		switch {
-		case r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)):
-			if hyphen && b.Len() > 0 {
-				b.WriteByte('-')
-			}
-			hyphen = false
-			b.WriteRune(r)
-		case r == '\'' || r == '’' || r == '‘':
-		default:
-			hyphen = true
-		}
-	}
-	return b.String()
+// macComputerName is the name GLPI gets for the Mac: its computer name
+// ("Abdul’s MacBook Pro", which system_profiler calls local_host_name), as
+// the official agent sends it (MacOS/Hostname.pm). GLPI shows and searches
+// computers by it, so a Mac moved from the official agent keeps its name;
+// a Mac without one is named by its host name.
+func macComputerName(h *macHost, r *spReport) string {
+	return cmp.Or(strings.TrimSpace(r.software().LocalHostName), shortHostname(h.sysctlValue("kern.hostname")))
 }
 
 func macBIOS(ctx context.Context, env *Env) (any, error) {

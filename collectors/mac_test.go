@@ -67,17 +67,6 @@ func TestSPValue(t *testing.T) {
 	}
 }
 
-func TestMacLocalHostName(t *testing.T) {
-	for in, want := range map[string]string{
-		"Abdul’s Mac": "Abduls-Mac", "John's MacBook Pro": "Johns-MacBook-Pro", "mac-01": "mac-01",
-		"  Lab  Mac (2) ": "Lab-Mac-2", "": "",
-	} {
-		if got := macLocalHostName(in); got != want {
-			t.Errorf("macLocalHostName(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 func TestAppleSiliconModel(t *testing.T) {
 	for in, want := range map[string]bool{
 		"MacBookAir10,1": true, "MacBookAir9,1": false, "MacBookPro17,1": true, "MacBookPro16,1": false,
