@@ -3,6 +3,7 @@ package collectors
 import (
 	"bufio"
 	"strings"
+	"unicode"
 )
 
 // Input is one keyboard or pointing device of the inputs section.
@@ -87,13 +88,15 @@ func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
-// wordLen is the length of s's leading run of word characters (letters,
-// digits, underscore), as a regular expression's \w+ takes it.
+// wordLen is the length of s's leading run of word characters, as a
+// regular expression's \w+ takes it.
 func wordLen(s string) int {
-	for i, c := range []byte(s) {
-		if !(c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			return i
-		}
+	if i := strings.IndexFunc(s, func(r rune) bool { return !isWordRune(r) }); i >= 0 {
+		return i
 	}
 	return len(s)
 }
+
+// isWordRune reports a word character: a letter, a digit or underscore,
+// what the official agent's patterns call \w.
+func isWordRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }

@@ -77,11 +77,7 @@ func readDisk(env *Env, dir, name string) Storage {
 	if env.ReadString(dev+"/type") == "5" || udev["ID_CDROM"] == "1" {
 		d.Type = "cdrom"
 	}
-	iface := diskInterface(name, devpath, udev["ID_BUS"])
-	if vendor == "ATA" {
-		iface = "SATA" // what hdparm answers for it
-	}
-	d.Interface = linuxDiskInterface(iface, d.Type)
+	d.Interface = linuxDiskInterface(diskInterface(name, devpath, udev["ID_BUS"]), vendor, d.Type)
 	d.Description = linuxDiskDescription(name, sysBus(env, dev), vendor, d.Serial)
 	d.WWN = cmp.Or(diskWWN(env.ReadString(dev+"/wwid")), diskWWN(env.ReadString(dir+"/wwid")), udev["ID_WWN"])
 	if d.Serial == "" && d.Type == "disk" && !(d.DiskSize == 0 && env.ReadString(dir+"/removable") == "1") {
@@ -162,11 +158,15 @@ func linuxDiskDescription(name, bus, vendor, serial string) string {
 }
 
 // linuxDiskInterface is the interface the official agent sends for a Linux
-// disk: NVME for NVMe disks, and what `hdparm -I` reports, which answers
-// for ATA disks only (SATA). GLPI keys hard disk models on the interface
-// when one is sent, so an interface the official agent never sends
-// (virtio, SCSI, USB, MMC) would make a model of its own.
-func linuxDiskInterface(iface, typ string) string {
+// disk, given the bus diskInterface tells and the disk's vendor field:
+// NVME for NVMe disks, and what `hdparm -I` reports, which answers for ATA
+// disks only (SATA, wherever they are attached). GLPI keys hard disk
+// models on the interface when one is sent, so an interface the official
+// agent never sends (virtio, SCSI, USB, MMC) would make a model of its own.
+func linuxDiskInterface(iface, vendor, typ string) string {
+	if vendor == "ATA" {
+		iface = "SATA"
+	}
 	switch {
 	case iface == "NVME":
 		return iface
@@ -287,14 +287,13 @@ func officialDiskMaker(model string) string {
 // ("Generic-" is "Generic"), white space trimmed and folded.
 func sysfsValue(s string) string {
 	s = strings.TrimSpace(s)
-	inner := strings.TrimFunc(s, func(r rune) bool { return !isWordRune(r) && !unicode.IsSpace(r) })
-	if inner != "" && strings.IndexFunc(inner, func(r rune) bool { return !isWordRune(r) && !unicode.IsSpace(r) }) < 0 {
+	other := func(r rune) bool { return !isWordRune(r) && !unicode.IsSpace(r) }
+	inner := strings.TrimFunc(s, other)
+	if inner != "" && strings.IndexFunc(inner, other) < 0 {
 		s = inner
 	}
 	return strings.Join(strings.Fields(s), " ")
 }
-
-func isWordRune(r rune) bool { return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) }
 
 // udevDecode decodes a udev "_ENC" property, whose unsafe bytes are
 // escaped as \xNN ("Samsung\x20SSD\x20860\x20EVO"), trimmed.
