@@ -364,6 +364,10 @@ func validHostname(h string) bool {
 // deviceIDStamp is the time a GLPI deviceid ends with.
 const deviceIDStamp = "-2006-01-02-15-04-05"
 
+// GLPIDeviceID builds the GLPI deviceid the service gives a device:
+// host, then the time in UTC (<host>-YYYY-MM-DD-HH-MM-SS).
+func GLPIDeviceID(host string, t time.Time) string { return host + t.UTC().Format(deviceIDStamp) }
+
 // DeviceIDHost returns the host name a GLPI deviceid starts with
 // (<host>-YYYY-MM-DD-HH-MM-SS, as the agents build it), or "" when id is
 // not one.

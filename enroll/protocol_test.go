@@ -1,6 +1,9 @@
 package enroll
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestDeviceIDHost(t *testing.T) {
 	for id, want := range map[string]string{
@@ -16,6 +19,11 @@ func TestDeviceIDHost(t *testing.T) {
 		if got := DeviceIDHost(id); got != want {
 			t.Errorf("DeviceIDHost(%q) = %q, want %q", id, got, want)
 		}
+	}
+	// The service's deviceids, in UTC whatever the zone, are ones it reads back.
+	at := time.Date(2024, 10, 18, 18, 44, 47, 0, time.FixedZone("CEST", 2*3600))
+	if id := GLPIDeviceID("pc42", at); id != "pc42-2024-10-18-16-44-47" || DeviceIDHost(id) != "pc42" {
+		t.Errorf("GLPIDeviceID(pc42, %v) = %q, host %q", at, id, DeviceIDHost(id))
 	}
 	for _, tt := range []struct {
 		a, b string

@@ -647,10 +647,9 @@ func (s *Server) createDevice(ctx context.Context, rec *store.Key, req *enroll.E
 	clone *store.Clone, revokedBefore string, now time.Time, ip netip.Addr, ev *store.Event) (*enroll.EnrollResponse, *rejection) {
 	fp := req.Fingerprint
 	fp.InstallID = "" // kept only as the device's install hash
-	glpiDeviceID := func(at time.Time) string { return req.Hostname + at.UTC().Format("-2006-01-02-15-04-05") }
 	d := &store.Device{
 		ID: newDeviceID(), KeyID: rec.ID, Tag: rec.Tag, Hostname: req.Hostname,
-		GLPIDeviceID: glpiDeviceID(now),
+		GLPIDeviceID: enroll.GLPIDeviceID(req.Hostname, now),
 		AgentID:      uuid.NewString(), OS: req.OS, Arch: req.Arch, AgentVersion: req.AgentVersion,
 		InstallID: req.InstallID, Fingerprint: fp, SourceIP: ip.String(), CreatedAt: now, LastSeenAt: now,
 	}
@@ -673,13 +672,13 @@ func (s *Server) createDevice(ctx context.Context, rec *store.Key, req *enroll.E
 	}
 	reused, err := s.st.Enroll(ctx, d, sec, now, *ev)
 	if kept && errors.Is(err, store.ErrExists) {
-		d.GLPIDeviceID, ev.Detail = glpiDeviceID(now), detail
+		d.GLPIDeviceID, ev.Detail = enroll.GLPIDeviceID(req.Hostname, now), detail
 		reused, err = s.st.Enroll(ctx, d, sec, now, *ev)
 	}
 	// Two machines of one hostname enrolled in the same second: GLPI
 	// tells agents apart by deviceid, so the newcomer takes the next second.
 	for i := 1; errors.Is(err, store.ErrExists) && i <= 10; i++ {
-		d.GLPIDeviceID = glpiDeviceID(now.Add(time.Duration(i) * time.Second))
+		d.GLPIDeviceID = enroll.GLPIDeviceID(req.Hostname, now.Add(time.Duration(i)*time.Second))
 		reused, err = s.st.Enroll(ctx, d, sec, now, *ev)
 	}
 	if errors.Is(err, store.ErrKeyUnavailable) {
