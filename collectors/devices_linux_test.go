@@ -46,11 +46,11 @@ func TestMemoryFixtures(t *testing.T) {
 		{"laptop", []Memory{
 			{Capacity: 8192, Caption: "Controller0-ChannelA-DIMM0", Description: "Row Of Chips", Manufacturer: "Samsung",
 				MemoryCorrection: "None", NumSlots: 1, Model: "K4UBE3D4AA-MGCL", Speed: "4267", Type: "LPDDR4"},
-			{Capacity: 8192, Caption: "Controller1-ChannelA-DIMM0", Description: "Row Of Chips", Manufacturer: "Samsung",
+			{Capacity: 8192, Caption: "Controller1-ChannelA-DIMM0", Description: "Row Of Chips", Manufacturer: "80CE",
 				MemoryCorrection: "None", NumSlots: 2, Model: "K4UBE3D4AA-MGCL", Speed: "4267", Type: "LPDDR4"},
 		}},
 		{"server", []Memory{
-			{Capacity: 32768, Caption: "A1", Description: "DIMM", Manufacturer: "SK Hynix", SerialNumber: "2A3B4C5D",
+			{Capacity: 32768, Caption: "A1", Description: "DIMM", Manufacturer: "Hynix", SerialNumber: "2A3B4C5D",
 				MemoryCorrection: "Multi-bit ECC", NumSlots: 1, Model: "HMA84GR7CJR4N-WM", Speed: "2933", Type: "DDR4"},
 			{Capacity: 65536, Caption: "B1", Description: "DIMM", Manufacturer: "Micron Technology", SerialNumber: "1F2E3D4C",
 				MemoryCorrection: "Multi-bit ECC", NumSlots: 3, Model: "72ASS8G72LZ-2G9", Speed: "2933", Type: "DDR4"},

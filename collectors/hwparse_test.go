@@ -230,6 +230,14 @@ func smbiosStructure(typ byte, handle uint16, body []byte, strs ...string) []byt
 	return append(b, 0)
 }
 
+// memoryDevice32 builds the body of a type 17 structure of SMBIOS 3.2,
+// which gives the module maker's JEDEC code.
+func memoryDevice32(array, size uint16, formFactor, memType byte, speed, makerID uint16) []byte {
+	b := append(memoryDevice(array, size, 0, formFactor, memType, speed), make([]byte, 0x54-0x22)...)
+	binary.LittleEndian.PutUint16(b[0x2C-4:], makerID)
+	return b
+}
+
 // memoryDevice builds the body of a type 17 structure of SMBIOS 2.7.
 func memoryDevice(array, size uint16, ext uint32, formFactor, memType byte, speed uint16) []byte {
 	b := make([]byte, 0x22-4)
@@ -249,6 +257,14 @@ func TestMemoriesFromSMBIOS(t *testing.T) {
 		"DIMM A", "BANK 0", "802C", "E1F2A3B4", "CT16G48C40S5.M8A1")...)
 	table = append(table, smbiosStructure(smbiosMemoryDevice, 0x12, memoryDevice(0x10, 0, 0, 13, 2, 0), "DIMM B", "BANK 1")...)
 	table = append(table, smbiosStructure(smbiosMemoryDevice, 0x13, memoryDevice(0x10, 0x8000|512, 0, 9, 7, 0), "DIMM C", "BANK 2")...)
+	// SMBIOS 3.2: type and speed unknown, the module maker's JEDEC code
+	// (KingMax's) in the table; the part number names no maker.
+	table = append(table, smbiosStructure(smbiosMemoryDevice, 0x14, memoryDevice32(0x10, 8192, 9, 2, 0, 0x2503),
+		"DIMM D", "BANK 3", "Undefined", "00000000", "KSD48G")...)
+	// A part number the official agent decodes, which gives the type and
+	// speed the table leaves out.
+	table = append(table, smbiosStructure(smbiosMemoryDevice, 0x15, memoryDevice(0x10, 2048, 0, 9, 2, 0),
+		"PROC 1 DIMM 2A", "BANK 4", "Hynix", "94D657D7", "18JSF25672AZ-1G4F1")...)
 	table = append(table, smbiosStructure(smbiosEndOfTable, 0xFFFF, nil)...)
 	structs, err := parseSMBIOS(table)
 	if err != nil {
@@ -256,48 +272,92 @@ func TestMemoriesFromSMBIOS(t *testing.T) {
 	}
 	got := memoriesFromSMBIOS(structs)
 	want := []Memory{
-		{Capacity: 16384, Caption: "DIMM A", Description: "SODIMM", Manufacturer: "Micron", SerialNumber: "E1F2A3B4",
+		// "802C" is a JEDEC code the official agent sends as it is.
+		{Capacity: 16384, Caption: "DIMM A", Description: "SODIMM", Manufacturer: "802C", SerialNumber: "E1F2A3B4",
 			Model: "CT16G48C40S5.M8A1", MemoryCorrection: "Single-bit ECC", NumSlots: 1, Speed: "4800", Type: "DDR5"},
+		// The 512 KB module of slot 3 rounds down to 0 MB and is left out.
+		{Capacity: 8192, Caption: "DIMM D", Description: "DIMM", Manufacturer: "KingMax",
+			Model: "KSD48G", MemoryCorrection: "Single-bit ECC", NumSlots: 4},
+		{Capacity: 2048, Caption: "PROC 1 DIMM 2A", Description: "DIMM", Manufacturer: "Micron", SerialNumber: "94D657D7",
+			Model: "18JSF25672AZ-1G4F1", MemoryCorrection: "Single-bit ECC", NumSlots: 5, Type: "DDR3"},
 	}
-	// The 512 KB module of slot 3 rounds down to 0 MB and is left out.
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("memoriesFromSMBIOS() = %+v, want %+v", got, want)
+		t.Errorf("memoriesFromSMBIOS() =\n%+v\nwant\n%+v", got, want)
 	}
 }
 
-func TestMemoryManufacturer(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"80CE", "Samsung"},
-		{"ce00", "Samsung"},
-		{"0198", "Kingston"},
-		{"9801", "Kingston"},
-		{"859B", "Crucial"},
-		{"9B05", "Crucial"},
-		{"00AD", "SK Hynix"},
-		{"80AD000080AD", "SK Hynix"},
-		{"00AD00B300AD", "SK Hynix"},
-		{"00AD04B300AD", "SK Hynix"},
-		{"00CE00B300CE", "Samsung"},
-		{"802C0000802C", "Micron"},
-		{"CE00000000000000", "Samsung"},
-		{"7F98000000000000", "Kingston"},
-		{"7F7F7F0B00000000", "Nanya"},
-		// Unknown or malformed codes, and names, stay as they are.
-		{"80FF", "80FF"},                         // even parity: no id
-		{"8000", "8000"},                         // id 0
-		{"7F7F", "7F7F"},                         // continuation codes only
-		{"01234567", "01234567"},                 // bank 2 id 0x23: not in the table
-		{"CE0000000000FF00", "CE0000000000FF00"}, // not zero-padded
-		{"80AD0", "80AD0"},
-		{"AD", "AD"},
-		{"0000000000000000", "0000000000000000"},
-		{"Micron Technology", "Micron Technology"},
-		{"", ""},
+// A Hyper-V virtual machine's modules have no form factor: the official
+// agent describes them as Hyper-V's, made by the firmware's vendor.
+func TestMemoriesFromSMBIOSHyperV(t *testing.T) {
+	bios := smbiosStructure(smbiosBIOS, 0, []byte{1, 2, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+		"Microsoft Corporation", "Hyper-V UEFI Release v4.1", "11/28/2023")
+	table := append(bios, smbiosStructure(smbiosMemoryDevice, 0x11, memoryDevice(0, 4096, 0, 2, 1, 0),
+		"M0001", "None", "Microsoft Corporation", "None", "None")...)
+	table = append(table, smbiosStructure(smbiosEndOfTable, 0xFFFF, nil)...)
+	structs, err := parseSMBIOS(table)
+	if err != nil {
+		t.Fatalf("parseSMBIOS() error: %v", err)
+	}
+	want := []Memory{{Capacity: 4096, Caption: "M0001", Description: "Hyper-V Memory", Manufacturer: "Microsoft Corporation",
+		NumSlots: 1, Type: "Other"}}
+	if got := memoriesFromSMBIOS(structs); !reflect.DeepEqual(got, want) {
+		t.Errorf("memoriesFromSMBIOS() =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// The official agent's dmidecode module and part number decoders, on the
+// manufacturer and part number strings of real modules (the official
+// agent's own dmidecode samples among them).
+func TestMemoryMakerAsOfficial(t *testing.T) {
+	hynix, kingston := jedecID{1, 0xAD}, jedecID{2, 0x98}
+	tests := []struct {
+		maker, part string
+		mm          jedecID
+		typ, speed  string // as the table gives them
+		want        Memory
+	}{
+		{"Samsung", "M386A4G40DM0-CPB", jedecID{}, "DDR4", "2133", Memory{Manufacturer: "Samsung", Model: "M386A4G40DM0-CPB", Type: "DDR4", Speed: "2133"}},
+		// Type and speed from the part number, where the table has none.
+		{"Samsung", "M471A1K43DB1-CWE", jedecID{}, "", "", Memory{Manufacturer: "Samsung", Model: "M471A1K43DB1-CWE", Type: "DDR4", Speed: "3200"}},
+		{"80AD000080AD", "HMA81GS6AFR8N-UH", jedecID{}, "", "", Memory{Manufacturer: "Hynix", Model: "HMA81GS6AFR8N-UH", Type: "DDR4", Speed: "2400"}},
+		{"SK Hynix", "HMA81GS6AFR8N-UH", hynix, "DDR4", "2666", Memory{Manufacturer: "Hynix", Model: "HMA81GS6AFR8N-UH", Type: "DDR4", Speed: "2666"}},
+		{"Hynix", "HMT125S6BFR8C-H9", jedecID{}, "DDR3", "1067", Memory{Manufacturer: "Hynix", Model: "HMT125S6BFR8C-H9", Type: "DDR3", Speed: "1067"}},
+		// A maker's code that is not Hynix's rules the Hynix decoder out.
+		{"SK Hynix", "HMA81GS6AFR8N-UH", kingston, "DDR4", "", Memory{Manufacturer: "SK Hynix", Model: "HMA81GS6AFR8N-UH", Type: "DDR4"}},
+		// Micron's decoder knows its registered (x72) modules only.
+		{"Micron", "18JSF25672AZ-1G4F1", jedecID{}, "", "1333", Memory{Manufacturer: "Micron", Model: "18JSF25672AZ-1G4F1", Type: "DDR3", Speed: "1333"}},
+		{"802C", "8ATF1G64HZ-3G2J1", jedecID{}, "DDR4", "3200", Memory{Manufacturer: "802C", Model: "8ATF1G64HZ-3G2J1", Type: "DDR4", Speed: "3200"}},
+		{"Elpida", "EBJ41UF8BCS0-DJ-F", jedecID{}, "", "", Memory{Manufacturer: "Elpida", Model: "EBJ41UF8BCS0-DJ-F", Type: "DDR3", Speed: "10660"}},
+		// A Samsung chip number names the maker alone.
+		{"", "K4A8G165WC-BCTD", jedecID{}, "", "", Memory{Manufacturer: "Samsung", Model: "K4A8G165WC-BCTD"}},
+		{"", "KSD48G", jedecID{5, 0x16}, "", "", Memory{Manufacturer: "Positivo Informática", Model: "KSD48G"}},
+		// Codes and placeholders the official agent drops.
+		{"0198", "KF3200C16D4/8GX", jedecID{}, "DDR4", "", Memory{Model: "KF3200C16D4/8GX", Type: "DDR4"}},
+		{"Undefined", "F3-12800CL9-2GBXL", jedecID{}, "DDR3", "1600", Memory{Model: "F3-12800CL9-2GBXL", Type: "DDR3", Speed: "1600"}},
+		{"Manufacturer00", "ModulePartNumber00", jedecID{}, "", "", Memory{}},
+		{"0x2C00", "SerNum 1", jedecID{}, "", "", Memory{}},
+		{"NO DIMM", "NO DIMM", jedecID{}, "", "", Memory{}},
+		// Kept as they are: a maker's name, a code without four digits.
+		{"Kingston", "9905584-017.A00LF", jedecID{}, "", "", Memory{Manufacturer: "Kingston", Model: "9905584-017.A00LF"}},
+		{"00AD00B300AD", "", jedecID{}, "", "", Memory{Manufacturer: "00AD00B300AD"}},
+		// A hexadecimal part number (Intel Macs, some firmware) is decoded;
+		// blanks are collapsed and trailing dashes dropped.
+		{"", "0x484D54343147533641465238412D50422020", jedecID{}, "DDR3", "1600", Memory{Manufacturer: "Hynix", Model: "HMT41GS6AFR8A-PB", Type: "DDR3", Speed: "1600"}},
+		{"Crucial", "CT8G4SFS824A.C8FE  --", jedecID{}, "", "", Memory{Manufacturer: "Crucial", Model: "CT8G4SFS824A.C8FE"}},
+		{"", "M3 93T6553BZ3-CCC", jedecID{}, "DDR", "400", Memory{Model: "M3 93T6553BZ3-CCC", Type: "DDR", Speed: "400"}},
 	}
 	for _, tt := range tests {
-		if got := memoryManufacturer(tt.in); got != tt.want {
-			t.Errorf("memoryManufacturer(%q) = %q, want %q", tt.in, got, tt.want)
+		m := Memory{Type: tt.typ, Speed: tt.speed}
+		m.setMakerAsOfficial(tt.maker, tt.part, tt.mm, "")
+		if m != tt.want {
+			t.Errorf("setMakerAsOfficial(%q, %q, %v) = %+v, want %+v", tt.maker, tt.part, tt.mm, m, tt.want)
 		}
+	}
+	if d, m := hyperVMemory("Microsoft Corporation", "Hyper-V UEFI Release v4.1"); d != "Hyper-V Memory" || m != "Microsoft Corporation" {
+		t.Errorf("hyperVMemory(Hyper-V) = %q, %q", d, m)
+	}
+	if d, m := hyperVMemory("Microsoft Corporation", "1.0.2"); d != "" || m != "" {
+		t.Errorf("hyperVMemory(Surface) = %q, %q, want none", d, m)
 	}
 }
 

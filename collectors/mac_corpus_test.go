@@ -152,9 +152,15 @@ var macCorpusWants = []macCorpusWant{
 	{"vmware_intel_10.15", "networks.1.type", "bluetooth", "Bluetooth PAN"},
 	// Placeholders of memory modules.
 	{"intel_mbp_ddr3_mem", "memories.0.serialnumber", nil, `serial "-"`},
-	{"intel_mbp_ddr3_mem", "memories.0.model", "HMT41GS6AFR8A-PB", "hex part number"},
-	{"intel_mbp_ddr3_mem", "memories.0.manufacturer", "SK Hynix", "JEDEC 0x80AD"},
+	// Memory as the official agent names it, GLPI filing modules under
+	// models named from type and description: the part number, decoded.
+	{"intel_mbp_ddr3_mem", "memories.0.description", "HMT41GS6AFR8A-PB", "hex part number"},
+	{"intel_mbp_ddr3_mem", "memories.0.caption", "Status: OK", "dimm_status ok"},
+	{"intel_mbp_ddr3_mem", "memories.0.manufacturer", nil, "no maker"},
+	{"intel_mbp_ddr3_mem", "memories.0.numslots", nil, "BANK 0/DIMM0: slot 0"},
 	{"as_memory_24gb", "memories.0.capacity", 24576.0, "24 GB unified"},
+	{"as_memory_24gb", "memories.0.description", "Integrated memory", "unified"},
+	{"as_memory_24gb", "memories.0.manufacturer", nil, "no maker"},
 	// No hardware data, no hardware section.
 	{"as_memory_24gb", "hardware", nil, "memory only"},
 	{"m1pro_mbp_displays", "hardware", nil, "displays only"},

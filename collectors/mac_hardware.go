@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // appleInc is how Apple names itself in system_profiler and firmware.
@@ -282,6 +283,7 @@ type spMemory struct {
 	Serial       string     `json:"dimm_serial_number"`
 	DIMMSize     string     `json:"dimm_size"`
 	Speed        string     `json:"dimm_speed"`
+	Status       string     `json:"dimm_status"`
 	ECC          string     `json:"global_ecc_state"`
 }
 
@@ -297,19 +299,21 @@ func macMemories(ctx context.Context, env *Env) (any, error) {
 	return memoriesFromProfile(r.Memory), nil
 }
 
-// memoriesFromProfile lists the memory modules, numbering slots in order
-// with the empty ones; Apple silicon's unified memory is one module.
+// memoriesFromProfile lists the memory modules as the official agent's
+// macOS module does, GLPI filing memory under models named from type and
+// description: a module's part number as its description, its status as
+// its caption ("Status: OK"), no maker; a slot named "…DIMM<n>…" numbered
+// n ("BANK 0/DIMM0" and "BANK 1/DIMM0" are both 0), others (a virtual
+// machine's "RAM slot #2", which the official agent leaves out) by their
+// place. Apple silicon's memory is one "Integrated memory" module.
 func memoriesFromProfile(entries []spMemory) []Memory {
 	var out []Memory
 	for _, e := range entries {
 		if e.Size != "" {
 			out = append(out, Memory{
-				Capacity:     int(parseSizeBytes(e.Size, true) >> 20),
-				Caption:      "Unified memory",
-				Description:  "Unified memory",
-				Manufacturer: spValue(e.Manufacturer),
-				Type:         spValue(e.Type),
-				NumSlots:     1,
+				Capacity:    int(parseSizeBytes(e.Size, true) >> 20),
+				Description: "Integrated memory",
+				Type:        spValue(e.Type),
 			})
 			continue
 		}
@@ -324,14 +328,17 @@ func memoriesFromProfile(entries []spMemory) []Memory {
 			}
 			m := Memory{
 				Capacity:         size,
-				Caption:          s.Name,
-				Description:      "DIMM",
-				Manufacturer:     memoryManufacturer(strings.TrimPrefix(spValue(s.Manufacturer), "0x")),
-				Model:            hexText(spValue(s.PartNumber)),
-				SerialNumber:     spValue(strings.TrimPrefix(spValue(s.Serial), "0x")),
+				Description:      hexText(spValue(s.PartNumber)),
+				SerialNumber:     spValue(s.Serial),
 				Type:             spValue(s.Type),
 				MemoryCorrection: correction,
-				NumSlots:         i + 1,
+				NumSlots:         i,
+			}
+			if n, ok := dimmNumber(s.Name); ok {
+				m.NumSlots = n
+			}
+			if st := spValue(s.Status); st != "" {
+				m.Caption = "Status: " + macDIMMStatus(st)
 			}
 			if mhz := parseSpeedMHz(s.Speed); mhz > 0 {
 				m.Speed = strconv.Itoa(mhz)
@@ -340,6 +347,25 @@ func memoriesFromProfile(entries []spMemory) []Memory {
 		}
 	}
 	return out
+}
+
+// dimmNumber returns the digit after the first "DIMM" of a slot's name.
+func dimmNumber(name string) (int, bool) {
+	_, after, ok := strings.Cut(name, "DIMM")
+	if !ok || after == "" || after[0] < '0' || after[0] > '9' {
+		return 0, false
+	}
+	return int(after[0] - '0'), true
+}
+
+// macDIMMStatus words a module's status as system_profiler's text output
+// does, which the official agent reads: "ok" is "OK".
+func macDIMMStatus(s string) string {
+	if strings.EqualFold(s, "ok") {
+		return "OK"
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 // hexText decodes the part numbers Intel Macs print as hexadecimal ASCII

@@ -1,10 +1,8 @@
 package collectors
 
 import (
-	"encoding/hex"
-	"math/bits"
+	"cmp"
 	"strconv"
-	"strings"
 )
 
 // Memory is one memory module of the memories section.
@@ -45,59 +43,6 @@ var memoryCorrections = [...]string{
 	6: "Multi-bit ECC", 7: "CRC",
 }
 
-// jedecID is a JEP106 manufacturer code: the bank (1 plus the number of
-// 0x7F continuation codes before the id) and the id byte, parity bit
-// included, as JEP106 lists it.
-type jedecID struct {
-	bank int
-	id   byte
-}
-
-// jedecVendors names module makers that firmware reports by their JEDEC
-// JEP106 code.
-var jedecVendors = map[jedecID]string{
-	{1, 0x2C}: "Micron", {1, 0xCE}: "Samsung", {1, 0xAD}: "SK Hynix",
-	{2, 0x98}: "Kingston", {2, 0x4F}: "Transcend",
-	{3, 0x9E}: "Corsair", {3, 0xFE}: "Elpida",
-	{4, 0x0B}: "Nanya",
-	{5, 0xCD}: "G.Skill", {5, 0x43}: "Ramaxel",
-	{6, 0x9B}: "Crucial", {6, 0x51}: "Qimonda",
-}
-
-// jedecCodes returns the JEP106 codes a hexadecimal manufacturer string may
-// hold, in the order firmware most often writes them:
-//   - the bank byte (continuation count, parity bit optional) then the id,
-//     possibly followed by more bytes: "80AD", "0198", and the longer codes
-//     of SMBIOS tables and WMI, the module maker first: "80AD000080AD",
-//     "00AD00B300AD";
-//   - continuation codes, the id and zero padding, as in the SPD: "AD00",
-//     "CE00000000000000", "7F98000000000000";
-//   - the id then the bank byte, in four digits: "9801", "CD04".
-//
-// An id byte has odd parity and is neither 0x80 nor the continuation code.
-func jedecCodes(s string) []jedecID {
-	b, err := hex.DecodeString(s)
-	if err != nil || len(b) < 2 {
-		return nil
-	}
-	isID := func(c byte) bool { return bits.OnesCount8(c)%2 == 1 && c&0x7F != 0 && c != 0x7F }
-	var codes []jedecID
-	if isID(b[1]) {
-		codes = append(codes, jedecID{int(b[0]&0x7F) + 1, b[1]})
-	}
-	n := 0
-	for n < len(b) && b[n] == 0x7F {
-		n++
-	}
-	if n < len(b) && isID(b[n]) && strings.Trim(string(b[n+1:]), "\x00") == "" {
-		codes = append(codes, jedecID{n + 1, b[n]})
-	}
-	if len(b) == 2 && isID(b[0]) {
-		codes = append(codes, jedecID{int(b[1]&0x7F) + 1, b[0]})
-	}
-	return codes
-}
-
 // enumName returns names[n], or "" when n has no name or means "Unknown".
 func enumName(names []string, n byte) string {
 	if int(n) >= len(names) || names[n] == "Unknown" {
@@ -106,28 +51,22 @@ func enumName(names []string, n byte) string {
 	return names[n]
 }
 
-// memoryManufacturer names a module maker given as a JEDEC code, and
-// returns other strings, unknown codes included, as they are.
-func memoryManufacturer(s string) string {
-	for _, code := range jedecCodes(s) {
-		if name, ok := jedecVendors[code]; ok {
-			return name
-		}
-	}
-	return s
-}
-
 // memoriesFromSMBIOS lists the populated memory devices (type 17) of an
-// SMBIOS table, numbering slots in table order as dmidecode-based agents do,
-// empty slots included. Error correction comes from the memory array
-// (type 16) a device belongs to.
+// SMBIOS table as the official agent's dmidecode module does: slots
+// numbered in table order, empty ones included; the maker and model as
+// setMakerAsOfficial makes them. Error correction comes from the memory
+// array (type 16) a device belongs to.
 func memoriesFromSMBIOS(structs []smbiosStruct) []Memory {
 	correction := map[uint16]string{}
+	var vmDescription, vmMaker string
 	for _, s := range structs {
-		if s.Type == smbiosMemoryArray {
+		switch s.Type {
+		case smbiosMemoryArray:
 			if v, ok := s.byteAt(0x06); ok {
 				correction[s.Handle] = enumName(memoryCorrections[:], v)
 			}
+		case smbiosBIOS:
+			vmDescription, vmMaker = hyperVMemory(s.str(0x04), s.str(0x05))
 		}
 	}
 	var mems []Memory
@@ -146,8 +85,6 @@ func memoriesFromSMBIOS(structs []smbiosStruct) []Memory {
 			Caption:      s.str(0x10),
 			NumSlots:     slot,
 			SerialNumber: s.str(0x18),
-			Manufacturer: memoryManufacturer(s.str(0x17)),
-			Model:        s.str(0x1A),
 		}
 		if array, ok := s.word(0x04); ok {
 			m.MemoryCorrection = correction[array]
@@ -155,12 +92,20 @@ func memoriesFromSMBIOS(structs []smbiosStruct) []Memory {
 		if v, ok := s.byteAt(0x0E); ok {
 			m.Description = enumName(memoryFormFactors[:], v)
 		}
+		m.Description = cmp.Or(m.Description, vmDescription)
 		if v, ok := s.byteAt(0x12); ok {
 			m.Type = enumName(memoryTypes[:], v)
 		}
 		if speed := memoryDeviceSpeed(s); speed > 0 {
 			m.Speed = strconv.Itoa(speed)
 		}
+		// SMBIOS 3.2 gives the module maker's JEDEC code (dmidecode's
+		// Module Manufacturer ID).
+		var mm jedecID
+		if w, ok := s.word(0x2C); ok && len(s.data) >= 0x34 {
+			mm = jedecFromSMBIOS(w)
+		}
+		m.setMakerAsOfficial(s.str(0x17), s.str(0x1A), mm, vmMaker)
 		mems = append(mems, m)
 	}
 	return mems

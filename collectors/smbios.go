@@ -8,6 +8,7 @@ import (
 
 // SMBIOS structure types read by the collectors.
 const (
+	smbiosBIOS         = 0
 	smbiosMemoryArray  = 16
 	smbiosMemoryDevice = 17
 	smbiosEndOfTable   = 127

@@ -74,7 +74,7 @@ func winCPUs(ctx context.Context, env *Env) (any, error) {
 type win32PhysicalMemory struct {
 	Capacity                                                         uint64
 	DeviceLocator, BankLabel, Manufacturer, SerialNumber, PartNumber string
-	Speed, ConfiguredClockSpeed, SMBIOSMemoryType                    uint32
+	Speed, SMBIOSMemoryType                                          uint32
 	FormFactor, MemoryType                                           uint16
 }
 
@@ -106,16 +106,13 @@ func tableName(names []string, n uint32) string {
 	return names[n]
 }
 
-// winMemoryMaker names a module maker. Windows passes the SPD's JEDEC
-// code through, often doubled ("80AD000080AD"), when it has no name.
-func winMemoryMaker(s string) string {
-	return memoryManufacturer(clean(s))
-}
-
-// winMemories builds the memories section, as the official agent does from
-// dmidecode: the slot's locator as caption, the form factor as description,
-// slots numbered from 1. Firmware storage listed as memory (the BIOS ROM or
-// flash) is left out.
+// winMemories builds the memories section as the official agent does from
+// dmidecode, whose values Win32_PhysicalMemory gives: the slot's locator as
+// caption, the form factor as description, slots numbered from 1, the rated
+// speed (dmidecode's Speed, not the configured one), the maker and model as
+// setMakerAsOfficial makes them. Windows gives no module maker's JEDEC code,
+// which the official agent reads only to tell KingMax and Positivo modules.
+// Firmware storage listed as memory (the BIOS ROM or flash) is left out.
 func winMemories(ctx context.Context, env *Env) (any, error) {
 	h, err := env.windows(ctx)
 	if err != nil {
@@ -127,6 +124,12 @@ func winMemories(ctx context.Context, env *Env) (any, error) {
 	}
 	type array struct{ MemoryErrorCorrection uint16 }
 	arr, _ := queryFirst[array](h.wmi, "Win32_PhysicalMemoryArray")
+	type bios struct{ Manufacturer, SMBIOSBIOSVersion string }
+	fw, err := queryFirst[bios](h.wmi, "Win32_BIOS")
+	if err != nil {
+		return nil, fmt.Errorf("query Win32_BIOS: %w", err)
+	}
+	vmDescription, vmMaker := hyperVMemory(clean(fw.Manufacturer), clean(fw.SMBIOSBIOSVersion))
 	out := make([]Memory, 0, len(mods))
 	for i, m := range mods {
 		typ := winMemoryType(m.SMBIOSMemoryType, m.MemoryType)
@@ -136,18 +139,17 @@ func winMemories(ctx context.Context, env *Env) (any, error) {
 		mem := Memory{
 			Capacity:         int(m.Capacity >> 20),
 			Caption:          clean(m.DeviceLocator),
-			Description:      tableName(wmiMemoryFormFactors[:], uint32(m.FormFactor)),
+			Description:      cmp.Or(tableName(wmiMemoryFormFactors[:], uint32(m.FormFactor)), vmDescription),
 			FormFactor:       tableName(wmiMemoryFormFactors[:], uint32(m.FormFactor)),
-			Manufacturer:     winMemoryMaker(m.Manufacturer),
 			SerialNumber:     clean(m.SerialNumber),
-			Model:            clean(m.PartNumber),
 			NumSlots:         i + 1,
 			MemoryCorrection: enumName(memoryCorrections[:], byte(arr.MemoryErrorCorrection)),
 			Type:             typ,
 		}
-		if s := cmp.Or(m.ConfiguredClockSpeed, m.Speed); s > 0 {
-			mem.Speed = strconv.Itoa(int(s))
+		if m.Speed > 0 {
+			mem.Speed = strconv.Itoa(int(m.Speed))
 		}
+		mem.setMakerAsOfficial(clean(m.Manufacturer), clean(m.PartNumber), jedecID{}, vmMaker)
 		out = append(out, mem)
 	}
 	return out, nil
