@@ -326,6 +326,7 @@ func TestMemoryMakerAsOfficial(t *testing.T) {
 		{"SK Hynix", "HMA81GS6AFR8N-UH", kingston, "DDR4", "", Memory{Manufacturer: "SK Hynix", Model: "HMA81GS6AFR8N-UH", Type: "DDR4"}},
 		// Micron's decoder knows its registered (x72) modules only.
 		{"Micron", "18JSF25672AZ-1G4F1", jedecID{}, "", "1333", Memory{Manufacturer: "Micron", Model: "18JSF25672AZ-1G4F1", Type: "DDR3", Speed: "1333"}},
+		{"Micron Technology", "MTA18ASF2G72PZ-2G6E1", jedecID{}, "", "2666", Memory{Manufacturer: "Micron", Model: "MTA18ASF2G72PZ-2G6E1", Type: "DDR4", Speed: "2666"}},
 		{"802C", "8ATF1G64HZ-3G2J1", jedecID{}, "DDR4", "3200", Memory{Manufacturer: "802C", Model: "8ATF1G64HZ-3G2J1", Type: "DDR4", Speed: "3200"}},
 		{"Elpida", "EBJ41UF8BCS0-DJ-F", jedecID{}, "", "", Memory{Manufacturer: "Elpida", Model: "EBJ41UF8BCS0-DJ-F", Type: "DDR3", Speed: "10660"}},
 		// A Samsung chip number names the maker alone.
