@@ -366,64 +366,6 @@ func winMonitors(ctx context.Context, env *Env) (any, error) {
 	return out, nil
 }
 
-// Printer is one entry of the printers section.
-type Printer struct {
-	Name           string `json:"name"`
-	Description    string `json:"description,omitempty"`
-	Driver         string `json:"driver,omitempty"`
-	Port           string `json:"port,omitempty"`
-	PrintProcessor string `json:"printprocessor,omitempty"`
-	Resolution     string `json:"resolution,omitempty"`
-	Network        bool   `json:"network,omitempty"`
-	Shared         bool   `json:"shared,omitempty"`
-	ShareName      string `json:"sharename,omitempty"`
-	ServerName     string `json:"servername,omitempty"`
-	Status         string `json:"status,omitempty"`
-	Comment        string `json:"comment,omitempty"`
-}
-
-// printerStatuses names Win32_Printer.PrinterStatus.
-var printerStatuses = [...]string{1: "Other", 3: "Idle", 4: "Printing", 5: "Warmup", 6: "Stopped Printing", 7: "Offline"}
-
-// winPrinters builds the printers section.
-func winPrinters(ctx context.Context, env *Env) (any, error) {
-	h, err := env.windows(ctx)
-	if err != nil {
-		return nil, err
-	}
-	type printer struct {
-		Name, DriverName, PortName, PrintProcessor, ShareName, ServerName, Comment, Location string
-		Network, Shared                                                                      bool
-		HorizontalResolution, VerticalResolution                                             uint32
-		PrinterStatus                                                                        uint16
-	}
-	ps, err := queryWMI[printer](h.wmi, "Win32_Printer", "")
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Printer, 0, len(ps))
-	for _, p := range ps {
-		pr := Printer{
-			Name:           p.Name,
-			Description:    p.Location,
-			Driver:         p.DriverName,
-			Port:           p.PortName,
-			PrintProcessor: p.PrintProcessor,
-			Network:        p.Network,
-			Shared:         p.Shared,
-			ShareName:      p.ShareName,
-			ServerName:     p.ServerName,
-			Comment:        p.Comment,
-			Status:         tableName(printerStatuses[:], uint32(p.PrinterStatus)),
-		}
-		if p.HorizontalResolution > 0 && p.VerticalResolution > 0 {
-			pr.Resolution = fmt.Sprintf("%dx%d", p.HorizontalResolution, p.VerticalResolution)
-		}
-		out = append(out, pr)
-	}
-	return out, nil
-}
-
 // batteryChemistries names Win32_Battery.Chemistry.
 var batteryChemistries = [...]string{
 	1: "Other", 3: "Lead Acid", 4: "Nickel Cadmium", 5: "Nickel Metal Hydride",
