@@ -303,7 +303,12 @@ func winUSB(ctx context.Context, env *Env) (any, error) {
 	return out, nil
 }
 
-// winControllers builds the controllers section from the PCI devices.
+// winControllers builds the controllers section from the PCI devices as
+// the official agent's Win32/Controllers.pm does, since GLPI keys
+// controller models on name, maker and interface type: one entry per
+// vendor and device id (the first), typed by its caption, which is what
+// that module sends as the type. GLPI names the model and its maker from
+// the ids when its PCI database knows them.
 func winControllers(ctx context.Context, env *Env) (any, error) {
 	h, err := env.windows(ctx)
 	if err != nil {
@@ -314,19 +319,22 @@ func winControllers(ctx context.Context, env *Env) (any, error) {
 		return nil, err
 	}
 	var out []Controller
+	seen := map[[2]string]bool{}
 	for _, e := range ents {
 		id := parsePnPID(e.PNPDeviceID)
-		if id.bus != "PCI" || id.fields["VEN"] == "" {
+		vendor, product := strings.ToLower(id.fields["VEN"]), strings.ToLower(id.fields["DEV"])
+		if id.bus != "PCI" || vendor == "" || product == "" || seen[[2]string{vendor, product}] {
 			continue
 		}
+		seen[[2]string{vendor, product}] = true
 		c := Controller{
 			Name:         e.Name,
 			Caption:      e.Caption,
 			Manufacturer: makerName(e.Manufacturer),
 			Driver:       e.Service,
-			Type:         e.PNPClass,
-			VendorID:     strings.ToLower(id.fields["VEN"]),
-			ProductID:    strings.ToLower(id.fields["DEV"]),
+			Type:         e.Caption,
+			VendorID:     vendor,
+			ProductID:    product,
 			Rev:          strings.ToLower(id.fields["REV"]),
 		}
 		// SUBSYS is the subsystem device id, then its vendor id.
