@@ -67,7 +67,7 @@ type corpusCategory struct {
 const winT = "t/tasks/inventory/windows/"
 
 var corpusCategories = []corpusCategory{
-	{"cpu", []string{winT + "cpu.t:%tests"}, "cpu", "CPUS", []string{"name", "id"}, false, 0.92},
+	{"cpu", []string{winT + "cpu.t:%tests"}, "cpu", "CPUS", []string{"name", "id"}, false, 0.91},
 	{"memory", []string{winT + "memory.t:%tests"}, "memory", "MEMORIES", []string{"caption", "numslots"}, false, 0.66},
 	{"drives", []string{winT + "drives.t:%tests"}, "drive", "DRIVES", []string{"letter", "volumn"}, false, 1},
 	{"storages", []string{winT + "storages.t:%tests"}, "storage", "STORAGES", []string{"name", "serial", "model"}, false, 1},

@@ -40,6 +40,9 @@ func winCPUs(ctx context.Context, env *Env) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("query Win32_Processor: %w", err)
 	}
+	// The official agent reads dmidecode's processor version, with the
+	// frequency it ends with, on every Windows but Server 2003.
+	server2003 := winServer2003(h.reg)
 	out := make([]CPU, 0, len(procs))
 	logical := 0
 	for _, p := range procs {
@@ -55,14 +58,15 @@ func winCPUs(ctx context.Context, env *Env) (any, error) {
 			Core:          int(cores),
 			CoreCount:     int(p.NumberOfCores),
 			Thread:        cpuThreads(p.NumberOfLogicalProcessors, cores),
-			Speed:         int(p.MaxClockSpeed),
 			ExternalClock: int(p.ExtClock),
 			ID:            cpuID(p.ProcessorId),
 			Serial:        strings.Join(strings.Fields(clean(p.SerialNumber)), ""),
 		}
-		if c.Speed == 0 {
-			c.Speed = cpuSpeedFromName(c.Name)
+		c.Speed = int(p.MaxClockSpeed)
+		if !server2003 {
+			c.Speed = cmp.Or(cpuNominalSpeed(c.Name), c.Speed)
 		}
+		c.Speed = cmp.Or(c.Speed, cpuSpeedFromName(c.Name))
 		if m := cpuDescription.FindStringSubmatch(c.Description); m != nil {
 			c.FamilyNumber, c.Model, c.Stepping = m[1], m[2], atoi(m[3])
 		}

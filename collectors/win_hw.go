@@ -57,6 +57,41 @@ func cpuSpeedFromName(name string) int {
 
 var cpuNameSpeed = regexp.MustCompile(`(?i)([\d.]+)\s*(GHz|MHz)`)
 
+// winServer2003 tells Windows Server 2003 (and 2003 R2): version 5.2 on
+// a server, where XP x64, also 5.2, is a workstation ("WinNT").
+func winServer2003(reg registrySource) bool {
+	return regString(reg, hklm, regCurrentVersion, "CurrentVersion") == "5.2" &&
+		!strings.EqualFold(regString(reg, hklm, `SYSTEM\CurrentControlSet\Control\ProductOptions`, "ProductType"), "WinNT")
+}
+
+// cpuNominalSpeed reads the frequency a brand string ends with ("… @
+// 2.80GHz", "… 733MHz") in MHz, as the official agent reads dmidecode's
+// processor version, which it prefers to WMI's MaxClockSpeed (2801, or
+// 2112 for a "@ 1.90GHz" processor whose firmware says so): GLPI files
+// processors under models of their name, maker and speed. 0 without one.
+func cpuNominalSpeed(name string) int {
+	name = strings.TrimSpace(name)
+	unit := 0
+	switch {
+	case strings.HasSuffix(name, "GHz"):
+		unit = 1000
+	case strings.HasSuffix(name, "MHz"):
+		unit = 1
+	default:
+		return 0
+	}
+	num := name[:len(name)-3]
+	i := len(num)
+	for i > 0 && (num[i-1] == '.' || num[i-1] >= '0' && num[i-1] <= '9') {
+		i--
+	}
+	f, err := strconv.ParseFloat(num[i:], 64)
+	if err != nil {
+		return 0
+	}
+	return int(f*float64(unit) + 0.5)
+}
+
 // cpuRegistry is what Windows' processor key says of one logical
 // processor. Unlike Win32_Processor.Name on Windows 2003 and XP, which names
 // the family the OS knew at release ("Intel Pentium III Xeon processor"),

@@ -62,6 +62,20 @@ func TestCPUThreadsAndSpeed(t *testing.T) {
 			t.Errorf("cpuSpeedFromName(%q) = %d, want %d", tc.name, got, tc.want)
 		}
 	}
+	// The official agent's rule for dmidecode's version: a frequency at
+	// the very end, unit glued to the number.
+	for _, tc := range []struct {
+		name string
+		want int
+	}{
+		{"Intel Core i7-8650U CPU @ 1.90GHz", 1900}, {"Intel Core2 Duo CPU T9400 @ 2.53GHz ", 2530},
+		{"Pentium III 733MHz", 733}, {"AMD Ryzen 7 PRO 4750U with Radeon Graphics", 0},
+		{"Example CPU @ 2.80 GHz", 0}, {"Example CPU @ 2.80GHz (boost)", 0}, {"GHz", 0},
+	} {
+		if got := cpuNominalSpeed(tc.name); got != tc.want {
+			t.Errorf("cpuNominalSpeed(%q) = %d, want %d", tc.name, got, tc.want)
+		}
+	}
 }
 
 func TestWinCPUsRegistry(t *testing.T) {
@@ -88,9 +102,9 @@ func TestWinCPUsRegistry(t *testing.T) {
 	}
 	want := []CPU{
 		{Name: "Example Brand CPU X100 @ 3.00GHz", Manufacturer: "Intel", Description: "x86 Family 6 Model 1 Stepping 2",
-			Arch: "i686", Core: 2, CoreCount: 2, Thread: 2, Speed: 3001, ID: "BFEBFBFF00010612", FamilyNumber: "6", Model: "1", Stepping: 2},
+			Arch: "i686", Core: 2, CoreCount: 2, Thread: 2, Speed: 3000, ID: "BFEBFBFF00010612", FamilyNumber: "6", Model: "1", Stepping: 2},
 		{Name: "Example Brand CPU X200 @ 3.00GHz", Manufacturer: "Intel", Description: "x86 Family 6 Model 1 Stepping 3",
-			Arch: "i686", Core: 2, CoreCount: 2, Thread: 2, Speed: 3001, ID: "0000000000000000", FamilyNumber: "6", Model: "1", Stepping: 3},
+			Arch: "i686", Core: 2, CoreCount: 2, Thread: 2, Speed: 3000, ID: "0000000000000000", FamilyNumber: "6", Model: "1", Stepping: 3},
 	}
 	if !slices.Equal(cpus, want) {
 		t.Errorf("winCPUs = %+v, want %+v", cpus, want)
@@ -344,5 +358,32 @@ func TestWinOSAsOfficial(t *testing.T) {
 				t.Errorf("arch %q, kernel_version %q, service_pack %q; want %q, %q, %q", os.Arch, os.KernelVersion, os.ServicePack, tc.arch, tc.kernel, tc.sp)
 			}
 		})
+	}
+}
+
+// On Windows Server 2003, where the official agent runs no dmidecode, the
+// speed is WMI's; XP x64, also version 5.2, is not a server.
+func TestWinCPUsSpeedServer2003(t *testing.T) {
+	procs := `[{"Name": "Intel(R) Xeon(TM) CPU 3.06GHz", "Manufacturer": "GenuineIntel", "MaxClockSpeed": "3065", "NumberOfCores": "1"}]`
+	for _, tc := range []struct {
+		productType string
+		want        int
+	}{{"ServerNT", 3065}, {"LanmanNT", 3065}, {"WinNT", 3060}} {
+		h := winHost{
+			wmi: jsonWMI(t, map[string]string{"Win32_Processor": procs}),
+			reg: regFixture(t, `[HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion]
+"CurrentVersion"="5.2"
+
+[HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Control\ProductOptions]
+"ProductType"="`+tc.productType+`"
+`),
+		}
+		cpus, err := collectWin[[]CPU](t, winCPUs, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(cpus) != 1 || cpus[0].Speed != tc.want {
+			t.Errorf("%s: winCPUs = %+v, want speed %d", tc.productType, cpus, tc.want)
+		}
 	}
 }
