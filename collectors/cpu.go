@@ -100,13 +100,14 @@ func parseCPUInfo(s string) []cpuinfoProc {
 // cpuTopology places a logical processor: its socket and its core there.
 type cpuTopology struct{ pkg, core string }
 
-var ghzInName = regexp.MustCompile(`@\s*([\d.]+)\s*GHz`)
+// ghzInName finds the frequency of a brand string as the official agent
+// does ("… @ 2.40GHz"); its "s*" is the official pattern's own.
+var ghzInName = regexp.MustCompile(`(?i)([\d.]+)s*GHZ`)
 
 // buildCPUs groups logical processors into one CPU per socket. topo gives
 // each processor's place by its "processor" number, when sysfs has it;
-// otherwise "physical id" and "core id" are used. baseMHz is the nominal
-// frequency from cpufreq, 0 when unknown.
-func buildCPUs(procs []cpuinfoProc, topo map[string]cpuTopology, baseMHz int) []CPU {
+// otherwise "physical id" and "core id" are used.
+func buildCPUs(procs []cpuinfoProc, topo map[string]cpuTopology) []CPU {
 	type socket struct {
 		cpu     CPU
 		cores   map[string]bool
@@ -124,7 +125,7 @@ func buildCPUs(procs []cpuinfoProc, topo map[string]cpuTopology, baseMHz int) []
 		}
 		s := sockets[t.pkg]
 		if s == nil {
-			s = &socket{cpu: cpuFromProc(p, baseMHz), cores: map[string]bool{}}
+			s = &socket{cpu: cpuFromProc(p), cores: map[string]bool{}}
 			sockets[t.pkg] = s
 			order = append(order, t.pkg)
 		}
@@ -142,7 +143,7 @@ func buildCPUs(procs []cpuinfoProc, topo map[string]cpuTopology, baseMHz int) []
 }
 
 // cpuFromProc describes a socket from one of its processor blocks.
-func cpuFromProc(p cpuinfoProc, baseMHz int) CPU {
+func cpuFromProc(p cpuinfoProc) CPU {
 	c := CPU{Name: clean(p["model name"])}
 	if vendor, ok := p["vendor_id"]; ok {
 		c.Manufacturer = cmp.Or(cpuVendors[vendor], clean(vendor))
@@ -166,15 +167,13 @@ func cpuFromProc(p cpuinfoProc, baseMHz int) CPU {
 			c.Arch = "armv" + c.FamilyNumber + "l"
 		}
 	}
-	switch m := ghzInName.FindStringSubmatch(c.Name); {
-	case m != nil:
+	// The speed is the one the name states, as the official agent sends
+	// it, and none without: GLPI files processors under models of name,
+	// maker and speed within 10 MHz, and the "cpu MHz" of a processor
+	// whose frequency scales changes from one inventory to the next.
+	if m := ghzInName.FindStringSubmatch(c.Name); m != nil {
 		ghz, _ := strconv.ParseFloat(m[1], 64)
 		c.Speed = int(math.Round(ghz * 1000))
-	case baseMHz > 0:
-		c.Speed = baseMHz
-	default:
-		mhz, _ := strconv.ParseFloat(p["cpu MHz"], 64)
-		c.Speed = int(math.Round(mhz))
 	}
 	return c
 }

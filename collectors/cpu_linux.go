@@ -24,6 +24,5 @@ func collectCPUs(ctx context.Context, env *Env) (any, error) {
 		n := strings.TrimPrefix(path.Base(path.Dir(dir)), "cpu")
 		topo[n] = cpuTopology{pkg: pkg, core: env.ReadString(dir + "/core_id")}
 	}
-	baseMHz := atoi(env.ReadString("/sys/devices/system/cpu/cpu0/cpufreq/base_frequency")) / 1000
-	return buildCPUs(procs, topo, baseMHz), nil
+	return buildCPUs(procs, topo), nil
 }

@@ -192,22 +192,24 @@ func TestBuildCPUs(t *testing.T) {
 		name    string
 		cpuinfo string
 		topo    map[string]cpuTopology
-		baseMHz int
 		want    []CPU
 	}{
-		{"arm64 neoverse", arm64CPUInfo, nil, 0, []CPU{{Arch: "aarch64", Manufacturer: "ARM", Name: "ARM Neoverse-N1",
+		{"arm64 neoverse", arm64CPUInfo, nil, []CPU{{Arch: "aarch64", Manufacturer: "ARM", Name: "ARM Neoverse-N1",
 			FamilyNumber: "8", Stepping: 1, Core: 2, Thread: 2}}},
 		{"sysfs topology wins", "processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\nmodel\t\t: 1\nmodel name\t: AMD EPYC 7543 32-Core Processor\nstepping\t: 1\ncpu MHz\t\t: 1500.000\nflags\t\t: fpu lm\n\nprocessor\t: 1\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7543 32-Core Processor\n\n",
-			map[string]cpuTopology{"0": {"0", "0"}, "1": {"0", "0"}}, 2800,
+			map[string]cpuTopology{"0": {"0", "0"}, "1": {"0", "0"}},
+			// No frequency in the name: none, not the current "cpu MHz".
 			[]CPU{{Arch: "x86_64", Manufacturer: "AMD", Name: "AMD EPYC 7543 32-Core Processor", FamilyNumber: "25",
-				Model: "1", Stepping: 1, Speed: 2800, Core: 1, Thread: 2}}},
+				Model: "1", Stepping: 1, Core: 1, Thread: 2}}},
+		{"no frequency in a recent Intel name", "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel name\t: 12th Gen Intel(R) Core(TM) i7-1265U\ncpu MHz\t\t: 2688.123\nflags\t\t: fpu lm\n\n",
+			nil, []CPU{{Arch: "x86_64", Manufacturer: "Intel", Name: "12th Gen Intel(R) Core(TM) i7-1265U", FamilyNumber: "6", Core: 1, Thread: 1}}},
 		{"32-bit x86", "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: 6\nmodel name\t: Intel(R) Atom(TM) CPU N270   @ 1.60GHz\nflags\t\t: fpu\n\n",
-			nil, 0, []CPU{{Arch: "i686", Manufacturer: "Intel", Name: "Intel(R) Atom(TM) CPU N270   @ 1.60GHz",
+			nil, []CPU{{Arch: "i686", Manufacturer: "Intel", Name: "Intel(R) Atom(TM) CPU N270   @ 1.60GHz",
 				FamilyNumber: "6", Speed: 1600, Core: 1, Thread: 1}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := buildCPUs(parseCPUInfo(tt.cpuinfo), tt.topo, tt.baseMHz)
+			got := buildCPUs(parseCPUInfo(tt.cpuinfo), tt.topo)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("buildCPUs() = %+v, want %+v", got, tt.want)
 			}
