@@ -349,13 +349,18 @@ func memoriesFromProfile(entries []spMemory) []Memory {
 	return out
 }
 
-// dimmNumber returns the digit after the first "DIMM" of a slot's name.
+// dimmNumber returns the digit of the first "DIMM<digit>" of a slot's name.
 func dimmNumber(name string) (int, bool) {
-	_, after, ok := strings.Cut(name, "DIMM")
-	if !ok || after == "" || after[0] < '0' || after[0] > '9' {
-		return 0, false
+	for {
+		_, after, ok := strings.Cut(name, "DIMM")
+		if !ok {
+			return 0, false
+		}
+		if after != "" && after[0] >= '0' && after[0] <= '9' {
+			return int(after[0] - '0'), true
+		}
+		name = after
 	}
-	return int(after[0] - '0'), true
 }
 
 // macDIMMStatus words a module's status as system_profiler's text output

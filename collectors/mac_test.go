@@ -611,3 +611,26 @@ func TestIsSPKey(t *testing.T) {
 		}
 	}
 }
+
+// Slots are numbered as the official agent numbers them: the digit of the
+// first "DIMM<digit>" in the name.
+func TestDIMMNumber(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		n    int
+		ok   bool
+	}{
+		{"BANK 0/DIMM0", 0, true}, {"BANK 1/ChannelB-DIMM1", 1, true}, {"DIMM_A DIMM3", 3, true},
+		{"RAM slot #2/RAM slot #2", 0, false}, {"DIMM", 0, false}, {"dimm2", 0, false},
+	} {
+		if n, ok := dimmNumber(tc.name); n != tc.n || ok != tc.ok {
+			t.Errorf("dimmNumber(%q) = %d, %v, want %d, %v", tc.name, n, ok, tc.n, tc.ok)
+		}
+	}
+	if got := macDIMMStatus("ok"); got != "OK" {
+		t.Errorf(`macDIMMStatus("ok") = %q`, got)
+	}
+	if got := macDIMMStatus("failed"); got != "Failed" {
+		t.Errorf(`macDIMMStatus("failed") = %q`, got)
+	}
+}
