@@ -2,7 +2,6 @@ package collectors
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 )
 
@@ -24,7 +23,7 @@ type BIOS struct {
 	SecureBoot      string `json:"secure_boot,omitempty"`
 }
 
-var dmiDate = regexp.MustCompile(`^(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})$`)
+var dmiDate = lazyRE(`^(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})$`)
 
 // biosDate converts an SMBIOS release date ("MM/DD/YYYY", or "MM/DD/YY" on
 // firmware older than SMBIOS 2.3, meaning 19YY) to "YYYY-MM-DD". Dates in
@@ -45,7 +44,7 @@ func biosDate(s string) string {
 	return fmt.Sprintf("%s-%02d-%02d", year, month, day)
 }
 
-var lenovoModel = regexp.MustCompile(`(?i)^(think|idea|yoga|netfinity|netvista|intelli)`)
+var lenovoModel = lazyRE(`(?i)^(think|idea|yoga|netfinity|netvista|intelli)`)
 
 // fixLenovoModel swaps model and SKU on Lenovo machines, whose SMBIOS product
 // name is a machine-type code ("20XWS0AK00") while the version holds the

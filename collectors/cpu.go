@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"cmp"
 	"math"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -102,7 +101,7 @@ type cpuTopology struct{ pkg, core string }
 
 // ghzInName finds the frequency of a brand string as the official agent
 // does ("… @ 2.40GHz"); its "s*" is the official pattern's own.
-var ghzInName = regexp.MustCompile(`(?i)([\d.]+)s*GHZ`)
+var ghzInName = lazyRE(`(?i)([\d.]+)s*GHZ`)
 
 // buildCPUs groups logical processors into one CPU per socket. topo gives
 // each processor's place by its "processor" number, when sysfs has it;

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"net/netip"
-	"regexp"
 	"strings"
 )
 
@@ -139,19 +138,19 @@ type vmEvidence struct {
 }
 
 var cgroupRuntimes = []struct {
-	re   *regexp.Regexp
+	re   *lazyRegexp
 	name string
 }{
-	{regexp.MustCompile(`/docker[/-]`), "Docker"},
-	{regexp.MustCompile(`/lxc[/.]|lxc\.payload`), "lxc"},
-	{regexp.MustCompile(`cri-containerd-|/containerd/`), "containerd"},
-	{regexp.MustCompile(`crio-`), "cri-o"},
-	{regexp.MustCompile(`libpod-`), "podman"},
+	{lazyRE(`/docker[/-]`), "Docker"},
+	{lazyRE(`/lxc[/.]|lxc\.payload`), "lxc"},
+	{lazyRE(`cri-containerd-|/containerd/`), "containerd"},
+	{lazyRE(`crio-`), "cri-o"},
+	{lazyRE(`libpod-`), "podman"},
 }
 
 var (
-	vmwareModule = regexp.MustCompile(`(?m)^vmxnet\s`)
-	xenModule    = regexp.MustCompile(`(?m)^xen_\w+front\s`)
+	vmwareModule = lazyRE(`(?m)^vmxnet\s`)
+	xenModule    = lazyRE(`(?m)^xen_\w+front\s`)
 )
 
 // acpiOEMs maps ACPI table OEM IDs of hypervisors, which stay visible when

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/hex"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -436,7 +435,7 @@ func macStorages(ctx context.Context, env *Env) (any, error) {
 // opticalDrive matches the models of optical drives: "VMware Virtual SATA
 // CDRW Drive", "HL-DT-ST DVD-RW GS21N", "MATSHITA DVD-R UJ-8A8", Apple's
 // "SuperDrive".
-var opticalDrive = regexp.MustCompile(`(?i)\b(CD|DVD|BD|CDRW|CD-RW|DVD-?RW|DVD-?R|DVD-?RAM|BD-?RE|Blu-?ray|SuperDrive|Optical)\b`)
+var opticalDrive = lazyRE(`(?i)\b(CD|DVD|BD|CDRW|CD-RW|DVD-?RW|DVD-?R|DVD-?RAM|BD-?RE|Blu-?ray|SuperDrive|Optical)\b`)
 
 // storageFromDisk describes a drive attached to iface ("NVME", "SATA"). An
 // optical drive is a "cdrom", as the Linux collector types one: it has no

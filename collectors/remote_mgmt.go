@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"os"
 	"path"
-	"regexp"
 	"slices"
 	"strings"
 )
@@ -46,7 +45,7 @@ func confValue(conf, key string) string {
 // confMatch returns the first submatch of re on a line of text, read as
 // GLPI's agent reads a configuration file: line by line, without the line
 // ends.
-func confMatch(text []byte, re *regexp.Regexp) string {
+func confMatch(text []byte, re *lazyRegexp) string {
 	for line := range strings.Lines(string(text)) {
 		if m := re.FindStringSubmatch(strings.TrimRight(line, "\r\n")); m != nil {
 			return m[1]
@@ -57,9 +56,9 @@ func confMatch(text []byte, re *regexp.Regexp) string {
 
 // Lines of the configuration files that hold the ids.
 var (
-	anyDeskIDLine    = regexp.MustCompile(`^ad.anynet.id=(\S+)`)
-	rustDeskIDLine   = regexp.MustCompile(`^id\s*=\s*'(.*)'$`)
-	simpleHelpIDLine = regexp.MustCompile(`^ID=SG(?:_SG)?_(-?\d+)$`)
+	anyDeskIDLine    = lazyRE(`^ad.anynet.id=(\S+)`)
+	rustDeskIDLine   = lazyRE(`^id\s*=\s*'(.*)'$`)
+	simpleHelpIDLine = lazyRE(`^ID=SG(?:_SG)?_(-?\d+)$`)
 )
 
 // dwServiceKey returns the key of a DWService agent's config.json, the id
@@ -78,7 +77,7 @@ func dwServiceKey(conf []byte) (string, error) {
 }
 
 // shmNumber matches a position or size of the status file: digits.
-var shmNumber = regexp.MustCompile(`^\d+$`)
+var shmNumber = lazyRE(`^\d+$`)
 
 // dwServiceName reads the name field of the DWService agent's status file:
 // the length of a JSON header (four bytes, big-endian), the header, which

@@ -4,7 +4,6 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"regexp"
 	"testing"
 
 	"github.com/glpi-agentd/glpi-agentd/glpi/schematest"
@@ -81,7 +80,7 @@ func TestDWServiceKey(t *testing.T) {
 func TestConfMatch(t *testing.T) {
 	for _, tc := range []struct {
 		text string
-		re   *regexp.Regexp
+		re   *lazyRegexp
 		want string
 	}{
 		{"ad.anynet.alias=\r\nad.anynet.id=987654321\r\n", anyDeskIDLine, "987654321"},

@@ -2,7 +2,6 @@ package collectors
 
 import (
 	"bufio"
-	"regexp"
 	"strings"
 )
 
@@ -27,7 +26,7 @@ type Storage struct {
 
 // virtualBlock matches block devices that are no drive: loop, RAM and
 // compressed RAM disks, device-mapper and md arrays, network block devices.
-var virtualBlock = regexp.MustCompile(`^(loop|ram|zram|dm-|md|nbd|drbd|rbd|fd)\d`)
+var virtualBlock = lazyRE(`^(loop|ram|zram|dm-|md|nbd|drbd|rbd|fd)\d`)
 
 // srNoMedium is the capacity, in 512-byte sectors, that the Linux sr driver
 // sets when it cannot read a disc's: an empty CD/DVD drive shows it.
@@ -79,27 +78,27 @@ func diskDescription(iface string) string {
 // diskVendors finds a drive maker in its model string, where ATA and NVMe
 // drives keep it (their vendor field is "ATA" or absent).
 var diskVendors = []struct {
-	re   *regexp.Regexp
+	re   *lazyRegexp
 	name string
 }{
-	{regexp.MustCompile(`(?i)^(WDC|WD[A-Z\d]|Western Digital)`), "Western Digital"},
-	{regexp.MustCompile(`(?i)^(ST\d|Seagate)`), "Seagate"},
-	{regexp.MustCompile(`(?i)\bSamsung\b|^MZ[-\dA-Z]`), "Samsung"},
-	{regexp.MustCompile(`(?i)^(HGST|HUS|HDS|HTS)`), "HGST"},
-	{regexp.MustCompile(`(?i)^Hitachi`), "Hitachi"},
-	{regexp.MustCompile(`(?i)^(TOSHIBA|KIOXIA)`), "Toshiba"},
-	{regexp.MustCompile(`(?i)^(INTEL|SSDPE)`), "Intel"},
-	{regexp.MustCompile(`(?i)^KINGSTON`), "Kingston"},
-	{regexp.MustCompile(`(?i)^(Crucial|CT\d)`), "Crucial"},
-	{regexp.MustCompile(`(?i)^Micron`), "Micron"},
-	{regexp.MustCompile(`(?i)^(SanDisk)`), "SanDisk"},
-	{regexp.MustCompile(`(?i)^(SK ?hynix|HFS)`), "SK Hynix"},
-	{regexp.MustCompile(`(?i)^(LITEON|LITE-ON)`), "Lite-On"},
-	{regexp.MustCompile(`(?i)^(ADATA)`), "ADATA"},
-	{regexp.MustCompile(`(?i)^(Maxtor)`), "Maxtor"},
-	{regexp.MustCompile(`(?i)^(QEMU)`), "QEMU"},
-	{regexp.MustCompile(`(?i)^(VBOX)`), "VirtualBox"},
-	{regexp.MustCompile(`(?i)^(VMware)`), "VMware"},
+	{lazyRE(`(?i)^(WDC|WD[A-Z\d]|Western Digital)`), "Western Digital"},
+	{lazyRE(`(?i)^(ST\d|Seagate)`), "Seagate"},
+	{lazyRE(`(?i)\bSamsung\b|^MZ[-\dA-Z]`), "Samsung"},
+	{lazyRE(`(?i)^(HGST|HUS|HDS|HTS)`), "HGST"},
+	{lazyRE(`(?i)^Hitachi`), "Hitachi"},
+	{lazyRE(`(?i)^(TOSHIBA|KIOXIA)`), "Toshiba"},
+	{lazyRE(`(?i)^(INTEL|SSDPE)`), "Intel"},
+	{lazyRE(`(?i)^KINGSTON`), "Kingston"},
+	{lazyRE(`(?i)^(Crucial|CT\d)`), "Crucial"},
+	{lazyRE(`(?i)^Micron`), "Micron"},
+	{lazyRE(`(?i)^(SanDisk)`), "SanDisk"},
+	{lazyRE(`(?i)^(SK ?hynix|HFS)`), "SK Hynix"},
+	{lazyRE(`(?i)^(LITEON|LITE-ON)`), "Lite-On"},
+	{lazyRE(`(?i)^(ADATA)`), "ADATA"},
+	{lazyRE(`(?i)^(Maxtor)`), "Maxtor"},
+	{lazyRE(`(?i)^(QEMU)`), "QEMU"},
+	{lazyRE(`(?i)^(VBOX)`), "VirtualBox"},
+	{lazyRE(`(?i)^(VMware)`), "VMware"},
 }
 
 // diskManufacturer returns the drive maker: the vendor field unless it is a

@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -249,17 +248,17 @@ func lvmPVUUID(head []byte) string {
 // getCanonicalManufacturer): a word anywhere, capitalised ("Samsung",
 // "Toshiba", "Intel", "Lg"), else a prefix.
 var (
-	officialMakerWords    = regexp.MustCompile(`(?i)(\blg\b|broadcom|compaq|dell|fujitsu|hitachi|ibm|intel|matshita|maxtor|nvidia|\bnec\b|pioneer|samsung|sony|supermicro|toshiba|transcend)`)
+	officialMakerWords    = lazyRE(`(?i)(\blg\b|broadcom|compaq|dell|fujitsu|hitachi|ibm|intel|matshita|maxtor|nvidia|\bnec\b|pioneer|samsung|sony|supermicro|toshiba|transcend)`)
 	officialMakerPrefixes = []struct {
-		re   *regexp.Regexp
+		re   *lazyRegexp
 		name string
 	}{
-		{regexp.MustCompile(`(?i)^APPLE`), "Apple"},
-		{regexp.MustCompile(`^(hp|HPE?|(?i)hewlett[ -]packard)`), "Hewlett-Packard"},
-		{regexp.MustCompile(`^(HD|IC|HU|HGST)`), "Hitachi"},
-		{regexp.MustCompile(`^(ST|(?i)seagate)`), "Seagate"},
-		{regexp.MustCompile(`(?i)^OPTIARC`), "Sony"},
-		{regexp.MustCompile(`^(WDC?|(?i)western)`), "Western Digital"},
+		{lazyRE(`(?i)^APPLE`), "Apple"},
+		{lazyRE(`^(hp|HPE?|(?i)hewlett[ -]packard)`), "Hewlett-Packard"},
+		{lazyRE(`^(HD|IC|HU|HGST)`), "Hitachi"},
+		{lazyRE(`^(ST|(?i)seagate)`), "Seagate"},
+		{lazyRE(`(?i)^OPTIARC`), "Sony"},
+		{lazyRE(`^(WDC?|(?i)western)`), "Western Digital"},
 	}
 )
 

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"maps"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -228,10 +227,10 @@ func firstLine(s string) string {
 }
 
 // qemuProgram matches the programs that run a QEMU virtual machine.
-var qemuProgram = regexp.MustCompile(`^(qemu|kvm|qemu-kvm|qemu-system-\S+)$`)
+var qemuProgram = lazyRE(`^(qemu|kvm|qemu-kvm|qemu-system-\S+)$`)
 
 // qemuSMBIOS matches the uuid and serial of a -smbios type=1 option.
-var qemuSMBIOS = regexp.MustCompile(`(uuid|serial)=([a-zA-Z0-9-]+)`)
+var qemuSMBIOS = lazyRE(`(uuid|serial)=([a-zA-Z0-9-]+)`)
 
 // parseQemuArgs reads a running QEMU virtual machine from its command
 // line, as the official agent reads it from the process list: named by

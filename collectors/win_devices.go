@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -20,7 +19,7 @@ type win32Processor struct {
 // processorArchs maps Win32_Processor.Architecture to the schema's names.
 var processorArchs = map[uint16]string{0: "i686", 5: "arm", 9: "x86_64", 12: "aarch64"}
 
-var cpuDescription = regexp.MustCompile(`Family (\d+) Model (\d+) Stepping (\d+)`)
+var cpuDescription = lazyRE(`Family (\d+) Model (\d+) Stepping (\d+)`)
 
 // cpuID returns a ProcessorId ("BFEBFBFF000906A3", the CPUID feature flags
 // then signature) as the official agent sends it: as Windows gives it.

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,7 +19,7 @@ const regCentralProcessor = `HARDWARE\DESCRIPTION\System\CentralProcessor`
 const regVideoClass = `SYSTEM\CurrentControlSet\Control\Class\{4d36e968-e325-11ce-bfc1-08002be10318}`
 
 // cpuTrademarks are the "(R)" and "(TM)" marks of processor brand strings.
-var cpuTrademarks = regexp.MustCompile(`(?i)\((R|TM)\)`)
+var cpuTrademarks = lazyRE(`(?i)\((R|TM)\)`)
 
 // cpuName renders a processor brand string as the official agent does:
 // runs of spaces collapsed (brand strings are padded: "Intel(R) Core(TM)2
@@ -55,7 +54,7 @@ func cpuSpeedFromName(name string) int {
 	return int(f + 0.5)
 }
 
-var cpuNameSpeed = regexp.MustCompile(`(?i)([\d.]+)\s*(GHz|MHz)`)
+var cpuNameSpeed = lazyRE(`(?i)([\d.]+)\s*(GHz|MHz)`)
 
 // winServer2003 tells Windows Server 2003 (and 2003 R2): version 5.2 on
 // a server, where XP x64, also 5.2, is a workstation ("WinNT").
@@ -204,7 +203,7 @@ func videoKeyMemory(reg registrySource, path string) (uint64, bool) {
 
 // usbSerialPrefix matches the instance ids of devices that put field names
 // in their serial number string ("S/N:28A1…_REV:…").
-var usbSerialPrefix = regexp.MustCompile(`(?i)^S/N:([0-9A-F]+)`)
+var usbSerialPrefix = lazyRE(`(?i)^S/N:([0-9A-F]+)`)
 
 // usbSerial returns the serial number a USB device instance id carries, and
 // the key that tells device instances apart. Windows names a device

@@ -3,7 +3,6 @@ package collectors
 import (
 	"cmp"
 	"context"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -127,9 +126,9 @@ func (ls *licenseSet) licenses() []LicenseInfo {
 }
 
 var (
-	registrationID = regexp.MustCompile(`[-\w]+`)
-	componentName  = regexp.MustCompile(`^(\w+)NameVersion$`)
-	trailingDigits = regexp.MustCompile(`\d+$`)
+	registrationID = lazyRE(`[-\w]+`)
+	componentName  = lazyRE(`^(\w+)NameVersion$`)
+	trailingDigits = lazyRE(`\d+$`)
 )
 
 // scanOfficeLicenses adds the products of Office's registrations in one

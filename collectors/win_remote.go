@@ -11,7 +11,6 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -105,7 +104,7 @@ func openRemoteHost(h winHost, log *slog.Logger) (remoteHost, error) {
 }
 
 // winVar matches a variable of a REG_EXPAND_SZ value: %SystemDrive%.
-var winVar = regexp.MustCompile(`%([^%]+)%`)
+var winVar = lazyRE(`%([^%]+)%`)
 
 // expandWinVars expands the variables of s found in vars, by lower-case
 // name; others are kept as they are.
@@ -244,7 +243,7 @@ func regClientID(k regKey, name string) string {
 
 // versionKey matches the subkeys older releases of TeamViewer and SupRemo
 // keep their settings in: Version9.
-var versionKey = regexp.MustCompile(`^Version(\d+)$`)
+var versionKey = lazyRE(`^Version(\d+)$`)
 
 // clientID reads the ClientID of HKLM\<path>, in the 64-bit view then in
 // the 32-bit one. Without one, it reads the ClientID of the VersionN

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"regexp"
 	"strings"
 )
 
@@ -34,7 +33,7 @@ const (
 	regDefenderSigs = `SOFTWARE\Microsoft\Windows Defender\Signature Updates`
 )
 
-var defenderRe = regexp.MustCompile(`(?i)(Windows|Microsoft) Defender`)
+var defenderRe = lazyRE(`(?i)(Windows|Microsoft) Defender`)
 
 // winAntivirus builds the antivirus section from the Security Center,
 // which servers lack: there, Defender's own status is read. A namespace

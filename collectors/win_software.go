@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -159,7 +158,7 @@ func sqlServerName(reg registrySource, name, version string) string {
 	return name
 }
 
-var sqlServer200x = regexp.MustCompile(`^Microsoft SQL Server 200[0-9]$`)
+var sqlServer200x = lazyRE(`^Microsoft SQL Server 200[0-9]$`)
 
 // sqlServerEdition is the edition of the SQL Server instance of the given
 // version, "" when none is.
@@ -250,8 +249,8 @@ type win32QuickFixEngineering struct {
 }
 
 var (
-	kbID    = regexp.MustCompile(`(?i)KB\d{4,10}`)
-	appxDot = regexp.MustCompile(`([^0-9])\.`)
+	kbID    = lazyRE(`(?i)KB\d{4,10}`)
+	appxDot = lazyRE(`([^0-9])\.`)
 )
 
 // hotfixSoftware describes an installed update, "" name when it is no KB.

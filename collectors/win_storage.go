@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -220,7 +219,7 @@ const classPhysicalDisk = `root\Microsoft\Windows\Storage:MSFT_PhysicalDisk`
 
 // vboxSerial matches the serial VirtualBox's ATA disks report: the ATA
 // identify words in hexadecimal.
-var vboxSerial = regexp.MustCompile(`^[0-9a-f]+$`)
+var vboxSerial = lazyRE(`^[0-9a-f]+$`)
 
 // decodeATASerial decodes a serial that Windows passes as the hexadecimal
 // ATA identify words (VirtualBox disks): each word holds two characters,

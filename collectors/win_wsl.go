@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"crypto/md5"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -13,7 +12,7 @@ import (
 // for the user, a {GUID} subkey each.
 const regLxss = `Software\Microsoft\Windows\CurrentVersion\Lxss`
 
-var bracedGUID = regexp.MustCompile(`^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$`)
+var bracedGUID = lazyRE(`^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$`)
 
 // wslDistro is a WSL distribution of a user.
 type wslDistro struct {
