@@ -3,7 +3,6 @@ package collectors
 import (
 	"cmp"
 	"context"
-	"encoding/hex"
 	"strconv"
 	"strings"
 	"unicode"
@@ -370,24 +369,6 @@ func macDIMMStatus(s string) string {
 	}
 	r, n := utf8.DecodeRuneInString(s)
 	return string(unicode.ToUpper(r)) + s[n:]
-}
-
-// hexText decodes the part numbers Intel Macs print as hexadecimal ASCII
-// ("0x4D34373141..."); other strings are returned as they are.
-func hexText(s string) string {
-	h, ok := strings.CutPrefix(s, "0x")
-	if !ok {
-		return s
-	}
-	b, err := hex.DecodeString(h)
-	if err != nil {
-		return s
-	}
-	t := strings.TrimSpace(strings.Trim(string(b), "\x00"))
-	if t == "" || strings.ContainsFunc(t, func(r rune) bool { return r > unicode.MaxASCII || !unicode.IsPrint(r) }) {
-		return s
-	}
-	return t
 }
 
 // spDiskBus is a controller of SPNVMeDataType or SPSerialATADataType with

@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"cmp"
+	"encoding/hex"
 	"regexp"
 	"strconv"
 	"strings"
@@ -168,6 +169,25 @@ func memoryPartNumber(s string) string {
 		return r
 	}, hexText(s))
 	return strings.TrimSpace(strings.TrimRight(strings.Join(strings.Fields(s), " "), "-"))
+}
+
+// hexText decodes a part number written as hexadecimal ASCII
+// ("0x4D34373141...", as Intel Macs and some firmware give it); other
+// strings are returned as they are.
+func hexText(s string) string {
+	h, ok := strings.CutPrefix(s, "0x")
+	if !ok {
+		return s
+	}
+	b, err := hex.DecodeString(h)
+	if err != nil {
+		return s
+	}
+	t := strings.TrimSpace(strings.Trim(string(b), "\x00"))
+	if t == "" || strings.ContainsFunc(t, func(r rune) bool { return r > unicode.MaxASCII || !unicode.IsPrint(r) }) {
+		return s
+	}
+	return t
 }
 
 // partLabel tells whether l holds word, blanks, then "num" (the

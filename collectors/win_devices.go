@@ -139,11 +139,12 @@ func winMemories(ctx context.Context, env *Env) (any, error) {
 		if typ == "ROM" || typ == "Flash" {
 			continue
 		}
+		form := tableName(wmiMemoryFormFactors[:], uint32(m.FormFactor))
 		mem := Memory{
 			Capacity:         int(m.Capacity >> 20),
 			Caption:          clean(m.DeviceLocator),
-			Description:      cmp.Or(tableName(wmiMemoryFormFactors[:], uint32(m.FormFactor)), vmDescription),
-			FormFactor:       tableName(wmiMemoryFormFactors[:], uint32(m.FormFactor)),
+			Description:      cmp.Or(form, vmDescription),
+			FormFactor:       form,
 			SerialNumber:     clean(m.SerialNumber),
 			NumSlots:         i + 1,
 			MemoryCorrection: enumName(memoryCorrections[:], byte(arr.MemoryErrorCorrection)),
@@ -326,10 +327,11 @@ func winControllers(ctx context.Context, env *Env) (any, error) {
 	for _, e := range ents {
 		id := parsePnPID(e.PNPDeviceID)
 		vendor, product := strings.ToLower(id.fields["VEN"]), strings.ToLower(id.fields["DEV"])
-		if id.bus != "PCI" || vendor == "" || product == "" || seen[[2]string{vendor, product}] {
+		key := [2]string{vendor, product}
+		if id.bus != "PCI" || vendor == "" || product == "" || seen[key] {
 			continue
 		}
-		seen[[2]string{vendor, product}] = true
+		seen[key] = true
 		c := Controller{
 			Name:         e.Name,
 			Caption:      e.Caption,

@@ -63,6 +63,7 @@ func winPrinters(ctx context.Context, env *Env) (any, error) {
 		return nil, err
 	}
 	out := make([]Printer, 0, len(ps))
+	var usb *usbPrinters // read at the first USB printer
 	for _, p := range ps {
 		pr := Printer{
 			Name:           p.Name,
@@ -87,56 +88,73 @@ func winPrinters(ctx context.Context, env *Env) (any, error) {
 			}
 		}
 		if strings.Contains(p.PortName, "USB") {
-			pr.Serial = usbPrinterSerial(h.reg, p.PortName)
+			if usb == nil {
+				usb = readUSBPrinters(h.reg)
+			}
+			pr.Serial = usb.serial(p.PortName)
 		}
 		out = append(out, pr)
 	}
 	return out, nil
 }
 
-// usbPrinterSerial returns the serial of the USB printer on port ("USB001"),
-// as the official agent finds it: the printer's USBPRINT device names its
-// port; the USB device of the same container, else the one whose children
-// take the printer device's instance prefix, is named by its serial.
-// Windows makes up an instance name with "&" for a device without a
-// serial: that is no serial.
-func usbPrinterSerial(reg registrySource, port string) string {
-	var container, prefix string
+// usbPrinters is what the registry says of the USB printers Windows has
+// met and of the USB devices they are, read once for all of a host's USB
+// printers.
+type usbPrinters struct {
+	// ports holds each port's ("USB001") first USBPRINT instance: its
+	// container and its instance prefix.
+	ports map[string]usbPrintInstance
+	usb   []usbDevice
+}
+
+type usbPrintInstance struct{ container, prefix string }
+
+type usbDevice struct{ name, container, parentPrefix string }
+
+// readUSBPrinters reads the USBPRINT and USB enumeration keys.
+func readUSBPrinters(reg registrySource) *usbPrinters {
+	u := &usbPrinters{ports: map[string]usbPrintInstance{}}
 	for _, dev := range regSubKeys(reg, hklm, regEnumUSBPrint, view64) {
 		for _, inst := range regSubKeys(reg, hklm, regEnumUSBPrint+`\`+dev, view64) {
 			path := regEnumUSBPrint + `\` + dev + `\` + inst
-			if regString(reg, hklm, path+`\Device Parameters`, "PortName") != port {
+			port := regString(reg, hklm, path+`\Device Parameters`, "PortName")
+			if _, seen := u.ports[port]; port == "" || seen {
 				continue
 			}
-			container = regString(reg, hklm, path, "ContainerID")
-			prefix = strings.TrimSuffix(inst, "&"+port)
-			break
-		}
-		if prefix != "" {
-			break
+			u.ports[port] = usbPrintInstance{regString(reg, hklm, path, "ContainerID"), strings.TrimSuffix(inst, "&"+port)}
 		}
 	}
-	if prefix == "" {
-		return ""
-	}
-	type usbDevice struct{ name, container, parentPrefix string }
-	var usb []usbDevice
 	for _, dev := range regSubKeys(reg, hklm, regEnumUSB, view64) {
 		for _, inst := range regSubKeys(reg, hklm, regEnumUSB+`\`+dev, view64) {
 			v := openValues(reg, hklm, regEnumUSB+`\`+dev+`\`+inst, view64)
-			usb = append(usb, usbDevice{inst, v.str("ContainerID"), v.str("ParentIdPrefix")})
+			u.usb = append(u.usb, usbDevice{inst, v.str("ContainerID"), v.str("ParentIdPrefix")})
 			v.close()
 		}
 	}
-	if container != "" {
-		for _, d := range usb {
-			if d.container == container && !strings.Contains(d.name, "&") {
+	return u
+}
+
+// serial returns the serial of the USB printer on port, as the official
+// agent finds it: the printer's USBPRINT device names its port; the USB
+// device of the same container, else the one whose children take the
+// printer device's instance prefix, is named by its serial. Windows makes
+// up an instance name with "&" for a device without a serial: that is no
+// serial.
+func (u *usbPrinters) serial(port string) string {
+	p, ok := u.ports[port]
+	if !ok || p.prefix == "" {
+		return ""
+	}
+	if p.container != "" {
+		for _, d := range u.usb {
+			if d.container == p.container && !strings.Contains(d.name, "&") {
 				return d.name
 			}
 		}
 	}
-	for _, d := range usb {
-		if d.parentPrefix == prefix {
+	for _, d := range u.usb {
+		if d.parentPrefix == p.prefix {
 			if strings.Contains(d.name, "&") {
 				return ""
 			}

@@ -22,8 +22,8 @@ func TestUSBPrinterSerialCorpus(t *testing.T) {
 	}
 	for _, tt := range tests {
 		reg := loadRegFile(t, filepath.Join(dir, "windows", tt.machine, "registry.reg"))
-		if got := usbPrinterSerial(reg, tt.port); got != tt.want {
-			t.Errorf("%s: usbPrinterSerial(%s) = %q, want %q", tt.machine, tt.port, got, tt.want)
+		if got := readUSBPrinters(reg).serial(tt.port); got != tt.want {
+			t.Errorf("%s: serial(%s) = %q, want %q", tt.machine, tt.port, got, tt.want)
 		}
 	}
 }
@@ -56,8 +56,8 @@ func TestUSBPrinterSerial(t *testing.T) {
 		t.Fatal(err)
 	}
 	for port, want := range map[string]string{"USB001": "PHBBK12345", "USB002": "", "USB003": ""} {
-		if got := usbPrinterSerial(reg, port); got != want {
-			t.Errorf("usbPrinterSerial(%s) = %q, want %q", port, got, want)
+		if got := readUSBPrinters(reg).serial(port); got != want {
+			t.Errorf("serial(%s) = %q, want %q", port, got, want)
 		}
 	}
 }
