@@ -1,33 +1,53 @@
 package collectors
 
 import (
-	"cmp"
 	"context"
 	"strconv"
+	"strings"
 )
 
 func init() { Register("battery", "batteries", true, collectBatteries) }
 
+// collectBatteries lists the batteries of /sys/class/power_supply as the
+// official agent reads them (Generic/Batteries/SysClass.pm): a battery
+// present, with a charge reading; the voltage the design minimum, never
+// the present voltage, which moves from run to run; a capacity given as a
+// charge converted at that voltage, in whole mAh first. Batteries of
+// peripherals (scope "Device": mice, headsets) are left out: they come and
+// go with the peripheral, and are not the computer's.
 func collectBatteries(ctx context.Context, env *Env) (any, error) {
 	var out []Battery
 	for _, dir := range env.Glob("/sys/class/power_supply/*") {
-		// Batteries of peripherals (mice, headsets) have scope "Device".
 		if env.ReadString(dir+"/type") != "Battery" || env.ReadString(dir+"/scope") == "Device" {
+			continue
+		}
+		if p := env.ReadString(dir + "/present"); p == "" || p == "0" {
+			continue // an empty bay
+		}
+		if _, err := env.ReadFile(dir + "/capacity"); err != nil {
 			continue
 		}
 		num := func(name string) int64 {
 			n, _ := strconv.ParseInt(env.ReadString(dir+"/"+name), 10, 64)
 			return n
 		}
-		volt := cmp.Or(num("voltage_min_design"), num("voltage_now"))
+		mV := num("voltage_min_design") / 1000
+		mWh := func(energy, charge string) int {
+			if e := num(energy); e > 0 {
+				return int(e / 1000)
+			}
+			return chargeMWh(num(charge)/1000, mV)
+		}
+		serial, err := env.ReadFile(dir + "/serial_number")
+		line, _, _ := strings.Cut(string(serial), "\n")
 		out = append(out, Battery{
-			Name:         clean(env.ReadString(dir + "/model_name")),
-			Manufacturer: clean(env.ReadString(dir + "/manufacturer")),
-			Serial:       clean(env.ReadString(dir + "/serial_number")),
-			Chemistry:    clean(env.ReadString(dir + "/technology")),
-			Capacity:     powerSupplyMWh(num("energy_full_design"), num("charge_full_design"), volt),
-			RealCapacity: powerSupplyMWh(num("energy_full"), num("charge_full"), volt),
-			Voltage:      int(volt / 1000),
+			Name:         strings.TrimSpace(env.ReadString(dir + "/model_name")),
+			Manufacturer: batteryMaker(env.ReadString(dir + "/manufacturer")),
+			Serial:       batterySerial(line, err == nil && len(serial) > 0),
+			Chemistry:    env.ReadString(dir + "/technology"),
+			Capacity:     mWh("energy_full_design", "charge_full_design"),
+			RealCapacity: mWh("energy_full", "charge_full"),
+			Voltage:      int(mV),
 			Date:         batteryDate(int(num("manufacture_year")), int(num("manufacture_month")), int(num("manufacture_day"))),
 		})
 	}

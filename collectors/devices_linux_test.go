@@ -215,3 +215,43 @@ func TestBatteryFixtures(t *testing.T) {
 		t.Errorf("batteries(server) = %+v, want none", got)
 	}
 }
+
+// TestBatteriesAsOfficial covers what the laptop fixture does not, as the
+// official agent reads it (SysClass.pm): a battery that reports charge, not
+// energy, converted at its design voltage; one without a design voltage,
+// whose present voltage is not sent (it would make a new battery model at
+// every inventory); an empty bay; a driver without a serial.
+func TestBatteriesAsOfficial(t *testing.T) {
+	root := writeTree(t, map[string]string{
+		"sys/class/power_supply/BAT0/type":               "Battery\n",
+		"sys/class/power_supply/BAT0/present":            "1\n",
+		"sys/class/power_supply/BAT0/capacity":           "80\n",
+		"sys/class/power_supply/BAT0/model_name":         "AP16M5J\n",
+		"sys/class/power_supply/BAT0/manufacturer":       "Samsung SDI\n",
+		"sys/class/power_supply/BAT0/serial_number":      "0A75\n",
+		"sys/class/power_supply/BAT0/technology":         "Li-ion\n",
+		"sys/class/power_supply/BAT0/charge_full_design": "5234567\n",
+		"sys/class/power_supply/BAT0/charge_full":        "4100000\n",
+		"sys/class/power_supply/BAT0/voltage_min_design": "11400500\n",
+		"sys/class/power_supply/BAT0/voltage_now":        "12613000\n",
+		"sys/class/power_supply/BAT1/type":               "Battery\n",
+		"sys/class/power_supply/BAT1/present":            "0\n",
+		"sys/class/power_supply/BAT1/capacity":           "0\n",
+		"sys/class/power_supply/CMB0/type":               "Battery\n",
+		"sys/class/power_supply/CMB0/present":            "1\n",
+		"sys/class/power_supply/CMB0/capacity":           "97\n",
+		"sys/class/power_supply/CMB0/model_name":         "Primary\n",
+		"sys/class/power_supply/CMB0/technology":         "Unknown\n",
+		"sys/class/power_supply/CMB0/charge_full_design": "4000000\n",
+		"sys/class/power_supply/CMB0/voltage_now":        "12613000\n",
+	})
+	got, err := collectBatteries(t.Context(), &Env{Root: root})
+	want := []Battery{
+		{Name: "AP16M5J", Manufacturer: "Samsung", Serial: "2677", Chemistry: "Li-ion",
+			Capacity: 59667, RealCapacity: 46740, Voltage: 11400},
+		{Name: "Primary", Serial: "0", Chemistry: "Unknown"},
+	}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("collectBatteries() = %+v, %v, want %+v", got, err, want)
+	}
+}

@@ -524,18 +524,58 @@ func TestParseUSBIDs(t *testing.T) {
 	}
 }
 
-func TestPowerSupplyMWh(t *testing.T) {
-	tests := []struct {
-		energy, charge, volt int64
-		want                 int
+// TestBatteryValues checks the battery rules against the official agent's
+// (GLPI::Agent::Tools::Batteries), whose Perl gives the same serials for
+// these inputs.
+func TestBatteryValues(t *testing.T) {
+	serials := []struct {
+		in   string
+		ok   bool
+		want string
 	}{
-		{57000000, 0, 15440000, 57000},
-		{0, 4400000, 11100000, 48840},
-		{0, 0, 11100000, 0},
+		{"2677", true, "2677"}, {"0A75", true, "2677"}, {"0a75", true, "2677"},
+		{"  123", true, "123"}, {"123 ", true, "123"}, {"ABCD", true, "43981"},
+		{"00123", true, "291"}, {"0", true, "0"}, {"0000", true, "0"}, {"", true, ""},
+		{"SN 12  34", true, "SN 12 34"}, {"9A1B2C3D4E", true, "661880847694"},
+		{"DELL-0A75", true, "DELL-0A75"}, {"", false, "0"},
 	}
-	for _, tt := range tests {
-		if got := powerSupplyMWh(tt.energy, tt.charge, tt.volt); got != tt.want {
-			t.Errorf("powerSupplyMWh(%d, %d, %d) = %d, want %d", tt.energy, tt.charge, tt.volt, got, tt.want)
+	for _, tt := range serials {
+		if got := batterySerial(tt.in, tt.ok); got != tt.want {
+			t.Errorf("batterySerial(%q, %v) = %q, want %q", tt.in, tt.ok, got, tt.want)
+		}
+	}
+	makers := map[string]string{
+		"SMP": "SMP", "Samsung SDI": "Samsung", "SONY": "Sony", "LG Chem": "Lg", "LGC": "LGC",
+		"HP": "Hewlett-Packard", "Hewlett-Packard": "Hewlett-Packard", " Celxpert ": "Celxpert", "": "",
+	}
+	for in, want := range makers {
+		if got := batteryMaker(in); got != want {
+			t.Errorf("batteryMaker(%q) = %q, want %q", in, got, want)
+		}
+	}
+	// 4,400 mAh at 11,100 mV; and 5,234 mAh (5,234,567 µAh) at 11,400 mV
+	// (11,400,500 µV), where converting the µAh would give 59,678.
+	for _, tt := range []struct {
+		mAh, mV int64
+		want    int
+	}{{4400, 11100, 48840}, {5234, 11400, 59667}, {4400, 0, 0}} {
+		if got := chargeMWh(tt.mAh, tt.mV); got != tt.want {
+			t.Errorf("chargeMWh(%d, %d) = %d, want %d", tt.mAh, tt.mV, got, tt.want)
+		}
+	}
+	dates := map[string]string{
+		"07/15/2020": "2020-07-15", "2020-07-15": "2020-07-15", "7/6/19": "2019-07-06",
+		"12/31/98": "1998-12-31", "15/07/2020": "", "": "", "Unknown": "",
+	}
+	for in, want := range dates {
+		if got := smbiosBatteryDate(in); got != want {
+			t.Errorf("smbiosBatteryDate(%q) = %q, want %q", in, got, want)
+		}
+	}
+	codes := map[uint32]string{0x4E4F494C: "LION", 0x0050694C: "LiP", 0x492D694C: "Li-I", 0: "", 0x01020304: ""}
+	for in, want := range codes {
+		if got := batteryChemistryCode(in); got != want {
+			t.Errorf("batteryChemistryCode(%#x) = %q, want %q", in, got, want)
 		}
 	}
 	if got := batteryDate(2019, 7, 6); got != "2019-07-06" {

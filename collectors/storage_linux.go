@@ -65,7 +65,11 @@ func readDisk(env *Env, dir, name string) Storage {
 		if vendor == "ATA" {
 			d.Model = cmp.Or(clean(udevDecode(udev["ID_MODEL_ENC"])), d.Model)
 		}
-		d.Manufacturer = officialDiskMaker(d.Model)
+		// The maker is one the official agent recognises in the model, or
+		// none ("KINGSTON SA400S37240G"): GLPI keys hard disk models on the
+		// maker when one is sent, and one the official agent never sent
+		// would file the disk under a model of its own.
+		d.Manufacturer = officialMaker(d.Model)
 	case hex:
 		// virtio disks give the PCI vendor id of virtio devices.
 		d.Manufacturer = pciVendorName(env, hexID(id))
@@ -239,44 +243,6 @@ func lvmPVUUID(head []byte) string {
 			id = id[n:]
 		}
 		return b.String()
-	}
-	return ""
-}
-
-// officialMakerWords and officialMakerPrefixes are the makers the official
-// agent recognises in a disk's model (GLPI::Agent::Tools'
-// getCanonicalManufacturer): a word anywhere, capitalised ("Samsung",
-// "Toshiba", "Intel", "Lg"), else a prefix.
-var (
-	officialMakerWords    = lazyRE(`(?i)(\blg\b|broadcom|compaq|dell|fujitsu|hitachi|ibm|intel|matshita|maxtor|nvidia|\bnec\b|pioneer|samsung|sony|supermicro|toshiba|transcend)`)
-	officialMakerPrefixes = []struct {
-		re   *lazyRegexp
-		name string
-	}{
-		{lazyRE(`(?i)^APPLE`), "Apple"},
-		{lazyRE(`^(hp|HPE?|(?i)hewlett[ -]packard)`), "Hewlett-Packard"},
-		{lazyRE(`^(HD|IC|HU|HGST)`), "Hitachi"},
-		{lazyRE(`^(ST|(?i)seagate)`), "Seagate"},
-		{lazyRE(`(?i)^OPTIARC`), "Sony"},
-		{lazyRE(`^(WDC?|(?i)western)`), "Western Digital"},
-	}
-)
-
-// officialDiskMaker returns the maker the official agent names in a Linux
-// disk's model, or "". It names the maker of an ATA or NVMe disk, whose
-// vendor field says nothing, this way only: a maker it does not recognise
-// ("KINGSTON SA400S37240G") is left out rather than guessed, since GLPI
-// keys hard disk models on the maker when one is sent, and one the
-// official agent never sent would file the disk under a model of its own.
-func officialDiskMaker(model string) string {
-	if m := officialMakerWords.FindStringSubmatch(model); m != nil {
-		w := strings.ToLower(m[1])
-		return strings.ToUpper(w[:1]) + w[1:]
-	}
-	for _, p := range officialMakerPrefixes {
-		if p.re.MatchString(model) {
-			return p.name
-		}
 	}
 	return ""
 }

@@ -379,53 +379,120 @@ func winMonitors(ctx context.Context, env *Env) (any, error) {
 	return out, nil
 }
 
-// batteryChemistries names Win32_Battery.Chemistry.
+// batteryChemistries names the SMBIOS battery chemistries of Win32_Battery
+// and Win32_PortableBattery as dmidecode does.
 var batteryChemistries = [...]string{
-	1: "Other", 3: "Lead Acid", 4: "Nickel Cadmium", 5: "Nickel Metal Hydride",
-	6: "Lithium-ion", 7: "Zinc air", 8: "Lithium Polymer",
+	1: "Other", 2: "Unknown", 3: "Lead Acid", 4: "Nickel Cadmium", 5: "Nickel Metal Hydride",
+	6: "Lithium Ion", 7: "Zinc Air", 8: "Lithium Polymer",
 }
 
-// winBatteries builds the batteries section: Win32_Battery, completed by
-// the battery driver's static data in root\WMI.
+// batteryChemistryCode reads the chemistry a battery's driver reports, four
+// ASCII characters packed in BatteryStaticData.Chemistry ("LION", "LiP"),
+// as powercfg's battery report prints it. "" when it holds no text.
+func batteryChemistryCode(v uint32) string {
+	var b []byte
+	for ; v != 0; v >>= 8 {
+		c := byte(v)
+		if c == 0 {
+			break
+		}
+		if c < ' ' || c > '~' {
+			return ""
+		}
+		b = append(b, c)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// winBatteries builds the batteries section as the official agent does
+// from powercfg's battery report and dmidecode (Win32/Batteries.pm,
+// Generic/Dmidecode/Battery.pm). The battery driver's static data in
+// root\WMI are the report's: its name, maker, serial, four-letter
+// chemistry and capacities. Win32_PortableBattery gives SMBIOS's design
+// voltage and manufacture date, dmidecode's. Win32_Battery lists the
+// batteries; its DesignVoltage is not the SMBIOS value the official agent
+// sends, and a voltage off by more than 10 mV files the battery under a
+// new model.
 func winBatteries(ctx context.Context, env *Env) (any, error) {
 	h, err := env.windows(ctx)
 	if err != nil {
 		return nil, err
 	}
 	type battery struct {
-		Name, DeviceID                                    string
-		DesignCapacity, FullChargeCapacity, DesignVoltage uint64
-		Chemistry                                         uint16
+		Name                               string
+		DesignCapacity, FullChargeCapacity uint32
+		Chemistry                          uint16
 	}
 	type static struct {
-		DeviceName, ManufactureName, SerialNumber string
-		DesignedCapacity                          uint32
+		InstanceName, DeviceName, ManufactureName, SerialNumber string
+		Chemistry, DesignedCapacity                             uint32
 	}
-	type full struct{ FullChargedCapacity uint32 }
+	type full struct {
+		InstanceName        string
+		FullChargedCapacity uint32
+	}
+	type portable struct {
+		Name, Manufacturer, ManufactureDate string
+		DesignVoltage                       uint64
+		Chemistry                           uint16
+	}
 	bats, err := queryWMI[battery](h.wmi, "Win32_Battery", "")
 	if err != nil {
 		return nil, err
 	}
-	statics, _ := queryWMI[static](h.wmi, `root\WMI:BatteryStaticData`, "")
-	fulls, _ := queryWMI[full](h.wmi, `root\WMI:BatteryFullChargedCapacity`, "")
+	if len(bats) == 0 {
+		return []Battery{}, nil
+	}
+	// A machine with a battery has its driver's data: without them the
+	// names and chemistry would not be the official agent's.
+	statics, err := queryWMI[static](h.wmi, `root\WMI:BatteryStaticData`, "")
+	if err != nil {
+		return nil, err
+	}
+	fulls, err := queryWMI[full](h.wmi, `root\WMI:BatteryFullChargedCapacity`, "")
+	if err != nil {
+		return nil, err
+	}
+	portables, err := queryWMI[portable](h.wmi, "Win32_PortableBattery", "")
+	if err != nil {
+		return nil, err
+	}
+	realCapacity := make(map[string]uint32, len(fulls))
+	for _, f := range fulls {
+		realCapacity[f.InstanceName] = f.FullChargedCapacity
+	}
 	out := make([]Battery, 0, len(bats))
 	for i, b := range bats {
 		bat := Battery{
-			Name:         cmp.Or(clean(b.Name), clean(b.DeviceID)),
+			Name:         strings.TrimSpace(b.Name),
 			Chemistry:    tableName(batteryChemistries[:], uint32(b.Chemistry)),
 			Capacity:     int(b.DesignCapacity),
 			RealCapacity: int(b.FullChargeCapacity),
-			Voltage:      int(b.DesignVoltage),
+			Serial:       "0",
 		}
 		if i < len(statics) {
 			s := statics[i]
-			bat.Name = cmp.Or(clean(s.DeviceName), bat.Name)
-			bat.Manufacturer = clean(s.ManufactureName)
-			bat.Serial = clean(s.SerialNumber)
-			bat.Capacity = cmp.Or(bat.Capacity, int(s.DesignedCapacity))
+			bat.Name = cmp.Or(strings.TrimSpace(s.DeviceName), bat.Name)
+			bat.Manufacturer = strings.TrimSpace(s.ManufactureName)
+			bat.Serial = batterySerial(s.SerialNumber, true)
+			bat.Chemistry = cmp.Or(batteryChemistryCode(s.Chemistry), bat.Chemistry)
+			bat.Capacity = cmp.Or(int(s.DesignedCapacity), bat.Capacity)
+			if c, ok := realCapacity[s.InstanceName]; ok {
+				bat.RealCapacity = cmp.Or(int(c), bat.RealCapacity)
+			}
 		}
-		if i < len(fulls) {
-			bat.RealCapacity = cmp.Or(bat.RealCapacity, int(fulls[i].FullChargedCapacity))
+		// SMBIOS describes a battery by the name its driver gives, else
+		// the one battery it describes is the machine's one battery.
+		for _, p := range portables {
+			if strings.EqualFold(strings.TrimSpace(p.Name), bat.Name) || (len(portables) == 1 && len(bats) == 1) {
+				bat.Voltage = int(p.DesignVoltage)
+				bat.Date = smbiosBatteryDate(p.ManufactureDate)
+				bat.Manufacturer = cmp.Or(bat.Manufacturer, batteryMaker(p.Manufacturer))
+				if bat.Chemistry == "" {
+					bat.Chemistry = tableName(batteryChemistries[:], uint32(p.Chemistry))
+				}
+				break
+			}
 		}
 		out = append(out, bat)
 	}
