@@ -49,18 +49,6 @@ func batterySerial(s string, ok bool) string {
 	return strconv.FormatUint(n, 10)
 }
 
-// batteryMaker returns a battery maker as the official agent names it
-// (getCanonicalManufacturer): the canonical name of a maker it recognises
-// ("Samsung" for "Samsung SDI", "Hewlett-Packard" for "HP"), else the name
-// as written.
-func batteryMaker(s string) string {
-	s = strings.TrimSpace(s)
-	if m := officialMaker(s); m != "" {
-		return m
-	}
-	return s
-}
-
 // chargeMWh converts a charge in mAh at a voltage in mV to mWh, whole
 // numbers as the official agent computes them (getCanonicalCapacity); 0
 // without a voltage.

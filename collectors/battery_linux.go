@@ -42,7 +42,7 @@ func collectBatteries(ctx context.Context, env *Env) (any, error) {
 		line, _, _ := strings.Cut(string(serial), "\n")
 		out = append(out, Battery{
 			Name:         strings.TrimSpace(env.ReadString(dir + "/model_name")),
-			Manufacturer: batteryMaker(env.ReadString(dir + "/manufacturer")),
+			Manufacturer: canonicalMaker(env.ReadString(dir + "/manufacturer")),
 			Serial:       batterySerial(line, err == nil && len(serial) > 0),
 			Chemistry:    env.ReadString(dir + "/technology"),
 			Capacity:     mWh("energy_full_design", "charge_full_design"),

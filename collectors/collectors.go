@@ -111,7 +111,7 @@ func Select(enable, disable []string) ([]Info, error) {
 var Categories = []string{
 	"antivirus", "battery", "bios", "controller", "cpu", "drive", "environment",
 	"firewall", "hardware", "input", "licenseinfo", "local_group", "local_user", "memory", "monitor",
-	"network", "os", "printer", "process", "remote_mgmt", "software", "sound",
+	"network", "os", "printer", "process", "psu", "remote_mgmt", "software", "sound",
 	"storage", "usb", "user", "video", "virtualmachine",
 }
 

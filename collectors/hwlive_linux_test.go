@@ -9,7 +9,7 @@ import (
 // hardwareCollectors are the categories of the hardware collectors.
 var hardwareCollectors = []string{
 	"battery", "bios", "controller", "cpu", "hardware", "memory", "monitor",
-	"sound", "storage", "usb", "video",
+	"psu", "sound", "storage", "usb", "video",
 }
 
 // TestLiveHardware runs the hardware collectors on this machine: each must

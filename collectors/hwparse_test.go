@@ -549,8 +549,8 @@ func TestBatteryValues(t *testing.T) {
 		"HP": "Hewlett-Packard", "Hewlett-Packard": "Hewlett-Packard", " Celxpert ": "Celxpert", "": "",
 	}
 	for in, want := range makers {
-		if got := batteryMaker(in); got != want {
-			t.Errorf("batteryMaker(%q) = %q, want %q", in, got, want)
+		if got := canonicalMaker(in); got != want {
+			t.Errorf("canonicalMaker(%q) = %q, want %q", in, got, want)
 		}
 	}
 	// 4,400 mAh at 11,100 mV; and 5,234 mAh (5,234,567 µAh) at 11,400 mV

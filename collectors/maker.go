@@ -24,7 +24,7 @@ var (
 // officialMaker returns the maker the official agent recognises in a name
 // (getCanonicalManufacturer), or "" when it recognises none. Where that
 // function keeps an unrecognised name as written, callers do the same
-// (batteryMaker); a Linux disk's model names no maker it does not
+// (canonicalMaker); a Linux disk's model names no maker it does not
 // recognise.
 func officialMaker(model string) string {
 	if m := officialMakerWords.FindStringSubmatch(model); m != nil {
@@ -37,4 +37,16 @@ func officialMaker(model string) string {
 		}
 	}
 	return ""
+}
+
+// canonicalMaker returns a maker as the official agent names it
+// (getCanonicalManufacturer): the canonical name of a maker it recognises
+// ("Samsung" for "Samsung SDI", "Hewlett-Packard" for "HP", "Dell" for
+// "DELL"), else the name as written.
+func canonicalMaker(s string) string {
+	s = strings.TrimSpace(s)
+	if m := officialMaker(s); m != "" {
+		return m
+	}
+	return s
 }

@@ -26,6 +26,7 @@ func windowsCollectors() []Info {
 		{Name: "os", Key: "operatingsystem", Default: true, Collect: winOS},
 		{Name: "printer", Key: "printers", Default: true, Collect: winPrinters},
 		{Name: "process", Key: "processes", Default: false, Collect: winProcesses},
+		{Name: "psu", Key: "powersupplies", Default: true, Collect: winPowerSupplies},
 		{Name: "remote_mgmt", Key: "remote_mgmt", Default: true, Collect: winRemoteMgmt},
 		{Name: "software", Key: "softwares", Default: true, Collect: winSoftware},
 		{Name: "sound", Key: "sounds", Default: true, Collect: winSounds},

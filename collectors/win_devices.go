@@ -487,7 +487,7 @@ func winBatteries(ctx context.Context, env *Env) (any, error) {
 			if strings.EqualFold(strings.TrimSpace(p.Name), bat.Name) || (len(portables) == 1 && len(bats) == 1) {
 				bat.Voltage = int(p.DesignVoltage)
 				bat.Date = smbiosBatteryDate(p.ManufactureDate)
-				bat.Manufacturer = cmp.Or(bat.Manufacturer, batteryMaker(p.Manufacturer))
+				bat.Manufacturer = cmp.Or(bat.Manufacturer, canonicalMaker(p.Manufacturer))
 				if bat.Chemistry == "" {
 					bat.Chemistry = tableName(batteryChemistries[:], uint32(p.Chemistry))
 				}

@@ -71,7 +71,8 @@ func winFixture(dir string) (winHost, error) {
 	case !errors.Is(err, fs.ErrNotExist):
 		return winHost{}, err
 	}
-	h := winHost{wmi: wmiFixture{dir: filepath.Join(dir, "wmi")}, reg: reg, files: fileFixture{dir: filepath.Join(dir, "files")}}
+	h := winHost{wmi: wmiFixture{dir: filepath.Join(dir, "wmi")}, reg: reg, files: fileFixture{dir: filepath.Join(dir, "files")},
+		smbios: smbiosFixture(filepath.Join(dir, "smbios.bin"))}
 	b, err = os.ReadFile(filepath.Join(dir, "process_owners.json"))
 	switch {
 	case err == nil:
@@ -102,6 +103,13 @@ func (f fileFixture) path(p string) string {
 func (f fileFixture) ReadFile(p string) ([]byte, error)       { return os.ReadFile(f.path(p)) }
 func (f fileFixture) ReadDir(p string) ([]fs.DirEntry, error) { return os.ReadDir(f.path(p)) }
 func (f fileFixture) Stat(p string) (fs.FileInfo, error)      { return os.Stat(f.path(p)) }
+
+// smbiosFixture is a machine's SMBIOS structure table in a file, as Linux
+// exposes it in /sys/firmware/dmi/tables/DMI.
+type smbiosFixture string
+
+// SMBIOS implements smbiosSource.
+func (f smbiosFixture) SMBIOS() ([]byte, error) { return os.ReadFile(string(f)) }
 
 // ownerFixture answers process owners from a map.
 type ownerFixture map[uint32]winAccount

@@ -98,6 +98,13 @@ func (noFiles) Stat(path string) (fs.FileInfo, error) { return nil, noFile("stat
 
 func noFile(op, path string) error { return &fs.PathError{Op: op, Path: path, Err: fs.ErrNotExist} }
 
+// smbiosSource reads the machine's raw SMBIOS structure table, as
+// dmidecode reads it. An error wraps fs.ErrNotExist when the machine has
+// none.
+type smbiosSource interface {
+	SMBIOS() ([]byte, error)
+}
+
 // processOwners tells which account a process runs as.
 type processOwners interface {
 	// Owner returns the user of the access token of process pid; false
@@ -119,6 +126,8 @@ type winHost struct {
 	// owners is nil when process owners are unknown.
 	owners processOwners
 	files  fileSource
+	// smbios is nil when the firmware tables cannot be read.
+	smbios smbiosSource
 	// ctx carries the collector's deadline, which its optional lookups
 	// stay within; nil means no deadline.
 	ctx context.Context

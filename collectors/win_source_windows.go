@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -28,7 +29,40 @@ func openWindows(*Env) (winHost, error) {
 		reg:    liveRegistry{},
 		owners: &liveOwners{names: map[string]ownerName{}},
 		files:  liveFiles{},
+		smbios: liveSMBIOS{},
 	}, nil
+}
+
+// liveSMBIOS reads this machine's SMBIOS table from the firmware tables
+// Windows keeps (GetSystemFirmwareTable, provider "RSMB").
+type liveSMBIOS struct{}
+
+var procGetSystemFirmwareTable = windows.NewLazySystemDLL("kernel32.dll").NewProc("GetSystemFirmwareTable")
+
+// SMBIOS implements smbiosSource. The table follows a RawSMBIOSData header:
+// the calling method, the version (three bytes) and the table's length.
+func (liveSMBIOS) SMBIOS() ([]byte, error) {
+	const rsmb = 'R'<<24 | 'S'<<16 | 'M'<<8 | 'B'
+	n, _, err := procGetSystemFirmwareTable.Call(rsmb, 0, 0, 0)
+	if n == 0 {
+		return nil, fmt.Errorf("read smbios table: %w", err)
+	}
+	buf := make([]byte, n)
+	m, _, err := procGetSystemFirmwareTable.Call(rsmb, 0, uintptr(unsafe.Pointer(&buf[0])), n)
+	switch {
+	case m == 0:
+		return nil, fmt.Errorf("read smbios table: %w", err)
+	case m > n || m < 8:
+		return nil, fmt.Errorf("read smbios table: %d bytes", m)
+	}
+	l := uint64(binary.LittleEndian.Uint32(buf[4:8]))
+	if 8+l > uint64(m) {
+		return nil, fmt.Errorf("read smbios table: length %d past its %d bytes", l, m-8)
+	}
+	if l == 0 {
+		return nil, fmt.Errorf("read smbios table: %w", fs.ErrNotExist)
+	}
+	return buf[8 : 8+l], nil
 }
 
 // liveFiles reads this machine's files.

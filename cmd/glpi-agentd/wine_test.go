@@ -53,6 +53,12 @@ var wineNoData = map[string]string{
 	"virtualmachine": `no Hyper-V: WMI has no root\virtualization namespaces, which must read as no data, not as a failure`,
 }
 
+// wineEmpty are the collectors whose source Wine serves without entries,
+// and why: each must read and parse it, and find nothing.
+var wineEmpty = map[string]string{
+	"psu": `Wine builds an SMBIOS table (GetSystemFirmwareTable "RSMB") of the host's DMI data, without power supplies`,
+}
+
 // wineRequired are the sections the inventory must hold.
 var wineRequired = []string{"bios", "hardware", "operatingsystem", "cpus", "memories", "drives", "storages", "networks", "softwares"}
 
@@ -241,6 +247,10 @@ func TestWindowsUnderWine(t *testing.T) {
 			t.Errorf("collector %s: error %q, %d items; want no data (%s)", c.Name, c.Error, c.Items, why)
 		}
 		delete(wineNoData, c.Name)
+		if why, ok := wineEmpty[c.Name]; ok && c.Error != "no data: empty" {
+			t.Errorf("collector %s: error %q, %d items; want an empty section (%s)", c.Name, c.Error, c.Items, why)
+		}
+		delete(wineEmpty, c.Name)
 		switch {
 		case c.Error == "" || c.NoData:
 			if absent {
@@ -254,6 +264,9 @@ func TestWindowsUnderWine(t *testing.T) {
 	}
 
 	for name := range wineNoData {
+		t.Errorf("collector %s did not run", name)
+	}
+	for name := range wineEmpty {
 		t.Errorf("collector %s did not run", name)
 	}
 

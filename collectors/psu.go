@@ -1,0 +1,70 @@
+package collectors
+
+import "fmt"
+
+// PowerSupply is one power supply of the powersupplies section.
+type PowerSupply struct {
+	Name           string `json:"name,omitempty"`
+	PowerMax       int    `json:"power_max,omitempty"`
+	SerialNumber   string `json:"serialnumber,omitempty"`
+	Manufacturer   string `json:"manufacturer,omitempty"`
+	PartNum        string `json:"partnum,omitempty"`
+	HotReplaceable *bool  `json:"hotreplaceable,omitempty"`
+	Plugged        *bool  `json:"plugged,omitempty"`
+	Status         string `json:"status,omitempty"`
+	Location       string `json:"location,omitempty"`
+}
+
+// smbiosPowerSupply is the SMBIOS structure type of a system power supply.
+const smbiosPowerSupply = 39
+
+// psuStatuses names a power supply's status (bits 7–9 of its
+// characteristics) as dmidecode does.
+var psuStatuses = [...]string{1: "Other", 2: "Unknown", 3: "OK", 4: "Non-critical", 5: "Critical"}
+
+// psuBattery is the power supply type (bits 10–13) of a battery.
+const psuBattery = 5
+
+// dellPartNumber is a Dell part number with its revision ("0N1ND3A00"),
+// which the official agent sends without it ("0N1ND3").
+var dellPartNumber = lazyRE(`^([0-9A-Z]{6})[A-B]\d{2}$`)
+
+// powerSuppliesFromSMBIOS lists the power supplies (type 39) of an SMBIOS
+// table as the official agent's dmidecode module does
+// (Generic/Dmidecode/Psu.pm): batteries left out, and supplies that give
+// neither a name, a serial nor a part number; the maker named as there; a
+// Dell part number without its revision. GLPI files them under models
+// named from the part number and maker, and links each to the computer
+// by its serial.
+func powerSuppliesFromSMBIOS(structs []smbiosStruct) []PowerSupply {
+	out := []PowerSupply{}
+	for _, s := range structs {
+		ch, ok := s.word(0x0E)
+		if s.Type != smbiosPowerSupply || !ok || ch>>10&0x0F == psuBattery {
+			continue
+		}
+		p := PowerSupply{
+			Location:     s.str(0x05),
+			Name:         s.str(0x06),
+			Manufacturer: canonicalMaker(s.str(0x07)),
+			SerialNumber: s.str(0x08),
+			PartNum:      s.str(0x0A),
+		}
+		if p.Name == "" && p.SerialNumber == "" && p.PartNum == "" {
+			continue
+		}
+		if m := dellPartNumber.FindStringSubmatch(p.PartNum); m != nil && p.Manufacturer == "Dell" {
+			p.PartNum = m[1]
+		}
+		if w, _ := s.word(0x0C); w != 0x8000 {
+			p.PowerMax = int(w)
+		}
+		hot, plugged := ch&1 != 0, ch&4 == 0
+		p.HotReplaceable, p.Plugged = &hot, &plugged
+		if status := int(ch >> 7 & 7); ch&2 != 0 && status < len(psuStatuses) && psuStatuses[status] != "" {
+			p.Status = fmt.Sprintf("Present, %s", psuStatuses[status])
+		}
+		out = append(out, p)
+	}
+	return out
+}

@@ -1,0 +1,101 @@
+package collectors
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io/fs"
+	"reflect"
+	"testing"
+)
+
+// powerSupply builds a type 39 structure from its location, name, maker,
+// serial, asset tag, part number and revision, in that order; an empty
+// one is absent (string number 0).
+func powerSupply(handle, watts, characteristics uint16, strs ...string) []byte {
+	b := make([]byte, 0x16-4)
+	b[0] = 1
+	var set []string
+	for i, v := range strs {
+		if v != "" {
+			set = append(set, v)
+			b[1+i] = byte(len(set))
+		}
+	}
+	binary.LittleEndian.PutUint16(b[0x0C-4:], watts)
+	binary.LittleEndian.PutUint16(b[0x0E-4:], characteristics)
+	return smbiosStructure(smbiosPowerSupply, handle, b, set...)
+}
+
+// TestPowerSuppliesFromSMBIOS checks the official agent's rules
+// (Generic/Dmidecode/Psu.pm) on a Dell server's redundant pair, one bay
+// empty; an HP supply; a battery and a nameless supply, both left out.
+func TestPowerSuppliesFromSMBIOS(t *testing.T) {
+	const (
+		hot, present, unplugged = 1, 2, 4
+		ok, unknown             = 3 << 7, 2 << 7
+		switching, battery      = 4 << 10, 5 << 10
+	)
+	table := powerSupply(0x27, 495, hot|present|ok|switching|6<<3,
+		"PSU1", "PWR SPLY,495W,RDNT,DELTA", "DELL", "CN1797263I0291", "To Be Filled By O.E.M.", "0N1ND3A00", "A00")
+	table = append(table, powerSupply(0x28, 0x8000, hot|unplugged|unknown|switching,
+		"PSU2", "PWR SPLY,495W,RDNT,DELTA", "DELL", "", "", "0N1ND3A00", "")...)
+	table = append(table, powerSupply(0x29, 800, present|unknown|switching,
+		"Power Supply 1", "", "HP", "5DMVV0ALL8K7SG", "", "754377-001", "")...)
+	table = append(table, powerSupply(0x2A, 0x8000, present|ok|battery,
+		"Internal", "Primary", "SMP", "2677", "", "", "")...)
+	table = append(table, powerSupply(0x2B, 300, present|ok|switching,
+		"To Be Filled By O.E.M.", "To Be Filled By O.E.M.", "To Be Filled By O.E.M.", "To Be Filled By O.E.M.", "", "", "")...)
+	table = append(table, smbiosStructure(smbiosEndOfTable, 0xFFFF, nil)...)
+	structs, err := parseSMBIOS(table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes, no := true, false
+	want := []PowerSupply{
+		{Location: "PSU1", Name: "PWR SPLY,495W,RDNT,DELTA", Manufacturer: "Dell", SerialNumber: "CN1797263I0291",
+			PartNum: "0N1ND3", PowerMax: 495, HotReplaceable: &yes, Plugged: &yes, Status: "Present, OK"},
+		{Location: "PSU2", Name: "PWR SPLY,495W,RDNT,DELTA", Manufacturer: "Dell", PartNum: "0N1ND3",
+			HotReplaceable: &yes, Plugged: &no},
+		{Location: "Power Supply 1", Manufacturer: "Hewlett-Packard", SerialNumber: "5DMVV0ALL8K7SG",
+			PartNum: "754377-001", PowerMax: 800, HotReplaceable: &no, Plugged: &yes, Status: "Present, Unknown"},
+	}
+	got := powerSuppliesFromSMBIOS(structs)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("powerSuppliesFromSMBIOS() =\n%+v\nwant\n%+v", got, want)
+	}
+	validateSection(t, "powersupplies", got)
+}
+
+// smbiosStub answers a machine's SMBIOS table, or an error.
+type smbiosStub struct {
+	table []byte
+	err   error
+}
+
+func (s smbiosStub) SMBIOS() ([]byte, error) { return s.table, s.err }
+
+// TestWinPowerSupplies runs the Windows collector on a table as
+// GetSystemFirmwareTable gives it, and on machines without one.
+func TestWinPowerSupplies(t *testing.T) {
+	table := powerSupply(0x27, 750, 1|2|3<<7|4<<10, "PSU1", "PWR SPLY,750W,RDNT,DELTA", "DELL", "CNDED0083M0BMN", "", "0GRTNKA01", "")
+	table = append(table, smbiosStructure(smbiosEndOfTable, 0xFFFF, nil)...)
+	yes := true
+	want := []PowerSupply{{Location: "PSU1", Name: "PWR SPLY,750W,RDNT,DELTA", Manufacturer: "Dell",
+		SerialNumber: "CNDED0083M0BMN", PartNum: "0GRTNK", PowerMax: 750, HotReplaceable: &yes, Plugged: &yes,
+		Status: "Present, OK"}}
+	got, err := winPowerSupplies(t.Context(), winEnv(winHost{smbios: smbiosStub{table: table}}))
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("winPowerSupplies() = %+v, %v, want %+v", got, err, want)
+	}
+	for _, src := range []smbiosSource{nil, smbiosStub{err: fmt.Errorf("read smbios table: %w", fs.ErrNotExist)}} {
+		if got, err := winPowerSupplies(t.Context(), winEnv(winHost{smbios: src})); !errors.Is(err, ErrNoData) {
+			t.Errorf("winPowerSupplies(%v) = %+v, %v, want no data", src, got, err)
+		}
+	}
+	for _, src := range []smbiosSource{smbiosStub{err: errors.New("read smbios table: Access is denied.")}, smbiosStub{table: []byte{39, 2}}} {
+		if got, err := winPowerSupplies(t.Context(), winEnv(winHost{smbios: src})); err == nil || errors.Is(err, ErrNoData) {
+			t.Errorf("winPowerSupplies(%v) = %+v, %v, want an error", src, got, err)
+		}
+	}
+}
