@@ -20,16 +20,19 @@ func collectMemories(ctx context.Context, env *Env) (any, error) {
 	return memoriesFromSMBIOS(structs), nil
 }
 
-// readSMBIOS reads and parses the host's SMBIOS table.
+// readSMBIOS reads and parses the host's SMBIOS table, once for the run's
+// collectors (memory, power supplies), which only read it.
 func readSMBIOS(env *Env) ([]smbiosStruct, error) {
-	b, err := env.ReadFile(dmiTable)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return nil, NoData("no SMBIOS table")
-	case errors.Is(err, fs.ErrPermission):
-		return nil, NoData("SMBIOS table needs root")
-	case err != nil:
-		return nil, fmt.Errorf("read smbios table: %w", err)
-	}
-	return parseSMBIOS(b)
+	return shared(env, "smbios", func() ([]smbiosStruct, error) {
+		b, err := env.ReadFile(dmiTable)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, NoData("no SMBIOS table")
+		case errors.Is(err, fs.ErrPermission):
+			return nil, NoData("SMBIOS table needs root")
+		case err != nil:
+			return nil, fmt.Errorf("read smbios table: %w", err)
+		}
+		return parseSMBIOS(b)
+	})
 }
