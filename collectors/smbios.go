@@ -96,10 +96,14 @@ func (s smbiosStruct) dword(off int) (uint32, bool) {
 
 // str returns the string referenced by the byte at off, cleaned of
 // placeholders; "" when absent.
-func (s smbiosStruct) str(off int) string {
+func (s smbiosStruct) str(off int) string { return clean(s.rawStr(off)) }
+
+// rawStr returns the string referenced by the byte at off as the table
+// has it; "" when absent.
+func (s smbiosStruct) rawStr(off int) string {
 	i, ok := s.byteAt(off)
 	if !ok || i == 0 || int(i) > len(s.strings) {
 		return ""
 	}
-	return clean(s.strings[i-1])
+	return s.strings[i-1]
 }

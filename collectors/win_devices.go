@@ -39,12 +39,20 @@ func winCPUs(ctx context.Context, env *Env) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("query Win32_Processor: %w", err)
 	}
-	// The official agent reads dmidecode's processor version, with the
-	// frequency it ends with, on every Windows but Server 2003.
+	// The official agent prefers dmidecode's values, on every Windows but
+	// Server 2003; without a table, Windows' values are its own too.
 	server2003 := winServer2003(h.reg)
+	var dmi []smbiosCPU
+	if !server2003 {
+		structs, err := winSMBIOS(env, h)
+		if err != nil {
+			env.Log().Debug("processors without the SMBIOS table", "err", err)
+		}
+		dmi = smbiosCPUs(structs)
+	}
 	out := make([]CPU, 0, len(procs))
 	logical := 0
-	for _, p := range procs {
+	for i, p := range procs {
 		r := winCPURegistry(h.reg, logical)
 		logical += int(cmp.Or(p.NumberOfLogicalProcessors, 1))
 		cores := cmp.Or(p.NumberOfEnabledCore, p.NumberOfCores)
@@ -69,9 +77,36 @@ func winCPUs(ctx context.Context, env *Env) (any, error) {
 		if m := cpuDescription.FindStringSubmatch(c.Description); m != nil {
 			c.FamilyNumber, c.Model, c.Stepping = m[1], m[2], atoi(m[3])
 		}
+		if i < len(dmi) {
+			mergeSMBIOSCPU(&c, dmi[i], int(p.MaxClockSpeed))
+		}
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// mergeSMBIOSCPU gives c the values the official agent takes from
+// dmidecode before Windows' (Win32/CPU.pm), socket by socket in table
+// order: GLPI files processors under models of name, maker ("Intel(R)
+// Corporation", as the firmware writes it) and speed within 10 MHz. A
+// value the table lacks keeps Windows'.
+func mergeSMBIOSCPU(c *CPU, d smbiosCPU, maxClock int) {
+	c.Name = cmp.Or(d.Name, c.Name)
+	c.Manufacturer = cmp.Or(d.Manufacturer, c.Manufacturer)
+	c.Core = cmp.Or(d.Core, c.Core)
+	c.CoreCount = cmp.Or(d.CoreCount, c.CoreCount)
+	c.Thread = cmp.Or(d.Thread, c.Thread)
+	c.Serial = cmp.Or(d.Serial, c.Serial)
+	c.ID = cmp.Or(d.ID, c.ID)
+	c.ExternalClock = cmp.Or(d.ExternalClock, c.ExternalClock)
+	c.Speed = cmp.Or(d.Speed, maxClock, cpuSpeedFromName(c.Name))
+	if d.FamilyNumber != "0" && d.FamilyNumber != "" {
+		c.FamilyNumber = d.FamilyNumber
+	}
+	if d.Model != "0" && d.Model != "" {
+		c.Model = d.Model
+	}
+	c.Stepping = cmp.Or(d.Stepping, c.Stepping)
 }
 
 type win32PhysicalMemory struct {

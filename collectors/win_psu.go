@@ -13,19 +13,27 @@ func winPowerSupplies(ctx context.Context, env *Env) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if h.smbios == nil {
-		return nil, NoData("no SMBIOS table")
-	}
-	b, err := h.smbios.SMBIOS()
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, NoData("no SMBIOS table")
-	}
-	if err != nil {
-		return nil, err
-	}
-	structs, err := parseSMBIOS(b)
+	structs, err := winSMBIOS(env, h)
 	if err != nil {
 		return nil, err
 	}
 	return powerSuppliesFromSMBIOS(structs), nil
+}
+
+// winSMBIOS reads and parses the machine's SMBIOS table, once for the
+// run's collectors, which only read it. No table is no data.
+func winSMBIOS(env *Env, h winHost) ([]smbiosStruct, error) {
+	return shared(env, "windows smbios", func() ([]smbiosStruct, error) {
+		if h.smbios == nil {
+			return nil, NoData("no SMBIOS table")
+		}
+		b, err := h.smbios.SMBIOS()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, NoData("no SMBIOS table")
+		}
+		if err != nil {
+			return nil, err
+		}
+		return parseSMBIOS(b)
+	})
 }
