@@ -142,3 +142,43 @@ func TestWinCPUsWithSMBIOS(t *testing.T) {
 		})
 	}
 }
+
+// TestWinMemoriesWithSMBIOS checks that the Windows memory comes from the
+// SMBIOS table when it describes memory devices, as dmidecode's does for
+// the official agent, and from Win32_PhysicalMemory otherwise.
+func TestWinMemoriesWithSMBIOS(t *testing.T) {
+	const modules = `[{"DeviceLocator": "DIMM B", "BankLabel": "BANK 1", "Manufacturer": "Kingston", "PartNumber": "KSD48G",
+		"SerialNumber": "00000000", "Capacity": "8589934592", "Speed": "2666", "SMBIOSMemoryType": "26", "FormFactor": "8"}]`
+	const bios = `[{"Manufacturer": "Dell Inc.", "SMBIOSBIOSVersion": "1.4.17"}]`
+	// Slot A is empty, slot B holds a KingMax module (its JEDEC code, which
+	// Windows does not give, in the table): dmidecode numbers it 2.
+	array := smbiosStructure(smbiosMemoryArray, 0x10, []byte{3, 3, 3, 0, 0, 0, 0, 0xFE, 0xFF, 2, 0})
+	table := append(array, smbiosStructure(smbiosMemoryDevice, 0x11, memoryDevice(0x10, 0, 0, 9, 2, 0), "DIMM A", "BANK 0")...)
+	table = append(table, smbiosStructure(smbiosMemoryDevice, 0x12, memoryDevice32(0x10, 8192, 9, 26, 2666, 0x2503),
+		"DIMM B", "BANK 1", "Undefined", "00000000", "KSD48G")...)
+	table = append(table, smbiosStructure(smbiosEndOfTable, 0xFFFF, nil)...)
+	noMemory := append(smbiosStructure(smbiosBIOS, 0, []byte{1, 2, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0}, "Wine", "1.0", "01/01/2024"),
+		smbiosStructure(smbiosEndOfTable, 0xFFFF, nil)...)
+	fromTable := Memory{Capacity: 8192, Caption: "DIMM B", Description: "DIMM", Manufacturer: "KingMax", Model: "KSD48G",
+		MemoryCorrection: "None", NumSlots: 2, Speed: "2666", Type: "DDR4"}
+	fromWMI := Memory{Capacity: 8192, Caption: "DIMM B", Description: "DIMM", FormFactor: "DIMM", Manufacturer: "Kingston",
+		Model: "KSD48G", NumSlots: 1, Speed: "2666", Type: "DDR4"}
+	for _, tt := range []struct {
+		name   string
+		smbios smbiosSource
+		want   Memory
+	}{
+		{"table", smbiosStub{table: table}, fromTable},
+		{"table without memory", smbiosStub{table: noMemory}, fromWMI},
+		{"no table", nil, fromWMI},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			h := winHost{wmi: jsonWMI(t, map[string]string{"Win32_PhysicalMemory": modules, "Win32_BIOS": bios}),
+				reg: regFixture(t, ""), smbios: tt.smbios}
+			got, err := winMemories(t.Context(), winEnv(h))
+			if want := []Memory{tt.want}; err != nil || !reflect.DeepEqual(got, want) {
+				t.Errorf("winMemories() = %+v, %v\nwant %+v", got, err, want)
+			}
+		})
+	}
+}

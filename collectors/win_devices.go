@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -145,16 +146,30 @@ func tableName(names []string, n uint32) string {
 }
 
 // winMemories builds the memories section as the official agent does from
-// dmidecode, whose values Win32_PhysicalMemory gives: the slot's locator as
-// caption, the form factor as description, slots numbered from 1, the rated
-// speed (dmidecode's Speed, not the configured one), the maker and model as
-// setMakerAsOfficial makes them. Windows gives no module maker's JEDEC code,
-// which the official agent reads only to tell KingMax and Positivo modules.
-// Firmware storage listed as memory (the BIOS ROM or flash) is left out.
+// dmidecode: from the SMBIOS table as on Linux (memoriesFromSMBIOS), else
+// from Win32_PhysicalMemory, which gives the same strings: the slot's
+// locator as caption, the form factor as description, slots numbered from
+// 1, the rated speed (dmidecode's Speed, not the configured one), the maker
+// and model as setMakerAsOfficial makes them. Win32_PhysicalMemory gives no
+// module maker's JEDEC code, which the official agent reads only to tell
+// KingMax and Positivo modules, and lists no empty slot, which dmidecode
+// numbers. Firmware storage listed as memory (the BIOS ROM or flash) is
+// left out.
 func winMemories(ctx context.Context, env *Env) (any, error) {
 	h, err := env.windows(ctx)
 	if err != nil {
 		return nil, err
+	}
+	// With dmidecode, the official agent reads memory from the SMBIOS
+	// table (its Win32 module runs only without): so do we, as on Linux.
+	// A table without memory devices (some hypervisors') says nothing of
+	// the memory, which Windows then tells.
+	structs, err := winSMBIOS(env, h)
+	if err != nil {
+		env.Log().Debug("memory without the SMBIOS table", "err", err)
+	}
+	if slices.ContainsFunc(structs, func(s smbiosStruct) bool { return s.Type == smbiosMemoryDevice }) {
+		return memoriesFromSMBIOS(structs), nil
 	}
 	mods, err := queryWMI[win32PhysicalMemory](h.wmi, "Win32_PhysicalMemory", "")
 	if err != nil {
