@@ -1,7 +1,9 @@
 package collectors
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -86,4 +88,133 @@ func smbiosBatteryDate(s string) string {
 		return batteryDate(year, a, b)
 	}
 	return ""
+}
+
+// smbiosPortableBattery is the SMBIOS structure type of a battery.
+const smbiosPortableBattery = 22
+
+// smbiosBatteryChemistries names SMBIOS battery chemistries as dmidecode
+// does; "Unknown" (2) is none.
+var smbiosBatteryChemistries = [...]string{
+	1: "Other", 3: "Lead Acid", 4: "Nickel Cadmium", 5: "Nickel Metal Hydride",
+	6: "Lithium Ion", 7: "Zinc Air", 8: "Lithium Polymer",
+}
+
+// dmidecodeInvalid matches the values the official agent drops from
+// dmidecode's output (isInvalidBiosValue).
+var dmidecodeInvalid = lazyRE(`(?i)^(?:N/A|None|Unknown|Not\s*Specified|Not\s*Present|Not\s*Available|Default\s*string|` +
+	`System\s*Product\s*Name|System\s*manufacturer|System\s*Serial\s*Number|System\s*Version|` +
+	`Chassis\s*Serial\s*Number|Chassis\s*manufacturer?|Chassis\s*Version|No\s*Asset\s*Tag|<BAD\s*INDEX>|` +
+	`(?:<OUT\s*OF\s*SPEC>){1,2}|\s*To\s*Be\s*Filled\s*By\s*O\.E\.M\.)$`)
+
+// dmidecodeValue returns an SMBIOS string as the official agent reads it
+// from dmidecode: blanks trimmed and folded, "" for the values it drops.
+func dmidecodeValue(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if dmidecodeInvalid.MatchString(s) {
+		return ""
+	}
+	return s
+}
+
+// smbiosBatteries lists the batteries (type 22) of an SMBIOS table as the
+// official agent's dmidecode module does (Generic/Dmidecode/Battery.pm):
+// only a battery with a name, a maker, a serial and a chemistry, each
+// either the structure's or its Smart Battery Data (SBDS) one; the maker
+// named as there; the design capacity and voltage.
+func smbiosBatteries(structs []smbiosStruct) []Battery {
+	var out []Battery
+	for _, s := range structs {
+		if s.Type != smbiosPortableBattery || len(s.data) < 0x10 {
+			continue
+		}
+		sbds := len(s.data) >= 0x1A
+		str := func(off int) string { return dmidecodeValue(s.rawStr(off)) }
+		b := Battery{Name: str(0x08), Manufacturer: str(0x05)}
+		date, _ := s.byteAt(0x06)
+		serial, _ := s.byteAt(0x07)
+		chem, _ := s.byteAt(0x09)
+		switch w, _ := s.word(0x12); {
+		case date != 0 || !sbds:
+			b.Date = smbiosBatteryDate(str(0x06))
+		case w != 0:
+			b.Date = batteryDate(1980+int(w>>9), int(w>>5&0x0F), int(w&0x1F))
+		}
+		sn := str(0x07)
+		if serial == 0 && sbds {
+			w, _ := s.word(0x10)
+			sn = fmt.Sprintf("%04X", w)
+		}
+		if chem != 2 || !sbds {
+			b.Chemistry = enumName(smbiosBatteryChemistries[:], chem)
+		} else {
+			b.Chemistry = str(0x14)
+		}
+		if b.Name == "" || b.Manufacturer == "" || sn == "" || b.Chemistry == "" {
+			continue
+		}
+		b.Manufacturer, b.Serial = canonicalMaker(b.Manufacturer), batterySerial(sn, true)
+		b.Voltage = int(wordAt(s, 0x0C))
+		mult := 1
+		if m, ok := s.byteAt(0x15); ok && len(s.data) >= 0x16 {
+			mult = int(m)
+		}
+		b.Capacity = int(wordAt(s, 0x0A)) * mult
+		out = append(out, b)
+	}
+	return out
+}
+
+// wordAt returns the word at off, 0 past the structure's end.
+func wordAt(s smbiosStruct, off int) uint16 {
+	w, _ := s.word(off)
+	return w
+}
+
+// mergeBatteries merges what a later source says of batteries into the
+// list of an earlier one, as the official agent merges dmidecode's, then
+// upower's or powercfg's, then sysfs's (Inventory::Batteries): a battery
+// is known by its serial ("0" for none) and maker; a value replaces the
+// earlier one unless empty, "0" or equal but for case; a battery not
+// known is added. One battery on each side with the same serial is one
+// battery, whatever its maker.
+func mergeBatteries(list, later []Battery) []Battery {
+	id := func(b Battery) string { return cmp.Or(b.Serial, "0") + b.Manufacturer }
+	keys := make([]string, len(list))
+	for i, b := range list {
+		keys[i] = id(b)
+	}
+	if len(list) == 1 && len(later) == 1 && cmp.Or(list[0].Serial, "0") == cmp.Or(later[0].Serial, "0") {
+		keys[0] = id(later[0])
+	}
+	for _, b := range later {
+		i := slices.Index(keys, id(b))
+		if i < 0 {
+			list, keys = append(list, b), append(keys, id(b))
+			continue
+		}
+		o := &list[i]
+		for _, f := range []struct {
+			to *string
+			v  string
+		}{
+			{&o.Name, b.Name}, {&o.Manufacturer, b.Manufacturer}, {&o.Serial, b.Serial},
+			{&o.Chemistry, b.Chemistry}, {&o.Date, b.Date},
+		} {
+			if f.v != "" && f.v != "0" && !strings.EqualFold(f.v, *f.to) {
+				*f.to = f.v
+			}
+		}
+		for _, f := range []struct {
+			to *int
+			v  int
+		}{
+			{&o.Capacity, b.Capacity}, {&o.RealCapacity, b.RealCapacity}, {&o.Voltage, b.Voltage},
+		} {
+			if f.v != 0 {
+				*f.to = f.v
+			}
+		}
+	}
+	return list
 }

@@ -2,21 +2,23 @@ package collectors
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 )
 
 func init() { Register("battery", "batteries", true, collectBatteries) }
 
-// collectBatteries lists the batteries of /sys/class/power_supply as the
-// official agent reads them (Generic/Batteries/SysClass.pm): a battery
+// collectBatteries lists the batteries of the SMBIOS table, merged with
+// those of /sys/class/power_supply as the official agent reads them
+// (Generic/Batteries/SysClass.pm): a battery
 // present, with a charge reading; the voltage the design minimum, never
 // the present voltage, which moves from run to run; a capacity given as a
 // charge converted at that voltage, in whole mAh first. Batteries of
 // peripherals (scope "Device": mice, headsets) are left out: they come and
 // go with the peripheral, and are not the computer's.
 func collectBatteries(ctx context.Context, env *Env) (any, error) {
-	var out []Battery
+	var sysfs []Battery
 	for _, dir := range env.Glob("/sys/class/power_supply/*") {
 		if env.ReadString(dir+"/type") != "Battery" || env.ReadString(dir+"/scope") == "Device" {
 			continue
@@ -40,7 +42,7 @@ func collectBatteries(ctx context.Context, env *Env) (any, error) {
 		}
 		serial, err := env.ReadFile(dir + "/serial_number")
 		line, _, _ := strings.Cut(string(serial), "\n")
-		out = append(out, Battery{
+		sysfs = append(sysfs, Battery{
 			Name:         strings.TrimSpace(env.ReadString(dir + "/model_name")),
 			Manufacturer: canonicalMaker(env.ReadString(dir + "/manufacturer")),
 			Serial:       batterySerial(line, err == nil && len(serial) > 0),
@@ -51,5 +53,11 @@ func collectBatteries(ctx context.Context, env *Env) (any, error) {
 			Date:         batteryDate(int(num("manufacture_year")), int(num("manufacture_month")), int(num("manufacture_day"))),
 		})
 	}
-	return out, nil
+	// The official agent merges them into dmidecode's batteries, which
+	// give a design voltage and date the driver may not.
+	structs, err := readSMBIOS(env)
+	if err != nil && !errors.Is(err, ErrNoData) {
+		env.Log().Debug("batteries without the SMBIOS table", "err", err)
+	}
+	return mergeBatteries(smbiosBatteries(structs), sysfs), nil
 }

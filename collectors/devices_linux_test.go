@@ -255,3 +255,29 @@ func TestBatteriesAsOfficial(t *testing.T) {
 		t.Errorf("collectBatteries() = %+v, %v, want %+v", got, err, want)
 	}
 }
+
+// TestLinuxBatteriesWithSMBIOS checks the Linux merge of dmidecode's and
+// sysfs's batteries: one battery, the design voltage and date from the
+// table where the driver gives none, the rest from sysfs.
+func TestLinuxBatteriesWithSMBIOS(t *testing.T) {
+	table := append(portableBattery(0x1600, "Sys. Battery Bay", "SMP", "09/15/2017", "0A75", "DELL JHXPY53", 2, 5753, 7600, "1.0", 0, 0, "LiP"),
+		smbiosStructure(smbiosEndOfTable, 0xFFFF, nil)...)
+	root := writeTree(t, map[string]string{
+		dmiTable[1:]:                                     string(table),
+		"sys/class/power_supply/BAT0/type":               "Battery\n",
+		"sys/class/power_supply/BAT0/present":            "1\n",
+		"sys/class/power_supply/BAT0/capacity":           "80\n",
+		"sys/class/power_supply/BAT0/model_name":         "DELL JHXPY53\n",
+		"sys/class/power_supply/BAT0/manufacturer":       "SMP\n",
+		"sys/class/power_supply/BAT0/serial_number":      "2677\n",
+		"sys/class/power_supply/BAT0/technology":         "Li-poly\n",
+		"sys/class/power_supply/BAT0/energy_full_design": "57532000\n",
+		"sys/class/power_supply/BAT0/energy_full":        "48807000\n",
+	})
+	v, cerr := collectBatteries(t.Context(), &Env{Root: root})
+	want := []Battery{{Name: "DELL JHXPY53", Manufacturer: "SMP", Serial: "2677", Chemistry: "Li-poly",
+		Capacity: 57532, RealCapacity: 48807, Voltage: 7600, Date: "2017-09-15"}}
+	if cerr != nil || !reflect.DeepEqual(v, want) {
+		t.Errorf("batteries = %+v, %v, want %+v", v, cerr, want)
+	}
+}

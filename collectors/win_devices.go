@@ -429,13 +429,6 @@ func winMonitors(ctx context.Context, env *Env) (any, error) {
 	return out, nil
 }
 
-// batteryChemistries names the SMBIOS battery chemistries of Win32_Battery
-// and Win32_PortableBattery as dmidecode does.
-var batteryChemistries = [...]string{
-	1: "Other", 2: "Unknown", 3: "Lead Acid", 4: "Nickel Cadmium", 5: "Nickel Metal Hydride",
-	6: "Lithium Ion", 7: "Zinc Air", 8: "Lithium Polymer",
-}
-
 // batteryChemistryCode reads the chemistry a battery's driver reports, four
 // ASCII characters packed in BatteryStaticData.Chemistry ("LION", "LiP"),
 // as powercfg's battery report prints it. "" when it holds no text.
@@ -455,14 +448,13 @@ func batteryChemistryCode(v uint32) string {
 }
 
 // winBatteries builds the batteries section as the official agent does
-// from powercfg's battery report and dmidecode (Win32/Batteries.pm,
-// Generic/Dmidecode/Battery.pm). The battery driver's static data in
-// root\WMI are the report's: its name, maker, serial, four-letter
-// chemistry and capacities. Win32_PortableBattery gives SMBIOS's design
-// voltage and manufacture date, dmidecode's. Win32_Battery lists the
-// batteries; its DesignVoltage is not the SMBIOS value the official agent
-// sends, and a voltage off by more than 10 mV files the battery under a
-// new model.
+// (Win32/Batteries.pm): dmidecode's batteries, read from the SMBIOS table,
+// merged with those of powercfg's battery report. The report's are the
+// battery driver's data in root\WMI: the name, maker, serial, four-letter
+// chemistry and capacities; the table gives the design voltage and the
+// manufacture date. Win32_Battery tells whether there is a battery driver
+// to ask (on a desktop, root\WMI has no battery class), and its values
+// stand for a battery the driver's data do not describe.
 func winBatteries(ctx context.Context, env *Env) (any, error) {
 	h, err := env.windows(ctx)
 	if err != nil {
@@ -481,72 +473,53 @@ func winBatteries(ctx context.Context, env *Env) (any, error) {
 		InstanceName        string
 		FullChargedCapacity uint32
 	}
-	type portable struct {
-		Name, Manufacturer, ManufactureDate string
-		DesignVoltage                       uint64
-		Chemistry                           uint16
-	}
 	bats, err := queryWMI[battery](h.wmi, "Win32_Battery", "")
 	if err != nil {
 		return nil, err
 	}
-	if len(bats) == 0 {
-		return []Battery{}, nil
-	}
-	// A machine with a battery has its driver's data: without them the
-	// names and chemistry would not be the official agent's.
-	statics, err := queryWMI[static](h.wmi, `root\WMI:BatteryStaticData`, "")
-	if err != nil {
-		return nil, err
-	}
-	fulls, err := queryWMI[full](h.wmi, `root\WMI:BatteryFullChargedCapacity`, "")
-	if err != nil {
-		return nil, err
-	}
-	portables, err := queryWMI[portable](h.wmi, "Win32_PortableBattery", "")
-	if err != nil {
-		return nil, err
-	}
-	realCapacity := make(map[string]uint32, len(fulls))
-	for _, f := range fulls {
-		realCapacity[f.InstanceName] = f.FullChargedCapacity
-	}
-	out := make([]Battery, 0, len(bats))
-	for i, b := range bats {
-		bat := Battery{
-			Name:         strings.TrimSpace(b.Name),
-			Chemistry:    tableName(batteryChemistries[:], uint32(b.Chemistry)),
-			Capacity:     int(b.DesignCapacity),
-			RealCapacity: int(b.FullChargeCapacity),
-			Serial:       "0",
+	var reported []Battery
+	if len(bats) > 0 {
+		// A machine with a battery has its driver's data: without them the
+		// names and chemistry would not be the official agent's.
+		statics, err := queryWMI[static](h.wmi, `root\WMI:BatteryStaticData`, "")
+		if err != nil {
+			return nil, err
 		}
-		if i < len(statics) {
-			s := statics[i]
-			bat.Name = cmp.Or(strings.TrimSpace(s.DeviceName), bat.Name)
-			bat.Manufacturer = strings.TrimSpace(s.ManufactureName)
-			bat.Serial = batterySerial(s.SerialNumber, true)
-			bat.Chemistry = cmp.Or(batteryChemistryCode(s.Chemistry), bat.Chemistry)
-			bat.Capacity = cmp.Or(int(s.DesignedCapacity), bat.Capacity)
-			if c, ok := realCapacity[s.InstanceName]; ok {
-				bat.RealCapacity = cmp.Or(int(c), bat.RealCapacity)
+		fulls, err := queryWMI[full](h.wmi, `root\WMI:BatteryFullChargedCapacity`, "")
+		if err != nil {
+			return nil, err
+		}
+		realCapacity := make(map[string]uint32, len(fulls))
+		for _, f := range fulls {
+			realCapacity[f.InstanceName] = f.FullChargedCapacity
+		}
+		for i, b := range bats {
+			bat := Battery{
+				Name:         strings.TrimSpace(b.Name),
+				Chemistry:    enumName(smbiosBatteryChemistries[:], byte(b.Chemistry)),
+				Capacity:     int(b.DesignCapacity),
+				RealCapacity: int(b.FullChargeCapacity),
+				Serial:       "0",
 			}
-		}
-		// SMBIOS describes a battery by the name its driver gives, else
-		// the one battery it describes is the machine's one battery.
-		for _, p := range portables {
-			if strings.EqualFold(strings.TrimSpace(p.Name), bat.Name) || (len(portables) == 1 && len(bats) == 1) {
-				bat.Voltage = int(p.DesignVoltage)
-				bat.Date = smbiosBatteryDate(p.ManufactureDate)
-				bat.Manufacturer = cmp.Or(bat.Manufacturer, canonicalMaker(p.Manufacturer))
-				if bat.Chemistry == "" {
-					bat.Chemistry = tableName(batteryChemistries[:], uint32(p.Chemistry))
+			if i < len(statics) {
+				s := statics[i]
+				bat.Name = cmp.Or(strings.TrimSpace(s.DeviceName), bat.Name)
+				bat.Manufacturer = strings.TrimSpace(s.ManufactureName)
+				bat.Serial = batterySerial(s.SerialNumber, true)
+				bat.Chemistry = cmp.Or(batteryChemistryCode(s.Chemistry), bat.Chemistry)
+				bat.Capacity = cmp.Or(int(s.DesignedCapacity), bat.Capacity)
+				if c, ok := realCapacity[s.InstanceName]; ok {
+					bat.RealCapacity = cmp.Or(int(c), bat.RealCapacity)
 				}
-				break
 			}
+			reported = append(reported, bat)
 		}
-		out = append(out, bat)
 	}
-	return out, nil
+	structs, err := winSMBIOS(env, h)
+	if err != nil {
+		env.Log().Debug("batteries without the SMBIOS table", "err", err)
+	}
+	return mergeBatteries(smbiosBatteries(structs), reported), nil
 }
 
 // mouseInterfaces names Win32_PointingDevice.DeviceInterface as the
