@@ -9,14 +9,14 @@ import (
 
 func init() { Register("battery", "batteries", true, collectBatteries) }
 
-// collectBatteries lists the batteries of the SMBIOS table, merged with
-// those of /sys/class/power_supply as the official agent reads them
-// (Generic/Batteries/SysClass.pm): a battery
-// present, with a charge reading; the voltage the design minimum, never
-// the present voltage, which moves from run to run; a capacity given as a
-// charge converted at that voltage, in whole mAh first. Batteries of
-// peripherals (scope "Device": mice, headsets) are left out: they come and
-// go with the peripheral, and are not the computer's.
+// collectBatteries lists the batteries of the SMBIOS table merged with
+// those of /sys/class/power_supply, as the official agent reads them
+// (Generic/Batteries/SysClass.pm): a battery present, with a charge
+// reading; the voltage the design minimum, never the present voltage,
+// which moves from run to run; a capacity given as a charge converted at
+// that voltage, in whole mAh first. Batteries of peripherals (scope
+// "Device": mice, headsets) are left out: they come and go with the
+// peripheral, and are not the computer's.
 func collectBatteries(ctx context.Context, env *Env) (any, error) {
 	var sysfs []Battery
 	for _, dir := range env.Glob("/sys/class/power_supply/*") {

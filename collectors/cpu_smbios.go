@@ -36,17 +36,17 @@ func smbiosCPUs(structs []smbiosStruct) []smbiosCPU {
 		if st := status & 7; st == 2 || st == 3 {
 			continue // disabled by the user or by the firmware
 		}
-		if strings.TrimSpace(s.rawStr(0x07)) == "000000000000" && strings.TrimSpace(s.rawStr(0x10)) == strings.Repeat("0", 32) {
+		maker, version := dmidecodeValue(s.rawStr(0x07)), dmidecodeValue(s.rawStr(0x10))
+		if maker == "000000000000" && version == strings.Repeat("0", 32) {
 			continue
 		}
-		maker, version := s.str(0x07), strings.Join(strings.Fields(s.str(0x10)), " ")
 		if strings.EqualFold(version, "Not Installed") {
 			version = ""
 		}
 		c := smbiosCPU{
 			Name:         cpuName(version),
 			Manufacturer: maker,
-			Serial:       strings.Join(strings.Fields(s.str(0x20)), ""),
+			Serial:       strings.Join(strings.Fields(dmidecodeValue(s.rawStr(0x20))), ""),
 		}
 		count, enabled, threads := smbiosCount(s, 0x23, 0x2A), smbiosCount(s, 0x24, 0x2C), smbiosCount(s, 0x25, 0x2E)
 		c.Core = cmp.Or(enabled, count)
@@ -100,7 +100,7 @@ func smbiosBytes(s smbiosStruct, off, n int) ([]byte, bool) {
 // ProcessorId); the stepping, model and family from the signature's
 // digits as it picks them (the family without the extended family, which
 // it reads as leading digits). An ID of zeros (a virtual machine's) gives
-// the ID alone.
+// zeros, which leave Windows' family, model and stepping.
 func smbiosCPUID(id []byte) (hexID, family, model string, stepping int) {
 	var b strings.Builder
 	for i := len(id) - 1; i >= 0; i-- {

@@ -21,7 +21,7 @@ func collectMemories(ctx context.Context, env *Env) (any, error) {
 }
 
 // readSMBIOS reads and parses the host's SMBIOS table, once for the run's
-// collectors (memory, power supplies), which only read it.
+// collectors (memory, batteries, power supplies), which only read it.
 func readSMBIOS(env *Env) ([]smbiosStruct, error) {
 	return shared(env, "smbios", func() ([]smbiosStruct, error) {
 		b, err := env.ReadFile(dmiTable)

@@ -25,6 +25,10 @@ var psuStatuses = [...]string{1: "Other", 2: "Unknown", 3: "OK", 4: "Non-critica
 // psuBattery is the power supply type (bits 10–13) of a battery.
 const psuBattery = 5
 
+// psuUnfilled matches the values the official agent also drops from a
+// power supply's: the firmware maker's placeholders.
+var psuUnfilled = lazyRE(`(?i)To Be Filled By O.?E.?M|OEM Define`)
+
 // dellPartNumber is a Dell part number with its revision ("0N1ND3A00"),
 // which the official agent sends without it ("0N1ND3").
 var dellPartNumber = lazyRE(`^([0-9A-Z]{6})[A-B]\d{2}$`)
@@ -43,12 +47,19 @@ func powerSuppliesFromSMBIOS(structs []smbiosStruct) []PowerSupply {
 		if s.Type != smbiosPowerSupply || !ok || ch>>10&0x0F == psuBattery {
 			continue
 		}
+		str := func(off int) string {
+			v := dmidecodeValue(s.rawStr(off))
+			if psuUnfilled.MatchString(v) {
+				return ""
+			}
+			return v
+		}
 		p := PowerSupply{
-			Location:     s.str(0x05),
-			Name:         s.str(0x06),
-			Manufacturer: canonicalMaker(s.str(0x07)),
-			SerialNumber: s.str(0x08),
-			PartNum:      s.str(0x0A),
+			Location:     str(0x05),
+			Name:         str(0x06),
+			Manufacturer: canonicalMaker(str(0x07)),
+			SerialNumber: str(0x08),
+			PartNum:      str(0x0A),
 		}
 		if p.Name == "" && p.SerialNumber == "" && p.PartNum == "" {
 			continue
