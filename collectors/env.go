@@ -20,6 +20,10 @@ import (
 type Options struct {
 	// ScanHomedirs lets collectors look into users' home directories.
 	ScanHomedirs bool
+	// CacheDir keeps what a collector read of the host that a later run
+	// may not be able to read again: the software of a Windows user who
+	// is not logged on. "" keeps nothing.
+	CacheDir string
 }
 
 // Env is the host a collector reads: a root directory that is "/" for the

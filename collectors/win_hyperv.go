@@ -59,7 +59,7 @@ func winVirtualMachines(ctx context.Context, env *Env) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	wsl, err := wslMachines(h)
+	wsl, err := wslMachines(env, h)
 	if err != nil {
 		return nil, err
 	}

@@ -361,7 +361,8 @@ func winSoftware(ctx context.Context, env *Env) (any, error) {
 			{view32, "i586", "Internet Explorer", regUninstall32},
 		}
 	}
-	for _, v := range views {
+	users := openUserSoftware(env, profiles, hives, len(views))
+	for vi, v := range views {
 		list, err := uninstallList(h.reg, hklm, regUninstall, v.view)
 		if err != nil {
 			return nil, err
@@ -381,14 +382,20 @@ func winSoftware(ctx context.Context, env *Env) (any, error) {
 			}
 			list, err := uninstallList(h.reg, hku, sid+`\`+v.userKey, view64)
 			if err != nil {
+				users.fail(sid)
 				continue
 			}
-			for _, s := range list {
-				s.Arch, s.UserID, s.UserName = v.arch, sidRID(sid), user
-				add(s)
+			for i := range list {
+				list[i].Arch, list[i].UserID, list[i].UserName = v.arch, sidRID(sid), user
+				add(list[i])
 			}
+			users.read(sid, vi, list)
+		}
+		for _, s := range users.cached(vi) {
+			add(s)
 		}
 	}
+	users.save()
 	// A failed query only loses the updates that have no Uninstall entry.
 	fixes, _ := queryWMI[win32QuickFixEngineering](h.wmi, "Win32_QuickFixEngineering", "")
 	for _, q := range fixes {

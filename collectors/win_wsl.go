@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"crypto/md5"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -16,29 +17,62 @@ var bracedGUID = lazyRE(`^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-F
 
 // wslDistro is a WSL distribution of a user.
 type wslDistro struct {
-	sid, name, basePath string
+	sid, user, name, basePath string
 }
 
-// wslMachines lists the WSL distributions of the users whose hive is
-// loaded, as the official agent names them: "<distribution> on <user>
-// account", with a UUID made from the user's SID and the distribution's
-// name, so that each keeps its GLPI record.
-func wslMachines(h winHost) ([]VirtualMachine, error) {
+// wslKept is what is kept of a user's distributions while they are logged
+// off (userKept): their name, which Windows gives only while they are
+// logged on, and their distributions.
+type wslKept struct {
+	User    string      `json:"user"`
+	Distros [][2]string `json:"distributions"` // name, base path
+}
+
+// wslMachines lists the WSL distributions of the users, as the official
+// agent names them: "<distribution> on <user> account", with a UUID made
+// from the user's SID and the distribution's name, so that each keeps its
+// GLPI record. They are read in the hives loaded, and kept for the users
+// logged off (userKept).
+func wslMachines(env *Env, h winHost) ([]VirtualMachine, error) {
+	kept := openUserKept[wslKept](env, "windows-user-wsl")
+	profiles := userProfiles(h.reg)
+	loaded := map[string]bool{}
 	var distros []wslDistro
 	for _, sid := range loadedUserHives(h.reg) {
+		loaded[sid] = true
+		user := cmp.Or(regString(h.reg, hku, sid+`\Volatile Environment`, "USERNAME"), profiles[sid])
+		k := wslKept{User: user}
 		root := sid + `\` + regLxss
 		for _, key := range regSubKeys(h.reg, hku, root, view64) {
 			if !bracedGUID.MatchString(key) {
 				continue
 			}
 			v := openValues(h.reg, hku, root+`\`+key, view64)
-			d := wslDistro{sid: sid, name: v.str("DistributionName"), basePath: v.str("BasePath")}
+			d := wslDistro{sid: sid, user: user, name: v.str("DistributionName"), basePath: v.str("BasePath")}
 			v.close()
 			if d.name != "" && d.basePath != "" {
 				distros = append(distros, d)
+				k.Distros = append(k.Distros, [2]string{d.name, d.basePath})
 			}
 		}
+		if profiles[sid] != "" {
+			kept.save(sid, k)
+		}
 	}
+	sids := make([]string, 0, len(profiles))
+	for sid := range profiles {
+		if !loaded[sid] {
+			sids = append(sids, sid)
+		}
+	}
+	slices.Sort(sids)
+	for _, sid := range sids {
+		k, _ := kept.load(sid)
+		for _, d := range k.Distros {
+			distros = append(distros, wslDistro{sid: sid, user: k.User, name: d[0], basePath: d[1]})
+		}
+	}
+	kept.prune(profiles)
 	if len(distros) == 0 {
 		return nil, nil
 	}
@@ -63,40 +97,33 @@ func wslMachines(h winHost) ([]VirtualMachine, error) {
 	}
 	build, _ := strconv.Atoi(osys.BuildNumber)
 
-	// Each user's name and .wslconfig, read once for all their
-	// distributions.
-	type wslUser struct {
-		name string
-		cfg  wslConfig
-	}
-	users := map[string]wslUser{}
-	profiles := userProfiles(h.reg)
+	// Each user's .wslconfig, read once for all their distributions.
+	configs := map[string]wslConfig{}
 	out := make([]VirtualMachine, 0, len(distros))
 	for _, d := range distros {
-		u, ok := users[d.sid]
+		cfg, ok := configs[d.sid]
 		if !ok {
-			u.name = cmp.Or(regString(h.reg, hku, d.sid+`\Volatile Environment`, "USERNAME"), profiles[d.sid])
 			profile := expandWinVars(regString(h.reg, hklm, regProfileList+`\`+d.sid, "ProfileImagePath"), map[string]string{"systemdrive": osys.SystemDrive})
 			if profile != "" {
 				if b, err := h.files.ReadFile(profile + `\.wslconfig`); err == nil {
-					u.cfg = parseWSLConfig(string(b))
+					cfg = parseWSLConfig(string(b))
 				}
 			}
-			users[d.sid] = u
+			configs[d.sid] = cfg
 		}
 		vm := VirtualMachine{
-			Name:      d.name + " on " + u.name + " account",
+			Name:      d.name + " on " + d.user + " account",
 			Subsystem: "WSL",
 			VMType:    "WSL2",
-			VCPU:      cmp.Or(u.cfg.processors, vcpu),
+			VCPU:      cmp.Or(cfg.processors, vcpu),
 			UUID:      strings.ToUpper(uuidV3DNS(d.sid + "/" + d.name)),
 		}
 		switch {
 		case isWSL1(h.files, d.basePath):
 			// WSL 1 runs in the host's memory.
 			vm.VMType, vm.Memory = "WSL1", memory
-		case u.cfg.memoryMB > 0:
-			vm.Memory = u.cfg.memoryMB
+		case cfg.memoryMB > 0:
+			vm.Memory = cfg.memoryMB
 		case build > 0 && build < 20175:
 			vm.Memory = memory * 8 / 10 // WSL 2's default before build 20175
 		default:

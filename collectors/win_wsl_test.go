@@ -145,3 +145,55 @@ func TestWSLMachinesFailing(t *testing.T) {
 		t.Fatalf("got %v, want the query's error", err)
 	}
 }
+
+// TestWSLMachinesKept: alice's distributions stay while she is logged off,
+// under the name and UUID they had, from what the last run kept; they go
+// with her profile.
+func TestWSLMachinesKept(t *testing.T) {
+	cache := t.TempDir()
+	// without drops the registry blocks of wslReg whose key starts with
+	// prefix.
+	without := func(prefix string) string {
+		var keep []string
+		for _, block := range strings.Split(wslReg, "\n\n") {
+			if !strings.HasPrefix(strings.TrimSpace(block), prefix) {
+				keep = append(keep, block)
+			}
+		}
+		return strings.Join(keep, "\n\n")
+	}
+	run := func(reg string) []VirtualMachine {
+		t.Helper()
+		h := wslHost(t, "10.0.22631", 32768, true)
+		r, err := parseRegFile([]byte(reg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.reg = r
+		env := winEnv(h)
+		env.Options.CacheDir = cache
+		v, err := winVirtualMachines(t.Context(), env)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v.([]VirtualMachine)
+	}
+	ubuntu := VirtualMachine{Name: "Ubuntu on Alice account", Subsystem: "WSL", VMType: "WSL2", VCPU: 2, Memory: 4096, UUID: uuidOf("S-1-5-21-1-2-3-1001/Ubuntu")}
+	debian := VirtualMachine{Name: "Debian on Alice account", Subsystem: "WSL", VMType: "WSL1", VCPU: 2, Memory: 32768, UUID: uuidOf("S-1-5-21-1-2-3-1001/Debian")}
+	bob := VirtualMachine{Name: "Ubuntu on bob account", Subsystem: "WSL", VMType: "WSL2", VCPU: 8, Memory: 8192, UUID: uuidOf("S-1-5-21-1-2-3-1002/Ubuntu")}
+	if got, want := run(wslReg), []VirtualMachine{ubuntu, debian, bob}; !reflect.DeepEqual(got, want) {
+		t.Errorf("logged on: got %+v\nwant %+v", got, want)
+	}
+	loggedOff := without(`[HKEY_USERS\S-1-5-21-1-2-3-1001`)
+	if got, want := run(loggedOff), []VirtualMachine{bob, ubuntu, debian}; !reflect.DeepEqual(got, want) {
+		t.Errorf("alice logged off: got %+v\nwant %+v", got, want)
+	}
+	gone := strings.Replace(loggedOff, `[HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Windows NT\CurrentVersion\ProfileList\S-1-5-21-1-2-3-1001]
+"ProfileImagePath"="%SystemDrive%\\Users\\alice"`, "", 1)
+	if got, want := run(gone), []VirtualMachine{bob}; !reflect.DeepEqual(got, want) {
+		t.Errorf("alice's profile removed: got %+v\nwant %+v", got, want)
+	}
+	if got, want := run(loggedOff), []VirtualMachine{bob}; !reflect.DeepEqual(got, want) {
+		t.Errorf("alice's profile back, logged off: got %+v\nwant %+v", got, want)
+	}
+}
