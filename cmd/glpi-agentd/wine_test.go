@@ -69,6 +69,10 @@ var wineSeeded = []struct{ key, name, version, publisher string }{
 	{`HKEY_LOCAL_MACHINE\SOFTWARE\Wow6432Node\Microsoft\Windows\CurrentVersion\Uninstall\{6F1C2B1E-0000-4000-8000-000000000001}`, "Wine Test Tool (32-bit)", "4.5", "Example Corp"},
 }
 
+// wineUserSeeded is a program written into the Wine user's own Uninstall
+// key.
+const wineUserSeeded = "Wine User Tool"
+
 // wineTool finds a program of the wine64 package, which Debian installs in
 // /usr/lib/wine only.
 func wineTool(name string) (string, error) {
@@ -194,6 +198,8 @@ func TestWindowsUnderWine(t *testing.T) {
 			seed(s.key, v[0], "REG_SZ", v[1])
 		}
 	}
+	seed(`HKEY_CURRENT_USER\Software\Microsoft\Windows\CurrentVersion\Uninstall\WineUserTool`, "DisplayName", "REG_SZ", wineUserSeeded)
+	seed(`HKEY_CURRENT_USER\Software\Microsoft\Windows\CurrentVersion\Uninstall\WineUserTool`, "DisplayVersion", "REG_SZ", "7.8")
 	// Two remote control tools: TeamViewer's id in the registry, as a
 	// DWORD, and AnyDesk's in its service's configuration file.
 	seed(`HKEY_LOCAL_MACHINE\SOFTWARE\TeamViewer`, "ClientID", "REG_DWORD", "1234567890")
@@ -290,6 +296,17 @@ func TestWindowsUnderWine(t *testing.T) {
 		if !ok || slices.Contains([]string{"null", "[]", "{}"}, string(v)) {
 			t.Errorf("inventory has no %s", k)
 		}
+	}
+	// The Wine user's own program is listed as theirs, and kept in the
+	// state directory for the runs while they are logged off.
+	var users []struct{ Name, UserName string }
+	json.Unmarshal(msg.Content["softwares"], &users)
+	if !slices.ContainsFunc(users, func(s struct{ Name, UserName string }) bool { return s.Name == wineUserSeeded && s.UserName != "" }) {
+		t.Errorf("softwares has no %q of a user, seeded in the Wine user's hive", wineUserSeeded)
+	}
+	kept, _ := filepath.Glob(filepath.Join(dir, "state", "windows-user-software", "S-1-5-21-*.json"))
+	if b, err := os.ReadFile(strings.Join(kept, "")); len(kept) != 1 || err != nil || !strings.Contains(string(b), wineUserSeeded) {
+		t.Errorf("kept user software %v (%v): want one file with %q", kept, err, wineUserSeeded)
 	}
 	var remote []struct{ Type, ID string }
 	json.Unmarshal(msg.Content["remote_mgmt"], &remote)
