@@ -592,12 +592,21 @@ func TestUSBClass(t *testing.T) {
 	}
 }
 
+// FuzzParseSMBIOS feeds the SMBIOS parser and every decoder of its
+// structures (memory, processors, batteries, power supplies) tables of
+// any shape: none may panic or read past a structure.
 func FuzzParseSMBIOS(f *testing.F) {
 	f.Add(smbiosStructure(smbiosMemoryDevice, 1, memoryDevice(1, 1024, 0, 9, 26, 2400), "A", "B", "C", "D", "E"))
 	f.Add([]byte{17, 4, 0, 0, 0, 0})
+	f.Add(smbiosTestCPUs())
+	f.Add(portableBattery(1, "Front", "SMP", "", "", "00HW023", 2, 2354, 11400, "03.01", 0x021D, sbdsDate(2018, 5, 24), "LiP"))
+	f.Add(powerSupply(0x27, 495, 0x1183, "PSU1", "PWR SPLY", "DELL", "CN17", "", "0N1ND3A00", "A00"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		structs, _ := parseSMBIOS(b)
 		memoriesFromSMBIOS(structs)
+		smbiosCPUs(structs)
+		smbiosBatteries(structs)
+		powerSuppliesFromSMBIOS(structs)
 	})
 }
 
