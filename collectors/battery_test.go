@@ -14,14 +14,8 @@ import (
 // date.
 func portableBattery(handle uint16, loc, maker, date, serial, name string, chem byte, capacity, voltage uint16,
 	sbdsVersion string, sbdsSerial, sbdsDate uint16, sbdsChem string) []byte {
-	b := make([]byte, 0x1A-4)
-	var set []string
-	str := func(off int, v string) {
-		if v != "" {
-			set = append(set, v)
-			b[off-4] = byte(len(set))
-		}
-	}
+	ss := smbiosStrings{body: make([]byte, 0x1A-4)}
+	b, str := ss.body, ss.set
 	str(0x04, loc)
 	str(0x05, maker)
 	str(0x06, date)
@@ -36,7 +30,7 @@ func portableBattery(handle uint16, loc, maker, date, serial, name string, chem 
 	le.PutUint16(b[0x12-4:], sbdsDate)
 	str(0x14, sbdsChem)
 	b[0x15-4] = 10
-	return smbiosStructure(smbiosPortableBattery, handle, b, set...)
+	return smbiosStructure(smbiosPortableBattery, handle, b, ss.strings...)
 }
 
 // sbdsDate packs a date as Smart Battery Data does.

@@ -12,14 +12,8 @@ import (
 // version and serial (empty: absent), its ID bytes, clocks, status and
 // counts; a count past 254 goes in the 3.0 word.
 func processor(handle uint16, maker, version, serial string, id [8]byte, ext, maxSpeed, cur uint16, status byte, cores, enabled, threads int) []byte {
-	b := make([]byte, 0x30-4)
-	var set []string
-	str := func(off int, v string) {
-		if v != "" {
-			set = append(set, v)
-			b[off-4] = byte(len(set))
-		}
-	}
+	ss := smbiosStrings{body: make([]byte, 0x30-4)}
+	b, str := ss.body, ss.set
 	str(0x04, "CPU 1")
 	b[0x05-4], b[0x06-4] = 3, 0xC6
 	str(0x07, maker)
@@ -39,7 +33,7 @@ func processor(handle uint16, maker, version, serial string, id [8]byte, ext, ma
 			b[0x23-4+i] = byte(n)
 		}
 	}
-	return smbiosStructure(smbiosProcessor, handle, b, set...)
+	return smbiosStructure(smbiosProcessor, handle, b, ss.strings...)
 }
 
 // Real processors' values, as dmidecode prints them: a Dell laptop's, a

@@ -232,6 +232,21 @@ func smbiosStructure(typ byte, handle uint16, body []byte, strs ...string) []byt
 	return append(b, 0)
 }
 
+// smbiosStrings is the string set of a structure under construction: set
+// puts the number of v (0 for "", which is absent) at offset off of the
+// structure, whose formatted area after the header is body.
+type smbiosStrings struct {
+	body    []byte
+	strings []string
+}
+
+func (b *smbiosStrings) set(off int, v string) {
+	if v != "" {
+		b.strings = append(b.strings, v)
+		b.body[off-4] = byte(len(b.strings))
+	}
+}
+
 // memoryDevice32 builds the body of a type 17 structure of SMBIOS 3.2,
 // which gives the module maker's JEDEC code.
 func memoryDevice32(array, size uint16, formFactor, memType byte, speed, makerID uint16) []byte {

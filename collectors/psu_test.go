@@ -13,18 +13,14 @@ import (
 // serial, asset tag, part number and revision, in that order; an empty
 // one is absent (string number 0).
 func powerSupply(handle, watts, characteristics uint16, strs ...string) []byte {
-	b := make([]byte, 0x16-4)
-	b[0] = 1
-	var set []string
+	ss := smbiosStrings{body: make([]byte, 0x16-4)}
+	ss.body[0] = 1
 	for i, v := range strs {
-		if v != "" {
-			set = append(set, v)
-			b[1+i] = byte(len(set))
-		}
+		ss.set(0x05+i, v)
 	}
-	binary.LittleEndian.PutUint16(b[0x0C-4:], watts)
-	binary.LittleEndian.PutUint16(b[0x0E-4:], characteristics)
-	return smbiosStructure(smbiosPowerSupply, handle, b, set...)
+	binary.LittleEndian.PutUint16(ss.body[0x0C-4:], watts)
+	binary.LittleEndian.PutUint16(ss.body[0x0E-4:], characteristics)
+	return smbiosStructure(smbiosPowerSupply, handle, ss.body, ss.strings...)
 }
 
 // TestPowerSuppliesFromSMBIOS checks the official agent's rules
