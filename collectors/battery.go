@@ -150,7 +150,7 @@ func smbiosBatteries(structs []smbiosStruct) []Battery {
 		} else {
 			b.Chemistry = str(0x14)
 		}
-		if b.Name == "" || b.Manufacturer == "" || sn == "" || b.Chemistry == "" {
+		if !perlTrue(b.Name) || !perlTrue(b.Manufacturer) || !perlTrue(sn) || !perlTrue(b.Chemistry) {
 			continue
 		}
 		b.Manufacturer, b.Serial = canonicalMaker(b.Manufacturer), batterySerial(sn, true)
@@ -201,7 +201,7 @@ func mergeBatteries(list, later []Battery) []Battery {
 			{&o.Name, b.Name}, {&o.Manufacturer, b.Manufacturer}, {&o.Serial, b.Serial},
 			{&o.Chemistry, b.Chemistry}, {&o.Date, b.Date},
 		} {
-			if f.v != "" && f.v != "0" && !strings.EqualFold(f.v, *f.to) {
+			if perlTrue(f.v) && !strings.EqualFold(f.v, *f.to) {
 				*f.to = f.v
 			}
 		}

@@ -120,11 +120,13 @@ func TestWinBatteriesAsOfficial(t *testing.T) {
 }
 
 // TestSMBIOSBatteries checks dmidecode's rules: a battery without a serial
-// or a chemistry is left out; an SBDS serial of zeros is "0".
+// (a serial "0" is none to Perl) or a chemistry is left out; an SBDS serial
+// of zeros is "0".
 func TestSMBIOSBatteries(t *testing.T) {
 	table := portableBattery(1, "", "SMP", "", "Not Specified", "A", 6, 100, 7400, "", 0, 0, "")                // serial string invalid: none
 	table = append(table, portableBattery(2, "", "SMP", "", "", "B", 2, 100, 7400, "", 0, 0, "")...)            // no chemistry
 	table = append(table, portableBattery(3, "", "SONY", "2019-02-28", "", "C", 6, 100, 7400, "", 0, 0, "")...) // serial 0000
+	table = append(table, portableBattery(4, "", "SMP", "", "0", "D", 6, 100, 7400, "", 0, 0, "")...)           // serial "0": none
 	table = append(table, smbiosStructure(smbiosEndOfTable, 0xFFFF, nil)...)
 	structs, err := parseSMBIOS(table)
 	if err != nil {

@@ -61,7 +61,7 @@ func powerSuppliesFromSMBIOS(structs []smbiosStruct) []PowerSupply {
 			SerialNumber: str(0x08),
 			PartNum:      str(0x0A),
 		}
-		if p.Name == "" && p.SerialNumber == "" && p.PartNum == "" {
+		if !perlTrue(p.Name) && !perlTrue(p.SerialNumber) && !perlTrue(p.PartNum) {
 			continue
 		}
 		if m := dellPartNumber.FindStringSubmatch(p.PartNum); m != nil && p.Manufacturer == "Dell" {
