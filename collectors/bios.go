@@ -44,6 +44,22 @@ func biosDate(s string) string {
 	return fmt.Sprintf("%s-%02d-%02d", year, month, day)
 }
 
+// officialSSN returns the system serial as the official agent reads it
+// with dmidecode (Generic/Dmidecode/Bios.pm), from the raw system, chassis
+// and board serials and the system UUID: the system's; the chassis's when
+// the system's is none; on VirtualBox, whose serials are "0", the system
+// UUID in lower case. GLPI finds a computer by its serial first.
+func officialSSN(system, chassis, board, boardModel, uuid string) string {
+	ssn := dmidecodeValue(system)
+	if ssn == "" {
+		ssn = dmidecodeValue(chassis)
+	}
+	if boardModel == "VirtualBox" && !perlTrue(ssn) && !perlTrue(dmidecodeValue(board)) && cleanUUID(uuid) != "" {
+		ssn = strings.ToLower(cleanUUID(uuid))
+	}
+	return clean(ssn)
+}
+
 var lenovoModel = lazyRE(`(?i)^(think|idea|yoga|netfinity|netvista|intelli)`)
 
 // fixLenovoModel swaps model and SKU on Lenovo machines, whose SMBIOS product

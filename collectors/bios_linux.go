@@ -25,7 +25,7 @@ func collectBIOS(ctx context.Context, env *Env) (any, error) {
 		BDate:           biosDate(d.biosDate),
 		SManufacturer:   clean(d.sysVendor),
 		SModel:          clean(d.productName),
-		SSN:             clean(d.productSerial),
+		SSN:             officialSSN(d.productSerial, d.chassisSerial, d.boardSerial, clean(d.boardName), d.productUUID),
 		SKUNumber:       clean(d.productSKU),
 		MManufacturer:   clean(d.boardVendor),
 		MModel:          clean(d.boardName),

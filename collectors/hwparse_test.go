@@ -47,6 +47,27 @@ func TestBIOSDate(t *testing.T) {
 	}
 }
 
+// TestOfficialSSN: the system serial as the official agent's dmidecode
+// module makes it, on a Dell, a white box whose chassis has the only
+// serial, and VirtualBox, whose serials are "0".
+func TestOfficialSSN(t *testing.T) {
+	const vboxUUID = "5F1A2B3C-4D5E-6F70-8192-A3B4C5D6E7F8"
+	for _, tc := range []struct {
+		system, chassis, board, boardModel, uuid, want string
+	}{
+		{"7XK2Q33", "7XK2Q33", "/7XK2Q33/CNCMK0097E00A5/", "0F7J4R", "", "7XK2Q33"},
+		{"System Serial Number", "MXL1234ABC", "Default string", "PRIME B450M-A", "", "MXL1234ABC"},
+		{"To Be Filled By O.E.M.", "Default string", "", "B450M", "", ""},
+		{"0", "", "0", "VirtualBox", vboxUUID, "5f1a2b3c-4d5e-6f70-8192-a3b4c5d6e7f8"},
+		{"0", "", "0", "VirtualBox", "", ""},
+		{"VBox-1234", "", "0", "VirtualBox", vboxUUID, "VBox-1234"},
+	} {
+		if got := officialSSN(tc.system, tc.chassis, tc.board, tc.boardModel, tc.uuid); got != tc.want {
+			t.Errorf("officialSSN(%q, %q, %q, %q, %q) = %q, want %q", tc.system, tc.chassis, tc.board, tc.boardModel, tc.uuid, got, tc.want)
+		}
+	}
+}
+
 func TestSecureBootState(t *testing.T) {
 	tests := []struct {
 		in   []byte

@@ -102,7 +102,7 @@ func winBIOS(ctx context.Context, env *Env) (any, error) {
 		SKUNumber:       clean(cs.SystemSKUNumber),
 		SManufacturer:   clean(cmp.Or(cs.Manufacturer, csp.Vendor)),
 		SModel:          clean(cmp.Or(cs.Model, csp.Name)),
-		SSN:             clean(cmp.Or(clean(csp.IdentifyingNumber), fw.SerialNumber)),
+		SSN:             officialSSN(cmp.Or(clean(csp.IdentifyingNumber), clean(fw.SerialNumber)), enc.SerialNumber, bb.SerialNumber, clean(bb.Product), csp.UUID),
 		BIOSSerial:      clean(fw.SerialNumber),
 		EnclosureSerial: clean(enc.SerialNumber),
 	}
