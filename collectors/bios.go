@@ -48,8 +48,13 @@ func biosDate(s string) string {
 // with dmidecode (Generic/Dmidecode/Bios.pm), from the raw system, chassis
 // and board serials and the system UUID: the system's; the chassis's when
 // the system's is none; on VirtualBox, whose serials are "0", the system
-// UUID in lower case. GLPI finds a computer by its serial first.
+// UUID in lower case. GLPI finds a computer by its serial first. A system
+// serial that is no placeholder is always the one sent: the enrollment
+// service checks it against the fingerprint's (Signals.Serial).
 func officialSSN(system, chassis, board, boardModel, uuid string) string {
+	if ssn := clean(system); ssn != "" {
+		return ssn
+	}
 	ssn := dmidecodeValue(system)
 	if ssn == "" {
 		ssn = dmidecodeValue(chassis)
