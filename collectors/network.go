@@ -33,6 +33,8 @@ type Network struct {
 	IPDHCP       string `json:"ipdhcp,omitempty"`
 	PNPDeviceID  string `json:"pnpdeviceid,omitempty"`
 	Manufacturer string `json:"manufacturer,omitempty"`
+	// Management marks a management controller's interface (a BMC's).
+	Management bool `json:"management,omitempty"`
 }
 
 // Linux ARPHRD_* interface types (include/uapi/linux/if_arp.h).

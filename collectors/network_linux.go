@@ -15,7 +15,7 @@ func init() { Register("network", "networks", true, collectNetworks) }
 
 var pciAddress = regexp.MustCompile(`^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$`)
 
-func collectNetworks(_ context.Context, env *Env) (any, error) {
+func collectNetworks(ctx context.Context, env *Env) (any, error) {
 	entries, err := os.ReadDir(env.Path("/sys/class/net"))
 	if err != nil {
 		return nil, NoData("no /sys/class/net: %v", err)
@@ -36,6 +36,9 @@ func collectNetworks(_ context.Context, env *Env) (any, error) {
 	var out []Network
 	for _, n := range ifaces {
 		out = append(out, withAddresses(n, addrs[n.Description], gateways[n.Description])...)
+	}
+	if bmc, ok := bmcNetwork(ctx, env); ok {
+		out = append(out, bmc)
 	}
 	return out, nil
 }
