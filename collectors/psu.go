@@ -1,7 +1,5 @@
 package collectors
 
-import "fmt"
-
 // PowerSupply is one power supply of the powersupplies section.
 type PowerSupply struct {
 	Name           string `json:"name,omitempty"`
@@ -72,8 +70,14 @@ func powerSuppliesFromSMBIOS(structs []smbiosStruct) []PowerSupply {
 		}
 		hot, plugged := ch&1 != 0, ch&4 == 0
 		p.HotReplaceable, p.Plugged = &hot, &plugged
-		if status := int(ch >> 7 & 7); ch&2 != 0 && status < len(psuStatuses) && psuStatuses[status] != "" {
-			p.Status = fmt.Sprintf("Present, %s", psuStatuses[status])
+		if ch&2 != 0 {
+			// dmidecode names a status code it does not know "<OUT OF
+			// SPEC>", and the official agent keeps it.
+			status := "<OUT OF SPEC>"
+			if c := int(ch >> 7 & 7); c < len(psuStatuses) && psuStatuses[c] != "" {
+				status = psuStatuses[c]
+			}
+			p.Status = "Present, " + status
 		}
 		out = append(out, p)
 	}

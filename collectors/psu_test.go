@@ -25,7 +25,9 @@ func powerSupply(handle, watts, characteristics uint16, strs ...string) []byte {
 
 // TestPowerSuppliesFromSMBIOS checks the official agent's rules
 // (Generic/Dmidecode/Psu.pm) on a Dell server's redundant pair, one bay
-// empty; an HP supply; a battery and a nameless supply, both left out.
+// empty; an HP supply; a battery and a nameless supply, both left out; and
+// three of the official agent's own test machines, with its expected
+// values.
 func TestPowerSuppliesFromSMBIOS(t *testing.T) {
 	const (
 		hot, present, unplugged = 1, 2, 4
@@ -42,6 +44,15 @@ func TestPowerSuppliesFromSMBIOS(t *testing.T) {
 		"Internal", "Primary", "SMP", "2677", "", "", "")...)
 	table = append(table, powerSupply(0x2B, 300, present|ok|switching,
 		"To Be Filled By O.E.M.", "To Be Filled By O.E.M.", "To Be Filled By O.E.M.", "To Be Filled By O.E.M.", "", "", "")...)
+	// The official agent's own expectations (its dmidecode/psu.t) of an HP
+	// ProLiant DL180, whose status code dmidecode does not know, a Fujitsu
+	// desktop's, with no maker nor part number, and a Supermicro server's.
+	table = append(table, powerSupply(0x2C, 460, present|switching,
+		"Bottom PS Bay", "Power Supply 1", "HP", "5ANLE0BLLZ225W", "", "511777-001", "")...)
+	table = append(table, powerSupply(0x2D, 300, present|unknown|switching,
+		"", "S26113-E524-V50", "To Be Filled By O.E.M.", "256732", "", "", "")...)
+	table = append(table, powerSupply(0x2E, 400, present|ok|switching,
+		"PSU1", "PWS-406P-1R", "SUPERMICRO", "P406PCG17LT2411", "", "PWS-406P-1R", "")...)
 	table = append(table, smbiosStructure(smbiosEndOfTable, 0xFFFF, nil)...)
 	structs, err := parseSMBIOS(table)
 	if err != nil {
@@ -55,6 +66,11 @@ func TestPowerSuppliesFromSMBIOS(t *testing.T) {
 			HotReplaceable: &yes, Plugged: &no},
 		{Location: "Power Supply 1", Manufacturer: "Hewlett-Packard", SerialNumber: "5DMVV0ALL8K7SG",
 			PartNum: "754377-001", PowerMax: 800, HotReplaceable: &no, Plugged: &yes, Status: "Present, Unknown"},
+		{Location: "Bottom PS Bay", Name: "Power Supply 1", Manufacturer: "Hewlett-Packard", SerialNumber: "5ANLE0BLLZ225W",
+			PartNum: "511777-001", PowerMax: 460, HotReplaceable: &no, Plugged: &yes, Status: "Present, <OUT OF SPEC>"},
+		{Name: "S26113-E524-V50", SerialNumber: "256732", PowerMax: 300, HotReplaceable: &no, Plugged: &yes, Status: "Present, Unknown"},
+		{Location: "PSU1", Name: "PWS-406P-1R", Manufacturer: "Supermicro", SerialNumber: "P406PCG17LT2411",
+			PartNum: "PWS-406P-1R", PowerMax: 400, HotReplaceable: &no, Plugged: &yes, Status: "Present, OK"},
 	}
 	got := powerSuppliesFromSMBIOS(structs)
 	if !reflect.DeepEqual(got, want) {
