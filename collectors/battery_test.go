@@ -127,12 +127,23 @@ func TestSMBIOSBatteries(t *testing.T) {
 	table = append(table, portableBattery(2, "", "SMP", "", "", "B", 2, 100, 7400, "", 0, 0, "")...)            // no chemistry
 	table = append(table, portableBattery(3, "", "SONY", "2019-02-28", "", "C", 6, 100, 7400, "", 0, 0, "")...) // serial 0000
 	table = append(table, portableBattery(4, "", "SMP", "", "0", "D", 6, 100, 7400, "", 0, 0, "")...)           // serial "0": none
+	// Three machines of the official agent's own tests (dmidecode/battery.t:
+	// freebsd-8.1, linux-2.6, windows), with its expected values but for
+	// the date's format.
+	table = append(table, portableBattery(5, "", "LGC-LGC", "01/15/2010", "25062", "EV06047", 6, 440, 10800, "", 0, 0, "")...)
+	table = append(table, portableBattery(6, "", "Samsung SDI", "03/11/2006", "7734", "DELL C129563", 2, 4800, 11100, "", 0, 0, "LION")...)
+	table = append(table, portableBattery(7, "", "TOSHIBA", "09/19/2002", "2000417915", "L9088A", 6, 0, 10800, "", 0, 0, "")...)
 	table = append(table, smbiosStructure(smbiosEndOfTable, 0xFFFF, nil)...)
 	structs, err := parseSMBIOS(table)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Battery{{Name: "C", Manufacturer: "Sony", Serial: "0", Chemistry: "Lithium Ion", Capacity: 1000, Voltage: 7400, Date: "2019-02-28"}}
+	want := []Battery{
+		{Name: "C", Manufacturer: "Sony", Serial: "0", Chemistry: "Lithium Ion", Capacity: 1000, Voltage: 7400, Date: "2019-02-28"},
+		{Name: "EV06047", Manufacturer: "LGC-LGC", Serial: "25062", Chemistry: "Lithium Ion", Capacity: 4400, Voltage: 10800, Date: "2010-01-15"},
+		{Name: "DELL C129563", Manufacturer: "Samsung", Serial: "7734", Chemistry: "LION", Capacity: 48000, Voltage: 11100, Date: "2006-03-11"},
+		{Name: "L9088A", Manufacturer: "Toshiba", Serial: "2000417915", Chemistry: "Lithium Ion", Voltage: 10800, Date: "2002-09-19"},
+	}
 	if got := smbiosBatteries(structs); !reflect.DeepEqual(got, want) {
 		t.Errorf("smbiosBatteries() = %+v, want %+v", got, want)
 	}
