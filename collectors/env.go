@@ -41,8 +41,8 @@ type Env struct {
 	Now func() time.Time
 	// Exec runs a program and returns its standard output. It is the only
 	// way collectors run programs, used only where no file or API has the
-	// data: rpm's database and ipmitool (the BMC's network interface) on
-	// Linux; system_profiler, fdesetup, ps and ioreg (the displays' EDIDs)
+	// data: rpm's database and ipmitool (the BMC's network interface and
+	// power supplies) on Linux; system_profiler, fdesetup, ps and ioreg (the displays' EDIDs)
 	// on macOS. Nil means os/exec; tests
 	// substitute a fake.
 	Exec func(ctx context.Context, name string, args ...string) ([]byte, error)

@@ -28,22 +28,34 @@ const bmcTimeout = 10 * time.Second
 // ipmitool is installed, as there; an ipmitool that fails gives nothing,
 // as there.
 func bmcNetwork(ctx context.Context, env *Env) (Network, bool) {
-	if env.Exec == nil && !env.Live() {
-		return Network{}, false // a host root: its ipmitool is not ours to run
-	}
-	if !slices.ContainsFunc(ipmiDevices, func(p string) bool { return exists(env, p) }) {
-		return Network{}, false
-	}
-	ctx, cancel := context.WithTimeout(ctx, bmcTimeout)
-	defer cancel()
-	out, err := env.Run(ctx, "ipmitool", "lan", "print")
-	if err != nil {
-		if !errors.Is(err, exec.ErrNotFound) {
-			env.Log().Debug("no BMC interface", "err", err)
-		}
+	out, ok := ipmitool(ctx, env, "lan", "print")
+	if !ok {
 		return Network{}, false
 	}
 	return parseIPMILan(string(out))
+}
+
+// ipmitool runs ipmitool with args where the machine has a BMC device and
+// ipmitool is installed, within bmcTimeout, and returns its output; false
+// when it does not run or fails (logged at Debug), as the official agent
+// then reports nothing of the BMC.
+func ipmitool(ctx context.Context, env *Env, args ...string) ([]byte, bool) {
+	if env.Exec == nil && !env.Live() {
+		return nil, false // a host root: its ipmitool is not ours to run
+	}
+	if !slices.ContainsFunc(ipmiDevices, func(p string) bool { return exists(env, p) }) {
+		return nil, false
+	}
+	ctx, cancel := context.WithTimeout(ctx, bmcTimeout)
+	defer cancel()
+	out, err := env.Run(ctx, "ipmitool", args...)
+	if err != nil {
+		if !errors.Is(err, exec.ErrNotFound) {
+			env.Log().Debug("ipmitool failed", "args", args, "err", err)
+		}
+		return nil, false
+	}
+	return out, true
 }
 
 // parseIPMILan reads the output of "ipmitool lan print".

@@ -2,6 +2,7 @@ package collectors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os/exec"
 	"reflect"
@@ -83,5 +84,31 @@ func TestBMCNetwork(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(got, tc.want) || calls != tc.calls {
 			t.Errorf("%s: networks = %+v, %v after %d runs, want %+v after %d", tc.name, got, err, calls, tc.want, tc.calls)
 		}
+	}
+}
+
+// TestPowerSuppliesFromBMC: on a server whose SMBIOS table describes no
+// power supply, they come from the BMC's FRU where ipmitool can ask it;
+// without the BMC device, there are none to send.
+func TestPowerSuppliesFromBMC(t *testing.T) {
+	run := func(_ context.Context, name string, args ...string) ([]byte, error) {
+		if name != "ipmitool" || !reflect.DeepEqual(args, []string{"fru", "print"}) {
+			t.Errorf("ran %s %v", name, args)
+		}
+		return []byte(dellFRU), nil
+	}
+	table := append(smbiosStructure(smbiosBIOS, 0, []byte{1, 2, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0}, "Dell Inc.", "2.19.1", "06/06/2023"),
+		smbiosStructure(smbiosEndOfTable, 0xFFFF, nil)...)
+	server := writeTree(t, map[string]string{"dev/ipmi0": "", dmiTable[1:]: string(table)})
+	v, err := collectPowerSupplies(t.Context(), &Env{Root: server, Exec: run})
+	if got, _ := v.([]PowerSupply); err != nil || len(got) != 2 || got[0].PartNum != "05NF18" || got[1].SerialNumber != "CN1797238QA8EI" {
+		t.Errorf("power supplies = %+v, %v; want the FRU's two", v, err)
+	}
+	desktop := writeTree(t, map[string]string{dmiTable[1:]: string(table)})
+	if v, err := collectPowerSupplies(t.Context(), &Env{Root: desktop, Exec: run}); count(v) != 0 || err != nil {
+		t.Errorf("power supplies without a BMC = %+v, %v; want none", v, err)
+	}
+	if v, err := collectPowerSupplies(t.Context(), &Env{Root: t.TempDir(), Exec: run}); !errors.Is(err, ErrNoData) {
+		t.Errorf("power supplies without a table or a BMC = %+v, %v; want no data", v, err)
 	}
 }

@@ -1,5 +1,11 @@
 package collectors
 
+import (
+	"cmp"
+	"slices"
+	"strings"
+)
+
 // PowerSupply is one power supply of the powersupplies section.
 type PowerSupply struct {
 	Name           string `json:"name,omitempty"`
@@ -82,4 +88,99 @@ func powerSuppliesFromSMBIOS(structs []smbiosStruct) []PowerSupply {
 		out = append(out, p)
 	}
 	return out
+}
+
+// ipmiFRUPowerSupply matches the FRU devices of power supplies ("PS1 (ID
+// 5)", "Pwr Supply 2"), as the official agent selects them.
+var ipmiFRUPowerSupply = lazyRE(`^(PS|Pwr Supply )\d+`)
+
+// ipmiFRULine is a field of a FRU device in "ipmitool fru print".
+var ipmiFRULine = lazyRE(`^\s+([^:]+\w)\s+:\s([[:print:]]+)`)
+
+// powerSuppliesFromFRU lists the power supplies of "ipmitool fru print",
+// as the official agent reads them (Generic/Ipmi/Fru/Psu.pm): their name,
+// part number (a Dell one without its revision), serial and maker.
+// Servers whose firmware describes no power supply in SMBIOS (Dell's since
+// their 14th generation) describe them there.
+func powerSuppliesFromFRU(s string) []PowerSupply {
+	var out []PowerSupply
+	var fru map[string]string
+	flush := func() {
+		if fru == nil {
+			return
+		}
+		field := func(names ...string) string {
+			for _, n := range names {
+				if v, ok := fru[n]; ok {
+					return v
+				}
+			}
+			return ""
+		}
+		p := PowerSupply{
+			Name:         field("Board Product", "Product Name"),
+			PartNum:      field("Board Part Number", "Product Part Number", "Part Number"),
+			SerialNumber: field("Board Serial", "Product Serial", "Serial Number"),
+			Manufacturer: canonicalMaker(field("Board Mfg", "Product Manufacturer", "Manufacturer")),
+		}
+		if m := dellPartNumber.FindStringSubmatch(p.PartNum); m != nil && p.Manufacturer == "Dell" {
+			p.PartNum = m[1]
+		}
+		out = append(out, p)
+		fru = nil
+	}
+	for _, line := range strings.Split(s, "\n") {
+		if d, ok := strings.CutPrefix(line, "FRU Device Description : "); ok {
+			flush()
+			if ipmiFRUPowerSupply.MatchString(d) {
+				fru = map[string]string{}
+			}
+			continue
+		}
+		if m := ipmiFRULine.FindStringSubmatch(line); m != nil && fru != nil {
+			fru[m[1]] = strings.Join(strings.Fields(m[2]), " ")
+		}
+	}
+	flush()
+	return out
+}
+
+// mergePowerSupplies merges the power supplies of a later source into an
+// earlier one's, as the official agent merges IPMI's into dmidecode's
+// (Inventory::PowerSupplies): a supply is known by its maker and serial
+// ("0" for none); a value replaces the earlier one unless empty, "0" or
+// equal but for case; a supply not known is added. One supply on each side
+// with the same serial is one supply.
+func mergePowerSupplies(list, later []PowerSupply) []PowerSupply {
+	id := func(p PowerSupply) string { return p.Manufacturer + cmp.Or(p.SerialNumber, "0") }
+	keys := make([]string, len(list))
+	for i, p := range list {
+		keys[i] = id(p)
+	}
+	if len(list) == 1 && len(later) == 1 && cmp.Or(list[0].SerialNumber, "0") == cmp.Or(later[0].SerialNumber, "0") {
+		keys[0] = id(later[0])
+	}
+	for _, p := range later {
+		i := slices.Index(keys, id(p))
+		if i < 0 {
+			list, keys = append(list, p), append(keys, id(p))
+			continue
+		}
+		o := &list[i]
+		for _, f := range []struct {
+			to *string
+			v  string
+		}{
+			{&o.Name, p.Name}, {&o.PartNum, p.PartNum}, {&o.SerialNumber, p.SerialNumber},
+			{&o.Manufacturer, p.Manufacturer}, {&o.Status, p.Status}, {&o.Location, p.Location},
+		} {
+			if perlTrue(f.v) && !strings.EqualFold(f.v, *f.to) {
+				*f.to = f.v
+			}
+		}
+		if p.PowerMax != 0 {
+			o.PowerMax = p.PowerMax
+		}
+	}
+	return list
 }

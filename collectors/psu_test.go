@@ -111,3 +111,85 @@ func TestWinPowerSupplies(t *testing.T) {
 		}
 	}
 }
+
+// dellFRU is "ipmitool fru print" on a Dell PowerEdge whose SMBIOS table
+// describes no power supply, as the official agent's ipmi/fru.t case 1.
+const dellFRU = `FRU Device Description : Builtin FRU Device (ID 0)
+ Board Mfg Date        : Mon Jan  1 00:00:00 1996
+ Board Mfg             : DELL
+ Board Product         : PowerEdge R740
+ Board Serial          : CNFCP0083J001A
+ Board Part Number     : 0WRPXKA00
+ Product Manufacturer  : DELL
+ Product Name          : PowerEdge R740
+ Product Serial        : 7XK2Q33
+
+FRU Device Description : PS1 (ID 1)
+ Board Mfg Date        : Tue Mar 20 13:11:00 2018
+ Board Mfg             : DELL
+ Board Product         : PWR SPLY,750WP,RDNT,DELTA
+ Board Serial          : CN1797238QA8B4
+ Board Part Number     : 05NF18A03
+
+FRU Device Description : PS2 (ID 2)
+ Board Mfg Date        : Tue Mar 20 13:11:00 2018
+ Board Mfg             : DELL
+ Board Product         : PWR SPLY,750WP,RDNT,DELTA
+ Board Serial          : CN1797238QA8EI
+ Board Part Number     : 05NF18A03
+`
+
+// intelFRU has power supplies described by their product area, as the
+// official agent's ipmi/fru.t case 4.
+const intelFRU = `FRU Device Description : Builtin FRU Device (ID 0)
+ Board Mfg             : Intel Corporation
+ Board Product         : S2600WF
+
+FRU Device Description : Pwr Supply 1 FRU (ID 2)
+ Product Manufacturer  : SAMSUNG
+ Product Name          : PSSF222201A
+ Product Part Number   : H66158-007
+ Product Serial        : CNS2221A4SG7Q0942
+
+FRU Device Description : Pwr Supply 2 FRU (ID 3)
+ Product Manufacturer  : SAMSUNG
+ Product Name          : PSSF222201A
+ Product Part Number   : H66158-007
+ Product Serial        : CNS2221A4SG7Q0944
+`
+
+// TestPowerSuppliesFromFRU gets the official agent's expectations of its
+// ipmi/fru.t cases 1 and 4, and merges a FRU's supplies into SMBIOS's as
+// it does.
+func TestPowerSuppliesFromFRU(t *testing.T) {
+	dell := []PowerSupply{
+		{Name: "PWR SPLY,750WP,RDNT,DELTA", PartNum: "05NF18", SerialNumber: "CN1797238QA8B4", Manufacturer: "Dell"},
+		{Name: "PWR SPLY,750WP,RDNT,DELTA", PartNum: "05NF18", SerialNumber: "CN1797238QA8EI", Manufacturer: "Dell"},
+	}
+	intel := []PowerSupply{
+		{Name: "PSSF222201A", PartNum: "H66158-007", SerialNumber: "CNS2221A4SG7Q0942", Manufacturer: "Samsung"},
+		{Name: "PSSF222201A", PartNum: "H66158-007", SerialNumber: "CNS2221A4SG7Q0944", Manufacturer: "Samsung"},
+	}
+	for _, tc := range []struct {
+		in   string
+		want []PowerSupply
+	}{{dellFRU, dell}, {intelFRU, intel}, {"Error: no FRU\n", nil}} {
+		if got := powerSuppliesFromFRU(tc.in); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("powerSuppliesFromFRU() =\n%+v\nwant\n%+v", got, tc.want)
+		}
+	}
+
+	// SMBIOS's description of PS1 (its status, power and location), then
+	// the FRU's: one supply with both, and PS2 from the FRU alone.
+	yes := true
+	smbios := []PowerSupply{{Location: "PS1 Status", Name: "PWR SPLY,750W,RDNT,DELTA", Manufacturer: "Dell",
+		SerialNumber: "CN1797238QA8B4", PartNum: "05NF18", PowerMax: 750, HotReplaceable: &yes, Plugged: &yes, Status: "Present, OK"}}
+	want := []PowerSupply{
+		{Location: "PS1 Status", Name: "PWR SPLY,750WP,RDNT,DELTA", Manufacturer: "Dell", SerialNumber: "CN1797238QA8B4",
+			PartNum: "05NF18", PowerMax: 750, HotReplaceable: &yes, Plugged: &yes, Status: "Present, OK"},
+		dell[1],
+	}
+	if got := mergePowerSupplies(smbios, dell); !reflect.DeepEqual(got, want) {
+		t.Errorf("mergePowerSupplies() =\n%+v\nwant\n%+v", got, want)
+	}
+}
