@@ -174,47 +174,59 @@ func wordAt(s smbiosStruct, off int) uint16 {
 // mergeBatteries merges what a later source says of batteries into the
 // list of an earlier one, as the official agent merges dmidecode's, then
 // upower's or powercfg's, then sysfs's (Inventory::Batteries): a battery
-// is known by its serial ("0" for none) and maker; a value replaces the
-// earlier one unless empty, "0" or equal but for case; a battery not
-// known is added. One battery on each side with the same serial is one
-// battery, whatever its maker.
+// is known by its serial ("0" for none) and maker (mergeKnown).
 func mergeBatteries(list, later []Battery) []Battery {
-	id := func(b Battery) string { return cmp.Or(b.Serial, "0") + b.Manufacturer }
+	return mergeKnown(list, later,
+		func(b Battery) string { return cmp.Or(b.Serial, "0") },
+		func(b Battery) string { return b.Manufacturer },
+		func(o *Battery, b Battery) {
+			mergeString(&o.Name, b.Name)
+			mergeString(&o.Manufacturer, b.Manufacturer)
+			mergeString(&o.Serial, b.Serial)
+			mergeString(&o.Chemistry, b.Chemistry)
+			mergeString(&o.Date, b.Date)
+			mergeInt(&o.Capacity, b.Capacity)
+			mergeInt(&o.RealCapacity, b.RealCapacity)
+			mergeInt(&o.Voltage, b.Voltage)
+		})
+}
+
+// mergeKnown merges a later source's list of devices into an earlier
+// one's as the official agent's Inventory::Batteries and
+// Inventory::PowerSupplies do: a device is known by its serial and maker;
+// merge gives a known one the later values; one not known is added. One
+// device on each side with the same serial is one device, whatever its
+// maker.
+func mergeKnown[T any](list, later []T, serial, maker func(T) string, merge func(*T, T)) []T {
+	id := func(v T) string { return maker(v) + "\x00" + serial(v) }
 	keys := make([]string, len(list))
-	for i, b := range list {
-		keys[i] = id(b)
+	for i, v := range list {
+		keys[i] = id(v)
 	}
-	if len(list) == 1 && len(later) == 1 && cmp.Or(list[0].Serial, "0") == cmp.Or(later[0].Serial, "0") {
+	if len(list) == 1 && len(later) == 1 && serial(list[0]) == serial(later[0]) {
 		keys[0] = id(later[0])
 	}
-	for _, b := range later {
-		i := slices.Index(keys, id(b))
-		if i < 0 {
-			list, keys = append(list, b), append(keys, id(b))
+	for _, v := range later {
+		if i := slices.Index(keys, id(v)); i >= 0 {
+			merge(&list[i], v)
 			continue
 		}
-		o := &list[i]
-		for _, f := range []struct {
-			to *string
-			v  string
-		}{
-			{&o.Name, b.Name}, {&o.Manufacturer, b.Manufacturer}, {&o.Serial, b.Serial},
-			{&o.Chemistry, b.Chemistry}, {&o.Date, b.Date},
-		} {
-			if perlTrue(f.v) && !strings.EqualFold(f.v, *f.to) {
-				*f.to = f.v
-			}
-		}
-		for _, f := range []struct {
-			to *int
-			v  int
-		}{
-			{&o.Capacity, b.Capacity}, {&o.RealCapacity, b.RealCapacity}, {&o.Voltage, b.Voltage},
-		} {
-			if f.v != 0 {
-				*f.to = f.v
-			}
-		}
+		list, keys = append(list, v), append(keys, id(v))
 	}
 	return list
+}
+
+// mergeString sets *to to v, unless v is none to Perl ("", "0") or equal
+// to *to but for case, as the official agent merges a device's values.
+func mergeString(to *string, v string) {
+	if perlTrue(v) && !strings.EqualFold(v, *to) {
+		*to = v
+	}
+}
+
+// mergeInt sets *to to v, unless v is 0.
+func mergeInt(to *int, v int) {
+	if v != 0 {
+		*to = v
+	}
 }

@@ -2,7 +2,6 @@ package collectors
 
 import (
 	"cmp"
-	"slices"
 	"strings"
 )
 
@@ -148,39 +147,18 @@ func powerSuppliesFromFRU(s string) []PowerSupply {
 // mergePowerSupplies merges the power supplies of a later source into an
 // earlier one's, as the official agent merges IPMI's into dmidecode's
 // (Inventory::PowerSupplies): a supply is known by its maker and serial
-// ("0" for none); a value replaces the earlier one unless empty, "0" or
-// equal but for case; a supply not known is added. One supply on each side
-// with the same serial is one supply.
+// ("0" for none) (mergeKnown).
 func mergePowerSupplies(list, later []PowerSupply) []PowerSupply {
-	id := func(p PowerSupply) string { return p.Manufacturer + cmp.Or(p.SerialNumber, "0") }
-	keys := make([]string, len(list))
-	for i, p := range list {
-		keys[i] = id(p)
-	}
-	if len(list) == 1 && len(later) == 1 && cmp.Or(list[0].SerialNumber, "0") == cmp.Or(later[0].SerialNumber, "0") {
-		keys[0] = id(later[0])
-	}
-	for _, p := range later {
-		i := slices.Index(keys, id(p))
-		if i < 0 {
-			list, keys = append(list, p), append(keys, id(p))
-			continue
-		}
-		o := &list[i]
-		for _, f := range []struct {
-			to *string
-			v  string
-		}{
-			{&o.Name, p.Name}, {&o.PartNum, p.PartNum}, {&o.SerialNumber, p.SerialNumber},
-			{&o.Manufacturer, p.Manufacturer}, {&o.Status, p.Status}, {&o.Location, p.Location},
-		} {
-			if perlTrue(f.v) && !strings.EqualFold(f.v, *f.to) {
-				*f.to = f.v
-			}
-		}
-		if p.PowerMax != 0 {
-			o.PowerMax = p.PowerMax
-		}
-	}
-	return list
+	return mergeKnown(list, later,
+		func(p PowerSupply) string { return cmp.Or(p.SerialNumber, "0") },
+		func(p PowerSupply) string { return p.Manufacturer },
+		func(o *PowerSupply, p PowerSupply) {
+			mergeString(&o.Name, p.Name)
+			mergeString(&o.PartNum, p.PartNum)
+			mergeString(&o.SerialNumber, p.SerialNumber)
+			mergeString(&o.Manufacturer, p.Manufacturer)
+			mergeString(&o.Status, p.Status)
+			mergeString(&o.Location, p.Location)
+			mergeInt(&o.PowerMax, p.PowerMax)
+		})
 }
