@@ -23,11 +23,8 @@ func collectBatteries(ctx context.Context, env *Env) (any, error) {
 		if env.ReadString(dir+"/type") != "Battery" || env.ReadString(dir+"/scope") == "Device" {
 			continue
 		}
-		if p := env.ReadString(dir + "/present"); p == "" || p == "0" {
-			continue // an empty bay
-		}
-		if _, err := env.ReadFile(dir + "/capacity"); err != nil {
-			continue
+		if !perlTrue(env.ReadString(dir+"/present")) || !exists(env, dir+"/capacity") {
+			continue // an empty bay, or no charge reading
 		}
 		num := func(name string) int64 {
 			n, _ := strconv.ParseInt(env.ReadString(dir+"/"+name), 10, 64)
@@ -43,7 +40,7 @@ func collectBatteries(ctx context.Context, env *Env) (any, error) {
 		serial, err := env.ReadFile(dir + "/serial_number")
 		line, _, _ := strings.Cut(string(serial), "\n")
 		sysfs = append(sysfs, Battery{
-			Name:         strings.TrimSpace(env.ReadString(dir + "/model_name")),
+			Name:         env.ReadString(dir + "/model_name"),
 			Manufacturer: canonicalMaker(env.ReadString(dir + "/manufacturer")),
 			Serial:       batterySerial(line, err == nil && len(serial) > 0),
 			Chemistry:    env.ReadString(dir + "/technology"),

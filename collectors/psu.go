@@ -36,6 +36,15 @@ var psuUnfilled = lazyRE(`(?i)To Be Filled By O.?E.?M|OEM Define`)
 // which the official agent sends without it ("0N1ND3").
 var dellPartNumber = lazyRE(`^([0-9A-Z]{6})[A-B]\d{2}$`)
 
+// psuPartNumber returns a supply's part number as the official agent sends
+// it (Tools/PartNumber/Dell.pm): a Dell one without its revision.
+func psuPartNumber(part, maker string) string {
+	if m := dellPartNumber.FindStringSubmatch(part); m != nil && maker == "Dell" {
+		return m[1]
+	}
+	return part
+}
+
 // powerSuppliesFromSMBIOS lists the power supplies (type 39) of an SMBIOS
 // table as the official agent's dmidecode module does
 // (Generic/Dmidecode/Psu.pm): batteries left out, and supplies that give
@@ -67,9 +76,7 @@ func powerSuppliesFromSMBIOS(structs []smbiosStruct) []PowerSupply {
 		if !perlTrue(p.Name) && !perlTrue(p.SerialNumber) && !perlTrue(p.PartNum) {
 			continue
 		}
-		if m := dellPartNumber.FindStringSubmatch(p.PartNum); m != nil && p.Manufacturer == "Dell" {
-			p.PartNum = m[1]
-		}
+		p.PartNum = psuPartNumber(p.PartNum, p.Manufacturer)
 		if w, _ := s.word(0x0C); w != 0x8000 {
 			p.PowerMax = int(w)
 		}
@@ -122,9 +129,7 @@ func powerSuppliesFromFRU(s string) []PowerSupply {
 			SerialNumber: field("Board Serial", "Product Serial", "Serial Number"),
 			Manufacturer: canonicalMaker(field("Board Mfg", "Product Manufacturer", "Manufacturer")),
 		}
-		if m := dellPartNumber.FindStringSubmatch(p.PartNum); m != nil && p.Manufacturer == "Dell" {
-			p.PartNum = m[1]
-		}
+		p.PartNum = psuPartNumber(p.PartNum, p.Manufacturer)
 		out = append(out, p)
 		fru = nil
 	}

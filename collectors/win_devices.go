@@ -45,10 +45,7 @@ func winCPUs(ctx context.Context, env *Env) (any, error) {
 	server2003 := winServer2003(h.reg)
 	var dmi []smbiosCPU
 	if !server2003 {
-		structs, err := winSMBIOS(env, h)
-		if err != nil {
-			env.Log().Debug("processors without the SMBIOS table", "err", err)
-		}
+		structs, _ := winSMBIOS(env, h)
 		dmi = smbiosCPUs(structs)
 	}
 	out := make([]CPU, 0, len(procs))
@@ -164,10 +161,7 @@ func winMemories(ctx context.Context, env *Env) (any, error) {
 	// table (its Win32 module runs only without): so do we, as on Linux.
 	// A table without memory devices (some hypervisors') says nothing of
 	// the memory, which Windows then tells.
-	structs, err := winSMBIOS(env, h)
-	if err != nil {
-		env.Log().Debug("memory without the SMBIOS table", "err", err)
-	}
+	structs, _ := winSMBIOS(env, h)
 	if slices.ContainsFunc(structs, func(s smbiosStruct) bool { return s.Type == smbiosMemoryDevice }) {
 		return memoriesFromSMBIOS(structs), nil
 	}
@@ -515,10 +509,7 @@ func winBatteries(ctx context.Context, env *Env) (any, error) {
 			reported = append(reported, bat)
 		}
 	}
-	structs, err := winSMBIOS(env, h)
-	if err != nil {
-		env.Log().Debug("batteries without the SMBIOS table", "err", err)
-	}
+	structs, _ := winSMBIOS(env, h)
 	return mergeBatteries(smbiosBatteries(structs), reported), nil
 }
 

@@ -21,7 +21,10 @@ func winPowerSupplies(ctx context.Context, env *Env) (any, error) {
 }
 
 // winSMBIOS reads and parses the machine's SMBIOS table, once for the
-// run's collectors, which only read it. No table is no data.
+// run's collectors, which only read it. No table is no data. The
+// processor, memory and battery collectors do without it, as the official
+// agent does without dmidecode; a table that cannot be read is logged
+// here, once for them all.
 func winSMBIOS(env *Env, h winHost) ([]smbiosStruct, error) {
 	return shared(env, "windows smbios", func() ([]smbiosStruct, error) {
 		if h.smbios == nil {
@@ -31,9 +34,13 @@ func winSMBIOS(env *Env, h winHost) ([]smbiosStruct, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, NoData("no SMBIOS table")
 		}
-		if err != nil {
-			return nil, err
+		var structs []smbiosStruct
+		if err == nil {
+			structs, err = parseSMBIOS(b)
 		}
-		return parseSMBIOS(b)
+		if err != nil {
+			env.Log().Debug("SMBIOS table unreadable", "err", err)
+		}
+		return structs, err
 	})
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/glpi-agentd/glpi-agentd/agent/state"
 )
 
 // userKept keeps what a collector read in users' hives from one run to
@@ -66,7 +68,7 @@ func (k userKept[T]) save(sid string, v T) {
 		b, err = json.Marshal(v)
 	}
 	if err == nil {
-		err = writeFileAtomic(filepath.Join(k.dir, sid+".json"), b)
+		err = state.WriteFileAtomic(filepath.Join(k.dir, sid+".json"), b, 0o600)
 	}
 	if err != nil {
 		k.env.Log().Debug("keep user data", "dir", k.dir, "sid", sid, "err", err)
@@ -159,24 +161,4 @@ func (u *userSoftware) save() {
 		}
 	}
 	u.kept.prune(u.profiles)
-}
-
-// writeFileAtomic writes b to name through a temporary file renamed over
-// it, readable by the owner alone.
-func writeFileAtomic(name string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(name), ".tmp-*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(b)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), name)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
 }
