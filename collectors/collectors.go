@@ -109,7 +109,7 @@ func Select(enable, disable []string) ([]Info, error) {
 // Categories lists every category name any platform may have, so that a
 // configuration shared across a fleet of several OSes is valid on each.
 var Categories = []string{
-	"antivirus", "battery", "bios", "controller", "cpu", "drive", "environment",
+	"antivirus", "battery", "bios", "controller", "cpu", "database", "drive", "environment",
 	"firewall", "hardware", "input", "licenseinfo", "local_group", "local_user", "memory", "monitor",
 	"network", "os", "printer", "process", "psu", "remote_mgmt", "software", "sound",
 	"storage", "usb", "user", "video", "virtualmachine",

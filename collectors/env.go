@@ -43,8 +43,8 @@ type Env struct {
 	// way collectors run programs, used only where no file or API has the
 	// data: rpm's database and ipmitool (the BMC's network interface and
 	// power supplies) on Linux; system_profiler, fdesetup, ps and ioreg (the displays' EDIDs)
-	// on macOS. Nil means os/exec; tests
-	// substitute a fake.
+	// on macOS; the database servers' clients (psql, mysql, sqlcmd). Nil
+	// means os/exec; tests substitute a fake.
 	Exec func(ctx context.Context, name string, args ...string) ([]byte, error)
 
 	// open, when set, opens the named source of a run ("windows": a

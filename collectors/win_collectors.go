@@ -12,6 +12,7 @@ func windowsCollectors() []Info {
 		{Name: "bios", Key: "bios", Default: true, Collect: winBIOS},
 		{Name: "controller", Key: "controllers", Default: true, Collect: winControllers},
 		{Name: "cpu", Key: "cpus", Default: true, Collect: winCPUs},
+		{Name: "database", Key: "databases_services", Default: true, Collect: winDatabases},
 		{Name: "drive", Key: "drives", Default: true, Collect: winDrives},
 		{Name: "environment", Key: "envs", Default: false, Collect: winEnvironment},
 		{Name: "firewall", Key: "firewalls", Default: true, Collect: winFirewalls},
