@@ -143,8 +143,17 @@ func TestWindowsUnderWine(t *testing.T) {
 	exe := filepath.Join(dir, "glpi-agentd.exe")
 	var wg sync.WaitGroup
 	var buildErr error
+	sqlcmd := filepath.Join(dir, "prefix", "drive_c", "windows", "system32", "sqlcmd.exe")
 	wg.Go(func() {
 		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", exe, ".")
+		cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = errors.New(err.Error() + ": " + string(out))
+			return
+		}
+		// A stand-in for SQL Server's sqlcmd, on the PATH once the prefix
+		// is made.
+		cmd = exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", filepath.Join(dir, "sqlcmd.exe"), "./testdata/sqlcmd")
 		cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = errors.New(err.Error() + ": " + string(out))
@@ -222,10 +231,16 @@ func TestWindowsUnderWine(t *testing.T) {
 	if err := os.WriteFile(dump, storableHash(map[string]string{"deviceid": official}), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A SQL Server Express instance, asked through sqlcmd.
+	seed(`HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Microsoft SQL Server\Instance Names\SQL`, "SQLEXPRESS", "REG_SZ", "MSSQL16.SQLEXPRESS")
+	seed(`HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Microsoft SQL Server\MSSQL16.SQLEXPRESS\MSSQLServer\SuperSocketNetLib\Tcp\IPAll`, "TcpDynamicPorts", "REG_SZ", "49733")
 	prefixDone := time.Since(start)
 	wg.Wait()
 	if buildErr != nil {
 		t.Fatalf("build glpi-agentd.exe: %v", buildErr)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "sqlcmd.exe")); err != nil || os.WriteFile(sqlcmd, b, 0o755) != nil {
+		t.Fatalf("install sqlcmd.exe: %v", err)
 	}
 
 	runStart := time.Now()
@@ -314,6 +329,23 @@ func TestWindowsUnderWine(t *testing.T) {
 		if !slices.Contains(remote, want) {
 			t.Errorf("remote_mgmt %+v has no %+v, seeded in the prefix", remote, want)
 		}
+	}
+	// The instance, from the registry and sqlcmd's answer.
+	var dbs []struct {
+		Name, Version string
+		Port          int
+		Size          int
+		Databases     []struct {
+			Name       string
+			Size       int
+			UpdateDate string `json:"update_date"`
+		}
+	}
+	json.Unmarshal(msg.Content["databases_services"], &dbs)
+	if len(dbs) != 1 || dbs[0].Name != "SQLEXPRESS" || dbs[0].Version != "16.0.1000.6" || dbs[0].Port != 49733 || dbs[0].Size != 16 ||
+		len(dbs[0].Databases) != 2 || dbs[0].Databases[1].Name != "Ventes à l'export" || dbs[0].Databases[1].Size != 10 ||
+		dbs[0].Databases[1].UpdateDate != "2026-12-06 18:30:00" {
+		t.Errorf("databases_services = %s, want SQLEXPRESS on port 49733 with master and \"Ventes à l'export\", as seeded", msg.Content["databases_services"])
 	}
 	var softwares []struct{ Name, Version, Publisher string }
 	json.Unmarshal(msg.Content["softwares"], &softwares)
