@@ -293,7 +293,18 @@ func (a *Agent) RunLocal(ctx context.Context, path string, req Request) (*Report
 			return nil, err
 		}
 		rep.Written = filepath.Join(path, name)
+	case statErr == nil && !fi.Mode().IsRegular():
+		// A device or a pipe (/dev/null, /dev/stdout, a shell's
+		// process substitution): written to, never replaced by a file.
+		if err := writeInPlace(path, b); err != nil {
+			return nil, err
+		}
+		rep.Written = path
 	default:
+		// Through a symbolic link to the file it names, which stays a link.
+		if target, err := filepath.EvalSymlinks(path); err == nil {
+			path = target
+		}
 		if err := state.WriteFileAtomic(path, b, 0o600); err != nil {
 			return nil, err
 		}
@@ -301,6 +312,23 @@ func (a *Agent) RunLocal(ctx context.Context, path string, req Request) (*Report
 	}
 	rep.Elapsed = time.Since(start)
 	return rep, nil
+}
+
+// writeInPlace writes b to the existing file path, which is no regular
+// file.
+func writeInPlace(path string, b []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return fmt.Errorf("write inventory: %w", err)
+	}
+	if _, err := f.Write(b); err != nil {
+		f.Close()
+		return fmt.Errorf("write inventory to %q: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write inventory to %q: %w", path, err)
+	}
+	return nil
 }
 
 // RunDirect runs once against a GLPI server with its native protocol:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -301,9 +302,14 @@ func TestPostgresServices(t *testing.T) {
 		"var/run/postgresql/.s.PGSQL.5432":      "",
 		"var/run/postgresql/.s.PGSQL.5432.lock": "",
 		"tmp/.s.PGSQL.5433":                     "",
+		// Debian's releases: the newest psql is run, not the wrapper.
+		"usr/lib/postgresql/9.6/bin/psql": "",
+		"usr/lib/postgresql/15/bin/psql":  "",
+		"usr/lib/postgresql/17/bin/psql":  "",
 	})
 	var calls []string
-	run := recordRunner(&calls, map[string]func([]string) ([]byte, error){"psql": func(args []string) ([]byte, error) {
+	psql := filepath.Join(root, "usr/lib/postgresql/17/bin/psql")
+	run := recordRunner(&calls, map[string]func([]string) ([]byte, error){psql: func(args []string) ([]byte, error) {
 		i := slices.Index(args, "-p")
 		return []byte("i\x1f15.18\x1f15/" + args[i+1] + "\x1f\nd\x1f8388608\x1f\x1f\x1fpostgres\n"), nil
 	}})
@@ -314,8 +320,8 @@ func TestPostgresServices(t *testing.T) {
 	if len(got) != 2 || got[0].Name != "15/5432" || got[0].Port != 5432 || got[1].Name != "15/5433" || got[1].Port != 5433 {
 		t.Errorf("postgresServices = %+v, want the servers of ports 5432 and 5433", got)
 	}
-	for i, want := range []string{"postgres: psql -X -w -q -A -t -F \x1f -v ON_ERROR_STOP=1 -h /var/run/postgresql -p 5432 -d postgres -c SELECT 'i'",
-		"postgres: psql -X -w -q -A -t -F \x1f -v ON_ERROR_STOP=1 -h /tmp -p 5433 -d postgres -c SELECT 'i'"} {
+	for i, want := range []string{"postgres: " + psql + " -X -w -q -A -t -F \x1f -v ON_ERROR_STOP=1 -h /var/run/postgresql -p 5432 -d postgres -c SELECT 'i'",
+		"postgres: " + psql + " -X -w -q -A -t -F \x1f -v ON_ERROR_STOP=1 -h /tmp -p 5433 -d postgres -c SELECT 'i'"} {
 		if i >= len(calls) || !strings.HasPrefix(calls[i], want) {
 			t.Errorf("run %d = %q, want %q…", i, calls, want)
 		}
@@ -327,7 +333,7 @@ func TestPostgresServices(t *testing.T) {
 		t.Errorf("postgresServices(no socket) = %v after %q, want no server and nothing run", err, calls)
 	}
 	// A server psql cannot read fails, with what psql said.
-	fail := recordRunner(&calls, map[string]func([]string) ([]byte, error){"psql": func([]string) ([]byte, error) {
+	fail := recordRunner(&calls, map[string]func([]string) ([]byte, error){psql: func([]string) ([]byte, error) {
 		return nil, &exec.ExitError{Stderr: []byte(`psql: error: connection to server on socket "/tmp/.s.PGSQL.5433" failed: FATAL:  role "agent" does not exist` + "\n")}
 	}})
 	if _, err := postgresServices(t.Context(), &Env{Root: root}, fail); err == nil || errors.Is(err, errNoServer) || !strings.Contains(err.Error(), `role "agent" does not exist`) {
