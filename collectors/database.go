@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/user"
 	"path"
 	"regexp"
 	"slices"
@@ -518,6 +519,14 @@ func databaseRunner(env *Env) dbRunner {
 func runClient(ctx context.Context, account, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	if os.Getenv("HOME") == "" {
+		// A service has no HOME (systemd sets none without User=), and
+		// the mysql client then never reads ~/.my.cnf, where an
+		// administrator gives the agent's account a login.
+		if u, err := user.Current(); err == nil && u.HomeDir != "" {
+			cmd.Env = append(cmd.Env, "HOME="+u.HomeDir)
+		}
+	}
 	if account != "" && runAs != nil {
 		if err := runAs(cmd, account); err != nil {
 			return nil, err

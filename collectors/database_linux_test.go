@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"os/user"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,5 +112,20 @@ func TestDatabasesLive(t *testing.T) {
 	}
 	if i := slices.IndexFunc(my.Databases, func(d Database) bool { return d.Name == "mysql" }); i < 0 {
 		t.Errorf("MySQL databases %+v lack the server's own", my.Databases)
+	}
+}
+
+// A service has no HOME; the clients are given the account's, where
+// mysql finds ~/.my.cnf.
+func TestRunClientHome(t *testing.T) {
+	t.Setenv("HOME", "")
+	os.Unsetenv("HOME")
+	out, err := runClient(t.Context(), "", "sh", "-c", `printf %s "$HOME"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := user.Current()
+	if string(out) != u.HomeDir {
+		t.Errorf("client's HOME = %q, want %q", out, u.HomeDir)
 	}
 }
