@@ -188,7 +188,8 @@ var postgresVersionRE = regexp.MustCompile(`^[0-9.]+`)
 
 // postgresServices inventories the PostgreSQL servers of the host through
 // psql, as the official agent does (Generic/Databases/PostgreSQL.pm):
-// run as the postgres account, which a local server lets in by peer
+// run as the server's own account (the owner of its socket, postgres
+// where it does not tell), which a local server lets in by peer
 // authentication, when the agent runs as root. Where it asks the server on
 // the default port only, each server whose socket is found is asked.
 func postgresServices(ctx context.Context, env *Env, run dbRunner) ([]DatabaseService, error) {
@@ -198,15 +199,21 @@ func postgresServices(ctx context.Context, env *Env, run dbRunner) ([]DatabaseSe
 	}
 	var out []DatabaseService
 	for _, port := range ports {
-		dir := ""
+		dir, account := "", "postgres"
 		for _, d := range postgresSocketDirs {
-			if _, err := os.Stat(env.Path(d, ".s.PGSQL."+strconv.Itoa(port))); err == nil {
+			socket := env.Path(d, ".s.PGSQL."+strconv.Itoa(port))
+			if _, err := os.Stat(socket); err == nil {
 				dir = d
+				// The server's own account made it: the one its peer
+				// authentication lets in as the superuser initdb made.
+				if owner := fileOwner(socket); owner != "" {
+					account = owner
+				}
 				break
 			}
 		}
 		ctx, cancel := context.WithTimeout(ctx, databaseTimeout)
-		b, err := run(ctx, "postgres", psqlProgram(env), psqlArgs(dir, port)...)
+		b, err := run(ctx, account, psqlProgram(env), psqlArgs(dir, port)...)
 		cancel()
 		if err != nil {
 			if clientMissing(err) {
@@ -538,3 +545,7 @@ func runClient(ctx context.Context, account, name string, args ...string) ([]byt
 // runAs, where the OS has accounts to switch to, makes cmd run as account
 // when the agent may.
 var runAs func(cmd *exec.Cmd, account string) error
+
+// fileOwner returns the name of the account that owns a file, "" where
+// the OS or the file does not tell.
+var fileOwner = func(path string) string { return "" }

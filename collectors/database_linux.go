@@ -15,6 +15,25 @@ import (
 func init() {
 	Register("database", "databases_services", true, collectDatabases)
 	runAs = runAsAccount
+	fileOwner = fileOwnerName
+}
+
+// fileOwnerName returns the name of the account owning path, "" when it
+// cannot be read or named.
+func fileOwnerName(path string) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return ""
+	}
+	u, err := user.LookupId(strconv.FormatUint(uint64(st.Uid), 10))
+	if err != nil {
+		return ""
+	}
+	return u.Username
 }
 
 // linuxDatabaseEngines are the database servers the Linux collector asks.

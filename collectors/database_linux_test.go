@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -127,5 +128,32 @@ func TestRunClientHome(t *testing.T) {
 	u, _ := user.Current()
 	if string(out) != u.HomeDir {
 		t.Errorf("client's HOME = %q, want %q", out, u.HomeDir)
+	}
+}
+
+func TestFileOwnerName(t *testing.T) {
+	p := filepath.Join(t.TempDir(), ".s.PGSQL.5432")
+	if err := os.WriteFile(p, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	u, _ := user.Current()
+	if got := fileOwnerName(p); got != u.Username {
+		t.Errorf("fileOwnerName(a file of ours) = %q, want %q", got, u.Username)
+	}
+	if os.Geteuid() == 0 {
+		nobody, err := user.Lookup("nobody")
+		if err != nil {
+			t.Fatal(err)
+		}
+		uid, _ := strconv.Atoi(nobody.Uid)
+		if err := os.Chown(p, uid, -1); err != nil {
+			t.Fatal(err)
+		}
+		if got := fileOwnerName(p); got != "nobody" {
+			t.Errorf("fileOwnerName(nobody's) = %q, want nobody", got)
+		}
+	}
+	if got := fileOwnerName(p + ".missing"); got != "" {
+		t.Errorf("fileOwnerName(missing) = %q, want none", got)
 	}
 }

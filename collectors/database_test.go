@@ -307,6 +307,15 @@ func TestPostgresServices(t *testing.T) {
 		"usr/lib/postgresql/15/bin/psql":  "",
 		"usr/lib/postgresql/17/bin/psql":  "",
 	})
+	// The second server runs as an account of its own, which owns its
+	// socket; the first's owner cannot be told.
+	defer func(f func(string) string) { fileOwner = f }(fileOwner)
+	fileOwner = func(p string) string {
+		if strings.HasSuffix(p, ".s.PGSQL.5433") {
+			return "pgsql"
+		}
+		return ""
+	}
 	var calls []string
 	psql := filepath.Join(root, "usr/lib/postgresql/17/bin/psql")
 	run := recordRunner(&calls, map[string]func([]string) ([]byte, error){psql: func(args []string) ([]byte, error) {
@@ -321,7 +330,7 @@ func TestPostgresServices(t *testing.T) {
 		t.Errorf("postgresServices = %+v, want the servers of ports 5432 and 5433", got)
 	}
 	for i, want := range []string{"postgres: " + psql + " -X -w -q -A -t -F \x1f -v ON_ERROR_STOP=1 -h /var/run/postgresql -p 5432 -d postgres -c SELECT 'i'",
-		"postgres: " + psql + " -X -w -q -A -t -F \x1f -v ON_ERROR_STOP=1 -h /tmp -p 5433 -d postgres -c SELECT 'i'"} {
+		"pgsql: " + psql + " -X -w -q -A -t -F \x1f -v ON_ERROR_STOP=1 -h /tmp -p 5433 -d postgres -c SELECT 'i'"} {
 		if i >= len(calls) || !strings.HasPrefix(calls[i], want) {
 			t.Errorf("run %d = %q, want %q…", i, calls, want)
 		}
