@@ -26,6 +26,7 @@ type DatabaseService struct {
 	Version      string     `json:"version"`
 	Manufacturer string     `json:"manufacturer,omitempty"`
 	Port         int        `json:"port,omitempty"`
+	Path         string     `json:"path,omitempty"` // its data directory
 	Size         *int       `json:"size,omitempty"` // MB
 	IsActive     bool       `json:"is_active"`
 	LastBootDate string     `json:"last_boot_date,omitempty"`
@@ -108,13 +109,14 @@ func postgresPorts(env *Env) []int {
 	return ports
 }
 
-// postgresQueries are what psql is asked, in one run: the server, then
+// postgresQueries are what psql is asked, in one run: the server (with
+// its data directory), then
 // each database with its size and, as the official agent dates them, the
 // times its directory's PG_VERSION file (creation) and the directory
 // itself (last update) were written. Rows are tagged by their first field.
 var postgresQueries = []string{
 	`SELECT 'i', current_setting('server_version'), coalesce(current_setting('cluster_name', true), ''), ` +
-		`coalesce(to_char(pg_postmaster_start_time(), 'YYYY-MM-DD HH24:MI:SS'), '')`,
+		`coalesce(to_char(pg_postmaster_start_time(), 'YYYY-MM-DD HH24:MI:SS'), ''), current_setting('data_directory')`,
 	`SELECT 'd', pg_database_size(oid), ` +
 		`coalesce(to_char((pg_stat_file('base/' || oid || '/PG_VERSION', true)).modification, 'YYYY-MM-DD HH24:MI:SS'), ''), ` +
 		`coalesce(to_char((pg_stat_file('base/' || oid, true)).modification, 'YYYY-MM-DD HH24:MI:SS'), ''), ` +
@@ -157,13 +159,14 @@ func parsePostgres(out []byte, port int) (DatabaseService, error) {
 	for line := range strings.Lines(string(out)) {
 		f := strings.Split(strings.TrimRight(line, "\r\n"), "\x1f")
 		switch {
-		case f[0] == "i" && len(f) == 4:
+		case f[0] == "i" && len(f) == 5:
 			// "15.10 (Debian 15.10-1.pgdg120+1)", "17beta1": the number.
 			s.Version = postgresVersionRE.FindString(f[1])
 			if f[2] != "" {
 				s.Name = f[2] // Debian's "15/main", as the official agent names it
 			}
 			s.LastBootDate = dbDate(f[3])
+			s.Path = f[4]
 			seen = true
 		case f[0] == "d" && len(f) >= 5:
 			size, err := strconv.ParseInt(f[1], 10, 64)
@@ -233,14 +236,14 @@ func postgresServices(ctx context.Context, env *Env, run dbRunner) ([]DatabaseSe
 // --- MySQL and MariaDB ---
 
 // mysqlQuery is what the mysql client is asked, in one run: the version,
-// the port, the uptime, then each database with the sum of its tables'
+// the port, the data directory, the uptime, then each database with the sum of its tables'
 // data and index lengths and, as the official agent dates them, its
 // oldest table's creation and latest table's update. The server's views
 // (information_schema, performance_schema) are listed without: their
 // tables are made for each query, so that their dates would be the time
 // of every inventory, and reading them costs the server more than all
 // the others.
-const mysqlQuery = `SELECT 'version', VERSION(); SELECT 'port', @@port; SHOW GLOBAL STATUS LIKE 'Uptime'; ` +
+const mysqlQuery = `SELECT 'version', VERSION(); SELECT 'port', @@port; SELECT 'datadir', @@datadir; SHOW GLOBAL STATUS LIKE 'Uptime'; ` +
 	`SELECT 'db', t.size, t.created, t.updated, s.SCHEMA_NAME FROM information_schema.SCHEMATA s LEFT JOIN (` +
 	`SELECT TABLE_SCHEMA, SUM(DATA_LENGTH + INDEX_LENGTH) size, DATE_FORMAT(MIN(CREATE_TIME), '%Y-%m-%d %H:%i:%s') created, ` +
 	`DATE_FORMAT(MAX(UPDATE_TIME), '%Y-%m-%d %H:%i:%s') updated FROM information_schema.TABLES ` +
@@ -273,6 +276,8 @@ func parseMySQL(out []byte, now time.Time) (DatabaseService, error) {
 			}
 		case f[0] == "port" && len(f) == 2:
 			s.Port, _ = strconv.Atoi(f[1])
+		case f[0] == "datadir" && len(f) == 2:
+			s.Path = strings.TrimSuffix(mysqlUnescape.Replace(f[1]), "/")
 		case f[0] == "Uptime" && len(f) == 2:
 			if up, err := strconv.ParseInt(f[1], 10, 64); err == nil {
 				s.LastBootDate = now.Add(-time.Duration(up) * time.Second).Format(time.DateTime)
@@ -335,7 +340,8 @@ func mysqlServices(ctx context.Context, env *Env, run dbRunner) ([]DatabaseServi
 
 // --- SQL Server ---
 
-// mssqlQuery is what sqlcmd is asked, in one batch: the server, its start
+// mssqlQuery is what sqlcmd is asked, in one batch: the server, its data
+// directory, its start
 // (which needs VIEW SERVER STATE), each database with its state, the size
 // of its files (visible to administrators) and, as the official agent
 // dates it, its latest object's change (in the databases the login may
@@ -343,6 +349,7 @@ func mysqlServices(ctx context.Context, env *Env, run dbRunner) ([]DatabaseServi
 // last, so that no separator in it can shift a field.
 const mssqlQuery = `SET NOCOUNT ON; ` +
 	`SELECT 'i', CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)), @@SERVICENAME; ` +
+	`SELECT 'p', CAST(SERVERPROPERTY('InstanceDefaultDataPath') AS nvarchar(260)); ` +
 	`SELECT 'b', CONVERT(varchar(19), sqlserver_start_time, 120) FROM sys.dm_os_sys_info; ` +
 	`SELECT 'd', database_id, state, CONVERT(varchar(19), create_date, 120), name FROM sys.databases; ` +
 	`SELECT 's', database_id, SUM(CAST(size AS bigint)) FROM sys.master_files GROUP BY database_id; ` +
@@ -386,6 +393,10 @@ func parseMSSQL(out []byte, port int) (DatabaseService, error) {
 			}
 		case "b":
 			s.LastBootDate = dbDate(rest)
+		case "p":
+			if rest != "NULL" {
+				s.Path = strings.TrimSuffix(rest, `\`)
+			}
 		case "d":
 			f := strings.SplitN(rest, "|", 4)
 			if len(f) != 4 {

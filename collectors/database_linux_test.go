@@ -90,6 +90,9 @@ func TestDatabasesLive(t *testing.T) {
 	if want := psql("SHOW cluster_name"); pg.Name != want || pg.Version != version || pg.Manufacturer != "PostgreSQL" {
 		t.Errorf("PostgreSQL server = %s %s by %s, want %s %s by PostgreSQL", pg.Name, pg.Version, pg.Manufacturer, want, version)
 	}
+	if want := psql("SHOW data_directory"); pg.Path != want {
+		t.Errorf("PostgreSQL data directory %q, want %q", pg.Path, want)
+	}
 	if pg.LastBootDate != psql("SELECT to_char(pg_postmaster_start_time(), 'YYYY-MM-DD HH24:MI:SS')") {
 		t.Errorf("PostgreSQL started %q", pg.LastBootDate)
 	}
@@ -104,6 +107,9 @@ func TestDatabasesLive(t *testing.T) {
 	if v := mysql("SELECT VERSION()"); !strings.Contains(strings.ToLower(v), "mariadb") && (my.Name != "MySQL" || my.Version != v) ||
 		strings.Contains(strings.ToLower(v), "mariadb") && (my.Name != "MariaDB" || my.Manufacturer != "MariaDB" || strings.Contains(my.Version, "MariaDB")) {
 		t.Errorf("MySQL server = %s %s by %s, from version %q", my.Name, my.Version, my.Manufacturer, v)
+	}
+	if want := strings.TrimSuffix(mysql("SELECT @@datadir"), "/"); my.Path != want {
+		t.Errorf("MySQL data directory %q, want %q", my.Path, want)
 	}
 	if my.LastBootDate == "" || my.Size == nil {
 		t.Errorf("MySQL server = %+v, want a start and a size", my)

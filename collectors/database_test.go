@@ -17,7 +17,7 @@ func mb(n int) *int { return &n }
 
 func TestParsePostgres(t *testing.T) {
 	// psql's output on Debian 12, the cluster named by pg_createcluster.
-	out := "i\x1f15.18 (Debian 15.18-0+deb12u1)\x1f15/main\x1f2026-12-07 22:56:18\n" +
+	out := "i\x1f15.18 (Debian 15.18-0+deb12u1)\x1f15/main\x1f2026-12-07 22:56:18\x1f/var/lib/postgresql/15/main\n" +
 		"d\x1f7634279\x1f2026-05-20 16:27:30\x1f2026-12-07 22:56:19\x1ftemplate1\n" +
 		"d\x1f7471619\x1f2026-05-20 16:27:30\x1f2026-05-20 16:27:30\x1ftemplate0\n" +
 		"d\x1f1073741824\x1f2026-05-21 09:00:00\x1f\x1fsales, 2026\n"
@@ -27,7 +27,7 @@ func TestParsePostgres(t *testing.T) {
 	}
 	want := DatabaseService{
 		Type: "postgresql", Name: "15/main", Version: "15.18", Manufacturer: "PostgreSQL", Port: 5433,
-		Size: mb(1038), IsActive: true, LastBootDate: "2026-12-07 22:56:18",
+		Path: "/var/lib/postgresql/15/main", Size: mb(1038), IsActive: true, LastBootDate: "2026-12-07 22:56:18",
 		Databases: []Database{
 			{Name: "template1", Size: mb(7), IsActive: true, CreationDate: "2026-05-20 16:27:30", UpdateDate: "2026-12-07 22:56:19"},
 			{Name: "template0", Size: mb(7), IsActive: true, CreationDate: "2026-05-20 16:27:30", UpdateDate: "2026-05-20 16:27:30"},
@@ -41,14 +41,14 @@ func TestParsePostgres(t *testing.T) {
 
 	// A server without cluster_name is "PostgreSQL", as the official agent
 	// names it.
-	got, err = parsePostgres([]byte("i\x1f17beta1\x1f\x1f\n"), 5432)
+	got, err = parsePostgres([]byte("i\x1f17beta1\x1f\x1f\x1f/srv/pg\n"), 5432)
 	if err != nil || got.Name != "PostgreSQL" || got.Version != "17" || got.LastBootDate != "" {
 		t.Errorf("parsePostgres(no cluster name) = %+v, %v", got, err)
 	}
 	if _, err := parsePostgres([]byte("psql: warning\n"), 5432); err == nil {
 		t.Error("parsePostgres(no server row) succeeded")
 	}
-	if _, err := parsePostgres([]byte("i\x1f16.1\x1f\x1f\nd\x1fbig\x1f\x1f\x1fx\n"), 5432); err == nil {
+	if _, err := parsePostgres([]byte("i\x1f16.1\x1f\x1f\x1f/srv/pg\nd\x1fbig\x1f\x1f\x1fx\n"), 5432); err == nil {
 		t.Error("parsePostgres(bad size) succeeded")
 	}
 }
@@ -60,12 +60,12 @@ func TestParseMySQL(t *testing.T) {
 		want      DatabaseService
 	}{
 		{"mariadb",
-			"version\t10.11.14-MariaDB-0+deb12u2\nport\t3306\nUptime\t3600\n" +
+			"version\t10.11.14-MariaDB-0+deb12u2\nport\t3306\ndatadir\t/var/lib/mysql/\nUptime\t3600\n" +
 				"db\t212992\t2026-12-07 22:56:16\t2026-12-07 22:56:16\tinformation_schema\n" +
 				"db\t3489792\t2026-12-07 22:55:49\tNULL\tmysql\n" +
 				"db\tNULL\tNULL\tNULL\tempty\\tone\n",
 			DatabaseService{Type: "mysql", Name: "MariaDB", Version: "10.11.14-0+deb12u2", Manufacturer: "MariaDB",
-				Port: 3306, Size: mb(3), IsActive: true, LastBootDate: "2026-12-07 22:00:00",
+				Port: 3306, Path: "/var/lib/mysql", Size: mb(3), IsActive: true, LastBootDate: "2026-12-07 22:00:00",
 				Databases: []Database{
 					{Name: "information_schema", Size: mb(0), IsActive: true, CreationDate: "2026-12-07 22:56:16", UpdateDate: "2026-12-07 22:56:16"},
 					{Name: "mysql", Size: mb(3), IsActive: true, CreationDate: "2026-12-07 22:55:49"},
@@ -97,6 +97,7 @@ func TestParseMySQL(t *testing.T) {
 // sample (resources/generic/databases/sql-server-2019-*): its databases,
 // dates and sizes (sp_spaceused's 7.38 MB of master is 945 pages).
 const mssql2019 = "\uFEFFi|15.0.2080.9|MSSQLSERVER\r\n" +
+	"p|C:\\Program Files\\Microsoft SQL Server\\MSSQL15.MSSQLSERVER\\MSSQL\\DATA\\\r\n" +
 	"b|2021-07-12 20:35:59\r\n" +
 	"d|1|0|2003-04-08 09:13:36|master\r\n" +
 	"d|2|0|2021-07-12 20:35:59|tempdb\r\n" +
@@ -112,7 +113,7 @@ const mssql2019 = "\uFEFFi|15.0.2080.9|MSSQLSERVER\r\n" +
 // the port and the offline database the sample lacks.
 var mssql2019Want = DatabaseService{
 	Type: "mssql", Name: "MSSQLSERVER", Version: "15.0.2080.9", Manufacturer: "Microsoft", Port: 1433,
-	Size: mb(443), IsActive: true, LastBootDate: "2021-07-12 20:35:59",
+	Path: `C:\Program Files\Microsoft SQL Server\MSSQL15.MSSQLSERVER\MSSQL\DATA`, Size: mb(443), IsActive: true, LastBootDate: "2021-07-12 20:35:59",
 	Databases: []Database{
 		{Name: "master", Size: mb(7), IsActive: true, CreationDate: "2003-04-08 09:13:36", UpdateDate: "2021-07-12 18:01:50"},
 		{Name: "tempdb", Size: mb(40), IsActive: true, CreationDate: "2021-07-12 20:35:59", UpdateDate: "2021-07-13 16:37:37"},
@@ -135,7 +136,7 @@ func TestParseMSSQL(t *testing.T) {
 
 	// A login that may not see the files, the start or the objects: the
 	// databases without sizes or update dates, the instance without size.
-	got, err = parseMSSQL([]byte("i|16.0.1000.6|SQLEXPRESS\nd|1|0|2003-04-08 09:13:36|master\n"), 0)
+	got, err = parseMSSQL([]byte("i|16.0.1000.6|SQLEXPRESS\np|NULL\nd|1|0|2003-04-08 09:13:36|master\n"), 0)
 	want := DatabaseService{Type: "mssql", Name: "SQLEXPRESS", Version: "16.0.1000.6", Manufacturer: "Microsoft", IsActive: true,
 		Databases: []Database{{Name: "master", IsActive: true, CreationDate: "2003-04-08 09:13:36"}}}
 	if err != nil || !reflect.DeepEqual(got, want) {
@@ -320,7 +321,7 @@ func TestPostgresServices(t *testing.T) {
 	psql := filepath.Join(root, "usr/lib/postgresql/17/bin/psql")
 	run := recordRunner(&calls, map[string]func([]string) ([]byte, error){psql: func(args []string) ([]byte, error) {
 		i := slices.Index(args, "-p")
-		return []byte("i\x1f15.18\x1f15/" + args[i+1] + "\x1f\nd\x1f8388608\x1f\x1f\x1fpostgres\n"), nil
+		return []byte("i\x1f15.18\x1f15/" + args[i+1] + "\x1f\x1f/srv\nd\x1f8388608\x1f\x1f\x1fpostgres\n"), nil
 	}})
 	got, err := postgresServices(t.Context(), &Env{Root: root}, run)
 	if err != nil {

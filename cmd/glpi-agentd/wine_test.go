@@ -332,10 +332,10 @@ func TestWindowsUnderWine(t *testing.T) {
 	}
 	// The instance, from the registry and sqlcmd's answer.
 	var dbs []struct {
-		Name, Version string
-		Port          int
-		Size          int
-		Databases     []struct {
+		Name, Version, Path string
+		Port                int
+		Size                int
+		Databases           []struct {
 			Name       string
 			Size       int
 			UpdateDate string `json:"update_date"`
@@ -343,6 +343,7 @@ func TestWindowsUnderWine(t *testing.T) {
 	}
 	json.Unmarshal(msg.Content["databases_services"], &dbs)
 	if len(dbs) != 1 || dbs[0].Name != "SQLEXPRESS" || dbs[0].Version != "16.0.1000.6" || dbs[0].Port != 49733 || dbs[0].Size != 16 ||
+		dbs[0].Path != `C:\Program Files\Microsoft SQL Server\MSSQL16.SQLEXPRESS\MSSQL\DATA` ||
 		len(dbs[0].Databases) != 2 || dbs[0].Databases[1].Name != "Ventes à l'export" || dbs[0].Databases[1].Size != 10 ||
 		dbs[0].Databases[1].UpdateDate != "2026-12-06 18:30:00" {
 		t.Errorf("databases_services = %s, want SQLEXPRESS on port 49733 with master and \"Ventes à l'export\", as seeded", msg.Content["databases_services"])

@@ -34,6 +34,7 @@ func main() {
 	}
 	name := strings.TrimPrefix(server, `.\`)
 	fmt.Printf("i|16.0.1000.6|%s\r\nb|2026-12-01 08:00:00\r\n", name)
+	fmt.Printf("p|C:\\Program Files\\Microsoft SQL Server\\MSSQL16.%s\\MSSQL\\DATA\\\r\n", name)
 	fmt.Printf("d|1|0|2003-04-08 09:13:36|master\r\nd|5|0|2026-11-02 10:00:00|Ventes à l'export\r\n")
 	fmt.Printf("s|1|800\r\ns|5|1280\r\nu|5|2026-12-06 18:30:00\r\n")
 }
