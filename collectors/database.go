@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"os/user"
 	"path"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,7 +66,7 @@ func dbDate(s string) string {
 	return s
 }
 
-var dbDateRE = regexp.MustCompile(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$`)
+var dbDateRE = lazyRE(`^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$`)
 
 // clientMissing reports whether err says the client program is not
 // installed.
@@ -110,10 +109,10 @@ func postgresPorts(env *Env) []int {
 }
 
 // postgresQueries are what psql is asked, in one run: the server (with
-// its data directory), then
-// each database with its size and, as the official agent dates them, the
-// times its directory's PG_VERSION file (creation) and the directory
-// itself (last update) were written. Rows are tagged by their first field.
+// its data directory), then each database with its size and, as the
+// official agent dates them, the times its directory's PG_VERSION file
+// (creation) and the directory itself (last update) were written. Rows
+// are tagged by their first field.
 var postgresQueries = []string{
 	`SELECT 'i', current_setting('server_version'), coalesce(current_setting('cluster_name', true), ''), ` +
 		`coalesce(to_char(pg_postmaster_start_time(), 'YYYY-MM-DD HH24:MI:SS'), ''), current_setting('data_directory')`,
@@ -187,7 +186,7 @@ func parsePostgres(out []byte, port int) (DatabaseService, error) {
 	return s, nil
 }
 
-var postgresVersionRE = regexp.MustCompile(`^[0-9.]+`)
+var postgresVersionRE = lazyRE(`^[0-9.]+`)
 
 // postgresServices inventories the PostgreSQL servers of the host through
 // psql, as the official agent does (Generic/Databases/PostgreSQL.pm):
@@ -236,13 +235,13 @@ func postgresServices(ctx context.Context, env *Env, run dbRunner) ([]DatabaseSe
 // --- MySQL and MariaDB ---
 
 // mysqlQuery is what the mysql client is asked, in one run: the version,
-// the port, the data directory, the uptime, then each database with the sum of its tables'
-// data and index lengths and, as the official agent dates them, its
-// oldest table's creation and latest table's update. The server's views
-// (information_schema, performance_schema) are listed without: their
-// tables are made for each query, so that their dates would be the time
-// of every inventory, and reading them costs the server more than all
-// the others.
+// the port, the data directory, the uptime, then each database with the
+// sum of its tables' data and index lengths and, as the official agent
+// dates them, its oldest table's creation and latest table's update. The
+// server's views (information_schema, performance_schema) are listed
+// without: their tables are made for each query, so that their dates
+// would be the time of every inventory, and reading them costs the server
+// more than all the others.
 const mysqlQuery = `SELECT 'version', VERSION(); SELECT 'port', @@port; SELECT 'datadir', @@datadir; SHOW GLOBAL STATUS LIKE 'Uptime'; ` +
 	`SELECT 'db', t.size, t.created, t.updated, s.SCHEMA_NAME FROM information_schema.SCHEMATA s LEFT JOIN (` +
 	`SELECT TABLE_SCHEMA, SUM(DATA_LENGTH + INDEX_LENGTH) size, DATE_FORMAT(MIN(CREATE_TIME), '%Y-%m-%d %H:%i:%s') created, ` +
@@ -301,7 +300,7 @@ func parseMySQL(out []byte, now time.Time) (DatabaseService, error) {
 
 // mysqlNoServer matches the client's errors for a server that is not
 // there: 2002, no socket; 2003, nothing on the port.
-var mysqlNoServer = regexp.MustCompile(`ERROR 200[23] `)
+var mysqlNoServer = lazyRE(`ERROR 200[23] `)
 
 // mysqlSockets are where MySQL and MariaDB servers put their Unix socket:
 // Debian's and Ubuntu's packages, Red Hat's, SUSE's, and a server built
@@ -323,7 +322,7 @@ func mysqlServices(ctx context.Context, env *Env, run dbRunner) ([]DatabaseServi
 	b, err := run(ctx, "", "mysql", mysqlArgs...)
 	if err != nil {
 		var ee *exec.ExitError
-		if errors.As(err, &ee) && mysqlNoServer.Match(ee.Stderr) {
+		if errors.As(err, &ee) && mysqlNoServer.MatchString(string(ee.Stderr)) {
 			return nil, errNoServer
 		}
 		if clientMissing(err) {
