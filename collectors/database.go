@@ -3,17 +3,22 @@ package collectors
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"os/user"
 	"path"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/glpi-agentd/glpi-agentd/agent/state"
 )
 
 // DatabaseService is one entry of the databases_services section: a
@@ -475,7 +480,6 @@ func collectDatabaseServices(ctx context.Context, env *Env, run dbRunner, engine
 	}
 	wg.Wait()
 	var out []DatabaseService
-	found := false
 	for i, r := range results {
 		switch {
 		case errors.Is(r.err, errNoServer), clientMissing(r.err):
@@ -484,13 +488,74 @@ func collectDatabaseServices(ctx context.Context, env *Env, run dbRunner, engine
 		case r.err != nil:
 			return nil, r.err
 		}
-		found = true
 		out = append(out, r.services...)
 	}
-	if !found {
+	if out = keepServices(env, out); len(out) == 0 {
 		return nil, NoData("no database server")
 	}
 	return out, nil
+}
+
+// keptServicesFile, under Options.CacheDir, holds each database server
+// the collector read, with the day it last did.
+const keptServicesFile = "database-servers.json"
+
+// keptServiceAge is how long a server no longer found is still sent.
+const keptServiceAge = 30 * 24 * time.Hour
+
+type keptService struct {
+	Service DatabaseService `json:"service"`
+	Seen    time.Time       `json:"seen"` // the day, in UTC
+}
+
+// keepServices returns the servers found, then those found before that
+// are not now (a server stopped at the time of the inventory: a night's
+// maintenance, a cluster of two that is down), as they were last read but
+// inactive, for keptServiceAge after they were last seen. GLPI deletes an
+// instance its section leaves out, with its databases and whatever was
+// attached to them, to make it anew when the server is back; inactive is
+// what the server is. It keeps nothing without Options.CacheDir.
+func keepServices(env *Env, found []DatabaseService) []DatabaseService {
+	if env.Options.CacheDir == "" {
+		return found
+	}
+	file := filepath.Join(env.Options.CacheDir, keptServicesFile)
+	old, err := os.ReadFile(file)
+	var kept []keptService
+	if err == nil {
+		if err := json.Unmarshal(old, &kept); err != nil {
+			env.Log().Debug("kept database servers unreadable", "file", file, "err", err)
+			kept = nil
+		}
+	}
+	key := func(s DatabaseService) string { return s.Type + "\x00" + s.Name + "\x00" + strconv.Itoa(s.Port) }
+	today := env.Time().UTC().Truncate(24 * time.Hour)
+	out := slices.Clone(found)
+	next := make([]keptService, 0, len(found)+len(kept))
+	for _, s := range found {
+		next = append(next, keptService{s, today})
+	}
+	for _, k := range kept {
+		if slices.ContainsFunc(found, func(s DatabaseService) bool { return key(s) == key(k.Service) }) ||
+			today.Sub(k.Seen) > keptServiceAge {
+			continue
+		}
+		next = append(next, k)
+		k.Service.IsActive = false
+		out = append(out, k.Service)
+	}
+	b, err := json.Marshal(next)
+	if err == nil && !bytes.Equal(b, old) {
+		if len(next) == 0 {
+			err = os.Remove(file)
+		} else {
+			err = state.WriteFileAtomic(file, b, 0o600)
+		}
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		env.Log().Debug("keep database servers", "file", file, "err", err)
+	}
+	return out
 }
 
 // mssqlServices asks each SQL Server instance of the machine through

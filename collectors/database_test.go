@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
@@ -391,5 +393,63 @@ func TestMySQLServices(t *testing.T) {
 				t.Errorf("mysqlServices error = %v, want %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// A server found before and not now (stopped for the night) is sent as
+// it was last read, inactive, for a month; then it is forgotten.
+func TestKeptDatabaseServices(t *testing.T) {
+	pg := DatabaseService{Type: "postgresql", Name: "15/main", Version: "15.18", Port: 5432, IsActive: true,
+		Databases: []Database{{Name: "sales", Size: mb(120), IsActive: true}}}
+	pg2 := DatabaseService{Type: "postgresql", Name: "16/reports", Version: "16.4", Port: 5433, IsActive: true}
+	my := DatabaseService{Type: "mysql", Name: "MariaDB", Version: "10.11.14", Port: 3306, IsActive: true}
+	my11 := my
+	my11.Version = "11.4.2"
+	inactive := func(s DatabaseService) DatabaseService { s.IsActive = false; return s }
+
+	day := time.Date(2026, 12, 1, 23, 0, 0, 0, time.UTC)
+	env := &Env{Options: Options{CacheDir: t.TempDir()}, Now: func() time.Time { return day }}
+	file := filepath.Join(env.Options.CacheDir, keptServicesFile)
+	for _, step := range []struct {
+		name  string
+		days  int
+		found []DatabaseService
+		want  []DatabaseService
+	}{
+		{"all up", 0, []DatabaseService{pg, pg2, my}, []DatabaseService{pg, pg2, my}},
+		{"a cluster and MariaDB stopped", 1, []DatabaseService{pg}, []DatabaseService{pg, inactive(pg2), inactive(my)}},
+		{"all stopped", 2, nil, []DatabaseService{inactive(pg), inactive(pg2), inactive(my)}},
+		{"MariaDB back, upgraded", 3, []DatabaseService{pg, my11}, []DatabaseService{pg, my11, inactive(pg2)}},
+		{"the cluster still gone after a month", 32, []DatabaseService{pg}, []DatabaseService{pg, inactive(my11)}},
+		{"MariaDB gone a month too", 34, []DatabaseService{pg}, []DatabaseService{pg}},
+		{"nothing left", 70, nil, nil},
+	} {
+		env.Now = func() time.Time { return day.AddDate(0, 0, step.days) }
+		got := keepServices(env, step.found)
+		if !reflect.DeepEqual(got, step.want) {
+			t.Errorf("%s: keepServices =\n%+v\nwant\n%+v", step.name, got, step.want)
+		}
+	}
+	if _, err := os.Stat(file); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("kept servers after all were forgotten: %v, want no file", err)
+	}
+
+	// Through the collector: a stopped server is no data only when none
+	// was ever read.
+	none := []databaseEngine{{"pg", func(context.Context, *Env, dbRunner) ([]DatabaseService, error) { return nil, errNoServer }}}
+	up := []databaseEngine{{"pg", func(context.Context, *Env, dbRunner) ([]DatabaseService, error) { return []DatabaseService{pg}, nil }}}
+	env.Exec = fakeClients{}.exec(new([]string))
+	if _, err := collectDatabaseServices(t.Context(), env, databaseRunner(env), none); !errors.Is(err, ErrNoData) {
+		t.Errorf("collectDatabaseServices(never read) = %v, want no data", err)
+	}
+	if _, err := collectDatabaseServices(t.Context(), env, databaseRunner(env), up); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(file); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("kept servers file: %v, %v; want one the owner alone reads", fi, err)
+	}
+	v, err := collectDatabaseServices(t.Context(), env, databaseRunner(env), none)
+	if got, _ := v.([]DatabaseService); err != nil || len(got) != 1 || got[0].IsActive || got[0].Name != pg.Name {
+		t.Errorf("collectDatabaseServices(stopped) = %+v, %v; want the server, inactive", v, err)
 	}
 }
