@@ -182,14 +182,25 @@ func TestWinDatabases(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := winHost{reg: reg, wmi: wmiFixture{dir: t.TempDir()}}
+	// Both services running, or the named one stopped.
+	services := func(express string) winHost {
+		dir := t.TempDir()
+		err := os.WriteFile(filepath.Join(dir, "Win32_Service.json"),
+			[]byte(`[{"Name": "MSSQLSERVER", "State": "Running"}, {"Name": "MSSQL$SQLEXPRESS", "State": "`+express+`"}]`), 0o644)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return winHost{reg: reg, wmi: wmiFixture{dir: dir}}
+	}
 	express := "i|16.0.1000.6|SQLEXPRESS\nd|1|0|2003-04-08 09:13:36|master\n"
 	for _, tc := range []struct {
 		name    string
+		host    winHost
 		clients fakeClients
 		want    []DatabaseService
 		wantErr string
 	}{
-		{"both", fakeClients{"sqlcmd": func(args []string) ([]byte, error) {
+		{"both", services("Running"), fakeClients{"sqlcmd": func(args []string) ([]byte, error) {
 			if args[0] == "-S" {
 				if args[1] != `.\SQLEXPRESS` {
 					return nil, fmt.Errorf("server %q", args[1])
@@ -200,10 +211,26 @@ func TestWinDatabases(t *testing.T) {
 		}}, []DatabaseService{mssql2019Want, {Type: "mssql", Name: "SQLEXPRESS", Version: "16.0.1000.6",
 			Manufacturer: "Microsoft", Port: 49733, IsActive: true,
 			Databases: []Database{{Name: "master", IsActive: true, CreationDate: "2003-04-08 09:13:36"}}}}, ""},
-		{"no sqlcmd", fakeClients{}, nil, "no data"},
+		// The services unknown to WMI: both asked.
+		{"no services", h, fakeClients{"sqlcmd": func(args []string) ([]byte, error) {
+			if args[0] == "-S" {
+				return []byte(express), nil
+			}
+			return []byte(mssql2019), nil
+		}}, []DatabaseService{mssql2019Want, {Type: "mssql", Name: "SQLEXPRESS", Version: "16.0.1000.6",
+			Manufacturer: "Microsoft", Port: 49733, IsActive: true,
+			Databases: []Database{{Name: "master", IsActive: true, CreationDate: "2003-04-08 09:13:36"}}}}, ""},
+		// A stopped instance is not asked.
+		{"express stopped", services("Stopped"), fakeClients{"sqlcmd": func(args []string) ([]byte, error) {
+			if args[0] == "-S" {
+				return nil, errors.New("a stopped instance asked")
+			}
+			return []byte(mssql2019), nil
+		}}, []DatabaseService{mssql2019Want}, ""},
+		{"no sqlcmd", h, fakeClients{}, nil, "no data"},
 		// An instance that cannot be read fails the section, which GLPI
 		// then keeps as it was.
-		{"one fails", fakeClients{"sqlcmd": func(args []string) ([]byte, error) {
+		{"one fails", h, fakeClients{"sqlcmd": func(args []string) ([]byte, error) {
 			if args[0] == "-S" {
 				return nil, &exec.ExitError{Stderr: []byte("Sqlcmd: Error: Login timeout expired.\n")}
 			}
@@ -212,7 +239,7 @@ func TestWinDatabases(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var calls []string
-			env := winEnv(h)
+			env := winEnv(tc.host)
 			env.Exec = tc.clients.exec(&calls)
 			v, err := winDatabases(t.Context(), env)
 			if tc.wantErr != "" {

@@ -27,6 +27,14 @@ func (i mssqlInstance) server() string {
 	return `.\` + i.name
 }
 
+// service returns the name of the instance's Windows service.
+func (i mssqlInstance) service() string {
+	if strings.EqualFold(i.name, "MSSQLSERVER") {
+		return "MSSQLSERVER"
+	}
+	return "MSSQL$" + i.name
+}
+
 // mssqlInstances reads the SQL Server instances from the registry, with
 // the TCP port each listens on (a fixed one, else the one it took).
 func mssqlInstances(reg registrySource) []mssqlInstance {
@@ -66,9 +74,21 @@ func winDatabases(ctx context.Context, env *Env) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	instances := mssqlInstances(h.reg)
+	var running []mssqlInstance
+	for _, i := range mssqlInstances(h.reg) {
+		// A stopped instance is not asked (sqlcmd would wait for it, then
+		// fail the section): it is sent as last read, inactive. One whose
+		// service cannot be found is asked.
+		type service struct{ State string }
+		svc, err := queryWMIContext[service](ctx, h.wmi, "Win32_Service", "Name = '"+i.service()+"'")
+		if err == nil && len(svc) == 1 && svc[0].State == "Stopped" {
+			env.Log().Debug("SQL Server instance stopped", "instance", i.name)
+			continue
+		}
+		running = append(running, i)
+	}
 	engine := databaseEngine{name: "mssql", collect: func(ctx context.Context, env *Env, run dbRunner) ([]DatabaseService, error) {
-		return mssqlServices(ctx, instances, run)
+		return mssqlServices(ctx, running, run)
 	}}
 	return collectDatabaseServices(ctx, env, databaseRunner(env), []databaseEngine{engine})
 }

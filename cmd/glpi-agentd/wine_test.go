@@ -234,6 +234,7 @@ func TestWindowsUnderWine(t *testing.T) {
 	// A SQL Server Express instance, asked through sqlcmd.
 	seed(`HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Microsoft SQL Server\Instance Names\SQL`, "SQLEXPRESS", "REG_SZ", "MSSQL16.SQLEXPRESS")
 	seed(`HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Microsoft SQL Server\MSSQL16.SQLEXPRESS\MSSQLServer\SuperSocketNetLib\Tcp\IPAll`, "TcpDynamicPorts", "REG_SZ", "49733")
+
 	prefixDone := time.Since(start)
 	wg.Wait()
 	if buildErr != nil {
@@ -347,6 +348,45 @@ func TestWindowsUnderWine(t *testing.T) {
 		len(dbs[0].Databases) != 2 || dbs[0].Databases[1].Name != "Ventes à l'export" || dbs[0].Databases[1].Size != 10 ||
 		dbs[0].Databases[1].UpdateDate != "2026-12-06 18:30:00" {
 		t.Errorf("databases_services = %s, want SQLEXPRESS on port 49733 with master and \"Ventes à l'export\", as seeded", msg.Content["databases_services"])
+	}
+	// Then the instance's service is there and stopped, and a second
+	// instance's too, never read: neither is asked (the stand-in fails for
+	// the second), as WMI's Win32_Service tells; the first is sent as last
+	// read, inactive.
+	seed(`HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Microsoft SQL Server\Instance Names\SQL`, "STOPPED", "REG_SZ", "MSSQL16.STOPPED")
+	for _, svc := range []string{"MSSQL$SQLEXPRESS", "MSSQL$STOPPED"} {
+		if _, err := run(wine, "sc", "create", svc, "binPath=", `C:\windows\system32\sqlcmd.exe`, "start=", "demand"); err != nil {
+			t.Fatalf("create the service %s: %v", svc, err)
+		}
+	}
+	// Wine's services.exe lists a service it just created to WMI a moment
+	// later: until then both instances are asked, and the second fails.
+	inv2 := filepath.Join(dir, "inventory-db.json")
+	for attempt := 1; ; attempt++ {
+		out, err := run(wine, exe, "inventory", "--category", "database", "--local", winPath(inv2), "--state-dir", winPath(filepath.Join(dir, "state")))
+		if err != nil {
+			t.Fatalf("glpi-agentd.exe inventory --category database: %v\n%s", err, out)
+		}
+		if !bytes.Contains(out, []byte("instance STOPPED asked")) {
+			break
+		}
+		if attempt == 10 {
+			t.Fatalf("the stopped instance was still asked after %d runs:\n%s", attempt, out)
+		}
+		time.Sleep(time.Second)
+	}
+	var stopped struct {
+		Content struct {
+			Databases []struct {
+				Name     string
+				IsActive bool `json:"is_active"`
+			} `json:"databases_services"`
+		}
+	}
+	b2, _ := os.ReadFile(inv2)
+	if err := json.Unmarshal(b2, &stopped); err != nil || len(stopped.Content.Databases) != 1 ||
+		stopped.Content.Databases[0].Name != "SQLEXPRESS" || stopped.Content.Databases[0].IsActive {
+		t.Errorf("databases_services with the services stopped = %+v (%v), want SQLEXPRESS alone, inactive", stopped.Content.Databases, err)
 	}
 	var softwares []struct{ Name, Version, Publisher string }
 	json.Unmarshal(msg.Content["softwares"], &softwares)

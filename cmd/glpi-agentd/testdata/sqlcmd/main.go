@@ -31,6 +31,8 @@ func main() {
 		fail("query cut or changed on the way: %q", query)
 	case !strings.HasPrefix(server, `.\`):
 		fail("server %q, want a named instance", server)
+	case server == `.\STOPPED`:
+		fail("instance STOPPED asked, whose service is stopped")
 	}
 	name := strings.TrimPrefix(server, `.\`)
 	fmt.Printf("i|16.0.1000.6|%s\r\nb|2026-12-01 08:00:00\r\n", name)
