@@ -532,8 +532,15 @@ func keepServices(env *Env, found []DatabaseService) []DatabaseService {
 	today := env.Time().UTC().Truncate(24 * time.Hour)
 	out := slices.Clone(found)
 	next := make([]keptService, 0, len(found)+len(kept))
-	for _, s := range found {
-		next = append(next, keptService{s, today})
+	for i, s := range found {
+		// A start told as an uptime (MySQL's) moves by a second from run
+		// to run as the clocks' seconds fall: the one sent before stays.
+		if j := slices.IndexFunc(kept, func(k keptService) bool { return key(k.Service) == key(s) }); j >= 0 {
+			if before := kept[j].Service.LastBootDate; closeDates(before, s.LastBootDate, 2*time.Second) {
+				out[i].LastBootDate = before
+			}
+		}
+		next = append(next, keptService{out[i], today})
 	}
 	for _, k := range kept {
 		if slices.ContainsFunc(found, func(s DatabaseService) bool { return key(s) == key(k.Service) }) ||
@@ -556,6 +563,14 @@ func keepServices(env *Env, found []DatabaseService) []DatabaseService {
 		env.Log().Debug("keep database servers", "file", file, "err", err)
 	}
 	return out
+}
+
+// closeDates reports whether two "YYYY-MM-DD HH:MM:SS" dates are within d
+// of each other.
+func closeDates(a, b string, d time.Duration) bool {
+	ta, err1 := time.Parse(time.DateTime, a)
+	tb, err2 := time.Parse(time.DateTime, b)
+	return err1 == nil && err2 == nil && ta.Sub(tb).Abs() <= d
 }
 
 // mssqlServices asks each SQL Server instance of the machine through

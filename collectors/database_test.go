@@ -461,6 +461,21 @@ func TestKeptDatabaseServices(t *testing.T) {
 		t.Errorf("kept servers after all were forgotten: %v, want no file", err)
 	}
 
+	// MariaDB's start, told as its uptime, moves by a second between runs:
+	// the one sent before stays; a restart is a new one.
+	boot := func(date string) []DatabaseService { m := my; m.LastBootDate = date; return []DatabaseService{m} }
+	for _, step := range []struct{ found, want string }{
+		{"2026-12-07 22:56:08", "2026-12-07 22:56:08"},
+		{"2026-12-07 22:56:09", "2026-12-07 22:56:08"},
+		{"2026-12-07 22:56:07", "2026-12-07 22:56:08"},
+		{"2026-12-08 03:10:00", "2026-12-08 03:10:00"},
+	} {
+		if got := keepServices(env, boot(step.found)); len(got) != 1 || got[0].LastBootDate != step.want {
+			t.Errorf("keepServices(started %s) = %+v, want started %s", step.found, got, step.want)
+		}
+	}
+	os.Remove(file)
+
 	// Through the collector: a stopped server is no data only when none
 	// was ever read.
 	none := []databaseEngine{{"pg", func(context.Context, *Env, dbRunner) ([]DatabaseService, error) { return nil, errNoServer }}}
