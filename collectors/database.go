@@ -40,11 +40,12 @@ type DatabaseService struct {
 // Database is one database of a DatabaseService. GLPI matches it by name
 // within its instance and deletes the ones an instance no longer lists.
 type Database struct {
-	Name         string `json:"name"`
-	Size         *int   `json:"size,omitempty"` // MB
-	IsActive     bool   `json:"is_active"`
-	CreationDate string `json:"creation_date,omitempty"`
-	UpdateDate   string `json:"update_date,omitempty"`
+	Name           string `json:"name"`
+	Size           *int   `json:"size,omitempty"` // MB
+	IsActive       bool   `json:"is_active"`
+	CreationDate   string `json:"creation_date,omitempty"`
+	UpdateDate     string `json:"update_date,omitempty"`
+	LastBackupDate string `json:"last_backup_date,omitempty"`
 }
 
 // databaseTimeout bounds one database client: the official agent gives a
@@ -345,18 +346,21 @@ func mysqlServices(ctx context.Context, env *Env, run dbRunner) ([]DatabaseServi
 // --- SQL Server ---
 
 // mssqlQuery is what sqlcmd is asked, in one batch: the server, its data
-// directory, its start
-// (which needs VIEW SERVER STATE), each database with its state, the size
-// of its files (visible to administrators) and, as the official agent
-// dates it, its latest object's change (in the databases the login may
-// enter). Rows are tagged by their first field; a database's name comes
-// last, so that no separator in it can shift a field.
+// directory, its start (which needs VIEW SERVER STATE), each database
+// with its state, the size of its files and its last backup (which
+// administrators see) and, as the official agent dates it, its latest
+// object's change (in the databases the login may enter). A statement
+// the login may not run fails alone. Rows are tagged by their first
+// field; a database's name comes last, so that no separator in it can
+// shift a field.
 const mssqlQuery = `SET NOCOUNT ON; ` +
 	`SELECT 'i', CAST(SERVERPROPERTY('ProductVersion') AS nvarchar(128)), @@SERVICENAME; ` +
 	`SELECT 'p', CAST(SERVERPROPERTY('InstanceDefaultDataPath') AS nvarchar(260)); ` +
 	`SELECT 'b', CONVERT(varchar(19), sqlserver_start_time, 120) FROM sys.dm_os_sys_info; ` +
 	`SELECT 'd', database_id, state, CONVERT(varchar(19), create_date, 120), name FROM sys.databases; ` +
 	`SELECT 's', database_id, SUM(CAST(size AS bigint)) FROM sys.master_files GROUP BY database_id; ` +
+	`SELECT 'k', d.database_id, CONVERT(varchar(19), MAX(b.backup_finish_date), 120) FROM sys.databases d ` +
+	`JOIN msdb.dbo.backupset b ON b.database_name = d.name GROUP BY d.database_id; ` +
 	`DECLARE @q nvarchar(max) = N''; ` +
 	`SELECT @q = @q + CASE WHEN @q = N'' THEN N'' ELSE N' UNION ALL ' END + ` +
 	`N'SELECT ''u'', ' + CAST(database_id AS nvarchar(12)) + N', CONVERT(varchar(19), MAX(modify_date), 120) FROM ' + ` +
@@ -418,6 +422,11 @@ func parseMSSQL(out []byte, port int) (DatabaseService, error) {
 			id, date, _ := strings.Cut(rest, "|")
 			if d := byID[id]; d != nil {
 				d.UpdateDate = dbDate(date)
+			}
+		case "k":
+			id, date, _ := strings.Cut(rest, "|")
+			if d := byID[id]; d != nil {
+				d.LastBackupDate = dbDate(date)
 			}
 		}
 	}

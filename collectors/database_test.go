@@ -109,10 +109,11 @@ const mssql2019 = "\uFEFFi|15.0.2080.9|MSSQLSERVER\r\n" +
 	"d|6|6|2022-01-01 00:00:00|Archive|2019\r\n" +
 	"s|1|945\r\ns|2|5120\r\ns|3|2048\r\ns|4|5632\r\ns|5|43008\r\n" +
 	"u|1|2021-07-12 18:01:50\r\nu|2|2021-07-13 16:37:37\r\nu|3|2021-07-12 18:01:50\r\n" +
-	"u|4|2021-07-12 20:35:51\r\nu|5|2020-06-15 10:36:59\r\n"
+	"u|4|2021-07-12 20:35:51\r\nu|5|2020-06-15 10:36:59\r\n" +
+	"k|5|2021-07-13 02:00:04\r\n"
 
 // mssql2019Want is what the official agent sends for it (mssql.t), with
-// the port and the offline database the sample lacks.
+// the port, a backup and the offline database the sample lacks.
 var mssql2019Want = DatabaseService{
 	Type: "mssql", Name: "MSSQLSERVER", Version: "15.0.2080.9", Manufacturer: "Microsoft", Port: 1433,
 	Path: `C:\Program Files\Microsoft SQL Server\MSSQL15.MSSQLSERVER\MSSQL\DATA`, Size: mb(443), IsActive: true, LastBootDate: "2021-07-12 20:35:59",
@@ -121,7 +122,8 @@ var mssql2019Want = DatabaseService{
 		{Name: "tempdb", Size: mb(40), IsActive: true, CreationDate: "2021-07-12 20:35:59", UpdateDate: "2021-07-13 16:37:37"},
 		{Name: "model", Size: mb(16), IsActive: true, CreationDate: "2003-04-08 09:13:36", UpdateDate: "2021-07-12 18:01:50"},
 		{Name: "msdb", Size: mb(44), IsActive: true, CreationDate: "2019-09-24 14:21:42", UpdateDate: "2021-07-12 20:35:51"},
-		{Name: "AdventureWorks2019", Size: mb(336), IsActive: true, CreationDate: "2021-07-12 18:37:22", UpdateDate: "2020-06-15 10:36:59"},
+		{Name: "AdventureWorks2019", Size: mb(336), IsActive: true, CreationDate: "2021-07-12 18:37:22", UpdateDate: "2020-06-15 10:36:59",
+			LastBackupDate: "2021-07-13 02:00:04"},
 		{Name: "Archive|2019", CreationDate: "2022-01-01 00:00:00"},
 	},
 }
