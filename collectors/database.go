@@ -235,7 +235,24 @@ func postgresServices(ctx context.Context, env *Env, run dbRunner) ([]DatabaseSe
 		}
 		out = append(out, s)
 	}
-	return out, nil
+	return distinctNames(out, 5432), nil
+}
+
+// distinctNames names apart the servers of one name (PostgreSQL servers
+// without cluster_name are all "PostgreSQL"), which GLPI, finding an
+// instance by its name, would take for one: each but the one on the
+// default port, which keeps the name the official agent gives it, is
+// named with its port ("PostgreSQL on port 5433").
+func distinctNames(services []DatabaseService, defaultPort int) []DatabaseService {
+	for i := range services {
+		dup := slices.ContainsFunc(services, func(o DatabaseService) bool {
+			return o.Name == services[i].Name && o.Port != services[i].Port
+		})
+		if dup && services[i].Port != defaultPort {
+			services[i].Name += " on port " + strconv.Itoa(services[i].Port)
+		}
+	}
+	return services
 }
 
 // --- MySQL and MariaDB ---

@@ -368,6 +368,16 @@ func TestPostgresServices(t *testing.T) {
 		}
 	}
 
+	// Red Hat's servers have no cluster_name: all "PostgreSQL", which GLPI
+	// would take for one; the one on the default port keeps the name.
+	noName := recordRunner(&calls, map[string]func([]string) ([]byte, error){psql: func(args []string) ([]byte, error) {
+		return []byte("i\x1f16.4\x1f\x1f\x1f/srv\n"), nil
+	}})
+	got, err = postgresServices(t.Context(), &Env{Root: root}, noName)
+	if err != nil || len(got) != 2 || got[0].Name != "PostgreSQL" || got[1].Name != "PostgreSQL on port 5433" {
+		t.Errorf("postgresServices(no cluster names) = %+v, %v; want PostgreSQL and PostgreSQL on port 5433", got, err)
+	}
+
 	// No socket: psql is not run.
 	calls = nil
 	if _, err := postgresServices(t.Context(), &Env{Root: t.TempDir()}, run); !errors.Is(err, errNoServer) || len(calls) != 0 {
