@@ -144,16 +144,34 @@ func psqlArgs(dir string, port int) []string {
 // psqlProgram returns the psql to run: Debian's own binary of its newest
 // PostgreSQL release (/usr/lib/postgresql/17/bin/psql) where there is one,
 // rather than the Perl wrapper Debian puts on the PATH, which takes 30 ms
-// to choose it (psql reads older servers); else the PATH's.
+// to choose it (psql reads older servers); else one where macOS's
+// installers put it (clientProgram).
 func psqlProgram(env *Env) string {
-	best, bestVersion := "psql", 0
+	best, bestVersion := "", 0
 	for _, p := range env.Glob("/usr/lib/postgresql/*/bin/psql") {
 		v, err := strconv.Atoi(path.Base(path.Dir(path.Dir(p))))
 		if err == nil && v > bestVersion {
 			best, bestVersion = env.Path(p), v
 		}
 	}
-	return best
+	if best != "" {
+		return best
+	}
+	return clientProgram(env, "psql", "/Applications/Postgres.app/Contents/Versions/latest/bin", "/Library/PostgreSQL/*/bin")
+}
+
+// clientProgram returns the path of the client program name where macOS's
+// installers put it off the PATH a service gets (launchd's is
+// /usr/bin:/bin:/usr/sbin:/sbin): Homebrew's on Apple silicon and on
+// Intel, then dirs (globs allowed, the last match taken: the newest
+// release); else name, to be found on the PATH.
+func clientProgram(env *Env, name string, dirs ...string) string {
+	for _, dir := range append([]string{"/opt/homebrew/bin", "/usr/local/bin"}, dirs...) {
+		if matches := env.Glob(path.Join(dir, name)); len(matches) > 0 {
+			return env.Path(matches[len(matches)-1])
+		}
+	}
+	return name
 }
 
 // parsePostgres reads the output of postgresQueries.
@@ -342,7 +360,7 @@ func mysqlServices(ctx context.Context, env *Env, run dbRunner) ([]DatabaseServi
 	}
 	ctx, cancel := context.WithTimeout(ctx, databaseTimeout)
 	defer cancel()
-	b, err := run(ctx, "", "mysql", mysqlArgs...)
+	b, err := run(ctx, "", clientProgram(env, "mysql", "/usr/local/mysql/bin"), mysqlArgs...)
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) && mysqlNoServer.MatchString(string(ee.Stderr)) {
@@ -475,6 +493,12 @@ func parseInt64(s string) int64 {
 // own) and returns its standard output; an *exec.ExitError carries its
 // standard error.
 type dbRunner func(ctx context.Context, account, name string, args ...string) ([]byte, error)
+
+// unixDatabaseEngines are the database servers asked on Linux and macOS.
+var unixDatabaseEngines = []databaseEngine{
+	{name: "postgresql", collect: postgresServices},
+	{name: "mysql", collect: mysqlServices},
+}
 
 // databaseEngine inventories one kind of database server; errNoServer or a
 // missing client means the host has none to tell of.

@@ -507,3 +507,43 @@ func TestKeptDatabaseServices(t *testing.T) {
 		t.Errorf("collectDatabaseServices(stopped) = %+v, %v; want the server, inactive", v, err)
 	}
 }
+
+// On a Mac, the clients are where Homebrew, Postgres.app or the vendors'
+// installers put them, off the PATH launchd gives a service.
+func TestClientProgram(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files []string
+		psql  string
+		mysql string
+	}{
+		{"nothing installed", nil, "psql", "mysql"},
+		{"Homebrew on Apple silicon", []string{"opt/homebrew/bin/psql", "opt/homebrew/bin/mysql"}, "opt/homebrew/bin/psql", "opt/homebrew/bin/mysql"},
+		{"Homebrew on Intel", []string{"usr/local/bin/psql"}, "usr/local/bin/psql", "mysql"},
+		{"Postgres.app, MySQL's installer", []string{"Applications/Postgres.app/Contents/Versions/latest/bin/psql", "usr/local/mysql/bin/mysql"},
+			"Applications/Postgres.app/Contents/Versions/latest/bin/psql", "usr/local/mysql/bin/mysql"},
+		{"EDB's installer, two releases", []string{"Library/PostgreSQL/15/bin/psql", "Library/PostgreSQL/16/bin/psql"}, "Library/PostgreSQL/16/bin/psql", "mysql"},
+		{"Debian, before anything else", []string{"usr/lib/postgresql/15/bin/psql", "usr/local/bin/psql"}, "usr/lib/postgresql/15/bin/psql", "mysql"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files := map[string]string{"etc/hostname": ""}
+			for _, f := range tc.files {
+				files[f] = ""
+			}
+			root := writeTree(t, files)
+			env := &Env{Root: root}
+			want := func(p string) string {
+				if !strings.Contains(p, "/") {
+					return p
+				}
+				return filepath.Join(root, p)
+			}
+			if got := psqlProgram(env); got != want(tc.psql) {
+				t.Errorf("psqlProgram = %q, want %q", got, want(tc.psql))
+			}
+			if got := clientProgram(env, "mysql", "/usr/local/mysql/bin"); got != want(tc.mysql) {
+				t.Errorf("mysql = %q, want %q", got, want(tc.mysql))
+			}
+		})
+	}
+}

@@ -1,5 +1,7 @@
 package collectors
 
+import "context"
+
 // macCollectors is the macOS binary's set of collectors, which
 // mac_darwin.go registers. The collectors' logic lives in the OS-neutral
 // mac_*.go files so that the tests of every platform run it on fixture
@@ -11,6 +13,7 @@ func macCollectors() []Info {
 		{Name: "battery", Key: "batteries", Default: true, Collect: macBatteries},
 		{Name: "bios", Key: "bios", Default: true, Collect: macBIOS},
 		{Name: "cpu", Key: "cpus", Default: true, Collect: macCPUs},
+		{Name: "database", Key: "databases_services", Default: true, Collect: macDatabases},
 		{Name: "drive", Key: "drives", Default: true, Collect: macDrives},
 		{Name: "environment", Key: "envs", Default: false, Collect: macEnvironment},
 		{Name: "firewall", Key: "firewalls", Default: true, Collect: macFirewall},
@@ -30,4 +33,10 @@ func macCollectors() []Info {
 		{Name: "user", Key: "users", Default: true, Collect: macUsers},
 		{Name: "video", Key: "videos", Default: true, Collect: macVideos},
 	}
+}
+
+// macDatabases asks the Mac's PostgreSQL and MySQL or MariaDB servers
+// (Homebrew's, Postgres.app's, the vendors' installers'), as on Linux.
+func macDatabases(ctx context.Context, env *Env) (any, error) {
+	return collectDatabaseServices(ctx, env, databaseRunner(env), unixDatabaseEngines)
 }

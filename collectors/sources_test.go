@@ -116,6 +116,8 @@ func TestRunMacSources(t *testing.T) {
 		switch {
 		case r.Failed() && errors.Is(r.Err, errProfiler):
 			failures++
+		case errors.Is(r.Err, ErrNoData) && errors.Is(first[i].Err, ErrNoData):
+			// Reads no report (the fixture has no database server).
 		case r.Err != nil:
 			t.Errorf("failing system_profiler: %s = %v, want its data or a failure wrapping %q", r.Name, r.Err, errProfiler)
 		case r.Items != first[i].Items:
