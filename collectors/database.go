@@ -451,7 +451,7 @@ func parseMSSQL(out []byte, port int) (DatabaseService, error) {
 		case "s":
 			id, pages, _ := strings.Cut(rest, "|")
 			if d := byID[id]; d != nil {
-				d.pages, d.sized = parseInt64(pages), true
+				d.pages, d.sized = int64(atoi(pages)), true
 			}
 		case "u":
 			id, date, _ := strings.Cut(rest, "|")
@@ -482,11 +482,6 @@ func parseMSSQL(out []byte, port int) (DatabaseService, error) {
 		s.Size = megabytes(total)
 	}
 	return s, nil
-}
-
-func parseInt64(s string) int64 {
-	n, _ := strconv.ParseInt(s, 10, 64)
-	return n
 }
 
 // dbRunner runs a database client program as account ("" for the agent's
