@@ -361,6 +361,10 @@ func mysqlServices(ctx context.Context, env *Env, run dbRunner) ([]DatabaseServi
 	ctx, cancel := context.WithTimeout(ctx, databaseTimeout)
 	defer cancel()
 	b, err := run(ctx, "", clientProgram(env, "mysql", "/usr/local/mysql/bin"), mysqlArgs...)
+	if clientMissing(err) {
+		// MariaDB 11's client, whose "mysql" name is a package of its own.
+		b, err = run(ctx, "", clientProgram(env, "mariadb"), mysqlArgs...)
+	}
 	if err != nil {
 		var ee *exec.ExitError
 		if errors.As(err, &ee) && mysqlNoServer.MatchString(string(ee.Stderr)) {

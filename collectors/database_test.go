@@ -412,16 +412,24 @@ func TestMySQLServices(t *testing.T) {
 			return nil, &exec.ExitError{Stderr: []byte("ERROR 1045 (28000): Access denied for user 'root'@'localhost' (using password: NO)\n")}
 		}, "Access denied for user 'root'"},
 		{"no client", env, nil, "executable file not found"},
+		{"MariaDB 11's client alone", env, nil, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var calls []string
-			got, err := mysqlServices(t.Context(), tc.env, recordRunner(&calls, map[string]func([]string) ([]byte, error){"mysql": tc.answer}))
+			clients := map[string]func([]string) ([]byte, error){"mysql": tc.answer}
+			if tc.answer == nil && tc.wantErr == "" {
+				clients = map[string]func([]string) ([]byte, error){"mariadb": func([]string) ([]byte, error) {
+					return []byte("version\t8.0.40\nport\t3306\nUptime\t10\ndb\t16384\tNULL\tNULL\tapp\n"), nil
+				}}
+			}
+			got, err := mysqlServices(t.Context(), tc.env, recordRunner(&calls, clients))
 			switch {
 			case tc.wantErr == "":
 				if err != nil || len(got) != 1 || got[0].Version != "8.0.40" || got[0].LastBootDate != "2026-12-07 11:59:50" {
 					t.Errorf("mysqlServices = %+v, %v", got, err)
 				}
-				if len(calls) != 1 || !strings.HasPrefix(calls[0], ": mysql --batch --skip-column-names") {
+				if last := calls[len(calls)-1]; !strings.HasPrefix(last, ": mysql --batch --skip-column-names") &&
+					!strings.HasPrefix(last, ": mariadb --batch --skip-column-names") {
 					t.Errorf("mysql run as %q, want the agent's account and its batch mode", calls)
 				}
 			case tc.wantErr == "no server":
