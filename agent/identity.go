@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/agent/state"
+	"github.com/glpi-agentd/glpi-agentd/collectors"
 	"github.com/glpi-agentd/glpi-agentd/enroll"
 	"github.com/shirou/gopsutil/v4/host"
 )
@@ -41,6 +42,13 @@ func (a *Agent) forgetIdentity() error {
 	var errs []error
 	for _, f := range identityFiles {
 		if err := os.Remove(a.state.File(f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	// What the collectors kept of this machine (its database servers, its
+	// users' software) is not the copy's.
+	for _, f := range collectors.CachedFiles {
+		if err := os.RemoveAll(a.state.File(f)); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -83,6 +83,11 @@ func TestPrepareImageAndFirstBoot(t *testing.T) {
 	os.WriteFile(filepath.Join(st, replaceFile), []byte(`{"device_id":"d1"}`), 0o600)
 	// The golden machine's own sections must not stand in for a clone's.
 	os.WriteFile(filepath.Join(st, sectionsFile), []byte(`{"sections":{"networks":[]}}`), 0o600)
+	// Nor what the collectors kept of it: its database servers, its
+	// users' software.
+	os.WriteFile(filepath.Join(st, "database-servers.json"), []byte(`[]`), 0o600)
+	os.MkdirAll(filepath.Join(st, "windows-user-software"), 0o700)
+	os.WriteFile(filepath.Join(st, "windows-user-software", "S-1-5-21-1-2-3-1001.json"), []byte(`[]`), 0o600)
 
 	advice, err := a.PrepareImage(t.Context())
 	if err != nil {
@@ -91,7 +96,7 @@ func TestPrepareImageAndFirstBoot(t *testing.T) {
 	if len(advice) == 0 {
 		t.Error("PrepareImage gave no advice")
 	}
-	for _, f := range []string{enrollmentFile, replaceFile, "identity.json", "install_id", sectionsFile} {
+	for _, f := range []string{enrollmentFile, replaceFile, "identity.json", "install_id", sectionsFile, "database-servers.json", "windows-user-software"} {
 		if _, err := os.Stat(filepath.Join(st, f)); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("after prepare-image %s still exists", f)
 		}

@@ -26,6 +26,12 @@ type Options struct {
 	CacheDir string
 }
 
+// CachedFiles are the files and directories the collectors keep under
+// Options.CacheDir: what they read of this machine that a later run may
+// not read again. They describe this machine: a copy of it (a clone, a
+// golden image) must not keep them.
+var CachedFiles = []string{keptServicesFile, userSoftwareCache, userWSLCache}
+
 // Env is the host a collector reads: a root directory that is "/" for the
 // machine itself, or another tree (a container's view of its host, a fixture
 // under testdata/). It carries no global state, so several Envs can be used

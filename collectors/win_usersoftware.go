@@ -27,6 +27,13 @@ type userKept[T any] struct {
 	env *Env
 }
 
+// The caches of users' software and WSL distributions, under
+// Options.CacheDir.
+const (
+	userSoftwareCache = "windows-user-software"
+	userWSLCache      = "windows-user-wsl"
+)
+
 // profileSID matches the SID of a local or domain user's profile, and only
 // that: it names a file of the cache.
 var profileSID = lazyRE(`^S-1-5-21(-[0-9]+){1,8}$`)
@@ -105,7 +112,7 @@ type userSoftware struct {
 // users, views registry views each.
 func openUserSoftware(env *Env, profiles map[string]string, hives []string, views int) *userSoftware {
 	u := &userSoftware{
-		kept:     openUserKept[[][]Software](env, "windows-user-software"),
+		kept:     openUserKept[[][]Software](env, userSoftwareCache),
 		profiles: profiles, views: views,
 		loaded: map[string]bool{}, fresh: map[string][][]Software{},
 		failed: map[string]bool{}, old: map[string][][]Software{},

@@ -34,7 +34,7 @@ type wslKept struct {
 // GLPI record. They are read in the hives loaded, and kept for the users
 // logged off (userKept).
 func wslMachines(env *Env, h winHost) ([]VirtualMachine, error) {
-	kept := openUserKept[wslKept](env, "windows-user-wsl")
+	kept := openUserKept[wslKept](env, userWSLCache)
 	profiles := userProfiles(h.reg)
 	loaded := map[string]bool{}
 	var distros []wslDistro
