@@ -87,9 +87,25 @@ func clientError(name string, err error) error {
 		if i := strings.IndexByte(msg, '\n'); i > 0 {
 			msg = msg[:i]
 		}
+		for _, h := range loginRefused {
+			if strings.Contains(msg, h.says) {
+				return fmt.Errorf("%s: %w: %s (%s)", name, err, msg, h.advice)
+			}
+		}
 		return fmt.Errorf("%s: %w: %s", name, err, msg)
 	}
 	return fmt.Errorf("%s: %w", name, err)
+}
+
+// loginRefused are what the clients say when a server refuses the agent's
+// account, and what an administrator does about it.
+var loginRefused = []struct{ says, advice string }{
+	{"Peer authentication failed", "let the server's own account in by peer authentication: a \"local all postgres peer\" line in pg_hba.conf"},
+	{"password authentication failed", "let the server's own account in by peer authentication: a \"local all postgres peer\" line in pg_hba.conf"},
+	{"no password supplied", "let the server's own account in by peer authentication: a \"local all postgres peer\" line in pg_hba.conf"},
+	{"ERROR 1045 ", "give the agent's account a login: user and password under [client] in its ~/.my.cnf, mode 0600"},
+	{"ERROR 1698 ", "give the agent's account a login: user and password under [client] in its ~/.my.cnf, mode 0600"},
+	{"Login failed for user", "give the agent's account (NT AUTHORITY\\SYSTEM for the service) a login on the instance"},
 }
 
 // --- PostgreSQL ---

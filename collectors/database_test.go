@@ -410,7 +410,7 @@ func TestMySQLServices(t *testing.T) {
 		}, "no server"},
 		{"login refused", env, func([]string) ([]byte, error) {
 			return nil, &exec.ExitError{Stderr: []byte("ERROR 1045 (28000): Access denied for user 'root'@'localhost' (using password: NO)\n")}
-		}, "Access denied for user 'root'"},
+		}, "Access denied for user 'root'@'localhost' (using password: NO) (give the agent's account a login: user and password under [client] in its ~/.my.cnf, mode 0600)"},
 		{"no client", env, nil, "executable file not found"},
 		{"MariaDB 11's client alone", env, nil, ""},
 	} {
@@ -553,5 +553,26 @@ func TestClientProgram(t *testing.T) {
 				t.Errorf("mysql = %q, want %q", got, want(tc.mysql))
 			}
 		})
+	}
+}
+
+// A server that refuses the agent's account says so, with what an
+// administrator does about it.
+func TestClientErrorAdvice(t *testing.T) {
+	for _, tc := range []struct{ stderr, want string }{
+		{`psql: error: connection to server on socket "/var/run/postgresql/.s.PGSQL.5432" failed: FATAL:  Peer authentication failed for user "postgres"`,
+			`"local all postgres peer" line in pg_hba.conf`},
+		{"ERROR 1698 (28000): Access denied for user 'root'@'localhost'", "[client] in its ~/.my.cnf"},
+		{"Sqlcmd: Error: Microsoft ODBC Driver 17 for SQL Server : Login failed for user 'NT AUTHORITY\\SYSTEM'..",
+			`(NT AUTHORITY\SYSTEM for the service) a login on the instance`},
+		{"psql: error: connection to server on socket \"/tmp/.s.PGSQL.5433\" failed: FATAL:  the database system is starting up", "starting up"},
+	} {
+		err := clientError("client", &exec.ExitError{Stderr: []byte(tc.stderr + "\n")})
+		if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("clientError(%q) = %q, want it to say %q", tc.stderr, err, tc.want)
+		}
+	}
+	if err := clientError("client", &exec.ExitError{Stderr: []byte("FATAL: the database system is starting up\n")}); strings.Contains(err.Error(), "pg_hba") {
+		t.Errorf("clientError(not a refusal) = %q, with a refusal's advice", err)
 	}
 }
