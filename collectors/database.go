@@ -639,15 +639,15 @@ func closeDates(a, b string, d time.Duration) bool {
 }
 
 // mssqlServices asks each SQL Server instance of the machine through
-// sqlcmd.
-func mssqlServices(ctx context.Context, instances []mssqlInstance, run dbRunner) ([]DatabaseService, error) {
+// the program sqlcmd.
+func mssqlServices(ctx context.Context, sqlcmd string, instances []mssqlInstance, run dbRunner) ([]DatabaseService, error) {
 	if len(instances) == 0 {
 		return nil, errNoServer
 	}
 	var out []DatabaseService
 	for _, i := range instances {
 		ctx, cancel := context.WithTimeout(ctx, databaseTimeout)
-		b, err := run(ctx, "", "sqlcmd", sqlcmdArgs(i.server())...)
+		b, err := run(ctx, "", sqlcmd, sqlcmdArgs(i.server())...)
 		cancel()
 		if err != nil {
 			if clientMissing(err) {

@@ -576,3 +576,47 @@ func TestClientErrorAdvice(t *testing.T) {
 		t.Errorf("clientError(not a refusal) = %q, with a refusal's advice", err)
 	}
 }
+
+// The sqlcmd SQL Server's setup installed is run from where its client
+// tools say, the newest release's first; else the PATH's.
+func TestSqlcmdProgram(t *testing.T) {
+	reg, err := parseRegFile([]byte(`Windows Registry Editor Version 5.00
+
+[HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Microsoft SQL Server\90\Tools\ClientSetup]
+"Path"="C:\\Program Files\\Microsoft SQL Server\\90\\Tools\\Binn\\"
+
+[HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Microsoft SQL Server\160\Tools\ClientSetup]
+"ODBCToolsPath"="C:\\Program Files\\Microsoft SQL Server\\Client SDK\\ODBC\\170\\Tools\\Binn\\"
+"Path"="C:\\Program Files\\Microsoft SQL Server\\160\\Tools\\Binn\\"
+
+[HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Microsoft SQL Server\MSSQL16.SQLEXPRESS\Setup]
+"SqlProgramDir"="C:\\Program Files\\Microsoft SQL Server\\"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		files []string
+		want  string
+	}{
+		{"ODBC tools", []string{"C/Program Files/Microsoft SQL Server/Client SDK/ODBC/170/Tools/Binn/SQLCMD.EXE",
+			"C/Program Files/Microsoft SQL Server/90/Tools/Binn/SQLCMD.EXE"},
+			`C:\Program Files\Microsoft SQL Server\Client SDK\ODBC\170\Tools\Binn\SQLCMD.EXE`},
+		{"an old release's alone", []string{"C/Program Files/Microsoft SQL Server/90/Tools/Binn/SQLCMD.EXE"},
+			`C:\Program Files\Microsoft SQL Server\90\Tools\Binn\SQLCMD.EXE`},
+		{"none where recorded", nil, "sqlcmd"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			files := map[string]string{}
+			for _, f := range tc.files {
+				files["files/"+f] = ""
+			}
+			dir := writeTree(t, files)
+			h := winHost{reg: reg, files: fileFixture{dir: filepath.Join(dir, "files")}}
+			if got := sqlcmdProgram(h); got != tc.want {
+				t.Errorf("sqlcmdProgram = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -87,8 +87,40 @@ func winDatabases(ctx context.Context, env *Env) (any, error) {
 		}
 		running = append(running, i)
 	}
+	sqlcmd := sqlcmdProgram(h)
 	engine := databaseEngine{name: "mssql", collect: func(ctx context.Context, env *Env, run dbRunner) ([]DatabaseService, error) {
-		return mssqlServices(ctx, running, run)
+		return mssqlServices(ctx, sqlcmd, running, run)
 	}}
 	return collectDatabaseServices(ctx, env, databaseRunner(env), []databaseEngine{engine})
+}
+
+// sqlcmdProgram returns the sqlcmd SQL Server's setup installed, from the
+// paths its client tools record (`Tools\ClientSetup`, the newest release
+// first), so that a service started before the PATH named it finds it;
+// else "sqlcmd", from the PATH.
+func sqlcmdProgram(h winHost) string {
+	const base = `SOFTWARE\Microsoft\Microsoft SQL Server`
+	var releases []int // "160", "150", "90"; not an instance's "MSSQL16.SQLEXPRESS"
+	for _, k := range regSubKeys(h.reg, hklm, base, view64) {
+		if n, err := strconv.Atoi(k); err == nil {
+			releases = append(releases, n)
+		}
+	}
+	slices.Sort(releases)
+	slices.Reverse(releases)
+	for _, r := range releases {
+		v := openValues(h.reg, hklm, base+`\`+strconv.Itoa(r)+`\Tools\ClientSetup`, view64)
+		dirs := []string{v.str("ODBCToolsPath"), v.str("Path")}
+		v.close()
+		for _, dir := range dirs {
+			if dir == "" {
+				continue
+			}
+			p := strings.TrimRight(dir, `\`) + `\SQLCMD.EXE`
+			if _, err := h.files.Stat(p); err == nil {
+				return p
+			}
+		}
+	}
+	return "sqlcmd"
 }

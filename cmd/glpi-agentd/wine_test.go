@@ -143,7 +143,9 @@ func TestWindowsUnderWine(t *testing.T) {
 	exe := filepath.Join(dir, "glpi-agentd.exe")
 	var wg sync.WaitGroup
 	var buildErr error
-	sqlcmd := filepath.Join(dir, "prefix", "drive_c", "windows", "system32", "sqlcmd.exe")
+	// Where SQL Server's setup puts it, off the PATH, recorded in the
+	// registry (seeded below).
+	sqlcmd := filepath.Join(dir, "prefix", "drive_c", "Program Files", "Microsoft SQL Server", "Client SDK", "ODBC", "170", "Tools", "Binn", "SQLCMD.EXE")
 	wg.Go(func() {
 		cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", exe, ".")
 		cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
@@ -151,8 +153,8 @@ func TestWindowsUnderWine(t *testing.T) {
 			buildErr = errors.New(err.Error() + ": " + string(out))
 			return
 		}
-		// A stand-in for SQL Server's sqlcmd, on the PATH once the prefix
-		// is made.
+		// A stand-in for SQL Server's sqlcmd, installed once the prefix is
+		// made.
 		cmd = exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", filepath.Join(dir, "sqlcmd.exe"), "./testdata/sqlcmd")
 		cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {
@@ -231,7 +233,10 @@ func TestWindowsUnderWine(t *testing.T) {
 	if err := os.WriteFile(dump, storableHash(map[string]string{"deviceid": official}), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// A SQL Server Express instance, asked through sqlcmd.
+	// A SQL Server Express instance, asked through sqlcmd, which is where
+	// the client tools' key says.
+	seed(`HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Microsoft SQL Server\160\Tools\ClientSetup`, "ODBCToolsPath", "REG_SZ",
+		`C:\Program Files\Microsoft SQL Server\Client SDK\ODBC\170\Tools\Binn\`)
 	seed(`HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Microsoft SQL Server\Instance Names\SQL`, "SQLEXPRESS", "REG_SZ", "MSSQL16.SQLEXPRESS")
 	seed(`HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Microsoft SQL Server\MSSQL16.SQLEXPRESS\MSSQLServer\SuperSocketNetLib\Tcp\IPAll`, "TcpDynamicPorts", "REG_SZ", "49733")
 
@@ -239,6 +244,9 @@ func TestWindowsUnderWine(t *testing.T) {
 	wg.Wait()
 	if buildErr != nil {
 		t.Fatalf("build glpi-agentd.exe: %v", buildErr)
+	}
+	if err := os.MkdirAll(filepath.Dir(sqlcmd), 0o755); err != nil {
+		t.Fatal(err)
 	}
 	if b, err := os.ReadFile(filepath.Join(dir, "sqlcmd.exe")); err != nil || os.WriteFile(sqlcmd, b, 0o755) != nil {
 		t.Fatalf("install sqlcmd.exe: %v", err)
@@ -355,7 +363,7 @@ func TestWindowsUnderWine(t *testing.T) {
 	// read, inactive.
 	seed(`HKEY_LOCAL_MACHINE\SOFTWARE\Microsoft\Microsoft SQL Server\Instance Names\SQL`, "STOPPED", "REG_SZ", "MSSQL16.STOPPED")
 	for _, svc := range []string{"MSSQL$SQLEXPRESS", "MSSQL$STOPPED"} {
-		if _, err := run(wine, "sc", "create", svc, "binPath=", `C:\windows\system32\sqlcmd.exe`, "start=", "demand"); err != nil {
+		if _, err := run(wine, "sc", "create", svc, "binPath=", `C:\windows\system32\notepad.exe`, "start=", "demand"); err != nil {
 			t.Fatalf("create the service %s: %v", svc, err)
 		}
 	}
