@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -270,5 +271,21 @@ func TestRetriesAreShown(t *testing.T) {
 	}
 	if len(retries) != 2 || !strings.Contains(retries[0], "retry 1 of") {
 		t.Errorf("retry events = %q, want two, the first 'retry 1 of …'", retries)
+	}
+}
+
+// A GLPI server's no-category is obeyed, and may name the official
+// agent's categories this agent does not collect ("slot"), which once
+// failed the whole inventory.
+func TestServerNoCategory(t *testing.T) {
+	srv := glpitest.New(t, glpitest.WithNoCategory("slot,port,software"))
+	a := directAgent(t, srv)
+	if _, err := a.RunOnce(t.Context(), Request{Full: true}); err != nil {
+		t.Fatalf("inventory with the server's no-category: %v", err)
+	}
+	id, _ := a.Identity()
+	got := srv.Computer(id.DeviceID)
+	if got["softwares"] != nil || got["hardware"] == nil {
+		t.Errorf("GLPI got sections %v: want no softwares, as the server asked, and the others", slices.Collect(maps.Keys(got)))
 	}
 }

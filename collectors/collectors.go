@@ -89,10 +89,17 @@ func All() []Info {
 
 // Select returns the collectors to run: the default ones, plus those named in
 // enable, less those named in disable. A name that is no category is an error,
-// so a typo in no_category does not pass silently.
+// so a typo in no_category does not pass silently. A category of the official
+// agent's that this agent does not collect may be disabled, which changes
+// nothing, but not enabled.
 func Select(enable, disable []string) ([]Info, error) {
+	for _, n := range enable {
+		if slices.Contains(officialOnly, n) {
+			return nil, fmt.Errorf("inventory category %q is the official agent's: this agent does not collect it", n)
+		}
+	}
 	for _, n := range slices.Concat(enable, disable) {
-		if _, ok := registry[n]; !ok && !knownElsewhere(n) {
+		if _, ok := registry[n]; !ok && !knownElsewhere(n) && !slices.Contains(officialOnly, n) {
 			return nil, fmt.Errorf("unknown inventory category %q", n)
 		}
 	}
@@ -116,6 +123,14 @@ var Categories = []string{
 }
 
 func knownElsewhere(name string) bool { return slices.Contains(Categories, name) }
+
+// officialOnly are the official agent's categories this agent does not
+// collect: what GLPI imports nothing of (slots, ports, modems), LVM
+// volumes, the OCS-era registry keys, Rudder's id. A configuration written
+// for the official agent, or a GLPI server's no-category, may name them:
+// the official agent refuses a name it does not know, and would have run
+// no inventory at all.
+var officialOnly = []string{"lvm", "modem", "port", "registry", "rudder", "slot"}
 
 // Result is what one collector did in one run.
 type Result struct {

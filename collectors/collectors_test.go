@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -67,6 +68,17 @@ func TestRun(t *testing.T) {
 func TestSelect(t *testing.T) {
 	if _, err := Select([]string{"nope"}, nil); err == nil {
 		t.Error("Select(unknown category) = nil error")
+	}
+	if _, err := Select(nil, []string{"slots"}); err == nil {
+		t.Error("Select(disable a misspelt category) = nil error")
+	}
+	// The official agent's categories this one does not collect: a
+	// configuration or a server's no-category written for it names them.
+	if got, err := Select(nil, []string{"slot", "port", "lvm", "modem", "registry", "rudder"}); err != nil || len(got) == 0 {
+		t.Errorf("Select(disable the official agent's own categories) = %d collectors, %v; want the defaults", len(got), err)
+	}
+	if _, err := Select([]string{"slot"}, nil); err == nil || !strings.Contains(err.Error(), "official agent's") {
+		t.Errorf("Select(enable slot) = %v, want an error saying this agent does not collect it", err)
 	}
 	all, err := Select(nil, nil)
 	if err != nil {

@@ -96,6 +96,7 @@ type Server struct {
 	expiration   any
 	failuresLeft int
 	failStatus   int
+	noCategory   string
 	schema       *schematest.Schema
 
 	mu            sync.Mutex
@@ -149,6 +150,12 @@ func WithExpiration(v any) Option {
 // 11.0.1).
 func WithVersion(v string) Option {
 	return func(s *Server) { s.version = v }
+}
+
+// WithNoCategory makes CONTACT answers carry the inventory task's
+// no-category, a comma-separated list of categories not to collect.
+func WithNoCategory(list string) Option {
+	return func(s *Server) { s.noCategory = list }
 }
 
 // WithFailures makes the first n requests fail with status, as a reverse
@@ -328,7 +335,7 @@ func (s *Server) contact(w http.ResponseWriter, ct string, h http.Header, rec Re
 	var unsupported []string
 	for _, task := range c.EnabledTasks {
 		if task == "inventory" {
-			answer["tasks"] = map[string]glpi.Task{"inventory": {Server: "glpi", Version: s.version}}
+			answer["tasks"] = map[string]glpi.Task{"inventory": {Server: "glpi", Version: s.version, NoCategory: s.noCategory}}
 			continue
 		}
 		unsupported = append(unsupported, task)
