@@ -56,7 +56,7 @@ func smbiosCPUs(structs []smbiosStruct) []smbiosCPU {
 		if enabled > 0 && count > 0 && enabled != count {
 			c.CoreCount = count
 		}
-		if id, ok := smbiosBytes(s, 0x08, 8); ok {
+		if id, ok := s.bytes(0x08, 8); ok {
 			c.ID, c.FamilyNumber, c.Model, c.Stepping = smbiosCPUID(id)
 		}
 		c.Speed = cpuNominalSpeed(version)
@@ -84,14 +84,6 @@ func smbiosCount(s smbiosStruct, off, off2 int) int {
 		}
 	}
 	return int(b)
-}
-
-// smbiosBytes returns the n bytes at off.
-func smbiosBytes(s smbiosStruct, off, n int) ([]byte, bool) {
-	if off+n > len(s.data) {
-		return nil, false
-	}
-	return s.data[off : off+n], true
 }
 
 // smbiosCPUID reads a processor's ID (CPUID's signature, then its feature

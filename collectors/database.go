@@ -243,12 +243,12 @@ func postgresServices(ctx context.Context, env *Env, run dbRunner) ([]DatabaseSe
 	for _, port := range ports {
 		dir, account := "", "postgres"
 		for _, d := range postgresSocketDirs {
-			socket := env.Path(d, ".s.PGSQL."+strconv.Itoa(port))
-			if _, err := os.Stat(socket); err == nil {
+			socket := path.Join(d, ".s.PGSQL."+strconv.Itoa(port))
+			if exists(env, socket) {
 				dir = d
 				// The server's own account made it: the one its peer
 				// authentication lets in as the superuser initdb made.
-				if owner := fileOwner(socket); owner != "" {
+				if owner := fileOwner(env.Path(socket)); owner != "" {
 					account = owner
 				}
 				break
@@ -371,7 +371,7 @@ var mysqlSockets = []string{"/run/mysqld/mysqld.sock", "/var/run/mysqld/mysqld.s
 // (Generic/Databases/MySQL.pm). A server that refuses the agent's login
 // is an error: the section is then kept from the last run that read it.
 func mysqlServices(ctx context.Context, env *Env, run dbRunner) ([]DatabaseService, error) {
-	if !slices.ContainsFunc(mysqlSockets, func(p string) bool { _, err := os.Stat(env.Path(p)); return err == nil }) {
+	if !slices.ContainsFunc(mysqlSockets, func(p string) bool { return exists(env, p) }) {
 		return nil, errNoServer
 	}
 	ctx, cancel := context.WithTimeout(ctx, databaseTimeout)
@@ -676,11 +676,9 @@ func databaseRunner(env *Env) dbRunner {
 }
 
 // runClient runs a database client of this machine as account ("" for the
-// agent's own), with the C locale, and returns its standard output; its
-// standard error is in the *exec.ExitError of a failure.
+// agent's own), as Env.Run runs a program, with a home.
 func runClient(ctx context.Context, account, name string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	cmd := command(ctx, name, args...)
 	if os.Getenv("HOME") == "" {
 		// A service has no HOME (systemd sets none without User=), and
 		// the mysql client then never reads ~/.my.cnf, where an

@@ -2,7 +2,6 @@ package collectors
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -122,6 +121,12 @@ func (e *Env) Path(elem ...string) string {
 	return filepath.Join(append([]string{e.root()}, elem...)...)
 }
 
+// exists reports whether a host path exists.
+func exists(env *Env, name string) bool {
+	_, err := os.Stat(env.Path(name))
+	return err == nil
+}
+
 // ReadFile reads a file of the host.
 func (e *Env) ReadFile(name string) ([]byte, error) { return os.ReadFile(e.Path(name)) }
 
@@ -184,17 +189,20 @@ func (e *Env) Time() time.Time {
 	return time.Now()
 }
 
-// Run runs a program of the host and returns its standard output.
+// Run runs a program of the host and returns its standard output; the
+// *exec.ExitError of a failure carries its standard error.
 func (e *Env) Run(ctx context.Context, name string, args ...string) ([]byte, error) {
 	if e.Exec != nil {
 		return e.Exec(ctx, name, args...)
 	}
-	var stdout bytes.Buffer
+	return command(ctx, name, args...).Output()
+}
+
+// command is a program of this machine to run, in the C locale.
+func command(ctx context.Context, name string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Stdout = &stdout
 	cmd.Env = append(os.Environ(), "LC_ALL=C")
-	err := cmd.Run()
-	return stdout.Bytes(), err
+	return cmd
 }
 
 // Context returns ctx carrying the host root for gopsutil, which then reads

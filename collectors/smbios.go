@@ -94,6 +94,14 @@ func (s smbiosStruct) dword(off int) (uint32, bool) {
 	return binary.LittleEndian.Uint32(s.data[off:]), true
 }
 
+// bytes returns the n bytes at off.
+func (s smbiosStruct) bytes(off, n int) ([]byte, bool) {
+	if off+n > len(s.data) {
+		return nil, false
+	}
+	return s.data[off : off+n], true
+}
+
 // str returns the string referenced by the byte at off, cleaned of
 // placeholders; "" when absent.
 func (s smbiosStruct) str(off int) string { return clean(s.rawStr(off)) }

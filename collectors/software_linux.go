@@ -218,9 +218,3 @@ func flatpakPackages(_ context.Context, env *Env, loc *time.Location) ([]Softwar
 	}
 	return list, nil
 }
-
-// exists reports whether a host path exists.
-func exists(env *Env, name string) bool {
-	_, err := os.Stat(env.Path(name))
-	return err == nil
-}

@@ -74,12 +74,12 @@ func winDatabases(ctx context.Context, env *Env) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A stopped instance is not asked (sqlcmd would wait for it, then fail
+	// the section): it is sent as last read, inactive. One whose service
+	// cannot be found is asked.
+	type service struct{ State string }
 	var running []mssqlInstance
 	for _, i := range mssqlInstances(h.reg) {
-		// A stopped instance is not asked (sqlcmd would wait for it, then
-		// fail the section): it is sent as last read, inactive. One whose
-		// service cannot be found is asked.
-		type service struct{ State string }
 		svc, err := queryWMIContext[service](ctx, h.wmi, "Win32_Service", "Name = '"+i.service()+"'")
 		if err == nil && len(svc) == 1 && svc[0].State == "Stopped" {
 			env.Log().Debug("SQL Server instance stopped", "instance", i.name)
