@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/glpi-agentd/glpi-agentd/agent/config"
 )
 
 // msiProps plays the part of Windows Installer that decides the public
@@ -187,11 +189,12 @@ func checkMSIProps(t *testing.T, msi string, e embed) {
 		}
 		return b
 	}
-	cases := []struct {
+	type msiCase struct {
 		name               string
 		cmdline, installed map[string]string
 		want               map[string]string
-	}{
+	}
+	cases := []msiCase{
 		{"fresh install", nil, nil,
 			map[string]string{"SERVER": e.server, "TAG": e.tag, "REGISTRATIONKEY": e.key}},
 		{"fresh install with properties", map[string]string{"SERVER": "https://cli.example/", "TAG": "cli", "RUNNOW": "1"}, nil,
@@ -207,9 +210,25 @@ func checkMSIProps(t *testing.T, msi string, e embed) {
 		{"upgrade with CONFIG=reset", map[string]string{"CONFIG": "reset", "PROXY": "http://new:3128"}, installed,
 			map[string]string{"SERVER": e.server, "TAG": e.tag, "PROXY": "http://new:3128", "REGISTRATIONKEY": e.key}},
 	}
+	// Every setting the agent reads, the official agent's MSI properties
+	// among them: an upgrade keeps each, the command line replaces each,
+	// CONFIG=reset drops each.
+	public := append(config.RegistryProperties(), "RUNNOW", "REGISTRATIONKEY")
+	embedded := map[string]string{"SERVER": e.server, "TAG": e.tag, "REGISTRATIONKEY": e.key}
+	every, kept, given := map[string]string{}, map[string]string{}, map[string]string{}
+	for _, p := range public {
+		every[p] = "old-" + p
+		kept[p] = or(embedded[p], every[p])
+		given[p] = "new-" + p
+	}
+	kept["RUNNOW"] = ""
+	cases = append(cases,
+		msiCase{"upgrade keeps every setting", nil, every, kept},
+		msiCase{"upgrade with every property given", given, every, given},
+		msiCase{"CONFIG=reset drops every setting", map[string]string{"CONFIG": "reset"}, every, embedded})
 	for _, c := range cases {
 		p := m.resolve(t, c.cmdline, c.installed)
-		for _, name := range []string{"SERVER", "TAG", "PROXY", "HTTPD_TRUST", "DELAY_ENROLL", "RUNNOW", "REGISTRATIONKEY"} {
+		for _, name := range public {
 			if p[name] != c.want[name] {
 				t.Errorf("%s: %s = %q, want %q", c.name, name, p[name], c.want[name])
 			}

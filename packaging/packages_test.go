@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/glpi-agentd/glpi-agentd/agent/config"
 	"github.com/glpi-agentd/glpi-agentd/enroll"
 )
 
@@ -232,14 +233,18 @@ func checkMSI(t *testing.T, msi string, e embed) {
 			t.Errorf("Property %s = %q, want %q", name, props[name], v)
 		}
 	}
+	// Every property the agent reads from the registry, RUNNOW and
+	// REGISTRATIONKEY: decided, secure and written.
+	public := append(config.RegistryProperties(), "RUNNOW", "REGISTRATIONKEY")
 	secure := strings.Split(props["SecureCustomProperties"], ";")
-	for _, p := range []string{"SERVER", "REGISTRATIONKEY", "TAG", "PROXY", "HTTPD_TRUST", "RUNNOW", "DELAY_ENROLL", "WIX_UPGRADE_DETECTED"} {
+	for _, p := range append(public, "WIX_UPGRADE_DETECTED") {
 		if !slices.Contains(secure, p) {
 			t.Errorf("SecureCustomProperties = %q, want %s in it", props["SecureCustomProperties"], p)
 		}
 	}
 	hidden := strings.Split(props["MsiHiddenProperties"], ";")
-	for _, p := range []string{"REGISTRATIONKEY", "DEFAULT_REGISTRATIONKEY", "INSTALLED_REGISTRATIONKEY"} {
+	for _, p := range []string{"REGISTRATIONKEY", "DEFAULT_REGISTRATIONKEY", "INSTALLED_REGISTRATIONKEY",
+		"PASSWORD", "INSTALLED_PASSWORD", "OAUTH_CLIENT_SECRET", "INSTALLED_OAUTH_CLIENT_SECRET"} {
 		if !slices.Contains(hidden, p) {
 			t.Errorf("MsiHiddenProperties = %q, want %s in it", props["MsiHiddenProperties"], p)
 		}
@@ -275,7 +280,7 @@ func checkMSI(t *testing.T, msi string, e embed) {
 		}
 	}
 	wantReg := map[string]string{}
-	for _, p := range []string{"SERVER", "TAG", "PROXY", "HTTPD_TRUST", "DELAY_ENROLL", "RUNNOW", "REGISTRATIONKEY"} {
+	for _, p := range public {
 		wantReg[p] = "[" + p + "]"
 	}
 	if !maps.Equal(reg, wantReg) {

@@ -138,9 +138,11 @@ enrolld key create --tag smoke --max-uses 1 --expires 1h --description "msi-smok
 key=$(tr -d ' \t\r\n' <"$tmp/key")
 echo "$url, key in $tmp/key"
 
-say "Installing: msiexec /i $(basename "$msi") /qn SERVER=$url REGISTRATIONKEY=<key> TAG=smoke RUNNOW=1"
+# NO_CATEGORY and TIMEOUT are the official agent's MSI properties, which
+# the package takes too.
+say "Installing: msiexec /i $(basename "$msi") /qn SERVER=$url REGISTRATIONKEY=<key> TAG=smoke RUNNOW=1 NO_CATEGORY=printer TIMEOUT=60"
 rc=0
-wine64 msiexec /i "$(winpath "$msi")" /qn SERVER="$url" REGISTRATIONKEY="$key" TAG=smoke RUNNOW=1 \
+wine64 msiexec /i "$(winpath "$msi")" /qn SERVER="$url" REGISTRATIONKEY="$key" TAG=smoke RUNNOW=1 NO_CATEGORY=printer TIMEOUT=60 \
 	/l*v "$(winpath "$tmp/install.log")" || rc=$?
 check "msiexec /i exits 0" "$([ "$rc" = 0 ] && echo 1)" "exit status $rc"
 installed=0
@@ -153,6 +155,8 @@ if [ "$rc" = 0 ] && [ "$installed" = 1 ]; then
 	got_key=$(reg_value REGISTRATIONKEY)
 	check "registry SERVER = $url" "$([ "$got_server" = "$url" ] && echo 1)" "got \"$got_server\""
 	check "registry TAG = smoke" "$([ "$got_tag" = smoke ] && echo 1)" "got \"$got_tag\""
+	got_nocat=$(reg_value NO_CATEGORY)
+	check "registry NO_CATEGORY = printer" "$([ "$got_nocat" = printer ] && echo 1)" "got \"$got_nocat\""
 	check "registry REGISTRATIONKEY = the key" "$([ "$got_key" = "$key" ] && echo 1)" "got a different value (${#got_key} characters)"
 
 	state=$(wait_running)
@@ -195,6 +199,8 @@ print("%d bytes, %d sections" % (inv["size"], len(inv["sections"])) if inv else 
 	got_runnow=$(reg_value RUNNOW)
 	check "upgrade: SERVER and TAG kept" "$([ "$got_server" = "$url" ] && [ "$got_tag" = smoke ] && echo 1)" \
 		"SERVER \"$got_server\", TAG \"$got_tag\""
+	got_nocat=$(reg_value NO_CATEGORY)
+	check "upgrade: NO_CATEGORY kept" "$([ "$got_nocat" = printer ] && echo 1)" "NO_CATEGORY \"$got_nocat\""
 	check "upgrade: REGISTRATIONKEY kept" "$([ "$got_key" = "$key" ] && echo 1)" "got a different value (${#got_key} characters)"
 	check "upgrade: RUNNOW not carried over" "$([ -z "$got_runnow" ] && echo 1)" "RUNNOW \"$got_runnow\""
 	state=$(wait_running)

@@ -179,8 +179,11 @@ msi_package() {
 	(cd "$stage/msi" && wixl -a x64 -D Version="$msiver" -o "$msi" glpi-agentd.wxs) 2>"$stage/wixl.log" ||
 		{ cat "$stage/wixl.log" >&2; die "wixl failed"; }
 	# wixl ignores Property/@Secure: public properties must be secure to
-	# reach the server side of a per-machine install.
-	msibuild "$msi" -q "UPDATE \`Property\` SET \`Value\`='SERVER;REGISTRATIONKEY;TAG;PROXY;HTTPD_TRUST;RUNNOW;DELAY_ENROLL;WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED' WHERE \`Property\`='SecureCustomProperties'"
+	# reach the server side of a per-machine install. They are the values
+	# the package writes under SOFTWARE\glpi-agentd (names in capitals).
+	secure=$(sed -n 's/.*<RegistryValue Name="\([A-Z_]*\)" Type="string" Value="\[\1\]".*/\1/p' packaging/windows/glpi-agentd.wxs | tr '\n' ';')
+	case $secure in *SERVER*REGISTRATIONKEY*) ;; *) die "no public properties found in glpi-agentd.wxs" ;; esac
+	msibuild "$msi" -q "UPDATE \`Property\` SET \`Value\`='${secure}WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED' WHERE \`Property\`='SecureCustomProperties'"
 	# Nor MajorUpgrade/@AllowSameVersionUpgrades: make the upgrade row
 	# include its maximum (migrate features 1 + VersionMaxInclusive 512), so
 	# that builds of one version (dev builds are all 0.0.0) replace each other.

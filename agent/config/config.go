@@ -357,6 +357,11 @@ func (c *Config) Validate() error {
 // bare host becomes http://host/; only http and https are accepted.
 func ServerURL(s string) (*url.URL, error) {
 	s = strings.TrimSpace(s)
+	// The official agent's server is a list; a list taken as one URL would
+	// be posted to a path that is none.
+	if strings.Contains(s, ",") {
+		return nil, fmt.Errorf("key %q: %q names several servers; this agent sends to one: give one URL", "server", s)
+	}
 	if !strings.Contains(s, "://") {
 		s = "http://" + s
 	}

@@ -116,6 +116,11 @@ func TestServerURL(t *testing.T) {
 			t.Errorf("ServerURL(%q) = %v, %v, want %q", tt.in, u, err, tt.want)
 		}
 	}
+	for _, bad := range []string{"ftp://glpi.example.com/", "https://", "https://a.example.com/, https://b.example.com/"} {
+		if u, err := ServerURL(bad); err == nil {
+			t.Errorf("ServerURL(%q) = %v, want an error", bad, u)
+		}
+	}
 }
 
 func TestKeysAllSettable(t *testing.T) {

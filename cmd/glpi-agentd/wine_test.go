@@ -30,6 +30,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glpi-agentd/glpi-agentd/glpi/glpitest"
 	"github.com/glpi-agentd/glpi-agentd/glpi/schematest"
 )
 
@@ -396,6 +397,10 @@ func TestWindowsUnderWine(t *testing.T) {
 		stopped.Content.Databases[0].Name != "SQLEXPRESS" || stopped.Content.Databases[0].IsActive {
 		t.Errorf("databases_services with the services stopped = %+v (%v), want SQLEXPRESS alone, inactive", stopped.Content.Databases, err)
 	}
+	checkMSISettings(t, func(key, name, data string) { seed(key, name, "REG_SZ", data) }, func() ([]byte, error) {
+		return run(wine, exe, "inventory", "--state-dir", winPath(filepath.Join(dir, "state")))
+	}, official)
+
 	var softwares []struct{ Name, Version, Publisher string }
 	json.Unmarshal(msg.Content["softwares"], &softwares)
 	for _, s := range wineSeeded {
@@ -407,6 +412,41 @@ func TestWindowsUnderWine(t *testing.T) {
 		if got := softwares[i]; got.Version != s.version || got.Publisher != s.publisher {
 			t.Errorf("software %q = version %q publisher %q, want %q %q", s.name, got.Version, got.Publisher, s.version, s.publisher)
 		}
+	}
+}
+
+// checkMSISettings writes, with seed, the settings an install of the MSI
+// with the official agent's properties leaves in the registry (a GLPI 11
+// server with OAuth client credentials), runs an inventory with no
+// configuration of its own, and checks that it reached that server as
+// configured: authenticated, tagged, without the category left out, and
+// naming its HTTP port in CONTACT.
+func checkMSISettings(t *testing.T, seed func(key, name, data string), inventory func() ([]byte, error), deviceID string) {
+	t.Helper()
+	glpi := glpitest.New(t, glpitest.WithOAuth("fleet-msi", "msi-oauth-secret"))
+	const key = `HKEY_LOCAL_MACHINE\SOFTWARE\glpi-agentd`
+	for name, data := range map[string]string{
+		"SERVER": glpi.URL, "TAG": "site-b", "OAUTH_CLIENT_ID": "fleet-msi", "OAUTH_CLIENT_SECRET": "msi-oauth-secret",
+		"NO_CATEGORY": "software", "HTTPD_PORT": "62400", "TIMEOUT": "60",
+	} {
+		seed(key, name, data)
+	}
+	out, err := inventory()
+	if err != nil {
+		t.Fatalf("glpi-agentd.exe inventory, configured by the MSI's registry values: %v\n%s", err, out)
+	}
+	if bytes.Contains(out, []byte("msi-oauth-secret")) {
+		t.Errorf("the run's output holds the OAuth client secret:\n%s", out)
+	}
+	inv := glpi.WaitInventories(t, 1, 30*time.Second)[0]
+	var msg struct{ Content map[string]json.RawMessage }
+	json.Unmarshal(inv.JSON, &msg)
+	if inv.Tag != "site-b" || msg.Content["softwares"] != nil || msg.Content["hardware"] == nil || glpi.TokenRequests() == 0 {
+		t.Errorf("inventory: tag %q, softwares %t, hardware %t, %d token requests; want tag site-b, no softwares (NO_CATEGORY), hardware, a token",
+			inv.Tag, msg.Content["softwares"] != nil, msg.Content["hardware"] != nil, glpi.TokenRequests())
+	}
+	if a := glpi.Agents()[deviceID]; a.Port != 62400 {
+		t.Errorf("CONTACT httpd-port %d, want HTTPD_PORT's 62400 (agents %+v)", a.Port, glpi.Agents())
 	}
 }
 
