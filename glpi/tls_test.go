@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -35,6 +36,13 @@ func TestTLS(t *testing.T) {
 	}
 	wrong := sha256.Sum256([]byte("another key"))
 	wrongPin := hex.EncodeToString(wrong[:])
+	// The official agent's ssl-fingerprint: the certificate's SHA-256 (as
+	// its log and openssl x509 -fingerprint show it), or the key's.
+	whole := sha256.Sum256(cert.Raw)
+	var certColons []string
+	for _, b := range whole {
+		certColons = append(certColons, fmt.Sprintf("%02X", b))
+	}
 
 	tests := []struct {
 		name   string
@@ -47,6 +55,11 @@ func TestTLS(t *testing.T) {
 		{name: "pin base64", cfg: Config{PinSHA256: []string{goodPin}}, wantOK: true},
 		{name: "pin curl style", cfg: Config{PinSHA256: []string{"sha256//" + strings.TrimPrefix(goodPin, "sha256/")}}, wantOK: true},
 		{name: "pin hex with colons", cfg: Config{PinSHA256: []string{wrongPin, strings.Join(colons, ":")}}, wantOK: true},
+		{name: "official certificate fingerprint", cfg: Config{PinSHA256: []string{"sha256$" + hex.EncodeToString(whole[:])}}, wantOK: true},
+		{name: "official fingerprint with colons", cfg: Config{PinSHA256: []string{"SHA256$" + strings.Join(certColons, ":")}}, wantOK: true},
+		{name: "official bare certificate fingerprint", cfg: Config{PinSHA256: []string{hex.EncodeToString(whole[:])}}, wantOK: true},
+		{name: "official public key fingerprint", cfg: Config{PinSHA256: []string{"sha256$pub$" + hexPin}}, wantOK: true},
+		{name: "wrong official fingerprint", cfg: Config{PinSHA256: []string{"sha256$" + wrongPin}}},
 		{name: "wrong pin, CA trusted", cfg: Config{CAFile: caFile, PinSHA256: []string{wrongPin}}},
 		{name: "wrong pin, insecure", cfg: Config{InsecureSkipVerify: true, PinSHA256: []string{wrongPin}}},
 	}
@@ -66,6 +79,18 @@ func TestTLS(t *testing.T) {
 				t.Errorf("Contact() error = %v, want ErrTLS with a ca_cert_file hint", err)
 			}
 		})
+	}
+}
+
+func TestWeakFingerprint(t *testing.T) {
+	for _, fp := range []string{"sha1$" + strings.Repeat("ab", 20), "md5$" + strings.Repeat("ab", 16)} {
+		_, err := New(Config{URL: "https://glpi.example/", PinSHA256: []string{fp}})
+		if err == nil || !strings.Contains(err.Error(), "too weak") {
+			t.Errorf("New(ssl_fingerprint %s) = %v, want an error asking for the SHA-256", fp, err)
+		}
+	}
+	if _, err := New(Config{URL: "https://glpi.example/", PinSHA256: []string{"sha256$abc"}}); err == nil {
+		t.Error("New(ssl_fingerprint sha256$abc) succeeded, want an error")
 	}
 }
 

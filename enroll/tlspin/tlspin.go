@@ -2,12 +2,18 @@
 // runs, to GLPI directly and to glpi-enrolld: which CAs it trusts, how a
 // public-key pin is written, and what a pin proves.
 //
-// A pin is the SHA-256 of a certificate's SubjectPublicKeyInfo. Every form
-// in use is accepted: "sha256/<base64>" (glpi-enrolld's key bundles),
-// "sha256//<base64>" (curl's --pinnedpubkey), bare base64 (standard or URL
-// alphabet, padded or not) and 64 hex digits (any case, colons allowed). A
-// list, separated by commas, semicolons or spaces, holds several pins so
-// that a key can be rotated.
+// A pin is the SHA-256 of a certificate's SubjectPublicKeyInfo, or of the
+// certificate itself, as the official GLPI agent's ssl-fingerprint gives
+// it. Every form in use is accepted: "sha256/<base64>" (glpi-enrolld's key
+// bundles), "sha256//<base64>" (curl's --pinnedpubkey), bare base64
+// (standard or URL alphabet, padded or not), 64 hex digits (any case,
+// colons allowed), and the official agent's "sha256$<hex>" (a certificate)
+// and "sha256$pub$<hex>" (a public key). A pin matches a certificate whose
+// key or whose encoding has that digest: either proves the same server,
+// and no one can make another key or certificate of a given SHA-256. So a
+// bare digest, which the official agent reads as a certificate's and this
+// package as a key's, works either way. A list, separated by commas,
+// semicolons or spaces, holds several pins so that a key can be rotated.
 //
 // The server is accepted when
 //   - its leaf certificate's key is pinned: the handshake proves the server
@@ -36,7 +42,7 @@ import (
 	"strings"
 )
 
-// Pin is the SHA-256 of a SubjectPublicKeyInfo.
+// Pin is the SHA-256 of a SubjectPublicKeyInfo, or of a certificate.
 type Pin [sha256.Size]byte
 
 // String writes the pin as glpi-enrolld's bundles do: "sha256/<base64>".
@@ -49,6 +55,9 @@ func Of(cert *x509.Certificate) Pin { return sha256.Sum256(cert.RawSubjectPublic
 func Parse(s string) (Pin, error) {
 	var p Pin
 	t := strings.TrimSpace(s)
+	if algo, rest, ok := strings.Cut(t, "$"); ok {
+		return parseOfficial(s, strings.ToLower(algo), rest)
+	}
 	// "sha256//" is curl's prefix, or ours before a digest that starts
 	// with a slash: the one that decodes wins.
 	for _, prefix := range []string{"sha256//", "sha256/", ""} {
@@ -70,6 +79,22 @@ func Parse(s string) (Pin, error) {
 		}
 	}
 	return p, fmt.Errorf("parse pin %q: want the SHA-256 of a public key as sha256/<base64>, base64 or 64 hex digits", s)
+}
+
+// parseOfficial decodes the official agent's "<algo>$[pub$]<hex>", the
+// form of IO::Socket::SSL's SSL_fingerprint.
+func parseOfficial(s, algo, rest string) (Pin, error) {
+	var p Pin
+	if algo != "sha256" {
+		return p, fmt.Errorf("parse pin %q: a %s fingerprint is too weak to pin a server: give its SHA-256 (sha256$<hex>)", s, algo)
+	}
+	rest = strings.TrimPrefix(strings.TrimPrefix(rest, "pub$"), "PUB$")
+	b, err := hex.DecodeString(strings.ReplaceAll(rest, ":", ""))
+	if err != nil || len(b) != sha256.Size {
+		return p, fmt.Errorf("parse pin %q: want sha256$ then 64 hex digits", s)
+	}
+	copy(p[:], b)
+	return p, nil
 }
 
 // ParseList decodes a list of pins separated by commas, semicolons or
@@ -139,7 +164,7 @@ func ClientConfig(cfg Config) (*tls.Config, error) {
 }
 
 // ErrNoMatch reports a server whose certificates prove none of the pins.
-var ErrNoMatch = errors.New("server certificate matches none of the pinned public keys")
+var ErrNoMatch = errors.New("server certificate matches none of the pinned public keys and certificates")
 
 // Verify checks a connection's certificates against pins, as the package
 // documentation says; roots nil means the system roots.
@@ -148,9 +173,9 @@ func Verify(cs tls.ConnectionState, roots *x509.CertPool, pins []Pin) error {
 		return errors.New("server sent no certificate")
 	}
 	pinned := func(c *x509.Certificate) bool {
-		sum := Of(c)
+		key, whole := Of(c), sha256.Sum256(c.Raw)
 		for _, p := range pins {
-			if bytes.Equal(sum[:], p[:]) {
+			if bytes.Equal(key[:], p[:]) || bytes.Equal(whole[:], p[:]) {
 				return true
 			}
 		}
