@@ -2,12 +2,17 @@ package agent
 
 import (
 	"cmp"
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
+	"time"
 
+	"github.com/glpi-agentd/glpi-agentd/agent/config"
 	"github.com/glpi-agentd/glpi-agentd/agent/state"
+	"github.com/glpi-agentd/glpi-agentd/collectors"
 	"github.com/glpi-agentd/glpi-agentd/enroll"
 )
 
@@ -84,4 +89,147 @@ func (a *Agent) readHostFile(p string) ([]byte, error) {
 		return os.ReadFile(p)
 	}
 	return a.env.ReadFile(p)
+}
+
+// officialSettingsFile keeps the settings adopted from the official agent,
+// so that they outlive its uninstall (which takes its configuration).
+const officialSettingsFile = "official-settings.json"
+
+// adoptedSettings is what officialSettingsFile holds.
+type adoptedSettings struct {
+	From      string            `json:"from"`
+	AdoptedAt time.Time         `json:"adopted_at"`
+	Settings  map[string]string `json:"settings"`
+}
+
+// officialConfigFiles are the official agent's (and FusionInventory's)
+// configuration files, where its packages put them.
+func officialConfigFiles() []string {
+	switch runtime.GOOS {
+	case "windows":
+		return nil // in the registry: see officialRegistry
+	case "darwin":
+		return []string{"/Applications/GLPI-Agent/etc/agent.cfg"}
+	}
+	return []string{"/etc/glpi-agent/agent.cfg", "/etc/fusioninventory/agent.cfg"}
+}
+
+// AdoptOfficialSettings gives an agent whose configuration names nowhere
+// to send (no server, no local output, no enrollment, no key) the settings
+// of the official agent it replaces: its server, tag, credentials, TLS
+// trust, categories and listener. A fleet moving by installing this agent
+// without settings keeps sending where it did, under the same tags, so
+// that GLPI's entity rules place each machine as before. Settings this
+// agent's configuration sets itself are kept.
+//
+// The settings are read once and kept in the state directory (when save
+// is true): the official agent's uninstall takes its configuration. Those
+// kept are used from then on while the configuration names no server.
+func (a *Agent) AdoptOfficialSettings(save bool) {
+	if a.cfg.Server != "" || a.cfg.Local != "" || a.cfg.Explicit("server") {
+		return
+	}
+	if e, _ := a.Enrollment(); e != nil {
+		return
+	}
+	if _, keyed, _ := a.Pending(); keyed {
+		return
+	}
+	var kept adoptedSettings
+	err := state.ReadJSON(a.state.File(officialSettingsFile), &kept)
+	fresh := errors.Is(err, os.ErrNotExist)
+	if err != nil && !fresh {
+		a.log.Warn("the settings adopted from the official agent are unreadable: reading its configuration again", "err", err)
+		fresh = true
+	}
+	if fresh {
+		opts, from := a.officialOptions()
+		if opts == nil {
+			return
+		}
+		settings, err := config.OfficialSettings(opts)
+		if err != nil {
+			a.log.Warn("the official agent's settings are not adopted", "from", from, "err", err)
+			return
+		}
+		if settings == nil {
+			return // it names no server either
+		}
+		kept = adoptedSettings{From: from, AdoptedAt: time.Now().UTC(), Settings: settings}
+	}
+	if kept.Settings["server"] == "" {
+		return
+	}
+	before := *a.cfg
+	applied, err := a.cfg.Adopt(kept.Settings)
+	if err != nil {
+		a.log.Warn("some of the official agent's settings are not adopted", "from", kept.From, "err", err)
+	}
+	if _, err := collectors.Select(a.cfg.EnableCategory, a.cfg.NoCategory); err != nil {
+		a.log.Warn("the official agent's no-category is not adopted", "from", kept.From, "err", err)
+		a.cfg.NoCategory = before.NoCategory
+		applied = slices.DeleteFunc(applied, func(k string) bool { return k == "no_category" })
+	}
+	if err := a.cfg.Validate(); err != nil || a.cfg.Server == "" {
+		a.log.Warn("the official agent's settings are not adopted", "from", kept.From, "err", err)
+		*a.cfg = before
+		return
+	}
+	if !fresh {
+		a.log.Debug("using the settings adopted from the official agent", "from", kept.From, "adopted_at", kept.AdoptedAt, "keys", applied)
+		return
+	}
+	// Names only: values include credentials.
+	logf := a.log.Debug
+	if save {
+		logf = a.log.Info
+	}
+	logf("this agent's configuration names no server: the official agent's settings are adopted", "from", kept.From, "keys", applied)
+	if save {
+		if err := state.WriteJSON(a.state.File(officialSettingsFile), kept); err != nil {
+			a.log.Warn("the settings adopted from the official agent could not be kept: they are read again at the next start", "err", err)
+		}
+	}
+}
+
+// officialOptions returns the official agent's options and where they
+// were read, or nil when it left none on this host.
+func (a *Agent) officialOptions() (map[string]string, string) {
+	if runtime.GOOS == "windows" && a.env.Live() {
+		return officialRegistry()
+	}
+	list := func(dir string) ([]string, error) {
+		entries, err := os.ReadDir(a.hostPath(dir))
+		if err != nil {
+			return nil, err
+		}
+		names := make([]string, 0, len(entries))
+		for _, e := range entries {
+			if !e.IsDir() {
+				names = append(names, e.Name())
+			}
+		}
+		return names, nil
+	}
+	for _, f := range officialConfigFiles() {
+		opts, err := config.ParseAgentCfg(f, a.readHostFile, list)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			a.log.Warn("the official agent's configuration is unreadable", "path", f, "err", err)
+			continue
+		}
+		return opts, f
+	}
+	return nil, ""
+}
+
+// hostPath is a path of the host, under the host root when the agent reads
+// another's.
+func (a *Agent) hostPath(p string) string {
+	if a.env.Live() {
+		return p
+	}
+	return a.env.Path(p)
 }

@@ -246,6 +246,7 @@ func cmdRun(g *globals, args []string) error {
 	if err := g.applyKey(a, ""); err != nil {
 		return err
 	}
+	a.AdoptOfficialSettings(true)
 	ctx, cancel := signalContext()
 	defer cancel()
 	return a.Serve(ctx)

@@ -50,6 +50,7 @@ func cmdInventory(g *globals, args []string) error {
 	if err := g.applyKey(a, *keyFile); err != nil {
 		return err
 	}
+	a.AdoptOfficialSettings(true)
 	if cfg.Local == "" && cfg.Server == "" && !enrolledSomewhere(a) {
 		return errNowhere
 	}

@@ -131,5 +131,6 @@ func (g *globals) serviceAgent(newLog func(chan<- error) (service.Logger, error)
 		closeFn()
 		return nil, nil, nil, err
 	}
+	a.AdoptOfficialSettings(true)
 	return a, log, closeFn, nil
 }

@@ -26,6 +26,12 @@ func cmdStatus(g *globals, args []string) error {
 		return err
 	}
 	defer closeFn()
+	if err := g.applyKey(a, ""); err != nil {
+		return err
+	}
+	// Where a run would send: the official agent's server when adopted
+	// (not kept from here).
+	a.AdoptOfficialSettings(false)
 	// A reading command: it never creates the identity (an image's state
 	// directory must stay empty until its clones boot).
 	id, err := a.State().ReadIdentity()

@@ -101,6 +101,8 @@ type Config struct {
 
 	// ignored are the environment's GLPI_AGENTD_ variables naming no key.
 	ignored []string
+	// explicit are the keys a file, the registry or the environment set.
+	explicit map[string]bool
 }
 
 // Default returns the configuration before any file or variable.
@@ -217,7 +219,18 @@ func (c *Config) loadFile(file string, required bool) error {
 	if u := md.Undecoded(); len(u) > 0 {
 		return fmt.Errorf("read config %q: unknown key %q", file, u[0].String())
 	}
+	for _, k := range md.Keys() {
+		c.markExplicit(k.String())
+	}
 	return nil
+}
+
+// markExplicit records that this agent's configuration set key.
+func (c *Config) markExplicit(key string) {
+	if c.explicit == nil {
+		c.explicit = map[string]bool{}
+	}
+	c.explicit[key] = true
 }
 
 // loadEnv applies GLPI_AGENTD_<KEY> variables. Lists are comma-separated,
@@ -241,6 +254,7 @@ func (c *Config) loadEnv(environ []string) error {
 		if err := c.Set(key, val); err != nil {
 			return fmt.Errorf("environment %s: %w", name, err)
 		}
+		c.markExplicit(key)
 	}
 	return nil
 }

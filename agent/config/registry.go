@@ -62,6 +62,7 @@ func (c *Config) applyRegistry(get func(name string) (string, error)) error {
 		if err := c.Set(key, v); err != nil {
 			return fmt.Errorf("registry value %s: %w", name, err)
 		}
+		c.markExplicit(key)
 	}
 	return nil
 }

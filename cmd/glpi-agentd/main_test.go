@@ -448,3 +448,85 @@ func TestNowWithoutDaemon(t *testing.T) {
 		t.Errorf("now without daemon: %d inventories, output:\n%s", len(glpi.Inventories()), stdout)
 	}
 }
+
+// A machine moving from the official agent by installing this one without
+// settings keeps sending where the official agent did, with its tag and
+// credentials, from its agent.cfg and conf.d; once kept, the settings
+// outlive the official agent's uninstall; this agent's own server wins.
+func TestOfficialSettingsAdopted(t *testing.T) {
+	glpi := glpitest.New(t, glpitest.WithBasicAuth("glpi", "p#ss w"))
+	root := t.TempDir()
+	etc := filepath.Join(root, "etc", "glpi-agent")
+	for name, data := range map[string]string{
+		"agent.cfg": "# the package's file\nserver = " + glpi.URL + "\ndelaytime = 3600\ninclude \"conf.d/\"\n",
+		// What an admin added: a tag, Basic credentials, a category left
+		// out, and a local copy, which here would replace the sending.
+		"conf.d/50-site.cfg": "tag = site-b\nuser = glpi\npassword = \"p#ss w\"\nno-category = software\nlocal = /tmp/official-copy\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(etc, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(etc, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	state := t.TempDir()
+	_, stderr, code := agent(t, nil, "--host-root", root, "--state-dir", state, "inventory")
+	if code != 0 {
+		t.Fatalf("inventory with the official agent's settings: exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "official agent's settings are adopted") || strings.Contains(stderr, "p#ss") {
+		t.Errorf("stderr = %q, want the adoption logged, without the password", stderr)
+	}
+	invs := glpi.Inventories()
+	if len(invs) != 1 {
+		t.Fatalf("GLPI got %d inventories, want 1", len(invs))
+	}
+	var msg struct{ Content map[string]json.RawMessage }
+	json.Unmarshal(invs[0].JSON, &msg)
+	if invs[0].Tag != "site-b" || msg.Content["softwares"] != nil || msg.Content["hardware"] == nil {
+		t.Errorf("inventory tag %q, softwares %t, hardware %t; want site-b, no softwares, hardware",
+			invs[0].Tag, msg.Content["softwares"] != nil, msg.Content["hardware"] != nil)
+	}
+	kept := filepath.Join(state, "official-settings.json")
+	fi, err := os.Stat(kept)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("kept settings %s: %v, want a file of mode 0600", kept, err)
+	}
+	if b, _ := os.ReadFile(kept); !strings.Contains(string(b), `"from": "/etc/glpi-agent/agent.cfg"`) || strings.Contains(string(b), "official-copy") {
+		t.Errorf("kept settings = %s, want them from /etc/glpi-agent/agent.cfg, without local", b)
+	}
+
+	// The official agent uninstalled with its configuration: the kept
+	// settings still send, quietly.
+	if err := os.RemoveAll(etc); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code = agent(t, nil, "--host-root", root, "--state-dir", state, "inventory")
+	if code != 0 || len(glpi.Inventories()) != 2 || strings.Contains(stderr, "adopted") {
+		t.Errorf("after the official agent's uninstall: exit %d, %d inventories, stderr %q; want a second one, nothing logged about it",
+			code, len(glpi.Inventories()), stderr)
+	}
+	stdout, _, _ := agent(t, nil, "--host-root", root, "--state-dir", state, "status")
+	if !strings.Contains(stdout, glpi.URL) {
+		t.Errorf("status does not name the adopted server %s:\n%s", glpi.URL, stdout)
+	}
+	// This agent's own server wins, with its own settings only.
+	own := glpitest.New(t)
+	_, stderr, code = agent(t, nil, "--host-root", root, "--state-dir", state, "inventory", "--server", own.URL)
+	if code != 0 || len(own.Inventories()) != 1 || own.Inventories()[0].Tag != "" || len(glpi.Inventories()) != 2 {
+		t.Errorf("with --server: exit %d (%s), %d inventories there, %d at the official server; want 1 untagged there",
+			code, stderr, len(own.Inventories()), len(glpi.Inventories()))
+	}
+
+	// An official agent sending to two servers: nothing is adopted, and
+	// the agent says why.
+	root2 := t.TempDir()
+	cfg2 := filepath.Join(root2, "etc", "glpi-agent", "agent.cfg")
+	os.MkdirAll(filepath.Dir(cfg2), 0o755)
+	os.WriteFile(cfg2, []byte("server = "+glpi.URL+","+own.URL+"\n"), 0o644)
+	_, stderr, code = agent(t, nil, "--host-root", root2, "--state-dir", t.TempDir(), "inventory")
+	if code == 0 || !strings.Contains(stderr, "several servers") || !strings.Contains(stderr, "nowhere to send") {
+		t.Errorf("two official servers: exit %d, stderr %q; want a failure naming both reasons", code, stderr)
+	}
+}

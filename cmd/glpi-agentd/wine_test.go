@@ -397,9 +397,15 @@ func TestWindowsUnderWine(t *testing.T) {
 		stopped.Content.Databases[0].Name != "SQLEXPRESS" || stopped.Content.Databases[0].IsActive {
 		t.Errorf("databases_services with the services stopped = %+v (%v), want SQLEXPRESS alone, inactive", stopped.Content.Databases, err)
 	}
-	checkMSISettings(t, func(key, name, data string) { seed(key, name, "REG_SZ", data) }, func() ([]byte, error) {
+	inventory := func() ([]byte, error) {
 		return run(wine, exe, "inventory", "--state-dir", winPath(filepath.Join(dir, "state")))
-	}, official)
+	}
+	checkMSISettings(t, func(key, name, data string) { seed(key, name, "REG_SZ", data) }, inventory, official)
+	// Then without them, the official agent's own settings, from its key.
+	if _, err := run(wine, "reg", "delete", `HKEY_LOCAL_MACHINE\SOFTWARE\glpi-agentd`, "/f"); err != nil {
+		t.Fatalf("delete the MSI's settings: %v", err)
+	}
+	checkOfficialRegistry(t, seed, inventory, official)
 
 	var softwares []struct{ Name, Version, Publisher string }
 	json.Unmarshal(msg.Content["softwares"], &softwares)
@@ -447,6 +453,38 @@ func checkMSISettings(t *testing.T, seed func(key, name, data string), inventory
 	}
 	if a := glpi.Agents()[deviceID]; a.Port != 62400 {
 		t.Errorf("CONTACT httpd-port %d, want HTTPD_PORT's 62400 (agents %+v)", a.Port, glpi.Agents())
+	}
+}
+
+// checkOfficialRegistry writes, with seed, the settings the official
+// agent's MSI leaves in its own key (a GLPI 11 server with OAuth client
+// credentials), runs an inventory with no configuration of this agent's,
+// and checks that it adopted them: sent there, authenticated, tagged,
+// without the category left out, naming the port in CONTACT.
+func checkOfficialRegistry(t *testing.T, seed func(key, name, typ, data string), inventory func() ([]byte, error), deviceID string) {
+	t.Helper()
+	glpi := glpitest.New(t, glpitest.WithOAuth("fleet-official", "official-oauth-secret"))
+	const key = `HKEY_LOCAL_MACHINE\SOFTWARE\GLPI-Agent`
+	for _, v := range [][3]string{
+		{"server", "REG_SZ", glpi.URL}, {"tag", "REG_SZ", `"site-c"`}, {"oauth-client-id", "REG_SZ", "fleet-official"},
+		{"oauth-client-secret", "REG_SZ", "official-oauth-secret"}, {"no-category", "REG_SZ", "software"},
+		{"httpd-port", "REG_DWORD", "62401"}, {"logfile", "REG_SZ", `C:\Program Files\GLPI-Agent\logs\glpi-agent.log`},
+	} {
+		seed(key, v[0], v[1], v[2])
+	}
+	out, err := inventory()
+	if err != nil {
+		t.Fatalf("glpi-agentd.exe inventory, the official agent's settings in %s: %v\n%s", key, err, out)
+	}
+	inv := glpi.WaitInventories(t, 1, 30*time.Second)[0]
+	var msg struct{ Content map[string]json.RawMessage }
+	json.Unmarshal(inv.JSON, &msg)
+	if inv.Tag != "site-c" || msg.Content["softwares"] != nil || glpi.TokenRequests() == 0 {
+		t.Errorf("inventory: tag %q, softwares %t, %d token requests; want the official agent's tag site-c, no softwares, a token",
+			inv.Tag, msg.Content["softwares"] != nil, glpi.TokenRequests())
+	}
+	if a := glpi.Agents()[deviceID]; a.Port != 62401 {
+		t.Errorf("CONTACT httpd-port %d, want the official agent's 62401 (a DWORD)", a.Port)
 	}
 }
 

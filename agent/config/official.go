@@ -1,0 +1,196 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// officialKeys maps the official agent's options to the keys of the same
+// meaning here: what a machine moving from it keeps when this agent's own
+// configuration names no server. Left out: local (there a second target,
+// here instead of the server), logfile and debug (its own log), and the
+// options of what this agent does not do (tasks, ESX, SNMP, deploy…).
+var officialKeys = map[string]string{
+	"server":                  "server",
+	"tag":                     "tag",
+	"proxy":                   "proxy",
+	"ca-cert-file":            "ca_cert_file",
+	"ssl-fingerprint":         "ssl_fingerprint",
+	"no-ssl-check":            "no_ssl_check",
+	"user":                    "user",
+	"password":                "password",
+	"oauth-client-id":         "oauth_client_id",
+	"oauth-client-secret":     "oauth_client_secret",
+	"delaytime":               "delaytime",
+	"no-category":             "no_category",
+	"httpd-ip":                "httpd_ip",
+	"httpd-port":              "httpd_port",
+	"httpd-trust":             "httpd_trust",
+	"no-httpd":                "no_httpd",
+	"timeout":                 "timeout",
+	"backend-collect-timeout": "backend_collect_timeout",
+	"scan-homedirs":           "scan_homedirs",
+	"no-compression":          "no_compression",
+	"full-inventory-postpone": "full_inventory_postpone",
+}
+
+// officialLine is a "key = value" line of agent.cfg, as the official
+// agent reads it.
+var officialLine = regexp.MustCompile(`^\s*([\w-]+)\s*=\s*(.*)$`)
+
+// officialInclude is an include line without "=".
+var officialInclude = regexp.MustCompile(`(?i)^\s*include\s+(.+)$`)
+
+// ParseAgentCfg reads the official agent's configuration file (agent.cfg)
+// as it does: "key = value" lines, a value in quotes taken as it is, else
+// cut at a " #" comment; include lines naming a file or a directory of
+// *.cfg files (in name order), relative to the including file; a later
+// value replaces an earlier one. read reads a file, list a directory's
+// names. It returns the options with their raw values.
+func ParseAgentCfg(file string, read func(string) ([]byte, error), list func(string) ([]string, error)) (map[string]string, error) {
+	opts := map[string]string{}
+	seen := map[string]bool{}
+	var load func(file string, top bool) error
+	load = func(file string, top bool) error {
+		if seen[file] {
+			return nil // an include loop: the official agent skips it too
+		}
+		seen[file] = true
+		b, err := read(file)
+		if err != nil {
+			if top {
+				return err
+			}
+			return nil // a missing include is skipped
+		}
+		for line := range strings.Lines(string(b)) {
+			line = strings.TrimRight(line, "\r\n")
+			var include string
+			if m := officialLine.FindStringSubmatch(line); m != nil {
+				key, val := m[1], officialValue(m[2])
+				if !strings.EqualFold(key, "include") {
+					opts[key] = val
+					continue
+				}
+				include = val
+			} else if m := officialInclude.FindStringSubmatch(line); m != nil {
+				include = officialValue(m[1])
+			} else {
+				continue
+			}
+			if include == "" {
+				continue
+			}
+			if !filepath.IsAbs(include) {
+				include = filepath.Join(filepath.Dir(file), include)
+			}
+			include = filepath.Clean(include)
+			if names, err := list(include); err == nil {
+				slices.Sort(names)
+				for _, n := range names {
+					if strings.HasSuffix(n, ".cfg") {
+						if err := load(filepath.Join(include, n), false); err != nil {
+							return err
+						}
+					}
+				}
+				continue
+			}
+			if err := load(include, false); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := load(file, true); err != nil {
+		return nil, err
+	}
+	return opts, nil
+}
+
+// officialComment is what the official agent cuts from an unquoted value.
+var officialComment = regexp.MustCompile(`\s*#.+$`)
+
+// officialValue is a value as the official agent takes it: trailing blanks
+// dropped, then the text between a quote and the last one like it, else
+// the text before a comment.
+func officialValue(v string) string {
+	v = strings.TrimRight(v, " \t")
+	if len(v) > 1 && (v[0] == '"' || v[0] == '\'') {
+		if end := strings.LastIndexByte(v, v[0]); end > 0 {
+			return v[1:end]
+		}
+	}
+	return officialComment.ReplaceAllString(v, "")
+}
+
+// ErrOfficialServers is OfficialSettings' answer to an official agent that
+// sends to several servers: this agent sends to one, and which one to keep
+// is the admin's choice.
+var ErrOfficialServers = errors.New("the official agent sends to several servers; this agent sends to one: set server in its configuration")
+
+// OfficialSettings maps the official agent's options (names as in
+// agent.cfg or its registry key, any case) to this agent's keys, the
+// empty ones and those of no shared meaning left out. It is nil when the
+// official agent names no server: without one there is nothing to move.
+func OfficialSettings(opts map[string]string) (map[string]string, error) {
+	out := map[string]string{}
+	for name, v := range opts {
+		key, ok := officialKeys[strings.ToLower(name)]
+		if !ok || strings.TrimSpace(v) == "" {
+			continue
+		}
+		out[key] = strings.TrimSpace(v)
+	}
+	server := out["server"]
+	if server == "" {
+		return nil, nil
+	}
+	if len(SplitList(server)) > 1 {
+		return nil, fmt.Errorf("%w (%s)", ErrOfficialServers, server)
+	}
+	out["server"] = SplitList(server)[0]
+	// Its client credentials are lists too, one per server.
+	for _, k := range []string{"oauth_client_id", "oauth_client_secret"} {
+		if v, ok := out[k]; ok {
+			out[k] = SplitList(v)[0]
+		}
+	}
+	return out, nil
+}
+
+// Adopt applies settings (keys of this agent) that the configuration left
+// as they are by default and did not set itself, and returns the keys it
+// applied, sorted. A setting whose value is invalid is skipped and named in
+// the error, the others applied.
+func (c *Config) Adopt(settings map[string]string) ([]string, error) {
+	def := Default()
+	var applied []string
+	var errs []error
+	for _, key := range slices.Sorted(maps.Keys(settings)) {
+		f, ok := c.field(key)
+		if !ok || c.explicit[key] {
+			continue
+		}
+		d, _ := def.field(key)
+		if !reflect.DeepEqual(f.Interface(), d.Interface()) {
+			continue
+		}
+		if err := c.Set(key, settings[key]); err != nil {
+			f.Set(d) // back to the default
+			errs = append(errs, err)
+			continue
+		}
+		applied = append(applied, key)
+	}
+	return applied, errors.Join(errs...)
+}
+
+// Explicit reports whether a file, the registry or the environment set key.
+func (c *Config) Explicit(key string) bool { return c.explicit[key] }
