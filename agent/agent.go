@@ -55,6 +55,10 @@ type Agent struct {
 	enrolled chan struct{}               // signalled at each enrollment
 	trust    atomic.Pointer[PushedTrust] // the enrollment service's agent trust list, once read
 
+	// listenRetry is how long the local listener waits to try its port
+	// again; tests shorten it.
+	listenRetry time.Duration
+
 	// runCollectors is collectors.Run; tests make collectors fail with it.
 	runCollectors func(context.Context, *collectors.Env, []collectors.Info, time.Duration, func(collectors.Result)) (map[string]any, []collectors.Result)
 }
@@ -71,7 +75,8 @@ func New(cfg *config.Config, env *collectors.Env, log *slog.Logger) (*Agent, err
 	if err != nil {
 		return nil, err
 	}
-	a := &Agent{cfg: cfg, env: env, state: st, log: log, trigger: make(chan Request, 1), runCollectors: collectors.Run}
+	a := &Agent{cfg: cfg, env: env, state: st, log: log, trigger: make(chan Request, 1), runCollectors: collectors.Run,
+		listenRetry: 30 * time.Second}
 	a.reports.ready = make(chan struct{}, 1)
 	a.enrolled = make(chan struct{}, 1)
 	return a, nil

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/agent/httpd"
 )
@@ -19,15 +20,7 @@ func (a *Agent) Serve(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	if !a.cfg.NoHTTPD {
-		if srv, err := a.listener(); err != nil {
-			a.log.Error("local listener not started", "err", err)
-		} else {
-			wg.Go(func() {
-				if err := srv.Serve(ctx); err != nil {
-					a.log.Error("local listener stopped", "err", err)
-				}
-			})
-		}
+		wg.Go(func() { a.serveListener(ctx) })
 	}
 	if a.Enrolled() {
 		wg.Go(func() { a.checkinLoop(ctx) })
@@ -38,6 +31,37 @@ func (a *Agent) Serve(ctx context.Context) error {
 		}
 	})
 	return a.Run(ctx)
+}
+
+// serveListener runs the local listener until ctx is done. A port it
+// cannot take is tried again every listenRetry: during a move from the
+// official agent, its own listener holds the port until it is
+// uninstalled, and an httpd_ip may come up after the service starts.
+func (a *Agent) serveListener(ctx context.Context) {
+	srv, err := a.listener()
+	if err != nil {
+		a.log.Error("local listener not started", "err", err)
+		return
+	}
+	for warned := false; ; warned = true {
+		err := srv.Listen()
+		if err == nil {
+			break
+		}
+		if !warned {
+			a.log.Warn("local listener waiting for its port (held by another program, such as the official agent while it is installed): GLPI's \"Request inventory\" reaches this agent once it is free",
+				"err", err, "retry_every", a.listenRetry)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(a.listenRetry):
+		}
+	}
+	a.log.Info("local listener ready", "addr", srv.Addr().String())
+	if err := srv.Serve(ctx); err != nil {
+		a.log.Error("local listener stopped", "err", err)
+	}
 }
 
 func (a *Agent) listener() (*httpd.Server, error) {
@@ -63,10 +87,6 @@ func (a *Agent) listener() (*httpd.Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := srv.Listen(); err != nil {
-		return nil, err
-	}
-	a.log.Info("local listener ready", "addr", srv.Addr().String())
 	return srv, nil
 }
 

@@ -1,0 +1,81 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a log destination the listener's goroutine writes to
+// while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// The official agent holds port 62354 until it is uninstalled: the local
+// listener waits for the port, says so once, and takes it when it is free,
+// without a restart.
+func TestListenerWaitsForItsPort(t *testing.T) {
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	port := held.Addr().(*net.TCPAddr).Port
+	a := newTestAgent(t)
+	a.cfg.HTTPDIP, a.cfg.HTTPDPort = "127.0.0.1", port
+	var logs syncBuffer
+	a.log = slog.New(slog.NewTextHandler(&logs, nil))
+	a.listenRetry = 20 * time.Millisecond
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.serveListener(ctx)
+	}()
+	defer func() { cancel(); <-done }()
+	time.Sleep(200 * time.Millisecond) // several tries while the port is held
+	if n := strings.Count(logs.String(), "local listener waiting for its port"); n != 1 {
+		t.Errorf("the wait was logged %d times, want once:\n%s", n, logs.String())
+	}
+	held.Close()
+	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/status"
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("GET /status = %s, want 200", resp.Status)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the listener did not take the freed port: %v\n%s", err, logs.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "local listener ready") {
+		t.Errorf("no ready line once the port was free:\n%s", logs.String())
+	}
+}
