@@ -20,6 +20,7 @@ func (a *Agent) Serve(ctx context.Context) error {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	if !a.cfg.NoHTTPD {
+		a.allowListener()
 		wg.Go(func() { a.serveListener(ctx) })
 	}
 	if a.Enrolled() {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -77,5 +78,16 @@ func TestListenerWaitsForItsPort(t *testing.T) {
 	}
 	if !strings.Contains(logs.String(), "local listener ready") {
 		t.Errorf("no ready line once the port was free:\n%s", logs.String())
+	}
+}
+
+func TestFirewallCommandLines(t *testing.T) {
+	got := firewallCommandLines(`C:\Program Files\glpi-agentd\glpi-agentd.exe`, 62354)
+	want := []string{
+		`netsh advfirewall firewall delete rule name="glpi-agentd"`,
+		`netsh advfirewall firewall add rule name="glpi-agentd" dir=in action=allow program="C:\Program Files\glpi-agentd\glpi-agentd.exe" protocol=TCP localport=62354 profile=any enable=yes description="GLPI's Request inventory button: the glpi-agentd local listener"`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("firewallCommandLines =\n%q\nwant\n%q", got, want)
 	}
 }

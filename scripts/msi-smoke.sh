@@ -138,11 +138,11 @@ enrolld key create --tag smoke --max-uses 1 --expires 1h --description "msi-smok
 key=$(tr -d ' \t\r\n' <"$tmp/key")
 echo "$url, key in $tmp/key"
 
-# NO_CATEGORY and TIMEOUT are the official agent's MSI properties, which
-# the package takes too.
-say "Installing: msiexec /i $(basename "$msi") /qn SERVER=$url REGISTRATIONKEY=<key> TAG=smoke RUNNOW=1 NO_CATEGORY=printer TIMEOUT=60"
+# NO_CATEGORY, TIMEOUT and ADD_FIREWALL_EXCEPTION are the official agent's
+# MSI properties, which the package takes too.
+say "Installing: msiexec /i $(basename "$msi") /qn SERVER=$url REGISTRATIONKEY=<key> TAG=smoke RUNNOW=1 NO_CATEGORY=printer TIMEOUT=60 ADD_FIREWALL_EXCEPTION=1"
 rc=0
-wine64 msiexec /i "$(winpath "$msi")" /qn SERVER="$url" REGISTRATIONKEY="$key" TAG=smoke RUNNOW=1 NO_CATEGORY=printer TIMEOUT=60 \
+wine64 msiexec /i "$(winpath "$msi")" /qn SERVER="$url" REGISTRATIONKEY="$key" TAG=smoke RUNNOW=1 NO_CATEGORY=printer TIMEOUT=60 ADD_FIREWALL_EXCEPTION=1 \
 	/l*v "$(winpath "$tmp/install.log")" || rc=$?
 check "msiexec /i exits 0" "$([ "$rc" = 0 ] && echo 1)" "exit status $rc"
 installed=0

@@ -59,6 +59,10 @@ type Config struct {
 	HTTPDPort  int      `toml:"httpd_port"`
 	HTTPDTrust []string `toml:"httpd_trust"`
 	NoHTTPD    bool     `toml:"no_httpd"`
+	// AddFirewallException, on Windows, lets GLPI reach that listener
+	// through Windows Firewall: the daemon makes an inbound rule for its
+	// program and port at each start.
+	AddFirewallException bool `toml:"add_firewall_exception"`
 
 	// Timeout bounds each HTTP request to the server, in seconds.
 	Timeout int `toml:"timeout"`

@@ -35,6 +35,7 @@ var registryNames = map[string]string{
 	"HTTPD_IP":                "httpd_ip",
 	"HTTPD_PORT":              "httpd_port",
 	"NO_HTTPD":                "no_httpd",
+	"ADD_FIREWALL_EXCEPTION":  "add_firewall_exception",
 	"TIMEOUT":                 "timeout",
 	"BACKEND_COLLECT_TIMEOUT": "backend_collect_timeout",
 	"SCAN_HOMEDIRS":           "scan_homedirs",
