@@ -91,7 +91,7 @@ package:
 		SIGN_CERT="$(SIGN_CERT)" SIGN_KEY="$(SIGN_KEY)" GO="$(GO)" scripts/package.sh dist
 
 ## msi-smoke: install the MSI under Wine against a local glpi-enrolld, check it runs, enrolls and uninstalls
-## (optional, not in `make test`; MSI_SMOKE_INSTALL=1 apt-gets Wine and mingw first)
+## (make test runs it as packaging's TestMSIUnderWine; MSI_SMOKE_INSTALL=1 apt-gets Wine and mingw first)
 msi-smoke:
 	GO="$(GO)" scripts/msi-smoke.sh
 

@@ -8,8 +8,8 @@
 # settings and the device, and that uninstalling removes the service and
 # the program.
 #
-# Wine is not Windows: this proves the package, not the collectors. It is
-# optional and not part of `make test`. See docs/packaging.md.
+# Wine is not Windows: this proves the package, not the collectors. `make
+# test` runs it (packaging's TestMSIUnderWine). See docs/packaging.md.
 #
 # Environment:
 #   MSI_SMOKE_INSTALL=1  apt-get install what it needs first (root)
