@@ -9,29 +9,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
-
-// syncBuffer is a log destination the listener's goroutine writes to
-// while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // The official agent holds port 62354 until it is uninstalled: the local
 // listener waits for the port, says so once, and takes it when it is free,
@@ -45,7 +25,8 @@ func TestListenerWaitsForItsPort(t *testing.T) {
 	port := held.Addr().(*net.TCPAddr).Port
 	a := newTestAgent(t)
 	a.cfg.HTTPDIP, a.cfg.HTTPDPort = "127.0.0.1", port
-	var logs syncBuffer
+	// Read once the listener has returned.
+	var logs bytes.Buffer
 	a.log = slog.New(slog.NewTextHandler(&logs, nil))
 	a.listenRetry = 20 * time.Millisecond
 	ctx, cancel := context.WithCancel(t.Context())
@@ -54,11 +35,9 @@ func TestListenerWaitsForItsPort(t *testing.T) {
 		defer close(done)
 		a.serveListener(ctx)
 	}()
-	defer func() { cancel(); <-done }()
+	stop := func() { cancel(); <-done }
+	defer stop()
 	time.Sleep(200 * time.Millisecond) // several tries while the port is held
-	if n := strings.Count(logs.String(), "local listener waiting for its port"); n != 1 {
-		t.Errorf("the wait was logged %d times, want once:\n%s", n, logs.String())
-	}
 	held.Close()
 	url := "http://127.0.0.1:" + strconv.Itoa(port) + "/status"
 	deadline := time.Now().Add(5 * time.Second)
@@ -72,12 +51,14 @@ func TestListenerWaitsForItsPort(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
+			stop()
 			t.Fatalf("the listener did not take the freed port: %v\n%s", err, logs.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	if !strings.Contains(logs.String(), "local listener ready") {
-		t.Errorf("no ready line once the port was free:\n%s", logs.String())
+	stop()
+	if n := strings.Count(logs.String(), "local listener waiting for its port"); n != 1 || !strings.Contains(logs.String(), "local listener ready") {
+		t.Errorf("the wait was logged %d times, want once, then the ready line:\n%s", n, logs.String())
 	}
 }
 
