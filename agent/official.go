@@ -84,12 +84,7 @@ func (a *Agent) officialIdentity() *previousAgent {
 
 // readHostFile reads a file of the host by its own path (a Windows path
 // too), under the host root when the agent reads another's.
-func (a *Agent) readHostFile(p string) ([]byte, error) {
-	if a.env.Live() {
-		return os.ReadFile(p)
-	}
-	return a.env.ReadFile(p)
-}
+func (a *Agent) readHostFile(p string) ([]byte, error) { return os.ReadFile(a.hostPath(p)) }
 
 // officialSettingsFile keeps the settings adopted from the official agent,
 // so that they outlive its uninstall (which takes its configuration).
