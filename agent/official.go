@@ -151,6 +151,9 @@ func (a *Agent) AdoptOfficialSettings(save bool) {
 			return // it names no server either
 		}
 		kept = adoptedSettings{From: from, AdoptedAt: time.Now().UTC(), Settings: settings}
+		if save {
+			a.keepOfficialCA(kept.Settings)
+		}
 	}
 	if kept.Settings["server"] == "" {
 		return
@@ -185,6 +188,29 @@ func (a *Agent) AdoptOfficialSettings(save bool) {
 			a.log.Warn("the settings adopted from the official agent could not be kept: they are read again at the next start", "err", err)
 		}
 	}
+}
+
+// officialCAFile is the copy of the official agent's CA file.
+const officialCAFile = "official-ca.pem"
+
+// keepOfficialCA copies the official agent's CA file into the state
+// directory and points settings at the copy: the file often sits in the
+// official agent's own directory, which its uninstall removes. A file
+// that cannot be read is left as named, for the client to report.
+func (a *Agent) keepOfficialCA(settings map[string]string) {
+	ca := settings["ca_cert_file"]
+	if ca == "" {
+		return
+	}
+	b, err := a.readHostFile(ca)
+	if err == nil {
+		err = state.WriteFileAtomic(a.state.File(officialCAFile), b, 0o600)
+	}
+	if err != nil {
+		a.log.Warn("the official agent's CA file is not copied: it is used where it is", "path", ca, "err", err)
+		return
+	}
+	settings["ca_cert_file"] = a.state.File(officialCAFile)
 }
 
 // officialOptions returns the official agent's options and where they

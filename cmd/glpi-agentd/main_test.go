@@ -6,9 +6,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -455,13 +457,19 @@ func TestNowWithoutDaemon(t *testing.T) {
 // outlive the official agent's uninstall; this agent's own server wins.
 func TestOfficialSettingsAdopted(t *testing.T) {
 	glpi := glpitest.New(t, glpitest.WithBasicAuth("glpi", "p#ss w"))
+	ca := httptest.NewTLSServer(http.NotFoundHandler())
+	ca.Close()
 	root := t.TempDir()
 	etc := filepath.Join(root, "etc", "glpi-agent")
 	for name, data := range map[string]string{
 		"agent.cfg": "# the package's file\nserver = " + glpi.URL + "\ndelaytime = 3600\ninclude \"conf.d/\"\n",
 		// What an admin added: a tag, Basic credentials, a category left
 		// out, and a local copy, which here would replace the sending.
-		"conf.d/50-site.cfg": "tag = site-b\nuser = glpi\npassword = \"p#ss w\"\nno-category = software\nlocal = /tmp/official-copy\n",
+		"conf.d/50-site.cfg": "tag = site-b\nuser = glpi\npassword = \"p#ss w\"\nno-category = software\nlocal = /tmp/official-copy\n" +
+			// A private CA in the official agent's own directory, which
+			// its uninstall removes.
+			"ca-cert-file = /etc/glpi-agent/ca.pem\n",
+		"ca.pem": string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ca.Certificate().Raw})),
 	} {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(etc, name)), 0o755); err != nil {
 			t.Fatal(err)
@@ -493,8 +501,12 @@ func TestOfficialSettingsAdopted(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("kept settings %s: %v, want a file of mode 0600", kept, err)
 	}
-	if b, _ := os.ReadFile(kept); !strings.Contains(string(b), `"from": "/etc/glpi-agent/agent.cfg"`) || strings.Contains(string(b), "official-copy") {
-		t.Errorf("kept settings = %s, want them from /etc/glpi-agent/agent.cfg, without local", b)
+	if b, _ := os.ReadFile(kept); !strings.Contains(string(b), `"from": "/etc/glpi-agent/agent.cfg"`) || strings.Contains(string(b), "official-copy") ||
+		!strings.Contains(string(b), filepath.Join(state, "official-ca.pem")) {
+		t.Errorf("kept settings = %s, want them from /etc/glpi-agent/agent.cfg, without local, the CA file copied", b)
+	}
+	if a, b := readFile(t, filepath.Join(etc, "ca.pem")), readFile(t, filepath.Join(state, "official-ca.pem")); a != b {
+		t.Errorf("the CA file's copy differs from the official agent's")
 	}
 
 	// The official agent uninstalled with its configuration: the kept
@@ -529,4 +541,13 @@ func TestOfficialSettingsAdopted(t *testing.T) {
 	if code == 0 || !strings.Contains(stderr, "several servers") || !strings.Contains(stderr, "nowhere to send") {
 		t.Errorf("two official servers: exit %d, stderr %q; want a failure naming both reasons", code, stderr)
 	}
+}
+
+func readFile(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
