@@ -150,6 +150,10 @@ func (a *Agent) AdoptOfficialSettings(save bool) {
 		if settings == nil {
 			return // it names no server either
 		}
+		if un := config.OfficialUnsupported(opts); len(un) > 0 {
+			a.log.Warn("the official agent's settings are taken without these, which this agent does not have: give a CA file (ca_cert_file) instead of a directory; client certificates are not supported",
+				"from", from, "options", un)
+		}
 		kept = adoptedSettings{From: from, AdoptedAt: time.Now().UTC(), Settings: settings}
 		if save {
 			a.keepOfficialCA(kept.Settings)

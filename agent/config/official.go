@@ -130,6 +130,24 @@ func officialValue(v string) string {
 	return officialComment.ReplaceAllString(v, "")
 }
 
+// officialUnsupported are the official agent's options that change how it
+// reaches its server and that this agent does not have: an agent taking
+// over its settings says so, as it may not reach the server without them.
+var officialUnsupported = []string{"ca-cert-dir", "ssl-cert-file", "ssl-key-file"}
+
+// OfficialUnsupported lists, sorted, the options of officialUnsupported
+// that opts sets.
+func OfficialUnsupported(opts map[string]string) []string {
+	var out []string
+	for name, v := range opts {
+		if slices.Contains(officialUnsupported, strings.ToLower(name)) && strings.TrimSpace(v) != "" {
+			out = append(out, strings.ToLower(name))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // ErrOfficialServers is OfficialSettings' answer to an official agent that
 // sends to several servers: this agent sends to one, and which one to keep
 // is the admin's choice.
