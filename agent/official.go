@@ -90,8 +90,9 @@ func (a *Agent) readHostFile(p string) ([]byte, error) { return os.ReadFile(a.ho
 // so that they outlive its uninstall (which takes its configuration).
 const officialSettingsFile = "official-settings.json"
 
-// adoptedSettings is what officialSettingsFile holds.
-type adoptedSettings struct {
+// AdoptedSettings are the settings taken from the official agent, as
+// officialSettingsFile keeps them.
+type AdoptedSettings struct {
 	From      string            `json:"from"`
 	AdoptedAt time.Time         `json:"adopted_at"`
 	Settings  map[string]string `json:"settings"`
@@ -120,17 +121,18 @@ func officialConfigFiles() []string {
 // The settings are read once and kept in the state directory (when save
 // is true): the official agent's uninstall takes its configuration. Those
 // kept are used from then on while the configuration names no server.
-func (a *Agent) AdoptOfficialSettings(save bool) {
+// It returns the settings taken (AdoptedAt zero when not kept), or nil.
+func (a *Agent) AdoptOfficialSettings(save bool) *AdoptedSettings {
 	if a.cfg.Server != "" || a.cfg.Local != "" || a.cfg.Explicit("server") {
-		return
+		return nil
 	}
 	if e, _ := a.Enrollment(); e != nil {
-		return
+		return nil
 	}
 	if _, keyed, _ := a.Pending(); keyed {
-		return
+		return nil
 	}
-	var kept adoptedSettings
+	var kept AdoptedSettings
 	err := state.ReadJSON(a.state.File(officialSettingsFile), &kept)
 	fresh := errors.Is(err, os.ErrNotExist)
 	if err != nil && !fresh {
@@ -140,27 +142,27 @@ func (a *Agent) AdoptOfficialSettings(save bool) {
 	if fresh {
 		opts, from := a.officialOptions()
 		if opts == nil {
-			return
+			return nil
 		}
 		settings, err := config.OfficialSettings(opts)
 		if err != nil {
 			a.log.Warn("the official agent's settings are not adopted", "from", from, "err", err)
-			return
+			return nil
 		}
 		if settings == nil {
-			return // it names no server either
+			return nil // it names no server either
 		}
 		if un := config.OfficialUnsupported(opts); len(un) > 0 {
 			a.log.Warn("the official agent's settings are taken without these, which this agent does not have: give a CA file (ca_cert_file) instead of a directory; client certificates are not supported",
 				"from", from, "options", un)
 		}
-		kept = adoptedSettings{From: from, AdoptedAt: time.Now().UTC(), Settings: settings}
+		kept = AdoptedSettings{From: from, AdoptedAt: time.Now().UTC(), Settings: settings}
 		if save {
 			a.keepOfficialCA(kept.Settings)
 		}
 	}
 	if kept.Settings["server"] == "" {
-		return
+		return nil
 	}
 	before := *a.cfg
 	applied, err := a.cfg.Adopt(kept.Settings)
@@ -175,11 +177,11 @@ func (a *Agent) AdoptOfficialSettings(save bool) {
 	if err := a.cfg.Validate(); err != nil || a.cfg.Server == "" {
 		a.log.Warn("the official agent's settings are not adopted", "from", kept.From, "err", err)
 		*a.cfg = before
-		return
+		return nil
 	}
 	if !fresh {
 		a.log.Debug("using the settings adopted from the official agent", "from", kept.From, "adopted_at", kept.AdoptedAt, "keys", applied)
-		return
+		return &kept
 	}
 	// Names only: values include credentials.
 	logf := a.log.Debug
@@ -187,11 +189,15 @@ func (a *Agent) AdoptOfficialSettings(save bool) {
 		logf = a.log.Info
 	}
 	logf("this agent's configuration names no server: the official agent's settings are adopted", "from", kept.From, "keys", applied)
-	if save {
-		if err := state.WriteJSON(a.state.File(officialSettingsFile), kept); err != nil {
-			a.log.Warn("the settings adopted from the official agent could not be kept: they are read again at the next start", "err", err)
-		}
+	if !save {
+		kept.AdoptedAt = time.Time{}
+		return &kept
 	}
+	if err := state.WriteJSON(a.state.File(officialSettingsFile), kept); err != nil {
+		a.log.Warn("the settings adopted from the official agent could not be kept: they are read again at the next start", "err", err)
+		kept.AdoptedAt = time.Time{}
+	}
+	return &kept
 }
 
 // officialCAFile is the copy of the official agent's CA file.

@@ -31,7 +31,7 @@ func cmdStatus(g *globals, args []string) error {
 	}
 	// Where a run would send: the official agent's server when adopted
 	// (not kept from here).
-	a.AdoptOfficialSettings(false)
+	adopted := a.AdoptOfficialSettings(false)
 	// A reading command: it never creates the identity (an image's state
 	// directory must stay empty until its clones boot).
 	id, err := a.State().ReadIdentity()
@@ -80,6 +80,9 @@ func cmdStatus(g *globals, args []string) error {
 	if len(run.Failed) > 0 {
 		st["failed_collectors"] = run.Failed
 	}
+	if adopted != nil {
+		st["settings_from"] = adopted.From
+	}
 	if len(run.Carried) > 0 {
 		st["carried_over"] = run.Carried
 	}
@@ -119,6 +122,13 @@ func cmdStatus(g *globals, args []string) error {
 	row("Device ID", orNot(id.DeviceID))
 	row("Agent ID", orNot(id.AgentID))
 	row("Target", orNone(target))
+	if adopted != nil {
+		kept := "taken at the next run"
+		if !adopted.AdoptedAt.IsZero() {
+			kept = "kept since " + adopted.AdoptedAt.Local().Format("2006-01-02 15:04:05")
+		}
+		row("Settings", "the official agent's, from "+adopted.From+" ("+kept+")")
+	}
 	row("State dir", cfg.StateDir)
 	row("Last run", when(run.LastRun))
 	row("Last result", orNone(run.LastResult))

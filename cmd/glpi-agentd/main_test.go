@@ -520,8 +520,8 @@ func TestOfficialSettingsAdopted(t *testing.T) {
 			code, len(glpi.Inventories()), stderr)
 	}
 	stdout, _, _ := agent(t, nil, "--host-root", root, "--state-dir", state, "status")
-	if !strings.Contains(stdout, glpi.URL) {
-		t.Errorf("status does not name the adopted server %s:\n%s", glpi.URL, stdout)
+	if !strings.Contains(stdout, glpi.URL) || !regexp.MustCompile(`(?m)^Settings:\s+the official agent's, from /etc/glpi-agent/agent.cfg \(kept since `).MatchString(stdout) {
+		t.Errorf("status does not name the adopted server %s and where it came from:\n%s", glpi.URL, stdout)
 	}
 	// This agent's own server wins, with its own settings only.
 	own := glpitest.New(t)
