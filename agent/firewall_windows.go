@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,22 +20,17 @@ func (a *Agent) allowListener() {
 		a.log.Warn("firewall rule not made", "err", err)
 		return
 	}
-	netsh := filepath.Join(os.Getenv("SystemRoot"), "System32", "netsh.exe")
-	lines := firewallCommandLines(exe, a.cfg.HTTPDPort)
-	for i, line := range lines {
-		var out bytes.Buffer
-		cmd := exec.Command(netsh)
+	netsh := func(line string) ([]byte, error) {
+		cmd := exec.Command(filepath.Join(os.Getenv("SystemRoot"), "System32", "netsh.exe"))
 		// netsh's own syntax, quotes included, as its documentation writes it.
 		cmd.SysProcAttr = &syscall.SysProcAttr{CmdLine: line}
-		cmd.Stdout, cmd.Stderr = &out, &out
-		err := cmd.Run()
-		if i == 0 {
-			continue // deleting a rule that is not there fails
-		}
-		if err != nil {
-			a.log.Warn("firewall rule not made: GLPI's \"Request inventory\" may not reach this agent", "rule", firewallRule, "err", err, "output", out.String())
-			return
-		}
+		return cmd.CombinedOutput()
+	}
+	del, add := firewallCommandLines(exe, a.cfg.HTTPDPort)
+	netsh(del) // fails where there is no rule yet
+	if out, err := netsh(add); err != nil {
+		a.log.Warn("firewall rule not made: GLPI's \"Request inventory\" may not reach this agent", "rule", firewallRule, "err", err, "output", string(out))
+		return
 	}
 	a.log.Info("firewall rule made: GLPI's \"Request inventory\" reaches the local listener", "rule", firewallRule, "port", a.cfg.HTTPDPort)
 }

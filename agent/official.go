@@ -174,25 +174,22 @@ func (a *Agent) AdoptOfficialSettings(save bool) *AdoptedSettings {
 		a.cfg.NoCategory = before.NoCategory
 		applied = slices.DeleteFunc(applied, func(k string) bool { return k == "no_category" })
 	}
-	if err := a.cfg.Validate(); err != nil || a.cfg.Server == "" {
+	if err := a.cfg.Validate(); err != nil {
 		a.log.Warn("the official agent's settings are not adopted", "from", kept.From, "err", err)
 		*a.cfg = before
 		return nil
 	}
-	if !fresh {
+	// The log names keys only: values include credentials.
+	switch {
+	case !fresh:
 		a.log.Debug("using the settings adopted from the official agent", "from", kept.From, "adopted_at", kept.AdoptedAt, "keys", applied)
 		return &kept
-	}
-	// Names only: values include credentials.
-	logf := a.log.Debug
-	if save {
-		logf = a.log.Info
-	}
-	logf("this agent's configuration names no server: the official agent's settings are adopted", "from", kept.From, "keys", applied)
-	if !save {
+	case !save:
+		a.log.Debug("the official agent's settings would be adopted at the next run", "from", kept.From, "keys", applied)
 		kept.AdoptedAt = time.Time{}
 		return &kept
 	}
+	a.log.Info("this agent's configuration names no server: the official agent's settings are adopted", "from", kept.From, "keys", applied)
 	if err := state.WriteJSON(a.state.File(officialSettingsFile), kept); err != nil {
 		a.log.Warn("the settings adopted from the official agent could not be kept: they are read again at the next start", "err", err)
 		kept.AdoptedAt = time.Time{}

@@ -63,7 +63,8 @@ func TestListenerWaitsForItsPort(t *testing.T) {
 }
 
 func TestFirewallCommandLines(t *testing.T) {
-	got := firewallCommandLines(`C:\Program Files\glpi-agentd\glpi-agentd.exe`, 62354)
+	del, add := firewallCommandLines(`C:\Program Files\glpi-agentd\glpi-agentd.exe`, 62354)
+	got := []string{del, add}
 	want := []string{
 		`netsh advfirewall firewall delete rule name="glpi-agentd"`,
 		`netsh advfirewall firewall add rule name="glpi-agentd" dir=in action=allow program="C:\Program Files\glpi-agentd\glpi-agentd.exe" protocol=TCP localport=62354 profile=any enable=yes description="GLPI's Request inventory button: the glpi-agentd local listener"`,

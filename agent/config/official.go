@@ -201,8 +201,7 @@ func (c *Config) Adopt(settings map[string]string) ([]string, error) {
 			continue
 		}
 		if err := c.Set(key, settings[key]); err != nil {
-			f.Set(d) // back to the default
-			errs = append(errs, err)
+			errs = append(errs, err) // Set leaves the default on a bad value
 			continue
 		}
 		applied = append(applied, key)

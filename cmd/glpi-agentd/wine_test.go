@@ -400,12 +400,35 @@ func TestWindowsUnderWine(t *testing.T) {
 	inventory := func() ([]byte, error) {
 		return run(wine, exe, "inventory", "--state-dir", winPath(filepath.Join(dir, "state")))
 	}
-	checkMSISettings(t, func(key, name, data string) { seed(key, name, "REG_SZ", data) }, inventory, official)
-	// Then without them, the official agent's own settings, from its key.
+	// The values an install of the MSI with the official agent's
+	// properties leaves.
+	checkRegistrySettings(t, seed, inventory, official, registrySettings{
+		from: "the MSI's properties", key: `HKEY_LOCAL_MACHINE\SOFTWARE\glpi-agentd`,
+		values: func(url string) [][3]string {
+			return [][3]string{
+				{"SERVER", "REG_SZ", url}, {"TAG", "REG_SZ", "site-b"}, {"OAUTH_CLIENT_ID", "REG_SZ", "fleet-msi"},
+				{"OAUTH_CLIENT_SECRET", "REG_SZ", "msi-oauth-secret"}, {"NO_CATEGORY", "REG_SZ", "software"},
+				{"HTTPD_PORT", "REG_SZ", "62400"}, {"TIMEOUT", "REG_SZ", "60"},
+			}
+		},
+		client: "fleet-msi", secret: "msi-oauth-secret", tag: "site-b", port: 62400,
+	})
+	// Then without them, the official agent's own settings, from its key:
+	// a quoted string, a DWORD, and a log file that is not taken.
 	if _, err := run(wine, "reg", "delete", `HKEY_LOCAL_MACHINE\SOFTWARE\glpi-agentd`, "/f"); err != nil {
 		t.Fatalf("delete the MSI's settings: %v", err)
 	}
-	checkOfficialRegistry(t, seed, inventory, official)
+	checkRegistrySettings(t, seed, inventory, official, registrySettings{
+		from: "the official agent", key: `HKEY_LOCAL_MACHINE\SOFTWARE\GLPI-Agent`,
+		values: func(url string) [][3]string {
+			return [][3]string{
+				{"server", "REG_SZ", url}, {"tag", "REG_SZ", `"site-c"`}, {"oauth-client-id", "REG_SZ", "fleet-official"},
+				{"oauth-client-secret", "REG_SZ", "official-oauth-secret"}, {"no-category", "REG_SZ", "software"},
+				{"httpd-port", "REG_DWORD", "62401"}, {"logfile", "REG_SZ", `C:\Program Files\GLPI-Agent\logs\glpi-agent.log`},
+			}
+		},
+		client: "fleet-official", secret: "official-oauth-secret", tag: "site-c", port: 62401,
+	})
 
 	var softwares []struct{ Name, Version, Publisher string }
 	json.Unmarshal(msg.Content["softwares"], &softwares)
@@ -421,70 +444,43 @@ func TestWindowsUnderWine(t *testing.T) {
 	}
 }
 
-// checkMSISettings writes, with seed, the settings an install of the MSI
-// with the official agent's properties leaves in the registry (a GLPI 11
-// server with OAuth client credentials), runs an inventory with no
-// configuration of its own, and checks that it reached that server as
-// configured: authenticated, tagged, without the category left out, and
-// naming its HTTP port in CONTACT.
-func checkMSISettings(t *testing.T, seed func(key, name, data string), inventory func() ([]byte, error), deviceID string) {
+// registrySettings are the settings an installer leaves in the registry
+// for a GLPI 11 stand-in that wants OAuth client credentials.
+type registrySettings struct {
+	from, key      string                       // who writes them, and where
+	values         func(url string) [][3]string // name, type, data
+	client, secret string
+	tag            string
+	port           int
+}
+
+// checkRegistrySettings writes, with seed, the settings rs describes, runs
+// an inventory with no configuration file, and checks that it reached the
+// stand-in as configured: authenticated, tagged, without softwares (each
+// case leaves that category out), with hardware, naming its HTTP port in
+// CONTACT, and without the secret in the run's output.
+func checkRegistrySettings(t *testing.T, seed func(key, name, typ, data string), inventory func() ([]byte, error), deviceID string, rs registrySettings) {
 	t.Helper()
-	glpi := glpitest.New(t, glpitest.WithOAuth("fleet-msi", "msi-oauth-secret"))
-	const key = `HKEY_LOCAL_MACHINE\SOFTWARE\glpi-agentd`
-	for name, data := range map[string]string{
-		"SERVER": glpi.URL, "TAG": "site-b", "OAUTH_CLIENT_ID": "fleet-msi", "OAUTH_CLIENT_SECRET": "msi-oauth-secret",
-		"NO_CATEGORY": "software", "HTTPD_PORT": "62400", "TIMEOUT": "60",
-	} {
-		seed(key, name, data)
+	glpi := glpitest.New(t, glpitest.WithOAuth(rs.client, rs.secret))
+	for _, v := range rs.values(glpi.URL) {
+		seed(rs.key, v[0], v[1], v[2])
 	}
 	out, err := inventory()
 	if err != nil {
-		t.Fatalf("glpi-agentd.exe inventory, configured by the MSI's registry values: %v\n%s", err, out)
+		t.Fatalf("glpi-agentd.exe inventory, configured by %s in %s: %v\n%s", rs.from, rs.key, err, out)
 	}
-	if bytes.Contains(out, []byte("msi-oauth-secret")) {
+	if bytes.Contains(out, []byte(rs.secret)) {
 		t.Errorf("the run's output holds the OAuth client secret:\n%s", out)
 	}
 	inv := glpi.WaitInventories(t, 1, 30*time.Second)[0]
 	var msg struct{ Content map[string]json.RawMessage }
 	json.Unmarshal(inv.JSON, &msg)
-	if inv.Tag != "site-b" || msg.Content["softwares"] != nil || msg.Content["hardware"] == nil || glpi.TokenRequests() == 0 {
-		t.Errorf("inventory: tag %q, softwares %t, hardware %t, %d token requests; want tag site-b, no softwares (NO_CATEGORY), hardware, a token",
-			inv.Tag, msg.Content["softwares"] != nil, msg.Content["hardware"] != nil, glpi.TokenRequests())
+	if inv.Tag != rs.tag || msg.Content["softwares"] != nil || msg.Content["hardware"] == nil || glpi.TokenRequests() == 0 {
+		t.Errorf("%s: inventory tag %q, softwares %t, hardware %t, %d token requests; want tag %s, no softwares, hardware, a token",
+			rs.from, inv.Tag, msg.Content["softwares"] != nil, msg.Content["hardware"] != nil, glpi.TokenRequests(), rs.tag)
 	}
-	if a := glpi.Agents()[deviceID]; a.Port != 62400 {
-		t.Errorf("CONTACT httpd-port %d, want HTTPD_PORT's 62400 (agents %+v)", a.Port, glpi.Agents())
-	}
-}
-
-// checkOfficialRegistry writes, with seed, the settings the official
-// agent's MSI leaves in its own key (a GLPI 11 server with OAuth client
-// credentials), runs an inventory with no configuration of this agent's,
-// and checks that it adopted them: sent there, authenticated, tagged,
-// without the category left out, naming the port in CONTACT.
-func checkOfficialRegistry(t *testing.T, seed func(key, name, typ, data string), inventory func() ([]byte, error), deviceID string) {
-	t.Helper()
-	glpi := glpitest.New(t, glpitest.WithOAuth("fleet-official", "official-oauth-secret"))
-	const key = `HKEY_LOCAL_MACHINE\SOFTWARE\GLPI-Agent`
-	for _, v := range [][3]string{
-		{"server", "REG_SZ", glpi.URL}, {"tag", "REG_SZ", `"site-c"`}, {"oauth-client-id", "REG_SZ", "fleet-official"},
-		{"oauth-client-secret", "REG_SZ", "official-oauth-secret"}, {"no-category", "REG_SZ", "software"},
-		{"httpd-port", "REG_DWORD", "62401"}, {"logfile", "REG_SZ", `C:\Program Files\GLPI-Agent\logs\glpi-agent.log`},
-	} {
-		seed(key, v[0], v[1], v[2])
-	}
-	out, err := inventory()
-	if err != nil {
-		t.Fatalf("glpi-agentd.exe inventory, the official agent's settings in %s: %v\n%s", key, err, out)
-	}
-	inv := glpi.WaitInventories(t, 1, 30*time.Second)[0]
-	var msg struct{ Content map[string]json.RawMessage }
-	json.Unmarshal(inv.JSON, &msg)
-	if inv.Tag != "site-c" || msg.Content["softwares"] != nil || glpi.TokenRequests() == 0 {
-		t.Errorf("inventory: tag %q, softwares %t, %d token requests; want the official agent's tag site-c, no softwares, a token",
-			inv.Tag, msg.Content["softwares"] != nil, glpi.TokenRequests())
-	}
-	if a := glpi.Agents()[deviceID]; a.Port != 62401 {
-		t.Errorf("CONTACT httpd-port %d, want the official agent's 62401 (a DWORD)", a.Port)
+	if a := glpi.Agents()[deviceID]; a.Port != rs.port {
+		t.Errorf("%s: CONTACT httpd-port %d, want %d (agents %+v)", rs.from, a.Port, rs.port, glpi.Agents())
 	}
 }
 
