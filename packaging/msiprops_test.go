@@ -173,6 +173,12 @@ func formatted(v string, p map[string]string) string {
 	}
 }
 
+// msiPublicProperties are the properties the package decides and writes:
+// every one the agent reads as configuration, RUNNOW and REGISTRATIONKEY.
+func msiPublicProperties() []string {
+	return append(config.RegistryProperties(), "RUNNOW", "REGISTRATIONKEY")
+}
+
 // checkMSIProps checks how the package decides its settings: the command
 // line first, then what the package embeds, then the install it upgrades
 // or repairs, unless CONFIG=reset; RUNNOW is never carried over.
@@ -213,7 +219,7 @@ func checkMSIProps(t *testing.T, msi string, e embed) {
 	// Every setting the agent reads, the official agent's MSI properties
 	// among them: an upgrade keeps each, the command line replaces each,
 	// CONFIG=reset drops each.
-	public := append(config.RegistryProperties(), "RUNNOW", "REGISTRATIONKEY")
+	public := msiPublicProperties()
 	embedded := map[string]string{"SERVER": e.server, "TAG": e.tag, "REGISTRATIONKEY": e.key}
 	every, kept, given := map[string]string{}, map[string]string{}, map[string]string{}
 	for _, p := range public {

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/glpi-agentd/glpi-agentd/agent/config"
 	"github.com/glpi-agentd/glpi-agentd/enroll"
 )
 
@@ -233,9 +232,8 @@ func checkMSI(t *testing.T, msi string, e embed) {
 			t.Errorf("Property %s = %q, want %q", name, props[name], v)
 		}
 	}
-	// Every property the agent reads from the registry, RUNNOW and
-	// REGISTRATIONKEY: decided, secure and written.
-	public := append(config.RegistryProperties(), "RUNNOW", "REGISTRATIONKEY")
+	// Every public property: decided, secure and written.
+	public := msiPublicProperties()
 	secure := strings.Split(props["SecureCustomProperties"], ";")
 	for _, p := range append(public, "WIX_UPGRADE_DETECTED") {
 		if !slices.Contains(secure, p) {

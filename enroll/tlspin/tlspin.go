@@ -16,8 +16,9 @@
 // semicolons or spaces, holds several pins so that a key can be rotated.
 //
 // The server is accepted when
-//   - its leaf certificate's key is pinned: the handshake proves the server
-//     holds that key, so a self-signed server needs nothing else; or
+//   - its leaf certificate, or that certificate's key, is pinned: the
+//     handshake proves the server holds that key, so a self-signed server
+//     needs nothing else; or
 //   - its leaf verifies, for the server's name, through the chain it sent to
 //     a trusted root or a pinned certificate, and a certificate of that
 //     verified chain is pinned (a pinned private CA).
