@@ -147,6 +147,9 @@ func (a *Agent) enrollClient(server, pin string) (*enroll.Client, error) {
 	return enroll.NewClient(enroll.ClientConfig{
 		URL:          server,
 		CAFile:       a.cfg.CACertFile,
+		CADir:        a.cfg.CACertDir,
+		CertFile:     a.cfg.SSLCertFile,
+		KeyFile:      a.cfg.SSLKeyFile,
 		PinSHA256:    pin,
 		InsecureHTTP: a.cfg.InsecureHTTP,
 		Timeout:      config.Seconds(a.cfg.Timeout),

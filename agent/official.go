@@ -2,6 +2,7 @@ package agent
 
 import (
 	"cmp"
+	"encoding/pem"
 	"errors"
 	"os"
 	"path/filepath"
@@ -152,13 +153,9 @@ func (a *Agent) AdoptOfficialSettings(save bool) *AdoptedSettings {
 		if settings == nil {
 			return nil // it names no server either
 		}
-		if un := config.OfficialUnsupported(opts); len(un) > 0 {
-			a.log.Warn("the official agent's settings are taken without these, which this agent does not have: give a CA file (ca_cert_file) instead of a directory; client certificates are not supported",
-				"from", from, "options", un)
-		}
 		kept = AdoptedSettings{From: from, AdoptedAt: time.Now().UTC(), Settings: settings}
 		if save {
-			a.keepOfficialCA(kept.Settings)
+			a.keepOfficialFiles(kept.Settings)
 		}
 	}
 	if kept.Settings["server"] == "" {
@@ -197,27 +194,90 @@ func (a *Agent) AdoptOfficialSettings(save bool) *AdoptedSettings {
 	return &kept
 }
 
-// officialCAFile is the copy of the official agent's CA file.
-const officialCAFile = "official-ca.pem"
+// The copies of the official agent's TLS files in the state directory.
+const (
+	officialCAFile     = "official-ca.pem"     // its CA file and CA directory's certificates
+	officialClientFile = "official-client.pem" // its client certificate and key
+)
 
-// keepOfficialCA copies the official agent's CA file into the state
-// directory and points settings at the copy: the file often sits in the
-// official agent's own directory, which its uninstall removes. A file
-// that cannot be read is left as named, for the client to report.
-func (a *Agent) keepOfficialCA(settings map[string]string) {
-	ca := settings["ca_cert_file"]
-	if ca == "" {
-		return
+// keepOfficialFiles copies the official agent's TLS files into the state
+// directory and points settings at the copies: they often sit in the
+// official agent's own directory, which its uninstall removes. Its CA file
+// and the certificates of its CA directory make one bundle; its client
+// certificate and key one file, readable by the agent alone. Files that
+// cannot be read are left as named, for the client to report.
+func (a *Agent) keepOfficialFiles(settings map[string]string) {
+	if file, dir := settings["ca_cert_file"], settings["ca_cert_dir"]; file != "" || dir != "" {
+		var bundle []byte
+		err := func() error {
+			if file != "" {
+				b, err := a.readHostFile(file)
+				if err != nil {
+					return err
+				}
+				bundle = append(bundle, pemCertificates(b)...)
+			}
+			if dir != "" {
+				entries, err := os.ReadDir(a.hostPath(dir))
+				if err != nil {
+					return err
+				}
+				for _, e := range entries {
+					// Links too: a hashed directory's "<hash>.0" names.
+					if b, err := a.readHostFile(filepath.Join(dir, e.Name())); err == nil {
+						bundle = append(bundle, pemCertificates(b)...)
+					}
+				}
+			}
+			if len(bundle) == 0 {
+				return errors.New("no PEM certificate found")
+			}
+			return state.WriteFileAtomic(a.state.File(officialCAFile), bundle, 0o600)
+		}()
+		if err != nil {
+			a.log.Warn("the official agent's CAs are not copied: they are used where they are", "file", file, "dir", dir, "err", err)
+		} else {
+			settings["ca_cert_file"] = a.state.File(officialCAFile)
+			delete(settings, "ca_cert_dir")
+		}
 	}
-	b, err := a.readHostFile(ca)
-	if err == nil {
-		err = state.WriteFileAtomic(a.state.File(officialCAFile), b, 0o600)
+	if cert, key := settings["ssl_cert_file"], settings["ssl_key_file"]; cert != "" {
+		err := func() error {
+			b, err := a.readHostFile(cert)
+			if err != nil {
+				return err
+			}
+			if key != "" {
+				k, err := a.readHostFile(key)
+				if err != nil {
+					return err
+				}
+				b = append(append(b, '\n'), k...)
+			}
+			return state.WriteFileAtomic(a.state.File(officialClientFile), b, 0o600)
+		}()
+		if err != nil {
+			a.log.Warn("the official agent's client certificate is not copied: it is used where it is", "file", cert, "err", err)
+		} else {
+			settings["ssl_cert_file"] = a.state.File(officialClientFile)
+			delete(settings, "ssl_key_file")
+		}
 	}
-	if err != nil {
-		a.log.Warn("the official agent's CA file is not copied: it is used where it is", "path", ca, "err", err)
-		return
+}
+
+// pemCertificates returns the PEM certificates of b, re-encoded, leaving
+// out everything else (text, keys, CRLs).
+func pemCertificates(b []byte) []byte {
+	var out []byte
+	for {
+		var block *pem.Block
+		if block, b = pem.Decode(b); block == nil {
+			return out
+		}
+		if block.Type == "CERTIFICATE" {
+			out = append(out, pem.EncodeToMemory(&pem.Block{Type: block.Type, Bytes: block.Bytes})...)
+		}
 	}
-	settings["ca_cert_file"] = a.state.File(officialCAFile)
 }
 
 // officialOptions returns the official agent's options and where they

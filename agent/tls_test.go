@@ -1,88 +1,33 @@
 package agent
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
-	"math/big"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/enroll"
+	"github.com/glpi-agentd/glpi-agentd/enroll/tlspin/tlstest"
 	"github.com/glpi-agentd/glpi-agentd/glpi"
 )
 
-// testCert is a certificate and its key.
-type testCert struct {
-	cert *x509.Certificate
-	key  *ecdsa.PrivateKey
-}
-
-// newTestCert makes a certificate for hosts, signed by parent (self-signed
-// when parent is nil); isCA makes a CA.
-func newTestCert(t *testing.T, cn string, parent *testCert, isCA bool, hosts ...string) *testCert {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()),
-		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IsCA:         isCA, BasicConstraintsValid: true,
-	}
-	for _, h := range hosts {
-		if ip := net.ParseIP(h); ip != nil {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		} else {
-			tmpl.DNSNames = append(tmpl.DNSNames, h)
-		}
-	}
-	signer, signerKey := tmpl, key
-	if parent != nil {
-		signer, signerKey = parent.cert, parent.key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, signer, &key.PublicKey, signerKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &testCert{c, key}
-}
-
 // tlsServer serves over TLS with leaf and then chain as the certificates
 // it presents; it answers both clients' requests.
-func tlsServer(t *testing.T, leaf *testCert, chain ...*x509.Certificate) string {
+func tlsServer(t *testing.T, leaf *tlstest.Cert, chain ...*x509.Certificate) string {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"status":"ok","expiration":24,"generation":7}`))
 	}))
-	raw := [][]byte{leaf.cert.Raw}
-	for _, c := range chain {
-		raw = append(raw, c.Raw)
-	}
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: raw, PrivateKey: leaf.key}}}
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{leaf.TLS(chain...)}}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	return srv.URL
@@ -100,31 +45,31 @@ func pemFile(t *testing.T, c *x509.Certificate) string {
 // TestOneTrustPolicy runs each server and trust setting against both of the
 // agent's clients, to GLPI directly and to glpi-enrolld: they must agree.
 func TestOneTrustPolicy(t *testing.T) {
-	server := newTestCert(t, "glpi", nil, false, "127.0.0.1")
-	attacker := newTestCert(t, "glpi", nil, false, "127.0.0.1")
-	ca := newTestCert(t, "Private CA", nil, true)
-	otherCA := newTestCert(t, "Other CA", nil, true)
-	signed := newTestCert(t, "glpi", ca, false, "127.0.0.1")
-	misnamed := newTestCert(t, "glpi", ca, false, "other.example")
+	server := tlstest.New(t, "glpi", nil, false, "127.0.0.1")
+	attacker := tlstest.New(t, "glpi", nil, false, "127.0.0.1")
+	ca := tlstest.New(t, "Private CA", nil, true)
+	otherCA := tlstest.New(t, "Other CA", nil, true)
+	signed := tlstest.New(t, "glpi", ca, false, "127.0.0.1")
+	misnamed := tlstest.New(t, "glpi", ca, false, "other.example")
 
-	sum := sha256.Sum256(server.cert.RawSubjectPublicKeyInfo)
+	sum := sha256.Sum256(server.Cert.RawSubjectPublicKeyInfo)
 	b64 := base64.StdEncoding.EncodeToString(sum[:])
 	hexColons := strings.ToUpper(hex.EncodeToString(sum[:]))
 	var pairs []string
 	for i := 0; i < len(hexColons); i += 2 {
 		pairs = append(pairs, hexColons[i:i+2])
 	}
-	wrong := enroll.PinOf(otherCA.cert)
-	caPin := enroll.PinOf(ca.cert)
+	wrong := enroll.PinOf(otherCA.Cert)
+	caPin := enroll.PinOf(ca.Cert)
 
 	selfSigned := tlsServer(t, server)
 	// The attack: the attacker's own key, with the real (public) pinned
 	// certificate sent after it.
-	impostor := tlsServer(t, attacker, server.cert)
-	caChain := tlsServer(t, signed, ca.cert)
+	impostor := tlsServer(t, attacker, server.Cert)
+	caChain := tlsServer(t, signed, ca.Cert)
 	caLeafOnly := tlsServer(t, signed)
-	caMisnamed := tlsServer(t, misnamed, ca.cert)
-	impostorCA := tlsServer(t, attacker, ca.cert)
+	caMisnamed := tlsServer(t, misnamed, ca.Cert)
+	impostorCA := tlsServer(t, attacker, ca.Cert)
 
 	tests := []struct {
 		name   string
@@ -143,12 +88,12 @@ func TestOneTrustPolicy(t *testing.T) {
 		{"self-signed, no trust", selfSigned, "", "", false},
 		{"impostor sending the pinned certificate", impostor, b64, "", false},
 		{"pinned CA sent in the chain", caChain, caPin, "", true},
-		{"pinned CA from the CA file", caLeafOnly, caPin, pemFile(t, ca.cert), true},
+		{"pinned CA from the CA file", caLeafOnly, caPin, pemFile(t, ca.Cert), true},
 		{"pinned CA, wrong host name", caMisnamed, caPin, "", false},
 		{"impostor sending the pinned CA", impostorCA, caPin, "", false},
-		{"CA file, no pin", caChain, "", pemFile(t, ca.cert), true},
-		{"CA file of another CA", caChain, "", pemFile(t, otherCA.cert), false},
-		{"CA file, pin of another key", caChain, wrong, pemFile(t, ca.cert), false},
+		{"CA file, no pin", caChain, "", pemFile(t, ca.Cert), true},
+		{"CA file of another CA", caChain, "", pemFile(t, otherCA.Cert), false},
+		{"CA file, pin of another key", caChain, wrong, pemFile(t, ca.Cert), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

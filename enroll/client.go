@@ -28,6 +28,12 @@ type ClientConfig struct {
 	URL string
 	// CAFile is a PEM bundle of CAs to trust instead of the system roots.
 	CAFile string
+	// CADir is a directory of PEM files of CAs, trusted with CAFile's
+	// instead of the system roots.
+	CADir string
+	// CertFile and KeyFile are a client certificate, sent to a server (or
+	// a reverse proxy in front of it) that asks for one.
+	CertFile, KeyFile string
 	// PinSHA256 is an optional public-key pin, or a list of them, in any
 	// form package tlspin accepts: the server's own key (a self-signed
 	// glpi-enrolld) or a private CA's that its chain verifies to, so that a
@@ -80,7 +86,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	default:
 		return nil, fmt.Errorf("parse server url %q: scheme must be https", cfg.URL)
 	}
-	tlsConf, err := tlsConfig(base.Hostname(), cfg.CAFile, cfg.PinSHA256)
+	tlsConf, err := tlsConfig(base.Hostname(), cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -355,14 +361,14 @@ func refuseRedirect(*http.Request, []*http.Request) error {
 	return http.ErrUseLastResponse
 }
 
-// tlsConfig returns the TLS settings for caFile and pin, with the agent's
-// one trust policy (package tlspin).
-func tlsConfig(host, caFile, pin string) (*tls.Config, error) {
+// tlsConfig returns cfg's TLS settings, with the agent's one trust policy
+// (package tlspin).
+func tlsConfig(host string, cfg ClientConfig) (*tls.Config, error) {
 	var pins []string
-	if pin != "" {
-		pins = []string{pin}
+	if cfg.PinSHA256 != "" {
+		pins = []string{cfg.PinSHA256}
 	}
-	return tlspin.ClientConfig(tlspin.Config{Host: host, CAFile: caFile, Pins: pins})
+	return tlspin.ClientConfig(tlspin.Config{Host: host, CAFile: cfg.CAFile, CADir: cfg.CADir, Pins: pins, CertFile: cfg.CertFile, KeyFile: cfg.KeyFile})
 }
 
 func isLoopback(host string) bool {

@@ -65,6 +65,12 @@ type Config struct {
 	Proxy string
 	// CAFile is a PEM bundle of the CAs to trust instead of the system's.
 	CAFile string
+	// CADir is a directory of PEM files of CAs, trusted with CAFile's
+	// instead of the system's.
+	CADir string
+	// CertFile and KeyFile are the client certificate sent to a server
+	// that asks for one (PEM; the key in CertFile when KeyFile is empty).
+	CertFile, KeyFile string
 	// PinSHA256 lists public-key pins in any form package tlspin accepts.
 	// The server is accepted if its leaf's key is pinned (a self-signed
 	// server), or if its chain verifies to a pinned CA.

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -27,6 +28,9 @@ var (
 	ErrNotGLPI = errors.New("not a GLPI inventory endpoint")
 	// ErrTLS reports a server certificate that could not be verified.
 	ErrTLS = errors.New("server certificate not trusted")
+	// ErrClientCert reports a server, or the reverse proxy in front of
+	// it, that wants a client certificate and got none it accepts.
+	ErrClientCert = errors.New("client certificate missing or refused")
 )
 
 // Error is a failure reported by, or about, the GLPI server. Its message is
@@ -77,6 +81,7 @@ const (
 	hintDisabled      = "inventory is disabled on the GLPI server: enable it in Administration > Inventory"
 	hintNotGLPI       = "the server URL does not look like a GLPI inventory endpoint; use the GLPI root URL or .../front/inventory.php"
 	hintTLS           = "set ca_cert_file to the CA that signed the server certificate, or pin its public key with ssl_fingerprint"
+	hintClientCert    = "the server wants a client certificate it trusts: set ssl_cert_file (and ssl_key_file) to a certificate its CA signed"
 	hintBrotli        = "send zlib (the default) or plain JSON (no_compression = true)"
 	hintProxyAuth     = "the proxy requires authentication: put its credentials in the proxy URL"
 	hintAuthNone      = "the server requires authentication: set user and password (basic), or oauth_client_id and oauth_client_secret (GLPI 11)"
@@ -137,6 +142,11 @@ func classify(code int, header http.Header, body []byte, sent auth) (*Answer, er
 		default:
 			e.Hint = hintAuthNone
 		}
+	case code == http.StatusBadRequest && html && bytes.Contains(body, []byte("SSL certificate")):
+		// nginx's ssl_verify_client answers a missing or refused
+		// certificate with a 400 page rather than in the handshake.
+		e.Hint, e.Err = hintClientCert, ErrClientCert
+		e.Message = htmlTitle(body)
 	case code >= 300 && code < 400:
 		e.Hint, e.Err = "the server redirects to "+oneLine(header.Get("Location"))+": set the server URL to that address", ErrNotGLPI
 		e.Message = ""
@@ -166,6 +176,17 @@ func tlsError(err error) (*Error, bool) {
 	if errors.As(err, &verr) || errors.As(err, &uaerr) || errors.As(err, &hnerr) ||
 		errors.As(err, &cierr) || errors.Is(err, tlspin.ErrNoMatch) {
 		return &Error{Message: oneLine(unwrapURL(err).Error()), Hint: hintTLS, Err: ErrTLS}, true
+	}
+	// The server's alert when it wants a client certificate: sent in the
+	// handshake, seen by a TLS 1.3 client at its first read.
+	var operr *net.OpError
+	if errors.As(err, &operr) && operr.Op == "remote error" {
+		switch msg := operr.Err.Error(); {
+		case strings.HasSuffix(msg, "certificate required"), strings.HasSuffix(msg, "bad certificate"),
+			strings.HasSuffix(msg, "unknown certificate authority"), strings.HasSuffix(msg, "certificate expired"),
+			strings.HasSuffix(msg, "certificate revoked"), strings.HasSuffix(msg, "unsupported certificate"):
+			return &Error{Message: oneLine(operr.Error()), Hint: hintClientCert, Err: ErrClientCert}, true
+		}
 	}
 	return nil, false
 }

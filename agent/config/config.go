@@ -70,8 +70,17 @@ type Config struct {
 	NoCompression bool `toml:"no_compression"`
 	// Proxy is the HTTP proxy URL; "none" disables the environment's.
 	Proxy string `toml:"proxy"`
-	// CACertFile is a PEM file of CAs trusted besides the system's.
+	// CACertFile is a PEM file of the CAs trusted instead of the system's.
 	CACertFile string `toml:"ca_cert_file"`
+	// CACertDir is a directory of PEM files of CAs (OpenSSL's hashed
+	// "<hash>.0" files, or any others), trusted with CACertFile's instead
+	// of the system's.
+	CACertDir string `toml:"ca_cert_dir"`
+	// SSLCertFile is a PEM file of the client certificate sent to a
+	// server that asks for one, with its key unless SSLKeyFile is set.
+	SSLCertFile string `toml:"ssl_cert_file"`
+	// SSLKeyFile is the PEM file of SSLCertFile's key.
+	SSLKeyFile string `toml:"ssl_key_file"`
 	// SSLFingerprint pins the server's public key or its private CA's:
 	// SHA-256 of a SubjectPublicKeyInfo, in any form package tlspin
 	// accepts ("sha256/<base64>", "sha256//<base64>", base64, hex), several

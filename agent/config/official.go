@@ -21,6 +21,9 @@ var officialKeys = map[string]string{
 	"tag":                     "tag",
 	"proxy":                   "proxy",
 	"ca-cert-file":            "ca_cert_file",
+	"ca-cert-dir":             "ca_cert_dir",
+	"ssl-cert-file":           "ssl_cert_file",
+	"ssl-key-file":            "ssl_key_file",
 	"ssl-fingerprint":         "ssl_fingerprint",
 	"no-ssl-check":            "no_ssl_check",
 	"user":                    "user",
@@ -128,24 +131,6 @@ func officialValue(v string) string {
 		}
 	}
 	return officialComment.ReplaceAllString(v, "")
-}
-
-// officialUnsupported are the official agent's options that change how it
-// reaches its server and that this agent does not have: an agent taking
-// over its settings says so, as it may not reach the server without them.
-var officialUnsupported = []string{"ca-cert-dir", "ssl-cert-file", "ssl-key-file"}
-
-// OfficialUnsupported lists, sorted, the options of officialUnsupported
-// that opts sets.
-func OfficialUnsupported(opts map[string]string) []string {
-	var out []string
-	for name, v := range opts {
-		if slices.Contains(officialUnsupported, strings.ToLower(name)) && strings.TrimSpace(v) != "" {
-			out = append(out, strings.ToLower(name))
-		}
-	}
-	slices.Sort(out)
-	return out
 }
 
 // ErrOfficialServers is OfficialSettings' answer to an official agent that

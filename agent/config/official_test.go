@@ -105,9 +105,6 @@ func TestOfficialSettings(t *testing.T) {
 	if err != nil || !maps.Equal(got, want) {
 		t.Errorf("OfficialSettings = %v, %v; want %v", got, err, want)
 	}
-	if un := OfficialUnsupported(map[string]string{"server": "x", "SSL-Cert-File": "/c.pem", "ca-cert-dir": "/etc/ssl/certs", "ssl-key-file": ""}); !slices.Equal(un, []string{"ca-cert-dir", "ssl-cert-file"}) {
-		t.Errorf("OfficialUnsupported = %v, want ca-cert-dir and ssl-cert-file", un)
-	}
 	if got, err := OfficialSettings(map[string]string{"tag": "site-b", "server": " "}); got != nil || err != nil {
 		t.Errorf("OfficialSettings(no server) = %v, %v; want nothing", got, err)
 	}

@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glpi-agentd/glpi-agentd/enroll/tlspin/tlstest"
 	"github.com/glpi-agentd/glpi-agentd/glpi/glpitest"
 	"github.com/glpi-agentd/glpi-agentd/glpi/schematest"
 )
@@ -540,6 +541,71 @@ func TestOfficialSettingsAdopted(t *testing.T) {
 	_, stderr, code = agent(t, nil, "--host-root", root2, "--state-dir", t.TempDir(), "inventory")
 	if code == 0 || !strings.Contains(stderr, "several servers") || !strings.Contains(stderr, "nowhere to send") {
 		t.Errorf("two official servers: exit %d, stderr %q; want a failure naming both reasons", code, stderr)
+	}
+}
+
+// TestOfficialTLSFilesAdopted is an official agent that reached GLPI
+// through a reverse proxy admitting only the fleet's certificates: its CA
+// directory (OpenSSL's hashed names) and its client certificate and key,
+// in its own directory, which its uninstall removes. They are copied into
+// the state directory, readable by the agent alone, and keep working once
+// the official agent is gone.
+func TestOfficialTLSFilesAdopted(t *testing.T) {
+	fleetCA := tlstest.New(t, "Fleet CA", nil, true)
+	client := tlstest.New(t, "pc42", fleetCA, false)
+	glpi := glpitest.New(t, glpitest.WithClientCertificates(fleetCA.Cert))
+	root := t.TempDir()
+	etc := filepath.Join(root, "etc", "glpi-agent")
+	for name, data := range map[string]string{
+		"agent.cfg": "server = " + glpi.URL + "\ntag = dmz\n" +
+			"ca-cert-dir = /etc/glpi-agent/ca\nssl-cert-file = /etc/glpi-agent/pc42.crt\nssl-key-file = /etc/glpi-agent/pc42.key\n",
+		"ca/README":    "the GLPI proxy's CA\n",
+		"ca/glpi.pem":  string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: glpi.Certificate.Raw})),
+		"pc42.crt":     string(client.CertPEM()),
+		"pc42.key":     string(client.KeyPEM()),
+		"ca/other.pem": string(tlstest.New(t, "Other CA", nil, true).CertPEM()),
+	} {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(etc, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(etc, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink("glpi.pem", filepath.Join(etc, "ca", "3c7ab8e2.0")); err != nil {
+		t.Fatal(err)
+	}
+	state := t.TempDir()
+	_, stderr, code := agent(t, nil, "--host-root", root, "--state-dir", state, "inventory")
+	if code != 0 {
+		t.Fatalf("inventory through the client-certificate proxy: exit %d: %s", code, stderr)
+	}
+	if n := len(glpi.Inventories()); n != 1 || glpi.Inventories()[0].Tag != "dmz" {
+		t.Fatalf("GLPI got %d inventories, want 1 tagged dmz", n)
+	}
+	kept := readFile(t, filepath.Join(state, "official-settings.json"))
+	for _, copy := range []string{"official-ca.pem", "official-client.pem"} {
+		fi, err := os.Stat(filepath.Join(state, copy))
+		if err != nil || fi.Mode().Perm() != 0o600 || !strings.Contains(kept, filepath.Join(state, copy)) {
+			t.Errorf("%s: %v, in the kept settings %t; want a file of mode 0600 that they name", copy, err, strings.Contains(kept, filepath.Join(state, copy)))
+		}
+	}
+	if strings.Contains(kept, "ca_cert_dir") || strings.Contains(kept, "ssl_key_file") {
+		t.Errorf("kept settings = %s, want the copies in place of the directory and the key file", kept)
+	}
+	if err := os.RemoveAll(etc); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code = agent(t, nil, "--host-root", root, "--state-dir", state, "inventory"); code != 0 || len(glpi.Inventories()) != 2 {
+		t.Errorf("after the official agent's uninstall: exit %d (%s), %d inventories; want a second one", code, stderr, len(glpi.Inventories()))
+	}
+	// Without the certificate the proxy refuses, and the agent says what
+	// to set.
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: glpi.Certificate.Raw}), 0o600)
+	_, stderr, code = agent(t, []string{"GLPI_AGENTD_CA_CERT_FILE=" + caFile}, "--state-dir", t.TempDir(), "inventory", "--server", glpi.URL)
+	if code == 0 || !strings.Contains(stderr, "ssl_cert_file") {
+		t.Errorf("without a client certificate: exit %d, stderr %q; want a failure naming ssl_cert_file", code, stderr)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -30,6 +31,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/glpi-agentd/glpi-agentd/enroll/tlspin/tlstest"
 	"github.com/glpi-agentd/glpi-agentd/glpi/glpitest"
 	"github.com/glpi-agentd/glpi-agentd/glpi/schematest"
 )
@@ -404,11 +406,12 @@ func TestWindowsUnderWine(t *testing.T) {
 	// properties leaves.
 	checkRegistrySettings(t, seed, inventory, official, registrySettings{
 		from: "the MSI's properties", key: `HKEY_LOCAL_MACHINE\SOFTWARE\glpi-agentd`,
-		values: func(url string) [][3]string {
+		values: func(url string, f tlsFiles) [][3]string {
 			return [][3]string{
 				{"SERVER", "REG_SZ", url}, {"TAG", "REG_SZ", "site-b"}, {"OAUTH_CLIENT_ID", "REG_SZ", "fleet-msi"},
 				{"OAUTH_CLIENT_SECRET", "REG_SZ", "msi-oauth-secret"}, {"NO_CATEGORY", "REG_SZ", "software"},
 				{"HTTPD_PORT", "REG_SZ", "62400"}, {"TIMEOUT", "REG_SZ", "60"},
+				{"CA_CERT_FILE", "REG_SZ", f.caFile}, {"SSL_CERT_FILE", "REG_SZ", f.certFile}, {"SSL_KEY_FILE", "REG_SZ", f.keyFile},
 			}
 		},
 		client: "fleet-msi", secret: "msi-oauth-secret", tag: "site-b", port: 62400,
@@ -420,11 +423,12 @@ func TestWindowsUnderWine(t *testing.T) {
 	}
 	checkRegistrySettings(t, seed, inventory, official, registrySettings{
 		from: "the official agent", key: `HKEY_LOCAL_MACHINE\SOFTWARE\GLPI-Agent`,
-		values: func(url string) [][3]string {
+		values: func(url string, f tlsFiles) [][3]string {
 			return [][3]string{
 				{"server", "REG_SZ", url}, {"tag", "REG_SZ", `"site-c"`}, {"oauth-client-id", "REG_SZ", "fleet-official"},
 				{"oauth-client-secret", "REG_SZ", "official-oauth-secret"}, {"no-category", "REG_SZ", "software"},
 				{"httpd-port", "REG_DWORD", "62401"}, {"logfile", "REG_SZ", `C:\Program Files\GLPI-Agent\logs\glpi-agent.log`},
+				{"ca-cert-dir", "REG_SZ", f.caDir}, {"ssl-cert-file", "REG_SZ", f.bothFile},
 			}
 		},
 		client: "fleet-official", secret: "official-oauth-secret", tag: "site-c", port: 62401,
@@ -445,24 +449,49 @@ func TestWindowsUnderWine(t *testing.T) {
 }
 
 // registrySettings are the settings an installer leaves in the registry
-// for a GLPI 11 stand-in that wants OAuth client credentials.
+// for a GLPI 11 stand-in that wants OAuth client credentials, behind a
+// proxy that wants a client certificate.
 type registrySettings struct {
-	from, key      string                       // who writes them, and where
-	values         func(url string) [][3]string // name, type, data
+	from, key      string                                   // who writes them, and where
+	values         func(url string, f tlsFiles) [][3]string // name, type, data
 	client, secret string
 	tag            string
 	port           int
 }
 
+// tlsFiles are the Windows paths of the TLS files of a registrySettings:
+// the server's CA as a file and in a directory, and the client
+// certificate with its key apart and in one file.
+type tlsFiles struct{ caFile, caDir, certFile, keyFile, bothFile string }
+
 // checkRegistrySettings writes, with seed, the settings rs describes, runs
 // an inventory with no configuration file, and checks that it reached the
-// stand-in as configured: authenticated, tagged, without softwares (each
-// case leaves that category out), with hardware, naming its HTTP port in
-// CONTACT, and without the secret in the run's output.
+// stand-in as configured: through its client-certificate check,
+// authenticated, tagged, without softwares (each case leaves that category
+// out), with hardware, naming its HTTP port in CONTACT, and without the
+// secret in the run's output.
 func checkRegistrySettings(t *testing.T, seed func(key, name, typ, data string), inventory func() ([]byte, error), deviceID string, rs registrySettings) {
 	t.Helper()
-	glpi := glpitest.New(t, glpitest.WithOAuth(rs.client, rs.secret))
-	for _, v := range rs.values(glpi.URL) {
+	fleetCA := tlstest.New(t, "Fleet CA", nil, true)
+	client := tlstest.New(t, "pc42", fleetCA, false)
+	glpi := glpitest.New(t, glpitest.WithOAuth(rs.client, rs.secret), glpitest.WithClientCertificates(fleetCA.Cert))
+	dir := t.TempDir()
+	serverCA := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: glpi.Certificate.Raw})
+	for name, data := range map[string][]byte{
+		"ca.pem": serverCA, "ca/glpi.pem": serverCA, "pc42.crt": client.CertPEM(), "pc42.key": client.KeyPEM(),
+		"pc42.pem": append(client.CertPEM(), client.KeyPEM()...),
+	} {
+		os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o700)
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := tlsFiles{
+		caFile: winPath(filepath.Join(dir, "ca.pem")), caDir: winPath(filepath.Join(dir, "ca")),
+		certFile: winPath(filepath.Join(dir, "pc42.crt")), keyFile: winPath(filepath.Join(dir, "pc42.key")),
+		bothFile: winPath(filepath.Join(dir, "pc42.pem")),
+	}
+	for _, v := range rs.values(glpi.URL, f) {
 		seed(rs.key, v[0], v[1], v[2])
 	}
 	out, err := inventory()

@@ -25,9 +25,15 @@
 //
 // A pinned certificate that merely appears somewhere in what the server
 // sends proves nothing: anyone can send a copy of a public certificate.
-// Without pins, ordinary verification applies. The CA file, when given,
-// replaces the system roots: the client trusts exactly the CAs it holds,
-// as the official agent's ca-cert-file does.
+// Without pins, ordinary verification applies. The CA file and the CA
+// directory, when given, replace the system roots: the client trusts
+// exactly the CAs they hold, as the official agent's ca-cert-file and
+// ca-cert-dir do.
+//
+// A client certificate, when given, is sent to a server that asks for one
+// (mutual TLS, such as a reverse proxy in front of GLPI that admits only
+// the fleet's machines), whatever CAs the server names as acceptable, as
+// the official agent's ssl-cert-file is.
 package tlspin
 
 import (
@@ -40,6 +46,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -120,6 +127,13 @@ type Config struct {
 	// CAFile is a PEM bundle of the CAs to trust instead of the system
 	// roots; empty means the system roots.
 	CAFile string
+	// CADir is a directory of PEM files of CAs (such as OpenSSL's hashed
+	// directories, "<hash>.0"), trusted with CAFile's instead of the
+	// system roots.
+	CADir string
+	// CertFile is a PEM file of the client certificate, its chain, and
+	// its private key unless KeyFile names the key's file.
+	CertFile, KeyFile string
 	// Pins lists pins, each in any accepted form (or several in one string).
 	Pins []string
 	// InsecureSkipVerify accepts any certificate when there is no pin; with
@@ -131,16 +145,22 @@ type Config struct {
 // ClientConfig returns the TLS settings for cfg.
 func ClientConfig(cfg Config) (*tls.Config, error) {
 	tc := &tls.Config{MinVersion: tls.VersionTLS12}
-	if cfg.CAFile != "" {
-		b, err := os.ReadFile(cfg.CAFile)
+	roots, err := loadRoots(cfg.CAFile, cfg.CADir)
+	if err != nil {
+		return nil, err
+	}
+	tc.RootCAs = roots
+	if cfg.CertFile != "" {
+		cert, err := LoadClientCertificate(cfg.CertFile, cfg.KeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("read CA file: %w", err)
+			return nil, err
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(b) {
-			return nil, fmt.Errorf("read CA file %q: no PEM certificate found", cfg.CAFile)
-		}
-		tc.RootCAs = pool
+		// Sent whenever the server asks, as OpenSSL does: Go's default
+		// would send nothing to a server naming other acceptable CAs,
+		// which such servers often name wrongly or not at all.
+		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &cert, nil }
+	} else if cfg.KeyFile != "" {
+		return nil, fmt.Errorf("client key file %q given without its certificate: set the certificate file too", cfg.KeyFile)
 	}
 	pins, err := ParseList(strings.Join(cfg.Pins, ","))
 	if err != nil {
@@ -162,6 +182,78 @@ func ClientConfig(cfg Config) (*tls.Config, error) {
 		return Verify(cs, roots, pins)
 	}
 	return tc, nil
+}
+
+// loadRoots returns the CAs of a PEM bundle and of a directory's PEM
+// files, or nil (the system roots) when neither is given.
+func loadRoots(file, dir string) (*x509.CertPool, error) {
+	if file == "" && dir == "" {
+		return nil, nil
+	}
+	pool := x509.NewCertPool()
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, fmt.Errorf("read CA file: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(b) {
+			return nil, fmt.Errorf("read CA file %q: no PEM certificate found", file)
+		}
+	}
+	if dir != "" {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("read CA directory: %w", err)
+		}
+		found := false
+		for _, e := range entries {
+			// Files and links to them (a hashed directory's "<hash>.0"),
+			// never subdirectories; a file without a certificate (a
+			// README, a CRL) is no CA and is passed over.
+			p := filepath.Join(dir, e.Name())
+			if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+				continue
+			}
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return nil, fmt.Errorf("read CA directory: %w", err)
+			}
+			found = pool.AppendCertsFromPEM(b) || found
+		}
+		if !found {
+			return nil, fmt.Errorf("read CA directory %q: no PEM certificate found", dir)
+		}
+	}
+	return pool, nil
+}
+
+// LoadClientCertificate reads a client certificate and its key: PEM
+// files, the certificate first in certFile with its chain after it, the
+// key in keyFile, or in certFile when keyFile is empty. An encrypted key
+// and a PKCS#12 or DER file are refused with how to convert them.
+func LoadClientCertificate(certFile, keyFile string) (tls.Certificate, error) {
+	certPEM, err := os.ReadFile(certFile)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("read client certificate: %w", err)
+	}
+	keyPEM, keyName := certPEM, certFile
+	if keyFile != "" {
+		if keyPEM, err = os.ReadFile(keyFile); err != nil {
+			return tls.Certificate{}, fmt.Errorf("read client key: %w", err)
+		}
+		keyName = keyFile
+	}
+	if !bytes.Contains(certPEM, []byte("-----BEGIN")) {
+		return tls.Certificate{}, fmt.Errorf("read client certificate %q: not PEM (a PKCS#12 .pfx or .p12 file, or DER?): convert it with openssl pkcs12 -in FILE -out client.pem -nodes", certFile)
+	}
+	if bytes.Contains(keyPEM, []byte("-----BEGIN ENCRYPTED PRIVATE KEY-----")) || bytes.Contains(keyPEM, []byte("Proc-Type: 4,ENCRYPTED")) {
+		return tls.Certificate{}, fmt.Errorf("read client key %q: the key is encrypted; give it unencrypted in a file only the agent's account can read (openssl pkey -in FILE -out key.pem)", keyName)
+	}
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("read client certificate %q and key %q: %w", certFile, keyName, err)
+	}
+	return cert, nil
 }
 
 // ErrNoMatch reports a server whose certificates prove none of the pins.

@@ -13,10 +13,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"maps"
 	"net"
 	"net/http"
@@ -97,7 +101,12 @@ type Server struct {
 	failuresLeft int
 	failStatus   int
 	noCategory   string
+	clientCAs    *x509.CertPool
 	schema       *schematest.Schema
+
+	// Certificate is the server's certificate when it serves TLS
+	// (WithClientCertificates), nil otherwise.
+	Certificate *x509.Certificate
 
 	mu            sync.Mutex
 	changed       chan struct{} // closed and replaced when a message is recorded
@@ -164,6 +173,18 @@ func WithFailures(n, status int) Option {
 	return func(s *Server) { s.failuresLeft, s.failStatus = n, status }
 }
 
+// WithClientCertificates serves TLS, on a certificate for 127.0.0.1 (see
+// Certificate), to clients presenting a certificate that one of cas
+// signed, as a reverse proxy that admits only a fleet's machines does.
+func WithClientCertificates(cas ...*x509.Certificate) Option {
+	return func(s *Server) {
+		s.clientCAs = x509.NewCertPool()
+		for _, ca := range cas {
+			s.clientCAs.AddCert(ca)
+		}
+	}
+}
+
 // New starts a stand-in GLPI server, closed when the test ends. It skips
 // the test when the inventory schema is not available.
 func New(t testing.TB, opts ...Option) *Server {
@@ -181,7 +202,15 @@ func New(t testing.TB, opts ...Option) *Server {
 	for _, o := range opts {
 		o(s)
 	}
-	hs := httptest.NewServer(s)
+	hs := httptest.NewUnstartedServer(s)
+	if s.clientCAs != nil {
+		hs.TLS = &tls.Config{ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: s.clientCAs}
+		hs.Config.ErrorLog = log.New(io.Discard, "", 0) // the handshakes it refuses
+		hs.StartTLS()
+		s.Certificate = hs.Certificate()
+	} else {
+		hs.Start()
+	}
 	t.Cleanup(hs.Close)
 	s.URL = hs.URL + "/"
 	return s
