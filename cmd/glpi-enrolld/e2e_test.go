@@ -8,6 +8,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"io/fs"
@@ -23,6 +24,7 @@ import (
 
 	"github.com/glpi-agentd/glpi-agentd/enroll"
 	"github.com/glpi-agentd/glpi-agentd/enroll/store/pgtest"
+	"github.com/glpi-agentd/glpi-agentd/enroll/tlspin/tlstest"
 	"github.com/glpi-agentd/glpi-agentd/glpi/glpitest"
 )
 
@@ -500,6 +502,34 @@ func TestNoSecretsInClear(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A GLPI behind a reverse proxy that admits only certificates of its CA:
+// the service relays with its own.
+func TestRelayWithClientCertificate(t *testing.T) {
+	ca := tlstest.New(t, "Proxy clients CA", nil, true)
+	relay := tlstest.New(t, "glpi-enrolld", ca, false)
+	glpi := glpitest.New(t, glpitest.WithClientCertificates(ca.Cert))
+	dir := t.TempDir()
+	files := map[string][]byte{
+		"glpi-ca.pem": pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: glpi.Certificate.Raw}),
+		"relay.crt":   relay.CertPEM(), "relay.key": relay.KeyPEM(),
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := startService(t, "--glpi-url", glpi.URL, "--glpi-ca-file", filepath.Join(dir, "glpi-ca.pem"),
+		"--glpi-client-cert", filepath.Join(dir, "relay.crt"), "--glpi-client-key", filepath.Join(dir, "relay.key"))
+	key := s.newKey("--tag", "dmz")
+	root, state := host(t, "pc-07", "77777777777777777777777777777777", "4C4C4544-0007-0007-0007-000000000007"), t.TempDir()
+	if out, code := agentRun(t, root, state, nil, "inventory", "--server", s.url, "--key-file", key); code != 0 {
+		t.Fatalf("agent exit %d:\n%s", code, out)
+	}
+	if inv := glpi.WaitInventories(t, 1, 30*time.Second)[0]; inv.Tag != "dmz" {
+		t.Errorf("relayed inventory tag %q, want dmz", inv.Tag)
+	}
 }
 
 // A machine moving from the official agent (its state file in its vardir,

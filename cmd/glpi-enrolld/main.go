@@ -338,6 +338,7 @@ func serve(ctx context.Context, args []string) error {
 		listen, tlsCert, tlsKey             string
 		glpiURL, glpiUser, glpiPasswordFile string
 		oauthID, oauthSecretFile, glpiCA    string
+		glpiCert, glpiKey                   string
 		logFormat, logLevel                 string
 		adminTokenFile, adminListen         string
 		insecureHTTP                        bool
@@ -364,6 +365,8 @@ func serve(ctx context.Context, args []string) error {
 	fs.StringVar(&oauthID, "glpi-oauth-client-id", "", "GLPI 11 OAuth client id")
 	fs.StringVar(&oauthSecretFile, "glpi-oauth-secret-file", "", "file holding the GLPI 11 OAuth client secret")
 	fs.StringVar(&glpiCA, "glpi-ca-file", "", "CA bundle (PEM) to trust for GLPI")
+	fs.StringVar(&glpiCert, "glpi-client-cert", "", "client certificate (PEM, with its key unless --glpi-client-key) for a GLPI, or the reverse proxy in front of it, that asks for one")
+	fs.StringVar(&glpiKey, "glpi-client-key", "", "key (PEM, unencrypted) of --glpi-client-cert")
 	fs.IntVar(&concurrency, "relay-concurrency", 4, "maximum concurrent posts to GLPI")
 	fs.IntVar(&maxInFlight, "max-in-flight", 0, "enrollments, refreshes and inventories in progress at once; beyond, a request waits a second for room, then is told to come back (503, Retry-After); 0 for 8 a CPU, 16 at least")
 	fs.DurationVar(&refreshGrace, "refresh-grace", 2*time.Minute, "how long a rotated refresh secret stays accepted, so an agent that lost the answer to its renewal can renew again; a spent secret presented later is a clone's")
@@ -468,7 +471,7 @@ func serve(ctx context.Context, args []string) error {
 		}
 	}
 	if glpiURL != "" {
-		gc := glpi.Config{URL: glpiURL, Username: glpiUser, OAuthClientID: oauthID, CAFile: glpiCA,
+		gc := glpi.Config{URL: glpiURL, Username: glpiUser, OAuthClientID: oauthID, CAFile: glpiCA, CertFile: glpiCert, KeyFile: glpiKey,
 			Retries: -1, Logger: logger.With("component", "glpi"), UserAgent: "glpi-enrolld"}
 		if gc.Password, err = readSecret(glpiPasswordFile); err != nil {
 			return err

@@ -1,45 +1,25 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/glpi-agentd/glpi-agentd/enroll"
+	"github.com/glpi-agentd/glpi-agentd/enroll/tlspin/tlstest"
 )
 
 // selfSigned writes a self-signed certificate for 127.0.0.1 and its key to
 // dir, and returns the certificate and the two files.
 func selfSigned(t *testing.T, dir, name string) (*x509.Certificate, string, string) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}, BasicConstraintsValid: true, IsCA: true}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, _ := x509.ParseCertificate(der)
-	kder, _ := x509.MarshalECPrivateKey(key)
+	c := tlstest.New(t, name, nil, true, "127.0.0.1")
 	certFile, keyFile := filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
-	return cert, certFile, keyFile
+	os.WriteFile(certFile, c.CertPEM(), 0o644)
+	os.WriteFile(keyFile, c.KeyPEM(), 0o600)
+	return c.Cert, certFile, keyFile
 }
 
 // serveTLS starts glpi-enrolld on addr over TLS with certFile and keyFile,
