@@ -82,6 +82,11 @@ func New(cfg *config.Config, env *collectors.Env, log *slog.Logger) (*Agent, err
 	return a, nil
 }
 
+// CollectorOptions are the collector settings of cfg.
+func CollectorOptions(cfg *config.Config) collectors.Options {
+	return collectors.Options{ScanHomedirs: cfg.ScanHomedirs, AssetName: cfg.AssetnameSupport, CacheDir: cfg.StateDir}
+}
+
 // State returns the agent's state directory.
 func (a *Agent) State() *state.Dir { return a.state }
 

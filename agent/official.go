@@ -176,6 +176,9 @@ func (a *Agent) AdoptOfficialSettings(save bool) *AdoptedSettings {
 		*a.cfg = before
 		return nil
 	}
+	// What the collectors take of the settings (scan-homedirs,
+	// assetname-support) reaches them too.
+	a.env.Options = CollectorOptions(a.cfg)
 	// The log names keys only: values include credentials.
 	switch {
 	case !fresh:

@@ -19,6 +19,10 @@ import (
 type Options struct {
 	// ScanHomedirs lets collectors look into users' home directories.
 	ScanHomedirs bool
+	// AssetName is how a Linux computer is named, as the official
+	// agent's assetname-support: 1 (or 0) its short host name, 2 its
+	// host name as the system has it, 3 its fully qualified name.
+	AssetName int
 	// CacheDir keeps what a collector read of the host that a later run
 	// may not be able to read again: the software of a Windows user who
 	// is not logged on. "" keeps nothing.

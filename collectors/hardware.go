@@ -54,6 +54,12 @@ func chassisName(s string) string {
 	return chassisTypes[n]
 }
 
+// The values of Options.AssetName besides the short name's (1, or 0).
+const (
+	AssetNameAsIs = 2
+	AssetNameFQDN = 3
+)
+
 // shortHostname returns the host name without its domain.
 func shortHostname(fqdn string) string {
 	name, _, _ := strings.Cut(strings.TrimSpace(fqdn), ".")

@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"os"
@@ -40,12 +41,19 @@ func collectHardware(ctx context.Context, env *Env) (any, error) {
 	return h, nil
 }
 
-// hostname returns the short host name: the kernel's, else /etc/hostname's.
+// hostname returns the computer's name, the kernel's host name (else
+// /etc/hostname's) as Options.AssetName asks: short by default, as it
+// is, or fully qualified.
 func hostname(env *Env) string {
-	if name := shortHostname(env.ReadString("/proc/sys/kernel/hostname")); name != "" {
+	name := cmp.Or(env.ReadString("/proc/sys/kernel/hostname"), env.ReadString("/etc/hostname"))
+	switch env.Options.AssetName {
+	case AssetNameAsIs:
 		return name
+	case AssetNameFQDN:
+		fqdn, _ := hostNames(env)
+		return cmp.Or(fqdn, name)
 	}
-	return shortHostname(env.ReadString("/etc/hostname"))
+	return shortHostname(name)
 }
 
 // gatherVMEvidence reads the files vmSystem decides from, DMI's from d.

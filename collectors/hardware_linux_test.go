@@ -1,6 +1,8 @@
 package collectors
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"testing"
 )
@@ -36,5 +38,37 @@ func TestHardwareFixtures(t *testing.T) {
 				t.Errorf("hardware(%s) = %+v, want %+v", tt.fixture, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestAssetName is the official agent's assetname-support: a fleet that
+// named its Linux machines by their full names keeps those names, and so
+// its GLPI records.
+func TestAssetName(t *testing.T) {
+	root := t.TempDir()
+	for name, data := range map[string]string{
+		"proc/sys/kernel/hostname": "web01\n",
+		"etc/hosts":                "127.0.0.1 localhost\n127.0.1.1 web01.example.com web01\n",
+	} {
+		os.MkdirAll(filepath.Dir(filepath.Join(root, name)), 0o755)
+		if err := os.WriteFile(filepath.Join(root, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fqdnKernel := t.TempDir()
+	os.MkdirAll(filepath.Join(fqdnKernel, "proc/sys/kernel"), 0o755)
+	os.WriteFile(filepath.Join(fqdnKernel, "proc/sys/kernel/hostname"), []byte("db02.example.org\n"), 0o644)
+	for _, tt := range []struct {
+		root string
+		mode int
+		want string
+	}{
+		{root, 0, "web01"}, {root, 1, "web01"}, {root, AssetNameAsIs, "web01"}, {root, AssetNameFQDN, "web01.example.com"},
+		{fqdnKernel, 1, "db02"}, {fqdnKernel, AssetNameAsIs, "db02.example.org"}, {fqdnKernel, AssetNameFQDN, "db02.example.org"},
+	} {
+		env := &Env{Root: tt.root, Options: Options{AssetName: tt.mode}}
+		if got := hostname(env); got != tt.want {
+			t.Errorf("hostname(%s, assetname %d) = %q, want %q", tt.root, tt.mode, got, tt.want)
+		}
 	}
 }

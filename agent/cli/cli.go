@@ -189,7 +189,7 @@ func (g *globals) newAgent(cfg *config.Config, log *slog.Logger) (*agent.Agent, 
 	env := &collectors.Env{
 		Root:    g.hostRoot,
 		Logger:  log,
-		Options: collectors.Options{ScanHomedirs: cfg.ScanHomedirs, CacheDir: cfg.StateDir},
+		Options: agent.CollectorOptions(cfg),
 	}
 	return agent.New(cfg, env, log)
 }

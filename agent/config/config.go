@@ -52,6 +52,10 @@ type Config struct {
 	FullInventoryPostpone int `toml:"full_inventory_postpone"`
 	// ScanHomedirs lets collectors read users' home directories.
 	ScanHomedirs bool `toml:"scan_homedirs"`
+	// AssetnameSupport names a Linux computer: 1 by its short host name,
+	// 2 by its host name as the system has it, 3 by its fully qualified
+	// name (the official agent's assetname-support).
+	AssetnameSupport int `toml:"assetname_support"`
 
 	// HTTPDIP, HTTPDPort, HTTPDTrust and NoHTTPD configure the local
 	// listener GLPI's "Request inventory" button calls.
@@ -124,6 +128,7 @@ func Default() *Config {
 		Delaytime:             3600,
 		BackendCollectTimeout: 180,
 		FullInventoryPostpone: 14,
+		AssetnameSupport:      1,
 		HTTPDPort:             62354,
 		Timeout:               180,
 		StateDir:              DefaultStateDir(),
@@ -367,6 +372,9 @@ func (c *Config) Validate() error {
 	}
 	if c.HTTPDPort <= 0 || c.HTTPDPort > 65535 {
 		return fmt.Errorf("key %q: %d is not a port", "httpd_port", c.HTTPDPort)
+	}
+	if c.AssetnameSupport < 1 || c.AssetnameSupport > 3 {
+		return fmt.Errorf("key %q: must be 1 (the short host name), 2 (as the system has it) or 3 (fully qualified)", "assetname_support")
 	}
 	if c.Debug < 0 || c.Debug > 2 {
 		return fmt.Errorf("key %q: must be 0, 1 or 2", "debug")

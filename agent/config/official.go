@@ -39,6 +39,7 @@ var officialKeys = map[string]string{
 	"timeout":                 "timeout",
 	"backend-collect-timeout": "backend_collect_timeout",
 	"scan-homedirs":           "scan_homedirs",
+	"assetname-support":       "assetname_support",
 	"no-compression":          "no_compression",
 	"full-inventory-postpone": "full_inventory_postpone",
 }

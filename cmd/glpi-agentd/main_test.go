@@ -467,6 +467,8 @@ func TestOfficialSettingsAdopted(t *testing.T) {
 		// What an admin added: a tag, Basic credentials, a category left
 		// out, and a local copy, which here would replace the sending.
 		"conf.d/50-site.cfg": "tag = site-b\nuser = glpi\npassword = \"p#ss w\"\nno-category = software\nlocal = /tmp/official-copy\n" +
+			// Machines named by their full names in GLPI.
+			"assetname-support = 2\n" +
 			// A private CA in the official agent's own directory, which
 			// its uninstall removes.
 			"ca-cert-file = /etc/glpi-agent/ca.pem\n",
@@ -478,6 +480,9 @@ func TestOfficialSettingsAdopted(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(etc, name), []byte(data), 0o644); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := os.WriteFile(filepath.Join(root, "etc", "hostname"), []byte("pc42.example.com\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	state := t.TempDir()
 	_, stderr, code := agent(t, nil, "--host-root", root, "--state-dir", state, "inventory")
@@ -491,11 +496,16 @@ func TestOfficialSettingsAdopted(t *testing.T) {
 	if len(invs) != 1 {
 		t.Fatalf("GLPI got %d inventories, want 1", len(invs))
 	}
-	var msg struct{ Content map[string]json.RawMessage }
+	var msg struct {
+		Content struct {
+			Hardware  struct{ Name string }
+			Softwares json.RawMessage
+		}
+	}
 	json.Unmarshal(invs[0].JSON, &msg)
-	if invs[0].Tag != "site-b" || msg.Content["softwares"] != nil || msg.Content["hardware"] == nil {
-		t.Errorf("inventory tag %q, softwares %t, hardware %t; want site-b, no softwares, hardware",
-			invs[0].Tag, msg.Content["softwares"] != nil, msg.Content["hardware"] != nil)
+	if invs[0].Tag != "site-b" || msg.Content.Softwares != nil || msg.Content.Hardware.Name != "pc42.example.com" {
+		t.Errorf("inventory tag %q, softwares %t, hardware name %q; want site-b, no softwares, the full name pc42.example.com",
+			invs[0].Tag, msg.Content.Softwares != nil, msg.Content.Hardware.Name)
 	}
 	kept := filepath.Join(state, "official-settings.json")
 	fi, err := os.Stat(kept)
