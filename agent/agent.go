@@ -211,7 +211,8 @@ func (a *Agent) collect(ctx context.Context, categories, serverNoCategory []stri
 	}
 	disable := slices.Concat(a.cfg.NoCategory, serverNoCategory)
 	var infos []collectors.Info
-	if len(categories) > 0 {
+	limited := len(categories) > 0
+	if limited {
 		// A partial inventory still carries what GLPI needs to find the
 		// computer (GLPI-PROTOCOL §1.6).
 		categories = slices.Concat(categories, []string{"hardware", "bios", "os"})
@@ -249,6 +250,10 @@ func (a *Agent) collect(ctx context.Context, categories, serverNoCategory []stri
 		content["hardware"] = &collectors.Hardware{Name: a.Hostname()}
 	}
 	carried, lost := a.carryOver(content, results, time.Now())
+	a.mergeAdditionalContent(content, func(section string) bool {
+		_, collected := content[section]
+		return slices.Contains(lost, section) || limited && !collected
+	})
 	content["versionclient"] = Name + "_v" + Version
 	content["versionprovider"] = map[string]any{
 		"name":    Name,

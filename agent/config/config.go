@@ -52,6 +52,11 @@ type Config struct {
 	FullInventoryPostpone int `toml:"full_inventory_postpone"`
 	// ScanHomedirs lets collectors read users' home directories.
 	ScanHomedirs bool `toml:"scan_homedirs"`
+	// AdditionalContent is a JSON file, {"content": {...}}, merged into
+	// every inventory: a list section's entries added to those collected,
+	// an object section's fields set (the official agent's
+	// additional-content).
+	AdditionalContent string `toml:"additional_content"`
 	// AssetnameSupport names a Linux computer: 1 by its short host name,
 	// 2 by its host name as the system has it, 3 by its fully qualified
 	// name (the official agent's assetname-support).

@@ -40,6 +40,7 @@ var officialKeys = map[string]string{
 	"backend-collect-timeout": "backend_collect_timeout",
 	"scan-homedirs":           "scan_homedirs",
 	"assetname-support":       "assetname_support",
+	"additional-content":      "additional_content",
 	"no-compression":          "no_compression",
 	"full-inventory-postpone": "full_inventory_postpone",
 }

@@ -42,6 +42,7 @@ var registryNames = map[string]string{
 	"TIMEOUT":                 "timeout",
 	"BACKEND_COLLECT_TIMEOUT": "backend_collect_timeout",
 	"SCAN_HOMEDIRS":           "scan_homedirs",
+	"ADDITIONAL_CONTENT":      "additional_content",
 	"NO_COMPRESSION":          "no_compression",
 	"FULL_INVENTORY_POSTPONE": "full_inventory_postpone",
 	"DEBUG":                   "debug",
