@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
+	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -115,5 +117,51 @@ func TestOneTrustPolicy(t *testing.T) {
 				t.Errorf("enrolled mode (glpi-enrolld): err = %v, want ok %v", err, tt.ok)
 			}
 		})
+	}
+}
+
+// TestClientCertificateBothClients: a reverse proxy that admits only the
+// fleet's certificates, in front of GLPI or of glpi-enrolld, gets the
+// agent's from both clients, and refuses both without it.
+func TestClientCertificateBothClients(t *testing.T) {
+	fleet := tlstest.New(t, "Fleet CA", nil, true)
+	client := tlstest.New(t, "pc42", fleet, false)
+	server := tlstest.New(t, "proxy", nil, false, "127.0.0.1")
+	clients := x509.NewCertPool()
+	clients.AddCert(fleet.Cert)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"status":"ok","expiration":24,"generation":7}`))
+	}))
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{server.TLS()}, ClientAuth: tls.RequireAndVerifyClientCert, ClientCAs: clients}
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	defer srv.Close()
+	dir := t.TempDir()
+	certFile, keyFile := filepath.Join(dir, "pc42.crt"), filepath.Join(dir, "pc42.key")
+	os.WriteFile(certFile, client.CertPEM(), 0o600)
+	os.WriteFile(keyFile, client.KeyPEM(), 0o600)
+	caFile := pemFile(t, server.Cert)
+	for _, withCert := range []bool{true, false} {
+		var cert, key string
+		if withCert {
+			cert, key = certFile, keyFile
+		}
+		gc, err := glpi.New(glpi.Config{URL: srv.URL, AgentID: "3f2504e0-4f89-41d3-9a0c-0305e82c3301", CAFile: caFile, CertFile: cert, KeyFile: key, Retries: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = gc.Contact(t.Context(), &glpi.Contact{DeviceID: "pc-2024-01-01-00-00-00", Version: "1"})
+		if (err == nil) != withCert {
+			t.Errorf("direct mode (GLPI), certificate %t: err = %v", withCert, err)
+		}
+		ec, err := enroll.NewClient(enroll.ClientConfig{URL: srv.URL, CAFile: caFile, CertFile: cert, KeyFile: key, Retries: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = ec.Refresh(t.Context(), &enroll.RefreshRequest{DeviceID: "d", RefreshSecret: "r"})
+		if (err == nil) != withCert {
+			t.Errorf("enrolled mode (glpi-enrolld), certificate %t: err = %v", withCert, err)
+		}
 	}
 }
