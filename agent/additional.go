@@ -35,9 +35,9 @@ var contentSections = map[string]bool{
 
 // parseAdditionalContent reads an additional content file, the official
 // agent's JSON form: {"content": {section: entries or fields}}. Each
-// section of the schema must have its kind, a list of objects or an
-// object; sections the schema does not know are kept as they are (GLPI
-// passes over them).
+// section must be one of the schema's, of its kind: a list of objects or
+// an object. GLPI refuses a whole inventory with a section its schema
+// does not have, as the official agent refuses such a file.
 func parseAdditionalContent(b []byte) (map[string]json.RawMessage, error) {
 	var file struct {
 		Content map[string]json.RawMessage `json:"content"`
@@ -56,6 +56,7 @@ func parseAdditionalContent(b []byte) (map[string]json.RawMessage, error) {
 		list, known := contentSections[name]
 		switch {
 		case !known:
+			return nil, fmt.Errorf("section %q is not a section of GLPI's inventory format, which would refuse the inventory", name)
 		case list:
 			var entries []map[string]json.RawMessage
 			if err := json.Unmarshal(raw, &entries); err != nil {
@@ -132,9 +133,13 @@ func (a *Agent) mergeAdditionalContent(content map[string]any, skip func(section
 // mergeSection merges one section of additional content into content.
 func mergeSection(content map[string]any, name string, raw json.RawMessage) error {
 	have, ok := content[name]
-	list, known := contentSections[name]
-	if !ok || !known {
-		content[name] = raw
+	list := contentSections[name]
+	if !ok {
+		var b bytes.Buffer
+		if err := json.Compact(&b, raw); err != nil {
+			return err
+		}
+		content[name] = json.RawMessage(b.Bytes())
 		return nil
 	}
 	cur, err := json.Marshal(have)

@@ -68,7 +68,7 @@ func TestAdditionalContent(t *testing.T) {
 		}
 	}
 	write(`{"content": {"softwares": [{"name": "In-house CRM", "version": "4.2", "publisher": "ACME IT"}],
-		"hardware": {"description": "asset 0042"}, "acme_custom": {"site": "B"}}}`)
+		"hardware": {"description": "asset 0042"}}}`)
 	type software struct{ Name, Version string }
 	computer := func() (softwares []software, hw map[string]any) {
 		t.Helper()
@@ -148,10 +148,27 @@ func TestAdditionalContent(t *testing.T) {
 		{`{"content": {"softwares": {"name": "x"}}}`, "want a list of objects"},
 		{`{"content": {"hardware": [{"name": "x"}]}}`, "want an object"},
 		{`{"content": {"versionclient": "x"}}`, "the agent's own"},
+		{`{"content": {"acme_site": {"site": "B"}}}`, "not a section of GLPI's inventory format"},
 		{`not json`, "not JSON"},
 	} {
 		if _, err := parseAdditionalContent([]byte(bad.file)); err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("parseAdditionalContent(%s) = %v, want an error saying %q", bad.file, err, bad.want)
 		}
+	}
+}
+
+// TestItemType is the official agent's itemtype: a fleet whose machines
+// GLPI 11 keeps as a custom asset type goes on landing on those records.
+func TestItemType(t *testing.T) {
+	srv := glpitest.New(t, glpitest.WithCustomAssets(`Glpi\CustomAsset\Laptop`))
+	a := directAgent(t, srv)
+	a.cfg.ItemType = `Glpi\CustomAsset\Laptop`
+	if _, err := a.RunOnce(t.Context(), Request{Full: true}); err != nil {
+		t.Fatal(err)
+	}
+	var msg struct{ ItemType string }
+	json.Unmarshal(srv.Inventories()[0].JSON, &msg)
+	if msg.ItemType != `Glpi\CustomAsset\Laptop` {
+		t.Errorf("itemtype %q, want Glpi\\CustomAsset\\Laptop", msg.ItemType)
 	}
 }

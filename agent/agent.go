@@ -264,7 +264,7 @@ func (a *Agent) collect(ctx context.Context, categories, serverNoCategory []stri
 	inv := &glpi.Inventory{
 		Action:   "inventory",
 		DeviceID: id.DeviceID,
-		ItemType: "Computer",
+		ItemType: a.cfg.ItemType,
 		Tag:      a.cfg.Tag,
 		Content:  content,
 	}

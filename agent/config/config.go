@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/glpi-agentd/glpi-agentd/glpi"
 )
 
 // EnvPrefix starts the environment variable of every key.
@@ -52,6 +54,10 @@ type Config struct {
 	FullInventoryPostpone int `toml:"full_inventory_postpone"`
 	// ScanHomedirs lets collectors read users' home directories.
 	ScanHomedirs bool `toml:"scan_homedirs"`
+	// ItemType is the GLPI asset type inventories are imported as:
+	// Computer, or one of GLPI 11's custom asset types
+	// (Glpi\CustomAsset\<Name>), as the official agent's itemtype.
+	ItemType string `toml:"itemtype"`
 	// AdditionalContent is a JSON file, {"content": {...}}, merged into
 	// every inventory: a list section's entries added to those collected,
 	// an object section's fields set (the official agent's
@@ -134,6 +140,7 @@ func Default() *Config {
 		BackendCollectTimeout: 180,
 		FullInventoryPostpone: 14,
 		AssetnameSupport:      1,
+		ItemType:              "Computer",
 		HTTPDPort:             62354,
 		Timeout:               180,
 		StateDir:              DefaultStateDir(),
@@ -377,6 +384,9 @@ func (c *Config) Validate() error {
 	}
 	if c.HTTPDPort <= 0 || c.HTTPDPort > 65535 {
 		return fmt.Errorf("key %q: %d is not a port", "httpd_port", c.HTTPDPort)
+	}
+	if !glpi.ValidItemType(c.ItemType) {
+		return fmt.Errorf("key %q: %q is not an asset type GLPI imports: Computer, Phone, Printer, NetworkEquipment, Unmanaged or Glpi\\CustomAsset\\<Name>", "itemtype", c.ItemType)
 	}
 	if c.AssetnameSupport < 1 || c.AssetnameSupport > 3 {
 		return fmt.Errorf("key %q: must be 1 (the short host name), 2 (as the system has it) or 3 (fully qualified)", "assetname_support")

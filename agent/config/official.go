@@ -41,6 +41,7 @@ var officialKeys = map[string]string{
 	"scan-homedirs":           "scan_homedirs",
 	"assetname-support":       "assetname_support",
 	"additional-content":      "additional_content",
+	"itemtype":                "itemtype",
 	"no-compression":          "no_compression",
 	"full-inventory-postpone": "full_inventory_postpone",
 }
