@@ -45,7 +45,10 @@ func collectHardware(ctx context.Context, env *Env) (any, error) {
 // /etc/hostname's) as Options.AssetName asks: short by default, as it
 // is, or fully qualified.
 func hostname(env *Env) string {
-	name := cmp.Or(env.ReadString("/proc/sys/kernel/hostname"), env.ReadString("/etc/hostname"))
+	name := env.ReadString("/proc/sys/kernel/hostname")
+	if name == "" {
+		name = env.ReadString("/etc/hostname")
+	}
 	switch env.Options.AssetName {
 	case AssetNameAsIs:
 		return name
