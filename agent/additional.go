@@ -102,13 +102,15 @@ func (a *Agent) mergeAdditionalContent(content map[string]any, skip func(section
 		os.Remove(kept)
 		return
 	case err != nil:
+		last, lerr := os.ReadFile(kept)
+		if lerr == nil {
+			sections, lerr = parseAdditionalContent(last)
+		}
+		if lerr != nil {
+			a.log.Warn("additional content file unusable, and none merged before: nothing merged", "path", path, "err", err)
+			return
+		}
 		a.log.Warn("additional content file unusable: the last one merged is merged again", "path", path, "err", err)
-		if b, err = os.ReadFile(kept); err != nil {
-			return
-		}
-		if sections, err = parseAdditionalContent(b); err != nil {
-			return
-		}
 	default:
 		if old, _ := os.ReadFile(kept); !bytes.Equal(old, b) {
 			if err := state.WriteFileAtomic(kept, b, 0o600); err != nil {
