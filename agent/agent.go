@@ -6,6 +6,7 @@ package agent
 import (
 	"cmp"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -22,6 +23,7 @@ import (
 	"github.com/glpi-agentd/glpi-agentd/agent/state"
 	"github.com/glpi-agentd/glpi-agentd/collectors"
 	"github.com/glpi-agentd/glpi-agentd/enroll"
+	"github.com/glpi-agentd/glpi-agentd/enroll/tlspin"
 	"github.com/glpi-agentd/glpi-agentd/glpi"
 )
 
@@ -552,6 +554,7 @@ func (a *Agent) glpiClient(agentID string, onRetry func(attempt, max int)) (*glp
 	if a.cfg.SSLFingerprint != "" {
 		pins = config.SplitList(a.cfg.SSLFingerprint)
 	}
+	a.warnClientCertificate()
 	return glpi.New(glpi.Config{
 		URL:                a.cfg.Server,
 		AgentID:            agentID,
@@ -572,6 +575,40 @@ func (a *Agent) glpiClient(agentID string, onRetry func(attempt, max int)) (*glp
 		Logger:             a.log,
 		OnRetry:            onRetry,
 	})
+}
+
+// ClientCertificate returns the client certificate the configuration
+// names (ssl_cert_file), nil when it names none.
+func (a *Agent) ClientCertificate() (*x509.Certificate, error) {
+	if a.cfg.SSLCertFile == "" {
+		return nil, nil
+	}
+	cert, err := tlspin.LoadClientCertificate(a.cfg.SSLCertFile, a.cfg.SSLKeyFile)
+	if err != nil {
+		return nil, err
+	}
+	return cert.Leaf, nil
+}
+
+// certificateWarning is how long before its end a client certificate is
+// reported at every run.
+const certificateWarning = 30 * 24 * time.Hour
+
+// warnClientCertificate reports a client certificate near its end, or
+// past it: the server will refuse it, and only its owner can renew it.
+func (a *Agent) warnClientCertificate() {
+	leaf, err := a.ClientCertificate()
+	if err != nil || leaf == nil {
+		return // the client reports a certificate it cannot read
+	}
+	switch left := time.Until(leaf.NotAfter); {
+	case left <= 0:
+		a.log.Warn("the client certificate has expired: the server will refuse it; renew it", "file", a.cfg.SSLCertFile,
+			"subject", leaf.Subject.String(), "not_after", leaf.NotAfter)
+	case left < certificateWarning:
+		a.log.Warn("the client certificate expires soon: renew it", "file", a.cfg.SSLCertFile,
+			"subject", leaf.Subject.String(), "not_after", leaf.NotAfter, "days_left", int(left.Hours()/24))
+	}
 }
 
 // UserAgent is the HTTP User-Agent. It starts with "GLPI-Agent" because

@@ -144,6 +144,7 @@ func (a *Agent) enrollClient(server, pin string) (*enroll.Client, error) {
 	if a.cfg.NoHTTPD {
 		port = 0
 	}
+	a.warnClientCertificate()
 	return enroll.NewClient(enroll.ClientConfig{
 		URL:          server,
 		CAFile:       a.cfg.CACertFile,

@@ -86,6 +86,13 @@ func cmdStatus(g *globals, args []string) error {
 	if len(run.Carried) > 0 {
 		st["carried_over"] = run.Carried
 	}
+	clientCert, certErr := a.ClientCertificate()
+	switch {
+	case certErr != nil:
+		st["client_certificate"] = map[string]any{"file": cfg.SSLCertFile, "error": certErr.Error()}
+	case clientCert != nil:
+		st["client_certificate"] = map[string]any{"file": cfg.SSLCertFile, "subject": clientCert.Subject.String(), "not_after": clientCert.NotAfter}
+	}
 	switch {
 	case e != nil:
 		st["enrollment"] = map[string]any{
@@ -128,6 +135,14 @@ func cmdStatus(g *globals, args []string) error {
 			kept = "kept since " + adopted.AdoptedAt.Local().Format("2006-01-02 15:04:05")
 		}
 		row("Settings", "the official agent's, from "+adopted.From+" ("+kept+")")
+	}
+	switch {
+	case certErr != nil:
+		row("Client certificate", "unusable: "+certErr.Error())
+	case clientCert != nil && time.Now().After(clientCert.NotAfter):
+		row("Client certificate", clientCert.Subject.String()+", expired on "+clientCert.NotAfter.Local().Format("2006-01-02")+": the server will refuse it")
+	case clientCert != nil:
+		row("Client certificate", clientCert.Subject.String()+", until "+clientCert.NotAfter.Local().Format("2006-01-02"))
 	}
 	row("State dir", cfg.StateDir)
 	row("Last run", when(run.LastRun))

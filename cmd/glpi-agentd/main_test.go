@@ -603,6 +603,14 @@ func TestOfficialTLSFilesAdopted(t *testing.T) {
 	if strings.Contains(kept, "ca_cert_dir") || strings.Contains(kept, "ssl_key_file") {
 		t.Errorf("kept settings = %s, want the copies in place of the directory and the key file", kept)
 	}
+	// The test's certificate lasts an hour: the run says to renew it, and
+	// status shows it.
+	if !strings.Contains(stderr, "client certificate expires soon") {
+		t.Errorf("stderr = %q, want a warning that the client certificate expires soon", stderr)
+	}
+	if stdout, _, _ := agent(t, nil, "--host-root", root, "--state-dir", state, "status"); !regexp.MustCompile(`(?m)^Client certificate:\s+CN=pc42, until \d{4}-\d\d-\d\d$`).MatchString(stdout) {
+		t.Errorf("status does not show the client certificate:\n%s", stdout)
+	}
 	if err := os.RemoveAll(etc); err != nil {
 		t.Fatal(err)
 	}

@@ -250,6 +250,9 @@ func LoadClientCertificate(certFile, keyFile string) (tls.Certificate, error) {
 		return tls.Certificate{}, fmt.Errorf("read client key %q: the key is encrypted; give it unencrypted in a file only the agent's account can read (openssl pkey -in FILE -out key.pem)", keyName)
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err == nil && cert.Leaf == nil {
+		cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0])
+	}
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("read client certificate %q and key %q: %w", certFile, keyName, err)
 	}
