@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"io"
 	"log"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/glpi-agentd/glpi-agentd/agent/config"
 	"github.com/glpi-agentd/glpi-agentd/enroll"
 	"github.com/glpi-agentd/glpi-agentd/enroll/tlspin/tlstest"
 	"github.com/glpi-agentd/glpi-agentd/glpi"
@@ -163,5 +165,34 @@ func TestClientCertificateBothClients(t *testing.T) {
 		if (err == nil) != withCert {
 			t.Errorf("enrolled mode (glpi-enrolld), certificate %t: err = %v", withCert, err)
 		}
+	}
+}
+
+// TestClientCertificateExpiry: a client certificate near its end, or past
+// it, is reported at every run; one far from it is not.
+func TestClientCertificateExpiry(t *testing.T) {
+	ca := tlstest.New(t, "Fleet CA", nil, true)
+	for _, tt := range []struct {
+		name string
+		cert *tlstest.Cert
+		want string
+	}{
+		{"an hour left", tlstest.New(t, "pc42", ca, false), "expires soon"},
+		{"expired", tlstest.Expired(t, "pc42", ca), "has expired"},
+	} {
+		dir := t.TempDir()
+		file := filepath.Join(dir, "pc42.pem")
+		os.WriteFile(file, append(tt.cert.CertPEM(), tt.cert.KeyPEM()...), 0o600)
+		var logs strings.Builder
+		a := &Agent{cfg: &config.Config{SSLCertFile: file}, log: slog.New(slog.NewTextHandler(&logs, nil))}
+		a.warnClientCertificate()
+		if !strings.Contains(logs.String(), tt.want) || !strings.Contains(logs.String(), "CN=pc42") {
+			t.Errorf("%s: log %q, want %q naming the certificate", tt.name, logs.String(), tt.want)
+		}
+	}
+	var logs strings.Builder
+	(&Agent{cfg: &config.Config{}, log: slog.New(slog.NewTextHandler(&logs, nil))}).warnClientCertificate()
+	if logs.Len() != 0 {
+		t.Errorf("without a client certificate the run logs %q", logs.String())
 	}
 }

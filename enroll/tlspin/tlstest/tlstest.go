@@ -1,6 +1,6 @@
 // Package tlstest makes certificates for tests: CAs, and the servers and
 // clients they sign, on ECDSA P-256 keys, valid from an hour ago for an
-// hour.
+// hour, or expired.
 package tlstest
 
 import (
@@ -28,6 +28,18 @@ type Cert struct {
 // as a server's and as a client's.
 func New(t testing.TB, cn string, parent *Cert, isCA bool, hosts ...string) *Cert {
 	t.Helper()
+	return newCert(t, cn, parent, isCA, time.Now().Add(time.Hour), hosts)
+}
+
+// Expired makes a certificate as New does, whose validity ended an hour
+// ago.
+func Expired(t testing.TB, cn string, parent *Cert) *Cert {
+	t.Helper()
+	return newCert(t, cn, parent, false, time.Now().Add(-time.Hour), nil)
+}
+
+func newCert(t testing.TB, cn string, parent *Cert, isCA bool, notAfter time.Time, hosts []string) *Cert {
+	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -39,8 +51,8 @@ func New(t testing.TB, cn string, parent *Cert, isCA bool, hosts ...string) *Cer
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,
 		Subject:      pkix.Name{CommonName: cn},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
+		NotBefore:    notAfter.Add(-2 * time.Hour),
+		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		IsCA:         isCA, BasicConstraintsValid: true,
