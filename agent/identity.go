@@ -217,7 +217,7 @@ func (a *Agent) PrepareImage(ctx context.Context) ([]string, error) {
 	advice = append(advice, "on Windows, generalize the image with sysprep /generalize so each clone gets its own MachineGuid")
 	// A clone keeps the official agent's deviceid only while it keeps
 	// this machine's name; one that does would share the image's.
-	for _, p := range officialStateFiles() {
+	for _, p := range a.officialStateFilesHere() {
 		if _, err := a.readHostFile(p); err == nil {
 			advice = append(advice, "the official agent's state file "+p+" is in the image: remove it, or a clone that keeps this machine's name takes its deviceid")
 		}

@@ -43,6 +43,20 @@ func officialStateFiles() []string {
 	}
 }
 
+// officialStateFilesHere are officialStateFiles, after those of the vardir
+// the official agent's configuration names, when it names one (its
+// MSI's VARDIR, a package's vardir = …): there it kept its deviceid.
+func (a *Agent) officialStateFilesHere() []string {
+	files := officialStateFiles()
+	opts, _ := a.officialOptions()
+	for k, v := range opts {
+		if dir := strings.TrimSpace(v); strings.EqualFold(k, "vardir") && dir != "" {
+			files = slices.Insert(files, 0, filepath.Join(dir, "GLPI-Agent.dump"), filepath.Join(dir, "FusionInventory-Agent.dump"))
+		}
+	}
+	return files
+}
+
 // previousAgent is the identity the official agent gave this machine.
 type previousAgent struct {
 	DeviceID string
@@ -55,7 +69,7 @@ type previousAgent struct {
 // a deviceid that starts with this host's name is taken: a state file
 // copied with a disk image names the image's machine.
 func (a *Agent) officialIdentity() *previousAgent {
-	for _, p := range officialStateFiles() {
+	for _, p := range a.officialStateFilesHere() {
 		b, err := a.readHostFile(p)
 		if err != nil {
 			continue

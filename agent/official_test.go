@@ -42,6 +42,7 @@ func TestOfficialIdentityKept(t *testing.T) {
 		{"GLPI Agent", "GLPI-Agent.dump", "/var/lib/glpi-agent/GLPI-Agent.dump", "pc01-2024-10-18-16-44-47", "0a1b2c3d-0000-4000-8000-123456789abc"},
 		{"FusionInventory, FQDN in another case, no agentid", "FusionInventory-Agent.dump", "/var/lib/fusioninventory-agent/FusionInventory-Agent.dump",
 			"PC01.example.org-2023-02-03-04-05-06", ""},
+		{"GLPI Agent with its own vardir", "GLPI-Agent.dump", "/srv/glpi-agent/var/GLPI-Agent.dump", "pc01-2024-10-18-16-44-47", "0a1b2c3d-0000-4000-8000-123456789abc"},
 		{"another host's", "other-host.dump", "/var/lib/glpi-agent/GLPI-Agent.dump", "", ""},
 		{"not Storable", "GLPI-Agent.dump", "/var/lib/glpi-agent/GLPI-Agent.dump", "", ""},
 		{"none", "", "", "", ""},
@@ -51,6 +52,11 @@ func TestOfficialIdentityKept(t *testing.T) {
 			root := officialOn(t, tt.fixture, tt.path)
 			if tt.name == "not Storable" {
 				os.WriteFile(filepath.Join(root, tt.path), []byte("deviceid=pc01-2024-10-18-16-44-47\n"), 0o600)
+			}
+			if tt.name == "GLPI Agent with its own vardir" {
+				cfg := filepath.Join(root, "etc/glpi-agent/agent.cfg")
+				os.MkdirAll(filepath.Dir(cfg), 0o755)
+				os.WriteFile(cfg, []byte("server = https://glpi.example.com/\nvardir = /srv/glpi-agent/var\n"), 0o644)
 			}
 			a := agentOn(t, root, t.TempDir(), nil)
 			id, err := a.Identity()
@@ -69,6 +75,7 @@ func TestOfficialIdentityKept(t *testing.T) {
 			}
 			// Kept once and for all: the next run reads its own state.
 			os.RemoveAll(filepath.Join(root, "var"))
+			os.RemoveAll(filepath.Join(root, "srv"))
 			again, err := a.Identity()
 			if err != nil || *again != *id {
 				t.Errorf("second run: identity %+v, %v; want %+v", again, err, id)
