@@ -44,8 +44,8 @@ func officialStateFiles() []string {
 }
 
 // officialStateFilesHere are officialStateFiles, after those of the vardir
-// the official agent's configuration names, when it names one (its
-// MSI's VARDIR, a package's vardir = …): there it kept its deviceid.
+// the official agent's configuration names, when it names one (vardir in
+// its registry key or its agent.cfg): there it kept its deviceid.
 func (a *Agent) officialStateFilesHere() []string {
 	files := officialStateFiles()
 	opts, _ := a.officialOptions()
