@@ -73,6 +73,10 @@ func New(cfg *config.Config, env *collectors.Env, log *slog.Logger) (*Agent, err
 	if _, err := collectors.Select(cfg.EnableCategory, cfg.NoCategory); err != nil {
 		return nil, err
 	}
+	// Select checks names: required_category's must be categories too.
+	if _, err := collectors.Select(nil, cfg.RequiredCategory); err != nil {
+		return nil, fmt.Errorf("required_category: %w", err)
+	}
 	st, err := state.Open(cfg.StateDir)
 	if err != nil {
 		return nil, err
@@ -462,7 +466,7 @@ func (a *Agent) prepare(ctx context.Context, req Request, run *state.Run, target
 	cur := digests(inv.Content)
 	send, partial := inv.Content, len(req.Categories) > 0
 	if !partial {
-		send, partial = plan(inv.Content, cur, run.Sections, run.SincePartial, a.cfg.FullInventoryPostpone, req.Full || run.Target != target, c.lost)
+		send, partial = plan(inv.Content, cur, run.Sections, run.SincePartial, a.cfg.FullInventoryPostpone, req.Full || run.Target != target, c.lost, a.requiredSections())
 	}
 	inv.Content, inv.Partial = send, partial
 	rep := &Report{Inventory: inv, Results: c.results, Partial: partial, Sections: len(send), Changed: changed(cur, run.Sections), Carried: c.carried}
@@ -575,6 +579,18 @@ func (a *Agent) glpiClient(agentID string, onRetry func(attempt, max int)) (*glp
 		Logger:             a.log,
 		OnRetry:            onRetry,
 	})
+}
+
+// requiredSections are the sections of the required_category categories
+// this platform collects.
+func (a *Agent) requiredSections() []string {
+	var keys []string
+	for _, name := range a.cfg.RequiredCategory {
+		if info, ok := collectors.Lookup(name); ok {
+			keys = append(keys, info.Key)
+		}
+	}
+	return keys
 }
 
 // ClientCertificate returns the client certificate the configuration

@@ -42,8 +42,9 @@ func digests(content map[string]any) map[string]string {
 // is nothing to compare with, every postpone+1 runs, and whenever a section
 // has vanished, since only a full inventory makes GLPI forget it. Never when
 // a section failed with no earlier value to send (lost): a full inventory
-// without it would make GLPI delete what it has.
-func plan(content map[string]any, cur, prev map[string]string, sincePartial, postpone int, full bool, lost []string) (send map[string]any, partial bool) {
+// without it would make GLPI delete what it has. A partial inventory also
+// carries the required sections, changed or not (required_category).
+func plan(content map[string]any, cur, prev map[string]string, sincePartial, postpone int, full bool, lost, required []string) (send map[string]any, partial bool) {
 	if len(lost) == 0 {
 		if full || len(prev) == 0 || postpone <= 0 || sincePartial >= postpone {
 			return content, false
@@ -56,7 +57,7 @@ func plan(content map[string]any, cur, prev map[string]string, sincePartial, pos
 	}
 	send = make(map[string]any, len(content))
 	for k, v := range content {
-		if prev[k] != cur[k] || slices.Contains(alwaysSent, k) || slices.Contains(selfSections, k) {
+		if prev[k] != cur[k] || slices.Contains(alwaysSent, k) || slices.Contains(selfSections, k) || slices.Contains(required, k) {
 			send[k] = v
 		}
 	}

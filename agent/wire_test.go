@@ -34,7 +34,7 @@ func BenchmarkWireBytes(b *testing.B) {
 	sizes := map[string]int{}
 	for b.Loop() {
 		for name, prev := range map[string]map[string]string{"full": nil, "partial": softChanged, "unchanged": cur} {
-			send, partial := plan(content, cur, prev, 0, postpone, false, nil)
+			send, partial := plan(content, cur, prev, 0, postpone, false, nil, nil)
 			msg := glpi.Inventory{Action: "inventory", DeviceID: "bench", ItemType: "Computer", Partial: partial, Content: send}
 			raw, err := json.Marshal(msg)
 			if err != nil {

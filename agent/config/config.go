@@ -47,6 +47,9 @@ type Config struct {
 	// EnableCategory lists categories off by default to collect
 	// (environment, process).
 	EnableCategory []string `toml:"enable_category"`
+	// RequiredCategory lists categories a partial inventory carries even
+	// when unchanged (the official agent's required-category).
+	RequiredCategory []string `toml:"required_category"`
 	// BackendCollectTimeout bounds each collector, in seconds.
 	BackendCollectTimeout int `toml:"backend_collect_timeout"`
 	// FullInventoryPostpone is how many partial inventories may follow a

@@ -42,6 +42,7 @@ var officialKeys = map[string]string{
 	"assetname-support":       "assetname_support",
 	"additional-content":      "additional_content",
 	"itemtype":                "itemtype",
+	"required-category":       "required_category",
 	"no-compression":          "no_compression",
 	"full-inventory-postpone": "full_inventory_postpone",
 }
