@@ -40,7 +40,9 @@ type Config struct {
 	// Addr is the address to listen on, e.g. ":62354".
 	Addr string
 	// Trust lists clients allowed to call /now besides 127.0.0.1 and ::1:
-	// IP addresses, CIDR prefixes and host names (resolved, cached a minute).
+	// IP addresses, CIDR prefixes (10.1/16 too), ranges ("10.0.0.1 -
+	// 10.0.0.20") and host names (resolved, cached a minute), as the
+	// official agent's httpd-trust.
 	Trust []string
 	// ServerHosts are the hosts of the configured servers; their addresses
 	// are always trusted, as GLPI calls from there.
@@ -320,6 +322,7 @@ func clientAddr(r *http.Request) (netip.Addr, bool) {
 // trustList decides who may call /now.
 type trustList struct {
 	prefixes []netip.Prefix
+	ranges   [][2]netip.Addr // first and last address
 	hosts    []string
 	resolver interface {
 		LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
@@ -338,16 +341,52 @@ type cached struct {
 // addresses, not the whole loopback range.
 var loopbackTrusted = []netip.Addr{netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("::1")}
 
+// addrRange parses a range of addresses as the official agent's Net::IP
+// writes it, "10.0.0.1 - 10.0.0.20" (blanks optional). It reports false
+// for what is no range (a host name with a dash), and an error for a range
+// of two families or whose first address is after its last.
+func addrRange(e string) (lo, hi netip.Addr, ok bool, err error) {
+	first, last, found := strings.Cut(e, "-")
+	if !found {
+		return lo, hi, false, nil
+	}
+	lo, err1 := netip.ParseAddr(strings.TrimSpace(first))
+	hi, err2 := netip.ParseAddr(strings.TrimSpace(last))
+	if err1 != nil || err2 != nil {
+		return lo, hi, false, nil
+	}
+	lo, hi = lo.Unmap(), hi.Unmap()
+	if lo.BitLen() != hi.BitLen() || lo.Compare(hi) > 0 {
+		return lo, hi, false, fmt.Errorf("httpd_trust %q: a range goes from its first address up to its last, of one family", e)
+	}
+	return lo, hi, true, nil
+}
+
 func parseTrust(entries []string, resolver interface {
 	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
 }) (*trustList, error) {
 	tl := &trustList{resolver: resolver, resolved: map[string]cached{}}
 	for _, e := range entries {
 		e = strings.TrimSpace(e)
+		lo, hi, ok, err := addrRange(e)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			tl.ranges = append(tl.ranges, [2]netip.Addr{lo, hi})
+			continue
+		}
 		switch {
 		case e == "":
 		case strings.Contains(e, "/"):
 			p, err := netip.ParsePrefix(e)
+			if err != nil {
+				// The official agent's Net::IP also takes an IPv4 prefix
+				// with its zero octets left out: 10.1/16.
+				if addr, bits, ok := strings.Cut(e, "/"); ok && strings.Count(addr, ".") < 3 && !strings.Contains(addr, ":") {
+					p, err = netip.ParsePrefix(addr + strings.Repeat(".0", 3-strings.Count(addr, ".")) + "/" + bits)
+				}
+			}
 			if err != nil {
 				return nil, fmt.Errorf("httpd_trust %q: %w", e, err)
 			}
@@ -372,6 +411,11 @@ func (tl *trustList) allows(ctx context.Context, a netip.Addr) bool {
 	}
 	for _, p := range tl.prefixes {
 		if p.Contains(a) {
+			return true
+		}
+	}
+	for _, r := range tl.ranges {
+		if a.BitLen() == r[0].BitLen() && a.Compare(r[0]) >= 0 && a.Compare(r[1]) <= 0 {
 			return true
 		}
 	}

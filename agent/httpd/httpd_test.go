@@ -107,18 +107,23 @@ func TestStatus(t *testing.T) {
 
 func TestNowTrust(t *testing.T) {
 	res := fakeResolver{"glpi.example.com": {netip.MustParseAddr("127.0.0.5")}, "helpdesk.example.com": {netip.MustParseAddr("127.0.0.6")}}
-	s, tr := start(t, []string{"127.0.1.0/24", "127.0.0.4", "helpdesk.example.com"}, []string{"glpi.example.com"}, res)
+	// The official agent's forms too: a range, and a prefix without its
+	// zero octets.
+	s, tr := start(t, []string{"127.0.1.0/24", "127.0.0.4", "helpdesk.example.com", "127.0.2.10 - 127.0.2.20", "127.3/16"}, []string{"glpi.example.com"}, res)
 	tests := []struct {
 		from string
 		want int
 	}{
-		{"127.0.0.1", 200}, // the host itself
-		{"127.0.0.2", 403}, // another address: untrusted
-		{"127.0.1.9", 200}, // httpd_trust CIDR
-		{"127.0.0.4", 200}, // httpd_trust IP
-		{"127.0.0.5", 200}, // the GLPI server's address
-		{"127.0.0.6", 200}, // httpd_trust host name
-		{"127.0.0.7", 403}, // nobody
+		{"127.0.0.1", 200},  // the host itself
+		{"127.0.0.2", 403},  // another address: untrusted
+		{"127.0.1.9", 200},  // httpd_trust CIDR
+		{"127.0.0.4", 200},  // httpd_trust IP
+		{"127.0.0.5", 200},  // the GLPI server's address
+		{"127.0.0.6", 200},  // httpd_trust host name
+		{"127.0.2.15", 200}, // httpd_trust range
+		{"127.0.2.21", 403}, // just past it
+		{"127.3.4.5", 200},  // httpd_trust 127.3/16
+		{"127.0.0.7", 403},  // nobody
 	}
 	want := 0
 	for _, tt := range tests {
@@ -207,9 +212,15 @@ func TestMethods(t *testing.T) {
 }
 
 func TestBadTrust(t *testing.T) {
-	_, err := New(Config{Trust: []string{"10.0.0.0/33"}, Status: func() string { return "" }, Trigger: func(bool, []string) {}})
-	if err == nil || !strings.Contains(err.Error(), "10.0.0.0/33") {
-		t.Errorf("New with a bad CIDR: %v", err)
+	for _, bad := range []string{"10.0.0.0/33", "10.0.0.20 - 10.0.0.1", "10.0.0.1-::1", "10.1/33"} {
+		_, err := New(Config{Trust: []string{bad}, Status: func() string { return "" }, Trigger: func(bool, []string) {}})
+		if err == nil || !strings.Contains(err.Error(), bad) {
+			t.Errorf("New with httpd_trust %q: %v, want an error naming it", bad, err)
+		}
+	}
+	// A host name with a dash is a host name.
+	if _, err := New(Config{Trust: []string{"glpi-01.example.com"}, Status: func() string { return "" }, Trigger: func(bool, []string) {}}); err != nil {
+		t.Errorf("New with a host name with a dash: %v", err)
 	}
 }
 
