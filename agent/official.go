@@ -2,7 +2,6 @@ package agent
 
 import (
 	"cmp"
-	"encoding/pem"
 	"errors"
 	"os"
 	"path/filepath"
@@ -15,6 +14,7 @@ import (
 	"github.com/glpi-agentd/glpi-agentd/agent/state"
 	"github.com/glpi-agentd/glpi-agentd/collectors"
 	"github.com/glpi-agentd/glpi-agentd/enroll"
+	"github.com/glpi-agentd/glpi-agentd/enroll/tlspin"
 )
 
 // officialStateFiles are where the official agent (and FusionInventory,
@@ -225,32 +225,16 @@ const (
 // cannot be read are left as named, for the client to report.
 func (a *Agent) keepOfficialFiles(settings map[string]string) {
 	if file, dir := settings["ca_cert_file"], settings["ca_cert_dir"]; file != "" || dir != "" {
-		var bundle []byte
-		err := func() error {
-			if file != "" {
-				b, err := a.readHostFile(file)
-				if err != nil {
-					return err
-				}
-				bundle = append(bundle, pemCertificates(b)...)
+		host := func(p string) string {
+			if p == "" {
+				return ""
 			}
-			if dir != "" {
-				entries, err := os.ReadDir(a.hostPath(dir))
-				if err != nil {
-					return err
-				}
-				for _, e := range entries {
-					// Links too: a hashed directory's "<hash>.0" names.
-					if b, err := a.readHostFile(filepath.Join(dir, e.Name())); err == nil {
-						bundle = append(bundle, pemCertificates(b)...)
-					}
-				}
-			}
-			if len(bundle) == 0 {
-				return errors.New("no PEM certificate found")
-			}
-			return state.WriteFileAtomic(a.state.File(officialCAFile), bundle, 0o600)
-		}()
+			return a.hostPath(p)
+		}
+		bundle, err := tlspin.CABundle(host(file), host(dir))
+		if err == nil {
+			err = state.WriteFileAtomic(a.state.File(officialCAFile), bundle, 0o600)
+		}
 		if err != nil {
 			a.log.Warn("the official agent's CAs are not copied: they are used where they are", "file", file, "dir", dir, "err", err)
 		} else {
@@ -278,21 +262,6 @@ func (a *Agent) keepOfficialFiles(settings map[string]string) {
 		} else {
 			settings["ssl_cert_file"] = a.state.File(officialClientFile)
 			delete(settings, "ssl_key_file")
-		}
-	}
-}
-
-// pemCertificates returns the PEM certificates of b, re-encoded, leaving
-// out everything else (text, keys, CRLs).
-func pemCertificates(b []byte) []byte {
-	var out []byte
-	for {
-		var block *pem.Block
-		if block, b = pem.Decode(b); block == nil {
-			return out
-		}
-		if block.Type == "CERTIFICATE" {
-			out = append(out, pem.EncodeToMemory(&pem.Block{Type: block.Type, Bytes: block.Bytes})...)
 		}
 	}
 }

@@ -43,6 +43,7 @@ import (
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -190,13 +191,29 @@ func loadRoots(file, dir string) (*x509.CertPool, error) {
 	if file == "" && dir == "" {
 		return nil, nil
 	}
+	b, err := CABundle(file, dir)
+	if err != nil {
+		return nil, err
+	}
 	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(b)
+	return pool, nil
+}
+
+// CABundle returns, as one PEM bundle, the certificates of a CA file and
+// of a CA directory's files (either may be empty): what ca_cert_file and
+// ca_cert_dir trust. In the directory, files and links to them count (a
+// hashed directory's "<hash>.0"), never subdirectories, and a file
+// without a certificate (a README, a CRL) is passed over; a CA file, or a
+// directory, without any certificate is an error.
+func CABundle(file, dir string) ([]byte, error) {
+	var bundle []byte
 	if file != "" {
 		b, err := os.ReadFile(file)
 		if err != nil {
 			return nil, fmt.Errorf("read CA file: %w", err)
 		}
-		if !pool.AppendCertsFromPEM(b) {
+		if bundle = pemCertificates(b); len(bundle) == 0 {
 			return nil, fmt.Errorf("read CA file %q: no PEM certificate found", file)
 		}
 	}
@@ -205,11 +222,8 @@ func loadRoots(file, dir string) (*x509.CertPool, error) {
 		if err != nil {
 			return nil, fmt.Errorf("read CA directory: %w", err)
 		}
-		found := false
+		found := len(bundle)
 		for _, e := range entries {
-			// Files and links to them (a hashed directory's "<hash>.0"),
-			// never subdirectories; a file without a certificate (a
-			// README, a CRL) is no CA and is passed over.
 			p := filepath.Join(dir, e.Name())
 			if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
 				continue
@@ -218,13 +232,32 @@ func loadRoots(file, dir string) (*x509.CertPool, error) {
 			if err != nil {
 				return nil, fmt.Errorf("read CA directory: %w", err)
 			}
-			found = pool.AppendCertsFromPEM(b) || found
+			bundle = append(bundle, pemCertificates(b)...)
 		}
-		if !found {
+		if len(bundle) == found {
 			return nil, fmt.Errorf("read CA directory %q: no PEM certificate found", dir)
 		}
 	}
-	return pool, nil
+	return bundle, nil
+}
+
+// pemCertificates returns the PEM certificates of b, re-encoded, leaving
+// out everything else (text, keys, CRLs) and certificates that do not
+// parse, as x509.CertPool.AppendCertsFromPEM does.
+func pemCertificates(b []byte) []byte {
+	var out []byte
+	for {
+		var block *pem.Block
+		if block, b = pem.Decode(b); block == nil {
+			return out
+		}
+		if block.Type != "CERTIFICATE" || len(block.Headers) != 0 {
+			continue
+		}
+		if _, err := x509.ParseCertificate(block.Bytes); err == nil {
+			out = append(out, pem.EncodeToMemory(&pem.Block{Type: block.Type, Bytes: block.Bytes})...)
+		}
+	}
 }
 
 // LoadClientCertificate reads a client certificate and its key: PEM
