@@ -42,8 +42,7 @@ func parseAdditionalContent(b []byte) (map[string]json.RawMessage, error) {
 	var file struct {
 		Content map[string]json.RawMessage `json:"content"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&file); err != nil {
+	if err := json.Unmarshal(b, &file); err != nil {
 		return nil, fmt.Errorf("not JSON: %w", err)
 	}
 	if file.Content == nil {
