@@ -155,18 +155,21 @@ func OfficialSettings(opts map[string]string) (map[string]string, error) {
 		}
 		out[key] = strings.TrimSpace(v)
 	}
-	server := out["server"]
-	if server == "" {
+	// The server is a list, and its client credentials are lists too, one
+	// per server: each is taken as its first element, a list of commas
+	// alone as no value.
+	servers := SplitList(out["server"])
+	if len(servers) == 0 {
 		return nil, nil
 	}
-	if len(SplitList(server)) > 1 {
-		return nil, fmt.Errorf("%w (%s)", ErrOfficialServers, server)
+	if len(servers) > 1 {
+		return nil, fmt.Errorf("%w (%s)", ErrOfficialServers, out["server"])
 	}
-	out["server"] = SplitList(server)[0]
-	// Its client credentials are lists too, one per server.
-	for _, k := range []string{"oauth_client_id", "oauth_client_secret"} {
-		if v, ok := out[k]; ok {
-			out[k] = SplitList(v)[0]
+	for _, k := range []string{"server", "oauth_client_id", "oauth_client_secret"} {
+		if list := SplitList(out[k]); len(list) > 0 {
+			out[k] = list[0]
+		} else {
+			delete(out, k)
 		}
 	}
 	return out, nil

@@ -105,8 +105,13 @@ func TestOfficialSettings(t *testing.T) {
 	if err != nil || !maps.Equal(got, want) {
 		t.Errorf("OfficialSettings = %v, %v; want %v", got, err, want)
 	}
-	if got, err := OfficialSettings(map[string]string{"tag": "site-b", "server": " "}); got != nil || err != nil {
-		t.Errorf("OfficialSettings(no server) = %v, %v; want nothing", got, err)
+	for _, server := range []string{" ", ",", " , "} {
+		if got, err := OfficialSettings(map[string]string{"tag": "site-b", "server": server, "oauth-client-id": ","}); got != nil || err != nil {
+			t.Errorf("OfficialSettings(server %q) = %v, %v; want nothing", server, got, err)
+		}
+	}
+	if got, _ := OfficialSettings(map[string]string{"server": "https://a.example.com/", "oauth-client-id": ","}); got["oauth_client_id"] != "" || len(got) != 1 {
+		t.Errorf("OfficialSettings(a client id of commas alone) = %v, want the server alone", got)
 	}
 	if _, err := OfficialSettings(map[string]string{"server": "https://a.example.com/,https://b.example.com/"}); !errors.Is(err, ErrOfficialServers) {
 		t.Errorf("OfficialSettings(two servers) = %v, want ErrOfficialServers", err)
