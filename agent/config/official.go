@@ -11,40 +11,27 @@ import (
 	"strings"
 )
 
-// officialKeys maps the official agent's options to the keys of the same
-// meaning here: what a machine moving from it keeps when this agent's own
-// configuration names no server. Left out: local (there a second target,
-// here instead of the server), logfile and debug (its own log), and the
-// options of what this agent does not do (tasks, ESX, SNMP, deploy…).
-var officialKeys = map[string]string{
-	"server":                  "server",
-	"tag":                     "tag",
-	"proxy":                   "proxy",
-	"ca-cert-file":            "ca_cert_file",
-	"ca-cert-dir":             "ca_cert_dir",
-	"ssl-cert-file":           "ssl_cert_file",
-	"ssl-key-file":            "ssl_key_file",
-	"ssl-fingerprint":         "ssl_fingerprint",
-	"no-ssl-check":            "no_ssl_check",
-	"user":                    "user",
-	"password":                "password",
-	"oauth-client-id":         "oauth_client_id",
-	"oauth-client-secret":     "oauth_client_secret",
-	"delaytime":               "delaytime",
-	"no-category":             "no_category",
-	"httpd-ip":                "httpd_ip",
-	"httpd-port":              "httpd_port",
-	"httpd-trust":             "httpd_trust",
-	"no-httpd":                "no_httpd",
-	"timeout":                 "timeout",
-	"backend-collect-timeout": "backend_collect_timeout",
-	"scan-homedirs":           "scan_homedirs",
-	"assetname-support":       "assetname_support",
-	"additional-content":      "additional_content",
-	"itemtype":                "itemtype",
-	"required-category":       "required_category",
-	"no-compression":          "no_compression",
-	"full-inventory-postpone": "full_inventory_postpone",
+// officialKeys are the keys of this agent that the official agent has
+// under the same name, with dashes (ca_cert_file is its ca-cert-file), and
+// the same meaning: what a machine moving from it keeps when this agent's
+// own configuration names no server. Left out: local (there a second
+// target, here instead of the server), logfile and debug (its own log),
+// and the options of what this agent does not do (tasks, ESX, SNMP,
+// deploy…).
+var officialKeys = []string{
+	"server", "tag", "proxy", "ca_cert_file", "ca_cert_dir", "ssl_cert_file", "ssl_key_file",
+	"ssl_fingerprint", "no_ssl_check", "user", "password", "oauth_client_id", "oauth_client_secret",
+	"delaytime", "no_category", "httpd_ip", "httpd_port", "httpd_trust", "no_httpd", "timeout",
+	"backend_collect_timeout", "scan_homedirs", "assetname_support", "additional_content", "itemtype",
+	"required_category", "no_compression", "full_inventory_postpone",
+}
+
+// officialKey is the key of this agent of an official option's name (any
+// case), if officialKeys has it.
+func officialKey(name string) (string, bool) {
+	name = strings.ToLower(name)
+	key := strings.ReplaceAll(name, "-", "_")
+	return key, !strings.Contains(name, "_") && slices.Contains(officialKeys, key)
 }
 
 // officialLine is a "key = value" line of agent.cfg, as the official
@@ -149,7 +136,7 @@ var ErrOfficialServers = errors.New("the official agent sends to several servers
 func OfficialSettings(opts map[string]string) (map[string]string, error) {
 	out := map[string]string{}
 	for name, v := range opts {
-		key, ok := officialKeys[strings.ToLower(name)]
+		key, ok := officialKey(name)
 		if !ok || strings.TrimSpace(v) == "" {
 			continue
 		}

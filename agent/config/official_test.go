@@ -121,10 +121,14 @@ func TestOfficialSettings(t *testing.T) {
 	if got["server"] != "https://a.example.com/" || got["oauth_client_id"] != "id1" || got["oauth_client_secret"] != "s1" {
 		t.Errorf("OfficialSettings(one server, lists) = %v", got)
 	}
-	for name, key := range officialKeys {
+	for _, key := range officialKeys {
 		if _, ok := Default().field(key); !ok {
-			t.Errorf("official option %s maps to %q, no key", name, key)
+			t.Errorf("official option %s maps to %q, no key", strings.ReplaceAll(key, "_", "-"), key)
 		}
+	}
+	// Its own names only: the official agent knows no no_category.
+	if got, _ := OfficialSettings(map[string]string{"server": "https://a.example.com/", "no_category": "software", "No-Category": "process"}); got["no_category"] != "process" {
+		t.Errorf("OfficialSettings(no_category, No-Category) = %v, want the second only", got)
 	}
 }
 
