@@ -65,6 +65,23 @@ func TestServeTLSByDefault(t *testing.T) {
 		t.Fatalf("GET %s/readyz over TLS = %d", url, code)
 	}
 
+	// No session tickets: agents never resume, so sealing one per
+	// connection would be work for nothing. A client that would resume
+	// gets a full handshake each time.
+	cache := tls.NewLRUClientSessionCache(4)
+	for i := range 2 {
+		conn, err := tls.Dial("tcp", "127.0.0.1:"+port, &tls.Config{InsecureSkipVerify: true, ClientSessionCache: cache})
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(conn, "GET /readyz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		io.Copy(io.Discard, conn) // reads past the handshake, where a TLS 1.3 ticket would come
+		if st := conn.ConnectionState(); st.DidResume || st.NegotiatedProtocol != "" && st.NegotiatedProtocol != "http/1.1" {
+			t.Errorf("connection %d: resumed %v, protocol %q; want no session resumption, HTTP/1.1", i, st.DidResume, st.NegotiatedProtocol)
+		}
+		conn.Close()
+	}
+
 	// /metrics: loopback clients only; another address of this host is not.
 	if code := status(t, insecure, url+"/metrics"); code != http.StatusOK {
 		t.Errorf("/metrics from loopback = %d, want 200", code)

@@ -547,6 +547,10 @@ func (s *Server) parkingListener(hs *http.Server, ln net.Listener, certFile, key
 		tc := hs.TLSConfig.Clone()
 		tc.Certificates = []tls.Certificate{cert}
 		tc.NextProtos = []string{"http/1.1"}
+		// Agents never resume a TLS session (their clients keep no
+		// session cache), so a ticket would be sealed and sent for
+		// nothing on every connection.
+		tc.SessionTicketsDisabled = true
 		ln = tls.NewListener(ln, tc)
 	}
 	pl := newParkListener(ln)
