@@ -502,9 +502,12 @@ func (s *Server) enroll(ctx context.Context, r *http.Request, w http.ResponseWri
 	// reissue gives device d back with the new credential.
 	reissue := func(d *store.Device, event string) *rejection {
 		ev.Event, ev.DeviceID = event, d.ID
-		gen, err := s.st.Reissue(ctx, d.ID, sec, now, *ev)
+		gen, err := s.st.Reissue(ctx, d.ID, rec.ID, sec, now, *ev)
 		if errors.Is(err, store.ErrNotFound) {
 			return &rejection{status: http.StatusForbidden, reason: enroll.ReasonDeviceRevoked, message: "device revoked"}
+		}
+		if errors.Is(err, store.ErrKeyUnavailable) {
+			return s.keyUnavailable(ctx, rec.ID, now, ev)
 		}
 		if err != nil {
 			return s.internal(err)
@@ -641,6 +644,24 @@ func (s *Server) authenticateKey(ctx context.Context, r *http.Request, w http.Re
 	return rec, req, nil
 }
 
+// keyUnavailable refuses a request whose key the transaction found no
+// longer usable: the request lost a race with a revocation or the key's
+// last use since the key was read. It says which, from the key as it is
+// now.
+func (s *Server) keyUnavailable(ctx context.Context, id string, now time.Time, ev *store.Event) *rejection {
+	reason, msg := enroll.ReasonKeyExhausted, "registration key has no uses left"
+	if cur, err := s.st.Key(ctx, id); err == nil {
+		switch cur.State(now) {
+		case store.KeyRevoked:
+			reason, msg = enroll.ReasonKeyRevoked, "registration key revoked"
+		case store.KeyExpired:
+			reason, msg = enroll.ReasonKeyExpired, "registration key expired"
+		}
+	}
+	ev.Event = "enroll_rejected"
+	return &rejection{status: http.StatusForbidden, reason: reason, message: msg}
+}
+
 // createDevice enrolls a new device for req: a first enrollment, a clone
 // the key's policy lets in, or a revoked device's owner enrolling again.
 func (s *Server) createDevice(ctx context.Context, rec *store.Key, req *enroll.EnrollRequest, sec store.Secrets, resp *enroll.EnrollResponse,
@@ -682,18 +703,8 @@ func (s *Server) createDevice(ctx context.Context, rec *store.Key, req *enroll.E
 		reused, err = s.st.Enroll(ctx, d, sec, now, *ev)
 	}
 	if errors.Is(err, store.ErrKeyUnavailable) {
-		// Lost a race with a revocation or the last use: say which.
-		reason, msg := enroll.ReasonKeyExhausted, "registration key has no uses left"
-		if cur, err := s.st.Key(ctx, rec.ID); err == nil {
-			switch cur.State(now) {
-			case store.KeyRevoked:
-				reason, msg = enroll.ReasonKeyRevoked, "registration key revoked"
-			case store.KeyExpired:
-				reason, msg = enroll.ReasonKeyExpired, "registration key expired"
-			}
-		}
-		ev.Event, ev.DeviceID = "enroll_rejected", ""
-		return nil, &rejection{status: http.StatusForbidden, reason: reason, message: msg}
+		ev.DeviceID = ""
+		return nil, s.keyUnavailable(ctx, rec.ID, now, ev)
 	}
 	if err != nil {
 		return nil, s.internal(err)

@@ -540,9 +540,20 @@ func collectDevices(rows *sql.Rows) ([]Device, error) {
 	return out, nil
 }
 
-func (s *sqlStore) Reissue(ctx context.Context, deviceID string, sec Secrets, now time.Time, ev Event) (int64, error) {
+func (s *sqlStore) Reissue(ctx context.Context, deviceID, keyID string, sec Secrets, now time.Time, ev Event) (int64, error) {
 	var gen int64
 	err := s.tx(ctx, func(tx txn) error {
+		if keyID != "" {
+			var one int
+			err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM keys WHERE id = ? AND revoked_at = 0 AND (expires_at = 0 OR expires_at > ?)
+				AND (max_uses = 0 OR uses < max_uses)`), keyID, ts(now)).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrKeyUnavailable
+			}
+			if err != nil {
+				return fmt.Errorf("check key: %w", err)
+			}
+		}
 		if err := s.spend(ctx, tx, deviceID, "refresh_hash", "generation"); err != nil {
 			return err
 		}

@@ -345,8 +345,10 @@ type Store interface {
 	// Devices lists devices, newest first.
 	Devices(ctx context.Context) ([]Device, error)
 	// Reissue gives a live device a new credential (generation + 1) and
-	// records ev; it returns the new generation.
-	Reissue(ctx context.Context, deviceID string, s Secrets, now time.Time, ev Event) (int64, error)
+	// records ev; it returns the new generation. keyID, when not empty, is
+	// the registration key the request presented: ErrKeyUnavailable if it
+	// is revoked, expired or out of uses at the commit.
+	Reissue(ctx context.Context, deviceID, keyID string, s Secrets, now time.Time, ev Event) (int64, error)
 	// MatchRefresh reports whether a presented refresh secret hash is the
 	// device's current, previous or an earlier spent one, without changing
 	// anything.

@@ -152,12 +152,30 @@ func testEnrollUses(t *testing.T, s Store) {
 	if _, _, err := s.Authenticate(ctx, "access-9"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Authenticate(unknown) = %v, want ErrNotFound", err)
 	}
-	gen, err := s.Reissue(ctx, "d1", Secrets{AccessHash: "access-r", AccessExpiresAt: t0.Add(time.Hour), RefreshHash: "refresh-r"}, t0, Event{At: t0, Event: "reissued"})
+	gen, err := s.Reissue(ctx, "d1", "", Secrets{AccessHash: "access-r", AccessExpiresAt: t0.Add(time.Hour), RefreshHash: "refresh-r"}, t0, Event{At: t0, Event: "reissued"})
 	if err != nil || gen != 2 {
 		t.Errorf("Reissue = %d, %v; want 2", gen, err)
 	}
 	if d, _ := s.Device(ctx, "d1"); d.ReplaceHash != "replace-1" {
 		t.Errorf("Reissue without replace hash changed it to %q", d.ReplaceHash)
+	}
+	// The key a request presented is checked in the transaction: a key
+	// used up, revoked or expired gives back no device, whatever the
+	// caller read of it before.
+	if _, err := s.Reissue(ctx, "d1", "k1", secrets(8), t0, Event{At: t0, Event: "x"}); !errors.Is(err, ErrKeyUnavailable) {
+		t.Errorf("Reissue with a used-up key = %v, want ErrKeyUnavailable", err)
+	}
+	if err := s.CreateKey(ctx, newKey("k2", 0)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Reissue(ctx, "d1", "k2", secrets(8), t0, Event{At: t0, Event: "x"}); err != nil {
+		t.Errorf("Reissue with a usable key = %v", err)
+	}
+	if err := s.RevokeKey(ctx, "k2", t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Reissue(ctx, "d1", "k2", secrets(9), t0, Event{At: t0, Event: "x"}); !errors.Is(err, ErrKeyUnavailable) {
+		t.Errorf("Reissue with a revoked key = %v, want ErrKeyUnavailable", err)
 	}
 	if err := s.RevokeDevice(ctx, "d1", t0); err != nil {
 		t.Fatal(err)
@@ -165,7 +183,7 @@ func testEnrollUses(t *testing.T, s Store) {
 	if _, err := deviceByInstall(ctx, s, "k1", "inst-d1"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("DeviceByInstall(revoked) = %v, want ErrNotFound", err)
 	}
-	if _, err := s.Reissue(ctx, "d1", secrets(7), t0, Event{At: t0, Event: "x"}); !errors.Is(err, ErrNotFound) {
+	if _, err := s.Reissue(ctx, "d1", "", secrets(7), t0, Event{At: t0, Event: "x"}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("Reissue(revoked) = %v, want ErrNotFound", err)
 	}
 	devs, err := s.Devices(ctx)
