@@ -267,6 +267,15 @@ func TestOutboxPerDevice(t *testing.T) {
 	if len(evs) == 0 || evs[0].DeviceID != dev.DeviceID || !namesPartial {
 		t.Errorf("audit = %+v, want outbox_dropped events naming dropped partial inventories", evs)
 	}
+	// /metrics counts what the audit names, superseded and dropped apart.
+	m := e.get("/metrics")
+	for _, reason := range []string{"superseded", "limit"} {
+		want := fmt.Sprintf(`glpi_enrolld_outbox_dropped_total{reason=%q} `, reason)
+		i := strings.Index(m, want)
+		if i < 0 || strings.HasPrefix(m[i+len(want):], "0\n") {
+			t.Errorf("/metrics lacks a count of inventories %s:\n%s", reason, m)
+		}
+	}
 	acts, err := e.st.DeviceActions(t.Context(), dev.DeviceID, 10)
 	if err != nil || len(acts) != 1 || !acts[0].Full || acts[0].State != enroll.ActionQueued {
 		t.Errorf("device actions = %+v, %v; want one full inventory asked", acts, err)

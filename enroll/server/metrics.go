@@ -21,7 +21,10 @@ type metrics struct {
 	inventories uint64
 	checkIns    map[string]uint64 // by outcome: actions or idle
 	shedding    map[string]uint64 // requests told to come back (gate), by kind
-	relayHist   histogram
+	// outboxDropped counts the inventories taken out of the outbox
+	// unrelayed, by reason: superseded, or past the device's limit.
+	outboxDropped map[string]uint64
+	relayHist     histogram
 	// held counts the check-ins waiting for an action.
 	held atomic.Int64
 }
@@ -36,12 +39,13 @@ type histogram struct {
 
 func newMetrics() *metrics {
 	return &metrics{
-		enrollments: map[string]uint64{},
-		refreshes:   map[string]uint64{},
-		relays:      map[string]uint64{},
-		checkIns:    map[string]uint64{},
-		shedding:    map[string]uint64{},
-		relayHist:   histogram{counts: make([]uint64, len(relayBuckets))},
+		enrollments:   map[string]uint64{},
+		refreshes:     map[string]uint64{},
+		relays:        map[string]uint64{},
+		checkIns:      map[string]uint64{},
+		shedding:      map[string]uint64{},
+		outboxDropped: map[string]uint64{},
+		relayHist:     histogram{counts: make([]uint64, len(relayBuckets))},
 	}
 }
 
@@ -66,6 +70,16 @@ func (m *metrics) checkIn(actions int) {
 func (m *metrics) inventory() {
 	m.mu.Lock()
 	m.inventories++
+	m.mu.Unlock()
+}
+
+// trimmed counts the waiting inventories of a device that a new one took
+// out of the outbox: superseded by it (a full inventory), or dropped past
+// --outbox-per-device.
+func (m *metrics) trimmed(superseded, dropped int) {
+	m.mu.Lock()
+	m.outboxDropped["superseded"] += uint64(superseded)
+	m.outboxDropped["limit"] += uint64(dropped)
 	m.mu.Unlock()
 }
 
@@ -101,6 +115,7 @@ func (m *metrics) write(ctx context.Context, w io.Writer, depth func(context.Con
 	counter("glpi_enrolld_refreshes_total", "Credential refresh requests by result.", "result", m.refreshes)
 	counter("glpi_enrolld_relays_total", "Inventory relays to GLPI by result.", "result", m.relays)
 	counter("glpi_enrolld_checkins_total", "Check-ins answered, with actions or idle.", "outcome", m.checkIns)
+	counter("glpi_enrolld_outbox_dropped_total", "Inventories taken out of the outbox unrelayed: superseded by a newer full inventory of the device, or past its limit (--outbox-per-device).", "reason", m.outboxDropped)
 	counter("glpi_enrolld_requests_shed_total", "Requests told to come back, the service having no room for them (--max-in-flight).", "kind", m.shedding)
 	fmt.Fprintf(w, "# HELP glpi_enrolld_checkins_held Check-ins held waiting for an action.\n# TYPE glpi_enrolld_checkins_held gauge\nglpi_enrolld_checkins_held %d\n", m.held.Load())
 	if counts, err := actions(ctx); err == nil {

@@ -968,6 +968,7 @@ func (s *Server) handleInventory(w http.ResponseWriter, r *http.Request) {
 		s.wakeRelay()
 	}
 	if h.Superseded+h.Dropped > 0 {
+		s.metrics.trimmed(h.Superseded, h.Dropped)
 		s.log.Info("device outbox trimmed", "device_id", d.ID, "superseded", h.Superseded, "dropped", h.Dropped, "dropped_partial", h.DroppedPartial)
 	}
 	if h.DroppedPartial > 0 {
