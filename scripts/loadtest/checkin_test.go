@@ -428,13 +428,8 @@ func sampleService(t *testing.T, e *enrolld, admin string) serviceSample {
 	if v, ok := strings.CutPrefix(strings.SplitN(string(g), "\n", 2)[0], "goroutine profile: total "); ok {
 		s.goroutines, _ = strconv.Atoi(v)
 	}
-	for line := range strings.SplitSeq(string(httpGet(t, e.client, admin+"/metrics")), "\n") {
-		if strings.HasPrefix(line, "glpi_enrolld_checkins_total{") {
-			f := strings.Fields(line)
-			n, _ := strconv.ParseInt(f[len(f)-1], 10, 64)
-			s.checkIns += n
-		}
-	}
+	metrics := string(httpGet(t, e.client, admin+"/metrics"))
+	s.checkIns = metricSum(metrics, "glpi_enrolld_checkins_total{")
 	if stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", e.cmd.Process.Pid)); err == nil {
 		// Fields after the command's closing parenthesis: utime and
 		// stime are the 12th and 13th, in clock ticks (100 a second).
@@ -498,6 +493,31 @@ type replicas struct {
 	svcs     []*enrolld
 	admins   []string // each one's admin listener
 	postgres bool
+}
+
+// metricSum sums the values of the lines of metrics that start with
+// prefix.
+func metricSum(metrics, prefix string) int64 {
+	var sum int64
+	for line := range strings.SplitSeq(metrics, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			f := strings.Fields(line)
+			n, _ := strconv.ParseInt(f[len(f)-1], 10, 64)
+			sum += n
+		}
+	}
+	return sum
+}
+
+// superseded sums the inventories the replicas took out of their outbox,
+// a newer full inventory of the same device having come: they never
+// reach GLPI, by design.
+func (rs *replicas) superseded(t *testing.T) int64 {
+	var sum int64
+	for i, e := range rs.svcs {
+		sum += metricSum(string(httpGet(t, e.client, rs.admins[i]+"/metrics")), `glpi_enrolld_outbox_dropped_total{reason="superseded"}`)
+	}
+	return sum
 }
 
 // sample sums the replicas' samples, with the database's CPU.
