@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -72,14 +73,17 @@ func (b *batcher) run() {
 		case <-b.stop:
 			return
 		}
-	more:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-b.reqs:
-				batch = append(batch, r)
-			default:
-				break more
+		for yielded := false; ; yielded = true {
+			b.gather(&batch)
+			if len(batch) > 1 || yielded {
+				break
 			}
+			// Alone: let the goroutines ready to run have the
+			// processor first, so that those about to write join this
+			// commit. With one processor (a service given one core),
+			// none runs while the writer works, and every transaction
+			// would commit alone.
+			runtime.Gosched()
 		}
 		if len(batch) == 1 {
 			batch[0].err <- b.s.plainTx(batch[0].ctx, batch[0].fn)
@@ -87,6 +91,18 @@ func (b *batcher) run() {
 		}
 		b.batched.Add(int64(len(batch)))
 		b.commit(batch)
+	}
+}
+
+// gather adds to batch the requests waiting, up to maxBatch.
+func (b *batcher) gather(batch *[]*batchReq) {
+	for len(*batch) < maxBatch {
+		select {
+		case r := <-b.reqs:
+			*batch = append(*batch, r)
+		default:
+			return
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -107,5 +108,50 @@ func TestBatchedTransactions(t *testing.T) {
 	st.Close()
 	if err := s.tx(ctx, func(tx txn) error { return insert(tx, 100) }); err == nil {
 		t.Error("a transaction ran on a closed store")
+	}
+}
+
+// TestBatchOnOneProcessor: on one processor (a service given one core),
+// the transactions of goroutines ready to run when the writer takes a lone
+// one join its commit; before, the writer ran first and committed it
+// alone, as nothing had queued yet. The scheduler may run the writer
+// early now and then, so one round in five must gather them all.
+func TestBatchOnOneProcessor(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	st, err := OpenSQLite(t.Context(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	s := st.(*sqlStore)
+	ctx := t.Context()
+	if _, err := s.w.ExecContext(ctx, `CREATE TABLE t (v INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	const n = 8
+	together := 0
+	for range 5 {
+		before := s.batch.batched.Load()
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				if err := s.tx(ctx, func(tx txn) error {
+					_, err := tx.ExecContext(ctx, `INSERT INTO t (v) VALUES (?)`, i)
+					return err
+				}); err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		close(start)
+		wg.Wait()
+		if s.batch.batched.Load()-before == n {
+			together++
+		}
+	}
+	if together == 0 {
+		t.Errorf("%d transactions made ready at once were never committed together in 5 rounds", n)
 	}
 }
