@@ -9,17 +9,25 @@ import (
 	"time"
 )
 
-func TestBatchedTransactions(t *testing.T) {
+// batchStore opens a SQLite store with a table t of one column v, made
+// by create.
+func batchStore(t *testing.T, create string) *sqlStore {
+	t.Helper()
 	st, err := OpenSQLite(t.Context(), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
+	t.Cleanup(func() { st.Close() })
 	s := st.(*sqlStore)
-	ctx := t.Context()
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE t (v INTEGER UNIQUE)`); err != nil {
+	if _, err := s.w.ExecContext(t.Context(), create); err != nil {
 		t.Fatal(err)
 	}
+	return s
+}
+
+func TestBatchedTransactions(t *testing.T) {
+	s := batchStore(t, `CREATE TABLE t (v INTEGER UNIQUE)`)
+	ctx := t.Context()
 	insert := func(tx txn, v int) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO t (v) VALUES (?)`, v)
 		return err
@@ -105,7 +113,7 @@ func TestBatchedTransactions(t *testing.T) {
 	}
 
 	// Closed: no transaction runs.
-	st.Close()
+	s.Close()
 	if err := s.tx(ctx, func(tx txn) error { return insert(tx, 100) }); err == nil {
 		t.Error("a transaction ran on a closed store")
 	}
@@ -118,16 +126,8 @@ func TestBatchedTransactions(t *testing.T) {
 // early now and then, so one round in five must gather them all.
 func TestBatchOnOneProcessor(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	st, err := OpenSQLite(t.Context(), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	s := st.(*sqlStore)
+	s := batchStore(t, `CREATE TABLE t (v INTEGER)`)
 	ctx := t.Context()
-	if _, err := s.w.ExecContext(ctx, `CREATE TABLE t (v INTEGER)`); err != nil {
-		t.Fatal(err)
-	}
 	const n = 8
 	together := 0
 	for range 5 {
