@@ -15,6 +15,7 @@ func TestDeviceLimits(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Run("OutboxPerDevice", func(t *testing.T) { testOutboxPerDevice(t, open(t)) })
 			t.Run("AuditCountPrune", func(t *testing.T) { testAuditCountPrune(t, open(t)) })
+			t.Run("Idempotency", func(t *testing.T) { testIdempotency(t, open(t)) })
 		})
 	}
 }
@@ -180,5 +181,48 @@ func testAuditCountPrune(t *testing.T, s Store) {
 	}
 	if evs, _ := s.Events(ctx, time.Time{}); len(evs) != len(want) {
 		t.Errorf("%d events left, want %d", len(evs), len(want))
+	}
+}
+
+// testIdempotency: an inventory saved again with its idempotency key is
+// the first one, with its id and time; no key, or the key of another
+// device, makes a new inventory; the changed sections are the previous
+// inventory's to this one.
+func testIdempotency(t *testing.T, s Store) {
+	ctx := t.Context()
+	s.CreateKey(ctx, newKey("k1", 0))
+	for _, id := range []string{"d1", "d2"} {
+		s.Enroll(ctx, newDevice(id, "k1"), Secrets{AccessHash: "a" + id, RefreshHash: "r" + id}, t0, Event{At: t0, Event: "e"})
+	}
+	save := func(dev, key string, at time.Time, cpu string) *HistoryEntry {
+		t.Helper()
+		inv := &Inventory{DeviceID: dev, ReceivedAt: at, Size: 1, Body: []byte{1}, IdempotencyKey: key,
+			Sections: map[string]Section{"cpus": {Hash: cpu}, "bios": {Hash: "b"}}}
+		h, err := s.SaveInventory(ctx, inv, true, "agent-"+dev, 20, 8)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	first := save("d1", "k-1", t0, "c1")
+	if first.Duplicate || !slices.Equal(first.Changed, []string{"bios", "cpus"}) {
+		t.Errorf("first inventory: duplicate %v, changed %v; want new, every section", first.Duplicate, first.Changed)
+	}
+	again := save("d1", "k-1", t0.Add(time.Minute), "c2")
+	if !again.Duplicate || again.ID != first.ID || !again.ReceivedAt.Equal(t0) {
+		t.Errorf("sent again = %+v, want inventory %d of %v", again, first.ID, t0)
+	}
+	other := save("d2", "k-1", t0.Add(time.Minute), "c1")
+	if other.Duplicate || other.ID == first.ID {
+		t.Errorf("another device's inventory with the same key = %+v, want a new one", other)
+	}
+	for i := range 2 {
+		h := save("d1", "", t0.Add(time.Duration(2+i)*time.Minute), "c2")
+		if h.Duplicate {
+			t.Errorf("inventory %d without a key taken for a repeat", i)
+		}
+		if want := []string{"cpus"}; i == 0 && !slices.Equal(h.Changed, want) {
+			t.Errorf("changed = %v, want %v", h.Changed, want)
+		}
 	}
 }

@@ -293,13 +293,25 @@ func scanDevice(row interface{ Scan(...any) error }, extra ...any) (*Device, err
 func (s *sqlStore) Enroll(ctx context.Context, d *Device, sec Secrets, now time.Time, ev Event) (string, error) {
 	var reused string
 	err := s.tx(ctx, func(tx txn) error {
-		var ephemeral, maxUses int64
-		err := tx.QueryRowContext(ctx, s.q(`SELECT ephemeral_ttl, max_uses FROM keys WHERE id = ?`), d.KeyID).Scan(&ephemeral, &maxUses)
+		// One statement reads the key, whether it can be used now, and
+		// whether d's GLPI deviceid is taken: each statement is a round
+		// trip to PostgreSQL.
+		var ephemeral, maxUses, usable, taken int64
+		err := tx.QueryRowContext(ctx, s.q(`SELECT ephemeral_ttl, max_uses,
+			CASE WHEN revoked_at = 0 AND (expires_at = 0 OR expires_at > ?) THEN 1 ELSE 0 END,
+			(SELECT COUNT(*) FROM devices WHERE glpi_deviceid = ?) FROM keys WHERE id = ?`),
+			ts(now), d.GLPIDeviceID, d.KeyID).Scan(&ephemeral, &maxUses, &usable, &taken)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrKeyUnavailable
 		}
 		if err != nil {
 			return fmt.Errorf("read key: %w", err)
+		}
+		// A key without a use limit is only read, so its enrollments
+		// never wait on each other; one with a limit takes a use last,
+		// so that its row is locked only until the commit.
+		if maxUses == 0 && usable == 0 {
+			return ErrKeyUnavailable
 		}
 		if ephemeral > 0 {
 			// A non-persistent desktop comes back under its hostname: it
@@ -319,14 +331,8 @@ func (s *sqlStore) Enroll(ctx context.Context, d *Device, sec Secrets, now time.
 				}
 			}
 		}
-		if reused == "" {
-			var n int
-			if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM devices WHERE glpi_deviceid = ?`), d.GLPIDeviceID).Scan(&n); err != nil {
-				return fmt.Errorf("check GLPI deviceid: %w", err)
-			}
-			if n > 0 {
-				return fmt.Errorf("create device: GLPI deviceid %s: %w", d.GLPIDeviceID, ErrExists)
-			}
+		if reused == "" && taken > 0 {
+			return fmt.Errorf("create device: GLPI deviceid %s: %w", d.GLPIDeviceID, ErrExists)
 		}
 		d.Generation = 1
 		_, err = tx.ExecContext(ctx, s.q(`INSERT INTO devices (id, key_id, tag, hostname, glpi_deviceid, agent_id, os, arch,
@@ -345,19 +351,7 @@ func (s *sqlStore) Enroll(ctx context.Context, d *Device, sec Secrets, now time.
 		if err := s.addEvent(ctx, tx, ev); err != nil {
 			return err
 		}
-		// The key is checked last, so that its row is locked only until
-		// the commit; a key without a use limit is only read, so its
-		// enrollments never wait on each other.
 		if maxUses == 0 {
-			var one int
-			err := tx.QueryRowContext(ctx, s.q(`SELECT 1 FROM keys WHERE id = ? AND revoked_at = 0 AND (expires_at = 0 OR expires_at > ?)`),
-				d.KeyID, ts(now)).Scan(&one)
-			if errors.Is(err, sql.ErrNoRows) {
-				return ErrKeyUnavailable
-			}
-			if err != nil {
-				return fmt.Errorf("check key: %w", err)
-			}
 			return nil
 		}
 		res, err := tx.ExecContext(ctx, s.q(`UPDATE keys SET uses = uses + 1
@@ -731,26 +725,26 @@ func (s *sqlStore) SaveInventory(ctx context.Context, inv *Inventory, relay bool
 	}
 	h := &HistoryEntry{ReceivedAt: inv.ReceivedAt, Size: inv.Size}
 	err = s.tx(ctx, func(tx txn) error {
-		if inv.IdempotencyKey != "" {
-			var at int64
-			err := tx.QueryRowContext(ctx, s.q(`SELECT id, received_at FROM inventory_history WHERE device_id = ? AND idem_key = ?`),
-				inv.DeviceID, inv.IdempotencyKey).Scan(&h.ID, &at)
-			if err == nil {
-				h.ReceivedAt, h.Duplicate = fromTS(at), true
-				return nil
-			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("read idempotency key: %w", err)
-			}
-		}
-		var prevJSON string
-		err := tx.QueryRowContext(ctx, s.q(`SELECT sections FROM inventories WHERE device_id = ?`), inv.DeviceID).Scan(&prevJSON)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		// One statement reads the inventory this one repeats, if its
+		// idempotency key says so, and the sections of the device's
+		// last one.
+		var (
+			dupID, dupAt sql.NullInt64
+			prevJSON     sql.NullString
+		)
+		err := tx.QueryRowContext(ctx, s.q(`SELECT h.id, h.received_at, i.sections FROM (SELECT CAST(? AS TEXT) AS device_id) AS d
+			LEFT JOIN inventory_history h ON h.device_id = d.device_id AND h.idem_key = ? AND h.idem_key <> ''
+			LEFT JOIN inventories i ON i.device_id = d.device_id`), inv.DeviceID, inv.IdempotencyKey).Scan(&dupID, &dupAt, &prevJSON)
+		if err != nil {
 			return fmt.Errorf("read previous inventory: %w", err)
 		}
+		if dupID.Valid {
+			h.ID, h.ReceivedAt, h.Duplicate = dupID.Int64, fromTS(dupAt.Int64), true
+			return nil
+		}
 		var prev map[string]Section
-		if prevJSON != "" {
-			if err := json.Unmarshal([]byte(prevJSON), &prev); err != nil {
+		if prevJSON.String != "" {
+			if err := json.Unmarshal([]byte(prevJSON.String), &prev); err != nil {
 				return fmt.Errorf("decode previous sections: %w", err)
 			}
 		}
@@ -812,27 +806,29 @@ type waitingItem struct {
 // already holds the device's row, and that relay's completion, which takes
 // the item then the device, wait for each other.
 func (s *sqlStore) trimOutbox(ctx context.Context, tx txn, inv *Inventory, h *HistoryEntry, limit int) error {
-	var total int
-	if err := tx.QueryRowContext(ctx, s.q(`SELECT COUNT(*) FROM outbox WHERE device_id = ? AND inventory_id <> ?`),
-		inv.DeviceID, h.ID).Scan(&total); err != nil {
-		return fmt.Errorf("count outbox of %s: %w", inv.DeviceID, err)
-	}
 	skipLocked := ""
 	if s.postgres {
 		skipLocked = " FOR UPDATE SKIP LOCKED"
 	}
-	rows, err := tx.QueryContext(ctx, s.q(`SELECT id, inventory_id, partial FROM outbox o
-		WHERE device_id = ? AND inventory_id <> ? AND `+s.unleased("o")+` ORDER BY id`+skipLocked), inv.DeviceID, h.ID, ts(inv.ReceivedAt))
+	// Each row carries the count of the device's items waiting, held or
+	// not, which only matters when there are rows to drop.
+	rows, err := tx.QueryContext(ctx, s.q(`SELECT id, inventory_id, partial,
+		(SELECT COUNT(*) FROM outbox WHERE device_id = ? AND inventory_id <> ?) FROM outbox o
+		WHERE device_id = ? AND inventory_id <> ? AND `+s.unleased("o")+` ORDER BY id`+skipLocked),
+		inv.DeviceID, h.ID, inv.DeviceID, h.ID, ts(inv.ReceivedAt))
 	if err != nil {
 		return fmt.Errorf("read outbox of %s: %w", inv.DeviceID, err)
 	}
-	var items []waitingItem
+	var (
+		items []waitingItem
+		total int
+	)
 	for rows.Next() {
 		var (
 			it      waitingItem
 			partial int64
 		)
-		if err := rows.Scan(&it.id, &it.inventoryID, &partial); err != nil {
+		if err := rows.Scan(&it.id, &it.inventoryID, &partial, &total); err != nil {
 			rows.Close()
 			return fmt.Errorf("read outbox of %s: %w", inv.DeviceID, err)
 		}

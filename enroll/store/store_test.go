@@ -177,6 +177,22 @@ func testEnrollUses(t *testing.T, s Store) {
 	if _, err := s.Reissue(ctx, "d1", "k2", secrets(9), t0, Event{At: t0, Event: "x"}); !errors.Is(err, ErrKeyUnavailable) {
 		t.Errorf("Reissue with a revoked key = %v, want ErrKeyUnavailable", err)
 	}
+	// A key without a use limit is only read: revoked or expired, it
+	// enrolls nothing.
+	if _, err := s.Enroll(ctx, newDevice("d8", "k2"), secrets(10), t0, Event{At: t0, Event: "e"}); !errors.Is(err, ErrKeyUnavailable) {
+		t.Errorf("Enroll with a revoked key = %v, want ErrKeyUnavailable", err)
+	}
+	expiring := newKey("k3", 0)
+	expiring.ExpiresAt = t0.Add(time.Hour)
+	if err := s.CreateKey(ctx, expiring); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Enroll(ctx, newDevice("d8", "k3"), secrets(10), t0.Add(time.Hour), Event{At: t0, Event: "e"}); !errors.Is(err, ErrKeyUnavailable) {
+		t.Errorf("Enroll with an expired key = %v, want ErrKeyUnavailable", err)
+	}
+	if _, err := s.Enroll(ctx, newDevice("d8", "k3"), secrets(10), t0, Event{At: t0, Event: "e"}); err != nil {
+		t.Errorf("Enroll with a key an hour from its end = %v", err)
+	}
 	if err := s.RevokeDevice(ctx, "d1", t0); err != nil {
 		t.Fatal(err)
 	}
@@ -187,8 +203,8 @@ func testEnrollUses(t *testing.T, s Store) {
 		t.Errorf("Reissue(revoked) = %v, want ErrNotFound", err)
 	}
 	devs, err := s.Devices(ctx)
-	if err != nil || len(devs) != 2 {
-		t.Errorf("Devices() = %d devices, %v; want 2", len(devs), err)
+	if err != nil || len(devs) != 3 {
+		t.Errorf("Devices() = %d devices, %v; want 3 (two of k1, d8 of k3)", len(devs), err)
 	}
 }
 
