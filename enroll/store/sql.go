@@ -997,19 +997,10 @@ func (s *sqlStore) ClaimOutbox(ctx context.Context, n int, now time.Time, lease 
 		ORDER BY o.id LIMIT ?`
 	const columns = `id, device_id, agent_id, body, created_at, attempts, inventory_id, source_ip, httpd_port`
 	var items []OutboxItem
-	err := s.tx(ctx, func(tx txn) error {
-		// On SQLite the leases are rows of their own (migration 0014),
-		// written below; this transaction holds the only writer.
-		where := fmt.Sprintf(due, s.unleased("o"))
-		q := `SELECT o.` + strings.ReplaceAll(columns, ", ", ", o.") + ` FROM outbox o WHERE ` + where
-		args := []any{ts(now), ts(now), n}
-		if s.postgres {
-			// Replicas claim disjoint rows without waiting on each other.
-			q = `UPDATE outbox SET locked_until = ? WHERE id IN (SELECT o.id FROM outbox o WHERE ` + where +
-				` FOR UPDATE SKIP LOCKED) RETURNING ` + columns
-			args = append([]any{ts(now.Add(lease))}, args...)
-		}
-		rows, err := tx.QueryContext(ctx, s.q(q), args...)
+	where := fmt.Sprintf(due, s.unleased("o"))
+	args := []any{ts(now), ts(now), n}
+	// read collects the items claimed.
+	read := func(rows *sql.Rows, err error) error {
 		if err != nil {
 			return fmt.Errorf("claim outbox: %w", err)
 		}
@@ -1028,17 +1019,32 @@ func (s *sqlStore) ClaimOutbox(ctx context.Context, n int, now time.Time, lease 
 		if err := rows.Err(); err != nil {
 			return fmt.Errorf("claim outbox: %w", err)
 		}
-		rows.Close()
-		if !s.postgres {
+		return nil
+	}
+	var err error
+	if s.postgres {
+		// One statement, which commits alone: replicas claim disjoint
+		// rows without waiting on each other, and a transaction around
+		// it would add two round trips.
+		err = read(s.w.QueryContext(ctx, s.q(`UPDATE outbox SET locked_until = ? WHERE id IN (SELECT o.id FROM outbox o WHERE `+where+
+			` FOR UPDATE SKIP LOCKED) RETURNING `+columns), append([]any{ts(now.Add(lease))}, args...)...))
+	} else {
+		// On SQLite the leases are rows of their own (migration 0014),
+		// written in the transaction that holds the only writer.
+		err = s.tx(ctx, func(tx txn) error {
+			q := `SELECT o.` + strings.ReplaceAll(columns, ", ", ", o.") + ` FROM outbox o WHERE ` + where
+			if err := read(tx.QueryContext(ctx, q, args...)); err != nil {
+				return err
+			}
 			for _, it := range items {
 				if _, err := tx.ExecContext(ctx, `INSERT INTO outbox_leases (id, locked_until) VALUES (?, ?)
 					ON CONFLICT (id) DO UPDATE SET locked_until = excluded.locked_until`, it.ID, ts(now.Add(lease))); err != nil {
 					return fmt.Errorf("claim outbox: %w", err)
 				}
 			}
-		}
-		return nil
-	})
+			return nil
+		})
+	}
 	if err != nil {
 		return nil, err
 	}
