@@ -345,7 +345,7 @@ func (s *sqlStore) Enroll(ctx context.Context, d *Device, sec Secrets, now time.
 		if err != nil {
 			return fmt.Errorf("create device: %w", err)
 		}
-		if err := s.addToken(ctx, tx, d.ID, sec); err != nil {
+		if err := s.insertToken(ctx, tx, d.ID, sec); err != nil {
 			return err
 		}
 		if err := s.addEvent(ctx, tx, ev); err != nil {
@@ -432,10 +432,17 @@ func (s *sqlStore) RetireDevice(ctx context.Context, id string, now time.Time, e
 // addToken stores a new access token and drops the device's others: a
 // token stops working when a newer one is issued, not at its expiry, so a
 // copied token dies at the device's next renewal.
+// addToken replaces the access tokens of device deviceID with sec's.
 func (s *sqlStore) addToken(ctx context.Context, tx txn, deviceID string, sec Secrets) error {
 	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM access_tokens WHERE device_id = ?`), deviceID); err != nil {
 		return fmt.Errorf("drop older tokens: %w", err)
 	}
+	return s.insertToken(ctx, tx, deviceID, sec)
+}
+
+// insertToken stores sec's access token for deviceID: alone, for a
+// device the transaction creates.
+func (s *sqlStore) insertToken(ctx context.Context, tx txn, deviceID string, sec Secrets) error {
 	_, err := tx.ExecContext(ctx, s.q(`INSERT INTO access_tokens (hash, device_id, expires_at) VALUES (?, ?, ?)`),
 		sec.AccessHash, deviceID, ts(sec.AccessExpiresAt))
 	if err != nil {
