@@ -1,6 +1,7 @@
 package store
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -19,12 +20,13 @@ func TestLookupsUseTheirIndexes(t *testing.T) {
 	defer st.Close()
 	db := st.(*sqlStore).r
 	for _, tt := range []struct {
-		name, query, index string
-		args               []any
+		name, query, table, index string
+		args                      []any
 	}{
-		{"by install id", queryDevicesByInstall, "devices_install_hash", []any{"k", "h"}},
-		{"by host name", queryDevicesByHostname, "devices_by_hostname", []any{"pc"}},
-		{"ephemeral predecessor", queryEphemeralPredecessor, "devices_hostname", []any{"k", "pc"}},
+		{"by install id", queryDevicesByInstall, "devices", "devices_install_hash", []any{"k", "h"}},
+		{"by host name", queryDevicesByHostname, "devices", "devices_by_hostname", []any{"pc"}},
+		{"ephemeral predecessor", queryEphemeralPredecessor, "devices", "devices_hostname", []any{"k", "pc"}},
+		{"inventory repeated", queryRepeatAndSections, "h", "inventory_history_idem", []any{"d", "k"}},
 	} {
 		rows, err := db.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+tt.query, tt.args...)
 		if err != nil {
@@ -40,7 +42,9 @@ func TestLookupsUseTheirIndexes(t *testing.T) {
 			plan = append(plan, detail)
 		}
 		rows.Close()
-		if !strings.Contains(plan[0], "SEARCH devices USING INDEX "+tt.index+" ") {
+		if !slices.ContainsFunc(plan, func(step string) bool {
+			return strings.HasPrefix(step, "SEARCH "+tt.table+" USING INDEX "+tt.index+" ")
+		}) {
 			t.Errorf("%s: plan %q, want a search of %s", tt.name, plan, tt.index)
 		}
 	}

@@ -260,6 +260,12 @@ const (
 		WHERE key_id = ? AND install_hash = ? AND revoked_at = 0 AND retired_at = 0 ORDER BY created_at DESC LIMIT 100`
 	queryDevicesByHostname = `SELECT ` + deviceColumns + ` FROM devices
 		WHERE hostname = ? AND revoked_at = 0 AND retired_at = 0 ORDER BY created_at DESC`
+	// queryRepeatAndSections reads the inventory a device's new one
+	// repeats, by its idempotency key (through the unique index of the
+	// keys that are set), and the sections of the device's last one.
+	queryRepeatAndSections = `SELECT h.id, h.received_at, i.sections FROM (SELECT CAST(? AS TEXT) AS device_id) AS d
+		LEFT JOIN inventory_history h ON h.device_id = d.device_id AND h.idem_key = ? AND h.idem_key <> ''
+		LEFT JOIN inventories i ON i.device_id = d.device_id`
 	queryEphemeralPredecessor = `SELECT id, glpi_deviceid, agent_id FROM devices
 		WHERE key_id = ? AND hostname = ? AND superseded_by = '' AND revoked_at = 0
 		ORDER BY created_at DESC LIMIT 1`
@@ -739,9 +745,7 @@ func (s *sqlStore) SaveInventory(ctx context.Context, inv *Inventory, relay bool
 			dupID, dupAt sql.NullInt64
 			prevJSON     sql.NullString
 		)
-		err := tx.QueryRowContext(ctx, s.q(`SELECT h.id, h.received_at, i.sections FROM (SELECT CAST(? AS TEXT) AS device_id) AS d
-			LEFT JOIN inventory_history h ON h.device_id = d.device_id AND h.idem_key = ? AND h.idem_key <> ''
-			LEFT JOIN inventories i ON i.device_id = d.device_id`), inv.DeviceID, inv.IdempotencyKey).Scan(&dupID, &dupAt, &prevJSON)
+		err := tx.QueryRowContext(ctx, s.q(queryRepeatAndSections), inv.DeviceID, inv.IdempotencyKey).Scan(&dupID, &dupAt, &prevJSON)
 		if err != nil {
 			return fmt.Errorf("read previous inventory: %w", err)
 		}
