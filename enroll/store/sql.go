@@ -438,7 +438,6 @@ func (s *sqlStore) RetireDevice(ctx context.Context, id string, now time.Time, e
 // addToken stores a new access token and drops the device's others: a
 // token stops working when a newer one is issued, not at its expiry, so a
 // copied token dies at the device's next renewal.
-// addToken replaces the access tokens of device deviceID with sec's.
 func (s *sqlStore) addToken(ctx context.Context, tx txn, deviceID string, sec Secrets) error {
 	if _, err := tx.ExecContext(ctx, s.q(`DELETE FROM access_tokens WHERE device_id = ?`), deviceID); err != nil {
 		return fmt.Errorf("drop older tokens: %w", err)
