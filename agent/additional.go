@@ -168,9 +168,7 @@ func mergeSection(content map[string]any, name string, raw json.RawMessage) erro
 	if fields == nil {
 		fields = map[string]json.RawMessage{}
 	}
-	for k, v := range set {
-		fields[k] = v
-	}
+	maps.Copy(fields, set)
 	content[name] = fields
 	return nil
 }
